@@ -1,0 +1,141 @@
+"""Competency tracker for NHS keyworking services."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+from competency_app.config import load_settings
+from competency_app.database import configure_sqlite, mark_read_only
+from competency_app.extensions import csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the application. Nothing here creates tables or loads data."""
+    app = Flask(__name__, instance_relative_config=True, static_folder="static")
+    app.config.from_mapping(load_settings(config_name, overrides))
+    register_database(app)
+    register_templates(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_request_hooks(app)
+    register_error_pages(app)
+    return app
+
+
+def register_database(app: Flask) -> None:
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        path = Path(app.instance_path) / "competency.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 10})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_templates(app: Flask) -> None:
+    app.jinja_options = {
+        **app.jinja_options,
+        # nhsuk-frontend-jinja macros chain optional params (params.hint.text…).
+        "undefined": ChainableUndefined,
+        "loader": ChoiceLoader(
+            [app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")]
+        ),
+    }
+    from competency_app.ui import filters
+
+    filters.register(app)
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(
+        app, db, directory=str(PACKAGE_DIR.parent / "migrations"), render_as_batch=True
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to see this page."
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from competency_app.accounts.admin import blueprint as admin
+    from competency_app.accounts.views import blueprint as auth
+    from competency_app.framework.views import blueprint as framework
+    from competency_app.ui.views import blueprint as ui
+
+    for blueprint in (ui, auth, admin, framework):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from competency_app.accounts.cli import create_team_command, create_user_command
+    from competency_app.framework.cli import load_framework_command
+    from competency_app.ui.demo import demo_command
+
+    for command in (load_framework_command, create_team_command, create_user_command, demo_command):
+        app.cli.add_command(command)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from competency_app.ui.security import add_security_headers
+
+    @app.before_request
+    def _transaction_mode() -> None:
+        mark_read_only(request.method in READ_ONLY_METHODS)
+
+    app.after_request(add_security_headers)
+
+
+def register_error_pages(app: Flask) -> None:
+    log = logging.getLogger("competency_app")
+
+    def render_error(status: int, title: str, message: str):
+        return render_template("errors/error.html", title=title, message=message), status
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_error(400, "Bad request", getattr(error, "description", ""))
+
+    @app.errorhandler(403)
+    def forbidden(_error):
+        return render_error(403, "You do not have access to this page", "")
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return render_error(404, "Page not found", "Check the address and try again.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(_error):
+        return render_error(405, "That action is not allowed here", "")
+
+    @app.errorhandler(409)
+    def conflict(error):
+        return render_error(409, "This record has changed", getattr(error, "description", ""))
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return render_error(413, "The upload is too large", "")
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return render_error(429, "Too many attempts", "Wait a few minutes before you try again.")
+
+    @app.errorhandler(500)
+    def server_error(error):
+        db.session.rollback()
+        log.error("unhandled error on %s %s", request.method, request.path)
+        return render_error(500, "Sorry, there is a problem with the service", "Try again later.")

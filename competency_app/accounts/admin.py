@@ -1,0 +1,277 @@
+"""Administration pages: teams, people, roles, supervisors, password resets, audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from competency_app.accounts import services
+from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
+from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
+from competency_app.accounts.permissions import access, is_admin
+from competency_app.extensions import db
+from competency_app.ui.filters import LONDON
+from competency_app.ui.pagination import paginate
+
+blueprint = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def _supervisors() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.roles.any(role=Role.SUPERVISOR), User.active)
+            .order_by(User.name)
+        )
+    )
+
+
+def _person_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _fill_choices(form) -> None:
+    form.team.choices = [("", "No team (organisation-wide roles only)")] + [
+        (str(t.id), t.name) for t in _teams()
+    ]
+    form.supervisor.choices = [("", "No supervisor")] + [
+        (str(u.id), f"{u.name} ({u.email})") for u in _supervisors()
+    ]
+
+
+def _grants(form) -> list[services.RoleGrant]:
+    team = db.session.get(Team, int(form.team.data)) if (form.team.data or "").isdigit() else None
+    return [
+        services.RoleGrant(role, team if role.team_scoped else None)
+        for role in (Role(value) for value in form.roles.data)
+    ]
+
+
+def _supervisor(form) -> User | None:
+    raw = form.supervisor.data or ""
+    return db.session.get(User, int(raw)) if raw.isdigit() else None
+
+
+def _show_error(form, error: services.AccountError) -> None:
+    field = getattr(form, error.field or "", None) or form.roles
+    field.errors = [*field.errors, str(error)]
+
+
+@blueprint.get("")
+@access(is_admin)
+def index():
+    return render_template(
+        "admin/index.html",
+        title="Administration",
+        teams=len(_teams()),
+        people=services.count_users(),
+    )
+
+
+@blueprint.route("/teams", methods=["GET", "POST"])
+@access(is_admin)
+def teams():
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            team = services.create_team(form.slug.data, form.name.data, current_user)
+        except services.AccountError as error:
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Team {team.name} created.", "success")
+            return redirect(url_for("admin.teams"), code=303)
+    status = 400 if request.method == "POST" else 200
+    counts = dict(
+        db.session.execute(
+            select(RoleAssignment.team_id, func.count(func.distinct(RoleAssignment.user_id)))
+            .where(RoleAssignment.team_id.is_not(None))
+            .group_by(RoleAssignment.team_id)
+        ).all()
+    )
+    return (
+        render_template(
+            "admin/teams.html", title="Teams", form=form, teams=_teams(), counts=counts
+        ),
+        status,
+    )
+
+
+@blueprint.get("/people")
+@access(is_admin)
+def people():
+    query = request.args.get("q", "").strip()[:100]
+    statement = select(User).order_by(User.name)
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    page = paginate(statement, per_page=25)
+    return render_template("admin/people.html", title="People", page=page, query=query)
+
+
+@blueprint.route("/people/new", methods=["GET", "POST"])
+@access(is_admin)
+def new_person():
+    form = PersonForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                form.email.data,
+                form.name.data,
+                password := services.temporary_password(),
+                _grants(form),
+                current_user,
+                supervisor=_supervisor(form),
+                must_change_password=True,
+            )
+        except services.AccountError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            return render_template(
+                "admin/temporary_password.html",
+                title="Person added",
+                person=user,
+                password=password,
+                created=True,
+            )
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/person_new.html", title="Add a person", form=form), status
+
+
+@blueprint.route("/people/<int:user_id>", methods=["GET", "POST"])
+@access(is_admin)
+def person(user_id: int):
+    user = _person_or_404(user_id)
+    form = RolesForm(obj=None)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.roles.data = sorted({a.role.value for a in user.roles})
+        team_ids = sorted(user.team_ids())
+        form.team.data = str(team_ids[0]) if team_ids else ""
+        supervisor = services.supervisor_of(user)
+        form.supervisor.data = str(supervisor.id) if supervisor else ""
+        form.active.data = user.active
+    elif form.validate_on_submit():
+        try:
+            services.set_roles(user, _grants(form), current_user)
+            services.set_supervisor(user, _supervisor(form), current_user)
+            services.set_active(user, bool(form.active.data), current_user)
+        except services.AccountError as error:
+            db.session.rollback()
+            user = _person_or_404(user_id)
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Changes to {user.name} saved.", "success")
+            return redirect(url_for("admin.person", user_id=user.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "admin/person.html",
+            title=user.name,
+            person=user,
+            form=form,
+            confirm=ConfirmForm(),
+            supervisees=services.supervisees(user),
+        ),
+        status,
+    )
+
+
+@blueprint.route("/people/<int:user_id>/reset-password", methods=["GET", "POST"])
+@access(is_admin)
+def reset_password(user_id: int):
+    user = _person_or_404(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        password = services.reset_password(user, current_user)
+        db.session.commit()
+        return render_template(
+            "admin/temporary_password.html", title="Password reset", person=user, password=password
+        )
+    return render_template(
+        "admin/reset_password.html", title="Reset password", person=user, form=form
+    )
+
+
+AUDIT_ACTIONS = [
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "password_changed",
+    "password_reset",
+    "user_created",
+    "user_disabled",
+    "user_enabled",
+    "roles_changed",
+    "supervisor_changed",
+    "team_created",
+]
+
+
+def _parse_day(raw: str) -> datetime | None:
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time.min, tzinfo=LONDON)
+
+
+@blueprint.get("/audit")
+@access(is_admin)
+def audit():
+    args = request.args
+    errors = {}
+    statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    action = args.get("action", "")
+    if action:
+        if action not in AUDIT_ACTIONS:
+            errors["action"] = "Choose an action from the list"
+        else:
+            statement = statement.where(AuditEvent.action == action)
+    who = args.get("who", "").strip()[:254]
+    if who:
+        like = f"%{who.lower()}%"
+        statement = statement.where(
+            or_(AuditEvent.actor_label.like(like), AuditEvent.target.like(like))
+        )
+    for field, op in (("from", "ge"), ("to", "lt")):
+        raw = args.get(field, "").strip()
+        if raw:
+            start = _parse_day(raw)
+            if start is None:
+                errors[field] = f"Enter the '{field}' date as YYYY-MM-DD, for example 2026-11-01"
+            elif op == "ge":
+                statement = statement.where(AuditEvent.at >= start)
+            else:
+                statement = statement.where(AuditEvent.at < start + timedelta(days=1))
+    page = paginate(statement, per_page=50) if not errors else None
+    return (
+        render_template(
+            "admin/audit.html",
+            title="Audit log",
+            page=page,
+            args=args,
+            errors=errors,
+            error_items=[{"text": text, "href": f"#{field}"} for field, text in errors.items()],
+            action_items=[{"value": "", "text": "Any action"}]
+            + [
+                {"value": name, "text": name.replace("_", " "), "selected": name == action}
+                for name in AUDIT_ACTIONS
+            ],
+        ),
+        400 if errors else 200,
+    )

@@ -1,0 +1,169 @@
+"""People, teams, roles, supervision links and the append-only audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from competency_app.clock import utcnow
+from competency_app.database import UTCDateTime
+from competency_app.extensions import db
+
+
+class Role(enum.StrEnum):
+    PRACTITIONER = "practitioner"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    RECRUITER = "recruiter"
+    HR = "hr"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def team_scoped(self) -> bool:
+        """HR and admin act for the whole organisation; the others within a team."""
+        return self not in (Role.HR, Role.ADMIN)
+
+
+ROLE_LABELS = {
+    Role.PRACTITIONER: "Keyworker (practitioner)",
+    Role.SUPERVISOR: "Supervisor",
+    Role.MANAGER: "Manager",
+    Role.RECRUITER: "Recruiter",
+    Role.HR: "HR",
+    Role.ADMIN: "Administrator",
+}
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+    teams: Mapped[list[Team]] = relationship(back_populates="organisation", order_by="Team.name")
+
+
+class Team(db.Model):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="teams")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped at sign-out, password change, disabling and role change: every session cookie
+    # carries the value it was issued with, and an older one is refused.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship()
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="RoleAssignment.id"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: Role, team: Team | None = None) -> bool:
+        return any(
+            a.role == role and (team is None or a.team_id is None or a.team_id == team.id)
+            for a in self.roles
+        )
+
+    def team_ids(self, *roles: Role) -> set[int]:
+        """Teams where the person holds any of `roles` (all roles when none given)."""
+        return {
+            a.team_id
+            for a in self.roles
+            if a.team_id is not None and (not roles or a.role in roles)
+        }
+
+    @property
+    def role_set(self) -> set[Role]:
+        return {a.role for a in self.roles}
+
+
+class RoleAssignment(db.Model):
+    __tablename__ = "role_assignment"
+    __table_args__ = (UniqueConstraint("user_id", "role", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+
+    user: Mapped[User] = relationship(back_populates="roles")
+    team: Mapped[Team | None] = relationship()
+
+
+class SupervisionLink(db.Model):
+    """`supervisor` supervises `supervisee`."""
+
+    __tablename__ = "supervision_link"
+    __table_args__ = (UniqueConstraint("supervisee_id"),)  # one supervisor each
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+
+    supervisor: Mapped[User] = relationship(foreign_keys=[supervisor_id])
+    supervisee: Mapped[User] = relationship(foreign_keys=[supervisee_id])
+
+
+class AuditEvent(db.Model):
+    """Append-only: rows are never updated or deleted by the application."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(254))  # kept if the person is renamed
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+    actor: Mapped[User | None] = relationship()
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _audit_is_append_only(_mapper, _connection, _target):
+    raise RuntimeError("audit events are append-only")

@@ -1,0 +1,121 @@
+"""Who may do what: every predicate lives here, used by views, templates and the CLI.
+
+Every view declares its rule with `@access(rule)`. A rule is a predicate taking the
+signed-in user and the view's URL arguments. `PUBLIC` marks the few pages open to anyone
+(sign-in, health). The authorisation-matrix test walks every registered route and fails on
+one without a declared rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from competency_app.accounts.models import Role, SupervisionLink, Team, User
+from competency_app.extensions import db
+
+Rule = Callable[..., bool]
+
+
+def PUBLIC(_user, **_kwargs) -> bool:  # noqa: N802 - reads as a constant in @access(PUBLIC)
+    return True
+
+
+def SIGNED_IN(user, **_kwargs) -> bool:  # noqa: N802
+    return user.is_authenticated
+
+
+def access(rule: Rule):
+    """Declare and enforce the access rule of a view."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if rule is not PUBLIC:
+                if not current_user.is_authenticated:
+                    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                if current_user.must_change_password and request.endpoint not in (
+                    "auth.change_password",
+                    "auth.logout",
+                ):
+                    return redirect(url_for("auth.change_password"))
+                if not rule(current_user, **kwargs):
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.access_rule = rule
+        return wrapped
+
+    return decorate
+
+
+# ---- predicates -------------------------------------------------------------------------
+
+
+def is_admin(user: User, **_kwargs) -> bool:
+    return user.is_authenticated and Role.ADMIN in user.role_set
+
+
+def is_hr_or_admin(user: User, **_kwargs) -> bool:
+    return user.is_authenticated and bool({Role.HR, Role.ADMIN} & user.role_set)
+
+
+def team_by_slug(slug: str) -> Team:
+    team = db.session.scalar(select(Team).where(Team.slug == slug))
+    if team is None:
+        abort(404)
+    return team
+
+
+def can_view_team(user: User, team: Team) -> bool:
+    """Managers and supervisors of the team, HR and admins see team-level information."""
+    if is_hr_or_admin(user):
+        return True
+    return team.id in user.team_ids(Role.MANAGER, Role.SUPERVISOR)
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    return is_admin(user) or team.id in user.team_ids(Role.MANAGER)
+
+
+def supervises(supervisor: User, supervisee: User) -> bool:
+    return (
+        db.session.scalar(
+            select(SupervisionLink.id).where(
+                SupervisionLink.supervisor_id == supervisor.id,
+                SupervisionLink.supervisee_id == supervisee.id,
+            )
+        )
+        is not None
+    )
+
+
+def can_view_person(user: User, person: User) -> bool:
+    """A practitioner's own record, their supervisor, their team's managers, HR, admins."""
+    if user.id == person.id or is_hr_or_admin(user) or supervises(user, person):
+        return True
+    return bool(person.team_ids(Role.PRACTITIONER) & user.team_ids(Role.MANAGER))
+
+
+def has_role(*roles: Role) -> Rule:
+    """A rule: the person holds one of `roles` (in any team)."""
+
+    def rule(user: User, **_kwargs) -> bool:
+        return user.is_authenticated and bool(set(roles) & user.role_set)
+
+    rule.__name__ = "has_role_" + "_or_".join(r.value for r in roles)
+    return rule
+
+
+def team_rule(predicate: Callable[[User, Team], bool]) -> Rule:
+    """A rule for views with a `slug` argument: loads the team (404) and asks `predicate`."""
+
+    def rule(user: User, slug: str, **_kwargs) -> bool:
+        return predicate(user, team_by_slug(slug))
+
+    rule.__name__ = f"team_{predicate.__name__}"
+    return rule

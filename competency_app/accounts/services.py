@@ -1,0 +1,334 @@
+"""Account writes (flush, never commit) and the audit log, shared by views and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import has_request_context, request
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
+
+from competency_app.accounts.models import (
+    AuditEvent,
+    Organisation,
+    Role,
+    RoleAssignment,
+    SupervisionLink,
+    Team,
+    User,
+)
+from competency_app.clock import utcnow
+from competency_app.extensions import db
+
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes): above ASVS's bar, ~20 ms.
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = HASHER.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(ValueError):
+    """A refused account change; `field` names the form field it concerns."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# ---- audit ------------------------------------------------------------------------------
+
+
+def record(action: str, actor: User | None, target: str | None = None, **detail) -> AuditEvent:
+    """Append an audit event (no passwords, tokens or cookies ever go in `detail`)."""
+    event = AuditEvent(
+        at=utcnow(),
+        actor_id=actor.id if actor is not None and actor.id is not None else None,
+        actor_label=actor.email if actor is not None else detail.pop("actor_label", "system"),
+        action=action,
+        target=target,
+        detail=detail,
+        ip_address=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event
+
+
+# ---- passwords --------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return HASHER.hash(password)
+
+
+def check_password_strength(password: str, email: str = "") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters", "password"
+        )
+    if len(password) > 256:
+        raise AccountError("Password must be 256 characters or fewer", "password")
+    if email and password.lower() == email.lower():
+        raise AccountError("Password must not be your email address", "password")
+
+
+def _verify(user: User, password: str) -> bool:
+    """Check a password; re-hash at the current cost when the stored hash is older."""
+    stored = user.password_hash
+    if stored.startswith("$argon2"):
+        try:
+            HASHER.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
+        if HASHER.check_needs_rehash(stored):
+            user.password_hash = hash_password(password)
+        return True
+    # Older Werkzeug (scrypt/pbkdf2) hashes: accept once, upgrade to argon2id.
+    if check_password_hash(stored, password):
+        user.password_hash = hash_password(password)
+        return True
+    return False
+
+
+# ---- sign-in ----------------------------------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose credentials these are, or None; both outcomes are audited."""
+    user = user_by_email(email)
+    if user is None:
+        with contextlib.suppress(VerificationError):
+            HASHER.verify(_DUMMY_HASH, password)
+        record("sign_in_failed", None, actor_label="unknown", reason="unknown email")
+        return None
+    if not _verify(user, password) or not user.active:
+        reason = "wrong password" if user.active else "account disabled"
+        record("sign_in_failed", None, target=user.email, actor_label=user.email, reason=reason)
+        return None
+    user.last_sign_in_at = utcnow()
+    record("sign_in", user)
+    return user
+
+
+def sign_out(user: User) -> None:
+    """End every session of `user` (a copied cookie stops working)."""
+    user.session_version += 1
+    record("sign_out", user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not _verify(user, current):
+        raise AccountError("Your current password is not correct", "current_password")
+    check_password_strength(new, user.email)
+    if current == new:
+        raise AccountError("Choose a password different from the current one", "new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    user.session_version += 1
+    record("password_changed", user, target=user.email)
+
+
+def reset_password(user: User, actor: User) -> str:
+    """Give `user` a temporary password they must change at next sign-in; returns it."""
+    temporary = temporary_password()
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    user.session_version += 1
+    record("password_reset", actor, target=user.email)
+    return temporary
+
+
+# ---- organisation, teams, people --------------------------------------------------------
+
+
+def default_organisation() -> Organisation:
+    organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
+    if organisation is None:
+        organisation = Organisation(name="Keyworking service")
+        db.session.add(organisation)
+        db.session.flush()
+    return organisation
+
+
+def create_team(slug: str, name: str, actor: User | None) -> Team:
+    slug = slug.strip().lower()
+    name = name.strip()
+    if not SLUG_PATTERN.match(slug) or len(slug) > 60:
+        raise AccountError(
+            "Team short name must be lower-case letters, digits and single hyphens, "
+            "up to 60 characters (for example north-keyworkers)",
+            "slug",
+        )
+    if not name or len(name) > 200:
+        raise AccountError("Enter the team name (up to 200 characters)", "name")
+    if db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
+        raise AccountError(f"A team with the short name {slug} already exists", "slug")
+    team = Team(organisation=default_organisation(), slug=slug, name=name, created_at=utcnow())
+    db.session.add(team)
+    db.session.flush()
+    record("team_created", actor, target=slug, name=name)
+    return team
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    role: Role
+    team: Team | None
+
+
+def _check_grants(grants: list[RoleGrant]) -> None:
+    if not grants:
+        raise AccountError("Choose at least one role", "roles")
+    for grant in grants:
+        if grant.role.team_scoped and grant.team is None:
+            raise AccountError(f"{grant.role.label} needs a team", "team")
+
+
+def create_user(
+    email: str,
+    name: str,
+    password: str,
+    grants: list[RoleGrant],
+    actor: User | None,
+    supervisor: User | None = None,
+    must_change_password: bool = False,
+) -> User:
+    email = normalise_email(email)
+    name = name.strip()
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        raise AccountError("Enter an email address in the right format, like name@nhs.net", "email")
+    if not name or len(name) > 200:
+        raise AccountError("Enter the person's full name (up to 200 characters)", "name")
+    if user_by_email(email) is not None:
+        raise AccountError(f"Someone with the email {email} already exists", "email")
+    check_password_strength(password, email)
+    _check_grants(grants)
+    user = User(
+        organisation=default_organisation(),
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        active=True,
+        must_change_password=must_change_password,
+        session_version=1,
+        created_at=utcnow(),
+    )
+    user.roles = [RoleAssignment(role=g.role, team=g.team) for g in grants]
+    db.session.add(user)
+    db.session.flush()
+    record(
+        "user_created",
+        actor,
+        target=email,
+        roles=[f"{g.role.value}@{g.team.slug if g.team else 'organisation'}" for g in grants],
+    )
+    if supervisor is not None:
+        set_supervisor(user, supervisor, actor)
+    return user
+
+
+def set_roles(user: User, grants: list[RoleGrant], actor: User) -> None:
+    """Replace `user`'s roles; their sessions end so the new rights apply at once."""
+    _check_grants(grants)
+    if (
+        user.id == actor.id
+        and Role.ADMIN in user.role_set
+        and not any(g.role == Role.ADMIN for g in grants)
+    ):
+        raise AccountError("You cannot remove your own administrator role", "roles")
+    before = sorted(
+        f"{a.role.value}@{a.team.slug if a.team else 'organisation'}" for a in user.roles
+    )
+    user.roles.clear()
+    db.session.flush()
+    user.roles.extend(RoleAssignment(role=g.role, team=g.team) for g in grants)
+    after = sorted(f"{g.role.value}@{g.team.slug if g.team else 'organisation'}" for g in grants)
+    if before != after:
+        user.session_version += 1
+        record("roles_changed", actor, target=user.email, old=before, new=after)
+    db.session.flush()
+
+
+def supervisor_of(user: User) -> User | None:
+    return db.session.scalar(
+        select(User)
+        .join(SupervisionLink, SupervisionLink.supervisor_id == User.id)
+        .where(SupervisionLink.supervisee_id == user.id)
+    )
+
+
+def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> None:
+    if supervisor is not None:
+        if supervisor.id == user.id:
+            raise AccountError("A person cannot supervise themselves", "supervisor")
+        if Role.SUPERVISOR not in supervisor.role_set:
+            raise AccountError(f"{supervisor.name} does not have the supervisor role", "supervisor")
+    current = db.session.scalar(
+        select(SupervisionLink).where(SupervisionLink.supervisee_id == user.id)
+    )
+    old = current.supervisor.email if current else None
+    new = supervisor.email if supervisor else None
+    if old == new:
+        return
+    if current is not None:
+        db.session.delete(current)
+        db.session.flush()
+    if supervisor is not None:
+        db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=user.id))
+    record("supervisor_changed", actor, target=user.email, old=old, new=new)
+    db.session.flush()
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    if user.id == actor.id and not active:
+        raise AccountError("You cannot disable your own account", "active")
+    if user.active == active:
+        return
+    user.active = active
+    user.session_version += 1
+    record("user_enabled" if active else "user_disabled", actor, target=user.email)
+
+
+def supervisees(supervisor: User) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(SupervisionLink, SupervisionLink.supervisee_id == User.id)
+            .where(SupervisionLink.supervisor_id == supervisor.id)
+            .order_by(User.name)
+        )
+    )
+
+
+def team_members(team: Team, role: Role = Role.PRACTITIONER) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.team_id == team.id, RoleAssignment.role == role, User.active)
+            .order_by(User.name)
+        )
+    )
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def temporary_password() -> str:
+    """A random password to hand over once; the person must change it at next sign-in."""
+    return "-".join(secrets.token_hex(3) for _ in range(4))

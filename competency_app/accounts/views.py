@@ -1,0 +1,118 @@
+"""Sign-in, sign-out and changing one's password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+
+from competency_app.accounts import services
+from competency_app.accounts.forms import ChangePasswordForm, SignInForm
+from competency_app.accounts.models import User
+from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
+from competency_app.extensions import db, limiter, login_manager
+
+blueprint = Blueprint("auth", __name__)
+
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Sessions carry `id:version`; a bumped version (sign-out, password…) ends them."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never an absolute URL, scheme-relative URL or backslash trick."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("ui.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for("ui.home")
+    return target
+
+
+def _account_key() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response) -> bool:
+    """Only failed attempts count towards the sign-in limits."""
+    return response.status_code == 200 and request.method == "POST"
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+@access(PUBLIC)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("ui.home"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            next_url = safe_next(request.args.get("next"))
+            session.clear()  # a fresh session (and CSRF token) at every sign-in
+            login_user(user)
+            db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(next_url, code=303)
+        db.session.commit()  # keep the audit event of the failure
+        form.email.errors.append(SIGN_IN_FAILED)  # the same answer for both failures
+    return render_template("accounts/login.html", form=form, title="Sign in")
+
+
+@blueprint.post("/logout")
+@access(SIGNED_IN)
+def logout():
+    services.sign_out(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@blueprint.route("/account/password", methods=["GET", "POST"])
+@access(SIGNED_IN)
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.new_password.data)
+        except services.AccountError as error:
+            getattr(form, error.field or "new_password").errors.append(str(error))
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)  # this browser keeps its session; every other one ends
+            flash("Your password has been changed.", "success")
+            return redirect(url_for("ui.home"), code=303)
+    return render_template("accounts/change_password.html", form=form, title="Change your password")

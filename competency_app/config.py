@@ -1,0 +1,93 @@
+"""Settings read from the environment.
+
+Nothing here touches the database or the filesystem: `create_app` decides what to do with
+these values. A production deployment must set SECRET_KEY and DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_FRAMEWORK_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production defaults; development and testing relax a few of them."""
+
+    ENV_NAME = "production"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    FRAMEWORK_PATH = str(DEFAULT_FRAMEWORK_PATH)
+    # Framework files are small; a larger upload is refused before parsing.
+    FRAMEWORK_MAX_BYTES = 2 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    RATELIMIT_SWALLOW_ERRORS = False
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    CANDIDATE_RETENTION_MONTHS = 12
+    DEMO_PASSWORD = "keyworking-demo-2026"  # noqa: S105 - the demo's published password
+
+    @classmethod
+    def from_environment(cls) -> dict:
+        settings = {
+            key: getattr(cls, key) for key in dir(cls) if key.isupper() and not key.startswith("_")
+        }
+        env = os.environ
+        for key in ("SECRET_KEY", "FRAMEWORK_PATH", "RATELIMIT_STORAGE_URI", "DEMO_PASSWORD"):
+            if env.get(key):
+                settings[key] = env[key]
+        if env.get("DATABASE_URL"):
+            settings["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+        if env.get("CANDIDATE_RETENTION_MONTHS"):
+            settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
+        settings["SESSION_COOKIE_SECURE"] = _bool(
+            "SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"]
+        )
+        settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+        return settings
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - replaced by SECRET_KEY in production
+    SESSION_COOKIE_SECURE = False
+
+
+class TestingConfig(DevelopmentConfig):
+    ENV_NAME = "testing"
+    TESTING = True
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}
+
+
+def load_settings(name: str | None, overrides: dict | None = None) -> dict:
+    """Build the settings for `name` (default: $APP_ENV, else development)."""
+    name = name or os.environ.get("APP_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"APP_ENV must be one of {sorted(CONFIGS)}, not {name!r}")
+    settings = CONFIGS[name].from_environment()
+    settings.update(overrides or {})
+    if not settings.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+    return settings

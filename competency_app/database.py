@@ -1,0 +1,68 @@
+"""Engine set-up that differs between SQLite and PostgreSQL, and shared column types.
+
+SQLite: WAL journal, foreign keys, a busy timeout, and `BEGIN IMMEDIATE` for transactions
+that will write (SECURITY.md trap 5: deferred transactions lose read-modify-write updates).
+Requests that may write (any method but GET/HEAD/OPTIONS) and CLI commands mark the
+context as writing; read-only requests keep cheap deferred transactions.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import TypeDecorator
+
+_writing = contextvars.ContextVar("writing", default=True)
+
+
+def mark_read_only(read_only: bool) -> None:
+    """Mark the current context (request) as read-only or writing."""
+    _writing.set(not read_only)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Install the SQLite pragmas and explicit BEGIN on `engine` (no-op for other dialects)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # pragma: no cover - exercised via engine
+        # Let SQLAlchemy's "begin" event issue BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def load_dialect_impl(self, dialect):
+        return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))

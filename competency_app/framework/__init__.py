@@ -1,0 +1,1 @@
+"""The competency framework: YAML schema, loader, versioned models and browsing pages."""

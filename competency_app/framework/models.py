@@ -1,0 +1,168 @@
+"""Framework versions and their items.
+
+Every item keeps its stable `key` from the YAML (e.g. `1a.s3`); a new version gets new
+rows, so ratings made against an older version keep pointing at the text that was rated.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from competency_app.database import UTCDateTime
+from competency_app.extensions import db
+
+
+class FrameworkVersion(db.Model):
+    __tablename__ = "framework_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3… in load order
+    label: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the file
+    source_name: Mapped[str] = mapped_column(String(300))
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    loaded_by: Mapped[str] = mapped_column(String(200))
+    # The validated document (rating scale, rules, interview scoring…) as loaded.
+    document: Mapped[dict] = mapped_column(JSON)
+
+    values: Mapped[list[CoreValue]] = relationship(
+        back_populates="version", order_by="CoreValue.position"
+    )
+    competencies: Mapped[list[Competency]] = relationship(
+        back_populates="version", order_by="Competency.position"
+    )
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="version", order_by="Module.position"
+    )
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="version", order_by="Criterion.position"
+    )
+
+    @property
+    def rating_scale(self) -> dict:
+        return self.document["rating_scale"]
+
+    @property
+    def rules(self) -> dict:
+        return self.document["rules"]
+
+
+class _VersionedItem:
+    """Columns shared by every item of a framework version."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))  # the stable id from the YAML
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class CoreValue(_VersionedItem, db.Model):
+    __tablename__ = "core_value"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+
+    version: Mapped[FrameworkVersion] = relationship(back_populates="values")
+
+
+class Competency(_VersionedItem, db.Model):
+    __tablename__ = "competency"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    overarching: Mapped[bool] = mapped_column(Boolean, default=False)
+    introduction: Mapped[str | None] = mapped_column(Text)
+
+    version: Mapped[FrameworkVersion] = relationship(back_populates="competencies")
+    elements: Mapped[list[Element]] = relationship(
+        back_populates="competency", order_by="Element.position"
+    )
+
+
+class Element(_VersionedItem, db.Model):
+    __tablename__ = "element"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"), index=True)
+    label: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    alt_title: Mapped[str | None] = mapped_column(String(300))
+    min_holders: Mapped[int] = mapped_column(Integer)
+    expected_of_everyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    areas_kind: Mapped[str | None] = mapped_column(String(30))
+    areas: Mapped[list | None] = mapped_column(JSON)  # [{id, numeral, title, ...}]
+    closing_statement: Mapped[str | None] = mapped_column(Text)
+    source_notes: Mapped[str | None] = mapped_column(Text)
+
+    competency: Mapped[Competency] = relationship(back_populates="elements")
+    skills: Mapped[list[Skill]] = relationship(back_populates="element", order_by="Skill.position")
+    tasks: Mapped[list[Task]] = relationship(back_populates="element", order_by="Task.position")
+
+
+class Skill(_VersionedItem, db.Model):
+    __tablename__ = "skill"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("element.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    enhanced: Mapped[bool] = mapped_column(Boolean, default=False)
+    area: Mapped[str | None] = mapped_column(String(80))
+
+    element: Mapped[Element] = relationship(back_populates="skills")
+
+
+class Task(_VersionedItem, db.Model):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    element_id: Mapped[int] = mapped_column(ForeignKey("element.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+
+    element: Mapped[Element] = relationship(back_populates="tasks")
+
+
+class Module(_VersionedItem, db.Model):
+    """An e-learning module and the framework items it develops."""
+
+    __tablename__ = "elearning_module"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    provider: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(500))
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+    develops: Mapped[list] = mapped_column(JSON)  # element / skill / value keys
+    # Element keys the module develops, directly or through one of the element's skills.
+    element_keys: Mapped[list] = mapped_column(JSON)
+
+    version: Mapped[FrameworkVersion] = relationship(back_populates="modules")
+
+
+class Criterion(_VersionedItem, db.Model):
+    """A person-specification criterion."""
+
+    __tablename__ = "spec_criterion"
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
+    spec_key: Mapped[str] = mapped_column(String(80))
+    spec_title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(200))
+    requirement: Mapped[str] = mapped_column(String(20))  # essential / desirable
+    assessed_by: Mapped[list] = mapped_column(JSON)
+    links: Mapped[list] = mapped_column(JSON)  # element / value keys
+
+    version: Mapped[FrameworkVersion] = relationship(back_populates="criteria")

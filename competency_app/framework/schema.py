@@ -1,0 +1,287 @@
+"""The shape of `data/framework.yaml`, as pydantic models.
+
+The schema is strict (unknown fields are errors) so that a typo in a framework file is
+reported rather than silently ignored. Cross-references (ids that must exist) are checked
+in `FrameworkDocument.check_references`, after the field-level validation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise ValueError(
+            "ids use lower-case letters, digits, '.', '_' and '-' and start with a letter "
+            f"or digit; got {value!r}"
+        )
+    return value
+
+
+class Metadata(Strict):
+    title: str
+    short_title: str
+    publisher: str
+    source: str = Field(description="Where the framework text comes from.")
+    version_label: str
+    notes: str | None = None
+
+
+class RatingLevel(Strict):
+    value: int = Field(ge=0, le=9)
+    label: str
+    descriptor: str
+
+
+class RatingScale(Strict):
+    levels: list[RatingLevel] = Field(min_length=2)
+    competent_level: int
+
+    @model_validator(mode="after")
+    def _competent_level_exists(self) -> RatingScale:
+        values = [level.value for level in self.levels]
+        if values != sorted(set(values)):
+            raise ValueError("rating levels must have distinct values in ascending order")
+        if self.competent_level not in values:
+            raise ValueError(f"competent_level {self.competent_level} is not one of {values}")
+        return self
+
+
+class Rules(Strict):
+    validity_months: int = Field(ge=1, le=60)
+    expiring_soon_days: int = Field(ge=1, le=365)
+    default_min_holders: int = Field(ge=1, le=50)
+    expected_of_everyone: list[str] = Field(
+        description="Element ids (and 'values' for all core values) every individual must hold."
+    )
+
+
+class CoreValue(Strict):
+    id: str
+    title: str
+    description: str
+
+    _id = field_validator("id")(_check_id)
+
+    @field_validator("id")
+    @classmethod
+    def _value_prefix(cls, value: str) -> str:
+        if not value.startswith("value."):
+            raise ValueError(f"core value ids start with 'value.'; got {value!r}")
+        return value
+
+
+class Skill(Strict):
+    id: str
+    text: str = Field(min_length=1)
+    enhanced: bool = False
+    area: str | None = Field(default=None, description="Id of the element's area, if grouped.")
+
+    _id = field_validator("id")(_check_id)
+
+
+class Task(Strict):
+    id: str
+    text: str = Field(min_length=1)
+
+    _id = field_validator("id")(_check_id)
+
+
+class Area(Strict):
+    """A knowledge area (4b) or context (3b) inside an element."""
+
+    id: str
+    numeral: str
+    title: str
+    heading_in_source: str | None = None
+    no_skills_note: str | None = Field(
+        default=None, description="Set when the source gives this area no skills of its own."
+    )
+
+    _id = field_validator("id")(_check_id)
+
+
+class Element(Strict):
+    id: str
+    label: str = Field(description="As numbered in the source, e.g. 'a)' or '2.'.")
+    title: str
+    alt_title: str | None = None
+    min_holders: int | None = Field(default=None, ge=1, le=50)
+    areas_kind: Literal["contexts", "knowledge_areas"] | None = None
+    areas: list[Area] = []
+    skills: list[Skill] = Field(min_length=1)
+    tasks: list[Task] = []
+    closing_statement: str | None = None
+    source_notes: str | None = None
+
+    _id = field_validator("id")(_check_id)
+
+    @model_validator(mode="after")
+    def _areas_consistent(self) -> Element:
+        area_ids = {area.id for area in self.areas}
+        if self.areas and self.areas_kind is None:
+            raise ValueError("areas_kind must be set when an element has areas")
+        for skill in self.skills:
+            if skill.area is not None and skill.area not in area_ids:
+                raise ValueError(f"skill {skill.id} names unknown area {skill.area!r}")
+        return self
+
+
+class Competency(Strict):
+    id: str
+    number: int = Field(ge=1, le=20)
+    title: str
+    overarching: bool = False
+    introduction: str | None = None
+    elements: list[Element] = Field(min_length=1)
+
+    _id = field_validator("id")(_check_id)
+
+
+class Module(Strict):
+    id: str
+    title: str
+    provider: str
+    url: str | None = None
+    duration_minutes: int | None = Field(default=None, ge=1, le=10000)
+    description: str
+    develops: list[str] = Field(min_length=1, description="Element, skill or value ids.")
+
+    _id = field_validator("id")(_check_id)
+
+    @field_validator("url")
+    @classmethod
+    def _https_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("module links must start with https://")
+        return value
+
+
+class Criterion(Strict):
+    id: str
+    text: str
+    category: str
+    requirement: Literal["essential", "desirable"]
+    assessed_by: list[Literal["application", "interview", "assessment"]] = Field(min_length=1)
+    links: list[str] = Field(default=[], description="Element or value ids it evidences.")
+
+    _id = field_validator("id")(_check_id)
+
+
+class ScoreLevel(Strict):
+    value: int = Field(ge=0, le=10)
+    label: str
+    descriptor: str
+
+
+class AppointableRule(Strict):
+    min_agreed_score_essential: int
+    forbidden_scores: list[int] = []
+    description: str
+
+
+class PersonSpecification(Strict):
+    id: str
+    title: str
+    source: str
+    criteria: list[Criterion] = Field(min_length=1)
+
+    _id = field_validator("id")(_check_id)
+
+
+class InterviewScoring(Strict):
+    levels: list[ScoreLevel] = Field(min_length=2)
+    appointable_rule: AppointableRule
+
+    @model_validator(mode="after")
+    def _rule_uses_scale(self) -> InterviewScoring:
+        values = {level.value for level in self.levels}
+        rule = self.appointable_rule
+        for score in [rule.min_agreed_score_essential, *rule.forbidden_scores]:
+            if score not in values:
+                raise ValueError(f"appointable rule names score {score}, not on the scale")
+        return self
+
+
+class FrameworkDocument(Strict):
+    schema_version: Literal[1]
+    metadata: Metadata
+    rating_scale: RatingScale
+    rules: Rules
+    core_values: list[CoreValue] = Field(min_length=1)
+    competencies: list[Competency] = Field(min_length=1)
+    elearning: list[Module] = []
+    person_specifications: list[PersonSpecification] = []
+    interview_scoring: InterviewScoring
+
+    def elements(self) -> list[Element]:
+        return [element for comp in self.competencies for element in comp.elements]
+
+    def check_references(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """Return (field path, message) for every duplicate id or unresolved reference."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: dict[str, tuple[str | int, ...]] = {}
+
+        def claim(item_id: str, path: tuple[str | int, ...]) -> None:
+            if item_id in seen:
+                where = ".".join(str(p) for p in seen[item_id])
+                problems.append((path, f"duplicate id {item_id!r} (first used at {where})"))
+            else:
+                seen[item_id] = path
+
+        for i, value in enumerate(self.core_values):
+            claim(value.id, ("core_values", i, "id"))
+        for ci, comp in enumerate(self.competencies):
+            claim(comp.id, ("competencies", ci, "id"))
+            for ei, element in enumerate(comp.elements):
+                base = ("competencies", ci, "elements", ei)
+                claim(element.id, (*base, "id"))
+                for ai, area in enumerate(element.areas):
+                    claim(area.id, (*base, "areas", ai, "id"))
+                for si, skill in enumerate(element.skills):
+                    claim(skill.id, (*base, "skills", si, "id"))
+                for ti, task in enumerate(element.tasks):
+                    claim(task.id, (*base, "tasks", ti, "id"))
+        for mi, module in enumerate(self.elearning):
+            claim(module.id, ("elearning", mi, "id"))
+        for pi, spec in enumerate(self.person_specifications):
+            claim(spec.id, ("person_specifications", pi, "id"))
+            for ri, criterion in enumerate(spec.criteria):
+                claim(criterion.id, ("person_specifications", pi, "criteria", ri, "id"))
+
+        element_ids = {e.id for e in self.elements()}
+        skill_ids = {s.id for e in self.elements() for s in e.skills}
+        value_ids = {v.id for v in self.core_values}
+        for i, ref in enumerate(self.rules.expected_of_everyone):
+            if ref != "values" and ref not in element_ids:
+                problems.append((("rules", "expected_of_everyone", i), f"unknown element {ref!r}"))
+        for mi, module in enumerate(self.elearning):
+            for di, ref in enumerate(module.develops):
+                if ref not in element_ids | skill_ids | value_ids:
+                    problems.append(
+                        (
+                            ("elearning", mi, "develops", di),
+                            f"unknown element, skill or value {ref!r}",
+                        )
+                    )
+        for pi, spec in enumerate(self.person_specifications):
+            for ri, criterion in enumerate(spec.criteria):
+                for li, ref in enumerate(criterion.links):
+                    if ref not in element_ids | value_ids:
+                        problems.append(
+                            (
+                                ("person_specifications", pi, "criteria", ri, "links", li),
+                                f"unknown element or value {ref!r}",
+                            )
+                        )
+        return problems

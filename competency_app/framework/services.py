@@ -1,0 +1,276 @@
+"""Framework writes (loading a version) and queries (current version, comparisons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from competency_app.clock import utcnow
+from competency_app.extensions import db
+from competency_app.framework.loader import content_hash
+from competency_app.framework.models import (
+    Competency,
+    CoreValue,
+    Criterion,
+    Element,
+    FrameworkVersion,
+    Module,
+    Skill,
+    Task,
+)
+from competency_app.framework.schema import FrameworkDocument
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    version: FrameworkVersion
+    created: bool
+
+
+def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str) -> LoadResult:
+    """Store `document` as a new framework version, or return the identical one.
+
+    Flushes only: the caller commits, so a load applies whole or not at all.
+    """
+    digest = content_hash(document)
+    existing = db.session.scalar(
+        select(FrameworkVersion).where(FrameworkVersion.content_hash == digest)
+    )
+    if existing is not None:
+        return LoadResult(existing, created=False)
+
+    number = (db.session.scalar(select(func.max(FrameworkVersion.number))) or 0) + 1
+    version = FrameworkVersion(
+        number=number,
+        label=document.metadata.version_label,
+        title=document.metadata.title,
+        content_hash=digest,
+        source_name=source_name[:300],
+        loaded_at=utcnow(),
+        loaded_by=loaded_by[:200],
+        document=document.model_dump(mode="json"),
+    )
+    db.session.add(version)
+    db.session.flush()
+
+    rules = document.rules
+    everyone = set(rules.expected_of_everyone)
+    for position, value in enumerate(document.core_values):
+        db.session.add(
+            CoreValue(
+                version_id=version.id,
+                key=value.id,
+                position=position,
+                title=value.title,
+                description=value.description,
+            )
+        )
+    element_keys_of_skill: dict[str, str] = {}
+    element_position = 0
+    for c_position, comp in enumerate(document.competencies):
+        competency = Competency(
+            version_id=version.id,
+            key=comp.id,
+            position=c_position,
+            number=comp.number,
+            title=comp.title,
+            overarching=comp.overarching,
+            introduction=comp.introduction,
+        )
+        db.session.add(competency)
+        db.session.flush()
+        for source in comp.elements:
+            element = Element(
+                version_id=version.id,
+                competency_id=competency.id,
+                key=source.id,
+                position=element_position,
+                label=source.label,
+                title=source.title,
+                alt_title=source.alt_title,
+                min_holders=source.min_holders or rules.default_min_holders,
+                expected_of_everyone=source.id in everyone,
+                areas_kind=source.areas_kind,
+                areas=[area.model_dump(mode="json") for area in source.areas],
+                closing_statement=source.closing_statement,
+                source_notes=source.source_notes,
+            )
+            element_position += 1
+            db.session.add(element)
+            db.session.flush()
+            db.session.add_all(
+                Skill(
+                    version_id=version.id,
+                    element_id=element.id,
+                    key=skill.id,
+                    position=position,
+                    text=skill.text,
+                    enhanced=skill.enhanced,
+                    area=skill.area,
+                )
+                for position, skill in enumerate(source.skills)
+            )
+            db.session.add_all(
+                Task(
+                    version_id=version.id,
+                    element_id=element.id,
+                    key=task.id,
+                    position=position,
+                    text=task.text,
+                )
+                for position, task in enumerate(source.tasks)
+            )
+            element_keys_of_skill.update({skill.id: source.id for skill in source.skills})
+
+    element_keys = {element.id for element in document.elements()}
+    for position, module in enumerate(document.elearning):
+        developed = []
+        for ref in module.develops:
+            key = ref if ref in element_keys else element_keys_of_skill.get(ref)
+            if key and key not in developed:
+                developed.append(key)
+        db.session.add(
+            Module(
+                version_id=version.id,
+                key=module.id,
+                position=position,
+                title=module.title,
+                provider=module.provider,
+                url=module.url,
+                duration_minutes=module.duration_minutes,
+                description=module.description,
+                develops=list(module.develops),
+                element_keys=developed,
+            )
+        )
+    position = 0
+    for spec in document.person_specifications:
+        for criterion in spec.criteria:
+            db.session.add(
+                Criterion(
+                    version_id=version.id,
+                    key=criterion.id,
+                    position=position,
+                    spec_key=spec.id,
+                    spec_title=spec.title,
+                    text=criterion.text,
+                    category=criterion.category,
+                    requirement=criterion.requirement,
+                    assessed_by=list(criterion.assessed_by),
+                    links=list(criterion.links),
+                )
+            )
+            position += 1
+    db.session.flush()
+    return LoadResult(version, created=True)
+
+
+def current_version() -> FrameworkVersion | None:
+    """The most recently loaded framework version."""
+    return db.session.scalar(select(FrameworkVersion).order_by(FrameworkVersion.number.desc()))
+
+
+def list_versions() -> list[FrameworkVersion]:
+    return list(
+        db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.number.desc()))
+    )
+
+
+def version_by_number(number: int) -> FrameworkVersion | None:
+    return db.session.scalar(select(FrameworkVersion).where(FrameworkVersion.number == number))
+
+
+def element_by_key(version: FrameworkVersion, key: str) -> Element | None:
+    return db.session.scalar(
+        select(Element).where(Element.version_id == version.id, Element.key == key)
+    )
+
+
+def modules_for_element(version: FrameworkVersion, element: Element) -> list[Module]:
+    """Modules that develop the element or one of its skills (in catalogue order)."""
+    return [module for module in version.modules if element.key in module.element_keys]
+
+
+def criteria_for_element(version: FrameworkVersion, element: Element) -> list[Criterion]:
+    return [criterion for criterion in version.criteria if element.key in criterion.links]
+
+
+# ---- comparing two versions -------------------------------------------------------------
+
+KIND_LABELS = {
+    "value": "Core value",
+    "competency": "Competency",
+    "element": "Element",
+    "area": "Area",
+    "skill": "Skill",
+    "task": "Related task",
+    "module": "E-learning module",
+    "criterion": "Person-specification criterion",
+    "setting": "Setting",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    key: str
+    change: str  # added / removed / reworded
+    old: dict[str, object] = field(default_factory=dict)
+    new: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return sorted(
+            k for k in set(self.old) | set(self.new) if self.old.get(k) != self.new.get(k)
+        )
+
+
+def _flatten(document: dict) -> dict[tuple[str, str], dict[str, object]]:
+    """Every item of a stored document, by (kind, stable key), with its comparable fields."""
+    items: dict[tuple[str, str], dict[str, object]] = {}
+    for value in document["core_values"]:
+        items[("value", value["id"])] = {k: v for k, v in value.items() if k != "id"}
+    for comp in document["competencies"]:
+        items[("competency", comp["id"])] = {
+            k: v for k, v in comp.items() if k not in ("id", "elements")
+        }
+        for element in comp["elements"]:
+            items[("element", element["id"])] = {
+                k: v for k, v in element.items() if k not in ("id", "skills", "tasks", "areas")
+            }
+            for area in element["areas"]:
+                items[("area", area["id"])] = {k: v for k, v in area.items() if k != "id"}
+            for skill in element["skills"]:
+                items[("skill", skill["id"])] = {k: v for k, v in skill.items() if k != "id"}
+            for task in element["tasks"]:
+                items[("task", task["id"])] = {"text": task["text"]}
+    for module in document["elearning"]:
+        items[("module", module["id"])] = {k: v for k, v in module.items() if k != "id"}
+    for spec in document["person_specifications"]:
+        for criterion in spec["criteria"]:
+            items[("criterion", criterion["id"])] = {
+                k: v for k, v in criterion.items() if k != "id"
+            }
+    for section in ("rating_scale", "rules", "interview_scoring", "metadata"):
+        items[("setting", section)] = {"value": document[section]}
+    return items
+
+
+def compare_versions(old: FrameworkVersion, new: FrameworkVersion) -> list[Change]:
+    """Items added, removed or reworded between two versions, in the newer one's order."""
+    before, after = _flatten(old.document), _flatten(new.document)
+    changes: list[Change] = []
+    for ident, fields in after.items():
+        if ident not in before:
+            changes.append(Change(ident[0], ident[1], "added", new=fields))
+        elif before[ident] != fields:
+            changes.append(Change(ident[0], ident[1], "reworded", old=before[ident], new=fields))
+    for ident, fields in before.items():
+        if ident not in after:
+            changes.append(Change(ident[0], ident[1], "removed", old=fields))
+    return changes

@@ -1,0 +1,119 @@
+"""Browsing the framework: values, competencies, elements, e-learning, versions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from competency_app.accounts.permissions import SIGNED_IN, access
+from competency_app.framework import services
+from competency_app.framework.models import FrameworkVersion
+
+blueprint = Blueprint("framework", __name__, url_prefix="/framework")
+
+
+def _version_from_request() -> FrameworkVersion:
+    """The version named by ?version=N, else the current one; 404 when there is none."""
+    raw = request.args.get("version")
+    if raw is None:
+        version = services.current_version()
+    else:
+        if not raw.isdigit():
+            abort(404)
+        version = services.version_by_number(int(raw))
+    if version is None:
+        abort(404)
+    return version
+
+
+@blueprint.get("")
+@access(SIGNED_IN)
+def overview():
+    version = services.current_version()
+    if version is None:
+        return render_template("framework/empty.html")
+    return render_template("framework/overview.html", version=version)
+
+
+@blueprint.get("/values")
+@access(SIGNED_IN)
+def values():
+    return render_template("framework/values.html", version=_version_from_request())
+
+
+@blueprint.get("/elements/<key>")
+@access(SIGNED_IN)
+def element(key: str):
+    version = _version_from_request()
+    element = services.element_by_key(version, key)
+    if element is None:
+        abort(404)
+    areas = element.areas or []
+    skills_by_area = {
+        area["id"]: [s for s in element.skills if s.area == area["id"]] for area in areas
+    }
+    return render_template(
+        "framework/element.html",
+        version=version,
+        element=element,
+        areas=areas,
+        skills_by_area=skills_by_area,
+        unassigned_skills=[s for s in element.skills if s.area is None],
+        modules=services.modules_for_element(version, element),
+        criteria=services.criteria_for_element(version, element),
+    )
+
+
+@blueprint.get("/elearning")
+@access(SIGNED_IN)
+def elearning():
+    version = _version_from_request()
+    elements = {e.key: e for c in version.competencies for e in c.elements}
+    return render_template("framework/elearning.html", version=version, elements=elements)
+
+
+@blueprint.get("/person-specification")
+@access(SIGNED_IN)
+def person_specification():
+    version = _version_from_request()
+    scoring = version.document["interview_scoring"]
+    elements = {e.key: e for c in version.competencies for e in c.elements}
+    values = {v.key: v for v in version.values}
+    return render_template(
+        "framework/person_specification.html",
+        version=version,
+        scoring=scoring,
+        elements=elements,
+        values=values,
+    )
+
+
+@blueprint.get("/versions")
+@access(SIGNED_IN)
+def versions():
+    versions = services.list_versions()
+    return render_template("framework/versions.html", versions=versions)
+
+
+@blueprint.get("/versions/compare")
+@access(SIGNED_IN)
+def compare():
+    versions = services.list_versions()
+    errors = {}
+    chosen = {}
+    for field in ("from", "to"):
+        raw = request.args.get(field, "")
+        version = services.version_by_number(int(raw)) if raw.isdigit() else None
+        if version is None:
+            errors[field] = f"Select the version to compare {field}"
+        chosen[field] = version
+    if errors:
+        return (
+            render_template(
+                "framework/versions.html", versions=versions, errors=errors, args=request.args
+            ),
+            400,
+        )
+    changes = services.compare_versions(chosen["from"], chosen["to"])
+    return render_template(
+        "framework/compare.html", old=chosen["from"], new=chosen["to"], changes=changes
+    )

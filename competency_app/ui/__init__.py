@@ -1,0 +1,1 @@
+"""NHS.UK layout, the WTForms → design-system bridge, shared filters and the demo."""

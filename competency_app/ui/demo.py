@@ -1,0 +1,108 @@
+"""`flask demo`: a ready-to-explore local copy with demo data, served on 127.0.0.1:5000."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from flask_migrate import upgrade
+from sqlalchemy import select
+
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import Role, Team, User
+from competency_app.extensions import db
+from competency_app.framework.cli import read_and_parse
+from competency_app.framework.services import load_framework
+
+DEMO_TEAM = ("north-keyworkers", "North keyworking team")
+KEYWORKERS = [
+    ("Aisha Khan", "aisha.khan"),
+    ("Ben Hughes", "ben.hughes"),
+    ("Chloe Evans", "chloe.evans"),
+    ("Daniel Okafor", "daniel.okafor"),
+    ("Emma Walsh", "emma.walsh"),
+    ("Farid Rahman", "farid.rahman"),
+    ("Grace Lewis", "grace.lewis"),
+    ("Harry Patel", "harry.patel"),
+]
+STAFF = [
+    ("Sam Taylor", "sam.taylor", Role.SUPERVISOR),
+    ("Morgan Reid", "morgan.reid", Role.MANAGER),
+    ("Jordan Blake", "jordan.blake", Role.RECRUITER),
+    ("Priya Shah", "priya.shah", Role.HR),
+    ("Alex Morgan", "alex.morgan", Role.ADMIN),
+]
+DOMAIN = "demo.nhs.uk"
+
+
+def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
+    """The demo team and its people; returns (role, name, email) rows. Idempotent."""
+    team = db.session.scalar(select(Team).where(Team.slug == DEMO_TEAM[0]))
+    if team is None:
+        team = accounts.create_team(*DEMO_TEAM, actor=None)
+    logins: list[tuple[str, str, str]] = []
+
+    def person(name: str, local: str, role: Role, supervisor: User | None = None) -> User:
+        email = f"{local}@{DOMAIN}"
+        user = accounts.user_by_email(email)
+        if user is None:
+            grant = accounts.RoleGrant(role, team if role.team_scoped else None)
+            user = accounts.create_user(
+                email, name, password, [grant], actor=None, supervisor=supervisor
+            )
+        logins.append((role.label, name, email))
+        return user
+
+    supervisor = None
+    for name, local, role in STAFF:
+        user = person(name, local, role)
+        if role == Role.SUPERVISOR:
+            supervisor = user
+    for name, local in KEYWORKERS:
+        person(name, local, Role.PRACTITIONER, supervisor)
+    db.session.flush()
+    return logins
+
+
+def prepare_demo() -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Migrate the schema, load the framework and create the demo organisation."""
+    upgrade()
+    document = read_and_parse(
+        Path(current_app.config["FRAMEWORK_PATH"]),
+        current_app.config["FRAMEWORK_MAX_BYTES"],
+    )
+    result = load_framework(document, "framework.yaml", loaded_by="demo")
+    logins = create_demo_organisation(current_app.config["DEMO_PASSWORD"])
+    db.session.commit()
+    return [f"Framework version {result.version.number}: {result.version.title}"], logins
+
+
+def login_table(logins: list[tuple[str, str, str]], password: str) -> str:
+    rows = [("Role", "Name", "Email"), *logins]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(f"Password for every demo login: {password}")
+    return "\n".join(lines)
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
+@click.option("--port", default=5000, show_default=True)
+@with_appcontext
+def demo_command(no_serve: bool, port: int) -> None:
+    """Create the SQLite database, load the framework and demo data, then serve."""
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite"):
+        click.echo("The demo runs on SQLite only; unset DATABASE_URL.", err=True)
+        raise SystemExit(2)
+    summary, logins = prepare_demo()
+    for line in summary:
+        click.echo(line)
+    click.echo(login_table(logins, current_app.config["DEMO_PASSWORD"]))
+    if no_serve:
+        return
+    click.echo(f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
+    current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)

@@ -1,0 +1,74 @@
+"""Template filters: dates in UK format, plural words."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def uk_date(value: date | datetime | None) -> str:
+    """'22 November 2026' (UK local date for datetimes)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(LONDON).date()
+    return f"{value.day} {value:%B %Y}"
+
+
+def uk_datetime(value: datetime | None) -> str:
+    """'22 November 2026 at 3:05pm' in UK local time."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    return f"{uk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"
+
+
+# Design-system macros offered to every template as globals, so child templates need no
+# imports of their own (imports in a parent layout are invisible to child blocks).
+COMPONENT_MACROS = {
+    "actionLink": "action-link",
+    "backLink": "back-link",
+    "breadcrumb": "breadcrumb",
+    "button": "button",
+    "card": "card",
+    "checkboxes": "checkboxes",
+    "dateInput": "date-input",
+    "details": "details",
+    "errorMessage": "error-message",
+    "errorSummary": "error-summary",
+    "fieldset": "fieldset",
+    "input": "input",
+    "insetText": "inset-text",
+    "pagination": "pagination",
+    "panel": "panel",
+    "radios": "radios",
+    "select": "select",
+    "summaryList": "summary-list",
+    "table": "tables",
+    "tag": "tag",
+    "textarea": "textarea",
+    "warningCallout": "warning-callout",
+}
+
+
+def register(app: Flask) -> None:
+    env = app.jinja_env
+    for name, folder in COMPONENT_MACROS.items():
+        module = env.get_template(f"nhsuk/components/{folder}/macro.jinja").module
+        env.globals[name] = getattr(module, name)
+    app.add_template_filter(uk_date)
+    from competency_app.ui import forms
+
+    forms.register(app)
+    app.add_template_filter(uk_datetime)
+    app.add_template_filter(plural)

@@ -1,0 +1,99 @@
+"""The home page: for each of the person's roles, what they have to do now.
+
+Each feature contributes a section builder to `SECTION_BUILDERS`; a builder returns None
+when it has nothing for this person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import AuditEvent, Role, Team, User
+from competency_app.clock import utcnow
+from competency_app.extensions import db
+
+
+@dataclass
+class Section:
+    heading: str
+    lines: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (text, href)
+
+
+def _practitioner(user: User) -> Section | None:
+    if Role.PRACTITIONER not in user.role_set:
+        return None
+    supervisor = accounts.supervisor_of(user)
+    section = Section("Your development")
+    section.lines.append(
+        f"Your supervisor is {supervisor.name}."
+        if supervisor
+        else "You have no supervisor yet: ask your manager."
+    )
+    section.links.append(("Read the competency framework", url_for("framework.overview")))
+    return section
+
+
+def _supervisor(user: User) -> Section | None:
+    if Role.SUPERVISOR not in user.role_set:
+        return None
+    people = accounts.supervisees(user)
+    section = Section("Supervision")
+    if people:
+        names = ", ".join(p.name for p in people)
+        section.lines.append(
+            f"You supervise {len(people)} {'person' if len(people) == 1 else 'people'}: {names}."
+        )
+    else:
+        section.lines.append("No one is linked to you as a supervisee yet.")
+    return section
+
+
+def _manager(user: User) -> Section | None:
+    team_ids = user.team_ids(Role.MANAGER)
+    if not team_ids:
+        return None
+    section = Section("Your teams")
+    for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):
+        count = len(accounts.team_members(team))
+        section.lines.append(f"{team.name}: {count} {'keyworker' if count == 1 else 'keyworkers'}.")
+    return section
+
+
+def _admin(user: User) -> Section | None:
+    if Role.ADMIN not in user.role_set:
+        return None
+    since = utcnow() - timedelta(hours=24)
+    failures = db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "sign_in_failed", AuditEvent.at >= since)
+    )
+    section = Section("Administration")
+    section.lines.append(f"{accounts.count_users()} people have accounts.")
+    attempts = "attempt" if failures == 1 else "attempts"
+    section.lines.append(f"{failures} failed sign-in {attempts} in the last 24 hours.")
+    section.links += [
+        ("Manage people", url_for("admin.people")),
+        ("Manage teams", url_for("admin.teams")),
+        ("Read the audit log", url_for("admin.audit")),
+    ]
+    return section
+
+
+SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
+    _practitioner,
+    _supervisor,
+    _manager,
+    _admin,
+]
+
+
+def home_sections(user: User) -> list[Section]:
+    return [s for s in (build(user) for build in SECTION_BUILDERS) if s is not None]

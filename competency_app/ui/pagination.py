@@ -1,0 +1,56 @@
+"""Pagination of a SELECT, with the parameters the NHS.UK pagination macro wants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request, url_for
+from sqlalchemy import Select, func, select
+
+from competency_app.extensions import db
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.number - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.per_page)
+
+    def _url(self, number: int) -> str:
+        args = {**request.view_args, **request.args.to_dict(), "page": number}
+        return url_for(request.endpoint, **args)
+
+    def macro_params(self) -> dict:
+        """Parameters for `pagination(...)` (previous / next links with page labels)."""
+        params: dict = {}
+        if self.number > 1:
+            params["previousUrl"] = self._url(self.number - 1)
+            params["previousPage"] = f"Page {self.number - 1} of {self.pages}"
+        if self.number < self.pages:
+            params["nextUrl"] = self._url(self.number + 1)
+            params["nextPage"] = f"Page {self.number + 1} of {self.pages}"
+        return params
+
+
+def paginate(statement: Select, per_page: int = 25) -> Page:
+    """Run `statement` for the page named by ?page=N (out-of-range pages clamp)."""
+    raw = request.args.get("page", "1")
+    number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    last = max(1, -(-total // per_page))
+    number = min(number, last)
+    items = list(db.session.scalars(statement.limit(per_page).offset((number - 1) * per_page)))
+    return Page(items=items, number=number, per_page=per_page, total=total)

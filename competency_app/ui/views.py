@@ -1,0 +1,67 @@
+"""Home page, static design-system assets and template helpers shared by every page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from competency_app.accounts.permissions import SIGNED_IN, access, is_admin
+from competency_app.ui.home import home_sections
+from competency_app.ui.security import csp_nonce
+
+blueprint = Blueprint("ui", __name__)
+
+
+@blueprint.app_context_processor
+def template_helpers() -> dict:
+    return {
+        "csp_nonce": csp_nonce,
+        "navigation_items": navigation_items,
+        "sign_out_form": sign_out_form,
+    }
+
+
+def navigation_items() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    items = [("ui.home", "Home"), ("framework.overview", "Framework")]
+    if is_admin(current_user):
+        items.append(("admin.index", "Administration"))
+    current = request.endpoint or ""
+    return [
+        {
+            "href": url_for(endpoint),
+            "text": text,
+            "current": current.split(".")[0] == endpoint.split(".")[0]
+            and current != "ui.home"
+            or current == endpoint,
+        }
+        for endpoint, text in items
+    ]
+
+
+def sign_out_form() -> Markup:
+    """Sign-out is a POST with a CSRF token (the header macro's own form has no token)."""
+    from flask_wtf.csrf import generate_csrf
+
+    if not _has_endpoint("auth.logout"):
+        return Markup("")
+    return Markup(
+        '<form class="nhsuk-header__account-form" method="post" action="{action}">'
+        '<input type="hidden" name="csrf_token" value="{token}">'
+        '<button class="nhsuk-header__account-button" type="submit">Sign out</button></form>'
+    ).format(action=escape(url_for("auth.logout")), token=escape(generate_csrf()))
+
+
+def _has_endpoint(name: str) -> bool:
+    from flask import current_app
+
+    return name in current_app.view_functions
+
+
+@blueprint.get("/")
+@access(SIGNED_IN)
+def home():
+    user = current_user._get_current_object()
+    return render_template("ui/home.html", title="Home", sections=home_sections(user))

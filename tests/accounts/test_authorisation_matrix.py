@@ -1,0 +1,163 @@
+"""Every route × method × role against one table of expected outcomes.
+
+A route missing from EXPECTED fails the test, so a new page cannot ship without a rule.
+"Allowed" means the request reached the view (any answer but 403 or the sign-in redirect);
+CSRF is switched off here because this test is about authorisation (CSRF has its own tests).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from competency_app.accounts.models import Role
+from competency_app.accounts.permissions import PUBLIC
+from competency_app.extensions import db
+from tests.factories import commit, make_team, make_user
+
+ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
+EVERYONE = set(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+ADMIN = {"admin"}
+
+# (endpoint, method, object) -> roles allowed. "object" names which sample the URL uses:
+# "own" objects belong to the requester's team / themselves, "other" to another team.
+EXPECTED: dict[tuple[str, str, str], set[str]] = {
+    ("auth.login", "GET", "-"): EVERYONE,
+    ("auth.login", "POST", "-"): EVERYONE,
+    ("auth.logout", "POST", "-"): SIGNED_IN,
+    ("auth.change_password", "GET", "-"): SIGNED_IN,
+    ("auth.change_password", "POST", "-"): SIGNED_IN,
+    ("ui.home", "GET", "-"): SIGNED_IN,
+    ("framework.overview", "GET", "-"): SIGNED_IN,
+    ("framework.values", "GET", "-"): SIGNED_IN,
+    ("framework.element", "GET", "-"): SIGNED_IN,
+    ("framework.elearning", "GET", "-"): SIGNED_IN,
+    ("framework.person_specification", "GET", "-"): SIGNED_IN,
+    ("framework.versions", "GET", "-"): SIGNED_IN,
+    ("framework.compare", "GET", "-"): SIGNED_IN,
+    ("admin.index", "GET", "-"): ADMIN,
+    ("admin.teams", "GET", "-"): ADMIN,
+    ("admin.teams", "POST", "-"): ADMIN,
+    ("admin.people", "GET", "-"): ADMIN,
+    ("admin.new_person", "GET", "-"): ADMIN,
+    ("admin.new_person", "POST", "-"): ADMIN,
+    ("admin.person", "GET", "-"): ADMIN,
+    ("admin.person", "POST", "-"): ADMIN,
+    ("admin.reset_password", "GET", "-"): ADMIN,
+    ("admin.reset_password", "POST", "-"): ADMIN,
+    ("admin.audit", "GET", "-"): ADMIN,
+}
+
+IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
+
+
+@pytest.fixture
+def world(app, framework):
+    """Two teams; one person per role in team A; a subject person for admin pages."""
+    with app.app_context():
+        north, south = make_team("north"), make_team("south")
+        supervisor = make_user("sue.super", Role.SUPERVISOR, team=north)
+        people = {
+            "practitioner": make_user(
+                "pat.prac", Role.PRACTITIONER, team=north, supervisor=supervisor
+            ),
+            "supervisor": supervisor,
+            "manager": make_user("max.manager", Role.MANAGER, team=north),
+            "recruiter": make_user("rae.recruit", Role.RECRUITER, team=north),
+            "hr": make_user("hana.hr", Role.HR),
+            "admin": make_user("ada.admin", Role.ADMIN),
+        }
+        subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
+        commit()
+        samples = {
+            "-": {"user_id": subject.id, "key": "1a", "slug": north.slug},
+        }
+        ids = {role: user.id for role, user in people.items()}
+        return ids, samples
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in IGNORED_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_declares_an_access_rule(app):
+    missing = [
+        rule.endpoint
+        for rule, _method in _routes(app)
+        if not hasattr(app.view_functions[rule.endpoint], "access_rule")
+    ]
+    assert missing == []
+
+
+def test_every_route_is_in_the_table(app):
+    in_app = {(rule.endpoint, method) for rule, method in _routes(app)}
+    in_table = {(endpoint, method) for endpoint, method, _ in EXPECTED}
+    assert in_app - in_table == set(), "routes without an expected outcome"
+    assert in_table - in_app == set(), "table rows for routes that no longer exist"
+
+
+def test_public_routes_are_only_the_expected_ones(app):
+    public = {
+        rule.endpoint
+        for rule, _ in _routes(app)
+        if app.view_functions[rule.endpoint].access_rule is PUBLIC
+    }
+    assert public == {"auth.login"}
+
+
+def _sign_in_as(client, user_id):
+    from competency_app.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    db.session.refresh(user)
+    with client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+
+
+def test_authorisation_matrix(app, world, capsys):
+    ids, samples = world
+    app.config["WTF_CSRF_ENABLED"] = False
+    checked = unexpected_allows = unexpected_denies = 0
+    problems = []
+    try:
+        with app.app_context():
+            for (endpoint, method, variant), allowed_roles in EXPECTED.items():
+                rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+                args = {name: samples[variant][name] for name in rule.arguments}
+                with app.test_request_context():
+                    from flask import url_for
+
+                    url = url_for(endpoint, **args)
+                for role in ROLES:
+                    client = app.test_client()
+                    if role != "anonymous":
+                        _sign_in_as(client, ids[role])
+                    response = client.open(url, method=method, data={})
+                    location = response.headers.get("Location", "")
+                    # the access rule sends strangers to sign in with a next= link
+                    denied = response.status_code == 403 or "/login?next=" in location
+                    if endpoint == "auth.login" and role != "anonymous":
+                        denied = False  # signed-in people are sent home: not a denial
+                    expected = role in allowed_roles
+                    checked += 1
+                    if expected and denied:
+                        unexpected_denies += 1
+                        problems.append(f"DENIED {role} {method} {url} -> {response.status_code}")
+                    elif not expected and not denied:
+                        unexpected_allows += 1
+                        problems.append(f"ALLOWED {role} {method} {url} -> {response.status_code}")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+    with capsys.disabled():
+        print(
+            f"\nauthorisation matrix: {checked} cells checked, "
+            f"{unexpected_allows} unexpected allows, {unexpected_denies} unexpected denies"
+        )
+    assert problems == []
+    assert checked == len(EXPECTED) * len(ROLES)

@@ -1,0 +1,35 @@
+"""Small builders for people and teams, through the real services."""
+
+from __future__ import annotations
+
+from competency_app.accounts import services
+from competency_app.accounts.models import Role, Team, User
+from competency_app.extensions import db
+
+PASSWORD = "correct horse battery"
+
+
+def make_team(slug: str = "north", name: str | None = None) -> Team:
+    return services.create_team(slug, name or f"{slug.title()} team", actor=None)
+
+
+def make_user(
+    local: str,
+    *roles: Role,
+    team: Team | None = None,
+    supervisor: User | None = None,
+    password: str = PASSWORD,
+) -> User:
+    grants = [services.RoleGrant(role, team if role.team_scoped else None) for role in roles]
+    return services.create_user(
+        f"{local}@example.nhs.uk",
+        local.replace(".", " ").title(),
+        password,
+        grants,
+        actor=None,
+        supervisor=supervisor,
+    )
+
+
+def commit() -> None:
+    db.session.commit()
