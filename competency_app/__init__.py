@@ -74,10 +74,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.admin import blueprint as admin
     from competency_app.accounts.views import blueprint as auth
+    from competency_app.assessments.views import blueprint as assessments
     from competency_app.framework.views import blueprint as framework
     from competency_app.ui.views import blueprint as ui
 
-    for blueprint in (ui, auth, admin, framework):
+    for blueprint in (ui, auth, admin, framework, assessments):
         app.register_blueprint(blueprint)
 
 

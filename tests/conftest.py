@@ -82,7 +82,7 @@ def app_ctx(app):
 
 @pytest.fixture(scope="session")
 def framework_bytes() -> bytes:
-    return DEFAULT_FRAMEWORK_PATH.read_bytes()
+    return Path(os.environ.get("FRAMEWORK_PATH", DEFAULT_FRAMEWORK_PATH)).read_bytes()
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from wtforms.fields.choices import SelectChoice
 
 from competency_app.accounts import services
 from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
@@ -41,11 +42,11 @@ def _person_or_404(user_id: int) -> User:
 
 
 def _fill_choices(form) -> None:
-    form.team.choices = [("", "No team (organisation-wide roles only)")] + [
-        (str(t.id), t.name) for t in _teams()
+    form.team.choices = [SelectChoice("", "No team (organisation-wide roles only)")] + [
+        SelectChoice(str(t.id), t.name) for t in _teams()
     ]
-    form.supervisor.choices = [("", "No supervisor")] + [
-        (str(u.id), f"{u.name} ({u.email})") for u in _supervisors()
+    form.supervisor.choices = [SelectChoice("", "No supervisor")] + [
+        SelectChoice(str(u.id), f"{u.name} ({u.email})") for u in _supervisors()
     ]
 
 

@@ -136,7 +136,8 @@ class SupervisionLink(db.Model):
     """`supervisor` supervises `supervisee`."""
 
     __tablename__ = "supervision_link"
-    __table_args__ = (UniqueConstraint("supervisee_id"),)  # one supervisor each
+    # Co-supervision is allowed: a supervisee may have a supervisor and a deputy.
+    __table_args__ = (UniqueConstraint("supervisor_id", "supervisee_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)

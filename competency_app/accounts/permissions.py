@@ -119,3 +119,56 @@ def team_rule(predicate: Callable[[User, Team], bool]) -> Rule:
 
     rule.__name__ = f"team_{predicate.__name__}"
     return rule
+
+
+# ---- assessments --------------------------------------------------------------------------
+
+
+def assessment_by_id(assessment_id: int):
+    from competency_app.assessments.models import Assessment
+
+    assessment = db.session.get(Assessment, assessment_id)
+    if assessment is None:
+        abort(404)
+    return assessment
+
+
+def can_view_assessment(user: User, assessment) -> bool:
+    return can_view_person(user, assessment.person)
+
+
+def can_edit_assessment(user: User, assessment) -> bool:
+    """Only the person assessed edits their self-ratings (the state is checked on write)."""
+    return user.id == assessment.person_id
+
+
+def can_validate(user: User, assessment) -> bool:
+    """A supervisor of the person, never the person themselves."""
+    return user.id != assessment.person_id and supervises(user, assessment.person)
+
+
+def assessment_rule(predicate: Callable[[User, object], bool]) -> Rule:
+    """A rule for views with an `assessment_id` argument (404 when it does not exist)."""
+
+    def rule(user: User, assessment_id: int, **_kwargs) -> bool:
+        return predicate(user, assessment_by_id(assessment_id))
+
+    rule.__name__ = f"assessment_{predicate.__name__}"
+    return rule
+
+
+def person_by_id(user_id: int) -> User:
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
+    """A rule for views with a `user_id` argument naming the person concerned."""
+
+    def rule(user: User, user_id: int, **_kwargs) -> bool:
+        return predicate(user, person_by_id(user_id))
+
+    rule.__name__ = f"person_{predicate.__name__}"
+    return rule

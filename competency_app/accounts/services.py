@@ -264,10 +264,12 @@ def set_roles(user: User, grants: list[RoleGrant], actor: User) -> None:
 
 
 def supervisor_of(user: User) -> User | None:
+    """The person's supervisor (the first linked, when a deputy is linked too)."""
     return db.session.scalar(
         select(User)
         .join(SupervisionLink, SupervisionLink.supervisor_id == User.id)
         .where(SupervisionLink.supervisee_id == user.id)
+        .order_by(SupervisionLink.id)
     )
 
 
@@ -277,16 +279,16 @@ def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> N
             raise AccountError("A person cannot supervise themselves", "supervisor")
         if Role.SUPERVISOR not in supervisor.role_set:
             raise AccountError(f"{supervisor.name} does not have the supervisor role", "supervisor")
-    current = db.session.scalar(
-        select(SupervisionLink).where(SupervisionLink.supervisee_id == user.id)
+    links = list(
+        db.session.scalars(select(SupervisionLink).where(SupervisionLink.supervisee_id == user.id))
     )
-    old = current.supervisor.email if current else None
+    old = ", ".join(sorted(link.supervisor.email for link in links)) or None
     new = supervisor.email if supervisor else None
     if old == new:
         return
-    if current is not None:
-        db.session.delete(current)
-        db.session.flush()
+    for link in links:
+        db.session.delete(link)
+    db.session.flush()
     if supervisor is not None:
         db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=user.id))
     record("supervisor_changed", actor, target=user.email, old=old, new=new)

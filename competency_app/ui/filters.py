@@ -61,6 +61,32 @@ COMPONENT_MACROS = {
 }
 
 
+def error_item(pair: tuple[str, str]) -> dict:
+    """(field id, message) -> an error-summary item linking to the field."""
+    field, message = pair
+    return {"text": message, "href": f"#{field}"}
+
+
+def rating_item(level: dict, chosen: str) -> dict:
+    """A rating-scale level as a radio item (value, label, descriptor as hint)."""
+    value = str(level["value"])
+    return {
+        "value": value,
+        "text": f"{level['value']} {level['label']}",
+        "hint": {"text": level["descriptor"]},
+        "checked": value == chosen,
+    }
+
+
+def rating_option(level: dict, chosen: str) -> dict:
+    value = str(level["value"])
+    return {
+        "value": value,
+        "text": f"{level['value']} {level['label']}",
+        "selected": value == chosen,
+    }
+
+
 def register(app: Flask) -> None:
     env = app.jinja_env
     for name, folder in COMPONENT_MACROS.items():
@@ -72,3 +98,6 @@ def register(app: Flask) -> None:
     forms.register(app)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(plural)
+    app.add_template_filter(error_item)
+    app.add_template_filter(rating_item)
+    app.add_template_filter(rating_option)

@@ -37,14 +37,14 @@ def field_params(field: Field, *, label: str | None = None, hint: str | None = N
         params["idPrefix"] = field.id
         params["fieldset"] = {"legend": {"text": label_text, "size": extra.pop("legend_size", "s")}}
         params["items"] = [
-            {"value": str(value), "text": text, "checked": str(value) in chosen}
-            for value, text, *_ in field.iter_choices()
+            {"value": str(c.value), "text": c.label, "checked": str(c.value) in chosen}
+            for c in field.iter_choices()
         ]
     elif isinstance(field, SelectField):
         params["label"] = {"text": label_text}
         params["items"] = [
-            {"value": str(value), "text": text, "selected": str(value) == str(field.data)}
-            for value, text, *_ in field.iter_choices()
+            {"value": str(c.value), "text": c.label, "selected": str(c.value) == str(field.data)}
+            for c in field.iter_choices()
         ]
     elif isinstance(field, BooleanField):
         params["idPrefix"] = field.id

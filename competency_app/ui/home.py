@@ -29,8 +29,35 @@ class Section:
 def _practitioner(user: User) -> Section | None:
     if Role.PRACTITIONER not in user.role_set:
         return None
+    from competency_app.assessments import services as assessments
+    from competency_app.assessments.profile import profile_of
+
     supervisor = accounts.supervisor_of(user)
-    section = Section("Your development")
+    section = Section("Your self-assessment")
+    current = assessments.open_assessment(user)
+    if current is None:
+        section.lines.append("Your self-assessment is due before your next supervision.")
+        section.links.append(("Start a self-assessment", url_for("assessments.my_assessments")))
+    elif current.status.editable:
+        state = assessments.progress(current)
+        section.lines.append(
+            f"Self-assessment {current.cycle} is {current.status.label.lower()}: "
+            f"{state.rated} of {state.total} skills rated."
+        )
+        section.links.append(
+            (
+                "Continue your self-assessment",
+                url_for("assessments.overview", assessment_id=current.id),
+            )
+        )
+    else:
+        section.lines.append(f"Self-assessment {current.cycle} is waiting for your supervisor.")
+    profile = profile_of(user)
+    if profile is not None and profile.expired:
+        section.lines.append(
+            f"{len(profile.expired)} validated skills have expired: reassess them next time."
+        )
+    section.links.append(("Your profile", url_for("assessments.profile", user_id=user.id)))
     section.lines.append(
         f"Your supervisor is {supervisor.name}."
         if supervisor
@@ -43,8 +70,16 @@ def _practitioner(user: User) -> Section | None:
 def _supervisor(user: User) -> Section | None:
     if Role.SUPERVISOR not in user.role_set:
         return None
+    from competency_app.assessments import services as assessments
+
     people = accounts.supervisees(user)
     section = Section("Supervision")
+    waiting = assessments.submitted_for(user)
+    section.lines.append(
+        f"{len(waiting)} {'assessment awaits' if len(waiting) == 1 else 'assessments await'} "
+        "your validation."
+    )
+    section.links.append(("Open the supervision queue", url_for("assessments.queue")))
     if people:
         names = ", ".join(p.name for p in people)
         section.lines.append(

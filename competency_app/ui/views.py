@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from competency_app.accounts.permissions import SIGNED_IN, access, is_admin
+from competency_app.accounts.models import Role
+from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
 from competency_app.ui.home import home_sections
 from competency_app.ui.security import csp_nonce
 
 blueprint = Blueprint("ui", __name__)
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "static" / "nhsuk" / "assets"
 
 
 @blueprint.app_context_processor
@@ -25,7 +29,13 @@ def template_helpers() -> dict:
 def navigation_items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
-    items = [("ui.home", "Home"), ("framework.overview", "Framework")]
+    items = [("ui.home", "Home")]
+    roles = current_user.role_set
+    if Role.PRACTITIONER in roles:
+        items.append(("assessments.my_assessments", "Self-assessment"))
+    if Role.SUPERVISOR in roles:
+        items.append(("assessments.queue", "Supervision"))
+    items.append(("framework.overview", "Framework"))
     if is_admin(current_user):
         items.append(("admin.index", "Administration"))
     current = request.endpoint or ""
@@ -58,6 +68,13 @@ def _has_endpoint(name: str) -> bool:
     from flask import current_app
 
     return name in current_app.view_functions
+
+
+@blueprint.get("/assets/<path:filename>")
+@access(PUBLIC)
+def assets(filename: str):
+    """The design system's images, at the /assets/ path its compiled CSS expects."""
+    return send_from_directory(ASSETS_DIR, filename, max_age=86400)
 
 
 @blueprint.get("/")

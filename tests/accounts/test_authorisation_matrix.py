@@ -8,9 +8,11 @@ CSRF is switched off here because this test is about authorisation (CSRF has its
 from __future__ import annotations
 
 import pytest
+from flask import url_for
 
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import PUBLIC
+from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
 from tests.factories import commit, make_team, make_user
 
@@ -18,6 +20,9 @@ ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr"
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 ADMIN = {"admin"}
+PRACTITIONER = {"practitioner"}
+SUPERVISOR = {"supervisor"}
+CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
 
 # (endpoint, method, object) -> roles allowed. "object" names which sample the URL uses:
 # "own" objects belong to the requester's team / themselves, "other" to another team.
@@ -28,6 +33,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.change_password", "GET", "-"): SIGNED_IN,
     ("auth.change_password", "POST", "-"): SIGNED_IN,
     ("ui.home", "GET", "-"): SIGNED_IN,
+    ("ui.assets", "GET", "-"): EVERYONE,
     ("framework.overview", "GET", "-"): SIGNED_IN,
     ("framework.values", "GET", "-"): SIGNED_IN,
     ("framework.element", "GET", "-"): SIGNED_IN,
@@ -46,7 +52,36 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.reset_password", "GET", "-"): ADMIN,
     ("admin.reset_password", "POST", "-"): ADMIN,
     ("admin.audit", "GET", "-"): ADMIN,
+    ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
+    ("assessments.start", "POST", "-"): PRACTITIONER,
+    ("assessments.queue", "GET", "-"): SUPERVISOR,
 }
+# Routes about one person's assessment or profile: "own" is the practitioner's (supervised
+# by the supervisor, in the manager's team); "other" is someone in another team.
+for endpoint, method in [
+    ("assessments.overview", "GET"),
+    ("assessments.summary", "GET"),
+    ("assessments.assessment_history", "GET"),
+    ("assessments.profile", "GET"),
+    ("assessments.profile_chart", "GET"),
+]:
+    EXPECTED[(endpoint, method, "own")] = CAN_SEE_PERSON
+    EXPECTED[(endpoint, method, "other")] = {"hr", "admin"}
+for endpoint, methods in [
+    ("assessments.rate_element", ["GET", "POST"]),
+    ("assessments.reflect_on_values", ["GET", "POST"]),
+    ("assessments.submit", ["POST"]),
+]:
+    for method in methods:
+        EXPECTED[(endpoint, method, "own")] = PRACTITIONER
+        EXPECTED[(endpoint, method, "other")] = set()
+for endpoint, methods in [
+    ("assessments.validate", ["GET", "POST"]),
+    ("assessments.return_to_practitioner", ["POST"]),
+]:
+    for method in methods:
+        EXPECTED[(endpoint, method, "own")] = SUPERVISOR
+        EXPECTED[(endpoint, method, "other")] = set()
 
 IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
 
@@ -68,9 +103,23 @@ def world(app, framework):
             "admin": make_user("ada.admin", Role.ADMIN),
         }
         subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
+        own = start_assessment(people["practitioner"])
+        other = start_assessment(subject)
         commit()
         samples = {
-            "-": {"user_id": subject.id, "key": "1a", "slug": north.slug},
+            "-": {
+                "user_id": subject.id,
+                "key": "1a",
+                "slug": north.slug,
+                "filename": "images/favicon.svg",
+            },
+            "own": {
+                "assessment_id": own.id,
+                "user_id": people["practitioner"].id,
+                "key": "1a",
+                "fmt": "svg",
+            },
+            "other": {"assessment_id": other.id, "user_id": subject.id, "key": "1a", "fmt": "svg"},
         }
         ids = {role: user.id for role, user in people.items()}
         return ids, samples
@@ -106,18 +155,14 @@ def test_public_routes_are_only_the_expected_ones(app):
         for rule, _ in _routes(app)
         if app.view_functions[rule.endpoint].access_rule is PUBLIC
     }
-    assert public == {"auth.login"}
+    assert public == {"auth.login", "ui.assets"}
 
 
-def _sign_in_as(client, user_id):
+def _session_ids(app, ids) -> dict[str, str]:
     from competency_app.accounts.models import User
 
-    user = db.session.get(User, user_id)
-    db.session.refresh(user)
-    with client.session_transaction() as session:
-        session.clear()
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
+    with app.app_context():
+        return {role: db.session.get(User, user_id).get_id() for role, user_id in ids.items()}
 
 
 def test_authorisation_matrix(app, world, capsys):
@@ -126,32 +171,35 @@ def test_authorisation_matrix(app, world, capsys):
     checked = unexpected_allows = unexpected_denies = 0
     problems = []
     try:
-        with app.app_context():
-            for (endpoint, method, variant), allowed_roles in EXPECTED.items():
-                rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-                args = {name: samples[variant][name] for name in rule.arguments}
-                with app.test_request_context():
-                    from flask import url_for
-
-                    url = url_for(endpoint, **args)
-                for role in ROLES:
-                    client = app.test_client()
-                    if role != "anonymous":
-                        _sign_in_as(client, ids[role])
-                    response = client.open(url, method=method, data={})
-                    location = response.headers.get("Location", "")
-                    # the access rule sends strangers to sign in with a next= link
-                    denied = response.status_code == 403 or "/login?next=" in location
-                    if endpoint == "auth.login" and role != "anonymous":
-                        denied = False  # signed-in people are sent home: not a denial
-                    expected = role in allowed_roles
-                    checked += 1
-                    if expected and denied:
-                        unexpected_denies += 1
-                        problems.append(f"DENIED {role} {method} {url} -> {response.status_code}")
-                    elif not expected and not denied:
-                        unexpected_allows += 1
-                        problems.append(f"ALLOWED {role} {method} {url} -> {response.status_code}")
+        for (endpoint, method, variant), allowed_roles in EXPECTED.items():
+            rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+            args = {name: samples[variant][name] for name in rule.arguments}
+            with app.test_request_context():
+                url = url_for(endpoint, **args)
+            # a sign-out in an earlier cell bumps that person's session version
+            session_ids = _session_ids(app, ids)
+            for role in ROLES:
+                # each request runs in its own app context (no current_user left over)
+                client = app.test_client()
+                if role != "anonymous":
+                    with client.session_transaction() as session:
+                        session["_user_id"] = session_ids[role]
+                        session["_fresh"] = True
+                response = client.open(url, method=method, data={})
+                location = response.headers.get("Location", "")
+                # the access rule sends strangers to sign in with a next= link
+                denied = response.status_code == 403 or "/login?next=" in location
+                if endpoint == "auth.login" and role != "anonymous":
+                    denied = False  # signed-in people are sent home: not a denial
+                expected = role in allowed_roles
+                checked += 1
+                outcome = f"{role} {method} {url} -> {response.status_code} {location}"
+                if expected and denied:
+                    unexpected_denies += 1
+                    problems.append(f"DENIED {outcome}")
+                elif not expected and not denied:
+                    unexpected_allows += 1
+                    problems.append(f"ALLOWED {outcome}")
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
     with capsys.disabled():

@@ -1,8 +1,8 @@
-"""initial schema: framework versions, accounts, audit
+"""initial schema
 
-Revision ID: 497d09605596
+Revision ID: 36638b73ad3c
 Revises: 
-Create Date: 2026-11-22 15:43:50.032035
+Create Date: 2026-11-22 15:55:52.462521
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import competency_app.database
 
 
 # revision identifiers, used by Alembic.
-revision = '497d09605596'
+revision = '36638b73ad3c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -140,6 +140,30 @@ def upgrade():
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_team_organisation_id'), ['organisation_id'], unique=False)
 
+    op.create_table('assessment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('framework_version_id', sa.Integer(), nullable=False),
+    sa.Column('cycle', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('DRAFT', 'SUBMITTED', 'VALIDATED', 'RETURNED', name='status', native_enum=False, length=20), nullable=False),
+    sa.Column('started_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', competency_app.database.UTCDateTime(), nullable=True),
+    sa.Column('validated_at', competency_app.database.UTCDateTime(), nullable=True),
+    sa.Column('validated_by_id', sa.Integer(), nullable=True),
+    sa.Column('return_comment', sa.Text(), nullable=True),
+    sa.Column('updated_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.Column('row_version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['framework_version_id'], ['framework_version.id'], name=op.f('fk_assessment_framework_version_id_framework_version')),
+    sa.ForeignKeyConstraint(['person_id'], ['app_user.id'], name=op.f('fk_assessment_person_id_app_user')),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['app_user.id'], name=op.f('fk_assessment_updated_by_id_app_user')),
+    sa.ForeignKeyConstraint(['validated_by_id'], ['app_user.id'], name=op.f('fk_assessment_validated_by_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment')),
+    sa.UniqueConstraint('person_id', 'cycle', name=op.f('uq_assessment_person_id'))
+    )
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessment_person_id'), ['person_id'], unique=False)
+
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', competency_app.database.UTCDateTime(), nullable=False),
@@ -202,10 +226,26 @@ def upgrade():
     sa.ForeignKeyConstraint(['supervisee_id'], ['app_user.id'], name=op.f('fk_supervision_link_supervisee_id_app_user')),
     sa.ForeignKeyConstraint(['supervisor_id'], ['app_user.id'], name=op.f('fk_supervision_link_supervisor_id_app_user')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_supervision_link')),
-    sa.UniqueConstraint('supervisee_id', name=op.f('uq_supervision_link_supervisee_id'))
+    sa.UniqueConstraint('supervisor_id', 'supervisee_id', name=op.f('uq_supervision_link_supervisor_id'))
     )
     with op.batch_alter_table('supervision_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supervision_link_supervisor_id'), ['supervisor_id'], unique=False)
+
+    op.create_table('assessment_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('old_status', sa.String(length=20), nullable=True),
+    sa.Column('new_status', sa.String(length=20), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['app_user.id'], name=op.f('fk_assessment_event_actor_id_app_user')),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_assessment_event_assessment_id_assessment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_event'))
+    )
+    with op.batch_alter_table('assessment_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assessment_event_assessment_id'), ['assessment_id'], unique=False)
 
     op.create_table('skill',
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -241,11 +281,98 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_task_element_id'), ['element_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_task_version_id'), ['version_id'], unique=False)
 
+    op.create_table('value_reflection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('value_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_value_reflection_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['value_id'], ['core_value.id'], name=op.f('fk_value_reflection_value_id_core_value')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_value_reflection')),
+    sa.UniqueConstraint('assessment_id', 'value_id', name=op.f('uq_value_reflection_assessment_id'))
+    )
+    with op.batch_alter_table('value_reflection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_value_reflection_assessment_id'), ['assessment_id'], unique=False)
+
+    op.create_table('self_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('evidence', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_self_rating_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['skill_id'], ['skill.id'], name=op.f('fk_self_rating_skill_id_skill')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_rating')),
+    sa.UniqueConstraint('assessment_id', 'skill_id', name=op.f('uq_self_rating_assessment_id'))
+    )
+    with op.batch_alter_table('self_rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_self_rating_assessment_id'), ['assessment_id'], unique=False)
+
+    op.create_table('validated_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('skill_id', sa.Integer(), nullable=False),
+    sa.Column('skill_key', sa.String(length=80), nullable=False),
+    sa.Column('self_level', sa.Integer(), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=True),
+    sa.Column('validated_by_id', sa.Integer(), nullable=False),
+    sa.Column('validated_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], name=op.f('fk_validated_rating_assessment_id_assessment')),
+    sa.ForeignKeyConstraint(['person_id'], ['app_user.id'], name=op.f('fk_validated_rating_person_id_app_user')),
+    sa.ForeignKeyConstraint(['skill_id'], ['skill.id'], name=op.f('fk_validated_rating_skill_id_skill')),
+    sa.ForeignKeyConstraint(['validated_by_id'], ['app_user.id'], name=op.f('fk_validated_rating_validated_by_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_validated_rating')),
+    sa.UniqueConstraint('assessment_id', 'skill_id', name=op.f('uq_validated_rating_assessment_id'))
+    )
+    with op.batch_alter_table('validated_rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_validated_rating_assessment_id'), ['assessment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_validated_rating_person_id'), ['person_id'], unique=False)
+
+    op.create_table('current_rating',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('skill_key', sa.String(length=80), nullable=False),
+    sa.Column('level', sa.Integer(), nullable=False),
+    sa.Column('validated_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('rating_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['app_user.id'], name=op.f('fk_current_rating_person_id_app_user')),
+    sa.ForeignKeyConstraint(['rating_id'], ['validated_rating.id'], name=op.f('fk_current_rating_rating_id_validated_rating')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_current_rating')),
+    sa.UniqueConstraint('person_id', 'skill_key', name=op.f('uq_current_rating_person_id'))
+    )
+    with op.batch_alter_table('current_rating', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_current_rating_expires_at'), ['expires_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_current_rating_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_current_rating_skill_key'), ['skill_key'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('current_rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_current_rating_skill_key'))
+        batch_op.drop_index(batch_op.f('ix_current_rating_person_id'))
+        batch_op.drop_index(batch_op.f('ix_current_rating_expires_at'))
+
+    op.drop_table('current_rating')
+    with op.batch_alter_table('validated_rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_validated_rating_person_id'))
+        batch_op.drop_index(batch_op.f('ix_validated_rating_assessment_id'))
+
+    op.drop_table('validated_rating')
+    with op.batch_alter_table('self_rating', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_self_rating_assessment_id'))
+
+    op.drop_table('self_rating')
+    with op.batch_alter_table('value_reflection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_value_reflection_assessment_id'))
+
+    op.drop_table('value_reflection')
     with op.batch_alter_table('task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_version_id'))
         batch_op.drop_index(batch_op.f('ix_task_element_id'))
@@ -256,6 +383,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_skill_element_id'))
 
     op.drop_table('skill')
+    with op.batch_alter_table('assessment_event', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessment_event_assessment_id'))
+
+    op.drop_table('assessment_event')
     with op.batch_alter_table('supervision_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_link_supervisor_id'))
 
@@ -276,6 +407,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
+    with op.batch_alter_table('assessment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assessment_person_id'))
+
+    op.drop_table('assessment')
     with op.batch_alter_table('team', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_team_organisation_id'))
 

@@ -1,0 +1,1 @@
+"""Self-assessment, supervision and validation, rating history and profiles."""

@@ -1,0 +1,82 @@
+"""Self against validated levels, per element, as PNG or SVG.
+
+matplotlib is imported once (Agg backend) when this module loads at app start. Charts are
+cached by a data-version key, so an unchanged chart is drawn once, not per request.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+
+import matplotlib
+
+matplotlib.use("Agg")
+from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
+
+MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
+_CACHE: OrderedDict[tuple, bytes] = OrderedDict()
+_CACHE_SIZE = 256
+_LOCK = threading.Lock()
+draw_count = 0  # how many charts were actually drawn (tests check the cache with it)
+
+
+def cached_chart(key: tuple, fmt: str, draw) -> bytes:
+    """The chart for `key` in `fmt`, drawing it with `draw(fmt)` only when not cached."""
+    global draw_count
+    cache_key = (*key, fmt)
+    with _LOCK:
+        if cache_key in _CACHE:
+            _CACHE.move_to_end(cache_key)
+            return _CACHE[cache_key]
+    data = draw(fmt)
+    with _LOCK:
+        draw_count += 1
+        _CACHE[cache_key] = data
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return data
+
+
+def self_vs_validated(
+    labels: list[str],
+    self_levels: list[float | None],
+    validated: list[float | None],
+    max_level: int,
+    title: str,
+    fmt: str,
+) -> bytes:
+    """Grouped horizontal bars: mean self-rating and mean validated level per element."""
+    figure = Figure(figsize=(8, 0.55 * len(labels) + 1.6), dpi=100)
+    axes = figure.add_subplot()
+    positions = list(range(len(labels)))
+    height = 0.38
+    axes.barh(
+        [p - height / 2 for p in positions],
+        [v or 0 for v in self_levels],
+        height,
+        label="Self-rating (mean)",
+        color="#41b6e6",
+        edgecolor="#005eb8",
+        hatch="//",
+    )
+    axes.barh(
+        [p + height / 2 for p in positions],
+        [v or 0 for v in validated],
+        height,
+        label="Validated (mean)",
+        color="#005eb8",
+    )
+    axes.set_yticks(positions, labels)
+    axes.invert_yaxis()
+    axes.set_xlim(0, max_level)
+    axes.set_xticks(range(max_level + 1))
+    axes.set_xlabel("Level")
+    axes.set_title(title)
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(loc="lower right", fontsize="small")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    return buffer.getvalue()

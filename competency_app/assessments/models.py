@@ -1,0 +1,171 @@
+"""Assessments, the two rating layers, the append-only history and the current projection.
+
+- `SelfRating`: what the practitioner says, per skill, inside one assessment.
+- `ValidatedRating`: append-only history of supervisors' judgements (never updated).
+- `CurrentRating`: one row per (person, skill key), upserted in the same transaction as
+  each validation; coverage is a GROUP BY over it.
+- `AssessmentEvent`: append-only history of every transition.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from competency_app.accounts.models import User
+from competency_app.database import UTCDateTime
+from competency_app.extensions import db
+from competency_app.framework.models import CoreValue, FrameworkVersion, Skill
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    VALIDATED = "validated"
+    RETURNED = "returned"  # back with the practitioner, editable like a draft
+
+    @property
+    def label(self) -> str:
+        return {
+            Status.DRAFT: "Draft",
+            Status.SUBMITTED: "Awaiting validation",
+            Status.VALIDATED: "Validated",
+            Status.RETURNED: "Returned for changes",
+        }[self]
+
+    @property
+    def editable(self) -> bool:
+        return self in (Status.DRAFT, Status.RETURNED)
+
+
+class Assessment(db.Model):
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"))
+    cycle: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… per person
+    status: Mapped[Status] = mapped_column(Enum(Status, native_enum=False, length=20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    return_comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # Optimistic lock: a write based on a stale copy fails instead of overwriting.
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (UniqueConstraint("person_id", "cycle"),)
+
+    person: Mapped[User] = relationship(foreign_keys=[person_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    framework_version: Mapped[FrameworkVersion] = relationship()
+    self_ratings: Mapped[list[SelfRating]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+    reflections: Mapped[list[ValueReflection]] = relationship(
+        back_populates="assessment", cascade="all, delete-orphan"
+    )
+
+
+class SelfRating(db.Model):
+    __tablename__ = "self_rating"
+    __table_args__ = (UniqueConstraint("assessment_id", "skill_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id"))
+    level: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[str | None] = mapped_column(Text)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="self_ratings")
+    skill: Mapped[Skill] = relationship()
+
+
+class ValueReflection(db.Model):
+    __tablename__ = "value_reflection"
+    __table_args__ = (UniqueConstraint("assessment_id", "value_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("core_value.id"))
+    text: Mapped[str] = mapped_column(Text)
+
+    assessment: Mapped[Assessment] = relationship(back_populates="reflections")
+    value: Mapped[CoreValue] = relationship()
+
+
+class ValidatedRating(db.Model):
+    """A supervisor's judgement of one skill in one assessment. Append-only."""
+
+    __tablename__ = "validated_rating"
+    __table_args__ = (UniqueConstraint("assessment_id", "skill_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id"))
+    skill_key: Mapped[str] = mapped_column(String(80))
+    self_level: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    validated_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    validated_by: Mapped[User] = relationship(foreign_keys=[validated_by_id])
+
+
+class CurrentRating(db.Model):
+    """The latest validated level of each skill for each person (a projection)."""
+
+    __tablename__ = "current_rating"
+    __table_args__ = (UniqueConstraint("person_id", "skill_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    skill_key: Mapped[str] = mapped_column(String(80), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    rating_id: Mapped[int] = mapped_column(ForeignKey("validated_rating.id"))
+
+
+class AssessmentEvent(db.Model):
+    """Every transition and validation: who, when, what, old → new. Append-only."""
+
+    __tablename__ = "assessment_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    new_status: Mapped[str | None] = mapped_column(String(20))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User] = relationship()
+
+
+@event.listens_for(ValidatedRating, "before_update")
+@event.listens_for(ValidatedRating, "before_delete")
+@event.listens_for(AssessmentEvent, "before_update")
+@event.listens_for(AssessmentEvent, "before_delete")
+def _append_only(_mapper, _connection, target):
+    raise RuntimeError(f"{type(target).__name__} rows are append-only")

@@ -1,0 +1,189 @@
+"""A practitioner's profile: latest self and validated level of every skill, and changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import mean
+
+from sqlalchemy import func, select
+
+from competency_app.accounts.models import User
+from competency_app.assessments.models import (
+    Assessment,
+    CurrentRating,
+    SelfRating,
+    Status,
+    ValidatedRating,
+)
+from competency_app.clock import utcnow
+from competency_app.extensions import db
+from competency_app.framework.models import Element, FrameworkVersion, Skill
+from competency_app.framework.services import current_version
+
+
+@dataclass
+class SkillLine:
+    skill: Skill
+    self_level: int | None
+    validated: CurrentRating | None
+    now: datetime
+    soon_days: int
+
+    @property
+    def expired(self) -> bool:
+        return self.validated is not None and self.validated.expires_at <= self.now
+
+    @property
+    def expiring_soon(self) -> bool:
+        return (
+            self.validated is not None
+            and not self.expired
+            and self.validated.expires_at <= self.now + timedelta(days=self.soon_days)
+        )
+
+    @property
+    def counted_level(self) -> int | None:
+        """The validated level that counts now (None when absent or expired)."""
+        return None if self.validated is None or self.expired else self.validated.level
+
+
+@dataclass
+class ElementLines:
+    element: Element
+    lines: list[SkillLine] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    person: User
+    version: FrameworkVersion
+    elements: list[ElementLines]
+    assessments: list[Assessment]
+    competent: int
+
+    @property
+    def expired(self) -> list[SkillLine]:
+        return [line for e in self.elements for line in e.lines if line.expired]
+
+    @property
+    def expiring_soon(self) -> list[SkillLine]:
+        return [line for e in self.elements for line in e.lines if line.expiring_soon]
+
+
+def _latest_self_levels(person: User) -> dict[str, int]:
+    """Self-ratings of the person's most recent assessment that has any."""
+    assessment_id = db.session.scalar(
+        select(Assessment.id)
+        .where(Assessment.person_id == person.id, Assessment.self_ratings.any())
+        .order_by(Assessment.cycle.desc())
+        .limit(1)
+    )
+    if assessment_id is None:
+        return {}
+    rows = db.session.execute(
+        select(Skill.key, SelfRating.level)
+        .join(Skill, Skill.id == SelfRating.skill_id)
+        .where(SelfRating.assessment_id == assessment_id)
+    )
+    return dict(rows.all())
+
+
+def profile_of(person: User) -> Profile | None:
+    version = current_version()
+    if version is None:
+        return None
+    now = utcnow()
+    soon = version.rules["expiring_soon_days"]
+    selfs = _latest_self_levels(person)
+    current = {
+        r.skill_key: r
+        for r in db.session.scalars(
+            select(CurrentRating).where(CurrentRating.person_id == person.id)
+        )
+    }
+    elements = []
+    for competency in version.competencies:
+        for element in competency.elements:
+            group = ElementLines(element)
+            for skill in element.skills:
+                group.lines.append(
+                    SkillLine(skill, selfs.get(skill.key), current.get(skill.key), now, soon)
+                )
+            elements.append(group)
+    assessments = list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.person_id == person.id)
+            .order_by(Assessment.cycle.desc())
+        )
+    )
+    return Profile(person, version, elements, assessments, version.rating_scale["competent_level"])
+
+
+@dataclass(frozen=True)
+class Change:
+    skill_key: str
+    text: str
+    old: int | None
+    new: int
+
+
+def changes_since_previous_cycle(person: User) -> tuple[list[Change], Assessment | None]:
+    """Skills whose validated level differs between the last two validated assessments."""
+    validated = list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.person_id == person.id, Assessment.status == Status.VALIDATED)
+            .order_by(Assessment.cycle.desc())
+            .limit(2)
+        )
+    )
+    if not validated:
+        return [], None
+
+    def levels(assessment: Assessment) -> dict[str, tuple[int, str]]:
+        rows = db.session.execute(
+            select(ValidatedRating.skill_key, ValidatedRating.level, Skill.text)
+            .join(Skill, Skill.id == ValidatedRating.skill_id)
+            .where(ValidatedRating.assessment_id == assessment.id)
+        )
+        return {key: (level, text) for key, level, text in rows}
+
+    latest = levels(validated[0])
+    before = levels(validated[1]) if len(validated) > 1 else {}
+    changes = [
+        Change(key, text, before.get(key, (None, ""))[0], level)
+        for key, (level, text) in latest.items()
+        if before.get(key, (None, ""))[0] != level
+    ]
+    changes.sort(key=lambda c: c.skill_key)
+    return changes, validated[1] if len(validated) > 1 else None
+
+
+def chart_key(person: User) -> tuple:
+    """Changes whenever the person's self or validated ratings change."""
+    latest = db.session.execute(
+        select(func.max(Assessment.id), func.sum(Assessment.row_version)).where(
+            Assessment.person_id == person.id
+        )
+    ).one()
+    rating = db.session.scalar(
+        select(func.max(CurrentRating.rating_id)).where(CurrentRating.person_id == person.id)
+    )
+    version = current_version()
+    return ("profile", person.id, version.id if version else None, *latest, rating)
+
+
+def chart_series(profile: Profile) -> tuple[list[str], list[float | None], list[float | None]]:
+    labels, selfs, validated = [], [], []
+    for group in profile.elements:
+        element = group.element
+        number = element.competency.number
+        suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
+        labels.append(f"{number}{suffix} {element.title}"[:48])
+        own = [line.self_level for line in group.lines if line.self_level is not None]
+        val = [line.counted_level for line in group.lines if line.counted_level is not None]
+        selfs.append(mean(own) if own else None)
+        validated.append(mean(val) if val else None)
+    return labels, selfs, validated

@@ -1,0 +1,443 @@
+"""Assessment workflow: draft → submitted → validated, or returned → draft.
+
+Every write checks who is asking and the assessment's state, compares the row version the
+person was looking at (a stale copy raises `Conflict`), and appends history. Services flush;
+the caller commits once.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from competency_app.accounts.models import User
+from competency_app.accounts.permissions import supervises
+from competency_app.assessments.models import (
+    Assessment,
+    AssessmentEvent,
+    CurrentRating,
+    SelfRating,
+    Status,
+    ValidatedRating,
+    ValueReflection,
+)
+from competency_app.clock import utcnow
+from competency_app.extensions import db
+from competency_app.framework.models import Element, FrameworkVersion, Skill
+from competency_app.framework.services import current_version
+from competency_app.ui.filters import uk_datetime
+
+MAX_NOTE = 5000
+
+
+class WorkflowError(Exception):
+    """An illegal move (wrong person or wrong state): HTTP 403 or 409."""
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.status = status
+
+
+class Conflict(WorkflowError):
+    """Someone else changed the assessment since this person loaded it."""
+
+    def __init__(self, assessment: Assessment):
+        who = assessment.updated_by.name if assessment.updated_by else "someone else"
+        super().__init__(
+            f"This assessment was changed by {who} on {uk_datetime(assessment.updated_at)}. "
+            "Reload the page to see the latest version; your changes were not saved.",
+            409,
+        )
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+# ---- queries ------------------------------------------------------------------------------
+
+
+def assessments_of(person: User) -> list[Assessment]:
+    return list(
+        db.session.scalars(
+            select(Assessment)
+            .where(Assessment.person_id == person.id)
+            .order_by(Assessment.cycle.desc())
+        )
+    )
+
+
+def open_assessment(person: User) -> Assessment | None:
+    """The person's assessment that is not yet validated, if any."""
+    return db.session.scalar(
+        select(Assessment).where(
+            Assessment.person_id == person.id, Assessment.status != Status.VALIDATED
+        )
+    )
+
+
+def elements_of(version: FrameworkVersion) -> list[Element]:
+    return [element for competency in version.competencies for element in competency.elements]
+
+
+def skill_count(version: FrameworkVersion) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Skill).where(Skill.version_id == version.id)
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    rated: int
+    total: int
+    reflections: int
+    values: int
+
+    @property
+    def complete(self) -> bool:
+        return self.rated == self.total
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rated / self.total) if self.total else 0
+
+
+def progress(assessment: Assessment) -> Progress:
+    rated = db.session.scalar(
+        select(func.count())
+        .select_from(SelfRating)
+        .where(SelfRating.assessment_id == assessment.id)
+    )
+    reflections = db.session.scalar(
+        select(func.count())
+        .select_from(ValueReflection)
+        .where(ValueReflection.assessment_id == assessment.id)
+    )
+    version = assessment.framework_version
+    return Progress(rated, skill_count(version), reflections, len(version.values))
+
+
+def self_ratings_by_skill(assessment: Assessment) -> dict[int, SelfRating]:
+    return {rating.skill_id: rating for rating in assessment.self_ratings}
+
+
+def validated_by_skill(assessment: Assessment) -> dict[int, ValidatedRating]:
+    return {
+        rating.skill_id: rating
+        for rating in db.session.scalars(
+            select(ValidatedRating).where(ValidatedRating.assessment_id == assessment.id)
+        )
+    }
+
+
+def current_ratings(person: User) -> dict[str, CurrentRating]:
+    return {
+        rating.skill_key: rating
+        for rating in db.session.scalars(
+            select(CurrentRating).where(CurrentRating.person_id == person.id)
+        )
+    }
+
+
+def submitted_for(supervisor: User) -> list[Assessment]:
+    """Submitted assessments of the supervisor's supervisees, oldest first."""
+    from competency_app.accounts.models import SupervisionLink
+
+    return list(
+        db.session.scalars(
+            select(Assessment)
+            .join(SupervisionLink, SupervisionLink.supervisee_id == Assessment.person_id)
+            .where(
+                SupervisionLink.supervisor_id == supervisor.id,
+                Assessment.status == Status.SUBMITTED,
+            )
+            .order_by(Assessment.submitted_at)
+        )
+    )
+
+
+def history(assessment: Assessment) -> list[AssessmentEvent]:
+    return list(
+        db.session.scalars(
+            select(AssessmentEvent)
+            .where(AssessmentEvent.assessment_id == assessment.id)
+            .order_by(AssessmentEvent.at, AssessmentEvent.id)
+        )
+    )
+
+
+# ---- writes -------------------------------------------------------------------------------
+
+
+def _log(
+    assessment: Assessment,
+    actor: User,
+    action: str,
+    old: Status | None,
+    new: Status | None,
+    **detail,
+) -> None:
+    db.session.add(
+        AssessmentEvent(
+            assessment_id=assessment.id,
+            at=utcnow(),
+            actor_id=actor.id,
+            action=action,
+            old_status=old.value if old else None,
+            new_status=new.value if new else None,
+            detail=detail,
+        )
+    )
+
+
+def _touch(assessment: Assessment, actor: User, seen_version: int | None) -> None:
+    """Check the caller saw the latest row, then mark it changed (bumps row_version)."""
+    if seen_version is not None and seen_version != assessment.row_version:
+        raise Conflict(assessment)
+    assessment.updated_at = utcnow()
+    assessment.updated_by_id = actor.id
+
+
+def start_assessment(person: User) -> Assessment:
+    """The person's open assessment, or a new draft against the current framework."""
+    existing = open_assessment(person)
+    if existing is not None:
+        return existing
+    version = current_version()
+    if version is None:
+        raise WorkflowError("No framework has been loaded yet.", 409)
+    last_cycle = db.session.scalar(
+        select(func.max(Assessment.cycle)).where(Assessment.person_id == person.id)
+    )
+    now = utcnow()
+    assessment = Assessment(
+        person_id=person.id,
+        framework_version_id=version.id,
+        cycle=(last_cycle or 0) + 1,
+        status=Status.DRAFT,
+        started_at=now,
+        updated_at=now,
+        updated_by_id=person.id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    _log(assessment, person, "started", None, Status.DRAFT, cycle=assessment.cycle)
+    return assessment
+
+
+def _require_editable_by(assessment: Assessment, actor: User) -> None:
+    if assessment.person_id != actor.id:
+        raise WorkflowError("Only the person being assessed can change their ratings.", 403)
+    if not assessment.status.editable:
+        raise WorkflowError(
+            f"This assessment is {assessment.status.label.lower()}: it can no longer be "
+            "changed unless your supervisor returns it.",
+            409,
+        )
+
+
+def save_element(
+    assessment: Assessment,
+    actor: User,
+    element: Element,
+    ratings: dict[int, tuple[int | None, str]],
+    seen_version: int | None,
+) -> None:
+    """Store the self-ratings (level, evidence) of `element`'s skills; None leaves it unrated."""
+    _require_editable_by(assessment, actor)
+    if element.version_id != assessment.framework_version_id:
+        raise WorkflowError("That element is not part of this assessment's framework.", 404)
+    _touch(assessment, actor, seen_version)
+    scale = {level["value"] for level in assessment.framework_version.rating_scale["levels"]}
+    existing = self_ratings_by_skill(assessment)
+    for skill in element.skills:
+        level, evidence = ratings.get(skill.id, (None, ""))
+        evidence = (evidence or "").strip()[:MAX_NOTE] or None
+        current = existing.get(skill.id)
+        if level is None:
+            if current is not None:
+                db.session.delete(current)
+            continue
+        if level not in scale:
+            raise WorkflowError(f"{level} is not on the rating scale.", 400)
+        if current is None:
+            db.session.add(
+                SelfRating(assessment=assessment, skill_id=skill.id, level=level, evidence=evidence)
+            )
+        else:
+            current.level, current.evidence = level, evidence
+    db.session.flush()
+
+
+def save_reflections(
+    assessment: Assessment, actor: User, texts: dict[int, str], seen_version: int | None
+) -> None:
+    """Store the reflection on each core value (blank removes it)."""
+    _require_editable_by(assessment, actor)
+    _touch(assessment, actor, seen_version)
+    existing = {r.value_id: r for r in assessment.reflections}
+    for value in assessment.framework_version.values:
+        text = (texts.get(value.id) or "").strip()[:MAX_NOTE]
+        current = existing.get(value.id)
+        if not text:
+            if current is not None:
+                db.session.delete(current)
+        elif current is None:
+            db.session.add(ValueReflection(assessment=assessment, value_id=value.id, text=text))
+        else:
+            current.text = text
+    db.session.flush()
+
+
+def submit(assessment: Assessment, actor: User, seen_version: int | None) -> None:
+    _require_editable_by(assessment, actor)
+    state = progress(assessment)
+    if not state.complete:
+        raise WorkflowError(
+            f"Rate every skill before you submit: {state.rated} of {state.total} are rated.", 409
+        )
+    _touch(assessment, actor, seen_version)
+    old = assessment.status
+    assessment.status = Status.SUBMITTED
+    assessment.submitted_at = utcnow()
+    _log(assessment, actor, "submitted", old, Status.SUBMITTED)
+    db.session.flush()
+
+
+def _require_validator(assessment: Assessment, supervisor: User) -> None:
+    if assessment.person_id == supervisor.id:
+        raise WorkflowError("You cannot validate your own assessment.", 403)
+    if not supervises(supervisor, assessment.person):
+        raise WorkflowError("Only this person's supervisor can validate their assessment.", 403)
+    if assessment.status != Status.SUBMITTED:
+        raise WorkflowError(
+            f"Only a submitted assessment can be validated; this one is "
+            f"{assessment.status.label.lower()}.",
+            409,
+        )
+
+
+@dataclass(frozen=True)
+class Decision:
+    level: int
+    comment: str | None = None
+
+
+def validate(
+    assessment: Assessment,
+    supervisor: User,
+    decisions: dict[int, Decision],
+    seen_version: int | None,
+) -> list[ValidatedRating]:
+    """Sign off: one validated rating per skill (self-rating unless `decisions` differs).
+
+    Writes the history rows and upserts the current-rating projection in this transaction.
+    """
+    _require_validator(assessment, supervisor)
+    _touch(assessment, supervisor, seen_version)
+    version = assessment.framework_version
+    scale = {level["value"] for level in version.rating_scale["levels"]}
+    now = utcnow()
+    expires = add_months(now, version.rules["validity_months"])
+    selfs = self_ratings_by_skill(assessment)
+    skills = {skill.id: skill for e in elements_of(version) for skill in e.skills}
+    unknown = set(decisions) - set(skills)
+    if unknown:
+        raise WorkflowError("The validation names skills outside this assessment.", 400)
+    rows = []
+    for skill_id, skill in skills.items():
+        self_level = selfs[skill_id].level
+        decision = decisions.get(skill_id) or Decision(self_level)
+        if decision.level not in scale:
+            raise WorkflowError(f"{decision.level} is not on the rating scale.", 400)
+        comment = (decision.comment or "").strip()[:MAX_NOTE] or None
+        if decision.level != self_level and not comment:
+            raise WorkflowError(
+                f"Add a comment where you set a different level ({skill.key}).", 400
+            )
+        rows.append(
+            ValidatedRating(
+                assessment_id=assessment.id,
+                person_id=assessment.person_id,
+                skill_id=skill_id,
+                skill_key=skill.key,
+                self_level=self_level,
+                level=decision.level,
+                comment=comment,
+                validated_by_id=supervisor.id,
+                validated_at=now,
+                expires_at=expires,
+            )
+        )
+    db.session.add_all(rows)
+    db.session.flush()
+    _upsert_current(rows)
+    old = assessment.status
+    assessment.status = Status.VALIDATED
+    assessment.validated_at = now
+    assessment.validated_by_id = supervisor.id
+    changed = {r.skill_key: [r.self_level, r.level] for r in rows if r.level != r.self_level}
+    _log(
+        assessment,
+        supervisor,
+        "validated",
+        old,
+        Status.VALIDATED,
+        skills=len(rows),
+        adjusted=changed,
+        expires=expires.date().isoformat(),
+    )
+    db.session.flush()
+    return rows
+
+
+def _upsert_current(rows: list[ValidatedRating]) -> None:
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = [
+        {
+            "person_id": r.person_id,
+            "skill_key": r.skill_key,
+            "level": r.level,
+            "validated_at": r.validated_at,
+            "expires_at": r.expires_at,
+            "rating_id": r.id,
+        }
+        for r in rows
+    ]
+    statement = insert(CurrentRating).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id", "skill_key"],
+        set_={
+            "level": statement.excluded.level,
+            "validated_at": statement.excluded.validated_at,
+            "expires_at": statement.excluded.expires_at,
+            "rating_id": statement.excluded.rating_id,
+        },
+    )
+    db.session.execute(statement)
+
+
+def return_assessment(
+    assessment: Assessment, supervisor: User, comment: str, seen_version: int | None
+) -> None:
+    """Send a submitted assessment back to the practitioner with comments."""
+    _require_validator(assessment, supervisor)
+    comment = (comment or "").strip()[:MAX_NOTE]
+    if not comment:
+        raise WorkflowError("Say what the practitioner should change.", 400)
+    _touch(assessment, supervisor, seen_version)
+    old = assessment.status
+    assessment.status = Status.RETURNED
+    assessment.return_comment = comment
+    _log(assessment, supervisor, "returned", old, Status.RETURNED, comment=comment)
+    db.session.flush()
