@@ -57,7 +57,7 @@ class PersonForm(FlaskForm):
     roles = SelectMultipleField(
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
     )
-    supervisor = SelectField("Supervisor", validators=[Optional()])
+    supervisor = SelectField("Their supervisor", validators=[Optional()])
 
 
 class RolesForm(FlaskForm):
@@ -65,7 +65,7 @@ class RolesForm(FlaskForm):
     roles = SelectMultipleField(
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
     )
-    supervisor = SelectField("Supervisor", validators=[Optional()])
+    supervisor = SelectField("Their supervisor", validators=[Optional()])
     active = BooleanField("Account is active")
 
 

@@ -48,7 +48,7 @@ def self_vs_validated(
     fmt: str,
 ) -> bytes:
     """Grouped horizontal bars: mean self-rating and mean validated level per element."""
-    figure = Figure(figsize=(8, 0.55 * len(labels) + 1.6), dpi=100)
+    figure = Figure(figsize=(8, 0.55 * len(labels) + 2.0), dpi=100)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     height = 0.38
@@ -75,7 +75,13 @@ def self_vs_validated(
     axes.set_xlabel("Level")
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
+    axes.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.35 / max(1, len(labels) / 4)),
+        ncol=2,
+        fontsize="small",
+        frameon=False,
+    )
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)

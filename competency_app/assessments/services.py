@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
 
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import supervises
@@ -203,6 +204,13 @@ def _touch(assessment: Assessment, actor: User, seen_version: int | None) -> Non
         raise Conflict(assessment)
     assessment.updated_at = utcnow()
     assessment.updated_by_id = actor.id
+    # Write the version bump first: a concurrent writer waits on this row, then finds
+    # the version moved on (StaleDataError) before it writes anything else.
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise Conflict(db.session.get(Assessment, assessment.id)) from None
 
 
 def start_assessment(person: User) -> Assessment:

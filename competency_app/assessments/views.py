@@ -67,6 +67,18 @@ def _workflow_error(error: services.WorkflowError):
     abort(error.status, str(error))
 
 
+def _not_editable(assessment):
+    """GET: back to the overview with a note; POST: 409, nothing stored."""
+    message = (
+        f"This assessment is {assessment.status.label.lower()}: it cannot be changed unless "
+        "your supervisor returns it."
+    )
+    if request.method == "POST":
+        abort(409, message)
+    flash(message, "info")
+    return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+
+
 def _element_neighbours(assessment, key: str):
     elements = services.elements_of(assessment.framework_version)
     keys = [e.key for e in elements]
@@ -152,8 +164,7 @@ def rate_element(assessment_id: int, key: str):
     if element is None:
         abort(404)
     if not assessment.status.editable:
-        flash("This assessment has been submitted: it cannot be changed now.", "info")
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+        return _not_editable(assessment)
     elements, index, previous, following = _element_neighbours(assessment, key)
     scale = assessment.framework_version.rating_scale
     form = FlaskForm()
@@ -212,7 +223,7 @@ def rate_element(assessment_id: int, key: str):
 def reflect_on_values(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
     if not assessment.status.editable:
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+        return _not_editable(assessment)
     values = assessment.framework_version.values
     form = FlaskForm()
     typed = {f"value-{r.value_id}": r.text for r in assessment.reflections}

@@ -8,13 +8,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.serving import run_simple
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
+from competency_app.assessments.models import Assessment
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.services import load_framework
+from competency_app.ui.demo_history import create_demo_history
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
 KEYWORKERS = [
@@ -60,9 +63,12 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         user = person(name, local, role)
         if role == Role.SUPERVISOR:
             supervisor = user
-    for name, local in KEYWORKERS:
-        person(name, local, Role.PRACTITIONER, supervisor)
+    keyworkers = {
+        local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
+    }
     db.session.flush()
+    if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
+        create_demo_history(keyworkers, supervisor)
     return logins
 
 
@@ -102,7 +108,9 @@ def demo_command(no_serve: bool, port: int) -> None:
     for line in summary:
         click.echo(line)
     click.echo(login_table(logins, current_app.config["DEMO_PASSWORD"]))
+    db.session.remove()  # hold no transaction (and no SQLite lock) while serving
     if no_serve:
         return
     click.echo(f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-    current_app.run(host="127.0.0.1", port=port, debug=False, use_reloader=False)
+    # app.run() refuses to start inside a `flask` command, so serve with Werkzeug directly.
+    run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)

@@ -24,7 +24,6 @@ def field_params(field: Field, *, label: str | None = None, hint: str | None = N
     error = _first_error(field)
     label_text = label if label is not None else field.label.text
     params: dict = {
-        "id": field.id,
         "name": field.name,
         "errorMessage": {"text": error} if error else None,
         "hint": {"text": hint} if hint else None,
@@ -52,6 +51,10 @@ def field_params(field: Field, *, label: str | None = None, hint: str | None = N
     else:
         params["label"] = {"text": label_text}
         params["value"] = field._value() if hasattr(field, "_value") else field.data
+    if "idPrefix" not in params:
+        # radios and checkboxes use idPrefix for their items; an "id" would also be put on
+        # their wrapper and duplicate the first item's id
+        params["id"] = field.id
     params.update(extra)
     return params
 

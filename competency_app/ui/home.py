@@ -80,6 +80,9 @@ def _supervisor(user: User) -> Section | None:
         "your validation."
     )
     section.links.append(("Open the supervision queue", url_for("assessments.queue")))
+    section.links += [
+        (f"{p.name}'s profile", url_for("assessments.profile", user_id=p.id)) for p in people
+    ]
     if people:
         names = ", ".join(p.name for p in people)
         section.lines.append(

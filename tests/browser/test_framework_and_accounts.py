@@ -114,7 +114,7 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     page.get_by_label("Email address").fill("nia.jones@example.nhs.uk")
     page.get_by_label("Team").select_option(label="South keyworking team")
     page.get_by_label("Keyworker (practitioner)").check()
-    page.get_by_label("Supervisor", exact=True).select_option(
+    page.get_by_label("Their supervisor").select_option(
         label="Sue Super (sue.super@example.nhs.uk)"
     )
     page.get_by_role("button", name="Add person").click()

@@ -1,0 +1,102 @@
+"""The whole self-assessment journey in Chromium, with an axe scan of every page."""
+
+from __future__ import annotations
+
+import pytest
+
+from competency_app.accounts.models import Role
+from tests.browser.conftest import screenshot
+from tests.browser.test_framework_and_accounts import sign_in, sign_out
+from tests.factories import commit, make_team, make_user
+
+
+@pytest.fixture
+def team(app, framework):
+    with app.app_context():
+        north = make_team("north", "North keyworking team")
+        supervisor = make_user("sue.super", Role.SUPERVISOR, team=north)
+        make_user("pat.prac", Role.PRACTITIONER, team=north, supervisor=supervisor)
+        commit()
+
+
+def rate_current_page(page, level: str) -> None:
+    """Choose `level` for every skill on the element page."""
+    for group in page.locator(".app-skill").all():
+        group.locator(f'input[type="radio"][value="{level}"]').check()
+
+
+def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, axe_check):
+    sign_in(page, "pat.prac")
+    page.get_by_role("link", name="Self-assessment").first.click()
+    axe_check(page)
+    page.get_by_role("button", name="Start a new self-assessment").click()
+    axe_check(page)
+    overview_url = page.url
+    # first element: rate, add evidence, save and continue
+    page.get_by_role("link", name="Enabling/organising direct support").click()
+    axe_check(page)
+    rate_current_page(page, "2")
+    page.locator("textarea").first.fill("Co-ordinated short breaks for a family")
+    page.get_by_role("button", name="Save and continue").click()
+    assert "skills rated" in page.locator(".app-flash").inner_text()
+    axe_check(page)
+    screenshot(page, "assessment-element")
+    # leave, come back later: progress is kept
+    sign_out(page)
+    sign_in(page, "pat.prac")
+    page.goto(overview_url)
+    progress = page.locator("#progress-text").inner_text()
+    assert not progress.startswith("0 of")
+    # rate every remaining element page in turn
+    while True:
+        links = page.locator("table a", has_text="")
+        pending = [
+            row
+            for row in page.locator("tbody tr").all()
+            if "All" not in row.inner_text() and "Core values" not in row.inner_text()
+        ]
+        if not pending:
+            break
+        pending[0].locator("a").click()
+        rate_current_page(page, "2")
+        page.get_by_role("button", name="Save and return to overview").click()
+        del links
+    page.get_by_role("link", name="Core values: your reflections").click()
+    axe_check(page)
+    page.locator("textarea").first.fill("I listen to families before planning.")
+    page.get_by_role("button", name="Save reflections").click()
+    page.get_by_role("link", name="Check your answers and submit").click()
+    axe_check(page)
+    screenshot(page, "assessment-summary")
+    page.get_by_role("button", name="Submit self-assessment").click()
+    assert "Awaiting validation" in page.content()
+    sign_out(page)
+
+    # the supervisor adjusts one rating with a comment and signs off
+    sign_in(page, "sue.super")
+    page.get_by_role("link", name="Supervision").first.click()
+    axe_check(page)
+    page.get_by_role("link", name="Pat Prac").click()
+    axe_check(page)
+    first_select = page.locator("select").first
+    first_select.select_option("1")
+    page.get_by_role("button", name="Sign off and validate").click()
+    # no comment: the page explains and keeps the choice
+    assert "add a comment" in page.locator(".nhsuk-error-summary").inner_text()
+    assert page.locator("select").first.input_value() == "1"
+    axe_check(page)
+    page.locator("textarea").first.fill("Needs more evidence of advice to families")
+    page.get_by_role("button", name="Sign off and validate").click()
+    assert "assessment is validated" in page.content()
+    sign_out(page)
+
+    # the keyworker sees the validated profile
+    sign_in(page, "pat.prac")
+    page.get_by_role("link", name="Your profile").click()
+    axe_check(page)
+    assert "1 Developing" in page.content()
+    assert page.locator("img.app-chart").evaluate("img => img.naturalWidth") > 0
+    screenshot(page, "profile")
+    page.get_by_role("link", name="Print layout for the supervision record").click()
+    axe_check(page)
+    assert not page.console_errors
