@@ -75,10 +75,11 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.admin import blueprint as admin
     from competency_app.accounts.views import blueprint as auth
     from competency_app.assessments.views import blueprint as assessments
+    from competency_app.coverage.views import blueprint as coverage
     from competency_app.framework.views import blueprint as framework
     from competency_app.ui.views import blueprint as ui
 
-    for blueprint in (ui, auth, admin, framework, assessments):
+    for blueprint in (ui, auth, admin, framework, assessments, coverage):
         app.register_blueprint(blueprint)
 
 

@@ -58,6 +58,9 @@ def _practitioner(user: User) -> Section | None:
             f"{len(profile.expired)} validated skills have expired: reassess them next time."
         )
     section.links.append(("Your profile", url_for("assessments.profile", user_id=user.id)))
+    section.links.append(
+        ("Your development plan", url_for("coverage.development", user_id=user.id))
+    )
     section.lines.append(
         f"Your supervisor is {supervisor.name}."
         if supervisor
@@ -97,10 +100,25 @@ def _manager(user: User) -> Section | None:
     team_ids = user.team_ids(Role.MANAGER)
     if not team_ids:
         return None
+    from competency_app.coverage.services import coverage_for_team
+    from competency_app.framework.services import current_version
+
+    version = current_version()
     section = Section("Your teams")
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):
         count = len(accounts.team_members(team))
-        section.lines.append(f"{team.name}: {count} {'keyworker' if count == 1 else 'keyworkers'}.")
+        line = f"{team.name}: {count} {'keyworker' if count == 1 else 'keyworkers'}"
+        if version is not None:
+            cov = coverage_for_team(team, version)
+            gaps, risky = len(cov.gaps), len(cov.at_risk)
+            line += (
+                f"; {gaps} {'gap' if gaps == 1 else 'gaps'} and {risky} at-risk "
+                f"{'element' if risky == 1 else 'elements'}"
+            )
+            section.links.append(
+                (f"{team.name} coverage", url_for("coverage.team_coverage", slug=team.slug))
+            )
+        section.lines.append(line + ".")
     return section
 
 

@@ -8,8 +8,9 @@ from flask import Blueprint, render_template, request, send_from_directory, url_
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from competency_app.accounts.models import Role
+from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
+from competency_app.extensions import db
 from competency_app.ui.home import home_sections
 from competency_app.ui.security import csp_nonce
 
@@ -33,13 +34,15 @@ def navigation_items() -> list[dict]:
     roles = current_user.role_set
     if Role.PRACTITIONER in roles:
         items.append(("assessments.my_assessments", "Self-assessment"))
+    if Role.PRACTITIONER in roles:
+        items.append(("coverage.my_plan", "Development"))
     if Role.SUPERVISOR in roles:
         items.append(("assessments.queue", "Supervision"))
     items.append(("framework.overview", "Framework"))
     if is_admin(current_user):
         items.append(("admin.index", "Administration"))
     current = request.endpoint or ""
-    return [
+    links = [
         {
             "href": url_for(endpoint),
             "text": text,
@@ -49,6 +52,19 @@ def navigation_items() -> list[dict]:
         }
         for endpoint, text in items
     ]
+    teams = sorted(current_user.team_ids(Role.MANAGER, Role.SUPERVISOR))
+    if teams:
+        team = db.session.get(Team, teams[0])
+        links.insert(
+            1,
+            {
+                "href": url_for("coverage.team_coverage", slug=team.slug),
+                "text": "Team coverage",
+                "current": current.startswith("coverage.team")
+                or current == "coverage.element_detail",
+            },
+        )
+    return links
 
 
 def sign_out_form() -> Markup:

@@ -55,7 +55,23 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,
     ("assessments.queue", "GET", "-"): SUPERVISOR,
+    ("coverage.my_plan", "GET", "-"): SIGNED_IN,
 }
+# Team pages: "own" is the team of the supervisor and manager, "other" another team.
+for endpoint in [
+    "coverage.team_coverage",
+    "coverage.element_detail",
+    "coverage.training_plan",
+    "coverage.coverage_chart",
+    "coverage.coverage_api",
+]:
+    EXPECTED[(endpoint, "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
+    EXPECTED[(endpoint, "GET", "other")] = {"hr", "admin"}
+EXPECTED[("coverage.development", "GET", "own")] = CAN_SEE_PERSON
+EXPECTED[("coverage.development", "GET", "other")] = {"hr", "admin"}
+# only the person records their own completions: others get 403 inside the view
+EXPECTED[("coverage.development", "POST", "own")] = PRACTITIONER
+EXPECTED[("coverage.development", "POST", "other")] = set()
 # Routes about one person's assessment or profile: "own" is the practitioner's (supervised
 # by the supervisor, in the manager's team); "other" is someone in another team.
 for endpoint, method in [
@@ -118,8 +134,15 @@ def world(app, framework):
                 "user_id": people["practitioner"].id,
                 "key": "1a",
                 "fmt": "svg",
+                "slug": north.slug,
             },
-            "other": {"assessment_id": other.id, "user_id": subject.id, "key": "1a", "fmt": "svg"},
+            "other": {
+                "assessment_id": other.id,
+                "user_id": subject.id,
+                "key": "1a",
+                "fmt": "svg",
+                "slug": south.slug,
+            },
         }
         ids = {role: user.id for role, user in people.items()}
         return ids, samples
@@ -186,6 +209,7 @@ def test_authorisation_matrix(app, world, capsys):
                         session["_user_id"] = session_ids[role]
                         session["_fresh"] = True
                 response = client.open(url, method=method, data={})
+                response.close()  # file responses (assets) hold an open file until closed
                 location = response.headers.get("Location", "")
                 # the access rule sends strangers to sign in with a next= link
                 denied = response.status_code == 403 or "/login?next=" in location

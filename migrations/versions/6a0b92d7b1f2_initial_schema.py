@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 36638b73ad3c
+Revision ID: 6a0b92d7b1f2
 Revises: 
-Create Date: 2026-11-22 15:55:52.462521
+Create Date: 2026-11-22 16:09:46.995787
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import competency_app.database
 
 
 # revision identifiers, used by Alembic.
-revision = '36638b73ad3c'
+revision = '6a0b92d7b1f2'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -204,6 +204,22 @@ def upgrade():
     with op.batch_alter_table('element', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_element_competency_id'), ['competency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_element_version_id'), ['version_id'], unique=False)
+
+    op.create_table('module_completion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('module_key', sa.String(length=80), nullable=False),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('certificate_ref', sa.String(length=120), nullable=True),
+    sa.Column('recorded_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['app_user.id'], name=op.f('fk_module_completion_person_id_app_user')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['app_user.id'], name=op.f('fk_module_completion_recorded_by_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_module_completion')),
+    sa.UniqueConstraint('person_id', 'module_key', 'completed_on', name=op.f('uq_module_completion_person_id'))
+    )
+    with op.batch_alter_table('module_completion', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_module_completion_person_id'), ['person_id'], unique=False)
 
     op.create_table('role_assignment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -396,6 +412,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_role_assignment_team_id'))
 
     op.drop_table('role_assignment')
+    with op.batch_alter_table('module_completion', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_module_completion_person_id'))
+
+    op.drop_table('module_completion')
     with op.batch_alter_table('element', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_element_version_id'))
         batch_op.drop_index(batch_op.f('ix_element_competency_id'))

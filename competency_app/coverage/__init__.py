@@ -1,0 +1,1 @@
+"""Team coverage of the framework, gaps, training links and development plans."""

@@ -1,0 +1,81 @@
+"""Personal development plans: skills below competent, the modules for them, completions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from competency_app.accounts.models import User
+from competency_app.accounts.services import record
+from competency_app.assessments.profile import SkillLine, profile_of
+from competency_app.clock import utcnow
+from competency_app.coverage.models import ModuleCompletion
+from competency_app.extensions import db
+from competency_app.framework.models import FrameworkVersion, Module
+
+
+@dataclass
+class PlanItem:
+    module: Module
+    skills: list[SkillLine]
+    completions: list[ModuleCompletion]
+
+
+@dataclass
+class DevelopmentPlan:
+    below: list[SkillLine]
+    items: list[PlanItem]
+    completions: list[ModuleCompletion]
+    modules: dict[str, Module]
+
+
+def development_plan(person: User, version: FrameworkVersion, now: datetime) -> DevelopmentPlan:
+    profile = profile_of(person)
+    competent = version.rating_scale["competent_level"]
+    below = [
+        line
+        for group in (profile.elements if profile else [])
+        for line in group.lines
+        if line.counted_level is None or line.counted_level < competent
+    ]
+    completions = list(
+        db.session.scalars(
+            select(ModuleCompletion)
+            .where(ModuleCompletion.person_id == person.id)
+            .order_by(ModuleCompletion.completed_on.desc())
+        )
+    )
+    by_module: dict[str, list[ModuleCompletion]] = {}
+    for completion in completions:
+        by_module.setdefault(completion.module_key, []).append(completion)
+    items = []
+    for module in version.modules:
+        develops = set(module.develops)
+        skills = [
+            line
+            for line in below
+            if line.skill.key in develops or line.skill.element.key in develops
+        ]
+        if skills:
+            items.append(PlanItem(module, skills, by_module.get(module.key, [])))
+    items.sort(key=lambda item: (-len(item.skills), item.module.position))
+    return DevelopmentPlan(below, items, completions, {m.key: m for m in version.modules})
+
+
+def record_completion(person: User, module_key: str, completed_on: date, certificate: str) -> None:
+    """Record a completed module. It never changes a rating: it prompts reassessment."""
+    db.session.add(
+        ModuleCompletion(
+            person_id=person.id,
+            module_key=module_key,
+            completed_on=completed_on,
+            certificate_ref=certificate or None,
+            recorded_at=utcnow(),
+            recorded_by_id=current_user.id,
+        )
+    )
+    record("module_completed", person, target=module_key, completed_on=completed_on.isoformat())
+    db.session.flush()
