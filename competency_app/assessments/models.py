@@ -140,6 +140,9 @@ class CurrentRating(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     skill_key: Mapped[str] = mapped_column(String(80), index=True)
+    # The skill's element (stable ids never move between elements): coverage groups by it
+    # without joining the framework tables.
+    element_key: Mapped[str] = mapped_column(String(80))
     level: Mapped[int] = mapped_column(Integer)
     validated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

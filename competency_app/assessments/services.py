@@ -386,7 +386,9 @@ def validate(
         )
     db.session.add_all(rows)
     db.session.flush()
-    _upsert_current(rows)
+    _upsert_current(
+        rows, {s.key: element.key for element in elements_of(version) for s in element.skills}
+    )
     old = assessment.status
     assessment.status = Status.VALIDATED
     assessment.validated_at = now
@@ -406,7 +408,7 @@ def validate(
     return rows
 
 
-def _upsert_current(rows: list[ValidatedRating]) -> None:
+def _upsert_current(rows: list[ValidatedRating], element_of: dict[str, str]) -> None:
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
@@ -415,6 +417,7 @@ def _upsert_current(rows: list[ValidatedRating]) -> None:
         {
             "person_id": r.person_id,
             "skill_key": r.skill_key,
+            "element_key": element_of[r.skill_key],
             "level": r.level,
             "validated_at": r.validated_at,
             "expires_at": r.expires_at,
@@ -427,6 +430,7 @@ def _upsert_current(rows: list[ValidatedRating]) -> None:
         index_elements=["person_id", "skill_key"],
         set_={
             "level": statement.excluded.level,
+            "element_key": statement.excluded.element_key,
             "validated_at": statement.excluded.validated_at,
             "expires_at": statement.excluded.expires_at,
             "rating_id": statement.excluded.rating_id,

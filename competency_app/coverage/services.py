@@ -129,26 +129,43 @@ def team_practitioners(team: Team) -> list[User]:
 
 def competent_by_element(
     version: FrameworkVersion, person_ids: list[int], competent: int, now: datetime
-) -> list[tuple[int, int, int, datetime]]:
-    """(person, element, competent skills, earliest expiry) for unexpired ratings: one GROUP BY."""
+) -> list[tuple[int, str, int, datetime]]:
+    """(person, element key, competent skills, earliest expiry): one GROUP BY, no join.
+
+    Only the version's skill keys count, so a skill retired in a later version cannot make
+    up for a current one.
+    """
     if not person_ids:
         return []
+    keys = _skill_keys(version.id)
     rows = db.session.execute(
         select(
             CurrentRating.person_id,
-            Skill.element_id,
+            CurrentRating.element_key,
             func.count(),
             func.min(CurrentRating.expires_at),
         )
-        .join(Skill, and_(Skill.key == CurrentRating.skill_key, Skill.version_id == version.id))
         .where(
             CurrentRating.person_id.in_(person_ids),
             CurrentRating.level >= competent,
             CurrentRating.expires_at > now,
+            CurrentRating.skill_key.in_(keys),
         )
-        .group_by(CurrentRating.person_id, Skill.element_id)
+        .group_by(CurrentRating.person_id, CurrentRating.element_key)
     )
     return [(p, e, n, _aware(expiry)) for p, e, n, expiry in rows]
+
+
+_KEYS_CACHE: dict[int, tuple[str, ...]] = {}
+
+
+def _skill_keys(version_id: int) -> tuple[str, ...]:
+    """The skill keys of a version (versions never change once loaded, so cache them)."""
+    if version_id not in _KEYS_CACHE:
+        _KEYS_CACHE[version_id] = tuple(
+            db.session.scalars(select(Skill.key).where(Skill.version_id == version_id))
+        )
+    return _KEYS_CACHE[version_id]
 
 
 def _aware(value):
@@ -162,19 +179,18 @@ def _aware(value):
 
 def holders_by_skill(
     version: FrameworkVersion, person_ids: list[int], competent: int, now: datetime
-) -> dict[int, int]:
-    """Skill id -> holders; a LEFT JOIN so skills nobody holds appear with 0."""
-    join = and_(
-        CurrentRating.skill_key == Skill.key,
-        CurrentRating.person_id.in_(person_ids or [-1]),
-        CurrentRating.level >= competent,
-        CurrentRating.expires_at > now,
-    )
+) -> dict[str, int]:
+    """Skill key -> holders among `person_ids` (skills nobody holds are absent: 0)."""
+    if not person_ids:
+        return {}
     rows = db.session.execute(
-        select(Skill.id, func.count(CurrentRating.id))
-        .outerjoin(CurrentRating, join)
-        .where(Skill.version_id == version.id)
-        .group_by(Skill.id)
+        select(CurrentRating.skill_key, func.count())
+        .where(
+            CurrentRating.person_id.in_(person_ids),
+            CurrentRating.level >= competent,
+            CurrentRating.expires_at > now,
+        )
+        .group_by(CurrentRating.skill_key)
     )
     return dict(rows.all())
 
@@ -215,14 +231,17 @@ def coverage_for_team(team: Team, version: FrameworkVersion, now: datetime | Non
         ).all()
     )
     by_id = {e.id: ElementCoverage(e, skill_counts.get(e.id, 0)) for e in elements}
-    for person, element_id, count, expiry in competent_by_element(version, ids, competent, now):
-        coverage = by_id[element_id]
+    by_key = {e.key: by_id[e.id] for e in elements}
+    for person, element_key, count, expiry in competent_by_element(version, ids, competent, now):
+        coverage = by_key.get(element_key)
+        if coverage is None:
+            continue
         coverage.competent_skills[person] = count
         if count == coverage.skill_count:
             coverage.holder_expiry[person] = expiry
     holders = holders_by_skill(version, ids, competent, now)
     skills = [
-        SkillCoverage(skill, holders.get(skill.id, 0), element.min_holders)
+        SkillCoverage(skill, holders.get(skill.key, 0), element.min_holders)
         for element in elements
         for skill in element.skills
     ]
@@ -272,12 +291,9 @@ def developing_counts(cov: TeamCoverage, element: Element) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(CurrentRating.person_id, func.count())
-        .join(
-            Skill,
-            and_(Skill.key == CurrentRating.skill_key, Skill.version_id == cov.version.id),
-        )
         .where(
-            Skill.element_id == element.id,
+            CurrentRating.element_key == element.key,
+            CurrentRating.skill_key.in_(_skill_keys(cov.version.id)),
             CurrentRating.person_id.in_(ids),
             CurrentRating.level == cov.competent_level - 1,
             CurrentRating.expires_at > cov.now,
@@ -370,3 +386,41 @@ def cells_by_person(cov: TeamCoverage) -> dict[tuple[int, int], str]:
         for person in e.competent_skills:
             cells[(e.element.id, person)] = "held" if person in e.holder_expiry else "partial"
     return cells
+
+
+def organisation_holders(version: FrameworkVersion, now: datetime | None = None) -> dict:
+    """(team id, element key) -> holders, for every team at once: two GROUP BYs in SQL."""
+    now = now or utcnow()
+    competent = version.rating_scale["competent_level"]
+    skill_counts = (
+        select(Element.key.label("element_key"), func.count(Skill.id).label("n"))
+        .join(Skill, Skill.element_id == Element.id)
+        .where(Element.version_id == version.id)
+        .group_by(Element.key)
+        .subquery()
+    )
+    per_person = (
+        select(CurrentRating.person_id, CurrentRating.element_key, func.count().label("held"))
+        .where(
+            CurrentRating.level >= competent,
+            CurrentRating.expires_at > now,
+            CurrentRating.skill_key.in_(_skill_keys(version.id)),
+        )
+        .group_by(CurrentRating.person_id, CurrentRating.element_key)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(RoleAssignment.team_id, per_person.c.element_key, func.count())
+        .select_from(per_person)
+        .join(skill_counts, skill_counts.c.element_key == per_person.c.element_key)
+        .join(
+            RoleAssignment,
+            and_(
+                RoleAssignment.user_id == per_person.c.person_id,
+                RoleAssignment.role == Role.PRACTITIONER,
+            ),
+        )
+        .where(per_person.c.held == skill_counts.c.n)
+        .group_by(RoleAssignment.team_id, per_person.c.element_key)
+    )
+    return {(team, key): holders for team, key, holders in rows}

@@ -84,7 +84,7 @@ def element_detail(slug: str, key: str):
         element=element,
         element_cov=element_cov,
         levels=levels,
-        skill_holders={s.skill.id: s.holders for s in cov.skills},
+        skill_holders={s.skill.id: s.holders for s in cov.skills},  # by skill row id
         labels={lvl["value"]: lvl["label"] for lvl in cov.version.rating_scale["levels"]},
     )
 

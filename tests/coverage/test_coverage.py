@@ -77,7 +77,7 @@ def _write_history(version, people, supervisor, history):
         rows.append(rating)
     # the projection, as validate() maintains it: the latest validation per person and skill
     for rating in sorted(rows, key=lambda r: (r.validated_at, r.id)):
-        _upsert_current([rating])
+        _upsert_current([rating], {rating.skill_key: rating.skill_key.split(".")[0]})
 
 
 def brute_force(version, people, min_holders):

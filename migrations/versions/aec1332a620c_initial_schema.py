@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6a0b92d7b1f2
+Revision ID: aec1332a620c
 Revises: 
-Create Date: 2026-11-22 16:09:46.995787
+Create Date: 2026-11-22 16:20:09.460882
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import competency_app.database
 
 
 # revision identifiers, used by Alembic.
-revision = '6a0b92d7b1f2'
+revision = 'aec1332a620c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -351,6 +351,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('skill_key', sa.String(length=80), nullable=False),
+    sa.Column('element_key', sa.String(length=80), nullable=False),
     sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('validated_at', competency_app.database.UTCDateTime(), nullable=False),
     sa.Column('expires_at', competency_app.database.UTCDateTime(), nullable=False),
