@@ -47,6 +47,9 @@ def register_templates(app: Flask) -> None:
         **app.jinja_options,
         # nhsuk-frontend-jinja macros chain optional params (params.hint.text…).
         "undefined": ChainableUndefined,
+        # Every template is HTML, including the design system's `.jinja` macros: Flask's
+        # default escapes only `.html` files, which would leave macro `text` params raw.
+        "autoescape": True,
         "loader": ChoiceLoader(
             [app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")]
         ),

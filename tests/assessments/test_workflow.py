@@ -359,3 +359,29 @@ def test_unchanged_chart_is_drawn_once(app, client, people):
     client.get(path)
     assert charts.draw_count == start + 3  # the data changed: drawn again
     assert client.get(f"/people/{_pat_id(app)}/profile-chart.gif").status_code == 404
+
+
+def test_evidence_and_comments_are_escaped(app, client, people):
+    payload = '<img src=x onerror="alert(1)">'
+    with app.app_context():
+        pat = user("pat.prac")
+        assessment = services.start_assessment(pat)
+        for element in services.elements_of(assessment.framework_version):
+            ratings = {s.id: (2, payload) for s in element.skills}
+            services.save_element(assessment, pat, element, ratings, None)
+        services.save_reflections(
+            assessment, pat, {v.id: payload for v in assessment.framework_version.values}, None
+        )
+        services.submit(assessment, pat, None)
+        services.return_assessment(assessment, user("sue.super"), payload, None)
+        commit()
+        assessment_id = assessment.id
+    sign_in(client, people, PASSWORD)
+    for path in [
+        f"/assessments/{assessment_id}",
+        f"/assessments/{assessment_id}/summary",
+        f"/assessments/{assessment_id}/history",
+        f"/assessments/{assessment_id}/values",
+    ]:
+        page = client.get(path).get_data(as_text=True)
+        assert payload not in page, path
