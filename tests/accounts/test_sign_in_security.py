@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 
 from competency_app.accounts import services
 from competency_app.accounts.models import AuditEvent, Role, Team, User
-from competency_app.extensions import db
+from competency_app.extensions import db, limiter
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
@@ -259,3 +259,47 @@ def test_user_model_exposes_no_password_in_audit(app, client):
         for event in db.session.scalars(select(AuditEvent)):
             assert PASSWORD not in str(event.detail)
         assert db.session.scalar(select(User).where(User.email == "pat.prac@example.nhs.uk"))
+
+
+def test_throttling_is_shared_between_workers_through_redis(app, tmp_path):
+    """Two app instances (two workers) with Redis storage count failures together."""
+    import os
+
+    import pytest
+    import redis
+
+    from competency_app import create_app
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    redis.Redis.from_url(url).flushdb()
+    _people(app)
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "RATELIMIT_STORAGE_URI": url,
+    }
+    # The limiter is one extension object: remember the session app's in-memory storage,
+    # which init_app for the workers replaces, and put it back afterwards.
+    saved = limiter._storage, limiter._limiter
+    workers = [create_app("testing", overrides) for _ in range(2)]
+    try:
+        limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+        for n in range(limit):
+            client = workers[n % 2].test_client()
+            assert sign_in(client, "pat.prac@example.nhs.uk", "wrong password!").status_code == 200
+        for worker in workers:
+            assert (
+                sign_in(worker.test_client(), "pat.prac@example.nhs.uk", PASSWORD).status_code
+                == 429
+            )
+    finally:
+        limiter._storage, limiter._limiter = saved
+        redis.Redis.from_url(url).flushdb()
+        for worker in workers:
+            with worker.app_context():
+                db.engine.dispose()

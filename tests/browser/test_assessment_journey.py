@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from competency_app.accounts.models import Role
 from tests.browser.conftest import screenshot
@@ -30,6 +33,7 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
     page.get_by_role("link", name="Self-assessment").first.click()
     axe_check(page)
     page.get_by_role("button", name="Start a new self-assessment").click()
+    page.wait_for_url(re.compile(r"/assessments/\d+$"))
     axe_check(page)
     overview_url = page.url
     # first element: rate, add evidence, save and continue
@@ -45,11 +49,11 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
     sign_out(page)
     sign_in(page, "pat.prac")
     page.goto(overview_url)
+    expect(page.locator("#progress-text")).to_be_visible()
     progress = page.locator("#progress-text").inner_text()
     assert not progress.startswith("0 of")
     # rate every remaining element page in turn
     while True:
-        links = page.locator("table a", has_text="")
         pending = [
             row
             for row in page.locator("tbody tr").all()
@@ -60,7 +64,7 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
         pending[0].locator("a").click()
         rate_current_page(page, "2")
         page.get_by_role("button", name="Save and return to overview").click()
-        del links
+        page.wait_for_url(overview_url)
     page.get_by_role("link", name="Core values: your reflections").click()
     axe_check(page)
     page.locator("textarea").first.fill("I listen to families before planning.")
@@ -69,7 +73,7 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
     axe_check(page)
     screenshot(page, "assessment-summary")
     page.get_by_role("button", name="Submit self-assessment").click()
-    assert "Awaiting validation" in page.content()
+    expect(page.locator("body")).to_contain_text("Awaiting validation")
     sign_out(page)
 
     # the supervisor adjusts one rating with a comment and signs off
@@ -87,14 +91,14 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
     axe_check(page)
     page.locator("textarea").first.fill("Needs more evidence of advice to families")
     page.get_by_role("button", name="Sign off and validate").click()
-    assert "assessment is validated" in page.content()
+    expect(page.locator("body")).to_contain_text("assessment is validated")
     sign_out(page)
 
     # the keyworker sees the validated profile
     sign_in(page, "pat.prac")
     page.get_by_role("link", name="Your profile").click()
     axe_check(page)
-    assert "1 Developing" in page.content()
+    expect(page.locator("body")).to_contain_text("1 Developing")
     assert page.locator("img.app-chart").evaluate("img => img.naturalWidth") > 0
     screenshot(page, "profile")
     page.get_by_role("link", name="Print layout for the supervision record").click()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from competency_app.accounts.models import Role
 from tests.browser.conftest import screenshot
@@ -53,12 +54,12 @@ def test_each_role_signs_in_and_out(page, organisation, axe_check):
         sign_in(page, local)
         page.wait_for_url("**/")
         assert page.get_by_role("heading", level=1).inner_text().startswith("Hello")
-        assert role.label in page.content()
+        expect(page.locator("body")).to_contain_text(role.label)
         axe_check(page)
         if role == Role.ADMIN:
             assert page.get_by_role("link", name="Administration").count() >= 1
         sign_out(page)
-        assert "You have signed out" in page.content()
+        expect(page.locator("body")).to_contain_text("You have signed out")
     assert not page.console_errors
 
 
@@ -106,7 +107,7 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     axe_check(page)
     page.get_by_label("Short name").fill("south")
     page.get_by_role("button", name="Create team").click()
-    assert "Team South keyworking team created" in page.content()
+    expect(page.locator("body")).to_contain_text("Team South keyworking team created")
 
     page.goto("/admin/people/new")
     axe_check(page)
@@ -126,7 +127,7 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     page.get_by_role("link", name="Nia Jones").click()
     axe_check(page)
     page.goto("/admin/audit")
-    assert "user created" in page.content()
+    expect(page.locator("body")).to_contain_text("user created")
     axe_check(page)
     screenshot(page, "admin-audit")
     sign_out(page)
@@ -140,5 +141,5 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     page.get_by_label("Confirm new password").fill("nia's own passphrase")
     page.get_by_role("button", name="Change password").click()
     page.wait_for_url("**/")
-    assert "Hello, Nia Jones" in page.content()
-    assert "Your supervisor is Sue Super" in page.content()
+    expect(page.locator("body")).to_contain_text("Hello, Nia Jones")
+    expect(page.locator("body")).to_contain_text("Your supervisor is Sue Super")
