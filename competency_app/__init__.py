@@ -79,19 +79,29 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.views import blueprint as auth
     from competency_app.assessments.views import blueprint as assessments
     from competency_app.coverage.views import blueprint as coverage
+    from competency_app.exports.import_views import blueprint as imports
+    from competency_app.exports.views import blueprint as exports
     from competency_app.framework.views import blueprint as framework
     from competency_app.ui.views import blueprint as ui
 
-    for blueprint in (ui, auth, admin, framework, assessments, coverage):
+    for blueprint in (ui, auth, admin, framework, assessments, coverage, exports, imports):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
+    from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import load_framework_command
     from competency_app.ui.demo import demo_command
 
-    for command in (load_framework_command, create_team_command, create_user_command, demo_command):
+    for command in (
+        load_framework_command,
+        create_team_command,
+        create_user_command,
+        export_command,
+        import_staff_command,
+        demo_command,
+    ):
         app.cli.add_command(command)
 
 

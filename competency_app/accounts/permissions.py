@@ -172,3 +172,8 @@ def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
 
     rule.__name__ = f"person_{predicate.__name__}"
     return rule
+
+
+def can_export_team(user: User, team: Team) -> bool:
+    """Team workbooks: the team's managers, HR and admins (personal data leaves the app)."""
+    return is_hr_or_admin(user) or team.id in user.team_ids(Role.MANAGER)

@@ -241,11 +241,12 @@ def create_user(
     return user
 
 
-def set_roles(user: User, grants: list[RoleGrant], actor: User) -> None:
+def set_roles(user: User, grants: list[RoleGrant], actor: User | None) -> None:
     """Replace `user`'s roles; their sessions end so the new rights apply at once."""
     _check_grants(grants)
     if (
-        user.id == actor.id
+        actor is not None
+        and user.id == actor.id
         and Role.ADMIN in user.role_set
         and not any(g.role == Role.ADMIN for g in grants)
     ):

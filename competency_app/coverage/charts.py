@@ -8,6 +8,7 @@ from datetime import timedelta
 from matplotlib.figure import Figure
 from sqlalchemy import and_, func, select
 
+from competency_app.assessments.charts import plain
 from competency_app.assessments.models import ValidatedRating
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
@@ -41,11 +42,11 @@ def coverage_by_element(cov, fmt: str) -> bytes:
         axes.plot([required, required], [position - 0.4, position + 0.4], color="#212b32")
         state = "gap" if e.is_gap else "at risk" if e.at_risk(cov.horizon) else "covered"
         axes.text(len(e.holder_expiry) + 0.1, position, state, va="center", fontsize="small")
-    axes.set_yticks(list(positions), [_label(e.element) for e in elements])
+    axes.set_yticks(list(positions), [plain(_label(e.element)) for e in elements])
     axes.invert_yaxis()
     axes.set_xlim(0, max(len(cov.members), 1) + 1.5)
     axes.set_xlabel("Team members holding the element (black line: number required)")
-    axes.set_title(f"{cov.team.name}: coverage by element")
+    axes.set_title(plain(f"{cov.team.name}: coverage by element"))
     figure.tight_layout()
     return _save(figure, fmt)
 
@@ -113,7 +114,7 @@ def coverage_over_time(cov, fmt: str) -> bytes:
     axes.step(points, counts, where="post", color="#005eb8")
     axes.set_ylim(0, len(cov.elements) + 0.5)
     axes.set_ylabel("Elements covered")
-    axes.set_title(f"{cov.team.name}: elements covered over time")
+    axes.set_title(plain(f"{cov.team.name}: elements covered over time"))
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask_login import current_user
 from sqlalchemy import select
 
 from competency_app.accounts.models import User
@@ -65,7 +64,9 @@ def development_plan(person: User, version: FrameworkVersion, now: datetime) -> 
     return DevelopmentPlan(below, items, completions, {m.key: m for m in version.modules})
 
 
-def record_completion(person: User, module_key: str, completed_on: date, certificate: str) -> None:
+def record_completion(
+    person: User, module_key: str, completed_on: date, certificate: str, recorded_by: User
+) -> None:
     """Record a completed module. It never changes a rating: it prompts reassessment."""
     db.session.add(
         ModuleCompletion(
@@ -74,7 +75,7 @@ def record_completion(person: User, module_key: str, completed_on: date, certifi
             completed_on=completed_on,
             certificate_ref=certificate or None,
             recorded_at=utcnow(),
-            recorded_by_id=current_user.id,
+            recorded_by_id=recorded_by.id,
         )
     )
     record("module_completed", person, target=module_key, completed_on=completed_on.isoformat())

@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, select
 from competency_app.accounts.permissions import (
     SIGNED_IN,
     access,
+    can_export_team,
     can_view_person,
     can_view_team,
     person_by_id,
@@ -59,6 +60,7 @@ def team_coverage(slug: str):
         cov=cov,
         cells=services.cells_by_person(cov),
         actions=services.gap_actions(cov),
+        can_export=can_export_team(current_user, cov.team),
     )
 
 
@@ -176,7 +178,7 @@ def development(user_id: int):
         if len(typed["certificate_ref"]) > 120:
             errors["certificate_ref"] = "The certificate reference must be 120 characters or fewer"
         if not errors:
-            record_completion(person, typed["module"], completed, typed["certificate_ref"])
+            record_completion(person, typed["module"], completed, typed["certificate_ref"], person)
             db.session.commit()
             flash(
                 "Completion recorded. Ask your supervisor to reassess the skills it covers at "

@@ -20,6 +20,7 @@ ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr"
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 ADMIN = {"admin"}
+HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
@@ -56,6 +57,14 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("assessments.start", "POST", "-"): PRACTITIONER,
     ("assessments.queue", "GET", "-"): SUPERVISOR,
     ("coverage.my_plan", "GET", "-"): SIGNED_IN,
+    ("exports.index", "GET", "-"): HR_ADMIN,
+    ("exports.organisation_workbook", "GET", "-"): HR_ADMIN,
+    ("imports.upload", "GET", "-"): HR_ADMIN,
+    ("imports.preview", "POST", "-"): HR_ADMIN,
+    ("imports.apply", "POST", "-"): HR_ADMIN,
+    ("imports.roster", "GET", "-"): HR_ADMIN,
+    ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
+    ("exports.team_workbook", "GET", "other"): HR_ADMIN,
 }
 # Team pages: "own" is the team of the supervisor and manager, "other" another team.
 for endpoint in [

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: aec1332a620c
+Revision ID: 14762c7897bc
 Revises: 
-Create Date: 2026-11-22 16:20:09.460882
+Create Date: 2026-11-22 16:30:18.752482
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import competency_app.database
 
 
 # revision identifiers, used by Alembic.
-revision = 'aec1332a620c'
+revision = '14762c7897bc'
 down_revision = None
 branch_labels = None
 depends_on = None

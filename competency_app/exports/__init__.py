@@ -1,0 +1,1 @@
+"""Excel workbooks for HR and imports of staff and e-learning completions."""

@@ -1,0 +1,78 @@
+"""`flask export-xlsx` and `flask import-staff`."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from competency_app.accounts.models import Team
+from competency_app.exports import services
+from competency_app.extensions import db
+
+
+@click.command("export-xlsx")
+@click.option("--team", "team_slug", help="The team's short name.")
+@click.option("--all", "everything", is_flag=True, help="The whole organisation.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@with_appcontext
+def export_command(team_slug: str | None, everything: bool, output: Path) -> None:
+    """Write the HR workbook for a team (--team SLUG) or the organisation (--all)."""
+    if bool(team_slug) == everything:
+        click.echo("Error: give either --team SLUG or --all.", err=True)
+        raise SystemExit(2)
+    label = f"cli:{getpass.getuser()}"
+    try:
+        if everything:
+            export = services.export_organisation(None, label)
+        else:
+            team = db.session.scalar(select(Team).where(Team.slug == team_slug))
+            if team is None:
+                click.echo(f"Error: --team: there is no team {team_slug!r}.", err=True)
+                raise SystemExit(2)
+            export = services.export_team(team, None, label)
+    except services.ExportError as error:
+        click.echo(f"Error: {error}", err=True)
+        raise SystemExit(2) from None
+    try:
+        output.write_bytes(export.content)
+    except OSError as error:
+        db.session.rollback()
+        click.echo(f"Error: -o: cannot write {output}: {error.strerror}", err=True)
+        raise SystemExit(2) from None
+    db.session.commit()
+    click.echo(f"Wrote {output} ({export.rows:,} rows).")
+
+
+@click.command("import-staff")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--check", is_flag=True, help="Check the file only; change nothing.")
+@with_appcontext
+def import_staff_command(path: Path, check: bool) -> None:
+    """Import a staff roster (.xlsx or .csv: name, email, role, team, supervisor)."""
+    from competency_app.exports import imports
+
+    try:
+        result = imports.preview_file("roster", path.read_bytes(), path.name)
+    except OSError as error:
+        click.echo(f"{path}: cannot read the file: {error.strerror}", err=True)
+        raise SystemExit(2) from None
+    except imports.ImportFileError as error:
+        click.echo(f"{path}: {error}", err=True)
+        raise SystemExit(2) from None
+    if result.errors:
+        for problem in result.errors:
+            click.echo(f"{path}: {problem.format()}", err=True)
+        click.echo(f"{path}: {len(result.errors)} problems; nothing was imported.", err=True)
+        raise SystemExit(2)
+    if check:
+        click.echo(f"{path}: {len(result.rows)} rows, no problems ({', '.join(result.summary)}).")
+        return
+    created = imports.apply_roster(result, None)
+    db.session.commit()
+    click.echo(f"Imported {len(result.rows)} rows ({', '.join(result.summary)}).")
+    for person, password in created:
+        click.echo(f"  new: {person.email}  temporary password: {password}")

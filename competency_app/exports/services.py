@@ -1,0 +1,42 @@
+"""Exports with their audit trail (who, what scope, how many rows)."""
+
+from __future__ import annotations
+
+from competency_app.accounts.models import Team, User
+from competency_app.accounts.services import record
+from competency_app.clock import utcnow
+from competency_app.exports.workbooks import Export, all_teams, build_workbook
+from competency_app.framework.services import current_version
+
+
+class ExportError(ValueError):
+    pass
+
+
+def export_team(team: Team, actor: User | None, actor_label: str = "cli") -> Export:
+    version = _version()
+    export = build_workbook([team], version, utcnow(), scope=team.name)
+    _audit(actor, actor_label, f"team:{team.slug}", export)
+    return export
+
+
+def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
+    version = _version()
+    teams = all_teams()
+    if not teams:
+        raise ExportError("There are no teams with keyworkers to export.")
+    export = build_workbook(teams, version, utcnow(), scope="Organisation")
+    _audit(actor, actor_label, "organisation", export)
+    return export
+
+
+def _version():
+    version = current_version()
+    if version is None:
+        raise ExportError("No framework has been loaded yet.")
+    return version
+
+
+def _audit(actor: User | None, label: str, scope: str, export: Export) -> None:
+    extra = {} if actor is not None else {"actor_label": label}
+    record("export", actor, target=scope, rows=export.rows, file=export.filename, **extra)

@@ -1,0 +1,348 @@
+"""The HR workbooks: a team's, or the whole organisation's.
+
+Built from the same services as the coverage page (so the figures agree), written through
+`exports.xlsx` (so no cell is ever a formula), streamed from SQL rows (never ORM objects
+counted in Python) into write-only sheets.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+
+from openpyxl.drawing.image import Image
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import and_, select
+
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.assessments.models import (
+    Assessment,
+    CurrentRating,
+    SelfRating,
+    ValidatedRating,
+)
+from competency_app.coverage.charts import coverage_by_element
+from competency_app.coverage.models import ModuleCompletion
+from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
+from competency_app.exports.xlsx import (
+    EXCEL_ROW_LIMIT,
+    add_sheet,
+    new_workbook,
+    to_bytes,
+)
+from competency_app.extensions import db
+from competency_app.framework.models import FrameworkVersion, Skill
+from competency_app.ui.filters import uk_date
+
+LEVEL_FILLS = {0: "F0F4F5", 1: "FFF9C4", 2: "CCE5D8", 3: "A2D5B7"}
+
+
+@dataclass
+class Export:
+    content: bytes
+    rows: int
+    filename: str
+
+
+def _element_name(element) -> str:
+    number = element.competency.number
+    suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
+    return f"{number}{suffix} {element.title}"
+
+
+def _summary(
+    workbook,
+    version: FrameworkVersion,
+    coverages: list[TeamCoverage],
+    scope: str,
+    now: datetime,
+    notes: list[str],
+):
+    sheet = add_sheet(workbook, "Summary", widths=(28, 70, 14, 60))
+    sheet.header(["Keyworking competency workbook", scope])
+    sheet.row(["Date", uk_date(now)])
+    sheet.row(["Framework", f"{version.title}, version {version.number} ({version.label})"])
+    sheet.row(["Teams", len(coverages)])
+    sheet.row(["Keyworkers", sum(len(c.members) for c in coverages)])
+    for cov in coverages:
+        sheet.row([])
+        sheet.row([cov.team.name, f"{cov.covered_count} of {len(cov.elements)} elements covered"])
+        sheet.row(["Gaps", ", ".join(_element_name(e.element) for e in cov.gaps) or "None"])
+        sheet.row(["At risk", ", ".join(_element_name(e.element) for e in cov.at_risk) or "None"])
+    sheet.row([])
+    sheet.header(["Level", "Meaning"])
+    for level in version.rating_scale["levels"]:
+        sheet.row([level["value"], f"{level['label']}: {level['descriptor']}"])
+    sheet.row(["expired", "A validation older than the validity period: it no longer counts."])
+    sheet.row([])
+    sheet.row(
+        [
+            "Counting",
+            "Only supervisor-validated, unexpired ratings at or above "
+            f"{version.rating_scale['competent_level']} count towards coverage.",
+        ]
+    )
+    for note in notes:
+        sheet.row(["Note", note])
+    if len(coverages) == 1:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+            chart = coverage_by_element(coverages[0], "png")
+        image = Image(io.BytesIO(chart))
+        image.anchor = "D2"
+        sheet.sheet.add_image(image)
+    return sheet
+
+
+def _skills(version: FrameworkVersion) -> list[Skill]:
+    return [s for c in version.competencies for e in c.elements for s in e.skills]
+
+
+def _coverage_sheet(workbook, version, coverages, now) -> int:
+    skills = _skills(version)
+    sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
+    sheet.sheet.freeze_panes = "D2"
+    sheet.header(["Team", "Keyworker", "Email", *[s.key for s in skills]])
+    people = [(cov.team, m) for cov in coverages for m in cov.members]
+    ids = [m.id for _, m in people]
+    levels: dict[int, dict[str, tuple[int, datetime]]] = {}
+    for start in range(0, len(ids), 900):  # bounded IN lists
+        chunk = ids[start : start + 900]
+        for person, key, level, expires in db.session.execute(
+            select(
+                CurrentRating.person_id,
+                CurrentRating.skill_key,
+                CurrentRating.level,
+                CurrentRating.expires_at,
+            ).where(CurrentRating.person_id.in_(chunk))
+        ):
+            levels.setdefault(person, {})[key] = (level, expires)
+    for team, member in people:
+        mine = levels.get(member.id, {})
+        values = []
+        for skill in skills:
+            entry = mine.get(skill.key)
+            if entry is None:
+                values.append(None)
+            else:
+                level, expires = entry
+                values.append(level if expires > now else "expired")
+        sheet.row([team.name, member.name, member.email, *values])
+    last_row = max(2, sheet.rows)
+    last_col = get_column_letter(3 + len(skills))
+    sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
+    data = f"D2:{last_col}{last_row}"
+    for value, colour in LEVEL_FILLS.items():
+        sheet.sheet.conditional_formatting.add(
+            data,
+            CellIsRule(
+                operator="equal",
+                formula=[str(value)],
+                fill=PatternFill("solid", fgColor=colour, bgColor=colour),
+            ),
+        )
+    skill_sheet = add_sheet(workbook, "Skills", widths=(10, 44, 100))
+    skill_sheet.header(["Skill", "Element", "Skill to be demonstrated"])
+    for skill in skills:
+        skill_sheet.row([skill.key, _element_name(skill.element), skill.text])
+    return sheet.rows + skill_sheet.rows
+
+
+def _gaps_sheet(workbook, coverages) -> int:
+    sheet = add_sheet(workbook, "Gaps", widths=(24, 8, 50, 10, 10, 12, 80))
+    sheet.header(["Team", "Element", "Title", "Holders", "Needed", "Status", "E-learning"])
+    for cov in coverages:
+        risky = {e.element.id for e in cov.at_risk}
+        for e in cov.gaps + cov.at_risk:
+            modules = [m.title for m in cov.version.modules if e.element.key in m.element_keys]
+            sheet.row(
+                [
+                    cov.team.name,
+                    e.element.key,
+                    e.element.title,
+                    len(e.holder_expiry),
+                    e.min_holders,
+                    "at risk" if e.element.id in risky else "gap",
+                    "; ".join(modules),
+                ]
+            )
+    return sheet.rows
+
+
+def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
+    """Every self-rating and its validation, long format; a new sheet at Excel's row limit."""
+    validator = User.__table__.alias("validator")
+    titles = [
+        "Keyworker",
+        "Email",
+        "Cycle",
+        "Status",
+        "Skill",
+        "Self-rating",
+        "Validated level",
+        "Validated by",
+        "Validated on",
+        "Expires",
+        "Comment",
+    ]
+    widths = (24, 30, 7, 12, 8, 11, 15, 24, 14, 14, 60)
+    sheet = add_sheet(workbook, "Ratings", widths=widths)
+    sheet.header(titles)
+    total, part = 0, 1
+    for start in range(0, len(person_ids), 900):
+        chunk = person_ids[start : start + 900]
+        statement = (
+            select(
+                User.name,
+                User.email,
+                Assessment.cycle,
+                Assessment.status,
+                Skill.key,
+                SelfRating.level,
+                ValidatedRating.level,
+                validator.c.name,
+                ValidatedRating.validated_at,
+                ValidatedRating.expires_at,
+                ValidatedRating.comment,
+            )
+            .select_from(SelfRating)
+            .join(Assessment, Assessment.id == SelfRating.assessment_id)
+            .join(User, User.id == Assessment.person_id)
+            .join(Skill, Skill.id == SelfRating.skill_id)
+            .outerjoin(
+                ValidatedRating,
+                and_(
+                    ValidatedRating.assessment_id == SelfRating.assessment_id,
+                    ValidatedRating.skill_id == SelfRating.skill_id,
+                ),
+            )
+            .outerjoin(validator, validator.c.id == ValidatedRating.validated_by_id)
+            .where(Assessment.person_id.in_(chunk))
+            .order_by(User.name, Assessment.cycle, Skill.id)
+        )
+        for row in db.session.execute(statement.execution_options(yield_per=5000)):
+            if sheet.rows >= EXCEL_ROW_LIMIT:
+                part += 1
+                sheet = add_sheet(workbook, f"Ratings {part}", widths=widths)
+                sheet.header(titles)
+            name, email, cycle, status, key, own, level, by, at, expires, comment = row
+            sheet.row(
+                [
+                    name,
+                    email,
+                    cycle,
+                    status.label,
+                    key,
+                    own,
+                    level,
+                    by,
+                    at.date() if at else None,
+                    expires.date() if expires else None,
+                    comment,
+                ]
+            )
+            total += 1
+    if part > 1:
+        notes.append(
+            f"The ratings fill {part} sheets (Ratings to Ratings {part}): Excel holds "
+            f"at most {EXCEL_ROW_LIMIT:,} rows a sheet. Nothing was left out."
+        )
+    return total
+
+
+def _values_sheet(workbook, version, coverages) -> int:
+    sheet = add_sheet(workbook, "Values", widths=(24, 24, 40))
+    sheet.header(["Team", "Keyworker", "Core values reflection signed off in supervision"])
+    for cov in coverages:
+        for member in cov.members:
+            met = member.id in cov.values_met
+            sheet.row(
+                [
+                    cov.team.name,
+                    member.name,
+                    "Yes, within the validity period" if met else "Not yet",
+                ]
+            )
+    return sheet.rows
+
+
+def _training_sheet(workbook, coverages) -> int:
+    modules = {m.key: m.title for m in coverages[0].version.modules} if coverages else {}
+    sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 14, 20, 50))
+    sheet.header(["Team", "Keyworker", "Module", "Completed on", "Certificate", "Plan"])
+    for cov in coverages:
+        ids = [m.id for m in cov.members]
+        names = {m.id: m.name for m in cov.members}
+        for person, key, completed, certificate in db.session.execute(
+            select(
+                ModuleCompletion.person_id,
+                ModuleCompletion.module_key,
+                ModuleCompletion.completed_on,
+                ModuleCompletion.certificate_ref,
+            )
+            .where(ModuleCompletion.person_id.in_(ids or [-1]))
+            .order_by(ModuleCompletion.completed_on)
+        ):
+            sheet.row(
+                [
+                    cov.team.name,
+                    names[person],
+                    modules.get(key, key),
+                    completed,
+                    certificate,
+                    "Completed: reassess the skills it covers",
+                ]
+            )
+        for step in training_plan(cov):
+            closes = ", ".join(_element_name(e) for e in step.closes)
+            for member in step.members or [None]:
+                sheet.row(
+                    [
+                        cov.team.name,
+                        member.name if member else "Anyone in the team",
+                        step.module.title,
+                        None,
+                        None,
+                        f"Suggested, for {closes}",
+                    ]
+                )
+    return sheet.rows
+
+
+def build_workbook(
+    teams: list[Team], version: FrameworkVersion, now: datetime, scope: str
+) -> Export:
+    """The workbook for `teams` (one team, or all of them) as at `now`."""
+    coverages = [coverage_for_team(team, version, now) for team in teams]
+    workbook = new_workbook()
+    notes: list[str] = []
+    # The summary goes first but its notes depend on the other sheets: build them, then
+    # move the summary to the front.
+    rows = _coverage_sheet(workbook, version, coverages, now)
+    rows += _gaps_sheet(workbook, coverages)
+    rows += _ratings_sheets(workbook, [m.id for c in coverages for m in c.members], notes)
+    rows += _values_sheet(workbook, version, coverages)
+    rows += _training_sheet(workbook, coverages)
+    summary = _summary(workbook, version, coverages, scope, now, notes)
+    workbook.move_sheet("Summary", offset=-(len(workbook.sheetnames) - 1))
+    rows += summary.rows
+    slug = teams[0].slug if len(teams) == 1 and scope != "Organisation" else "organisation"
+    return Export(to_bytes(workbook), rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")
+
+
+def all_teams() -> list[Team]:
+    return list(
+        db.session.scalars(
+            select(Team)
+            .where(
+                Team.id.in_(
+                    select(RoleAssignment.team_id).where(RoleAssignment.role == Role.PRACTITIONER)
+                )
+            )
+            .order_by(Team.name)
+        )
+    )

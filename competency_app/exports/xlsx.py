@@ -1,0 +1,106 @@
+"""The project's one safe Excel writer.
+
+openpyxl turns any string that starts with "=" into a formula, and raises on control
+characters, so one hostile value could either plant a formula in HR's workbook or kill the
+whole export (SECURITY.md trap 3). Every cell goes through `safe_value`: strings that start
+with = + - @, tab or CR get a leading apostrophe and are typed as text, illegal characters are
+replaced, and text is cut to Excel's cell limit with a visible marker. Workbooks are built in
+write-only mode, so memory stays flat however many rows there are.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_CELL_LIMIT = 32_767
+EXCEL_ROW_LIMIT = 1_048_576
+TRUNCATED = " …[truncated]"
+BOLD = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="E8EDEE")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def safe_value(value):
+    """A value that openpyxl writes as plain data, never as a formula, never raising."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return value
+    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    if text.startswith(FORMULA_TRIGGERS):
+        text = "'" + text
+    if len(text) > EXCEL_CELL_LIMIT:
+        text = text[: EXCEL_CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
+def unneutralise(text: str) -> str:
+    """Undo `safe_value`'s apostrophe when reading our own workbooks back in."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text
+
+
+class SheetWriter:
+    """Appends safe rows to a write-only sheet and counts them."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet):
+        self.sheet = sheet
+        self.rows = 0
+
+    def cell(self, value, *, bold: bool = False, fill: PatternFill | None = None, wrap=False):
+        cell = WriteOnlyCell(self.sheet, value=safe_value(value))
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # text, whatever it looks like
+        if bold:
+            cell.font = BOLD
+        if fill is not None:
+            cell.fill = fill
+        if wrap:
+            cell.alignment = WRAP
+        if isinstance(value, datetime | date):
+            cell.number_format = "dd/mm/yyyy hh:mm" if isinstance(value, datetime) else "dd/mm/yyyy"
+        return cell
+
+    def header(self, titles: Sequence[str]) -> None:
+        self.sheet.append([self.cell(t, bold=True, fill=HEADER_FILL) for t in titles])
+        self.rows += 1
+
+    def row(self, values: Iterable) -> None:
+        self.sheet.append([self.cell(v) for v in values])
+        self.rows += 1
+
+
+def new_workbook() -> Workbook:
+    return Workbook(write_only=True)
+
+
+def add_sheet(workbook: Workbook, title: str, widths: Sequence[int] = ()) -> SheetWriter:
+    sheet = workbook.create_sheet(title=safe_sheet_title(title))
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    return SheetWriter(sheet)
+
+
+def safe_sheet_title(title: str) -> str:
+    for char in "[]:*?/\\":
+        title = title.replace(char, " ")
+    return title[:31]
+
+
+def to_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
