@@ -164,12 +164,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--postgres", help="a PostgreSQL URL to run against instead of SQLite")
     parser.add_argument("--smoke", action="store_true", help="tiny scale, a few repeats")
+    parser.add_argument("--keep", metavar="SQLITE_URL", help="build this database and keep it")
     args = parser.parse_args()
     if args.smoke:
         args.people, args.team_size, args.repeat = 100, 50, 3
 
     workdir = tempfile.mkdtemp(prefix="competency-bench-")
-    url = args.postgres or f"sqlite:///{workdir}/bench.sqlite3"
+    url = args.keep or args.postgres or f"sqlite:///{workdir}/bench.sqlite3"
     os.environ.setdefault("SECRET_KEY", "bench")
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
     from flask_migrate import downgrade, upgrade
