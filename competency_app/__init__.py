@@ -82,9 +82,11 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.exports.import_views import blueprint as imports
     from competency_app.exports.views import blueprint as exports
     from competency_app.framework.views import blueprint as framework
+    from competency_app.recruitment.views import blueprint as recruitment
     from competency_app.ui.views import blueprint as ui
 
-    for blueprint in (ui, auth, admin, framework, assessments, coverage, exports, imports):
+    blueprints = (ui, auth, admin, framework, assessments, coverage, exports, imports, recruitment)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 
@@ -92,6 +94,7 @@ def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import load_framework_command
+    from competency_app.recruitment.cli import purge_command
     from competency_app.ui.demo import demo_command
 
     for command in (
@@ -100,6 +103,7 @@ def register_commands(app: Flask) -> None:
         create_user_command,
         export_command,
         import_staff_command,
+        purge_command,
         demo_command,
     ):
         app.cli.add_command(command)

@@ -177,3 +177,44 @@ def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
 def can_export_team(user: User, team: Team) -> bool:
     """Team workbooks: the team's managers, HR and admins (personal data leaves the app)."""
     return is_hr_or_admin(user) or team.id in user.team_ids(Role.MANAGER)
+
+
+# ---- recruitment --------------------------------------------------------------------------
+
+
+def vacancy_by_id(vacancy_id: int):
+    from competency_app.recruitment.models import Vacancy
+
+    vacancy = db.session.get(Vacancy, vacancy_id)
+    if vacancy is None:
+        abort(404)
+    return vacancy
+
+
+def on_panel(user: User, vacancy, *roles: str) -> bool:
+    return any(p.user_id == user.id and (not roles or p.role in roles) for p in vacancy.panel)
+
+
+def can_view_vacancy(user: User, vacancy) -> bool:
+    """Candidate data: the vacancy's panels, the team's recruiters and HR only."""
+    if not user.is_authenticated:
+        return False
+    if Role.HR in user.role_set or on_panel(user, vacancy):
+        return True
+    return vacancy.team_id in user.team_ids(Role.RECRUITER)
+
+
+def can_manage_vacancy(user: User, vacancy) -> bool:
+    """Adding candidates and downloading the workbook: the team's recruiters and HR."""
+    return Role.HR in user.role_set or vacancy.team_id in user.team_ids(Role.RECRUITER)
+
+
+def vacancy_rule(predicate: Callable[..., bool], *roles: str) -> Rule:
+    """A rule for views with a `vacancy_id`; with `roles`, a panel role is required."""
+
+    def rule(user: User, vacancy_id: int, **_kwargs) -> bool:
+        vacancy = vacancy_by_id(vacancy_id)
+        return predicate(user, vacancy) and (not roles or on_panel(user, vacancy, *roles))
+
+    rule.__name__ = f"vacancy_{predicate.__name__}_{'_'.join(roles)}"
+    return rule

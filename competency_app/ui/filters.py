@@ -87,6 +87,27 @@ def rating_option(level: dict, chosen: str) -> dict:
     }
 
 
+def score_item(level: dict, chosen: str) -> dict:
+    value = str(level["value"])
+    return {
+        "value": value,
+        "text": f"{level['value']} {level['label']}",
+        "checked": value == chosen,
+    }
+
+
+def team_option(team, chosen: str) -> dict:
+    return {"value": str(team.id), "text": team.name, "selected": str(team.id) == chosen}
+
+
+def person_option(person, chosen: str) -> dict:
+    return {"value": str(person.id), "text": person.name, "selected": str(person.id) == chosen}
+
+
+def person_item(person, chosen: list) -> dict:
+    return {"value": str(person.id), "text": person.name, "checked": str(person.id) in chosen}
+
+
 def register(app: Flask) -> None:
     env = app.jinja_env
     for name, folder in COMPONENT_MACROS.items():
@@ -101,3 +122,5 @@ def register(app: Flask) -> None:
     app.add_template_filter(error_item)
     app.add_template_filter(rating_item)
     app.add_template_filter(rating_option)
+    for helper in (score_item, team_option, person_option, person_item):
+        app.add_template_filter(helper)

@@ -39,6 +39,8 @@ def navigation_items() -> list[dict]:
     if Role.SUPERVISOR in roles:
         items.append(("assessments.queue", "Supervision"))
     items.append(("framework.overview", "Framework"))
+    if roles & {Role.RECRUITER, Role.HR}:
+        items.append(("recruitment.index", "Recruitment"))
     if roles & {Role.HR, Role.ADMIN}:
         items.append(("exports.index", "Workbooks"))
     if is_admin(current_user):

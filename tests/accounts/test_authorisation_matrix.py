@@ -7,12 +7,15 @@ CSRF is switched off here because this test is about authorisation (CSRF has its
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from flask import url_for
 
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import PUBLIC
 from competency_app.assessments.services import start_assessment
+from competency_app.recruitment.services import add_candidate, create_vacancy
 from competency_app.extensions import db
 from tests.factories import commit, make_team, make_user
 
@@ -65,7 +68,27 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("imports.roster", "GET", "-"): HR_ADMIN,
     ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
     ("exports.team_workbook", "GET", "other"): HR_ADMIN,
+    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin"},
+    ("recruitment.new_vacancy", "GET", "-"): {"recruiter"},
+    ("recruitment.new_vacancy", "POST", "-"): {"recruiter"},
 }
+# Recruitment: "own" is the north vacancy, whose shortlisters and interviewers are the
+# supervisor and the manager (the manager chairs); "other" is a south vacancy. Candidate
+# data is for the vacancy's panels, the team's recruiters and HR: never admins by role.
+VACANCY_VIEWERS = {"supervisor", "manager", "recruiter", "hr"}
+for endpoint, methods, own in [
+    ("recruitment.vacancy", ["GET"], VACANCY_VIEWERS),
+    ("recruitment.ranking", ["GET"], VACANCY_VIEWERS),
+    ("recruitment.add_candidate", ["POST"], {"recruiter", "hr"}),
+    ("recruitment.import_candidates", ["POST"], {"recruiter", "hr"}),
+    ("recruitment.workbook", ["GET"], {"recruiter", "hr"}),
+    ("recruitment.shortlist", ["GET", "POST"], {"supervisor", "manager"}),
+    ("recruitment.interview", ["GET", "POST"], {"supervisor", "manager"}),
+    ("recruitment.agree", ["POST"], {"manager"}),
+]:
+    for method in methods:
+        EXPECTED[(endpoint, method, "own")] = own
+        EXPECTED[(endpoint, method, "other")] = {"hr"} if own & {"hr"} else set()
 # Team pages: "own" is the team of the supervisor and manager, "other" another team.
 for endpoint in [
     "coverage.team_coverage",
@@ -130,6 +153,29 @@ def world(app, framework):
         subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
         own = start_assessment(people["practitioner"])
         other = start_assessment(subject)
+        south_sup = make_user("sam.south", Role.SUPERVISOR, team=south)
+        south_rec = make_user("ria.south", Role.RECRUITER, team=south)
+        closing = date.today() + timedelta(days=30)
+        north_vacancy = create_vacancy(
+            north,
+            "Keyworker",
+            closing,
+            [supervisor, people["manager"]],
+            [supervisor, people["manager"]],
+            people["manager"],
+            people["recruiter"],
+        )
+        south_vacancy = create_vacancy(
+            south,
+            "Keyworker",
+            closing,
+            [south_sup, south_rec],
+            [south_sup, south_rec],
+            south_sup,
+            south_rec,
+        )
+        north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
+        south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
         commit()
         samples = {
             "-": {
@@ -144,6 +190,8 @@ def world(app, framework):
                 "key": "1a",
                 "fmt": "svg",
                 "slug": north.slug,
+                "vacancy_id": north_vacancy.id,
+                "candidate_id": north_candidate.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -151,6 +199,8 @@ def world(app, framework):
                 "key": "1a",
                 "fmt": "svg",
                 "slug": south.slug,
+                "vacancy_id": south_vacancy.id,
+                "candidate_id": south_candidate.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 14762c7897bc
+Revision ID: 23de1b5b6c62
 Revises: 
-Create Date: 2026-11-22 16:30:18.752482
+Create Date: 2026-11-22 16:42:34.439512
 
 """
 from alembic import op
@@ -14,7 +14,7 @@ import competency_app.database
 
 
 # revision identifiers, used by Alembic.
-revision = '14762c7897bc'
+revision = '23de1b5b6c62'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -247,6 +247,24 @@ def upgrade():
     with op.batch_alter_table('supervision_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_supervision_link_supervisor_id'), ['supervisor_id'], unique=False)
 
+    op.create_table('vacancy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('framework_version_id', sa.Integer(), nullable=False),
+    sa.Column('spec_key', sa.String(length=80), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('closing_date', sa.Date(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.Column('purged_at', competency_app.database.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['app_user.id'], name=op.f('fk_vacancy_created_by_id_app_user')),
+    sa.ForeignKeyConstraint(['framework_version_id'], ['framework_version.id'], name=op.f('fk_vacancy_framework_version_id_framework_version')),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], name=op.f('fk_vacancy_team_id_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vacancy'))
+    )
+    with op.batch_alter_table('vacancy', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_vacancy_team_id'), ['team_id'], unique=False)
+
     op.create_table('assessment_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assessment_id', sa.Integer(), nullable=False),
@@ -262,6 +280,34 @@ def upgrade():
     )
     with op.batch_alter_table('assessment_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assessment_event_assessment_id'), ['assessment_id'], unique=False)
+
+    op.create_table('candidate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('vacancy_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('added_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['vacancy_id'], ['vacancy.id'], name=op.f('fk_candidate_vacancy_id_vacancy')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_candidate')),
+    sa.UniqueConstraint('vacancy_id', 'reference', name=op.f('uq_candidate_vacancy_id'))
+    )
+    with op.batch_alter_table('candidate', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_candidate_vacancy_id'), ['vacancy_id'], unique=False)
+
+    op.create_table('panel_member',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('vacancy_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_panel_member_user_id_app_user')),
+    sa.ForeignKeyConstraint(['vacancy_id'], ['vacancy.id'], name=op.f('fk_panel_member_vacancy_id_vacancy')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_panel_member')),
+    sa.UniqueConstraint('vacancy_id', 'user_id', 'role', name=op.f('uq_panel_member_vacancy_id'))
+    )
+    with op.batch_alter_table('panel_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_panel_member_user_id'), ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_panel_member_vacancy_id'), ['vacancy_id'], unique=False)
 
     op.create_table('skill',
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -310,6 +356,49 @@ def upgrade():
     with op.batch_alter_table('value_reflection', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_value_reflection_assessment_id'), ['assessment_id'], unique=False)
 
+    op.create_table('agreed_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_key', sa.String(length=80), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('chair_id', sa.Integer(), nullable=False),
+    sa.Column('agreed_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_agreed_score_candidate_id_candidate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['chair_id'], ['app_user.id'], name=op.f('fk_agreed_score_chair_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreed_score')),
+    sa.UniqueConstraint('candidate_id', 'criterion_key', name=op.f('uq_agreed_score_candidate_id'))
+    )
+    with op.batch_alter_table('agreed_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreed_score_candidate_id'), ['candidate_id'], unique=False)
+
+    op.create_table('interview_score',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_key', sa.String(length=80), nullable=False),
+    sa.Column('panel_member_id', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_interview_score_candidate_id_candidate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['panel_member_id'], ['app_user.id'], name=op.f('fk_interview_score_panel_member_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interview_score')),
+    sa.UniqueConstraint('candidate_id', 'criterion_key', 'panel_member_id', name=op.f('uq_interview_score_candidate_id'))
+    )
+    with op.batch_alter_table('interview_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_interview_score_candidate_id'), ['candidate_id'], unique=False)
+
+    op.create_table('interview_submission',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('panel_member_id', sa.Integer(), nullable=False),
+    sa.Column('submitted_at', competency_app.database.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_interview_submission_candidate_id_candidate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['panel_member_id'], ['app_user.id'], name=op.f('fk_interview_submission_panel_member_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_interview_submission')),
+    sa.UniqueConstraint('candidate_id', 'panel_member_id', name=op.f('uq_interview_submission_candidate_id'))
+    )
+    with op.batch_alter_table('interview_submission', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_interview_submission_candidate_id'), ['candidate_id'], unique=False)
+
     op.create_table('self_rating',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('assessment_id', sa.Integer(), nullable=False),
@@ -323,6 +412,21 @@ def upgrade():
     )
     with op.batch_alter_table('self_rating', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_self_rating_assessment_id'), ['assessment_id'], unique=False)
+
+    op.create_table('shortlist_mark',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('candidate_id', sa.Integer(), nullable=False),
+    sa.Column('criterion_key', sa.String(length=80), nullable=False),
+    sa.Column('shortlister_id', sa.Integer(), nullable=False),
+    sa.Column('met', sa.Boolean(), nullable=True),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['candidate_id'], ['candidate.id'], name=op.f('fk_shortlist_mark_candidate_id_candidate'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shortlister_id'], ['app_user.id'], name=op.f('fk_shortlist_mark_shortlister_id_app_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shortlist_mark')),
+    sa.UniqueConstraint('candidate_id', 'criterion_key', 'shortlister_id', name=op.f('uq_shortlist_mark_candidate_id'))
+    )
+    with op.batch_alter_table('shortlist_mark', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_shortlist_mark_candidate_id'), ['candidate_id'], unique=False)
 
     op.create_table('validated_rating',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -382,10 +486,26 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_validated_rating_assessment_id'))
 
     op.drop_table('validated_rating')
+    with op.batch_alter_table('shortlist_mark', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_shortlist_mark_candidate_id'))
+
+    op.drop_table('shortlist_mark')
     with op.batch_alter_table('self_rating', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_self_rating_assessment_id'))
 
     op.drop_table('self_rating')
+    with op.batch_alter_table('interview_submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_interview_submission_candidate_id'))
+
+    op.drop_table('interview_submission')
+    with op.batch_alter_table('interview_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_interview_score_candidate_id'))
+
+    op.drop_table('interview_score')
+    with op.batch_alter_table('agreed_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreed_score_candidate_id'))
+
+    op.drop_table('agreed_score')
     with op.batch_alter_table('value_reflection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_value_reflection_assessment_id'))
 
@@ -400,10 +520,23 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_skill_element_id'))
 
     op.drop_table('skill')
+    with op.batch_alter_table('panel_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_panel_member_vacancy_id'))
+        batch_op.drop_index(batch_op.f('ix_panel_member_user_id'))
+
+    op.drop_table('panel_member')
+    with op.batch_alter_table('candidate', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_candidate_vacancy_id'))
+
+    op.drop_table('candidate')
     with op.batch_alter_table('assessment_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assessment_event_assessment_id'))
 
     op.drop_table('assessment_event')
+    with op.batch_alter_table('vacancy', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_vacancy_team_id'))
+
+    op.drop_table('vacancy')
     with op.batch_alter_table('supervision_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supervision_link_supervisor_id'))
 

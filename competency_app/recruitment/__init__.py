@@ -1,0 +1,1 @@
+"""Vacancies, candidates, shortlisting and panel interview scoring."""

@@ -1,0 +1,29 @@
+"""`flask purge-candidates`."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from competency_app.extensions import db
+from competency_app.recruitment.services import purge_candidates
+
+
+@click.command("purge-candidates")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 120),
+    default=None,
+    help="Retention after the closing date (default: CANDIDATE_RETENTION_MONTHS).",
+)
+@with_appcontext
+def purge_command(months: int | None) -> None:
+    """Delete candidate personal data past the retention period (recorded in the audit log)."""
+    months = months or current_app.config["CANDIDATE_RETENTION_MONTHS"]
+    vacancies, candidates = purge_candidates(months, actor_label="cli:purge-candidates")
+    db.session.commit()
+    click.echo(
+        f"Purged {candidates} candidates from {vacancies} vacancies closed more than "
+        f"{months} months ago."
+    )

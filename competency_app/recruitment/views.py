@@ -1,0 +1,397 @@
+"""Vacancies, candidates, shortlisting, interview scoring, agreement, ranking, workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import or_, select
+
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.permissions import (
+    access,
+    can_manage_vacancy,
+    can_view_vacancy,
+    has_role,
+    on_panel,
+    vacancy_by_id,
+    vacancy_rule,
+)
+from competency_app.exports.imports import ImportFileError, read_rows
+from competency_app.extensions import db
+from competency_app.recruitment import services
+from competency_app.recruitment.models import Candidate, PanelMember, Vacancy
+from competency_app.recruitment.workbook import vacancy_workbook
+
+blueprint = Blueprint("recruitment", __name__, url_prefix="/recruitment")
+
+
+def _me() -> User:
+    return current_user._get_current_object()
+
+
+def _candidate(vacancy: Vacancy, candidate_id: int) -> Candidate:
+    candidate = db.session.get(Candidate, candidate_id)
+    if candidate is None or candidate.vacancy_id != vacancy.id:
+        abort(404)
+    return candidate
+
+
+def _check_form() -> None:
+    if not FlaskForm().validate_on_submit():
+        abort(400, "The form has expired: go back and try again.")
+
+
+def _fail(error: services.RecruitmentError):
+    db.session.rollback()
+    abort(error.status, str(error))
+
+
+@blueprint.get("")
+@access(has_role(Role.RECRUITER, Role.HR, Role.SUPERVISOR, Role.MANAGER, Role.PRACTITIONER))
+def index():
+    me = _me()
+    statement = select(Vacancy).order_by(Vacancy.closing_date.desc())
+    if Role.HR not in me.role_set:
+        statement = statement.where(
+            or_(
+                Vacancy.team_id.in_(me.team_ids(Role.RECRUITER) or {-1}),
+                Vacancy.id.in_(select(PanelMember.vacancy_id).where(PanelMember.user_id == me.id)),
+            )
+        )
+    return render_template(
+        "recruitment/index.html",
+        title="Recruitment",
+        vacancies=list(db.session.scalars(statement)),
+        can_create=bool(me.team_ids(Role.RECRUITER)),
+    )
+
+
+def _people_for(team_ids: set[int]) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active, User.roles.any(RoleAssignment.team_id.in_(team_ids or {-1})))
+            .order_by(User.name)
+        )
+    )
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@access(has_role(Role.RECRUITER))
+def new_vacancy():
+    me = _me()
+    teams = list(db.session.scalars(select(Team).where(Team.id.in_(me.team_ids(Role.RECRUITER)))))
+    people = _people_for({t.id for t in teams})
+    errors: dict[str, str] = {}
+    typed = {
+        "team": "",
+        "title": "Keyworker",
+        "closing_date": "",
+        "chair": "",
+        "shortlisters": [],
+        "interviewers": [],
+    }
+    if request.method == "POST":
+        _check_form()
+        typed = {
+            "team": request.form.get("team", ""),
+            "title": request.form.get("title", ""),
+            "closing_date": request.form.get("closing_date", ""),
+            "chair": request.form.get("chair", ""),
+            "shortlisters": request.form.getlist("shortlisters"),
+            "interviewers": request.form.getlist("interviewers"),
+        }
+        by_id = {str(p.id): p for p in people}
+        team = next((t for t in teams if str(t.id) == typed["team"]), None)
+        if team is None:
+            errors["team"] = "Choose the team the post is in"
+        try:
+            closing = date.fromisoformat(typed["closing_date"])
+        except ValueError:
+            errors["closing_date"] = "Enter the closing date as YYYY-MM-DD, for example 2026-12-31"
+            closing = None
+        chair = by_id.get(typed["chair"])
+        if chair is None:
+            errors["chair"] = "Choose the chair of the interview panel"
+        if not errors:
+            try:
+                vacancy = services.create_vacancy(
+                    team,
+                    typed["title"],
+                    closing,
+                    [by_id[i] for i in typed["shortlisters"] if i in by_id],
+                    [by_id[i] for i in typed["interviewers"] if i in by_id],
+                    chair,
+                    me,
+                )
+            except services.RecruitmentError as error:
+                db.session.rollback()
+                errors[error.field or "title"] = str(error)
+            else:
+                db.session.commit()
+                flash("Vacancy created. Add candidates when applications arrive.", "success")
+                return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
+    return (
+        render_template(
+            "recruitment/new.html",
+            title="Create a vacancy",
+            teams=teams,
+            people=people,
+            errors=errors,
+            typed=typed,
+            form=FlaskForm(),
+        ),
+        400 if errors else 200,
+    )
+
+
+@blueprint.get("/<int:vacancy_id>")
+@access(vacancy_rule(can_view_vacancy))
+def vacancy(vacancy_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    me = _me()
+    return render_template(
+        "recruitment/vacancy.html",
+        title=vacancy.title,
+        vacancy=vacancy,
+        criteria=services.criteria_of(vacancy),
+        priorities=services.priority_criteria(vacancy),
+        shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
+        can_manage=can_manage_vacancy(me, vacancy),
+        is_shortlister=on_panel(me, vacancy, "shortlister"),
+        is_interviewer=on_panel(me, vacancy, "interviewer"),
+        is_chair=on_panel(me, vacancy, "chair"),
+        form=FlaskForm(),
+        errors={},
+        typed={},
+    )
+
+
+@blueprint.post("/<int:vacancy_id>/candidates")
+@access(vacancy_rule(can_manage_vacancy))
+def add_candidate(vacancy_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    _check_form()
+    typed = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+    try:
+        candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
+    except services.RecruitmentError as error:
+        db.session.rollback()
+        if error.status != 400:
+            abort(error.status, str(error))
+        me = _me()
+        return (
+            render_template(
+                "recruitment/vacancy.html",
+                title=vacancy.title,
+                vacancy=vacancy,
+                criteria=services.criteria_of(vacancy),
+                priorities=services.priority_criteria(vacancy),
+                shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
+                can_manage=True,
+                is_shortlister=on_panel(me, vacancy, "shortlister"),
+                is_interviewer=on_panel(me, vacancy, "interviewer"),
+                is_chair=on_panel(me, vacancy, "chair"),
+                form=FlaskForm(),
+                errors={error.field or "name": str(error)},
+                typed=typed,
+            ),
+            400,
+        )
+    db.session.commit()
+    flash(f"Candidate {candidate.reference} added.", "success")
+    return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
+
+
+@blueprint.post("/<int:vacancy_id>/candidates/import")
+@access(vacancy_rule(can_manage_vacancy))
+def import_candidates(vacancy_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    _check_form()
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400, "Choose a spreadsheet (.xlsx or .csv) with the columns name and email.")
+    try:
+        rows = read_rows(upload.read(), upload.filename, ["name", "email"])
+    except ImportFileError as error:
+        abort(400, f"{upload.filename}: {error}")
+    try:
+        for row in rows:
+            try:
+                services.add_candidate(vacancy, row["name"], row["email"], _me())
+            except services.RecruitmentError as error:
+                raise services.RecruitmentError(
+                    f"Row {row['_row']}, column {error.field or 'name'}: {error}. "
+                    "No candidates were added."
+                ) from None
+    except services.RecruitmentError as error:
+        _fail(error)
+    db.session.commit()
+    flash(f"{len(rows)} candidates added from {upload.filename}.", "success")
+    return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
+
+
+@blueprint.route(
+    "/<int:vacancy_id>/candidates/<int:candidate_id>/shortlist", methods=["GET", "POST"]
+)
+@access(vacancy_rule(can_view_vacancy, "shortlister"))
+def shortlist(vacancy_id: int, candidate_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    candidate = _candidate(vacancy, candidate_id)
+    criteria = services.shortlist_criteria(vacancy)
+    scale = services.scoring_of(vacancy)["levels"]
+    if request.method == "POST":
+        _check_form()
+        marks, errors = {}, {}
+        values = {str(level["value"]) for level in scale}
+        for criterion in criteria:
+            raw = request.form.get(f"c-{criterion.key}", "")
+            if criterion.requirement == "essential":
+                if raw not in ("met", "not-met", ""):
+                    errors[criterion.key] = "Choose met or not met"
+                marks[criterion.key] = ({"met": True, "not-met": False}.get(raw), None)
+            else:
+                if raw and raw not in values:
+                    errors[criterion.key] = "Choose a score from the scale"
+                marks[criterion.key] = (None, int(raw) if raw in values else None)
+        if errors:
+            abort(400, "Some marks are not valid choices.")
+        try:
+            services.save_shortlist(candidate, _me(), marks)
+        except services.RecruitmentError as error:
+            _fail(error)
+        db.session.commit()
+        flash(f"Shortlisting marks for {candidate.reference} saved.", "success")
+        return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
+    from competency_app.recruitment.models import ShortlistMark
+
+    mine = {
+        m.criterion_key: m
+        for m in db.session.scalars(
+            select(ShortlistMark).where(
+                ShortlistMark.candidate_id == candidate.id,
+                ShortlistMark.shortlister_id == current_user.id,
+            )
+        )
+    }
+    return render_template(
+        "recruitment/shortlist.html",
+        title=f"Shortlist {candidate.reference}",
+        vacancy=vacancy,
+        candidate=candidate,
+        criteria=criteria,
+        scale=scale,
+        mine=mine,
+        form=FlaskForm(),
+    )
+
+
+@blueprint.route(
+    "/<int:vacancy_id>/candidates/<int:candidate_id>/interview", methods=["GET", "POST"]
+)
+@access(vacancy_rule(can_view_vacancy, "interviewer"))
+def interview(vacancy_id: int, candidate_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    candidate = _candidate(vacancy, candidate_id)
+    me = _me()
+    criteria = services.interview_criteria(vacancy)
+    scale = services.scoring_of(vacancy)["levels"]
+    if request.method == "POST":
+        _check_form()
+        values = {str(level["value"]) for level in scale}
+        scores = {}
+        for criterion in criteria:
+            raw = request.form.get(f"s-{criterion.key}", "")
+            if raw and raw not in values:
+                abort(400, f"{criterion.key}: choose a score from the scale")
+            scores[criterion.key] = (
+                int(raw) if raw else None,
+                request.form.get(f"n-{criterion.key}", ""),
+            )
+        submit = request.form.get("action") == "submit"
+        try:
+            services.save_scores(candidate, me, scores, submit)
+        except services.RecruitmentError as error:
+            _fail(error)
+        db.session.commit()
+        flash(
+            "Scores submitted: you can now see the panel's scores."
+            if submit
+            else "Scores saved (not yet submitted).",
+            "success",
+        )
+        return redirect(
+            url_for("recruitment.interview", vacancy_id=vacancy.id, candidate_id=candidate.id),
+            code=303,
+        )
+    return render_template(
+        "recruitment/interview.html",
+        title=f"Interview {candidate.reference}",
+        vacancy=vacancy,
+        candidate=candidate,
+        criteria=criteria,
+        scale=scale,
+        mine=services.my_scores(candidate, me),
+        submitted=services.has_submitted(candidate, me),
+        panel=services.visible_scores(candidate, me),
+        is_chair=on_panel(me, vacancy, "chair"),
+        agreed=services.agreed_scores(candidate),
+        form=FlaskForm(),
+    )
+
+
+@blueprint.post("/<int:vacancy_id>/candidates/<int:candidate_id>/agree")
+@access(vacancy_rule(can_view_vacancy, "chair"))
+def agree(vacancy_id: int, candidate_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    candidate = _candidate(vacancy, candidate_id)
+    _check_form()
+    values = {str(level["value"]) for level in services.scoring_of(vacancy)["levels"]}
+    scores = {}
+    for criterion in services.interview_criteria(vacancy):
+        raw = request.form.get(f"a-{criterion.key}", "")
+        if raw and raw not in values:
+            abort(400, f"{criterion.key}: choose a score from the scale")
+        if raw:
+            scores[criterion.key] = int(raw)
+    try:
+        services.save_agreed(candidate, _me(), scores)
+    except services.RecruitmentError as error:
+        _fail(error)
+    db.session.commit()
+    flash(f"Agreed scores for {candidate.reference} saved.", "success")
+    return redirect(url_for("recruitment.ranking", vacancy_id=vacancy.id), code=303)
+
+
+@blueprint.get("/<int:vacancy_id>/ranking")
+@access(vacancy_rule(can_view_vacancy))
+def ranking(vacancy_id: int):
+    vacancy = vacancy_by_id(vacancy_id)
+    return render_template(
+        "recruitment/ranking.html",
+        title=f"{vacancy.title}: ranking",
+        vacancy=vacancy,
+        ranked=services.ranking(vacancy),
+        can_manage=can_manage_vacancy(_me(), vacancy),
+        rule=services.scoring_of(vacancy)["appointable_rule"]["description"],
+    )
+
+
+@blueprint.get("/<int:vacancy_id>/workbook.xlsx")
+@access(vacancy_rule(can_manage_vacancy))
+def workbook(vacancy_id: int):
+    from competency_app.accounts.services import record
+    from competency_app.exports.views import XLSX
+
+    vacancy = vacancy_by_id(vacancy_id)
+    content, rows = vacancy_workbook(vacancy)
+    record("export", _me(), target=f"vacancy:{vacancy.id}", rows=rows)
+    db.session.commit()
+    response = Response(content, mimetype=XLSX)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="vacancy-{vacancy.id}-interview-scores.xlsx"'
+    )
+    return response
