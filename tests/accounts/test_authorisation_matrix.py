@@ -15,8 +15,8 @@ from flask import url_for
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import PUBLIC
 from competency_app.assessments.services import start_assessment
-from competency_app.recruitment.services import add_candidate, create_vacancy
 from competency_app.extensions import db
+from competency_app.recruitment.services import add_candidate, create_vacancy
 from tests.factories import commit, make_team, make_user
 
 ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
