@@ -107,31 +107,28 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
     sheet.header(["Team", "Keyworker", "Email", *[s.key for s in skills]])
-    people = [(cov.team, m) for cov in coverages for m in cov.members]
-    ids = [m.id for _, m in people]
-    levels: dict[int, dict[str, tuple[int, datetime]]] = {}
-    for start in range(0, len(ids), 900):  # bounded IN lists
-        chunk = ids[start : start + 900]
+    for cov in coverages:  # one team at a time: memory stays bounded by the team's size
+        ids = [m.id for m in cov.members]
+        levels: dict[int, dict[str, tuple[int, datetime]]] = {}
         for person, key, level, expires in db.session.execute(
             select(
                 CurrentRating.person_id,
                 CurrentRating.skill_key,
                 CurrentRating.level,
                 CurrentRating.expires_at,
-            ).where(CurrentRating.person_id.in_(chunk))
+            ).where(CurrentRating.person_id.in_(ids or [-1]))
         ):
             levels.setdefault(person, {})[key] = (level, expires)
-    for team, member in people:
-        mine = levels.get(member.id, {})
-        values = []
-        for skill in skills:
-            entry = mine.get(skill.key)
-            if entry is None:
-                values.append(None)
-            else:
-                level, expires = entry
-                values.append(level if expires > now else "expired")
-        sheet.row([team.name, member.name, member.email, *values])
+        for member in cov.members:
+            mine = levels.get(member.id, {})
+            values = []
+            for skill in skills:
+                entry = mine.get(skill.key)
+                if entry is None:
+                    values.append(None)
+                else:
+                    values.append(entry[0] if entry[1] > now else "expired")
+            sheet.row([cov.team.name, member.name, member.email, *values])
     last_row = max(2, sheet.rows)
     last_col = get_column_letter(3 + len(skills))
     sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"

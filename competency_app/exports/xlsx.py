@@ -79,7 +79,10 @@ class SheetWriter:
         self.rows += 1
 
     def row(self, values: Iterable) -> None:
-        self.sheet.append([self.cell(v) for v in values])
+        # Numbers and blanks go in as they are (cheap); text and dates get a typed cell.
+        self.sheet.append(
+            [v if v is None or isinstance(v, bool | int | float) else self.cell(v) for v in values]
+        )
         self.rows += 1
 
 

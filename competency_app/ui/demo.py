@@ -17,7 +17,7 @@ from competency_app.assessments.models import Assessment
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.services import load_framework
-from competency_app.ui.demo_history import create_demo_history
+from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
 KEYWORKERS = [
@@ -69,6 +69,8 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
+        staff = {role: accounts.user_by_email(f"{local}@{DOMAIN}") for _n, local, role in STAFF}
+        create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
     return logins
 
 

@@ -106,3 +106,30 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
             _validate(assessment, supervisor, rng)
     finally:
         current_app.config.pop("FROZEN_NOW", None)
+
+
+def create_demo_vacancy(team, recruiter: User, supervisor: User, manager: User) -> None:
+    """A keyworker vacancy part-way through: three candidates, one shortlisted and scored."""
+    from datetime import date
+
+    from competency_app.recruitment import services as recruitment
+
+    vacancy = recruitment.create_vacancy(
+        team,
+        "Keyworker (band 5)",
+        date.today() + timedelta(days=21),
+        [supervisor, manager],
+        [supervisor, manager],
+        manager,
+        recruiter,
+    )
+    names = ["Jamie Clarke", "Robin Adeyemi", "Sasha Novak"]
+    candidates = [recruitment.add_candidate(vacancy, name, "", recruiter) for name in names]
+    criteria = recruitment.shortlist_criteria(vacancy)
+    all_met = {c.key: (True, None) if c.requirement == "essential" else (None, 3) for c in criteria}
+    for panel_member in (supervisor, manager):
+        recruitment.save_shortlist(candidates[0], panel_member, all_met)
+    keys = [c.key for c in recruitment.interview_criteria(vacancy)]
+    recruitment.save_scores(
+        candidates[0], supervisor, {k: (4, "Clear examples from practice.") for k in keys}, True
+    )

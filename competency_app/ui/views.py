@@ -39,7 +39,7 @@ def navigation_items() -> list[dict]:
     if Role.SUPERVISOR in roles:
         items.append(("assessments.queue", "Supervision"))
     items.append(("framework.overview", "Framework"))
-    if roles & {Role.RECRUITER, Role.HR}:
+    if roles & {Role.RECRUITER, Role.HR} or _on_a_panel(current_user.id):
         items.append(("recruitment.index", "Recruitment"))
     if roles & {Role.HR, Role.ADMIN}:
         items.append(("exports.index", "Workbooks"))
@@ -69,6 +69,17 @@ def navigation_items() -> list[dict]:
             },
         )
     return links
+
+
+def _on_a_panel(user_id: int) -> bool:
+    from sqlalchemy import select
+
+    from competency_app.recruitment.models import PanelMember
+
+    return (
+        db.session.scalar(select(PanelMember.id).where(PanelMember.user_id == user_id).limit(1))
+        is not None
+    )
 
 
 def sign_out_form() -> Markup:
