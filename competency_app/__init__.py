@@ -83,9 +83,21 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.exports.views import blueprint as exports
     from competency_app.framework.views import blueprint as framework
     from competency_app.recruitment.views import blueprint as recruitment
+    from competency_app.ui.health import blueprint as health
     from competency_app.ui.views import blueprint as ui
 
-    blueprints = (ui, auth, admin, framework, assessments, coverage, exports, imports, recruitment)
+    blueprints = (
+        ui,
+        health,
+        auth,
+        admin,
+        framework,
+        assessments,
+        coverage,
+        exports,
+        imports,
+        recruitment,
+    )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
@@ -94,6 +106,7 @@ def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import load_framework_command
+    from competency_app.operations.backup import backup_command
     from competency_app.recruitment.cli import purge_command
     from competency_app.ui.demo import demo_command
 
@@ -104,6 +117,7 @@ def register_commands(app: Flask) -> None:
         export_command,
         import_staff_command,
         purge_command,
+        backup_command,
         demo_command,
     ):
         app.cli.add_command(command)
@@ -117,6 +131,9 @@ def register_request_hooks(app: Flask) -> None:
         mark_read_only(request.method in READ_ONLY_METHODS)
 
     app.after_request(add_security_headers)
+    from competency_app.ui import health
+
+    health.register(app)
 
 
 def register_error_pages(app: Flask) -> None:

@@ -44,6 +44,7 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     CANDIDATE_RETENTION_MONTHS = 12
+    JSON_LOGS = True  # one JSON line per request on stderr (no personal data)
     DEMO_PASSWORD = "keyworking-demo-2026"  # noqa: S105 - the demo's published password
 
     @classmethod
@@ -59,6 +60,7 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
+        settings["JSON_LOGS"] = _bool("JSON_LOGS", settings["JSON_LOGS"])
         settings["SESSION_COOKIE_SECURE"] = _bool(
             "SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"]
         )
@@ -68,6 +70,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
+    JSON_LOGS = False
     SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - replaced by SECRET_KEY in production
     SESSION_COOKIE_SECURE = False
 

@@ -38,6 +38,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.change_password", "POST", "-"): SIGNED_IN,
     ("ui.home", "GET", "-"): SIGNED_IN,
     ("ui.assets", "GET", "-"): EVERYONE,
+    ("health.healthz", "GET", "-"): EVERYONE,
+    ("health.live", "GET", "-"): EVERYONE,
     ("framework.overview", "GET", "-"): SIGNED_IN,
     ("framework.values", "GET", "-"): SIGNED_IN,
     ("framework.element", "GET", "-"): SIGNED_IN,
@@ -237,7 +239,7 @@ def test_public_routes_are_only_the_expected_ones(app):
         for rule, _ in _routes(app)
         if app.view_functions[rule.endpoint].access_rule is PUBLIC
     }
-    assert public == {"auth.login", "ui.assets"}
+    assert public == {"auth.login", "ui.assets", "health.healthz", "health.live"}
 
 
 def _session_ids(app, ids) -> dict[str, str]:

@@ -1,0 +1,84 @@
+"""Health checks, the 503 page when the database is down, and backup → restore."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from competency_app import create_app
+from competency_app.accounts.models import Role
+from competency_app.extensions import db
+from competency_app.operations.backup import row_counts
+from competency_app.ui.health import JsonFormatter
+from tests.conftest import sign_in
+from tests.factories import PASSWORD, commit, make_team, make_user
+
+
+def test_healthz(client, app):
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up"}
+    assert client.get("/healthz/live").data == b"ok"
+
+
+def test_database_down_gives_503_not_a_traceback():
+    # An app whose database server does not exist (nothing listens on port 1).
+    down = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2",
+            "WTF_CSRF_ENABLED": False,
+        },
+    )
+    client = down.test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.get_json()["database"] == "down"
+    assert client.get("/login").status_code == 200  # a page with no data is still served
+    response = client.post("/login", data={"email": "a@b.c", "password": "x" * 12})
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert "cannot reach its database" in page and "Traceback" not in page
+    assert response.headers["Retry-After"] == "60"
+    with down.app_context():
+        db.engine.dispose()
+
+
+def test_request_log_has_no_personal_data(app, client, caplog, framework):
+    with app.app_context():
+        make_user("pat.prac", Role.PRACTITIONER, team=make_team("north"))
+        commit()
+    with caplog.at_level(logging.INFO, logger="competency_app.requests"):
+        sign_in(client, "pat.prac@example.nhs.uk", PASSWORD)
+        client.get("/framework?search=secret-term")
+    lines = [
+        JsonFormatter().format(r) for r in caplog.records if r.name == "competency_app.requests"
+    ]
+    assert lines
+    joined = "\n".join(lines)
+    for secret in ("pat.prac", PASSWORD, "secret-term", "session="):
+        assert secret not in joined
+    assert json.loads(lines[-1])["path"] == "/framework"
+
+
+def test_backup_then_restore_gives_identical_row_counts(app, runner, tmp_path, framework):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        result = runner.invoke(args=["backup", str(tmp_path / "b.sqlite3")])
+        assert result.exit_code == 2 and "pg_dump" in result.output
+        return
+    with app.app_context():
+        make_user("pat.prac", Role.PRACTITIONER, team=make_team("north"))
+        commit()
+        before = row_counts()
+    target = tmp_path / "backup.sqlite3"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 2  # never overwrites
+    restored = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{target}"})
+    with restored.app_context():
+        assert row_counts() == before
+        assert sum(before.values()) > 0
+        db.engine.dispose()
+    sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone()
+
+
+def test_backup_needs_a_path(runner):
+    assert runner.invoke(args=["backup"]).exit_code == 2
