@@ -99,7 +99,11 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
     page.get_by_role("link", name="Your profile").click()
     axe_check(page)
     expect(page.locator("body")).to_contain_text("1 Developing")
-    assert page.locator("img.app-chart").evaluate("img => img.naturalWidth") > 0
+    # the chart is drawn on first request: wait for it to arrive and decode
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.app-chart');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
     screenshot(page, "profile")
     page.get_by_role("link", name="Print layout for the supervision record").click()
     axe_check(page)
