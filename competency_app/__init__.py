@@ -107,6 +107,7 @@ def register_commands(app: Flask) -> None:
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import load_framework_command
     from competency_app.operations.backup import backup_command
+    from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
     from competency_app.ui.demo import demo_command
 
@@ -118,6 +119,7 @@ def register_commands(app: Flask) -> None:
         import_staff_command,
         purge_command,
         backup_command,
+        seed_scale_command,
         demo_command,
     ):
         app.cli.add_command(command)

@@ -82,3 +82,26 @@ def test_backup_then_restore_gives_identical_row_counts(app, runner, tmp_path, f
 
 def test_backup_needs_a_path(runner):
     assert runner.invoke(args=["backup"]).exit_code == 2
+
+
+def test_seed_scale_generates_history_and_projection(app, runner, framework):
+    from sqlalchemy import func, select
+
+    from competency_app.assessments.models import CurrentRating, ValidatedRating
+    from competency_app.coverage.services import coverage_for_team
+    from competency_app.framework.models import Skill
+    from competency_app.framework.services import current_version
+
+    result = runner.invoke(args=["seed-scale", "--people", "20", "--teams", "2", "--cycles", "3"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        skills = db.session.scalar(select(func.count()).select_from(Skill))
+        assert (
+            db.session.scalar(select(func.count()).select_from(ValidatedRating)) == 20 * 3 * skills
+        )
+        assert db.session.scalar(select(func.count()).select_from(CurrentRating)) == 20 * skills
+        from competency_app.accounts.models import Team
+
+        team = db.session.scalar(select(Team).where(Team.slug == "scale-0"))
+        assert len(coverage_for_team(team, current_version()).members) == 10
+    assert runner.invoke(args=["seed-scale", "--people", "0"]).exit_code == 2
