@@ -138,42 +138,31 @@ def register_request_hooks(app: Flask) -> None:
     health.register(app)
 
 
+# status -> (title, message); None as the message shows the error's own description
+ERROR_PAGES = {
+    400: ("Bad request", None),
+    403: ("You do not have access to this page", ""),
+    404: ("Page not found", "Check the address and try again."),
+    405: ("That action is not allowed here", ""),
+    409: ("This record has changed", None),
+    413: ("The upload is too large", ""),
+    429: ("Too many attempts", "Wait a few minutes before you try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+}
+
+
 def register_error_pages(app: Flask) -> None:
     log = logging.getLogger("competency_app")
 
-    def render_error(status: int, title: str, message: str):
-        return render_template("errors/error.html", title=title, message=message), status
+    def handler(status: int, title: str, message: str | None):
+        def render(error):
+            if status == 500:
+                db.session.rollback()
+                log.error("unhandled error on %s %s", request.method, request.path)
+            text = getattr(error, "description", "") if message is None else message
+            return render_template("errors/error.html", title=title, message=text), status
 
-    @app.errorhandler(400)
-    def bad_request(error):
-        return render_error(400, "Bad request", getattr(error, "description", ""))
+        return render
 
-    @app.errorhandler(403)
-    def forbidden(_error):
-        return render_error(403, "You do not have access to this page", "")
-
-    @app.errorhandler(404)
-    def not_found(_error):
-        return render_error(404, "Page not found", "Check the address and try again.")
-
-    @app.errorhandler(405)
-    def method_not_allowed(_error):
-        return render_error(405, "That action is not allowed here", "")
-
-    @app.errorhandler(409)
-    def conflict(error):
-        return render_error(409, "This record has changed", getattr(error, "description", ""))
-
-    @app.errorhandler(413)
-    def too_large(_error):
-        return render_error(413, "The upload is too large", "")
-
-    @app.errorhandler(429)
-    def too_many(_error):
-        return render_error(429, "Too many attempts", "Wait a few minutes before you try again.")
-
-    @app.errorhandler(500)
-    def server_error(error):
-        db.session.rollback()
-        log.error("unhandled error on %s %s", request.method, request.path)
-        return render_error(500, "Sorry, there is a problem with the service", "Try again later.")
+    for status, (title, message) in ERROR_PAGES.items():
+        app.register_error_handler(status, handler(status, title, message))

@@ -151,22 +151,28 @@ def new_vacancy():
 @blueprint.get("/<int:vacancy_id>")
 @access(vacancy_rule(can_view_vacancy))
 def vacancy(vacancy_id: int):
-    vacancy = vacancy_by_id(vacancy_id)
+    return _vacancy_page(vacancy_by_id(vacancy_id))
+
+
+def _vacancy_page(vacancy: Vacancy, errors: dict | None = None, typed: dict | None = None):
     me = _me()
-    return render_template(
-        "recruitment/vacancy.html",
-        title=vacancy.title,
-        vacancy=vacancy,
-        criteria=services.criteria_of(vacancy),
-        priorities=services.priority_criteria(vacancy),
-        shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
-        can_manage=can_manage_vacancy(me, vacancy),
-        is_shortlister=on_panel(me, vacancy, "shortlister"),
-        is_interviewer=on_panel(me, vacancy, "interviewer"),
-        is_chair=on_panel(me, vacancy, "chair"),
-        form=FlaskForm(),
-        errors={},
-        typed={},
+    return (
+        render_template(
+            "recruitment/vacancy.html",
+            title=vacancy.title,
+            vacancy=vacancy,
+            criteria=services.criteria_of(vacancy),
+            priorities=services.priority_criteria(vacancy),
+            shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
+            can_manage=can_manage_vacancy(me, vacancy),
+            is_shortlister=on_panel(me, vacancy, "shortlister"),
+            is_interviewer=on_panel(me, vacancy, "interviewer"),
+            is_chair=on_panel(me, vacancy, "chair"),
+            form=FlaskForm(),
+            errors=errors or {},
+            typed=typed or {},
+        ),
+        400 if errors else 200,
     )
 
 
@@ -182,25 +188,7 @@ def add_candidate(vacancy_id: int):
         db.session.rollback()
         if error.status != 400:
             abort(error.status, str(error))
-        me = _me()
-        return (
-            render_template(
-                "recruitment/vacancy.html",
-                title=vacancy.title,
-                vacancy=vacancy,
-                criteria=services.criteria_of(vacancy),
-                priorities=services.priority_criteria(vacancy),
-                shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
-                can_manage=True,
-                is_shortlister=on_panel(me, vacancy, "shortlister"),
-                is_interviewer=on_panel(me, vacancy, "interviewer"),
-                is_chair=on_panel(me, vacancy, "chair"),
-                form=FlaskForm(),
-                errors={error.field or "name": str(error)},
-                typed=typed,
-            ),
-            400,
-        )
+        return _vacancy_page(vacancy, {error.field or "name": str(error)}, typed)
     db.session.commit()
     flash(f"Candidate {candidate.reference} added.", "success")
     return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
