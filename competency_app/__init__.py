@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from competency_app.config import load_settings
@@ -131,6 +131,15 @@ def register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _transaction_mode() -> None:
         mark_read_only(request.method in READ_ONLY_METHODS)
+
+    @app.before_request
+    def _refuse_nul_characters():
+        # PostgreSQL cannot store NUL in text: refuse it up front with a clear 400 rather
+        # than fail at the database (and never store something SQLite would accept).
+        for source in (request.args, request.form):
+            for name, value in source.items(multi=True):
+                if "\x00" in value or "\x00" in name:
+                    abort(400, f"The field {name[:40]!r} contains a NUL character.")
 
     app.after_request(add_security_headers)
     from competency_app.ui import health

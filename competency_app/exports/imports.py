@@ -95,6 +95,8 @@ def read_rows(raw: bytes, filename: str, columns: list[str]) -> list[dict]:
         for column in columns:
             index = header.index(column) if column in header else None
             value = values[index] if index is not None and index < len(values) else ""
+            if "\x00" in str(value):
+                raise ImportFileError(f"Row {number}, column {column}: contains a NUL character.")
             row[column] = (
                 value if isinstance(value, datetime | date) else unneutralise(str(value).strip())
             )

@@ -303,3 +303,13 @@ def test_throttling_is_shared_between_workers_through_redis(app, tmp_path):
         for worker in workers:
             with worker.app_context():
                 db.engine.dispose()
+
+
+def test_nul_characters_are_refused_with_400(app, client):
+    _people(app)
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"email": "pat\x00@example.nhs.uk", "password": "x", "csrf_token": token}
+    )
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
