@@ -21,13 +21,16 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _data import generated_database  # noqa: E402
+
 PASSWORD = "bench-manager-passphrase"  # noqa: S105 - a throwaway benchmark account
 
 
@@ -150,22 +153,7 @@ def main() -> int:
     people, requests, seconds, load_seconds = (
         (100, 30, 2, 10) if args.smoke else (args.people, 400, 10, 60)
     )
-    workdir = Path(tempfile.mkdtemp(prefix="competency-serve-"))
-    url = f"sqlite:///{workdir}/bench.sqlite3"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--people",
-            str(people),
-            "--repeat",
-            "1",
-            "--keep",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    url = generated_database(people, "competency-serve-")
     env = {
         **os.environ,
         "DATABASE_URL": url,

@@ -20,6 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _data import generated_database  # noqa: E402
 
 
 def child_floor(rows: int, cols: int) -> dict:
@@ -76,22 +79,7 @@ def main() -> int:
         return 0
     people = 60 if args.smoke else args.people
     sys.path.insert(0, str(ROOT))
-    workdir = Path(tempfile.mkdtemp(prefix="competency-workbook-"))
-    url = f"sqlite:///{workdir}/bench.sqlite3"
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--people",
-            str(people),
-            "--repeat",
-            "1",
-            "--keep",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-    )
+    url = generated_database(people, "competency-workbook-")
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)

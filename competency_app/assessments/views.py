@@ -39,6 +39,7 @@ from competency_app.assessments.profile import (
 )
 from competency_app.extensions import db
 from competency_app.framework.services import element_by_key
+from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("assessments", __name__)
 
@@ -107,8 +108,7 @@ def my_assessments():
 @blueprint.post("/assessments/start")
 @access(has_role(Role.PRACTITIONER))
 def start():
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
+    require_form()
     try:
         assessment = services.start_assessment(_me())
     except services.WorkflowError as error:
@@ -177,8 +177,7 @@ def rate_element(assessment_id: int, key: str):
         typed[f"evidence-{skill.id}"] = (rating.evidence or "") if rating else ""
     status = 200
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, "The form has expired: go back and try again.")
+        require_form()
         ratings, errors, typed = _parse_element_form(
             element, {level["value"] for level in scale["levels"]}
         )
@@ -229,8 +228,7 @@ def reflect_on_values(assessment_id: int):
     typed = {f"value-{r.value_id}": r.text for r in assessment.reflections}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, "The form has expired: go back and try again.")
+        require_form()
         typed = {f"value-{v.id}": request.form.get(f"value-{v.id}", "") for v in values}
         for v in values:
             if len(typed[f"value-{v.id}"]) > services.MAX_NOTE:
@@ -282,8 +280,7 @@ def summary(assessment_id: int):
 @access(assessment_rule(can_edit_assessment))
 def submit(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
+    require_form()
     try:
         services.submit(assessment, _me(), _seen_version())
         _commit_or_conflict(assessment)
@@ -371,8 +368,7 @@ def validate(assessment_id: int):
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}
     if request.method == "POST":
-        if not FlaskForm().validate_on_submit():
-            abort(400, "The form has expired: go back and try again.")
+        require_form()
         decisions, errors, typed = _parse_decisions(
             assessment, elements, {level["value"] for level in scale["levels"]}
         )
@@ -412,8 +408,7 @@ def _validate_page(assessment, errors: dict, typed: dict, return_comment: str):
 @access(assessment_rule(can_validate))
 def return_to_practitioner(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
+    require_form()
     comment = request.form.get("return_comment", "")
     if assessment.status == Status.SUBMITTED and not comment.strip():
         error = {"return_comment": "Say what the practitioner should change before returning it"}

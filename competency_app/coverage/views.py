@@ -39,6 +39,7 @@ from competency_app.coverage.development import development_plan, record_complet
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
+from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -160,8 +161,7 @@ def development(user_id: int):
     if request.method == "POST":
         if not own:
             abort(403)
-        if not form.validate_on_submit():
-            abort(400, "The form has expired: go back and try again.")
+        require_form()
         typed = {name: request.form.get(name, "").strip() for name in typed}
         modules = {m.key: m for m in version.modules}
         if typed["module"] not in modules:

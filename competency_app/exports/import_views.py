@@ -21,6 +21,7 @@ from competency_app.accounts.permissions import access, is_hr_or_admin
 from competency_app.exports import imports
 from competency_app.exports.views import XLSX
 from competency_app.extensions import db
+from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
 KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
@@ -55,8 +56,7 @@ def upload():
 @blueprint.post("/preview")
 @access(is_hr_or_admin)
 def preview():
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
+    require_form()
     kind = request.form.get("kind", "")
     if kind not in KIND_LABELS:
         return _page({"kind": "Choose what the file holds"}, "roster", 400)
@@ -98,8 +98,7 @@ def preview():
 @blueprint.post("/apply")
 @access(is_hr_or_admin)
 def apply():
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
+    require_form()
     pending = session.get("pending_import")
     if not pending or pending["token"] != request.form.get("token"):
         abort(409, "That import has already been applied or has expired: upload the file again.")

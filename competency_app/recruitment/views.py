@@ -24,6 +24,7 @@ from competency_app.extensions import db
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Candidate, PanelMember, Vacancy
 from competency_app.recruitment.workbook import vacancy_workbook
+from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("recruitment", __name__, url_prefix="/recruitment")
 
@@ -37,11 +38,6 @@ def _candidate(vacancy: Vacancy, candidate_id: int) -> Candidate:
     if candidate is None or candidate.vacancy_id != vacancy.id:
         abort(404)
     return candidate
-
-
-def _check_form() -> None:
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
 
 
 def _fail(error: services.RecruitmentError):
@@ -95,7 +91,7 @@ def new_vacancy():
         "interviewers": [],
     }
     if request.method == "POST":
-        _check_form()
+        require_form()
         typed = {
             "team": request.form.get("team", ""),
             "title": request.form.get("title", ""),
@@ -180,7 +176,7 @@ def _vacancy_page(vacancy: Vacancy, errors: dict | None = None, typed: dict | No
 @access(vacancy_rule(can_manage_vacancy))
 def add_candidate(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
-    _check_form()
+    require_form()
     typed = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
     try:
         candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
@@ -198,7 +194,7 @@ def add_candidate(vacancy_id: int):
 @access(vacancy_rule(can_manage_vacancy))
 def import_candidates(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
-    _check_form()
+    require_form()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         abort(400, "Choose a spreadsheet (.xlsx or .csv) with the columns name and email.")
@@ -232,7 +228,7 @@ def shortlist(vacancy_id: int, candidate_id: int):
     criteria = services.shortlist_criteria(vacancy)
     scale = services.scoring_of(vacancy)["levels"]
     if request.method == "POST":
-        _check_form()
+        require_form()
         marks, errors = {}, {}
         values = {str(level["value"]) for level in scale}
         for criterion in criteria:
@@ -288,7 +284,7 @@ def interview(vacancy_id: int, candidate_id: int):
     criteria = services.interview_criteria(vacancy)
     scale = services.scoring_of(vacancy)["levels"]
     if request.method == "POST":
-        _check_form()
+        require_form()
         values = {str(level["value"]) for level in scale}
         scores = {}
         for criterion in criteria:
@@ -336,7 +332,7 @@ def interview(vacancy_id: int, candidate_id: int):
 def agree(vacancy_id: int, candidate_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     candidate = _candidate(vacancy, candidate_id)
-    _check_form()
+    require_form()
     values = {str(level["value"]) for level in services.scoring_of(vacancy)["levels"]}
     scores = {}
     for criterion in services.interview_criteria(vacancy):
