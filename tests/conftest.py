@@ -17,9 +17,10 @@ from sqlalchemy import text
 
 from competency_app import create_app
 from competency_app.config import DEFAULT_FRAMEWORK_PATH
+from competency_app.coverage.services import FIGURES
 from competency_app.extensions import db, limiter
 from competency_app.framework.loader import parse_framework
-from competency_app.framework.services import load_framework
+from competency_app.framework.services import forget_cached_structures, load_framework
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,6 +63,8 @@ def _clean_database(request, app):
     yield
     app.config.pop("FROZEN_NOW", None)
     limiter.reset()
+    forget_cached_structures()
+    FIGURES.clear()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -68,6 +68,9 @@ class Team(db.Model):
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Bumped in the transaction that changes a member's validated ratings: the per-process
+    # coverage cache is keyed by it (competency_app/coverage/services.py).
+    coverage_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="teams")
 

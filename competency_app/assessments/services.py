@@ -11,11 +11,11 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from competency_app.accounts.models import User
+from competency_app.accounts.models import RoleAssignment, Team, User
 from competency_app.accounts.permissions import supervises
 from competency_app.assessments.models import (
     Assessment,
@@ -408,6 +408,20 @@ def validate(
     return rows
 
 
+def bump_coverage_epoch(person_ids: set[int]) -> None:
+    """Invalidate the cached coverage of every team these people keywork in."""
+    db.session.execute(
+        update(Team)
+        .where(
+            Team.id.in_(
+                select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(person_ids))
+            )
+        )
+        .values(coverage_epoch=Team.coverage_epoch + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _upsert_current(rows: list[ValidatedRating], element_of: dict[str, str]) -> None:
     if not rows:
         return
@@ -425,6 +439,7 @@ def _upsert_current(rows: list[ValidatedRating], element_of: dict[str, str]) -> 
         }
         for r in rows
     ]
+    bump_coverage_epoch({r.person_id for r in rows})
     statement = insert(CurrentRating).values(values)
     statement = statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],

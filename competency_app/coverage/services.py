@@ -9,11 +9,12 @@ expected of every individual: the page lists who has not met them yet.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.assessments.models import (
@@ -23,6 +24,7 @@ from competency_app.assessments.models import (
     ValueReflection,
 )
 from competency_app.clock import utcnow
+from competency_app.database import UTCDateTime
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
 
@@ -33,6 +35,8 @@ class ElementCoverage:
     skill_count: int
     # person id -> number of the element's skills they hold at competent or above
     competent_skills: dict[int, int] = field(default_factory=dict)
+    # person id -> number of the element's skills validated one level below competent
+    developing_skills: dict[int, int] = field(default_factory=dict)
     # person id -> earliest expiry among the validations that make them a holder
     holder_expiry: dict[int, datetime] = field(default_factory=dict)
 
@@ -127,121 +131,223 @@ def team_practitioners(team: Team) -> list[User]:
     )
 
 
-def competent_by_element(
-    version: FrameworkVersion, person_ids: list[int], competent: int, now: datetime
-) -> list[tuple[int, str, int, datetime]]:
-    """(person, element key, competent skills, earliest expiry): one GROUP BY, no join.
+@dataclass(frozen=True)
+class VersionShape:
+    """What the coverage queries need of a version: its skill keys and skills per element."""
 
-    Only the version's skill keys count, so a skill retired in a later version cannot make
-    up for a current one.
-    """
-    if not person_ids:
-        return []
-    keys = _skill_keys(version.id)
-    rows = db.session.execute(
-        select(
-            CurrentRating.person_id,
-            CurrentRating.element_key,
-            func.count(),
-            func.min(CurrentRating.expires_at),
-        )
-        .where(
-            CurrentRating.person_id.in_(person_ids),
-            CurrentRating.level >= competent,
-            CurrentRating.expires_at > now,
-            CurrentRating.skill_key.in_(keys),
-        )
-        .group_by(CurrentRating.person_id, CurrentRating.element_key)
+    skill_keys: tuple[str, ...]
+    skill_counts: dict[str, int]  # element key -> skills
+
+
+_SHAPES: dict[str, VersionShape] = {}
+
+
+def version_shape(version: FrameworkVersion) -> VersionShape:
+    """Cached by content hash: a loaded version never changes, and ids can be reused."""
+    shape = _SHAPES.get(version.content_hash)
+    if shape is None:
+        rows = db.session.execute(
+            select(Skill.key, Element.key)
+            .join(Element, Element.id == Skill.element_id)
+            .where(Skill.version_id == version.id)
+        ).all()
+        counts: dict[str, int] = defaultdict(int)
+        for _skill, element in rows:
+            counts[element] += 1
+        shape = VersionShape(tuple(skill for skill, _ in rows), dict(counts))
+        _SHAPES[version.content_hash] = shape
+    return shape
+
+
+def _when(condition, value):
+    return case((condition, value), else_=None)
+
+
+# Built once: per person and element, the skills at competent or above, the skills one level
+# below (Developing), the earliest expiry among the competent ones and among all of them.
+# One GROUP BY, no join (`element_key` is denormalised into the projection), an index-only
+# scan of `ix_current_rating_coverage`. Only the version's skill keys count, so a skill
+# retired in a later version cannot make up for a current one. The expiries come back as
+# text on SQLite: only the few that are needed are parsed (`_aware`).
+_COMPETENT = bindparam("competent", type_=Integer)
+_NOW = bindparam("now", type_=UTCDateTime())
+_ELEMENT_STATS = (
+    select(
+        CurrentRating.person_id,
+        CurrentRating.element_key,
+        func.count(_when(CurrentRating.level >= _COMPETENT, 1)),
+        func.count(_when(CurrentRating.level < _COMPETENT, 1)),
+        type_coerce(
+            func.min(_when(CurrentRating.level >= _COMPETENT, CurrentRating.expires_at)), String
+        ),
+        type_coerce(func.min(CurrentRating.expires_at), String),
     )
-    return [(p, e, n, _aware(expiry)) for p, e, n, expiry in rows]
+    .where(
+        CurrentRating.person_id.in_(bindparam("ids", expanding=True)),
+        CurrentRating.skill_key.in_(bindparam("keys", expanding=True)),
+        CurrentRating.level >= _COMPETENT - 1,
+        CurrentRating.expires_at > _NOW,
+    )
+    .group_by(CurrentRating.person_id, CurrentRating.element_key)
+)
+_SKILL_HOLDERS = (
+    select(CurrentRating.skill_key, func.count())
+    .where(
+        CurrentRating.person_id.in_(bindparam("ids", expanding=True)),
+        CurrentRating.level >= _COMPETENT,
+        CurrentRating.expires_at > _NOW,
+    )
+    .group_by(CurrentRating.skill_key)
+)
 
 
-_KEYS_CACHE: dict[int, tuple[str, ...]] = {}
-
-
-def _skill_keys(version_id: int) -> tuple[str, ...]:
-    """The skill keys of a version (versions never change once loaded, so cache them)."""
-    if version_id not in _KEYS_CACHE:
-        _KEYS_CACHE[version_id] = tuple(
-            db.session.scalars(select(Skill.key).where(Skill.version_id == version_id))
-        )
-    return _KEYS_CACHE[version_id]
-
-
-def _aware(value):
-    """SQLite hands aggregates back as naive strings/datetimes: normalise to aware UTC."""
-    from datetime import UTC
-
+def _aware(value) -> datetime:
+    """SQLite hands aggregates back as naive text: normalise to aware UTC."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def holders_by_skill(
-    version: FrameworkVersion, person_ids: list[int], competent: int, now: datetime
-) -> dict[str, int]:
-    """Skill key -> holders among `person_ids` (skills nobody holds are absent: 0)."""
-    if not person_ids:
-        return {}
-    rows = db.session.execute(
-        select(CurrentRating.skill_key, func.count())
-        .where(
-            CurrentRating.person_id.in_(person_ids),
-            CurrentRating.level >= competent,
-            CurrentRating.expires_at > now,
-        )
-        .group_by(CurrentRating.skill_key)
-    )
-    return dict(rows.all())
+@dataclass
+class TeamFigures:
+    """The team's rating aggregates: plain data, cached between requests."""
+
+    competent: dict[str, dict[int, int]]  # element key -> person -> competent skills
+    developing: dict[str, dict[int, int]]  # element key -> person -> Developing skills
+    holder_expiry: dict[str, dict[int, datetime]]  # element key -> holder -> earliest expiry
+    skill_holders: dict[str, int]
+    values_met: set[int]
+    valid_from: datetime
+    valid_until: datetime | None  # the next expiry that would change a figure
 
 
-def values_met(version: FrameworkVersion, person_ids: list[int], now: datetime) -> set[int]:
-    """People whose last validation (still in date) signed off a reflection on every value."""
-    if not person_ids:
-        return set()
-    validity = version.rules["validity_months"]
-    since = now - timedelta(days=int(validity * 30.44))
+def _values(version: FrameworkVersion, person_ids: list[int], now: datetime):
+    """People whose validation (still in date) signed off a reflection on every value, and
+    when the earliest of those validations goes out of date."""
+    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
     rows = db.session.execute(
-        select(Assessment.person_id, Assessment.id, func.count(ValueReflection.id))
+        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
         .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
         .where(
             Assessment.person_id.in_(person_ids),
             Assessment.status == Status.VALIDATED,
-            Assessment.validated_at > since,
+            Assessment.validated_at > now - validity,
         )
-        .group_by(Assessment.person_id, Assessment.id)
+        .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
     )
     needed = len(version.values)
-    return {person for person, _assessment, count in rows if count >= needed}
+    met = [(person, validated) for person, validated, count in rows if count >= needed]
+    lapses = min((_aware(validated) + validity for _, validated in met), default=None)
+    return {person for person, _ in met}, lapses
 
 
-def coverage_for_team(team: Team, version: FrameworkVersion, now: datetime | None = None):
-    """The team's coverage of `version` at `now` (default: the app clock)."""
-    now = now or utcnow()
-    horizon = now + timedelta(days=version.rules["expiring_soon_days"])
+def team_figures(version: FrameworkVersion, ids: list[int], now: datetime) -> TeamFigures:
+    """Four aggregate statements over the team's ratings (no cache)."""
     competent = version.rating_scale["competent_level"]
+    warning = timedelta(days=version.rules["expiring_soon_days"])
+    shape = version_shape(version)
+    figures = TeamFigures(
+        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, set(), now, None
+    )
+    if not ids:
+        return figures
+    next_expiry = None  # raw (text on SQLite, sortable) until the minimum is known
+    lapses = []
+    connection = db.session.connection()
+    params = {"ids": ids, "keys": shape.skill_keys, "competent": competent, "now": now}
+    for person, key, held, developing, held_expiry, expiry in connection.execute(
+        _ELEMENT_STATS, params
+    ):
+        if next_expiry is None or expiry < next_expiry:
+            next_expiry = expiry
+        if held:
+            figures.competent[key][person] = held
+        if developing:
+            figures.developing[key][person] = developing
+        if held and held == shape.skill_counts.get(key):
+            expires = _aware(held_expiry)
+            figures.holder_expiry[key][person] = expires
+            if expires - warning > now:
+                lapses.append(expires - warning)  # becomes "at risk"
+    figures.skill_holders = dict(connection.execute(_SKILL_HOLDERS, params).all())
+    figures.values_met, values_lapse = _values(version, ids, now)
+    if next_expiry is not None:
+        lapses.append(_aware(next_expiry))
+    if values_lapse is not None:
+        lapses.append(values_lapse)
+    figures.valid_until = min(lapses, default=None)
+    return figures
+
+
+class FiguresCache:
+    """Per-process LRU of team figures, keyed by the team's coverage epoch and members.
+
+    An entry is reused while the team's `coverage_epoch` is unchanged (every validation
+    bumps it in the same transaction), the members are the same people, and the clock is
+    between when it was computed and the first expiry that would change a figure.
+    """
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.entries: OrderedDict[tuple, TeamFigures] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple, now: datetime) -> TeamFigures | None:
+        with self.lock:
+            figures = self.entries.get(key)
+            if figures is None:
+                return None
+            if now < figures.valid_from or (figures.valid_until and now >= figures.valid_until):
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return figures
+
+    def put(self, key: tuple, figures: TeamFigures) -> None:
+        with self.lock:
+            self.entries[key] = figures
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+FIGURES = FiguresCache()
+
+
+def coverage_for_team(
+    team: Team, version: FrameworkVersion, now: datetime | None = None, cached: bool = True
+) -> TeamCoverage:
+    """The team's coverage of `version` at `now` (default: the app clock).
+
+    One statement for the members, then the figures from the cache or four aggregates.
+    """
+    now = now or utcnow()
     members = team_practitioners(team)
     ids = [m.id for m in members]
+    key = (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
+    figures = FIGURES.get(key, now) if cached else None
+    if figures is None:
+        figures = team_figures(version, ids, now)
+        if cached:
+            FIGURES.put(key, figures)
+    shape = version_shape(version)
     elements = [e for c in version.competencies for e in c.elements]
-    skill_counts = dict(
-        db.session.execute(
-            select(Skill.element_id, func.count())
-            .where(Skill.version_id == version.id)
-            .group_by(Skill.element_id)
-        ).all()
-    )
-    by_id = {e.id: ElementCoverage(e, skill_counts.get(e.id, 0)) for e in elements}
-    by_key = {e.key: by_id[e.id] for e in elements}
-    for person, element_key, count, expiry in competent_by_element(version, ids, competent, now):
-        coverage = by_key.get(element_key)
-        if coverage is None:
-            continue
-        coverage.competent_skills[person] = count
-        if count == coverage.skill_count:
-            coverage.holder_expiry[person] = expiry
-    holders = holders_by_skill(version, ids, competent, now)
+    coverages = [
+        ElementCoverage(
+            e,
+            shape.skill_counts.get(e.key, 0),
+            figures.competent.get(e.key, {}),
+            figures.developing.get(e.key, {}),
+            figures.holder_expiry.get(e.key, {}),
+        )
+        for e in elements
+    ]
     skills = [
-        SkillCoverage(skill, holders.get(skill.key, 0), element.min_holders)
+        SkillCoverage(skill, figures.skill_holders.get(skill.key, 0), element.min_holders)
         for element in elements
         for skill in element.skills
     ]
@@ -249,12 +355,12 @@ def coverage_for_team(team: Team, version: FrameworkVersion, now: datetime | Non
         team=team,
         version=version,
         members=members,
-        elements=list(by_id.values()),
+        elements=coverages,
         skills=skills,
         now=now,
-        horizon=horizon,
-        competent_level=competent,
-        values_met=values_met(version, ids, now),
+        horizon=now + timedelta(days=version.rules["expiring_soon_days"]),
+        competent_level=version.rating_scale["competent_level"],
+        values_met=figures.values_met,
     )
 
 
@@ -270,37 +376,17 @@ class GapAction:
 
 
 def closest_members(cov: TeamCoverage, element_cov: ElementCoverage, limit: int = 3):
-    """Members who do not hold the element, most competent skills first (Developing first)."""
-    developing = developing_counts(cov, element_cov.element)
+    """Members who do not hold the element, most competent skills first (Developing next)."""
     others = [m for m in cov.members if m.id not in element_cov.holder_expiry]
     ranked = sorted(
         others,
         key=lambda m: (
             -element_cov.competent_skills.get(m.id, 0),
-            -developing.get(m.id, 0),
+            -element_cov.developing_skills.get(m.id, 0),
             m.name,
         ),
     )
     return [(m, element_cov.competent_skills.get(m.id, 0)) for m in ranked[:limit]]
-
-
-def developing_counts(cov: TeamCoverage, element: Element) -> dict[int, int]:
-    """Person -> number of the element's skills validated one level below competent."""
-    ids = [m.id for m in cov.members]
-    if not ids:
-        return {}
-    rows = db.session.execute(
-        select(CurrentRating.person_id, func.count())
-        .where(
-            CurrentRating.element_key == element.key,
-            CurrentRating.skill_key.in_(_skill_keys(cov.version.id)),
-            CurrentRating.person_id.in_(ids),
-            CurrentRating.level == cov.competent_level - 1,
-            CurrentRating.expires_at > cov.now,
-        )
-        .group_by(CurrentRating.person_id)
-    )
-    return dict(rows.all())
 
 
 def gap_actions(cov: TeamCoverage) -> list[GapAction]:
@@ -379,13 +465,20 @@ def coverage_summary(cov: TeamCoverage) -> dict:
     }
 
 
-def cells_by_person(cov: TeamCoverage) -> dict[tuple[int, int], str]:
-    """(element id, person id) -> 'held' / 'partial' / 'none' for the matrix."""
-    cells: dict[tuple[int, int], str] = defaultdict(lambda: "none")
-    for e in cov.elements:
-        for person in e.competent_skills:
-            cells[(e.element.id, person)] = "held" if person in e.holder_expiry else "partial"
-    return cells
+def matrix_rows(cov: TeamCoverage) -> list[tuple[ElementCoverage, list[str]]]:
+    """Per element, each member's state in member order: 'held', 'partial' or 'none'."""
+    return [
+        (
+            e,
+            [
+                ("held" if m.id in e.holder_expiry else "partial")
+                if m.id in e.competent_skills
+                else "none"
+                for m in cov.members
+            ],
+        )
+        for e in cov.elements
+    ]
 
 
 def organisation_holders(version: FrameworkVersion, now: datetime | None = None) -> dict:
@@ -404,7 +497,7 @@ def organisation_holders(version: FrameworkVersion, now: datetime | None = None)
         .where(
             CurrentRating.level >= competent,
             CurrentRating.expires_at > now,
-            CurrentRating.skill_key.in_(_skill_keys(version.id)),
+            CurrentRating.skill_key.in_(version_shape(version).skill_keys),
         )
         .group_by(CurrentRating.person_id, CurrentRating.element_key)
         .subquery()

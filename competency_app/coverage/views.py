@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from competency_app.accounts.permissions import (
     SIGNED_IN,
@@ -45,7 +45,7 @@ blueprint = Blueprint("coverage", __name__)
 
 
 def _coverage(slug: str):
-    version = current_version()
+    version = current_version(structure=True)
     if version is None:
         abort(404)
     return services.coverage_for_team(team_by_slug(slug), version)
@@ -59,7 +59,7 @@ def team_coverage(slug: str):
         "coverage/team.html",
         title=f"{cov.team.name}: coverage",
         cov=cov,
-        cells=services.cells_by_person(cov),
+        rows=services.matrix_rows(cov),
         actions=services.gap_actions(cov),
         can_export=can_export_team(current_user, cov.team),
     )
@@ -124,12 +124,10 @@ def coverage_chart(slug: str, fmt: str):
 
 
 def coverage_data_version(cov: services.TeamCoverage) -> tuple:
-    """Changes when any member's current ratings change, or on the next day (expiries)."""
-    ids = [m.id for m in cov.members]
-    latest = db.session.scalar(
-        select(func.max(CurrentRating.rating_id)).where(CurrentRating.person_id.in_(ids or [-1]))
-    )
-    return (cov.version.id, tuple(ids), latest, cov.now.date().isoformat())
+    """Changes when a member's validated ratings change, the members change, or the day
+    changes (expiries)."""
+    ids = tuple(m.id for m in cov.members)
+    return (cov.version.id, cov.team.coverage_epoch, ids, cov.now.date().isoformat())
 
 
 @blueprint.get("/api/v1/teams/<slug>/coverage")

@@ -31,7 +31,7 @@ def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
 
 
 def _version():
-    version = current_version()
+    version = current_version(structure=True)
     if version is None:
         raise ExportError("No framework has been loaded yet.")
     return version

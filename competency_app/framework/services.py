@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from competency_app.clock import utcnow
 from competency_app.extensions import db
@@ -166,9 +167,66 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
     return LoadResult(version, created=True)
 
 
-def current_version() -> FrameworkVersion | None:
-    """The most recently loaded framework version."""
-    return db.session.scalar(select(FrameworkVersion).order_by(FrameworkVersion.number.desc()))
+def current_version(structure: bool = False) -> FrameworkVersion | None:
+    """The most recently loaded framework version.
+
+    `structure=True` returns it with every item loaded, from a per-process cache (see
+    `version_structure`), for read-only pages that walk the whole framework.
+    """
+    version = db.session.scalar(
+        select(FrameworkVersion).order_by(FrameworkVersion.number.desc()).limit(1)
+    )
+    if structure and version is not None:
+        return version_structure(version)
+    return version
+
+
+_STRUCTURES: dict[tuple, FrameworkVersion] = {}
+
+
+def forget_cached_structures() -> None:
+    """For tests that empty the database between cases."""
+    _STRUCTURES.clear()
+
+
+def version_structure(version: FrameworkVersion) -> FrameworkVersion:
+    """The version with all its items loaded and detached from any session, cached.
+
+    A loaded version never changes, so one copy per process serves every request: this
+    saves ~5 ms a page of loading ~150 rows as objects. The copy is loaded in a session of
+    its own on the request's connection (it sees the request's transaction, and its objects
+    never share an identity map with the request's), then detached with every attribute and
+    both sides of every relationship populated. It is for reading only: never add its
+    objects to a session or assign them to relationships (use their ids).
+    """
+    key = (version.id, version.content_hash, version.loaded_at)
+    cached = _STRUCTURES.get(key)
+    if cached is not None:
+        return cached
+    with Session(bind=db.session.connection()) as session:
+        loaded = session.scalar(
+            select(FrameworkVersion)
+            .where(FrameworkVersion.id == version.id)
+            .options(
+                selectinload(FrameworkVersion.competencies)
+                .selectinload(Competency.elements)
+                .options(selectinload(Element.skills), selectinload(Element.tasks)),
+                selectinload(FrameworkVersion.values),
+                selectinload(FrameworkVersion.modules),
+                selectinload(FrameworkVersion.criteria),
+            )
+        )
+        # Many-to-one sides resolve from the identity map, without SQL, while attached.
+        parents = [item.version for item in (*loaded.values, *loaded.modules, *loaded.criteria)]
+        for competency in loaded.competencies:
+            parents.append(competency.version)
+            for element in competency.elements:
+                parents.append(element.competency)
+                parents.extend(item.element for item in (*element.skills, *element.tasks))
+        session.expunge_all()
+    _STRUCTURES.clear()  # only the newest version is asked for; keep one
+    _STRUCTURES[key] = loaded
+    return loaded
 
 
 def list_versions() -> list[FrameworkVersion]:

@@ -103,7 +103,7 @@ def _manager(user: User) -> Section | None:
     from competency_app.coverage.services import coverage_for_team
     from competency_app.framework.services import current_version
 
-    version = current_version()
+    version = current_version(structure=True)
     section = Section("Your teams")
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):
         count = len(accounts.team_members(team))

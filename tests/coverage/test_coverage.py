@@ -15,10 +15,10 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role
 from competency_app.assessments.models import Assessment, CurrentRating, Status, ValidatedRating
 from competency_app.assessments.services import _upsert_current
-from competency_app.coverage.services import coverage_for_team, training_plan
+from competency_app.coverage.services import coverage_for_team, coverage_summary, training_plan
 from competency_app.extensions import db
 from competency_app.framework.models import Element, Skill
-from competency_app.framework.services import current_version
+from competency_app.framework.services import current_version, forget_cached_structures
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
@@ -118,23 +118,38 @@ def brute_force(version, people, min_holders):
         st.tuples(st.integers(0, 3), st.integers(0, 80), st.integers(0, 3), st.integers(0, 420)),
         max_size=120,
     ),
+    # whole elements validated at once, so that holders, gaps and at-risk all vary
+    holdings=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(1, 3), st.integers(0, 420)),
+        max_size=12,
+    ),
     min_holders=st.integers(1, 3),
 )
-def test_page_and_api_equal_brute_force(app, client, team_world, history, min_holders):
+def test_page_and_api_equal_brute_force(app, client, team_world, history, holdings, min_holders):
     app.config["FROZEN_NOW"] = NOW
     with app.app_context():
         _wipe_ratings()
         version = current_version()
+        # Versions never change once loaded; this test edits one in place, so it drops the
+        # per-process copy as loading a new version would.
         db.session.execute(
             Element.__table__.update()
             .where(Element.version_id == version.id)
             .values(min_holders=min_holders)
         )
+        forget_cached_structures()
         team = accounts.db.session.scalar(
             select(accounts.Team).where(accounts.Team.slug == "north")
         )
         people = coverage_for_team(team, version).members
         supervisor = accounts.user_by_email("sue.super@example.nhs.uk")
+        skills = [s for c in version.competencies for e in c.elements for s in e.skills]
+        elements = [e for c in version.competencies for e in c.elements]
+        for person, element_i, level, days_ago in holdings:
+            history = history + [
+                (person, skills.index(skill), level, days_ago)
+                for skill in elements[element_i].skills
+            ]
         _write_history(version, people, supervisor, history)
         commit()
         expected = brute_force(version, people, min_holders)
@@ -250,3 +265,37 @@ def test_chart_endpoints(app, client, team_world):
     assert b"<svg" in client.get("/teams/north/coverage-chart.svg?kind=history").data
     assert client.get("/teams/north/coverage-chart.svg?kind=nope").status_code == 404
     assert client.get("/teams/nowhere/coverage").status_code == 404
+
+
+def test_cached_figures_follow_validations_and_the_clock(app, team_world):
+    """The per-process cache never shows stale coverage: a validation bumps the team's
+    epoch, and an expiry or a clock moved backwards recomputes."""
+    with app.app_context():
+        version = current_version()
+        team = db.session.scalar(select(accounts.Team))
+        people = coverage_for_team(team, version, NOW).members
+        element = next(e for c in version.competencies for e in c.elements)
+        indexes = [
+            i
+            for i, s in enumerate(
+                s for c in version.competencies for e in c.elements for s in e.skills
+            )
+            if s.element_id == element.id
+        ]
+        supervisor = accounts.user_by_email("sue.super@example.nhs.uk")
+
+        def holders(at):
+            cov = coverage_for_team(team, version, at)
+            fresh = coverage_for_team(team, version, at, cached=False)
+            assert coverage_summary(cov) == coverage_summary(fresh)
+            return next(e for e in cov.elements if e.element.id == element.id).holders
+
+        assert holders(NOW) == []
+        epoch = team.coverage_epoch
+        _write_history(version, people, supervisor, [(0, i, 2, 10) for i in indexes])
+        commit()
+        db.session.refresh(team)
+        assert team.coverage_epoch > epoch
+        assert holders(NOW) == [people[0].id]  # the validation shows at once
+        assert holders(NOW + timedelta(days=356)) == []  # expired: recomputed
+        assert holders(NOW) == [people[0].id]  # the clock moved back: recomputed again

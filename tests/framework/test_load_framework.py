@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from competency_app.extensions import db
 from competency_app.framework.loader import FrameworkFileError, parse_framework
 from competency_app.framework.models import FrameworkVersion, Skill
+from competency_app.framework.services import current_version
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +181,26 @@ def test_edited_copy_becomes_version_2_and_version_1_stays(
         ).all()
     assert texts[1] == "Reworded skill."
     assert texts[0] != texts[1]
+
+
+def test_cached_structure_is_complete_detached_and_per_version(
+    app, runner, tmp_path, framework, framework_data
+):
+    """The per-process copy reads without a session and never goes stale across versions."""
+    with app.app_context():
+        structure = current_version(structure=True)
+        assert current_version(structure=True) is structure  # cached
+        db.session.commit()
+        db.session.remove()  # the request's session is gone; the copy still reads
+        elements = [e for c in structure.competencies for e in c.elements]
+        assert sum(len(e.skills) for e in elements) == 58
+        assert all(s.element is e for e in elements for s in e.skills)
+        assert all(e.competency.version is structure for e in elements)
+        assert len(structure.modules) == 17 and len(structure.criteria) == 27
+    data = copy.deepcopy(framework_data)
+    data["competencies"][0]["elements"][0]["title"] = "An edited title"
+    assert run_load(runner, tmp_path, dump(data)).exit_code == 0
+    with app.app_context():
+        newer = current_version(structure=True)
+        assert newer is not structure and newer.number == structure.number + 1
+        assert newer.competencies[0].elements[0].title == "An edited title"
