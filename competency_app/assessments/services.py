@@ -11,7 +11,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,7 +29,7 @@ from competency_app.assessments.models import (
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
-from competency_app.framework.services import current_version
+from competency_app.framework.services import current_version, version_structure
 from competency_app.ui.filters import uk_datetime
 
 MAX_NOTE = 5000
@@ -343,25 +343,32 @@ def validate(
     supervisor: User,
     decisions: dict[int, Decision],
     seen_version: int | None,
-) -> list[ValidatedRating]:
+) -> int:
     """Sign off: one validated rating per skill (self-rating unless `decisions` differs).
 
-    Writes the history rows and upserts the current-rating projection in this transaction.
+    Writes the history rows and upserts the current-rating projection in this transaction
+    (two executemany statements, compiled once); returns the number of skills validated.
     """
     _require_validator(assessment, supervisor)
     _touch(assessment, supervisor, seen_version)
-    version = assessment.framework_version
+    version = version_structure(assessment.framework_version)
     scale = {level["value"] for level in version.rating_scale["levels"]}
     now = utcnow()
     expires = add_months(now, version.rules["validity_months"])
-    selfs = self_ratings_by_skill(assessment)
-    skills = {skill.id: skill for e in elements_of(version) for skill in e.skills}
+    selfs = dict(
+        db.session.execute(
+            select(SelfRating.skill_id, SelfRating.level).where(
+                SelfRating.assessment_id == assessment.id
+            )
+        ).all()
+    )
+    skills = {skill.id: (skill, e.key) for e in elements_of(version) for skill in e.skills}
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
     rows = []
-    for skill_id, skill in skills.items():
-        self_level = selfs[skill_id].level
+    for skill_id, (skill, _element) in skills.items():
+        self_level = selfs[skill_id]
         decision = decisions.get(skill_id) or Decision(self_level)
         if decision.level not in scale:
             raise WorkflowError(f"{decision.level} is not on the rating scale.", 400)
@@ -371,29 +378,44 @@ def validate(
                 f"Add a comment where you set a different level ({skill.key}).", 400
             )
         rows.append(
-            ValidatedRating(
-                assessment_id=assessment.id,
-                person_id=assessment.person_id,
-                skill_id=skill_id,
-                skill_key=skill.key,
-                self_level=self_level,
-                level=decision.level,
-                comment=comment,
-                validated_by_id=supervisor.id,
-                validated_at=now,
-                expires_at=expires,
-            )
+            {
+                "assessment_id": assessment.id,
+                "person_id": assessment.person_id,
+                "skill_id": skill_id,
+                "skill_key": skill.key,
+                "self_level": self_level,
+                "level": decision.level,
+                "comment": comment,
+                "validated_by_id": supervisor.id,
+                "validated_at": now,
+                "expires_at": expires,
+            }
         )
-    db.session.add_all(rows)
-    db.session.flush()
+    ids = db.session.scalars(
+        insert(ValidatedRating).returning(ValidatedRating.id, sort_by_parameter_order=True),
+        rows,
+    ).all()
     _upsert_current(
-        rows, {s.key: element.key for element in elements_of(version) for s in element.skills}
+        [
+            {
+                "person_id": row["person_id"],
+                "skill_key": row["skill_key"],
+                "element_key": skills[row["skill_id"]][1],
+                "level": row["level"],
+                "validated_at": now,
+                "expires_at": expires,
+                "rating_id": rating_id,
+            }
+            for row, rating_id in zip(rows, ids, strict=True)
+        ]
     )
     old = assessment.status
     assessment.status = Status.VALIDATED
     assessment.validated_at = now
     assessment.validated_by_id = supervisor.id
-    changed = {r.skill_key: [r.self_level, r.level] for r in rows if r.level != r.self_level}
+    changed = {
+        r["skill_key"]: [r["self_level"], r["level"]] for r in rows if r["level"] != r["self_level"]
+    }
     _log(
         assessment,
         supervisor,
@@ -405,7 +427,7 @@ def validate(
         expires=expires.date().isoformat(),
     )
     db.session.flush()
-    return rows
+    return len(rows)
 
 
 def bump_coverage_epoch(person_ids: set[int]) -> None:
@@ -422,26 +444,9 @@ def bump_coverage_epoch(person_ids: set[int]) -> None:
     )
 
 
-def _upsert_current(rows: list[ValidatedRating], element_of: dict[str, str]) -> None:
-    if not rows:
-        return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    values = [
-        {
-            "person_id": r.person_id,
-            "skill_key": r.skill_key,
-            "element_key": element_of[r.skill_key],
-            "level": r.level,
-            "validated_at": r.validated_at,
-            "expires_at": r.expires_at,
-            "rating_id": r.id,
-        }
-        for r in rows
-    ]
-    bump_coverage_epoch({r.person_id for r in rows})
-    statement = insert(CurrentRating).values(values)
-    statement = statement.on_conflict_do_update(
+def _upsert_statement(dialect: str):
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CurrentRating)
+    return statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],
         set_={
             "level": statement.excluded.level,
@@ -451,7 +456,18 @@ def _upsert_current(rows: list[ValidatedRating], element_of: dict[str, str]) -> 
             "rating_id": statement.excluded.rating_id,
         },
     )
-    db.session.execute(statement)
+
+
+_UPSERTS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
+
+
+def _upsert_current(values: list[dict]) -> None:
+    """Upsert current-rating rows (person_id, skill_key, element_key, level, validated_at,
+    expires_at, rating_id) and invalidate the people's teams' cached coverage."""
+    if not values:
+        return
+    bump_coverage_epoch({v["person_id"] for v in values})
+    db.session.execute(_UPSERTS[db.session.get_bind().dialect.name], values)
 
 
 def return_assessment(

@@ -46,6 +46,12 @@ def safe_value(value):
     return text
 
 
+def safe_text(text: str) -> str:
+    """Text for places that are never formulas (chart titles): only the characters XML
+    cannot carry are replaced."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+
+
 def unneutralise(text: str) -> str:
     """Undo `safe_value`'s apostrophe when reading our own workbooks back in."""
     if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_TRIGGERS):
@@ -79,9 +85,17 @@ class SheetWriter:
         self.rows += 1
 
     def row(self, values: Iterable) -> None:
-        # Numbers and blanks go in as they are (cheap); text and dates get a typed cell.
+        # Numbers, blanks and neutralised text go in as plain values (openpyxl reads only a
+        # leading "=" as a formula, and safe_value never leaves one); dates get a typed cell.
         self.sheet.append(
-            [v if v is None or isinstance(v, bool | int | float) else self.cell(v) for v in values]
+            [
+                v
+                if v is None or isinstance(v, bool | int | float)
+                else self.cell(v)
+                if isinstance(v, date)
+                else safe_value(v)
+                for v in values
+            ]
         )
         self.rows += 1
 

@@ -224,7 +224,8 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
                 parents.append(element.competency)
                 parents.extend(item.element for item in (*element.skills, *element.tasks))
         session.expunge_all()
-    _STRUCTURES.clear()  # only the newest version is asked for; keep one
+    if len(_STRUCTURES) >= 4:  # the current version, and a few that assessments still use
+        _STRUCTURES.pop(next(iter(_STRUCTURES)))
     _STRUCTURES[key] = loaded
     return loaded
 

@@ -77,7 +77,19 @@ def _write_history(version, people, supervisor, history):
         rows.append(rating)
     # the projection, as validate() maintains it: the latest validation per person and skill
     for rating in sorted(rows, key=lambda r: (r.validated_at, r.id)):
-        _upsert_current([rating], {rating.skill_key: rating.skill_key.split(".")[0]})
+        _upsert_current(
+            [
+                {
+                    "person_id": rating.person_id,
+                    "skill_key": rating.skill_key,
+                    "element_key": rating.skill_key.split(".")[0],
+                    "level": rating.level,
+                    "validated_at": rating.validated_at,
+                    "expires_at": rating.expires_at,
+                    "rating_id": rating.id,
+                }
+            ]
+        )
 
 
 def brute_force(version, people, min_holders):

@@ -149,7 +149,7 @@ def test_hostile_text_never_becomes_a_formula(app, validated_team, name, comment
     # the other control characters reach the workbook writer.
     name = name.replace("\x00", "").strip() or "x"
     team_name = team_name.replace("\x00", "").strip() or "x"
-    comment = comment.replace("\x00", "")
+    comment = comment.replace("\x00", "").strip() or "x"  # a changed level needs a comment
     with app.app_context():
         user = accounts.user_by_email("pat.prac@example.nhs.uk")
         user.name = name[:200]

@@ -1,0 +1,397 @@
+"""Every benchmark in one command, on SQLite and PostgreSQL, each figure beside its floor.
+
+    python bench/all.py                      # 10,000 people, 400 teams, 8 cycles
+    python bench/all.py --people 2000 --teams 80 --cycles 4
+    python bench/all.py --databases sqlite   # or postgresql
+    python bench/all.py --smoke              # tiny and short, as CI runs it: checks it works
+    python bench/all.py --markdown docs/performance-run.md   # also write the table there
+
+For each database it makes a fresh database (SQLite: a temporary file; PostgreSQL: a database
+`competency_bench` on the server of --postgres-url, dropped afterwards), migrates it, loads
+the framework, generates the region with `flask seed-scale` plus one team of 50 (the team
+that is measured), then measures:
+  * in one child process (bench/measure.py): team coverage (computed, and through the cache
+    the pages use), organisation coverage, saving a validation, the team workbook and loading
+    a 300-skill framework, each with its floor measured in the same run;
+  * the organisation workbook and its openpyxl write-only floor, each in a child process of
+    its own so that the peak RSS is its own;
+  * under gunicorn (gunicorn.conf.py, 2 sync workers) on 127.0.0.1: the "hello" route and the
+    coverage page at 1 client (p50/p95), throughput at 8 clients, the workers' RSS, and a
+    bounded load run of 20 clients over mixed pages, with errors counted.
+Targets and floors: ../shared/PERFORMANCE.md. Exit status 1 when the load run saw errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from loadgen import (  # noqa: E402
+    Session,
+    free_port,
+    latencies,
+    load_run,
+    spread,
+    throughput,
+    wait_until_up,
+)
+
+PASSWORD = "bench-manager-passphrase"  # noqa: S105 - a throwaway benchmark account
+MANAGER = "bench.manager@bench.invalid"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def flask(env: dict, *args: str) -> str:
+    command = [sys.executable, "-m", "flask", "--app", "competency_app", *args]
+    result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr[-2000:]}")
+    return result.stdout
+
+
+def child(*args: str) -> dict:
+    command = [sys.executable, str(ROOT / "bench" / "measure.py"), *args]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=os.environ)
+    if result.returncode != 0:
+        raise RuntimeError(f"measure.py {args[0]} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+class Database:
+    """A fresh benchmark database; `drop()` removes it."""
+
+    def __init__(self, kind: str, postgres_url: str):
+        self.kind = kind
+        if kind == "sqlite":
+            self.folder = tempfile.mkdtemp(prefix="competency-bench-")
+            self.url = f"sqlite:///{self.folder}/bench.sqlite3"
+        else:
+            from sqlalchemy import create_engine, text
+
+            self.admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+            with self.admin.connect() as connection:
+                connection.execute(text("DROP DATABASE IF EXISTS competency_bench"))
+                connection.execute(text("CREATE DATABASE competency_bench"))
+            self.url = postgres_url.rsplit("/", 1)[0] + "/competency_bench"
+
+    def drop(self) -> None:
+        if self.kind == "sqlite":
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        from sqlalchemy import text
+
+        with self.admin.connect() as connection:
+            connection.execute(text("DROP DATABASE IF EXISTS competency_bench WITH (FORCE)"))
+        self.admin.dispose()
+
+
+def worker_rss_mb(master: int) -> float:
+    """The largest resident set among the gunicorn master's children."""
+    largest = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("PPid", "").strip() == str(master):
+            largest = max(largest, int(fields["VmRSS"].split()[0]) / 1024)
+    return largest
+
+
+def serve(env: dict, team: str, requests: int, seconds: float, load_seconds: float) -> dict:
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "competency_app:create_app()"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    login = (MANAGER, PASSWORD)
+    page = f"/teams/{team}/coverage"
+    try:
+        wait_until_up(port)
+        session = Session(port)
+        session.sign_in(*login)
+        latencies(session, page, 20)  # warm both workers
+        out = {
+            "hello": spread(latencies(session, "/healthz/live", requests)),
+            "page": spread(latencies(session, page, requests)),
+            "hello_rps": throughput(port, login, "/healthz/live", 8, seconds),
+            "page_rps": throughput(port, login, page, 8, seconds),
+        }
+        mixed = [
+            page,
+            "/",
+            "/framework",
+            "/framework/elements/4b",
+            f"/teams/{team}/training-plan",
+            f"/teams/{team}/coverage/1a",
+            f"/api/v1/teams/{team}/coverage",
+        ]
+        times, errors = load_run(port, login, mixed, 20, load_seconds)
+        out["load"] = {
+            "requests": len(times),
+            "errors": len(errors),
+            "first_errors": errors[:5],
+            "p50_p95": spread(times) if times else (0, 0),
+            "seconds": load_seconds,
+        }
+        out["worker_rss_mb"] = worker_rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return out
+
+
+def run_database(kind: str, args) -> dict:
+    database = Database(kind, args.postgres_url)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "SECRET_KEY": "bench",
+        "APP_ENV": "production",
+        "SESSION_COOKIE_SECURE": "0",
+        "JSON_LOGS": "0",
+    }
+    try:
+        flask(env, "db", "upgrade")
+        flask(env, "load-framework", str(ROOT / "data" / "framework.yaml"))
+        started = time.perf_counter()
+        seeded = flask(
+            env,
+            "seed-scale",
+            "--people",
+            str(args.people),
+            "--teams",
+            str(args.teams),
+            "--cycles",
+            str(args.cycles),
+        )
+        seed_seconds = time.perf_counter() - started
+        flask(env, "seed-scale", "--people", "50", "--teams", "1", "--cycles", str(args.cycles))
+        team = f"scale-{args.teams}"
+        flask(
+            env,
+            "create-user",
+            MANAGER,
+            "--name",
+            "Bench Manager",
+            "--role",
+            "manager",
+            "--team",
+            team,
+            "--password",
+            PASSWORD,
+        )
+        figures = child("services", database.url, team, str(args.repeat))
+        people, skills = figures["people"], figures["save_skills"]
+        figures["seed"] = {"seconds": seed_seconds, "output": seeded.strip()}
+        figures["org_book"] = child("org-workbook", database.url)
+        figures["org_book_floor"] = child("workbook-floor", str(people), str(skills + 3))
+        figures["serve"] = serve(env, team, args.requests, args.seconds, args.load_seconds)
+        return figures
+    finally:
+        database.drop()
+
+
+def ok(value: float, limit: float) -> str:
+    return "✔" if value <= limit else "✘"
+
+
+def rows_for(f: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, ours, floor, ratio / verdict) for one database."""
+    s = f["serve"]
+    hello50, hello95 = s["hello"]
+    page50, page95 = s["page"]
+    share = s["page_rps"] / s["hello_rps"]
+    load = s["load"]
+    book, floor_book = f["org_book"], f["org_book_floor"]
+    team_ratio = f["team_cached"] / f["team_floor"]
+    cold_ratio = f["team_cold"] / f["team_floor"]
+    org_ratio = f["org"] / f["org_floor"]
+    book_ratio = book["seconds"] / floor_book["seconds"]
+    per_skill = f["save_p95"] / f["save_skills"]
+    return [
+        (
+            f"team coverage, {f['team_size']} people (as pages get it: cached figures)",
+            f"{f['team_cached']:.2f} ms",
+            f"{f['team_floor']:.2f} ms",
+            f"{team_ratio:.1f}× {ok(team_ratio, 2)} (≤ 2×)",
+        ),
+        (
+            "team coverage computed from scratch (a validation since)",
+            f"{f['team_cold']:.2f} ms",
+            f"{f['team_floor']:.2f} ms",
+            f"{cold_ratio:.1f}× {ok(cold_ratio, 2)} (≤ 2×)",
+        ),
+        (
+            f"organisation coverage, {f['people']:,} people",
+            f"{f['org']:.0f} ms",
+            f"{f['org_floor']:.0f} ms",
+            f"{org_ratio:.1f}×; {ok(f['org'], 600)} ≤ 600 ms",
+        ),
+        (
+            f"saving a validation: sign-off of {f['save_skills']} skills, p50 / p95",
+            f"{f['save_p50']:.1f} / {f['save_p95']:.1f} ms ({per_skill:.2f} ms a skill)",
+            f"one rating: {f['save_floor_p50']:.2f} / {f['save_floor_p95']:.2f} ms",
+            f"{ok(f['save_p95'], 5)} p95 ≤ 5 ms",
+        ),
+        (
+            f"team workbook ({f['team_book_rows']:,} rows)",
+            f"{f['team_book']:.0f} ms",
+            f"{f['team_book_floor']:.0f} ms ({f['team_size']} × {f['save_skills'] + 3} cells)",
+            f"{ok(f['team_book'], 100)} ≤ 100 ms",
+        ),
+        (
+            f"team workbook after {f['signoffs']} sign-offs ({f['team_book_history_rows']:,} rows)",
+            f"{f['team_book_history']:.0f} ms",
+            "",
+            f"{ok(f['team_book_history'], 100)} ≤ 100 ms",
+        ),
+        (
+            f"organisation workbook, {f['people']:,} people × {f['save_skills']} skills",
+            f"{book['seconds']:.1f} s, {book['peak_rss_mb']:.0f} MB",
+            f"{floor_book['seconds']:.1f} s, {floor_book['peak_rss_mb']:.0f} MB",
+            f"{book_ratio:.2f}× {ok(book_ratio, 1.3)} (≤ 1.3×); "
+            f"{ok(book['peak_rss_mb'], 150)} ≤ 150 MB",
+        ),
+        (
+            f"framework load, {f['framework_skills']} skills (parse, validate, store)",
+            f"{f['framework_load']:.0f} ms",
+            f"C SafeLoader alone: {f['framework_floor']:.0f} ms",
+            f"{ok(f['framework_load'], 250)} ≤ 250 ms",
+        ),
+        (
+            "coverage page, 1 client, p50 / p95",
+            f"{page50:.1f} / {page95:.1f} ms",
+            f"hello: {hello50:.1f} / {hello95:.1f} ms",
+            f"{ok(page50, 10)} p50 ≤ 10, {ok(page95, 20)} p95 ≤ 20 ms",
+        ),
+        (
+            "throughput at 8 clients",
+            f"{s['page_rps']:.0f} req/s",
+            f"hello: {s['hello_rps']:.0f} req/s",
+            f"{share:.0%} {ok(-share, -0.4)} (≥ 40%)",
+        ),
+        (
+            "gunicorn worker memory after the load run",
+            f"{s['worker_rss_mb']:.0f} MB",
+            "",
+            f"{ok(s['worker_rss_mb'], 150)} ≤ 150 MB",
+        ),
+        (
+            f"load run: 20 clients, {load['seconds']:.0f} s, mixed pages",
+            f"{load['requests']:,} requests, {load['errors']} errors",
+            "p50 / p95: {:.0f} / {:.0f} ms".format(*load["p50_p95"]),
+            f"{ok(load['errors'], 0)} 0 errors",
+        ),
+        (
+            "seed-scale (the region, in bulk)",
+            f"{f['seed']['seconds']:.0f} s",
+            "",
+            f["seed"]["output"].replace("|", "/"),
+        ),
+    ]
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu or platform.machine()}), "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def table(results: dict, args) -> str:
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    lines = [
+        f"Benchmarks of {date.today():%d %B %Y}: {args.people:,} keyworkers in {args.teams} "
+        f"teams, {args.cycles} cycles of history, plus the measured team of 50. "
+        f"Machine: {machine()}.",
+        "",
+    ]
+    for kind, figures in results.items():
+        if "server_version" in figures:
+            lines[0] += f" PostgreSQL {figures['server_version']}."
+        lines += [
+            f"### {names[kind]}",
+            "",
+            "| measure | measured | floor, same run | against the target |",
+            "|---|---|---|---|",
+        ]
+        lines += ["| {} | {} | {} | {} |".format(*row) for row in rows_for(figures)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--teams", type=int, default=400)
+    parser.add_argument("--cycles", type=int, default=8)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=400, help="per latency measurement")
+    parser.add_argument("--seconds", type=float, default=10, help="per throughput measurement")
+    parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--smoke", action="store_true", help="tiny and short: checks it works")
+    args = parser.parse_args()
+    if args.smoke:
+        args.people, args.teams, args.cycles = 200, 4, 2
+        args.repeat, args.requests, args.seconds, args.load_seconds = 5, 30, 2, 5
+    kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
+    unknown = set(kinds) - {"sqlite", "postgresql"}
+    if unknown:
+        parser.error(f"--databases: unknown {', '.join(sorted(unknown))}")
+    results = {}
+    for kind in kinds:
+        print(f"… {kind}: generating and measuring", file=sys.stderr, flush=True)
+        results[kind] = run_database(kind, args)
+        if kind == "postgresql":
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(args.postgres_url)
+            with engine.connect() as connection:
+                version = connection.execute(text("SHOW server_version")).scalar()
+            engine.dispose()
+            results[kind]["server_version"] = version.split()[0]
+    report = table(results, args)
+    print(report)
+    if args.markdown:
+        args.markdown.write_text(report + "\n")
+    errors = sum(r["serve"]["load"]["errors"] for r in results.values())
+    for kind, figures in results.items():
+        for error in figures["serve"]["load"]["first_errors"]:
+            print(f"  {kind} load-run error: {error}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,324 @@
+"""Measurements that run inside the application, one child process each (used by all.py).
+
+    python bench/measure.py services URL TEAM_SLUG REPEAT  # coverage, saves, workbook, framework
+    python bench/measure.py org-workbook URL               # time and peak RSS of its own
+    python bench/measure.py workbook-floor ROWS COLUMNS    # openpyxl write-only, same cells
+
+Each prints one JSON object on its last line. A child process per measurement keeps the
+per-process caches and the peak RSS of one measurement out of the others.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("SECRET_KEY", "bench")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def _app(url: str):
+    from competency_app import create_app
+
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+
+
+def framework_300() -> bytes:
+    """The real framework with each element's skills repeated as variants up to 300 skills."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "data" / "framework.yaml").read_bytes())
+    elements = [e for c in data["competencies"] for e in c["elements"]]
+    total = sum(len(e["skills"]) for e in elements)
+    variant = 1
+    while total < 300:
+        for element in elements:
+            for skill in list(element["skills"][: len(element["skills"]) // variant or 1]):
+                if total >= 300:
+                    break
+                if "-v" in skill["id"]:
+                    continue
+                extra = copy.deepcopy(skill)
+                extra["id"] = f"{skill['id']}-v{variant}"
+                extra["text"] = f"{skill['text']} (variant {variant})"
+                element["skills"].append(extra)
+                total += 1
+        variant += 1
+    data["metadata"]["version_label"] = "300-skill benchmark variant"
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000).encode()
+
+
+def services(url: str, slug: str, repeat: int) -> dict:
+    """Team and organisation coverage, validation save, team workbook and framework load."""
+    import yaml
+    from sqlalchemy import func, insert, select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+    from competency_app.assessments import services as workflow
+    from competency_app.assessments.models import (
+        CurrentRating,
+        SelfRating,
+        ValidatedRating,
+        ValueReflection,
+    )
+    from competency_app.coverage.services import coverage_for_team, organisation_holders
+    from competency_app.exports.services import export_team
+    from competency_app.extensions import db
+    from competency_app.framework.loader import parse_framework
+    from competency_app.framework.services import current_version, load_framework
+
+    now = datetime.now(UTC)
+    app = _app(url)
+    out: dict = {}
+    with app.app_context():
+        version = current_version(structure=True)
+        competent = version.rating_scale["competent_level"]
+        team = db.session.scalar(select(Team).where(Team.slug == slug))
+        members = coverage_for_team(team, version, now, cached=False).members
+        ids = [m.id for m in members]
+
+        def floor_team():
+            db.session.execute(
+                select(CurrentRating.skill_key, func.count())
+                .where(
+                    CurrentRating.person_id.in_(ids),
+                    CurrentRating.level >= competent,
+                    CurrentRating.expires_at > now,
+                )
+                .group_by(CurrentRating.skill_key)
+            ).all()
+
+        def floor_org():
+            db.session.execute(
+                select(CurrentRating.skill_key, func.count())
+                .where(CurrentRating.level >= competent, CurrentRating.expires_at > now)
+                .group_by(CurrentRating.skill_key)
+            ).all()
+
+        out["team_size"] = len(ids)
+        out["people"] = db.session.scalar(select(func.count()).select_from(User))
+        out["current_ratings"] = db.session.scalar(select(func.count()).select_from(CurrentRating))
+        out["validated_ratings"] = db.session.scalar(
+            select(func.count()).select_from(ValidatedRating)
+        )
+        out["team_floor"] = statistics.median(timed(floor_team, repeat))
+        out["team_cold"] = statistics.median(
+            timed(lambda: coverage_for_team(team, version, now, cached=False), repeat)
+        )
+        out["team_cached"] = statistics.median(
+            timed(lambda: coverage_for_team(team, version, now), repeat)
+        )
+        org_repeat = max(3, repeat // 5)
+        out["org_floor"] = statistics.median(timed(floor_org, org_repeat))
+        out["org"] = statistics.median(
+            timed(lambda: organisation_holders(version, now), org_repeat)
+        )
+
+        # ---- team workbook (as seeded: current ratings, no self-assessment history yet) and
+        # its floor: openpyxl write-only writing the team's coverage cells from plain lists
+        out["team_book"] = statistics.median(
+            timed(lambda: export_team(team, None, "bench"), max(3, repeat // 3))
+        )
+        out["team_book_rows"] = export_team(team, None, "bench").rows
+        skill_total = sum(len(e.skills) for c in version.competencies for e in c.elements)
+        cols = skill_total + 3
+        out["team_book_floor"] = statistics.median(
+            timed(lambda: _write_only(len(ids), cols), max(3, repeat // 3))
+        )
+
+        # ---- validation save: a supervisor signs off submitted assessments of the team
+        supervisor = User(
+            organisation_id=team.organisation_id,
+            email=f"bench-supervisor-{team.id}@bench.invalid",
+            name="Bench Supervisor",
+            password_hash="!",  # noqa: S106 - not a valid hash: cannot sign in
+            active=True,
+            must_change_password=False,
+            session_version=1,
+        )
+        db.session.add(supervisor)
+        db.session.flush()
+        db.session.add(RoleAssignment(user_id=supervisor.id, role=Role.SUPERVISOR, team_id=team.id))
+        skills = [s for c in version.competencies for e in c.elements for s in e.skills]
+        rng = random.Random(11)
+        pending = []
+        for person in members[: min(len(members), repeat + 1)]:
+            db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=person.id))
+            assessment = workflow.start_assessment(person)
+            db.session.execute(
+                insert(SelfRating),
+                [
+                    {
+                        "assessment_id": assessment.id,
+                        "skill_id": s.id,
+                        "level": rng.choice((1, 2, 3)),
+                        "evidence": "Bench evidence",
+                    }
+                    for s in skills
+                ],
+            )
+            db.session.execute(
+                insert(ValueReflection),
+                [
+                    {"assessment_id": assessment.id, "value_id": v.id, "text": "Reflection"}
+                    for v in version.values
+                ],
+            )
+            workflow.submit(assessment, person, None)
+            pending.append(assessment.id)
+        db.session.commit()
+        from competency_app.assessments.models import Assessment
+
+        saves = []
+        for assessment_id in pending:
+            assessment = db.session.get(Assessment, assessment_id)
+            start = time.perf_counter()
+            workflow.validate(assessment, supervisor, {}, None)
+            db.session.commit()
+            saves.append((time.perf_counter() - start) * 1000)
+        out["signoffs"] = len(saves)
+        saves = saves[1:]  # the first warms the statement caches
+        out["save_p50"], out["save_p95"] = statistics.median(saves), p95(saves)
+        out["save_skills"] = len(skills)
+        upsert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        rating = db.session.scalar(select(ValidatedRating).order_by(ValidatedRating.id.desc()))
+        spare = workflow.start_assessment(supervisor).id  # holds the floor's rows
+        db.session.commit()
+
+        def floor_save():
+            row = db.session.execute(
+                insert(ValidatedRating).returning(ValidatedRating.id),
+                [
+                    {
+                        "assessment_id": spare,
+                        "person_id": rating.person_id,
+                        "skill_id": rating.skill_id,
+                        "skill_key": rating.skill_key,
+                        "self_level": 2,
+                        "level": 2,
+                        "validated_by_id": supervisor.id,
+                        "validated_at": now,
+                        "expires_at": now,
+                    }
+                ],
+            ).scalar_one()
+            statement = upsert(CurrentRating).values(
+                person_id=rating.person_id,
+                skill_key=rating.skill_key,
+                element_key="x",
+                level=2,
+                validated_at=now,
+                expires_at=now,
+                rating_id=row,
+            )
+            db.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["person_id", "skill_key"],
+                    set_={"rating_id": statement.excluded.rating_id},
+                )
+            )
+            db.session.rollback()  # measure the write, keep the data as it was
+
+        floor_saves = timed(floor_save, repeat)
+        out["save_floor_p50"], out["save_floor_p95"] = (
+            statistics.median(floor_saves),
+            p95(floor_saves),
+        )
+
+        # ---- the team workbook again, now with the sign-offs' rows in its Ratings sheet
+        db.session.refresh(team)
+        out["team_book_history"] = statistics.median(
+            timed(lambda: export_team(team, None, "bench"), max(3, repeat // 3))
+        )
+        out["team_book_history_rows"] = export_team(team, None, "bench").rows
+
+        # ---- framework load: 300 skills, parsed, validated and stored (then rolled back)
+        raw = framework_300()
+
+        def load():
+            document = parse_framework(raw)
+            load_framework(document, "framework-300.yaml", "bench")
+            db.session.flush()
+            db.session.rollback()
+
+        out["framework_skills"] = sum(
+            len(e["skills"]) for c in yaml.safe_load(raw)["competencies"] for e in c["elements"]
+        )
+        out["framework_load"] = statistics.median(timed(load, max(3, repeat // 3)))
+        out["framework_floor"] = statistics.median(
+            timed(lambda: yaml.load(raw, Loader=yaml.CSafeLoader), max(3, repeat // 3))  # noqa: S506 - the C *safe* loader
+        )
+    return out
+
+
+def _write_only(rows: int, cols: int) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("Coverage")
+    for r in range(rows):
+        sheet.append(
+            [f"Person {r}", f"p{r}@x.invalid", "Team", *[(r + c) % 4 for c in range(cols)]]
+        )
+    with tempfile.TemporaryFile() as handle:
+        book.save(handle)
+
+
+def org_workbook(url: str) -> dict:
+    from competency_app.exports.services import export_organisation
+
+    with _app(url).app_context():
+        start = time.perf_counter()
+        export = export_organisation(None, "bench")
+        return {"seconds": time.perf_counter() - start, "rows": export.rows}
+
+
+def workbook_floor(rows: int, cols: int) -> dict:
+    start = time.perf_counter()
+    _write_only(rows, cols)
+    return {"seconds": time.perf_counter() - start}
+
+
+def main() -> int:
+    kind, *args = sys.argv[1:]
+    if kind == "services":
+        result = services(args[0], args[1], int(args[2]))
+    elif kind == "org-workbook":
+        result = org_workbook(args[0])
+    elif kind == "workbook-floor":
+        result = workbook_floor(int(args[0]), int(args[1]))
+    else:
+        raise SystemExit(f"unknown measurement {kind!r}")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
