@@ -24,5 +24,8 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def when_ready(server):
+    from competency_app.assessments.charts import figure_class
+
+    figure_class()  # matplotlib, imported once here and shared by every worker
     gc.collect()
     gc.freeze()

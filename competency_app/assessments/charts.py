@@ -1,7 +1,9 @@
 """Self against validated levels, per element, as PNG or SVG.
 
-matplotlib is imported once (Agg backend) when this module loads at app start. Charts are
-cached by a data-version key, so an unchanged chart is drawn once, not per request.
+matplotlib (~50 MB, ~0.5 s to import) is imported on first use, so command-line jobs such as
+the organisation workbook never pay for it; gunicorn imports it in the master before forking
+(gunicorn.conf.py), so workers share it. Charts are cached by a data-version key, so an
+unchanged chart is drawn once, not per request.
 """
 
 from __future__ import annotations
@@ -10,17 +12,24 @@ import io
 import threading
 import warnings
 from collections import OrderedDict
-
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
+from functools import cache
 
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 _CACHE: OrderedDict[tuple, bytes] = OrderedDict()
 _CACHE_SIZE = 256
 _LOCK = threading.Lock()
 draw_count = 0  # how many charts were actually drawn (tests check the cache with it)
+
+
+@cache
+def figure_class():
+    """matplotlib's Figure, with the Agg backend (no display, thread-safe per figure)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure
 
 
 def plain(text: str) -> str:
@@ -57,7 +66,7 @@ def self_vs_validated(
     fmt: str,
 ) -> bytes:
     """Grouped horizontal bars: mean self-rating and mean validated level per element."""
-    figure = Figure(figsize=(8, 0.55 * len(labels) + 2.0), dpi=100)
+    figure = figure_class()(figsize=(8, 0.55 * len(labels) + 2.0), dpi=100)
     axes = figure.add_subplot()
     positions = list(range(len(labels)))
     height = 0.38

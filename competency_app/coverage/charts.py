@@ -5,16 +5,15 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-from matplotlib.figure import Figure
 from sqlalchemy import and_, func, select
 
-from competency_app.assessments.charts import plain
+from competency_app.assessments.charts import figure_class, plain
 from competency_app.assessments.models import ValidatedRating
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 
 
-def _save(figure: Figure, fmt: str) -> bytes:
+def _save(figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()
@@ -29,7 +28,7 @@ def _label(element) -> str:
 def coverage_by_element(cov, fmt: str) -> bytes:
     """Horizontal bars of holders per element, with the required number marked."""
     elements = cov.elements
-    figure = Figure(figsize=(8, 0.5 * len(elements) + 1.6), dpi=100)
+    figure = figure_class()(figsize=(8, 0.5 * len(elements) + 1.6), dpi=100)
     axes = figure.add_subplot()
     positions = range(len(elements))
     colours = [
@@ -60,7 +59,7 @@ def coverage_over_time(cov, fmt: str) -> bytes:
             ValidatedRating.person_id.in_(ids or [-1])
         )
     )
-    figure = Figure(figsize=(8, 3.6), dpi=100)
+    figure = figure_class()(figsize=(8, 3.6), dpi=100)
     axes = figure.add_subplot()
     if first is None:
         axes.text(0.5, 0.5, "No validated ratings yet", ha="center", va="center")

@@ -329,7 +329,10 @@ def build_workbook(
     teams: list[Team], version: FrameworkVersion, now: datetime, scope: str
 ) -> Export:
     """The workbook for `teams` (one team, or all of them) as at `now`."""
-    coverages = [coverage_for_team(team, version, now) for team in teams]
+    # A single team's figures come from (and go to) the pages' cache; a whole organisation's
+    # are computed afresh, so that a bulk export does not fill every worker's cache.
+    cached = len(teams) == 1
+    coverages = [coverage_for_team(team, version, now, cached=cached) for team in teams]
     workbook = new_workbook()
     notes: list[str] = []
     # The summary goes first but its notes depend on the other sheets: build them, then

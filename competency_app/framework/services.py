@@ -230,6 +230,13 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
     return loaded
 
 
+def link_titles(version: FrameworkVersion) -> dict[str, str]:
+    """What a person-specification criterion's links name: element or value titles."""
+    titles = {e.key: f"{e.key} {e.title}" for c in version.competencies for e in c.elements}
+    titles.update({v.key: f"{v.title} (value)" for v in version.values})
+    return titles
+
+
 def list_versions() -> list[FrameworkVersion]:
     return list(
         db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.number.desc()))

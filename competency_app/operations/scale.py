@@ -179,6 +179,11 @@ def seed_scale_command(people: int, teams: int, cycles: int) -> None:
     started = datetime.now()
     counts = seed_scale(people, teams, cycles)
     db.session.commit()
+    # Refresh the planner's statistics: after millions of rows in one go, PostgreSQL would
+    # otherwise plan a team's query as over an empty table until autovacuum catches up.
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
     seconds = (datetime.now() - started).total_seconds()
     click.echo(
         ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())

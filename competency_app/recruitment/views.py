@@ -21,6 +21,8 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.exports.imports import ImportFileError, read_rows
 from competency_app.extensions import db
+from competency_app.framework.models import FrameworkVersion
+from competency_app.framework.services import link_titles, version_structure
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Candidate, PanelMember, Vacancy
 from competency_app.recruitment.workbook import vacancy_workbook
@@ -159,6 +161,9 @@ def _vacancy_page(vacancy: Vacancy, errors: dict | None = None, typed: dict | No
             vacancy=vacancy,
             criteria=services.criteria_of(vacancy),
             priorities=services.priority_criteria(vacancy),
+            link_titles=link_titles(
+                version_structure(db.session.get(FrameworkVersion, vacancy.framework_version_id))
+            ),
             shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
             can_manage=can_manage_vacancy(me, vacancy),
             is_shortlister=on_panel(me, vacancy, "shortlister"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role
 from competency_app.extensions import db
-from competency_app.framework.models import Criterion
+from competency_app.framework.models import Criterion, Element
 from competency_app.recruitment import services
 from competency_app.recruitment.models import (
     Candidate,
@@ -227,3 +228,13 @@ def test_workbook_for_hr(app, client, vacancy_id):
         f"/recruitment/{vacancy_id}/candidates", data={"csrf_token": token, "name": ""}
     )
     assert bad.status_code == 400 and "Enter the candidate" in bad.get_data(as_text=True)
+
+
+def test_vacancy_page_names_what_each_criterion_evidences(app, client, vacancy_id):
+    sign_in(client, "rae.recruit@example.nhs.uk", PASSWORD)
+    page = client.get(f"/recruitment/{vacancy_id}").get_data(as_text=True)
+    with app.app_context():
+        elements = {e.key: e.title for e in db.session.scalars(select(Element))}
+        keys = {k for c in db.session.scalars(select(Criterion)) for k in c.links}
+    shown = [f"{k} {elements[k]}" for k in sorted(keys & set(elements))]
+    assert shown and all(html.escape(title, quote=False) in page for title in shown)
