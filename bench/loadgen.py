@@ -86,14 +86,17 @@ def _run_clients(clients: int, seconds: float, work) -> None:
         thread.join(timeout=seconds + 60)
 
 
+def _signed_in(port: int, login: tuple[str, str], clients: int) -> list[Session]:
+    sessions = [Session(port) for _ in range(clients)]
+    for session in sessions:
+        session.sign_in(*login)
+    return sessions
+
+
 def throughput(port: int, login: tuple[str, str], path: str, clients: int, seconds: float):
     """Requests per second answered 200 by `clients` threads looping on `path`."""
     done = [0] * clients
-    sessions = []
-    for _ in range(clients):
-        session = Session(port)
-        session.sign_in(*login)
-        sessions.append(session)
+    sessions = _signed_in(port, login, clients)
     deadline = time.perf_counter() + seconds
 
     def work(index: int) -> None:
@@ -112,11 +115,7 @@ def load_run(port: int, login: tuple[str, str], paths: list[str], clients: int, 
     results: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    sessions = []
-    for _ in range(clients):
-        session = Session(port)
-        session.sign_in(*login)
-        sessions.append(session)
+    sessions = _signed_in(port, login, clients)
     deadline = time.perf_counter() + seconds
 
     def work(index: int) -> None:
