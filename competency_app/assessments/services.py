@@ -391,10 +391,7 @@ def validate(
                 "expires_at": expires,
             }
         )
-    ids = db.session.scalars(
-        insert(ValidatedRating).returning(ValidatedRating.id, sort_by_parameter_order=True),
-        rows,
-    ).all()
+    ids = db.session.connection().execute(_INSERT_VALIDATED, rows).scalars().all()
     _upsert_current(
         [
             {
@@ -430,6 +427,10 @@ def validate(
     return len(rows)
 
 
+_VALIDATED = ValidatedRating.__table__
+_INSERT_VALIDATED = insert(_VALIDATED).returning(_VALIDATED.c.id, sort_by_parameter_order=True)
+
+
 def bump_coverage_epoch(person_ids: set[int]) -> None:
     """Invalidate the cached coverage of every team these people keywork in."""
     db.session.execute(
@@ -445,7 +446,9 @@ def bump_coverage_epoch(person_ids: set[int]) -> None:
 
 
 def _upsert_statement(dialect: str):
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CurrentRating)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        CurrentRating.__table__
+    )
     return statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],
         set_={
@@ -467,7 +470,8 @@ def _upsert_current(values: list[dict]) -> None:
     if not values:
         return
     bump_coverage_epoch({v["person_id"] for v in values})
-    db.session.execute(_UPSERTS[db.session.get_bind().dialect.name], values)
+    connection = db.session.connection()
+    connection.execute(_UPSERTS[connection.dialect.name], values)
 
 
 def return_assessment(
