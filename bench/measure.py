@@ -212,39 +212,43 @@ def services(url: str, slug: str, repeat: int) -> dict:
         db.session.commit()
 
         spare_skills = iter(skills)  # one row per skill of the spare assessment (unique)
+        history = ValidatedRating.__table__
+        insert_one = insert(history).returning(history.c.id)
+        statement = upsert(CurrentRating.__table__)
+        upsert_one = statement.on_conflict_do_update(
+            index_elements=["person_id", "skill_key"],
+            set_={"rating_id": statement.excluded.rating_id},
+        )
 
         def floor_save():
+            """One rating and its current-rating upsert, Core statements built once, committed."""
             skill = next(spare_skills)
-            row = db.session.execute(
-                insert(ValidatedRating).returning(ValidatedRating.id),
-                [
-                    {
-                        "assessment_id": spare,
-                        "person_id": rating.person_id,
-                        "skill_id": skill.id,
-                        "skill_key": skill.key,
-                        "self_level": 2,
-                        "level": 2,
-                        "validated_by_id": supervisor.id,
-                        "validated_at": now,
-                        "expires_at": now,
-                    }
-                ],
+            connection = db.session.connection()
+            row = connection.execute(
+                insert_one,
+                {
+                    "assessment_id": spare,
+                    "person_id": rating.person_id,
+                    "skill_id": skill.id,
+                    "skill_key": skill.key,
+                    "self_level": 2,
+                    "level": 2,
+                    "validated_by_id": supervisor.id,
+                    "validated_at": now,
+                    "expires_at": now,
+                },
             ).scalar_one()
-            statement = upsert(CurrentRating).values(
-                person_id=rating.person_id,
-                skill_key=skill.key,
-                element_key=skill.element.key,
-                level=2,
-                validated_at=now,
-                expires_at=now,
-                rating_id=row,
-            )
-            db.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["person_id", "skill_key"],
-                    set_={"rating_id": statement.excluded.rating_id},
-                )
+            connection.execute(
+                upsert_one,
+                {
+                    "person_id": rating.person_id,
+                    "skill_key": skill.key,
+                    "element_key": skill.element.key,
+                    "level": 2,
+                    "validated_at": now,
+                    "expires_at": now,
+                    "rating_id": row,
+                },
             )
             db.session.commit()  # a bench row beside the history: the data is thrown away
 
