@@ -77,7 +77,6 @@ def services(url: str, slug: str, repeat: int) -> dict:
     """Team and organisation coverage, validation save, team workbook and framework load."""
     import yaml
     from sqlalchemy import func, insert, select
-    from sqlalchemy.dialects import postgresql, sqlite
 
     from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
     from competency_app.assessments import services as workflow
@@ -206,26 +205,20 @@ def services(url: str, slug: str, repeat: int) -> dict:
         saves = saves[1:]  # the first warms the statement caches
         out["save_p50"], out["save_p95"] = statistics.median(saves), p95(saves)
         out["save_skills"] = len(skills)
-        upsert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         rating = db.session.scalar(select(ValidatedRating).order_by(ValidatedRating.id.desc()))
         spare = workflow.start_assessment(supervisor).id  # holds the floor's rows
         db.session.commit()
 
         spare_skills = iter(skills)  # one row per skill of the spare assessment (unique)
-        history = ValidatedRating.__table__
-        insert_one = insert(history).returning(history.c.id)
-        statement = upsert(CurrentRating.__table__)
-        upsert_one = statement.on_conflict_do_update(
-            index_elements=["person_id", "skill_key"],
-            set_={"rating_id": statement.excluded.rating_id},
-        )
+        upsert_one = workflow.UPSERT_CURRENT_RATINGS[db.engine.dialect.name]
 
         def floor_save():
-            """One rating and its current-rating upsert, Core statements built once, committed."""
+            """One rating and its current-rating upsert, committed: the sign-off's own statements
+            with one row (no epoch bump, no assessment, no audit event)."""
             skill = next(spare_skills)
             connection = db.session.connection()
             row = connection.execute(
-                insert_one,
+                workflow.INSERT_VALIDATED_RATINGS,
                 {
                     "assessment_id": spare,
                     "person_id": rating.person_id,

@@ -391,7 +391,7 @@ def validate(
                 "expires_at": expires,
             }
         )
-    ids = db.session.connection().execute(_INSERT_VALIDATED, rows).scalars().all()
+    ids = db.session.connection().execute(INSERT_VALIDATED_RATINGS, rows).scalars().all()
     _upsert_current(
         [
             {
@@ -427,10 +427,6 @@ def validate(
     return len(rows)
 
 
-_VALIDATED = ValidatedRating.__table__
-_INSERT_VALIDATED = insert(_VALIDATED).returning(_VALIDATED.c.id, sort_by_parameter_order=True)
-
-
 def bump_coverage_epoch(person_ids: set[int]) -> None:
     """Invalidate the cached coverage of every team these people keywork in."""
     db.session.execute(
@@ -461,7 +457,11 @@ def _upsert_statement(dialect: str):
     )
 
 
-_UPSERTS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
+# The sign-off's two statements, compiled once and run as Core on the session's connection
+# (the ORM's bulk path costs more than the database work); the benchmark's floor runs them too.
+_HISTORY = ValidatedRating.__table__
+INSERT_VALIDATED_RATINGS = insert(_HISTORY).returning(_HISTORY.c.id, sort_by_parameter_order=True)
+UPSERT_CURRENT_RATINGS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
 
 
 def _upsert_current(values: list[dict]) -> None:
@@ -471,7 +471,7 @@ def _upsert_current(values: list[dict]) -> None:
         return
     bump_coverage_epoch({v["person_id"] for v in values})
     connection = db.session.connection()
-    connection.execute(_UPSERTS[connection.dialect.name], values)
+    connection.execute(UPSERT_CURRENT_RATINGS[connection.dialect.name], values)
 
 
 def return_assessment(
