@@ -8,11 +8,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.database import UTCDateTime
 from competency_app.extensions import db
+from competency_app.framework.schema import LOCAL_PROVIDER
 
 
 class FrameworkVersion(db.Model):
@@ -143,11 +153,24 @@ class Module(_VersionedItem, db.Model):
     url: Mapped[str | None] = mapped_column(String(500))
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
+    # Where the title, provider and link were found; empty for versions loaded before it.
+    source: Mapped[str | None] = mapped_column(Text)
+    # Core training required of everyone, repeated every `refresh_months` when set.
+    required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    refresh_months: Mapped[int | None] = mapped_column(Integer)
     develops: Mapped[list] = mapped_column(JSON)  # element / skill / value keys
     # Element keys the module develops, directly or through one of the element's skills.
     element_keys: Mapped[list] = mapped_column(JSON)
 
     version: Mapped[FrameworkVersion] = relationship(back_populates="modules")
+
+    @property
+    def is_local(self) -> bool:
+        return self.provider == LOCAL_PROVIDER
+
+    @property
+    def provider_label(self) -> str:
+        return "Local course run by your service" if self.is_local else self.provider
 
 
 class Criterion(_VersionedItem, db.Model):

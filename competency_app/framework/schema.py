@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
@@ -148,22 +155,59 @@ class Competency(Strict):
     _id = field_validator("id")(_check_id)
 
 
+LOCAL_PROVIDER = "local"
+
+
 class Module(Strict):
+    """A course in the catalogue: a public one with its link, or a local one without.
+
+    `source` says where the title, provider and link were found (a URL or a citation), so
+    every entry can be checked. `provider: local` marks a course the service runs and
+    names itself: it has no public link, so none may be given.
+    """
+
     id: str
     title: str
-    provider: str
-    url: str | None = None
+    provider: str = Field(min_length=1)
+    url: str | None = Field(default=None, validate_default=True)
+    source: str = Field(min_length=1, description="Where title, provider and link were found.")
     duration_minutes: int | None = Field(default=None, ge=1, le=10000)
     description: str
     develops: list[str] = Field(min_length=1, description="Element, skill or value ids.")
+    required: bool = Field(default=False, description="Core training required of everyone.")
+    refresh_months: int | None = Field(
+        default=None, ge=1, le=120, description="How often required training is repeated."
+    )
 
     _id = field_validator("id")(_check_id)
 
+    @property
+    def is_local(self) -> bool:
+        return self.provider == LOCAL_PROVIDER
+
     @field_validator("url")
     @classmethod
-    def _https_only(cls, value: str | None) -> str | None:
+    def _link_matches_provider(cls, value: str | None, info: ValidationInfo) -> str | None:
+        provider = info.data.get("provider")
+        if provider == LOCAL_PROVIDER and value is not None:
+            raise ValueError(
+                "a module with provider 'local' is run by the service itself and has no "
+                "public link: remove url"
+            )
+        if provider is not None and provider != LOCAL_PROVIDER and value is None:
+            raise ValueError(
+                "a module from a public provider needs its url; for a course the service "
+                "runs itself, set provider: local"
+            )
         if value is not None and not value.startswith("https://"):
             raise ValueError("module links must start with https://")
+        return value
+
+    @field_validator("refresh_months")
+    @classmethod
+    def _refresh_needs_required(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("required") is False:
+            raise ValueError("refresh_months applies to required training: set required: true")
         return value
 
 

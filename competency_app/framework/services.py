@@ -141,6 +141,9 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
                 url=module.url,
                 duration_minutes=module.duration_minutes,
                 description=module.description,
+                source=module.source,
+                required=module.required,
+                refresh_months=module.refresh_months,
                 develops=list(module.develops),
                 element_keys=developed,
             )
