@@ -113,9 +113,15 @@ def _scan_events(text: str, name: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         line, column = _mark_position(exc.problem_mark)
-        raise FrameworkFileError(
-            name, [Problem("", line, column, f"YAML syntax error: {exc.problem}")]
-        ) from None
+        # PyYAML 6.0.4 and later stop very deep flow nesting in the scanner, before any event
+        # reaches the depth count above: report it in the same words.
+        deep = "nesting depth" in (exc.problem or "")
+        message = (
+            f"nesting deeper than {MAX_DEPTH} levels"
+            if deep
+            else f"YAML syntax error: {exc.problem}"
+        )
+        raise FrameworkFileError(name, [Problem("", line, column, message)]) from None
     except yaml.YAMLError as exc:
         raise FrameworkFileError(name, [Problem("", None, None, f"YAML error: {exc}")]) from None
 
