@@ -19,6 +19,14 @@ class BoundedIntegerConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def parse_id(raw: str | None) -> int | None:
+    """A number typed in a query string or form (ASCII digits, 1 to `MAX_ID`), else None."""
+    if not raw or len(raw) > 10 or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
 def register_converters(app: Flask) -> None:
     """Replace `int` before any route is added, so every `<int:…>` rule is bounded."""
     app.url_map.converters["int"] = BoundedIntegerConverter

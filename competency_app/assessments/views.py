@@ -39,6 +39,7 @@ from competency_app.assessments.profile import (
 )
 from competency_app.extensions import db
 from competency_app.framework.services import element_by_key
+from competency_app.routing import parse_id
 from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("assessments", __name__)
@@ -55,7 +56,7 @@ STALE_FORM = "This form is missing its version: reload the page and try again. N
 
 def _seen_version() -> int | None:
     raw = request.form.get("row_version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return parse_id(raw)
 
 
 def _commit_or_conflict(assessment) -> None:

@@ -150,3 +150,11 @@ def test_hsts_over_https_only(app, client):
         "max-age="
         in https_only.test_client().get("/healthz/live").headers["Strict-Transport-Security"]
     )
+
+
+def test_numbers_in_query_strings_out_of_range_or_odd_are_refused_cleanly(signed_in_admin):
+    for raw in ("9223372036854775808", "2147483648", "²", "0"):
+        assert signed_in_admin.get(f"/framework/values?version={raw}").status_code == 404, raw
+        assert signed_in_admin.get(f"/admin/audit?page={raw}").status_code == 200, raw
+        response = signed_in_admin.get(f"/framework/versions/compare?from={raw}&to=1")
+        assert response.status_code == 400, raw
