@@ -119,9 +119,10 @@ def _scan_events(text: str, name: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         line, column = _mark_position(exc.problem_mark)
-        raise FrameworkFileError(
-            name, [Problem("", line, column, f"YAML syntax error: {exc.problem}")]
-        ) from None
+        message = f"YAML syntax error: {exc.problem}"
+        if "nesting depth" in str(exc.problem):  # libyaml ≥ 0.2.5 stops at 1,000 levels first
+            message = f"nesting deeper than {MAX_DEPTH} levels"
+        raise FrameworkFileError(name, [Problem("", line, column, message)]) from None
     except yaml.YAMLError as exc:
         raise FrameworkFileError(name, [Problem("", None, None, f"YAML error: {exc}")]) from None
 
