@@ -23,6 +23,14 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def on_starting(server):
+    """Refuse to serve several workers with per-process (memory://) sign-in throttling."""
+    from competency_app.config import require_shared_rate_limits
+
+    app = server.app.wsgi()  # already loaded in this process (preload_app)
+    require_shared_rate_limits(app.config, server.cfg.workers)  # RuntimeError: exit 1
+
+
 def when_ready(server):
     from competency_app.assessments.charts import figure_class
 

@@ -168,6 +168,7 @@ def run_database(kind: str, args) -> dict:
         "DATABASE_URL": database.url,
         "SECRET_KEY": "bench",
         "APP_ENV": "production",
+        "RATELIMIT_STORAGE_URI": args.redis_url,
         "SESSION_COOKIE_SECURE": "0",
         "JSON_LOGS": "0",
     }
@@ -356,6 +357,11 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=8)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="sign-in throttling storage for the gunicorn workers (production refuses memory://)",
+    )
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--requests", type=int, default=400, help="per latency measurement")
     parser.add_argument("--seconds", type=float, default=10, help="per throughput measurement")

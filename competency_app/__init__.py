@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from competency_app.config import load_settings
+from competency_app.config import load_settings, require_shared_rate_limits
 from competency_app.database import configure_sqlite, mark_read_only
 from competency_app.extensions import csrf, db, limiter, login_manager, migrate
+from competency_app.routing import register_converters
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -20,13 +22,16 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     """Build the application. Nothing here creates tables or loads data."""
     app = Flask(__name__, instance_relative_config=True, static_folder="static")
     app.config.from_mapping(load_settings(config_name, overrides))
+    require_shared_rate_limits(app.config)
     register_database(app)
     register_templates(app)
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_commands(app)
     register_request_hooks(app)
     register_error_pages(app)
+    register_proxy(app)
     return app
 
 
@@ -125,6 +130,14 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
 
 
+def register_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address and scheme from
+    their X-Forwarded-For / X-Forwarded-Proto (sign-in throttling per address, HSTS)."""
+    count = app.config.get("TRUSTED_PROXIES") or 0
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+
 def register_request_hooks(app: Flask) -> None:
     from competency_app.ui.security import add_security_headers
 
@@ -169,6 +182,8 @@ def register_error_pages(app: Flask) -> None:
                 db.session.rollback()
                 log.error("unhandled error on %s %s", request.method, request.path)
             text = getattr(error, "description", "") if message is None else message
+            if request.path.startswith("/api/"):  # the API's errors are JSON too
+                return jsonify(error=title, message=text or title), status
             return render_template("errors/error.html", title=title, message=text), status
 
         return render

@@ -39,6 +39,13 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
     RATELIMIT_STORAGE_URI = "memory://"
+    # Served over HTTPS: links use https and every response carries HSTS. A request that
+    # arrived over TLS (directly, or per X-Forwarded-Proto from a trusted proxy) gets HSTS too.
+    PREFERRED_URL_SCHEME = "http"
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    # How many reverse proxies sit in front and set X-Forwarded-For / -Proto (0: none; the
+    # headers are then ignored, as a client could forge them).
+    TRUSTED_PROXIES = 0
     RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_SWALLOW_ERRORS = False
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
@@ -53,11 +60,19 @@ class Config:
             key: getattr(cls, key) for key in dir(cls) if key.isupper() and not key.startswith("_")
         }
         env = os.environ
-        for key in ("SECRET_KEY", "FRAMEWORK_PATH", "RATELIMIT_STORAGE_URI", "DEMO_PASSWORD"):
+        for key in (
+            "SECRET_KEY",
+            "FRAMEWORK_PATH",
+            "RATELIMIT_STORAGE_URI",
+            "DEMO_PASSWORD",
+            "PREFERRED_URL_SCHEME",
+        ):
             if env.get(key):
                 settings[key] = env[key]
         if env.get("DATABASE_URL"):
             settings["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+        if env.get("TRUSTED_PROXIES"):
+            settings["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
         settings["JSON_LOGS"] = _bool("JSON_LOGS", settings["JSON_LOGS"])
@@ -79,6 +94,33 @@ class TestingConfig(DevelopmentConfig):
     ENV_NAME = "testing"
     TESTING = True
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+
+
+def is_per_process_storage(uri: str) -> bool:
+    return uri.strip().lower().startswith("memory://")
+
+
+def require_shared_rate_limits(settings, workers: int | None = None) -> None:
+    """Refuse per-process (`memory://`) sign-in throttling where it would not hold.
+
+    With several workers each keeps its own counts, so an attacker gets N× the tries and a
+    locked account is let in by another worker (SECURITY.md). Production, or more than one
+    worker, needs shared storage (Redis); the demo and the tests run one process.
+    """
+    uri = settings.get("RATELIMIT_STORAGE_URI") or "memory://"
+    if not is_per_process_storage(uri):
+        return
+    if workers is not None and workers > 1:
+        reason = f"{workers} workers would each keep their own sign-in counts"
+    elif settings.get("ENV_NAME") == "production":
+        reason = "production runs several workers or hosts, each with its own sign-in counts"
+    else:
+        return
+    raise RuntimeError(
+        f"RATELIMIT_STORAGE_URI is {uri} (one process only): {reason}, so sign-in "
+        "throttling would not hold. Set RATELIMIT_STORAGE_URI to a Redis URL shared by every "
+        "worker, for example redis://redis-host:6379/0."
+    )
 
 
 CONFIGS = {"production": Config, "development": DevelopmentConfig, "testing": TestingConfig}

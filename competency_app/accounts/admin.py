@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
 from competency_app.accounts import services
+from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
 from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import access, is_admin
@@ -208,19 +209,7 @@ def reset_password(user_id: int):
     )
 
 
-AUDIT_ACTIONS = [
-    "sign_in",
-    "sign_in_failed",
-    "sign_out",
-    "password_changed",
-    "password_reset",
-    "user_created",
-    "user_disabled",
-    "user_enabled",
-    "roles_changed",
-    "supervisor_changed",
-    "team_created",
-]
+AUDIT_ACTIONS = list(AuditAction)  # the whole catalogue, in its order
 
 
 def _parse_day(raw: str) -> datetime | None:
@@ -268,10 +257,11 @@ def audit():
             args=args,
             errors=errors,
             error_items=[{"text": text, "href": f"#{field}"} for field, text in errors.items()],
+            action_labels={item.value: item.label for item in AUDIT_ACTIONS},
             action_items=[{"value": "", "text": "Any action"}]
             + [
-                {"value": name, "text": name.replace("_", " "), "selected": name == action}
-                for name in AUDIT_ACTIONS
+                {"value": item.value, "text": item.label, "selected": item.value == action}
+                for item in AUDIT_ACTIONS
             ],
         ),
         400 if errors else 200,

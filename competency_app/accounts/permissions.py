@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,6 +29,19 @@ def SIGNED_IN(user, **_kwargs) -> bool:  # noqa: N802
     return user.is_authenticated
 
 
+def is_api_request() -> bool:
+    """The JSON API answers in JSON, refusals included (never a redirect to a page)."""
+    return request.path.startswith("/api/")
+
+
+def _api_refusal(status: int, message: str):
+    response = jsonify(error="unauthorised" if status == 401 else "forbidden", message=message)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Cookie realm="competency", form="/login"'
+    return response
+
+
 def access(rule: Rule):
     """Declare and enforce the access rule of a view."""
 
@@ -37,13 +50,19 @@ def access(rule: Rule):
         def wrapped(*args, **kwargs):
             if rule is not PUBLIC:
                 if not current_user.is_authenticated:
+                    if is_api_request():
+                        return _api_refusal(401, "Sign in first: this needs a session.")
                     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
                 if current_user.must_change_password and request.endpoint not in (
                     "auth.change_password",
                     "auth.logout",
                 ):
+                    if is_api_request():
+                        return _api_refusal(403, "Change your password before using the API.")
                     return redirect(url_for("auth.change_password"))
                 if not rule(current_user, **kwargs):
+                    if is_api_request():
+                        return _api_refusal(403, "You do not have permission for this.")
                     abort(403)
             return view(*args, **kwargs)
 

@@ -13,6 +13,7 @@ from flask import has_request_context, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import (
     AuditEvent,
     Organisation,
@@ -45,13 +46,20 @@ class AccountError(ValueError):
 # ---- audit ------------------------------------------------------------------------------
 
 
-def record(action: str, actor: User | None, target: str | None = None, **detail) -> AuditEvent:
-    """Append an audit event (no passwords, tokens or cookies ever go in `detail`)."""
+def record(
+    action: AuditAction | str, actor: User | None, target: str | None = None, **detail
+) -> AuditEvent:
+    """Append an audit event (no passwords, tokens or cookies ever go in `detail`).
+
+    `action` must be in the catalogue (`AuditAction`): anything else raises ValueError.
+    Details hold ids and counts, never candidates' names or anyone's ratings.
+    """
+    action = AuditAction.coerce(action)
     event = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor is not None and actor.id is not None else None,
         actor_label=actor.email if actor is not None else detail.pop("actor_label", "system"),
-        action=action,
+        action=action.value,
         target=target,
         detail=detail,
         ip_address=request.remote_addr if has_request_context() else None,

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from competency_app.accounts.models import RoleAssignment, Team, User
 from competency_app.accounts.permissions import supervises
+from competency_app.accounts.services import record
 from competency_app.assessments.models import (
     Assessment,
     AssessmentEvent,
@@ -316,6 +317,14 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     assessment.status = Status.SUBMITTED
     assessment.submitted_at = utcnow()
     _log(assessment, actor, "submitted", old, Status.SUBMITTED)
+    record(
+        "assessment_submitted",
+        actor,
+        target=f"assessment:{assessment.id}",
+        person=assessment.person_id,
+        cycle=assessment.cycle,
+        skills=state.total,
+    )
     db.session.flush()
 
 
@@ -423,6 +432,15 @@ def validate(
         adjusted=changed,
         expires=expires.date().isoformat(),
     )
+    # Counts only in the audit log: the levels themselves stay in the assessment's history.
+    record(
+        "assessment_validated",
+        supervisor,
+        target=f"assessment:{assessment.id}",
+        person=assessment.person_id,
+        skills=len(rows),
+        adjusted=len(changed),
+    )
     db.session.flush()
     return len(rows)
 
@@ -487,4 +505,11 @@ def return_assessment(
     assessment.status = Status.RETURNED
     assessment.return_comment = comment
     _log(assessment, supervisor, "returned", old, Status.RETURNED, comment=comment)
+    record(
+        "assessment_returned",
+        supervisor,
+        target=f"assessment:{assessment.id}",
+        person=assessment.person_id,
+        rated=progress(assessment).rated,
+    )
     db.session.flush()

@@ -39,6 +39,7 @@ from competency_app.assessments.profile import (
 )
 from competency_app.extensions import db
 from competency_app.framework.services import element_by_key
+from competency_app.routing import parse_id
 from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("assessments", __name__)
@@ -48,9 +49,14 @@ def _me():
     return current_user._get_current_object()
 
 
+# Every form carries the row version it was drawn from; one without it could overwrite a
+# newer save unseen (last writer wins), so it is refused and nothing is stored.
+STALE_FORM = "This form is missing its version: reload the page and try again. Nothing was saved."
+
+
 def _seen_version() -> int | None:
     raw = request.form.get("row_version", "")
-    return int(raw) if raw.isdigit() else None
+    return parse_id(raw)
 
 
 def _commit_or_conflict(assessment) -> None:
@@ -181,6 +187,8 @@ def rate_element(assessment_id: int, key: str):
         ratings, errors, typed = _parse_element_form(
             element, {level["value"] for level in scale["levels"]}
         )
+        if _seen_version() is None:
+            errors["row_version"] = STALE_FORM
         if not errors:
             try:
                 services.save_element(assessment, _me(), element, ratings, _seen_version())
@@ -196,7 +204,7 @@ def rate_element(assessment_id: int, key: str):
             state = services.progress(assessment)
             flash(f"Saved. {state.rated} of {state.total} skills rated.", "success")
             return redirect(target, code=303)
-        status = 400
+        status = 409 if "row_version" in errors else 400
     return (
         render_template(
             "assessments/element.html",
@@ -235,6 +243,8 @@ def reflect_on_values(assessment_id: int):
                 errors[f"value-{v.id}"] = (
                     f"{v.title}: a reflection must be {services.MAX_NOTE:,} characters or fewer"
                 )
+        if _seen_version() is None:
+            errors["row_version"] = STALE_FORM
         if not errors:
             texts = {v.id: typed[f"value-{v.id}"] for v in values}
             try:
@@ -254,15 +264,18 @@ def reflect_on_values(assessment_id: int):
             errors=errors,
             form=form,
         ),
-        400 if errors else 200,
+        (409 if "row_version" in errors else 400) if errors else 200,
     )
 
 
 @blueprint.get("/assessments/<int:assessment_id>/summary")
 @access(assessment_rule(can_view_assessment))
 def summary(assessment_id: int):
-    assessment = assessment_by_id(assessment_id)
-    return render_template(
+    return _summary_page(assessment_by_id(assessment_id), {})
+
+
+def _summary_page(assessment, errors: dict):
+    page = render_template(
         "assessments/summary.html",
         title="Check your self-assessment",
         assessment=assessment,
@@ -273,7 +286,9 @@ def summary(assessment_id: int):
         state=services.progress(assessment),
         form=FlaskForm(),
         editable=assessment.status.editable and can_edit_assessment(_me(), assessment),
+        errors=errors,
     )
+    return page, 409 if errors else 200
 
 
 @blueprint.post("/assessments/<int:assessment_id>/submit")
@@ -281,6 +296,8 @@ def summary(assessment_id: int):
 def submit(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
     require_form()
+    if _seen_version() is None:
+        return _summary_page(assessment, {"row_version": STALE_FORM})
     try:
         services.submit(assessment, _me(), _seen_version())
         _commit_or_conflict(assessment)
@@ -372,6 +389,8 @@ def validate(assessment_id: int):
         decisions, errors, typed = _parse_decisions(
             assessment, elements, {level["value"] for level in scale["levels"]}
         )
+        if _seen_version() is None:
+            errors["row_version"] = STALE_FORM
         if not errors:
             try:
                 services.validate(assessment, _me(), decisions, _seen_version())
@@ -400,7 +419,7 @@ def _validate_page(assessment, errors: dict, typed: dict, return_comment: str):
             form=FlaskForm(),
             return_comment=return_comment,
         ),
-        400 if errors else 200,
+        (409 if "row_version" in errors else 400) if errors else 200,
     )
 
 
@@ -413,6 +432,8 @@ def return_to_practitioner(assessment_id: int):
     if assessment.status == Status.SUBMITTED and not comment.strip():
         error = {"return_comment": "Say what the practitioner should change before returning it"}
         return _validate_page(assessment, error, {}, comment)
+    if _seen_version() is None:
+        return _validate_page(assessment, {"row_version": STALE_FORM}, {}, comment)
     try:
         services.return_assessment(assessment, _me(), comment, _seen_version())
         _commit_or_conflict(assessment)

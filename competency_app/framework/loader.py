@@ -23,6 +23,12 @@ from pydantic import ValidationError
 from competency_app.framework.schema import FrameworkDocument
 
 MAX_DEPTH = 24
+# No number in a framework (levels, months, holders, minutes) comes near this; a larger one
+# is refused with its place before it is built (Python refuses to parse ints over 4,300
+# digits, and the database columns are 32-bit).
+MAX_INTEGER = 2**31 - 1
+_INT_TAG = "tag:yaml.org,2002:int"
+_STR_TAG = "tag:yaml.org,2002:str"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
 try:  # the C parser is 5-7× faster; fall back so the app still runs without libyaml
@@ -113,14 +119,9 @@ def _scan_events(text: str, name: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         line, column = _mark_position(exc.problem_mark)
-        # PyYAML 6.0.4 and later stop very deep flow nesting in the scanner, before any event
-        # reaches the depth count above: report it in the same words.
-        deep = "nesting depth" in (exc.problem or "")
-        message = (
-            f"nesting deeper than {MAX_DEPTH} levels"
-            if deep
-            else f"YAML syntax error: {exc.problem}"
-        )
+        message = f"YAML syntax error: {exc.problem}"
+        if "nesting depth" in str(exc.problem):  # libyaml ≥ 0.2.5 stops at 1,000 levels first
+            message = f"nesting deeper than {MAX_DEPTH} levels"
         raise FrameworkFileError(name, [Problem("", line, column, message)]) from None
     except yaml.YAMLError as exc:
         raise FrameworkFileError(name, [Problem("", None, None, f"YAML error: {exc}")]) from None
@@ -139,16 +140,28 @@ class _Walker:
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if key_node.tag != _STR_TAG:  # checked before building it (a huge int)
+                    shown = key_node.value if isinstance(key_node.value, str) else "a collection"
+                    self._fail(path, key_node, f"keys must be text, not {shown[:40]!r}")
                 key = self.loader.construct_object(key_node, deep=True)
-                if not isinstance(key, str):
-                    self._fail(path, key_node, f"keys must be text, not {key!r}")
                 if key in result:
                     self._fail((*path, key), key_node, f"duplicate key {key!r}")
                 result[key] = self.convert(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _INT_TAG:
+            return self._integer(node, path)
         return self.loader.construct_object(node, deep=True)
+
+    def _integer(self, node: yaml.ScalarNode, path: Path) -> int:
+        too_big = f"the number is out of range (at most {MAX_INTEGER:,} either side of zero)"
+        if len(node.value) > 40:  # far beyond MAX_INTEGER in any notation: never build it
+            self._fail(path, node, too_big)
+        value = self.loader.construct_object(node, deep=True)
+        if abs(value) > MAX_INTEGER:
+            self._fail(path, node, too_big)
+        return value
 
     def _fail(self, path: Path, node: yaml.Node, message: str) -> None:
         line, column = _mark_position(node.start_mark)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from competency_app.accounts.services import record
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.framework.loader import content_hash
@@ -167,6 +168,15 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
             )
             position += 1
     db.session.flush()
+    record(
+        "framework_loaded",
+        None,
+        target=f"framework:{version.number}",
+        version=version.number,
+        content_hash=digest,
+        source=source_name[:100],
+        actor_label=loaded_by[:200],
+    )
     return LoadResult(version, created=True)
 
 

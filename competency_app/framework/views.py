@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, request
 from competency_app.accounts.permissions import SIGNED_IN, access
 from competency_app.framework import services
 from competency_app.framework.models import FrameworkVersion
+from competency_app.routing import parse_id
 
 blueprint = Blueprint("framework", __name__, url_prefix="/framework")
 
@@ -17,9 +18,10 @@ def _version_from_request() -> FrameworkVersion:
     if raw is None:
         version = services.current_version()
     else:
-        if not raw.isdigit():
+        number = parse_id(raw)
+        if number is None:
             abort(404)
-        version = services.version_by_number(int(raw))
+        version = services.version_by_number(number)
     if version is None:
         abort(404)
     return version
@@ -102,7 +104,8 @@ def compare():
     chosen = {}
     for field in ("from", "to"):
         raw = request.args.get(field, "")
-        version = services.version_by_number(int(raw)) if raw.isdigit() else None
+        number = parse_id(raw)
+        version = services.version_by_number(number) if number is not None else None
         if version is None:
             errors[field] = f"Select the version to compare {field}"
         chosen[field] = version

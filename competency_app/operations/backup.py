@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -24,6 +25,12 @@ def row_counts() -> dict[str, int]:
 def backup_sqlite(destination: Path) -> None:
     """A consistent copy of the live SQLite database, taken while it is in use."""
     source_path = db.engine.url.database
+    # Personal data and password hashes: the copy is readable by its owner only (0600),
+    # created so from the start (never briefly world-readable); SQLite's journal files
+    # take the same permissions.
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(descriptor)
+    os.chmod(destination, 0o600)  # whatever the umask
     source = sqlite3.connect(source_path)
     target = sqlite3.connect(destination)
     try:

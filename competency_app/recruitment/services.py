@@ -106,7 +106,10 @@ def _unique(users: list[User]) -> list[User]:
     return result
 
 
-def add_candidate(vacancy: Vacancy, name: str, email: str, actor: User | None) -> Candidate:
+def add_candidate(
+    vacancy: Vacancy, name: str, email: str, actor: User | None, audit: bool = True
+) -> Candidate:
+    """Add one candidate (name and contact email only); `audit=False` when part of an import."""
     name, email = name.strip(), email.strip().lower()
     if vacancy.purged_at is not None:
         raise RecruitmentError("This vacancy's candidate data has been purged.", status=409)
@@ -128,7 +131,37 @@ def add_candidate(vacancy: Vacancy, name: str, email: str, actor: User | None) -
     )
     db.session.add(candidate)
     db.session.flush()
+    if audit:
+        record(
+            "candidate_added",
+            actor,
+            target=f"candidate:{candidate.reference}",
+            vacancy=vacancy.id,
+            candidate=candidate.id,
+        )
     return candidate
+
+
+def import_candidates(vacancy: Vacancy, rows: list[dict], actor: User | None) -> int:
+    """Add every row's candidate, or none: the first bad row raises naming its row and column."""
+    for row in rows:
+        try:
+            add_candidate(vacancy, row["name"], row["email"], actor, audit=False)
+        except RecruitmentError as error:
+            raise RecruitmentError(
+                f"Row {row['_row']}, column {error.field or 'name'}: {error}. "
+                "No candidates were added.",
+                error.field,
+                error.status,
+            ) from None
+    record(
+        "candidates_imported",
+        actor,
+        target=f"vacancy:{vacancy.id}",
+        vacancy=vacancy.id,
+        candidates=len(rows),
+    )
+    return len(rows)
 
 
 # ---- shortlisting ------------------------------------------------------------------------
@@ -160,6 +193,14 @@ def save_shortlist(candidate: Candidate, shortlister: User, marks: dict[str, tup
         mark.met, mark.score = met, score
         db.session.add(mark)
     db.session.flush()
+    record(
+        "shortlist_marked",
+        shortlister,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+        marked=sum(1 for met, score in marks.values() if met is not None or score is not None),
+    )
 
 
 @dataclass
@@ -283,6 +324,14 @@ def save_scores(
             )
         )
         db.session.flush()
+        record(
+            "interview_scores_submitted",
+            user,
+            target=f"candidate:{candidate.reference}",
+            vacancy=vacancy.id,
+            candidate=candidate.id,
+            criteria=len(criteria),
+        )
 
 
 def visible_scores(
@@ -337,7 +386,14 @@ def save_agreed(candidate: Candidate, chair: User, scores: dict[str, int]) -> No
         row.score, row.chair_id, row.agreed_at = score, chair.id, utcnow()
         db.session.add(row)
     db.session.flush()
-    record("scores_agreed", chair, target=f"candidate:{candidate.reference}")
+    record(
+        "scores_agreed",
+        chair,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+        criteria=len(scores),
+    )
 
 
 def agreed_scores(candidate: Candidate) -> dict[str, int]:

@@ -208,14 +208,7 @@ def import_candidates(vacancy_id: int):
     except ImportFileError as error:
         abort(400, f"{upload.filename}: {error}")
     try:
-        for row in rows:
-            try:
-                services.add_candidate(vacancy, row["name"], row["email"], _me())
-            except services.RecruitmentError as error:
-                raise services.RecruitmentError(
-                    f"Row {row['_row']}, column {error.field or 'name'}: {error}. "
-                    "No candidates were added."
-                ) from None
+        services.import_candidates(vacancy, rows, _me())
     except services.RecruitmentError as error:
         _fail(error)
     db.session.commit()

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from competency_app.accounts.permissions import PUBLIC, access
-from competency_app.extensions import db
+from competency_app.extensions import db, login_manager
 
 blueprint = Blueprint("health", __name__)
 log = logging.getLogger("competency_app.requests")
@@ -54,6 +54,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def database_down(_error):
         db.session.rollback()
+        if "_login_user" not in g:
+            # The outage struck while loading the signed-in person: show the page as to a
+            # stranger, or rendering it would ask the database again and fail with a bare 500.
+            g._login_user = login_manager.anonymous_user()
         logging.getLogger("competency_app").error("database unavailable on %s", request.path)
         return (
             render_template(

@@ -8,6 +8,7 @@ from flask import request, url_for
 from sqlalchemy import Select, func, select
 
 from competency_app.extensions import db
+from competency_app.routing import parse_id
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Page:
 def paginate(statement: Select, per_page: int = 25) -> Page:
     """Run `statement` for the page named by ?page=N (out-of-range pages clamp)."""
     raw = request.args.get("page", "1")
-    number = int(raw) if raw.isdigit() and int(raw) > 0 else 1
+    number = parse_id(raw) or 1
     total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
     last = max(1, -(-total // per_page))
     number = min(number, last)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Response, g, request
+from flask import Response, current_app, g, request
 
 # The NHS.UK page template has one inline script (it marks the body as JS-enabled): it is
 # allowed by a per-response nonce; nothing else inline runs.
@@ -30,6 +30,11 @@ def add_security_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure or current_app.config.get("PREFERRED_URL_SCHEME") == "https":
+        headers.setdefault(
+            "Strict-Transport-Security",
+            f"max-age={current_app.config['HSTS_MAX_AGE']}; includeSubDomains",
+        )
     if not request.path.startswith(("/static/", "/assets/")):
         # Pages may hold personal data: never keep them in a shared or browser cache.
         headers["Cache-Control"] = "no-store"

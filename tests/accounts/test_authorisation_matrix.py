@@ -2,22 +2,30 @@
 
 A route missing from EXPECTED fails the test, so a new page cannot ship without a rule.
 "Allowed" means the request reached the view (any answer but 403 or the sign-in redirect);
-CSRF is switched off here because this test is about authorisation (CSRF has its own tests).
+POSTs carry a valid CSRF token and a form that would write if it got through, so a 403 is
+the access rule's refusal (not CSRF's) and a refused write is checked to have changed nothing;
+an allowed POST need not succeed (a 400 for a form that does not validate still reached the
+view).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
 import pytest
+from flask import session as flask_session
 from flask import url_for
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
 
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import PUBLIC
+from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
 from competency_app.recruitment.services import add_candidate, create_vacancy
-from tests.factories import commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_team, make_user
 
 ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
 EVERYONE = set(ROLES)
@@ -206,7 +214,22 @@ def world(app, framework):
             },
         }
         ids = {role: user.id for role, user in people.items()}
-        return ids, samples
+        version = own.framework_version
+        probes = {
+            "own": {"assessment_id": own.id},
+            "other": {"assessment_id": other.id},
+            "skill_id": version_first_skill(version),
+            "value_id": version.values[0].id,
+            "module_key": version.modules[0].key,
+            "team_id": north.id,
+        }
+        return ids, samples, probes
+
+
+def version_first_skill(version) -> int:
+    from competency_app.assessments.services import elements_of
+
+    return elements_of(version)[0].skills[0].id
 
 
 def _routes(app):
@@ -249,48 +272,117 @@ def _session_ids(app, ids) -> dict[str, str]:
         return {role: db.session.get(User, user_id).get_id() for role, user_id in ids.items()}
 
 
+def _fingerprint() -> tuple:
+    """Every row of every table, in key order: a denied request must leave it identical."""
+    parts = []
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        parts.append((table.name, hashlib.sha256(repr(rows).encode()).hexdigest()))
+    return tuple(parts)
+
+
+def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
+    """A form that would write if the request got through (an allowed one may still fail)."""
+    version = None
+    if endpoint.startswith("assessments.") and variant in ("own", "other"):
+        with db.session.no_autoflush:
+            version = db.session.get(Assessment, probes[variant]["assessment_id"]).row_version
+    skill, value = probes["skill_id"], probes["value_id"]
+    forms = {
+        "admin.teams": {"slug": "probe-team", "name": "Probe team"},
+        "admin.new_person": {
+            "email": "probe.person@example.nhs.uk",
+            "name": "Probe Person",
+            "roles": "admin",
+        },
+        "admin.person": {"roles": "admin", "active": "y"},
+        "recruitment.add_candidate": {"name": "Probe Candidate"},
+        "recruitment.interview": {"action": "save"},
+        "recruitment.new_vacancy": {"title": "Probe", "team": str(probes["team_id"])},
+        "assessments.rate_element": {"row_version": version, f"level-{skill}": "1"},
+        "assessments.reflect_on_values": {"row_version": version, f"value-{value}": "probe"},
+        "assessments.submit": {"row_version": version},
+        "assessments.validate": {"row_version": version},
+        "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
+        "coverage.development": {
+            "module": probes["module_key"],
+            "completed_on": (date.today() - timedelta(days=1)).isoformat(),
+        },
+        "auth.change_password": {
+            "current_password": PASSWORD,
+            "new_password": "probe passphrase 2026",
+            "confirm_password": "probe passphrase 2026",
+        },
+    }
+    return {k: str(v) for k, v in forms.get(endpoint, {}).items()}
+
+
 def test_authorisation_matrix(app, world, capsys):
-    ids, samples = world
-    app.config["WTF_CSRF_ENABLED"] = False
-    checked = unexpected_allows = unexpected_denies = 0
+    """Every cell with CSRF on and a valid token, so a refusal is the access rule's own."""
+    ids, samples, probes = world
+    assert app.config["WTF_CSRF_ENABLED"]
+    with app.test_request_context():
+        token = generate_csrf()  # signed form token; its raw half goes in each session
+        raw_token = flask_session["csrf_token"]
+    checked = unexpected_allows = unexpected_denies = denied_writes = 0
+    methods = {"GET": 0, "POST": 0}
     problems = []
-    try:
-        for (endpoint, method, variant), allowed_roles in EXPECTED.items():
-            rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-            args = {name: samples[variant][name] for name in rule.arguments}
-            with app.test_request_context():
-                url = url_for(endpoint, **args)
-            # a sign-out in an earlier cell bumps that person's session version
-            session_ids = _session_ids(app, ids)
-            for role in ROLES:
-                # each request runs in its own app context (no current_user left over)
-                client = app.test_client()
+    known = None  # the data's fingerprint, kept while only refused requests run
+    for (endpoint, method, variant), allowed_roles in EXPECTED.items():
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        args = {name: samples[variant][name] for name in rule.arguments}
+        with app.test_request_context():
+            url = url_for(endpoint, **args)
+        # a sign-out in an earlier cell bumps that person's session version
+        session_ids = _session_ids(app, ids)
+        for role in ROLES:
+            # each request runs in its own app context (no current_user left over)
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["csrf_token"] = raw_token
                 if role != "anonymous":
-                    with client.session_transaction() as session:
-                        session["_user_id"] = session_ids[role]
-                        session["_fresh"] = True
-                response = client.open(url, method=method, data={})
-                response.close()  # file responses (assets) hold an open file until closed
-                location = response.headers.get("Location", "")
-                # the access rule sends strangers to sign in with a next= link
-                denied = response.status_code == 403 or "/login?next=" in location
-                if endpoint == "auth.login" and role != "anonymous":
-                    denied = False  # signed-in people are sent home: not a denial
-                expected = role in allowed_roles
-                checked += 1
-                outcome = f"{role} {method} {url} -> {response.status_code} {location}"
-                if expected and denied:
-                    unexpected_denies += 1
-                    problems.append(f"DENIED {outcome}")
-                elif not expected and not denied:
-                    unexpected_allows += 1
-                    problems.append(f"ALLOWED {outcome}")
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = True
+                    session["_user_id"] = session_ids[role]
+                    session["_fresh"] = True
+            data = None
+            if method == "POST":
+                with app.app_context():
+                    known = known or _fingerprint()
+                    data = {"csrf_token": token, **_probe_form(endpoint, variant, probes)}
+            response = client.open(url, method=method, data=data)
+            response.close()  # file responses (assets) hold an open file until closed
+            status, location = response.status_code, response.headers.get("Location", "")
+            if method == "POST":
+                assert status != 400 or b"form has expired" not in response.data, (
+                    f"{role} {method} {url}: the CSRF token was refused, not the person"
+                )
+            # the access rule sends strangers to sign in with a next= link (the API: 401)
+            denied = status in (401, 403) or "/login?next=" in location
+            if endpoint == "auth.login" and role != "anonymous":
+                denied = False  # signed-in people are sent home: not a denial
+            expected = role in allowed_roles
+            checked += 1
+            methods[method] += 1
+            outcome = f"{role} {method} {url} -> {status} {location}"
+            if expected and denied:
+                unexpected_denies += 1
+                problems.append(f"DENIED {outcome}")
+            elif not expected and not denied:
+                unexpected_allows += 1
+                problems.append(f"ALLOWED {outcome}")
+            if not denied:
+                known = None  # an allowed request may write (even a GET: exports are audited)
+            elif method == "POST":
+                denied_writes += 1
+                with app.app_context():
+                    if _fingerprint() != known:
+                        problems.append(f"CHANGED DATA {outcome}")
     with capsys.disabled():
         print(
-            f"\nauthorisation matrix: {checked} cells checked, "
-            f"{unexpected_allows} unexpected allows, {unexpected_denies} unexpected denies"
+            f"\nauthorisation matrix: {checked} cells checked ({methods['GET']} GET, "
+            f"{methods['POST']} POST), {unexpected_allows} unexpected allows, "
+            f"{unexpected_denies} unexpected denies, {denied_writes} refused POSTs changed "
+            "nothing"
         )
     assert problems == []
     assert checked == len(EXPECTED) * len(ROLES)
+    assert methods["POST"] >= 30 * len(ROLES)  # writes are probed, not only pages

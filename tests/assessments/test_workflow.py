@@ -385,3 +385,64 @@ def test_evidence_and_comments_are_escaped(app, client, people):
     ]:
         page = client.get(path).get_data(as_text=True)
         assert payload not in page, path
+
+
+def _post_without_row_version(client, page_path: str, post_path: str, data: dict):
+    """The page's CSRF token but no row_version: what a client skipping the lock sends."""
+    token = csrf_from(client.get(page_path).get_data(as_text=True))
+    return client.post(post_path, data={"csrf_token": token, **data})
+
+
+def test_every_form_without_row_version_comes_back_and_saves_nothing(app, client, people):
+    """Last-writer-wins is closed: a save that omits the version it was drawn from is
+    refused with the form again ("reload and try again") and changes nothing."""
+    draft_id = rated_assessment(app, submit=False)
+    with app.app_context():
+        assessment = db.session.get(Assessment, draft_id)
+        element = services.elements_of(assessment.framework_version)[0]
+        skill = element.skills[0]
+        value = assessment.framework_version.values[0]
+    sign_in(client, people, PASSWORD)
+    element_path = f"/assessments/{draft_id}/elements/{element.key}"
+    values_path = f"/assessments/{draft_id}/values"
+    summary_path = f"/assessments/{draft_id}/summary"
+    cases = [
+        (element_path, element_path, {f"level-{skill.id}": "0", f"evidence-{skill.id}": "new"}),
+        (values_path, values_path, {f"value-{value.id}": "my reflection"}),
+        (summary_path, f"/assessments/{draft_id}/submit", {}),
+    ]
+    for page_path, post_path, data in cases:
+        before, version = counts(app), row_version(app, draft_id)
+        response = _post_without_row_version(client, page_path, post_path, data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 409, post_path
+        assert "reload the page and try again" in page and "There is a problem" in page
+        assert counts(app) == before and row_version(app, draft_id) == version, post_path
+    # the typed evidence comes back in the form
+    response = _post_without_row_version(
+        client,
+        element_path,
+        element_path,
+        {f"level-{skill.id}": "0", f"evidence-{skill.id}": "kept"},
+    )
+    assert "kept" in response.get_data(as_text=True)
+    with app.app_context():
+        rating = services.self_ratings_by_skill(db.session.get(Assessment, draft_id))[skill.id]
+        assert (rating.level, rating.evidence) == (2, f"evidence {skill.key}")
+        services.submit(db.session.get(Assessment, draft_id), user("pat.prac"), None)
+        commit()
+    # the supervisor's forms: validate and return
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    sign_in(client, "sue.super@example.nhs.uk", PASSWORD)
+    validate_path = f"/supervision/{draft_id}"
+    for post_path, data in [
+        (validate_path, {f"level-{skill.id}": "3", f"comment-{skill.id}": "seen it"}),
+        (f"/supervision/{draft_id}/return", {"return_comment": "add more"}),
+    ]:
+        before, version = counts(app), row_version(app, draft_id)
+        response = _post_without_row_version(client, validate_path, post_path, data)
+        assert response.status_code == 409, post_path
+        assert "reload the page and try again" in response.get_data(as_text=True)
+        assert counts(app) == before and row_version(app, draft_id) == version, post_path
+    with app.app_context():
+        assert db.session.get(Assessment, draft_id).status == Status.SUBMITTED

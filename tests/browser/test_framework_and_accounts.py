@@ -127,7 +127,7 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     page.get_by_role("link", name="Nia Jones").click()
     axe_check(page)
     page.goto("/admin/audit")
-    expect(page.locator("body")).to_contain_text("user created")
+    expect(page.locator("body")).to_contain_text("Person added")
     axe_check(page)
     screenshot(page, "admin-audit")
     sign_out(page)

@@ -103,6 +103,14 @@ BAD_FILES = {
     "not utf-8": (b"schema_version: 1\nmetadata:\n  title: caf\xe9\n", "not valid UTF-8", ":3:"),
     "empty": (b"", "empty", ""),
     "a list": (b"- 1\n- 2\n", "must hold a mapping", ""),
+    # Python refuses to build ints over 4,300 digits: this was a traceback and exit 1
+    "5,001-digit integer": (b"schema_version: " + b"9" * 5001 + b"\n", "out of range", ":1:17"),
+    "integer beyond the bound": (b"schema_version: 0x" + b"f" * 30 + b"\n", "out of range", ":1:"),
+    "5,001-digit integer key": (
+        b"metadata:\n  ? " + b"7" * 5001 + b"\n  : 1\n",
+        "keys must be text",
+        ":2:5",
+    ),
 }
 
 

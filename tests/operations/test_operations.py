@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import stat
+
+import pytest
 
 from competency_app import create_app
 from competency_app.accounts.models import Role
@@ -78,6 +82,39 @@ def test_backup_then_restore_gives_identical_row_counts(app, runner, tmp_path, f
         assert sum(before.values()) > 0
         db.engine.dispose()
     sqlite3.connect(target).execute("PRAGMA integrity_check").fetchone()
+
+
+def test_backup_is_readable_by_its_owner_only(app, runner, tmp_path):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("PostgreSQL is backed up with pg_dump")
+    target = tmp_path / "private.sqlite3"
+    previous = os.umask(0o022)  # the usual umask, which leaves new files world-readable
+    try:
+        result = runner.invoke(args=["backup", str(target)])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_database_down_gives_signed_in_people_the_503_page_too():
+    down = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+        },
+    )
+    client = down.test_client()
+    with client.session_transaction() as session:  # a signed-in person's cookie
+        session["_user_id"] = "1:1"
+        session["_fresh"] = True
+    for path in ("/", "/people/1/profile", "/admin/audit"):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 503, path
+        assert "cannot reach its database" in page and "Traceback" not in page
+    with down.app_context():
+        db.engine.dispose()
 
 
 def test_backup_needs_a_path(runner):

@@ -1,0 +1,90 @@
+"""The one catalogue of audit actions: every event in the log is one of these.
+
+`record()` (accounts/services.py) refuses anything else, so a typo cannot create an action
+that the administrators' filter does not offer.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class AuditAction(enum.StrEnum):
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_OUT = "sign_out"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - an action name, not a password
+    PASSWORD_LINK_ISSUED = "password_link_issued"  # noqa: S105 - an action name, not a password
+    PASSWORD_SET_BY_LINK = "password_set_by_link"  # noqa: S105 - an action name, not a password
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    ROLES_CHANGED = "roles_changed"
+    TEAM_CHANGED = "team_changed"
+    SUPERVISOR_CHANGED = "supervisor_changed"
+    LEAVING_DATE_CHANGED = "leaving_date_changed"
+    TEAM_CREATED = "team_created"
+    STAFF_IMPORTED = "staff_imported"
+    COMPLETIONS_IMPORTED = "completions_imported"
+    MODULE_COMPLETED = "module_completed"
+    EXPORT = "export"
+    ASSESSMENT_SUBMITTED = "assessment_submitted"
+    ASSESSMENT_VALIDATED = "assessment_validated"
+    ASSESSMENT_RETURNED = "assessment_returned"
+    VACANCY_CREATED = "vacancy_created"
+    CANDIDATE_ADDED = "candidate_added"
+    CANDIDATES_IMPORTED = "candidates_imported"
+    SHORTLIST_MARKED = "shortlist_marked"
+    INTERVIEW_SCORES_SUBMITTED = "interview_scores_submitted"
+    SCORES_AGREED = "scores_agreed"
+    CANDIDATES_PURGED = "candidates_purged"
+    FRAMEWORK_LOADED = "framework_loaded"
+
+    @property
+    def label(self) -> str:
+        return AUDIT_LABELS[self]
+
+    @classmethod
+    def coerce(cls, action: str) -> AuditAction:
+        """The catalogue member for `action`; ValueError for anything not in the catalogue."""
+        try:
+            return cls(action)
+        except ValueError:
+            raise ValueError(f"{action!r} is not an audit action in the catalogue") from None
+
+
+AUDIT_LABELS = {
+    AuditAction.SIGN_IN: "Signed in",
+    AuditAction.SIGN_IN_FAILED: "Sign-in failed",
+    AuditAction.SIGN_OUT: "Signed out",
+    AuditAction.PASSWORD_CHANGED: "Password changed",
+    AuditAction.PASSWORD_RESET: "Password reset by an administrator",
+    AuditAction.PASSWORD_LINK_ISSUED: "Set-password link issued",
+    AuditAction.PASSWORD_SET_BY_LINK: "Password set by link",
+    AuditAction.USER_CREATED: "Person added",
+    AuditAction.USER_UPDATED: "Person's details changed",
+    AuditAction.USER_DISABLED: "Account disabled",
+    AuditAction.USER_ENABLED: "Account enabled",
+    AuditAction.ROLES_CHANGED: "Roles changed",
+    AuditAction.TEAM_CHANGED: "Team changed",
+    AuditAction.SUPERVISOR_CHANGED: "Supervisor changed",
+    AuditAction.LEAVING_DATE_CHANGED: "Leaving date changed",
+    AuditAction.TEAM_CREATED: "Team created",
+    AuditAction.STAFF_IMPORTED: "Staff roster imported",
+    AuditAction.COMPLETIONS_IMPORTED: "E-learning completions imported",
+    AuditAction.MODULE_COMPLETED: "E-learning module completed",
+    AuditAction.EXPORT: "Workbook exported",
+    AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
+    AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",
+    AuditAction.ASSESSMENT_RETURNED: "Assessment returned",
+    AuditAction.VACANCY_CREATED: "Vacancy created",
+    AuditAction.CANDIDATE_ADDED: "Candidate added",
+    AuditAction.CANDIDATES_IMPORTED: "Candidates imported",
+    AuditAction.SHORTLIST_MARKED: "Shortlisting marks saved",
+    AuditAction.INTERVIEW_SCORES_SUBMITTED: "Interview scores submitted",
+    AuditAction.SCORES_AGREED: "Agreed interview scores recorded",
+    AuditAction.CANDIDATES_PURGED: "Candidate data purged",
+    AuditAction.FRAMEWORK_LOADED: "Framework version loaded",
+}

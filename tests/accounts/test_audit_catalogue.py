@@ -1,0 +1,471 @@
+"""Every action in the audit catalogue is performed once through the app, found in the log
+and found again through the administrators' filter.
+
+One row per action in PERFORM: adding an action to the catalogue without a row here fails
+`test_every_catalogued_action_has_a_row`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from competency_app.accounts import services as accounts
+from competency_app.accounts.audit import AUDIT_LABELS, AuditAction
+from competency_app.accounts.models import AuditEvent, Role, User
+from competency_app.assessments import services as assessments
+from competency_app.assessments.models import Assessment
+from competency_app.extensions import db
+from competency_app.framework.services import current_version
+from competency_app.recruitment import services as recruitment
+from competency_app.recruitment.models import Candidate, Vacancy
+from tests.conftest import csrf_from, post_form, sign_in
+from tests.factories import PASSWORD, commit, make_team, make_user
+
+AGREED_ACTIONS = [
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    "password_changed",
+    "password_reset",
+    "password_link_issued",
+    "password_set_by_link",
+    "user_created",
+    "user_updated",
+    "user_disabled",
+    "user_enabled",
+    "roles_changed",
+    "team_changed",
+    "supervisor_changed",
+    "leaving_date_changed",
+    "team_created",
+    "staff_imported",
+    "completions_imported",
+    "module_completed",
+    "export",
+    "assessment_submitted",
+    "assessment_validated",
+    "assessment_returned",
+    "vacancy_created",
+    "candidate_added",
+    "candidates_imported",
+    "shortlist_marked",
+    "interview_scores_submitted",
+    "scores_agreed",
+    "candidates_purged",
+    "framework_loaded",
+]
+CANDIDATE_NAME = "Cara Candidate"
+CANDIDATE_EMAIL = "cara@example.com"
+
+
+@pytest.fixture
+def world(app, framework):
+    with app.app_context():
+        north = make_team("north")
+        sue = make_user("sue.super", Role.SUPERVISOR, team=north)
+        pat = make_user("pat.prac", Role.PRACTITIONER, team=north, supervisor=sue)
+        max_ = make_user("max.manager", Role.MANAGER, team=north)
+        rae = make_user("rae.recruit", Role.RECRUITER, team=north)
+        make_user("hana.hr", Role.HR)
+        make_user("ada.admin", Role.ADMIN)
+        vacancy = recruitment.create_vacancy(
+            north,
+            "Keyworker",
+            date.today() + timedelta(days=30),
+            [sue, max_],
+            [sue, max_],
+            max_,
+            rae,
+        )
+        candidate = recruitment.add_candidate(vacancy, CANDIDATE_NAME, CANDIDATE_EMAIL, rae)
+        commit()
+        return {
+            "team_id": north.id,
+            "pat": pat.id,
+            "sue": sue.id,
+            "vacancy": vacancy.id,
+            "candidate": candidate.id,
+        }
+
+
+def client_of(app, local: str):
+    client = app.test_client()
+    response = sign_in(client, f"{local}@example.nhs.uk", PASSWORD)
+    assert response.status_code in (302, 303), local
+    return client
+
+
+def post_from(client, page: str, path: str, data: dict, **kwargs):
+    """POST `data` to `path` with the CSRF token (and row_version, if any) of `page`."""
+    page_html = client.get(page).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(csrf_token|row_version)" value="([^"]*)"', page_html))
+    return client.post(path, data={**fields, **data}, **kwargs)
+
+
+def rated(app, pat_id: int, submit: bool) -> int:
+    with app.app_context():
+        pat = db.session.get(User, pat_id)
+        assessment = assessments.start_assessment(pat)
+        for element in assessments.elements_of(assessment.framework_version):
+            ratings = {s.id: (2, "") for s in element.skills}
+            assessments.save_element(assessment, pat, element, ratings, None)
+        if submit:
+            assessments.submit(assessment, pat, None)
+        commit()
+        return assessment.id
+
+
+def import_csv(app, kind: str, text: str):
+    hr = client_of(app, "hana.hr")
+    token = csrf_from(hr.get("/admin/imports").get_data(as_text=True))
+    preview = hr.post(
+        "/admin/imports/preview",
+        data={"csrf_token": token, "kind": kind, "file": (_bytes(text), f"{kind}.csv")},
+        content_type="multipart/form-data",
+    )
+    assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
+    preview_html = preview.get_data(as_text=True)
+    pending = re.search(r'name="token" value="([^"]+)"', preview_html).group(1)
+    response = hr.post(
+        "/admin/imports/apply", data={"csrf_token": csrf_from(preview_html), "token": pending}
+    )
+    assert response.status_code == 200
+
+
+def _bytes(text: str):
+    import io
+
+    return io.BytesIO(text.encode())
+
+
+def admin_person_form(world, **changes) -> dict:
+    form = {
+        "roles": ["practitioner"],
+        "team": str(world["team_id"]),
+        "supervisor": str(world["sue"]),
+        "active": "y",
+    }
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def interview_form(app, world) -> dict:
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        top = max(level["value"] for level in recruitment.scoring_of(vacancy)["levels"])
+        keys = [c.key for c in recruitment.interview_criteria(vacancy)]
+    return {**{f"s-{key}": str(top) for key in keys}, "action": "submit"}
+
+
+def submit_scores_as(app, world, local: str) -> None:
+    with app.app_context():
+        candidate = db.session.get(Candidate, world["candidate"])
+        person = accounts.user_by_email(f"{local}@example.nhs.uk")
+        top = max(lv["value"] for lv in recruitment.scoring_of(candidate.vacancy)["levels"])
+        scores = {c.key: (top, "") for c in recruitment.interview_criteria(candidate.vacancy)}
+        recruitment.save_scores(candidate, person, scores, submit=True)
+        commit()
+
+
+# ---- one way to perform each action -------------------------------------------------------
+
+
+def do_sign_in(app, world, runner, tmp_path):
+    client_of(app, "pat.prac")
+
+
+def do_sign_in_failed(app, world, runner, tmp_path):
+    assert (
+        sign_in(app.test_client(), "pat.prac@example.nhs.uk", "wrong password!").status_code == 200
+    )
+
+
+def do_sign_out(app, world, runner, tmp_path):
+    client = client_of(app, "pat.prac")
+    assert post_from(client, "/", "/logout", {}).status_code == 303
+
+
+def do_password_changed(app, world, runner, tmp_path):
+    client = client_of(app, "pat.prac")
+    new = "a brand new passphrase"
+    data = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    assert post_form(client, "/account/password", data).status_code == 303
+
+
+def do_password_reset(app, world, runner, tmp_path):
+    path = f"/admin/people/{world['pat']}/reset-password"
+    assert post_form(client_of(app, "ada.admin"), path, {}).status_code == 200
+
+
+def do_user_created(app, world, runner, tmp_path):
+    data = {
+        "name": "New Person",
+        "email": "new.person@example.nhs.uk",
+        "roles": "practitioner",
+        "team": str(world["team_id"]),
+    }
+    assert post_form(client_of(app, "ada.admin"), "/admin/people/new", data).status_code == 200
+
+
+def _admin_saves_pat(app, world, **changes):
+    path = f"/admin/people/{world['pat']}"
+    response = post_form(client_of(app, "ada.admin"), path, admin_person_form(world, **changes))
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+
+
+def do_user_disabled(app, world, runner, tmp_path):
+    _admin_saves_pat(app, world, active=None)
+
+
+def do_user_enabled(app, world, runner, tmp_path):
+    with app.app_context():
+        pat = db.session.get(User, world["pat"])
+        accounts.set_active(pat, False, accounts.user_by_email("ada.admin@example.nhs.uk"))
+        commit()
+    _admin_saves_pat(app, world, active="y")
+
+
+def do_roles_changed(app, world, runner, tmp_path):
+    _admin_saves_pat(app, world, roles=["practitioner", "recruiter"])
+
+
+def do_supervisor_changed(app, world, runner, tmp_path):
+    _admin_saves_pat(app, world, supervisor="")
+
+
+def do_team_created(app, world, runner, tmp_path):
+    data = {"slug": "south", "name": "South team"}
+    assert post_form(client_of(app, "ada.admin"), "/admin/teams", data).status_code == 303
+
+
+def do_staff_imported(app, world, runner, tmp_path):
+    import_csv(
+        app,
+        "roster",
+        "name,email,role,team,supervisor\n"
+        "Pat Prac,pat.prac@example.nhs.uk,practitioner,north,sue.super@example.nhs.uk\n",
+    )
+
+
+def _module_key(app) -> str:
+    with app.app_context():
+        return current_version().modules[0].key
+
+
+def do_completions_imported(app, world, runner, tmp_path):
+    day = (date.today() - timedelta(days=3)).isoformat()
+    import_csv(
+        app, "completions", f"email,module,date\npat.prac@example.nhs.uk,{_module_key(app)},{day}\n"
+    )
+
+
+def do_module_completed(app, world, runner, tmp_path):
+    path = f"/people/{world['pat']}/development"
+    data = {
+        "module": _module_key(app),
+        "completed_on": (date.today() - timedelta(days=1)).isoformat(),
+    }
+    assert post_form(client_of(app, "pat.prac"), path, data).status_code == 303
+
+
+def do_export(app, world, runner, tmp_path):
+    response = client_of(app, "hana.hr").get("/teams/north/export.xlsx")
+    assert response.status_code == 200
+
+
+def do_assessment_submitted(app, world, runner, tmp_path):
+    assessment_id = rated(app, world["pat"], submit=False)
+    client = client_of(app, "pat.prac")
+    summary = f"/assessments/{assessment_id}/summary"
+    response = post_from(client, summary, f"/assessments/{assessment_id}/submit", {})
+    assert response.status_code == 303
+
+
+def do_assessment_validated(app, world, runner, tmp_path):
+    assessment_id = rated(app, world["pat"], submit=True)
+    path = f"/supervision/{assessment_id}"
+    assert post_from(client_of(app, "sue.super"), path, path, {}).status_code == 303
+
+
+def do_assessment_returned(app, world, runner, tmp_path):
+    assessment_id = rated(app, world["pat"], submit=True)
+    page = f"/supervision/{assessment_id}"
+    data = {"return_comment": "Add evidence for 1a"}
+    response = post_from(client_of(app, "sue.super"), page, f"{page}/return", data)
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Assessment, assessment_id).status.value == "returned"
+
+
+def do_vacancy_created(app, world, runner, tmp_path):
+    data = {
+        "team": str(world["team_id"]),
+        "title": "Senior keyworker",
+        "closing_date": (date.today() + timedelta(days=20)).isoformat(),
+        "chair": str(world["sue"]),
+        "shortlisters": [str(world["sue"]), str(world["pat"])],
+        "interviewers": [str(world["sue"]), str(world["pat"])],
+    }
+    response = post_form(client_of(app, "rae.recruit"), "/recruitment/new", data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:1500]
+
+
+def do_candidate_added(app, world, runner, tmp_path):
+    page = f"/recruitment/{world['vacancy']}"
+    data = {"name": "Dev Candidate", "email": "dev@example.com"}
+    response = post_from(client_of(app, "rae.recruit"), page, f"{page}/candidates", data)
+    assert response.status_code == 303
+
+
+def do_candidates_imported(app, world, runner, tmp_path):
+    page = f"/recruitment/{world['vacancy']}"
+    data = {
+        "file": (_bytes("name,email\nEve Candidate,eve@example.com\nFin Candidate,\n"), "c.csv")
+    }
+    response = post_from(
+        client_of(app, "rae.recruit"),
+        page,
+        f"{page}/candidates/import",
+        data,
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+
+
+def do_shortlist_marked(app, world, runner, tmp_path):
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/shortlist"
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        essential = [
+            c.key for c in recruitment.shortlist_criteria(vacancy) if c.requirement == "essential"
+        ]
+    data = {f"c-{key}": "met" for key in essential}
+    assert post_from(client_of(app, "sue.super"), path, path, data).status_code == 303
+
+
+def do_interview_scores_submitted(app, world, runner, tmp_path):
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/interview"
+    data = interview_form(app, world)
+    assert post_from(client_of(app, "sue.super"), path, path, data).status_code == 303
+
+
+def do_scores_agreed(app, world, runner, tmp_path):
+    submit_scores_as(app, world, "max.manager")
+    base = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}"
+    data = {k.replace("s-", "a-"): v for k, v in interview_form(app, world).items()}
+    response = post_from(client_of(app, "max.manager"), f"{base}/interview", f"{base}/agree", data)
+    assert response.status_code == 303
+
+
+def do_candidates_purged(app, world, runner, tmp_path):
+    with app.app_context():
+        db.session.get(Vacancy, world["vacancy"]).closing_date = date.today() - timedelta(days=800)
+        commit()
+    result = runner.invoke(args=["purge-candidates"])
+    assert result.exit_code == 0, result.output
+
+
+def do_framework_loaded(app, world, runner, tmp_path):
+    from tests.conftest import DEFAULT_FRAMEWORK_PATH
+
+    raw = DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8")
+    changed = raw.replace("version_label: Preliminary", "version_label: Revised preliminary", 1)
+    assert changed != raw
+    path = tmp_path / "framework-v2.yaml"
+    path.write_text(changed, encoding="utf-8")
+    result = runner.invoke(args=["load-framework", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+# TODO(roster and set-password-link work): password_link_issued, password_set_by_link,
+# user_updated, team_changed and leaving_date_changed are emitted by code that work adds;
+# each becomes one row here (a function performing it through the app) when it lands.
+NOT_YET_PERFORMED = {
+    AuditAction.PASSWORD_LINK_ISSUED,
+    AuditAction.PASSWORD_SET_BY_LINK,
+    AuditAction.USER_UPDATED,
+    AuditAction.TEAM_CHANGED,
+    AuditAction.LEAVING_DATE_CHANGED,
+}
+PERFORM = {
+    AuditAction.SIGN_IN: do_sign_in,
+    AuditAction.SIGN_IN_FAILED: do_sign_in_failed,
+    AuditAction.SIGN_OUT: do_sign_out,
+    AuditAction.PASSWORD_CHANGED: do_password_changed,
+    AuditAction.PASSWORD_RESET: do_password_reset,
+    AuditAction.USER_CREATED: do_user_created,
+    AuditAction.USER_DISABLED: do_user_disabled,
+    AuditAction.USER_ENABLED: do_user_enabled,
+    AuditAction.ROLES_CHANGED: do_roles_changed,
+    AuditAction.SUPERVISOR_CHANGED: do_supervisor_changed,
+    AuditAction.TEAM_CREATED: do_team_created,
+    AuditAction.STAFF_IMPORTED: do_staff_imported,
+    AuditAction.COMPLETIONS_IMPORTED: do_completions_imported,
+    AuditAction.MODULE_COMPLETED: do_module_completed,
+    AuditAction.EXPORT: do_export,
+    AuditAction.ASSESSMENT_SUBMITTED: do_assessment_submitted,
+    AuditAction.ASSESSMENT_VALIDATED: do_assessment_validated,
+    AuditAction.ASSESSMENT_RETURNED: do_assessment_returned,
+    AuditAction.VACANCY_CREATED: do_vacancy_created,
+    AuditAction.CANDIDATE_ADDED: do_candidate_added,
+    AuditAction.CANDIDATES_IMPORTED: do_candidates_imported,
+    AuditAction.SHORTLIST_MARKED: do_shortlist_marked,
+    AuditAction.INTERVIEW_SCORES_SUBMITTED: do_interview_scores_submitted,
+    AuditAction.SCORES_AGREED: do_scores_agreed,
+    AuditAction.CANDIDATES_PURGED: do_candidates_purged,
+    AuditAction.FRAMEWORK_LOADED: do_framework_loaded,
+}
+
+
+def test_the_catalogue_is_the_agreed_list_with_a_label_each():
+    assert [a.value for a in AuditAction] == AGREED_ACTIONS
+    assert set(AUDIT_LABELS) == set(AuditAction)
+    assert all(label and label[0].isupper() for label in AUDIT_LABELS.values())
+
+
+def test_every_catalogued_action_has_a_row():
+    assert set(PERFORM) | NOT_YET_PERFORMED == set(AuditAction)
+    assert not set(PERFORM) & NOT_YET_PERFORMED
+
+
+def test_record_takes_only_catalogued_actions(app_ctx):
+    assert accounts.record("sign_in", None).action == "sign_in"
+    assert accounts.record(AuditAction.EXPORT, None).action == "export"
+    with pytest.raises(ValueError, match="not an audit action"):
+        accounts.record("scores_aggreed", None)
+    db.session.rollback()
+
+
+def test_the_filter_offers_the_whole_catalogue_with_labels(app, world):
+    page = client_of(app, "ada.admin").get("/admin/audit").get_data(as_text=True)
+    found = re.findall(r'<option value="([a-z_]+)"[^>]*>\s*([^<]+?)\s*</option>', page)
+    options = {value: html.unescape(text) for value, text in found}
+    assert options == {a.value: a.label for a in AuditAction}
+
+
+@pytest.mark.parametrize("action", list(PERFORM), ids=str)
+def test_each_action_is_recorded_and_filterable(app, world, runner, tmp_path, action):
+    with app.app_context():
+        before = db.session.scalar(
+            select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+        )
+    PERFORM[action](app, world, runner, tmp_path)
+    with app.app_context():
+        events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    assert len(events) > before, f"{action} was not recorded"
+    for event in events:  # ids and counts only: no candidate's name or contact in the log
+        text = f"{event.target} {event.detail}"
+        assert CANDIDATE_NAME not in text and CANDIDATE_EMAIL not in text
+        assert "Dev Candidate" not in text and "Eve Candidate" not in text
+    page = client_of(app, "ada.admin").get(f"/admin/audit?action={action.value}")
+    assert page.status_code == 200
+    found = re.findall(r'<td class="nhsuk-table__cell">([^<]*)</td>', page.get_data(as_text=True))
+    cells = [html.unescape(cell) for cell in found]
+    assert action.label in cells, f"{action} not listed under its filter"
+    other = {a.label for a in AuditAction if a != action}
+    assert not other & set(cells), "the filter let other actions through"
