@@ -47,9 +47,7 @@ class Export:
 
 
 def _element_name(element) -> str:
-    number = element.competency.number
-    suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
-    return f"{number}{suffix} {element.title}"
+    return element.display_name
 
 
 def _summary(
@@ -61,11 +59,11 @@ def _summary(
     notes: list[str],
 ):
     sheet = add_sheet(workbook, "Summary", widths=(28, 70, 14, 60))
-    sheet.header(["Keyworking competency workbook", scope])
+    sheet.header([f"{version.short_title}: workbook", scope])
     sheet.row(["Date", uk_date(now)])
     sheet.row(["Framework", f"{version.title}, version {version.number} ({version.label})"])
     sheet.row(["Teams", len(coverages)])
-    sheet.row(["Keyworkers", sum(len(c.members) for c in coverages)])
+    sheet.row(["Team members", sum(len(c.members) for c in coverages)])
     for cov in coverages:
         sheet.row([])
         sheet.row([cov.team.name, f"{cov.covered_count} of {len(cov.elements)} elements covered"])
@@ -121,7 +119,7 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     skills = _skills(version)
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
-    sheet.header(["Team", "Keyworker", "Email", *[s.key for s in skills]])
+    sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
     for cov in coverages:  # one team at a time: memory stays bounded by the team's size
         ids = [m.id for m in cov.members]
         levels: dict[int, dict[str, tuple[int, datetime]]] = {}
@@ -174,7 +172,7 @@ def _gaps_sheet(workbook, coverages) -> int:
             sheet.row(
                 [
                     cov.team.name,
-                    e.element.key,
+                    e.element.display_label,
                     e.element.title,
                     len(e.holder_expiry),
                     e.min_holders,
@@ -189,7 +187,7 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
     """Every self-rating and its validation, long format; a new sheet at Excel's row limit."""
     validator = User.__table__.alias("validator")
     titles = [
-        "Keyworker",
+        "Team member",
         "Email",
         "Cycle",
         "Status",
@@ -268,7 +266,7 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
 
 def _values_sheet(workbook, version, coverages) -> int:
     sheet = add_sheet(workbook, "Values", widths=(24, 24, 40))
-    sheet.header(["Team", "Keyworker", "Core values reflection signed off in supervision"])
+    sheet.header(["Team", "Team member", "Core values reflection signed off in supervision"])
     for cov in coverages:
         for member in cov.members:
             met = member.id in cov.values_met
@@ -285,7 +283,7 @@ def _values_sheet(workbook, version, coverages) -> int:
 def _training_sheet(workbook, coverages) -> int:
     modules = {m.key: m.title for m in coverages[0].version.modules} if coverages else {}
     sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 14, 20, 50))
-    sheet.header(["Team", "Keyworker", "Module", "Completed on", "Certificate", "Plan"])
+    sheet.header(["Team", "Team member", "Module", "Completed on", "Certificate", "Plan"])
     for cov in coverages:
         ids = [m.id for m in cov.members]
         names = {m.id: m.name for m in cov.members}

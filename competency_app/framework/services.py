@@ -88,6 +88,7 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
                 key=source.id,
                 position=element_position,
                 label=source.label,
+                short_label=source.short_label,
                 title=source.title,
                 alt_title=source.alt_title,
                 min_holders=source.min_holders or rules.default_min_holders,
