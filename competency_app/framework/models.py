@@ -70,9 +70,7 @@ class FrameworkVersion(db.Model):
         """Who must hold what, in the file's words: "The core values and Effective
         communication are expected of every individual." ("" when nothing is)."""
         names = ["the core values"] if self.values_expected_of_everyone else []
-        names += [
-            e.title for c in self.competencies for e in c.elements if e.expected_of_everyone
-        ]
+        names += [e.title for c in self.competencies for e in c.elements if e.expected_of_everyone]
         if not names:
             return ""
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
