@@ -104,3 +104,16 @@ def test_compare_with_bad_choice_is_400_with_message(app, client, framework):
     response = client.get("/framework/versions/compare?from=1&to=7")
     assert response.status_code == 400
     assert "Select the version to compare to" in response.get_data(as_text=True)
+
+
+def test_who_must_hold_what_and_names_come_from_the_file(app, client, framework):
+    _signed_in(app, client)
+    overview = html.unescape(client.get("/framework").get_data(as_text=True))
+    lede = re.search(r'nhsuk-lede-text">(.*?)</p>', overview, re.S).group(1)
+    assert lede.endswith(
+        "The core values and Effective communication are expected of every individual."
+    )
+    assert "Keyworker – person specification (" in overview
+    assert "1a Enabling/organising direct support" in overview  # short label: the id
+    spec = html.unescape(client.get("/framework/person-specification").get_data(as_text=True))
+    assert "<h1>Keyworker – person specification</h1>" in spec
