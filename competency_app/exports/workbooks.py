@@ -36,7 +36,27 @@ from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
 from competency_app.ui.filters import uk_date
 
-LEVEL_FILLS = {0: "F0F4F5", 1: "FFF9C4", 2: "CCE5D8", 3: "A2D5B7"}
+# Fills by where a level stands against the scale's competent level (as on the pages), so
+# that any scale reads the same: below, one below, competent, above.
+FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "above": "A2D5B7"}
+
+
+def level_fills(version: FrameworkVersion) -> dict[int, str]:
+    competent = version.rating_scale["competent_level"]
+    fills = {}
+    for level in version.rating_scale["levels"]:
+        value = level["value"]
+        band = (
+            "above"
+            if value > competent
+            else "competent"
+            if value == competent
+            else "developing"
+            if value == competent - 1
+            else "below"
+        )
+        fills[value] = FILLS[band]
+    return fills
 
 
 @dataclass
@@ -146,7 +166,7 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     last_col = get_column_letter(3 + len(skills))
     sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
     data = f"D2:{last_col}{last_row}"
-    for value, colour in LEVEL_FILLS.items():
+    for value, colour in level_fills(version).items():
         sheet.sheet.conditional_formatting.add(
             data,
             CellIsRule(

@@ -147,3 +147,10 @@ def test_team_workbook_builds_in_the_files_words(client, east):
         assert id_pattern_name(element) not in text
     assert display_name(elements()[0]) in text
     assert not domain_words(text)
+    # levels are coloured against this scale's competent level (3), not keyworking's (2)
+    fills = {
+        rule.formula[0]: rule.dxf.fill.bgColor.rgb[-6:]
+        for cf in book["Coverage"].conditional_formatting
+        for rule in cf.rules
+    }
+    assert fills == {"1": "F0F4F5", "2": "FFF9C4", "3": "CCE5D8", "4": "A2D5B7", "5": "A2D5B7"}
