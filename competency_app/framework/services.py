@@ -307,8 +307,12 @@ def _flatten(document: dict) -> dict[tuple[str, str], dict[str, object]]:
             k: v for k, v in comp.items() if k not in ("id", "elements")
         }
         for element in comp["elements"]:
+            # An optional field left out (None) is no change, so a document stored before
+            # the field existed compares equal to one that leaves it out.
             items[("element", element["id"])] = {
-                k: v for k, v in element.items() if k not in ("id", "skills", "tasks", "areas")
+                k: v
+                for k, v in element.items()
+                if k not in ("id", "skills", "tasks", "areas") and v is not None
             }
             for area in element["areas"]:
                 items[("area", area["id"])] = {k: v for k, v in area.items() if k != "id"}
