@@ -179,9 +179,7 @@ def chart_series(profile: Profile) -> tuple[list[str], list[float | None], list[
     labels, selfs, validated = [], [], []
     for group in profile.elements:
         element = group.element
-        number = element.competency.number
-        suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
-        labels.append(f"{number}{suffix} {element.title}"[:48])
+        labels.append(element.display_name[:48])
         own = [line.self_level for line in group.lines if line.self_level is not None]
         val = [line.counted_level for line in group.lines if line.counted_level is not None]
         selfs.append(mean(own) if own else None)

@@ -20,9 +20,7 @@ def _save(figure, fmt: str) -> bytes:
 
 
 def _label(element) -> str:
-    number = element.competency.number
-    suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
-    return f"{number}{suffix} {element.title}"[:44]
+    return element.display_name[:44]
 
 
 def coverage_by_element(cov, fmt: str) -> bytes:

@@ -24,7 +24,7 @@ def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
     version = _version()
     teams = all_teams()
     if not teams:
-        raise ExportError("There are no teams with keyworkers to export.")
+        raise ExportError("There are no teams with members to export.")
     export = build_workbook(teams, version, utcnow(), scope="Organisation")
     _audit(actor, actor_label, "organisation", export)
     return export

@@ -36,7 +36,27 @@ from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
 from competency_app.ui.filters import uk_date
 
-LEVEL_FILLS = {0: "F0F4F5", 1: "FFF9C4", 2: "CCE5D8", 3: "A2D5B7"}
+# Fills by where a level stands against the scale's competent level (as on the pages), so
+# that any scale reads the same: below, one below, competent, above.
+FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "above": "A2D5B7"}
+
+
+def level_fills(version: FrameworkVersion) -> dict[int, str]:
+    competent = version.rating_scale["competent_level"]
+    fills = {}
+    for level in version.rating_scale["levels"]:
+        value = level["value"]
+        band = (
+            "above"
+            if value > competent
+            else "competent"
+            if value == competent
+            else "developing"
+            if value == competent - 1
+            else "below"
+        )
+        fills[value] = FILLS[band]
+    return fills
 
 
 @dataclass
@@ -47,9 +67,7 @@ class Export:
 
 
 def _element_name(element) -> str:
-    number = element.competency.number
-    suffix = element.label.rstrip(")") if element.label != f"{number}." else ""
-    return f"{number}{suffix} {element.title}"
+    return element.display_name
 
 
 def _summary(
@@ -61,11 +79,11 @@ def _summary(
     notes: list[str],
 ):
     sheet = add_sheet(workbook, "Summary", widths=(28, 70, 14, 60))
-    sheet.header(["Keyworking competency workbook", scope])
+    sheet.header([f"{version.short_title}: workbook", scope])
     sheet.row(["Date", uk_date(now)])
     sheet.row(["Framework", f"{version.title}, version {version.number} ({version.label})"])
     sheet.row(["Teams", len(coverages)])
-    sheet.row(["Keyworkers", sum(len(c.members) for c in coverages)])
+    sheet.row(["Team members", sum(len(c.members) for c in coverages)])
     for cov in coverages:
         sheet.row([])
         sheet.row([cov.team.name, f"{cov.covered_count} of {len(cov.elements)} elements covered"])
@@ -121,7 +139,7 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     skills = _skills(version)
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
-    sheet.header(["Team", "Keyworker", "Email", *[s.key for s in skills]])
+    sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
     for cov in coverages:  # one team at a time: memory stays bounded by the team's size
         ids = [m.id for m in cov.members]
         levels: dict[int, dict[str, tuple[int, datetime]]] = {}
@@ -148,7 +166,7 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     last_col = get_column_letter(3 + len(skills))
     sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
     data = f"D2:{last_col}{last_row}"
-    for value, colour in LEVEL_FILLS.items():
+    for value, colour in level_fills(version).items():
         sheet.sheet.conditional_formatting.add(
             data,
             CellIsRule(
@@ -174,7 +192,7 @@ def _gaps_sheet(workbook, coverages) -> int:
             sheet.row(
                 [
                     cov.team.name,
-                    e.element.key,
+                    e.element.display_label,
                     e.element.title,
                     len(e.holder_expiry),
                     e.min_holders,
@@ -189,7 +207,7 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
     """Every self-rating and its validation, long format; a new sheet at Excel's row limit."""
     validator = User.__table__.alias("validator")
     titles = [
-        "Keyworker",
+        "Team member",
         "Email",
         "Cycle",
         "Status",
@@ -268,7 +286,7 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
 
 def _values_sheet(workbook, version, coverages) -> int:
     sheet = add_sheet(workbook, "Values", widths=(24, 24, 40))
-    sheet.header(["Team", "Keyworker", "Core values reflection signed off in supervision"])
+    sheet.header(["Team", "Team member", "Core values reflection signed off in supervision"])
     for cov in coverages:
         for member in cov.members:
             met = member.id in cov.values_met
@@ -285,7 +303,7 @@ def _values_sheet(workbook, version, coverages) -> int:
 def _training_sheet(workbook, coverages) -> int:
     modules = {m.key: m.title for m in coverages[0].version.modules} if coverages else {}
     sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 14, 20, 50))
-    sheet.header(["Team", "Keyworker", "Module", "Completed on", "Certificate", "Plan"])
+    sheet.header(["Team", "Team member", "Module", "Completed on", "Certificate", "Plan"])
     for cov in coverages:
         ids = [m.id for m in cov.members]
         names = {m.id: m.name for m in cov.members}

@@ -60,6 +60,33 @@ class FrameworkVersion(db.Model):
     def rules(self) -> dict:
         return self.document["rules"]
 
+    @property
+    def short_title(self) -> str:
+        return self.document["metadata"]["short_title"]
+
+    @property
+    def person_specification_title(self) -> str:
+        """The file's name for its person specification (or a plain one when it has
+        several, or none)."""
+        specs = self.document.get("person_specifications") or []
+        return specs[0]["title"] if len(specs) == 1 else "Person specifications"
+
+    @property
+    def values_expected_of_everyone(self) -> bool:
+        return "values" in self.rules["expected_of_everyone"]
+
+    @property
+    def expected_of_everyone_sentence(self) -> str:
+        """Who must hold what, in the file's words: "The core values and Effective
+        communication are expected of every individual." ("" when nothing is)."""
+        names = ["the core values"] if self.values_expected_of_everyone else []
+        names += [e.title for c in self.competencies for e in c.elements if e.expected_of_everyone]
+        if not names:
+            return ""
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "are" if len(names) > 1 or self.values_expected_of_everyone else "is"
+        return f"{listed[0].upper()}{listed[1:]} {verb} expected of every individual."
+
 
 class _VersionedItem:
     """Columns shared by every item of a framework version."""
@@ -102,7 +129,9 @@ class Element(_VersionedItem, db.Model):
 
     version_id: Mapped[int] = mapped_column(ForeignKey("framework_version.id"), index=True)
     competency_id: Mapped[int] = mapped_column(ForeignKey("competency.id"), index=True)
-    label: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(20))  # as numbered in the source: "a)", "2."
+    # The element's name on its own (tables, charts, workbooks); None: its key.
+    short_label: Mapped[str | None] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     alt_title: Mapped[str | None] = mapped_column(String(300))
     min_holders: Mapped[int] = mapped_column(Integer)
@@ -115,6 +144,17 @@ class Element(_VersionedItem, db.Model):
     competency: Mapped[Competency] = relationship(back_populates="elements")
     skills: Mapped[list[Skill]] = relationship(back_populates="element", order_by="Skill.position")
     tasks: Mapped[list[Task]] = relationship(back_populates="element", order_by="Task.position")
+
+    @property
+    def display_label(self) -> str:
+        """The element's short name from the framework file (its `short_label`, else its
+        id): never derived from how the source numbers it."""
+        return self.short_label or self.key
+
+    @property
+    def display_name(self) -> str:
+        """Short name and title, e.g. "1a Enabling/organising direct support"."""
+        return f"{self.display_label} {self.title}"
 
 
 class Skill(_VersionedItem, db.Model):

@@ -121,6 +121,12 @@ class Area(Strict):
 class Element(Strict):
     id: str
     label: str = Field(description="As numbered in the source, e.g. 'a)' or '2.'.")
+    short_label: str | None = Field(
+        default=None,
+        max_length=40,
+        description="How the element is named on its own in tables, charts and workbooks, "
+        "e.g. '1a'. Defaults to its id.",
+    )
     title: str
     alt_title: str | None = None
     min_holders: int | None = Field(default=None, ge=1, le=50)

@@ -89,6 +89,7 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
                 key=source.id,
                 position=element_position,
                 label=source.label,
+                short_label=source.short_label,
                 title=source.title,
                 alt_title=source.alt_title,
                 min_holders=source.min_holders or rules.default_min_holders,
@@ -319,8 +320,12 @@ def _flatten(document: dict) -> dict[tuple[str, str], dict[str, object]]:
             k: v for k, v in comp.items() if k not in ("id", "elements")
         }
         for element in comp["elements"]:
+            # An optional field left out (None) is no change, so a document stored before
+            # the field existed compares equal to one that leaves it out.
             items[("element", element["id"])] = {
-                k: v for k, v in element.items() if k not in ("id", "skills", "tasks", "areas")
+                k: v
+                for k, v in element.items()
+                if k not in ("id", "skills", "tasks", "areas") and v is not None
             }
             for area in element["areas"]:
                 items[("area", area["id"])] = {k: v for k, v in area.items() if k != "id"}

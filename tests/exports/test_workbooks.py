@@ -80,7 +80,7 @@ def test_team_workbook_matches_the_coverage_page(app, client, validated_team):
     assert sorted(k for k, status in gaps if status == "at risk") == sorted(api["at_risk"])
     coverage = sheet_rows(content, "Coverage")
     header = coverage[0]
-    assert header[:3] == ("Team", "Keyworker", "Email")
+    assert header[:3] == ("Team", "Team member", "Email")
     by_name = {row[1]: row for row in coverage[1:]}
     assert set(by_name["Pat Prac"][3:]) == {2} and set(by_name["Kim Keyworker"][3:]) == {1}
     skills_api = {s["id"]: s["holders"] for s in api["skills"]}

@@ -104,3 +104,45 @@ def test_compare_with_bad_choice_is_400_with_message(app, client, framework):
     response = client.get("/framework/versions/compare?from=1&to=7")
     assert response.status_code == 400
     assert "Select the version to compare to" in response.get_data(as_text=True)
+
+
+def test_who_must_hold_what_and_names_come_from_the_file(app, client, framework):
+    _signed_in(app, client)
+    overview = html.unescape(client.get("/framework").get_data(as_text=True))
+    lede = re.search(r'nhsuk-lede-text">(.*?)</p>', overview, re.S).group(1)
+    assert lede.endswith(
+        "The core values and Effective communication are expected of every individual."
+    )
+    assert "Keyworker – person specification (" in overview
+    assert "1a Enabling/organising direct support" in overview  # short label: the id
+    spec = html.unescape(client.get("/framework/person-specification").get_data(as_text=True))
+    assert "<h1>Keyworker – person specification</h1>" in spec
+
+
+def test_a_short_label_names_the_element_and_is_the_only_change(
+    app, client, framework, framework_bytes
+):
+    """Version 1 stored as before short labels existed; version 2 gives 1a one."""
+    _signed_in(app, client)
+    with app.app_context():
+        from competency_app.framework.services import version_by_number
+
+        old = version_by_number(1)
+        document = copy.deepcopy(old.document)
+        for comp in document["competencies"]:
+            for element in comp["elements"]:
+                del element["short_label"]
+        old.document = document
+        edited = yaml.safe_load(framework_bytes)
+        edited["competencies"][0]["elements"][0]["short_label"] = "A1"
+        raw = yaml.safe_dump(edited, sort_keys=False, allow_unicode=True).encode()
+        load_framework(parse_framework(raw, "edited.yaml"), "edited.yaml", loaded_by="test")
+        db.session.commit()
+    page = html.unescape(
+        client.get("/framework/versions/compare?from=1&to=2").get_data(as_text=True)
+    )
+    assert re.findall(r'data-key="([^"]+)"', page) == ["1a"]
+    overview = html.unescape(client.get("/framework").get_data(as_text=True))
+    assert "A1 Enabling/organising direct support" in overview
+    assert "1a Enabling/organising direct support" not in overview
+    assert "1b Personalisation" in overview
