@@ -1,7 +1,7 @@
 """element short label
 
 Revision ID: a5d7e3f1c2b9
-Revises: c733046c4a37
+Revises: 5f2a9c1d7e3b
 Create Date: 2026-11-25 14:10:00.000000
 
 """
