@@ -396,7 +396,11 @@ def _grouped(skills: list[SkillCoverage], shared, total: int) -> list[str]:
     def said(reason: str) -> str:
         keys = groups[reason]
         if len(keys) == total and total > 1:
-            return f"every skill is {reason}"
+            return (
+                "no skill is held by anyone"
+                if reason == "held by nobody"
+                else (f"every skill is {reason}")
+            )
         return f"{_keys(keys)} {'is' if len(keys) == 1 else 'are'} {reason}"
 
     return [said(r) if r in groups else r for r in reasons]
