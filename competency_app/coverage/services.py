@@ -151,6 +151,19 @@ class ElementCoverage:
         return sum(1 for s in self.skills if s.holders >= s.min_holders)
 
     @property
+    def short_text(self) -> str:
+        """The matrix cell: the figure the rule in force judges, in words."""
+        alone = len(self.holder_expiry)
+        if self.element.expected_of_everyone:
+            return f"{alone} of {self.needed} have met it"
+        if self.skill_rule == "each_skill" and self.skills:
+            counts = [s.holders for s in self.skills]
+            low, high = min(counts), max(counts)
+            spread = f"{low}" if low == high else f"{low}–{high}"
+            return f"each skill held by {spread}, {self.min_holders} needed"
+        return _holding(alone, self.min_holders)
+
+    @property
     def holders_text(self) -> str:
         """Both figures in words: skills held across the team and whole-element holders."""
         alone = len(self.holder_expiry)
