@@ -71,6 +71,9 @@ class AsAt:
 
     @property
     def is_forecast(self) -> bool:
+        """Today or later, with someone left out or a later day: what would change."""
+        if self.day is not None and self.day < today():
+            return False  # the past is read from the history, not forecast
         return bool(self.without) or (self.day is not None and self.day > today())
 
 
