@@ -513,7 +513,10 @@ def coverage_for_team(
     """
     real = utcnow()
     now = now or real
-    past = now < real - timedelta(minutes=1)
+    # An earlier moment is read from the history; one within the last hour (a caller's own
+    # "now" taken a little earlier) from the projection, which is the same unless a
+    # validation came in between.
+    past = now < real - timedelta(hours=1)
     everyone = team_practitioners(team, on=now)
     members = [m for m in everyone if m.id not in without]
     ids = [m.id for m in members]
