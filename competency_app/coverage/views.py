@@ -133,7 +133,7 @@ def team_coverage(slug: str):
             member_items=[{"value": "", "text": "Choose a keyworker"}]
             + [
                 {"value": str(m.id), "text": m.name, "selected": str(m.id) == args.typed["without"]}
-                for m in services.team_practitioners(team)
+                for m in sorted(cov.members + cov.without, key=lambda m: m.name)
             ],
             is_today=args.day is None and not args.without,
             forecast_now=now,
