@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
 
@@ -40,7 +39,6 @@ from competency_app.framework.models import Element, FrameworkVersion, Module, S
 MET, AT_RISK, GAP = "met", "at_risk", "gap"
 STATUS_LABELS = {MET: "Met", AT_RISK: "At risk", GAP: "Gap"}
 RULES = ("each_skill", "whole_element")
-LONDON = ZoneInfo("Europe/London")
 
 
 def coverage_rule(version: FrameworkVersion) -> str:
@@ -70,11 +68,6 @@ def rule_sentence(version: FrameworkVersion) -> str:
             "number needed): the team meets it together, not every person alone."
         )
     return f"{rule} Anything expected of everyone is met only when every member meets it. {counted}"
-
-
-def _day(moment: datetime) -> str:
-    local = moment.astimezone(LONDON).date()
-    return f"{local.day} {local:%B %Y}"
 
 
 def _holding(count: int, needed: int) -> str:
@@ -265,9 +258,6 @@ class TeamCoverage:
             "skills_at_risk": len(self.skills_at_risk),
             "members": len(self.members),
         }
-
-    def member_name(self, person_id: int | None) -> str:
-        return next((m.name for m in self.members if m.id == person_id), "one member")
 
     @property
     def rule_sentence(self) -> str:
