@@ -54,9 +54,9 @@ def coverage_by_element(cov, fmt: str) -> bytes:
     axes.invert_yaxis()
     axes.set_xlim(0, 118)
     axes.set_xlabel(
-        "Skills held by enough members (expected of everyone: members who meet it), %"
+        "% of skills held by enough members (for everyone: of members)"
         if cov.rule == "each_skill"
-        else "Members holding every skill against the number needed, %"
+        else "% of the members needed who hold every skill"
     )
     axes.set_title(plain(f"{cov.team.name}: coverage by element"))
     figure.tight_layout()
