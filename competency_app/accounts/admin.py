@@ -166,10 +166,13 @@ def person(user_id: int):
         supervisor = services.supervisor_of(user)
         form.supervisor.data = str(supervisor.id) if supervisor else ""
         form.active.data = user.active
+        form.leaving_date.data = user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else ""
     elif form.validate_on_submit():
         try:
+            leaving = services.parse_leaving_date(form.leaving_date.data)
             services.set_roles(user, _grants(form), current_user)
             services.set_supervisor(user, _supervisor(form), current_user)
+            services.set_leaving_date(user, leaving, current_user)
             services.set_active(user, bool(form.active.data), current_user)
         except services.AccountError as error:
             db.session.rollback()

@@ -66,6 +66,7 @@ class RolesForm(FlaskForm):
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
     )
     supervisor = SelectField("Their supervisor", validators=[Optional()])
+    leaving_date = StringField("Leaving date (optional)", validators=[Length(max=20)])
     active = BooleanField("Account is active")
 
 

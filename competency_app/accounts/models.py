@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     Enum,
     ForeignKey,
     Integer,
@@ -90,6 +91,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The day the person leaves (from then on they count for no team's coverage); the
+    # coverage forecast reads it.
+    leaving_date: Mapped[date | None] = mapped_column(Date)
 
     organisation: Mapped[Organisation] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(

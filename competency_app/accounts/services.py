@@ -314,6 +314,43 @@ def set_active(user: User, active: bool, actor: User) -> None:
     record("user_enabled" if active else "user_disabled", actor, target=user.email)
 
 
+def parse_leaving_date(text: str):
+    """A leaving date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
+    AccountError (field `leaving_date`) for anything else."""
+    from datetime import date, datetime
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+            break
+        return day
+    raise AccountError(
+        "Enter the leaving date as DD/MM/YYYY or YYYY-MM-DD, for example 31/03/2027",
+        "leaving_date",
+    )
+
+
+def set_leaving_date(user: User, day, actor: User | None) -> None:
+    """Set or clear the day the person leaves (the coverage forecast counts them until
+    then). Audited; the detail says only whether a date is set."""
+    if user.leaving_date == day:
+        return
+    user.leaving_date = day
+    record(
+        "leaving_date_changed",
+        actor,
+        target=user.email,
+        set=day is not None,
+        **({} if actor else {"actor_label": "cli"}),
+    )
+
+
 def supervisees(supervisor: User) -> list[User]:
     return list(
         db.session.scalars(

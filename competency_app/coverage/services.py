@@ -1,32 +1,107 @@
-"""Team coverage: one SQL aggregate over the current-rating projection.
+"""Team coverage: the one computation every page, the API, the charts and workbooks read.
 
-A person *holds* an element when every skill of it has an unexpired validated rating at or
-above the competent level. A *gap* is an element or skill held by fewer than `min_holders`;
-*at risk* is held by exactly one person, or held only through validations that expire
-within the framework's warning period. The core values and the overarching elements are
-expected of every individual: the page lists who has not met them yet.
+`coverage_for_team` judges the team's figures (`coverage.figures`) by the framework's rule
+and returns a `TeamCoverage`: a status for every element, skill and the core values, the
+reason for each in words, the gaps, what is at risk and the headline counts.
+
+- A person *holds* a skill when their latest validation of it is at or above competent
+  and in date; they can *fulfil an element alone* when they hold every skill of it.
+- `coverage_rule: each_skill` (the default, the framework's own words: the competencies
+  "are met in full by the Keyworking function" though not every person fulfils each
+  element): an element is met when every skill of it is held by at least `min_holders`
+  members. `whole_element`: when at least `min_holders` members each hold every skill.
+- Elements (and the core values) expected of everyone are met only when every member
+  meets them.
+- A *gap* is an element, skill or expectation below its rule. *At risk*: met, but by a
+  single holder, or only through validations that expire within the warning period.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
+from sqlalchemy import and_, func, or_, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
-from competency_app.assessments.models import (
-    Assessment,
-    CurrentRating,
-    Status,
-    ValueReflection,
-)
+from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
-from competency_app.database import UTCDateTime
+from competency_app.coverage.figures import (
+    FIGURES,
+    TeamFigures,
+    _aware,  # noqa: F401 - re-exported for older callers
+    team_figures,
+    version_shape,
+)
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
+
+MET, AT_RISK, GAP = "met", "at_risk", "gap"
+STATUS_LABELS = {MET: "Met", AT_RISK: "At risk", GAP: "Gap"}
+RULES = ("each_skill", "whole_element")
+
+
+def coverage_rule(version: FrameworkVersion) -> str:
+    """The rule named in the framework file (versions loaded before it existed: the
+    default)."""
+    return version.rules.get("coverage_rule", "each_skill")
+
+
+def rule_sentence(version: FrameworkVersion) -> str:
+    competent = version.rating_scale["competent_level"]
+    label = next(
+        (lvl["label"] for lvl in version.rating_scale["levels"] if lvl["value"] == competent),
+        str(competent),
+    )
+    counted = (
+        f"A skill is held by someone whose latest supervisor validation of it is at "
+        f"{label} ({competent}) or above and in date."
+    )
+    if coverage_rule(version) == "whole_element":
+        rule = (
+            "An element is met when enough team members (its number needed) can each "
+            "fulfil the whole element alone, holding every skill of it."
+        )
+    else:
+        rule = (
+            "An element is met when every skill of it is held by enough team members (its "
+            "number needed): the team meets it together, not every person alone."
+        )
+    return f"{rule} Anything expected of everyone is met only when every member meets it. {counted}"
+
+
+def _holding(count: int, needed: int) -> str:
+    """'2 hold it, 1 needed' — never a fraction."""
+    if count == 0:
+        return f"nobody holds it, {needed} needed"
+    return f"{count} {'holds' if count == 1 else 'hold'} it, {needed} needed"
+
+
+def _everyone(count: int) -> str:
+    return "nobody" if count == 0 else "1 person" if count == 1 else f"{count} people"
+
+
+@dataclass
+class SkillCoverage:
+    skill: Skill
+    holders: int
+    min_holders: int
+    durable: int = 0  # holders whose validation outlasts the warning period
+    holder_id: int | None = None  # the holder, when there is exactly one
+    status: str = MET
+    why: str = ""
+
+    @property
+    def is_gap(self) -> bool:
+        return self.status == GAP
+
+    @property
+    def is_at_risk(self) -> bool:
+        return self.status == AT_RISK
+
+    @property
+    def holders_text(self) -> str:
+        return _holding(self.holders, self.min_holders)
 
 
 @dataclass
@@ -37,11 +112,18 @@ class ElementCoverage:
     competent_skills: dict[int, int] = field(default_factory=dict)
     # person id -> number of the element's skills validated one level below competent
     developing_skills: dict[int, int] = field(default_factory=dict)
-    # person id -> earliest expiry among the validations that make them a holder
+    # person id -> earliest expiry among the validations that let them fulfil it alone
     holder_expiry: dict[int, datetime] = field(default_factory=dict)
+    skills: list[SkillCoverage] = field(default_factory=list)
+    needed: int = 1  # min_holders, or every member for an element expected of everyone
+    status: str = MET
+    why: str = ""
+    not_met_ids: list[int] = field(default_factory=list)  # expected of everyone: who not yet
+    skill_rule: str = "each_skill"  # the framework's coverage rule
 
     @property
     def holders(self) -> list[int]:
+        """Members who can fulfil the whole element on their own."""
         return sorted(self.holder_expiry)
 
     @property
@@ -50,26 +132,56 @@ class ElementCoverage:
 
     @property
     def is_gap(self) -> bool:
-        return len(self.holder_expiry) < self.min_holders
+        return self.status == GAP
 
-    def durable_holders(self, horizon: datetime) -> list[int]:
-        return [p for p, expiry in self.holder_expiry.items() if expiry > horizon]
+    @property
+    def is_at_risk(self) -> bool:
+        return self.status == AT_RISK
 
-    def at_risk(self, horizon: datetime) -> bool:
-        if self.is_gap:
-            return False
-        return len(self.holder_expiry) == 1 or len(self.durable_holders(horizon)) < self.min_holders
+    @property
+    def skills_held(self) -> int:
+        """Skills held by at least `min_holders` members."""
+        return sum(1 for s in self.skills if s.holders >= s.min_holders)
+
+    @property
+    def short_text(self) -> str:
+        """The matrix cell: the figure the rule in force judges, in words."""
+        alone = len(self.holder_expiry)
+        if self.element.expected_of_everyone:
+            return f"{alone} of {self.needed} have met it"
+        if self.skill_rule == "each_skill" and self.skills:
+            counts = [s.holders for s in self.skills]
+            low, high = min(counts), max(counts)
+            spread = f"{low}" if low == high else f"{low}–{high}"
+            return f"each skill held by {spread}, {self.min_holders} needed"
+        return _holding(alone, self.min_holders)
+
+    @property
+    def holders_text(self) -> str:
+        """Both figures in words: skills held across the team and whole-element holders."""
+        alone = len(self.holder_expiry)
+        if self.element.expected_of_everyone:
+            return f"{alone} of {self.needed} have met it"
+        whole = f"{_everyone(alone)} {'holds' if alone <= 1 else 'hold'} every skill"
+        if len(self.skills) and self.skill_rule == "each_skill":
+            counts = [s.holders for s in self.skills]
+            low, high = min(counts), max(counts)
+            spread = f"{low}" if low == high else f"{low}–{high}"
+            return (
+                f"{self.skills_held} of {self.skill_count} skills held by {self.min_holders} "
+                f"or more (each by {spread}); {whole}"
+            )
+        return f"{_holding(alone, self.min_holders)}; {whole}"
 
 
 @dataclass
-class SkillCoverage:
-    skill: Skill
-    holders: int
-    min_holders: int
+class ValuesCoverage:
+    """The core values, expected of everyone: a reflection signed off in supervision."""
 
-    @property
-    def is_gap(self) -> bool:
-        return self.holders < self.min_holders
+    met: dict[int, datetime]  # person -> when the sign-off lapses
+    not_met_ids: list[int]
+    status: str
+    why: str
 
 
 @dataclass
@@ -82,23 +194,30 @@ class TeamCoverage:
     now: datetime
     horizon: datetime
     competent_level: int
-    values_met: set[int]
+    values: ValuesCoverage
+    rule: str = "each_skill"
+    without: list[User] = field(default_factory=list)  # members supposed to have left
+    from_history: bool = False
+
+    @property
+    def values_met(self) -> set[int]:
+        return set(self.values.met)
 
     @property
     def gaps(self) -> list[ElementCoverage]:
-        return [e for e in self.elements if e.is_gap and not e.element.expected_of_everyone]
+        return [e for e in self.elements if e.is_gap]
 
     @property
     def at_risk(self) -> list[ElementCoverage]:
-        return [
-            e
-            for e in self.elements
-            if not e.element.expected_of_everyone and e.at_risk(self.horizon)
-        ]
+        return [e for e in self.elements if e.is_at_risk]
 
     @property
     def skill_gaps(self) -> list[SkillCoverage]:
         return [s for s in self.skills if s.is_gap]
+
+    @property
+    def skills_at_risk(self) -> list[SkillCoverage]:
+        return [s for s in self.skills if s.is_at_risk]
 
     @property
     def everyone_elements(self) -> list[ElementCoverage]:
@@ -109,259 +228,298 @@ class TeamCoverage:
 
     @property
     def values_not_met(self) -> list[User]:
-        return [m for m in self.members if m.id not in self.values_met]
+        return [m for m in self.members if m.id not in self.values.met]
 
     @property
     def covered_count(self) -> int:
         return sum(1 for e in self.elements if not e.is_gap)
 
+    @property
+    def gap_keys(self) -> list[str]:
+        """Element ids below their rule, and "values" when not every member meets them."""
+        keys = [e.element.key for e in self.gaps]
+        return keys + (["values"] if self.values.status == GAP else [])
 
-def team_practitioners(team: Team) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.team_id == team.id,
-                RoleAssignment.role == Role.PRACTITIONER,
-                User.active,
-            )
-            .order_by(User.name)
-        )
-    )
+    @property
+    def at_risk_keys(self) -> list[str]:
+        keys = [e.element.key for e in self.at_risk]
+        return keys + (["values"] if self.values.status == AT_RISK else [])
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """The headline figures (home page, workbook summary, API)."""
+        return {
+            "elements": len(self.elements),
+            "elements_met": self.covered_count,
+            "gaps": len(self.gap_keys),
+            "at_risk": len(self.at_risk_keys),
+            "skills": len(self.skills),
+            "skill_gaps": len(self.skill_gaps),
+            "skills_at_risk": len(self.skills_at_risk),
+            "members": len(self.members),
+        }
 
-@dataclass(frozen=True)
-class VersionShape:
-    """What the coverage queries need of a version: its skill keys and skills per element."""
-
-    skill_keys: tuple[str, ...]
-    skill_counts: dict[str, int]  # element key -> skills
-
-
-_SHAPES: dict[str, VersionShape] = {}
-
-
-def version_shape(version: FrameworkVersion) -> VersionShape:
-    """Cached by content hash: a loaded version never changes, and ids can be reused."""
-    shape = _SHAPES.get(version.content_hash)
-    if shape is None:
-        rows = db.session.execute(
-            select(Skill.key, Element.key)
-            .join(Element, Element.id == Skill.element_id)
-            .where(Skill.version_id == version.id)
-        ).all()
-        counts: dict[str, int] = defaultdict(int)
-        for _skill, element in rows:
-            counts[element] += 1
-        shape = VersionShape(tuple(skill for skill, _ in rows), dict(counts))
-        _SHAPES[version.content_hash] = shape
-    return shape
+    @property
+    def rule_sentence(self) -> str:
+        return rule_sentence(self.version)
 
 
-def _when(condition, value):
-    return case((condition, value), else_=None)
-
-
-# Built once: per person and element, the skills at competent or above, the skills one level
-# below (Developing), the earliest expiry among the competent ones and among all of them.
-# One GROUP BY, no join (`element_key` is denormalised into the projection), an index-only
-# scan of `ix_current_rating_coverage`. Only the version's skill keys count, so a skill
-# retired in a later version cannot make up for a current one. The expiries come back as
-# text on SQLite: only the few that are needed are parsed (`_aware`).
-_COMPETENT = bindparam("competent", type_=Integer)
-_NOW = bindparam("now", type_=UTCDateTime())
-_ELEMENT_STATS = (
-    select(
-        CurrentRating.person_id,
-        CurrentRating.element_key,
-        func.count(_when(CurrentRating.level >= _COMPETENT, 1)),
-        func.count(_when(CurrentRating.level < _COMPETENT, 1)),
-        type_coerce(
-            func.min(_when(CurrentRating.level >= _COMPETENT, CurrentRating.expires_at)), String
-        ),
-        type_coerce(func.min(CurrentRating.expires_at), String),
-    )
-    .where(
-        CurrentRating.person_id.in_(bindparam("ids", expanding=True)),
-        CurrentRating.skill_key.in_(bindparam("keys", expanding=True)),
-        CurrentRating.level >= _COMPETENT - 1,
-        CurrentRating.expires_at > _NOW,
-    )
-    .group_by(CurrentRating.person_id, CurrentRating.element_key)
-)
-_SKILL_HOLDERS = (
-    select(CurrentRating.skill_key, func.count())
-    .where(
-        CurrentRating.person_id.in_(bindparam("ids", expanding=True)),
-        CurrentRating.level >= _COMPETENT,
-        CurrentRating.expires_at > _NOW,
-    )
-    .group_by(CurrentRating.skill_key)
-)
-
-
-def _aware(value) -> datetime:
-    """SQLite hands aggregates back as naive text: normalise to aware UTC."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-@dataclass
-class TeamFigures:
-    """The team's rating aggregates: plain data, cached between requests."""
-
-    competent: dict[str, dict[int, int]]  # element key -> person -> competent skills
-    developing: dict[str, dict[int, int]]  # element key -> person -> Developing skills
-    holder_expiry: dict[str, dict[int, datetime]]  # element key -> holder -> earliest expiry
-    skill_holders: dict[str, int]
-    values_met: set[int]
-    valid_from: datetime
-    valid_until: datetime | None  # the next expiry that would change a figure
-
-
-def _values(version: FrameworkVersion, person_ids: list[int], now: datetime):
-    """People whose validation (still in date) signed off a reflection on every value, and
-    when the earliest of those validations goes out of date."""
-    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
-    rows = db.session.execute(
-        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
-        .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
+def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
+    """The team's active keyworkers; with `on`, those who have not left by that day."""
+    statement = (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(
-            Assessment.person_id.in_(person_ids),
-            Assessment.status == Status.VALIDATED,
-            Assessment.validated_at > now - validity,
+            RoleAssignment.team_id == team.id,
+            RoleAssignment.role == Role.PRACTITIONER,
+            User.active,
         )
-        .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
+        .order_by(User.name)
     )
-    needed = len(version.values)
-    met = [(person, validated) for person, validated, count in rows if count >= needed]
-    lapses = min((_aware(validated) + validity for _, validated in met), default=None)
-    return {person for person, _ in met}, lapses
+    if on is not None:
+        day = on.date()
+        statement = statement.where(or_(User.leaving_date.is_(None), User.leaving_date > day))
+    return list(db.session.scalars(statement))
 
 
-def team_figures(version: FrameworkVersion, ids: list[int], now: datetime) -> TeamFigures:
-    """Four aggregate statements over the team's ratings (no cache)."""
-    competent = version.rating_scale["competent_level"]
-    warning = timedelta(days=version.rules["expiring_soon_days"])
-    shape = version_shape(version)
-    figures = TeamFigures(
-        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, set(), now, None
+# ---- judging the figures by the rule ----------------------------------------------------
+
+
+def _judge_skill(cov_skill: SkillCoverage, warning_days: int, name) -> None:
+    s, needed = cov_skill, cov_skill.min_holders
+    key = s.skill.key
+    if s.holders < needed:
+        s.status = GAP
+        s.why = (
+            f"{key} is held by nobody"
+            if s.holders == 0
+            else f"{key}: {_holding(s.holders, needed)}"
+        )
+    elif s.holders == 1:
+        s.status = AT_RISK
+        s.why = f"{key} is held only by {name(s.holder_id)}"
+    elif s.durable < needed:
+        s.status = AT_RISK
+        s.why = (
+            f"{key}: {_holding(s.holders, needed)}, but only {s.durable} of those "
+            f"validations run beyond {warning_days} days"
+        )
+    else:
+        s.status = MET
+        s.why = f"{key}: {_holding(s.holders, needed)}"
+
+
+def _summarise(reasons: list[str], limit: int = 3) -> str:
+    shown = "; ".join(reasons[:limit])
+    return shown + (f"; and {len(reasons) - limit} more" if len(reasons) > limit else "")
+
+
+def _judge_element(e: ElementCoverage, members: list[User], horizon: datetime, warning: int):
+    element = e.element
+    alone = e.holder_expiry
+    if element.expected_of_everyone:
+        e.needed = len(members)
+        e.not_met_ids = [m.id for m in members if m.id not in alone]
+        expiring = [m.id for m in members if m.id in alone and alone[m.id] <= horizon]
+        if not members:
+            e.status, e.why = GAP, f"{element.title}: the team has no members to meet it"
+        elif e.not_met_ids:
+            e.status = GAP
+            e.why = f"{element.title}: {len(e.not_met_ids)} of {len(members)} have not yet met it"
+        elif expiring:
+            e.status = AT_RISK
+            e.why = (
+                f"{element.title}: all {len(members)} have met it, but {len(expiring)} only "
+                f"through validations that expire within {warning} days"
+            )
+        else:
+            e.status, e.why = MET, f"{element.title}: all {len(members)} have met it"
+        return
+    e.needed = element.min_holders
+    if e.skill_rule == "whole_element":
+        durable = sum(1 for expiry in alone.values() if expiry > horizon)
+        if len(alone) < e.needed:
+            e.status = GAP
+            e.why = f"{element.title}: {_holding(len(alone), e.needed)} (every skill)"
+        elif len(alone) == 1:
+            person = next(iter(alone))
+            e.status = AT_RISK
+            e.why = f"{element.title}: only {_name(members, person)} holds every skill"
+        elif durable < e.needed:
+            e.status = AT_RISK
+            e.why = (
+                f"{element.title}: {_holding(len(alone), e.needed)}, but only {durable} of "
+                f"them through validations that run beyond {warning} days"
+            )
+        else:
+            e.status, e.why = MET, f"{element.title}: {_holding(len(alone), e.needed)}"
+        return
+    short = _grouped(
+        [s for s in e.skills if s.is_gap],
+        lambda s: "held by nobody" if s.holders == 0 else None,
+        len(e.skills),
     )
-    if not ids:
-        return figures
-    next_expiry = None  # raw (text on SQLite, sortable) until the minimum is known
-    lapses = []
-    connection = db.session.connection()
-    params = {"ids": ids, "keys": shape.skill_keys, "competent": competent, "now": now}
-    for person, key, held, developing, held_expiry, expiry in connection.execute(
-        _ELEMENT_STATS, params
-    ):
-        if next_expiry is None or expiry < next_expiry:
-            next_expiry = expiry
-        if held:
-            figures.competent[key][person] = held
-        if developing:
-            figures.developing[key][person] = developing
-        if held and held == shape.skill_counts.get(key):
-            expires = _aware(held_expiry)
-            figures.holder_expiry[key][person] = expires
-            if expires - warning > now:
-                lapses.append(expires - warning)  # becomes "at risk"
-    figures.skill_holders = dict(connection.execute(_SKILL_HOLDERS, params).all())
-    figures.values_met, values_lapse = _values(version, ids, now)
-    if next_expiry is not None:
-        lapses.append(_aware(next_expiry))
-    if values_lapse is not None:
-        lapses.append(values_lapse)
-    figures.valid_until = min(lapses, default=None)
-    return figures
+    risky = _grouped(
+        [s for s in e.skills if s.is_at_risk],
+        lambda s: f"held only by {_name(members, s.holder_id)}" if s.holder_id else None,
+        len(e.skills),
+    )
+    if short:
+        e.status, e.why = GAP, _summarise(short)
+    elif risky:
+        e.status, e.why = AT_RISK, _summarise(risky)
+    else:
+        counts = [s.holders for s in e.skills]
+        spread = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+        e.status = MET
+        e.why = f"{element.title}: every skill is held by {e.needed} or more (each by {spread})"
 
 
-class FiguresCache:
-    """Per-process LRU of team figures, keyed by the team's coverage epoch and members.
-
-    An entry is reused while the team's `coverage_epoch` is unchanged (every validation
-    bumps it in the same transaction), the members are the same people, and the clock is
-    between when it was computed and the first expiry that would change a figure.
-    """
-
-    def __init__(self, size: int = 512):
-        self.size = size
-        self.entries: OrderedDict[tuple, TeamFigures] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple, now: datetime) -> TeamFigures | None:
-        with self.lock:
-            figures = self.entries.get(key)
-            if figures is None:
-                return None
-            if now < figures.valid_from or (figures.valid_until and now >= figures.valid_until):
-                del self.entries[key]
-                return None
-            self.entries.move_to_end(key)
-            return figures
-
-    def put(self, key: tuple, figures: TeamFigures) -> None:
-        with self.lock:
-            self.entries[key] = figures
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
+def _keys(keys: list[str]) -> str:
+    if len(keys) > 4:
+        return f"{', '.join(keys[:3])} and {len(keys) - 3} more skills"
+    return keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} and {keys[-1]}"
 
 
-FIGURES = FiguresCache()
+def _grouped(skills: list[SkillCoverage], shared, total: int) -> list[str]:
+    """Reasons, with skills that share one ("held by nobody", "held only by X") named
+    together: "3a.s4 is held by nobody", "1a.s1, 1a.s2 and 1a.s3 are held only by X"."""
+    groups: dict[str, list[str]] = {}
+    reasons: list[str] = []
+    for s in skills:
+        reason = shared(s)
+        if reason is None:
+            reasons.append(s.why)
+        else:
+            if reason not in groups:
+                groups[reason] = []
+                reasons.append(reason)
+            groups[reason].append(s.skill.key)
+
+    def said(reason: str) -> str:
+        keys = groups[reason]
+        if len(keys) == total and total > 1:
+            return (
+                "no skill is held by anyone"
+                if reason == "held by nobody"
+                else (f"every skill is {reason}")
+            )
+        return f"{_keys(keys)} {'is' if len(keys) == 1 else 'are'} {reason}"
+
+    return [said(r) if r in groups else r for r in reasons]
 
 
-def coverage_for_team(
-    team: Team, version: FrameworkVersion, now: datetime | None = None, cached: bool = True
+def _name(members: list[User], person_id: int | None) -> str:
+    return next((m.name for m in members if m.id == person_id), "one member")
+
+
+def _judge_values(figures: TeamFigures, members: list[User], horizon, warning, version):
+    met = {p: lapse for p, lapse in figures.values_met.items() if p in {m.id for m in members}}
+    missing = [m.id for m in members if m.id not in met]
+    expiring = [p for p, lapse in met.items() if lapse <= horizon]
+    if not members:
+        status, why = GAP, "Core values: the team has no members to meet them"
+    elif missing:
+        status = GAP
+        why = (
+            f"Core values: {len(missing)} of {len(members)} have not yet had their reflection "
+            "signed off in supervision"
+        )
+    elif expiring:
+        status = AT_RISK
+        why = (
+            f"Core values: all {len(members)} signed off, but {len(expiring)} sign-offs lapse "
+            f"within {warning} days"
+        )
+    else:
+        status, why = MET, f"Core values: signed off for all {len(members)}"
+    return ValuesCoverage(met, missing, status, why)
+
+
+def judge(
+    team: Team,
+    version: FrameworkVersion,
+    members: list[User],
+    figures: TeamFigures,
+    now: datetime,
 ) -> TeamCoverage:
-    """The team's coverage of `version` at `now` (default: the app clock).
-
-    One statement for the members, then the figures from the cache or four aggregates.
-    """
-    now = now or utcnow()
-    members = team_practitioners(team)
-    ids = [m.id for m in members]
-    key = (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
-    figures = FIGURES.get(key, now) if cached else None
-    if figures is None:
-        figures = team_figures(version, ids, now)
-        if cached:
-            FIGURES.put(key, figures)
+    """The rule applied to the figures: a pure function of its arguments."""
+    warning = version.rules["expiring_soon_days"]
+    horizon = now + timedelta(days=warning)
+    rule = coverage_rule(version)
     shape = version_shape(version)
-    elements = [e for c in version.competencies for e in c.elements]
-    coverages = [
-        ElementCoverage(
-            e,
-            shape.skill_counts.get(e.key, 0),
-            figures.competent.get(e.key, {}),
-            figures.developing.get(e.key, {}),
-            figures.holder_expiry.get(e.key, {}),
-        )
-        for e in elements
-    ]
-    skills = [
-        SkillCoverage(skill, figures.skill_holders.get(skill.key, 0), element.min_holders)
-        for element in elements
-        for skill in element.skills
-    ]
+    coverages, all_skills = [], []
+    for competency in version.competencies:
+        for element in competency.elements:
+            e = ElementCoverage(
+                element,
+                shape.skill_counts.get(element.key, 0),
+                figures.competent.get(element.key, {}),
+                figures.developing.get(element.key, {}),
+                figures.holder_expiry.get(element.key, {}),
+                skill_rule=rule,
+            )
+            for skill in element.skills:
+                f = figures.skills.get(skill.key)
+                s = SkillCoverage(
+                    skill,
+                    f.holders if f else 0,
+                    element.min_holders,
+                    f.durable if f else 0,
+                    f.first_holder if f and f.holders == 1 else None,
+                )
+                _judge_skill(s, warning, lambda p: _name(members, p))
+                e.skills.append(s)
+                all_skills.append(s)
+            _judge_element(e, members, horizon, warning)
+            coverages.append(e)
     return TeamCoverage(
         team=team,
         version=version,
         members=members,
         elements=coverages,
-        skills=skills,
+        skills=all_skills,
         now=now,
-        horizon=now + timedelta(days=version.rules["expiring_soon_days"]),
+        horizon=horizon,
         competent_level=version.rating_scale["competent_level"],
-        values_met=figures.values_met,
+        values=_judge_values(figures, members, horizon, warning, version),
+        rule=rule,
+        from_history=figures.from_history,
     )
+
+
+def coverage_for_team(
+    team: Team,
+    version: FrameworkVersion,
+    now: datetime | None = None,
+    cached: bool = True,
+    without: tuple[int, ...] = (),
+) -> TeamCoverage:
+    """The team's coverage of `version` at `now` (default: the app clock).
+
+    Today and later moments read the current-rating projection (later ones drop what will
+    have expired, and the people who will have left); earlier ones read the history.
+    `without` leaves members out ("if they left"). Only today's figures are cached.
+    """
+    real = utcnow()
+    now = now or real
+    # An earlier moment is read from the history; one within the last hour (a caller's own
+    # "now" taken a little earlier) from the projection, which is the same unless a
+    # validation came in between.
+    past = now < real - timedelta(hours=1)
+    everyone = team_practitioners(team, on=now)
+    members = [m for m in everyone if m.id not in without]
+    ids = [m.id for m in members]
+    use_cache = cached and not past
+    key = (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
+    figures = FIGURES.get(key, now) if use_cache else None
+    if figures is None:
+        figures = team_figures(version, ids, now, from_history=past)
+        if use_cache:
+            FIGURES.put(key, figures)
+    cov = judge(team, version, members, figures, now)
+    cov.without = [m for m in everyone if m.id in without]
+    return cov
 
 
 # ---- from gap to action ----------------------------------------------------------------
@@ -372,6 +530,15 @@ class GapAction:
     coverage: ElementCoverage
     modules: list[Module]
     candidates: list[tuple[User, int]]  # (member, skills held) closest to holding it
+    criteria: list
+
+
+@dataclass
+class SkillGapAction:
+    coverage: SkillCoverage
+    element: Element
+    modules: list[Module]
+    candidates: list[tuple[User, str]]  # (member, where they are now, in words)
     criteria: list
 
 
@@ -398,6 +565,63 @@ def gap_actions(cov: TeamCoverage) -> list[GapAction]:
                 coverage=element_cov,
                 modules=[m for m in cov.version.modules if element.key in m.element_keys],
                 candidates=closest_members(cov, element_cov),
+                criteria=[c for c in cov.version.criteria if element.key in c.links],
+            )
+        )
+    return actions
+
+
+def skill_gap_actions(cov: TeamCoverage, limit: int = 3) -> list[SkillGapAction]:
+    """For each skill below its rule: the modules that develop it (or its element), the
+    members closest to holding it (highest level below competent, in date first), and the
+    person-specification criteria for its element. One small query over the projection."""
+    gaps = cov.skill_gaps
+    if not gaps:
+        return []
+    keys = [s.skill.key for s in gaps]
+    ids = [m.id for m in cov.members]
+    levels: dict[tuple[int, str], tuple[int, datetime]] = {}
+    if ids:
+        for person, key, level, expires in db.session.execute(
+            select(
+                CurrentRating.person_id,
+                CurrentRating.skill_key,
+                CurrentRating.level,
+                CurrentRating.expires_at,
+            ).where(CurrentRating.person_id.in_(ids), CurrentRating.skill_key.in_(keys))
+        ):
+            levels[(person, key)] = (level, _aware(expires))
+    labels = {lvl["value"]: lvl["label"] for lvl in cov.version.rating_scale["levels"]}
+    actions = []
+    for s in gaps:
+        skill, element = s.skill, s.skill.element
+
+        def standing(member, key=skill.key):
+            level, expires = levels.get((member.id, key), (-1, cov.now))
+            in_date = expires > cov.now
+            return (-(level if in_date else -1), not in_date, -level, member.name)
+
+        ranked = sorted(cov.members, key=standing)[:limit]
+        candidates = []
+        for member in ranked:
+            level, expires = levels.get((member.id, skill.key), (None, None))
+            if level is None:
+                where = "not yet validated"
+            elif expires <= cov.now:
+                where = f"{labels.get(level, level)}, expired"
+            else:
+                where = f"{labels.get(level, level)} ({level})"
+            candidates.append((member, where))
+        actions.append(
+            SkillGapAction(
+                coverage=s,
+                element=element,
+                modules=[
+                    m
+                    for m in cov.version.modules
+                    if skill.key in m.develops or element.key in m.develops
+                ],
+                candidates=candidates,
                 criteria=[c for c in cov.version.criteria if element.key in c.links],
             )
         )
@@ -444,23 +668,48 @@ def coverage_summary(cov: TeamCoverage) -> dict:
         "team": {"slug": cov.team.slug, "name": cov.team.name},
         "framework_version": cov.version.number,
         "as_at": cov.now.isoformat(),
+        "rule": cov.rule,
+        "rule_text": cov.rule_sentence,
         "members": [{"id": m.id, "name": m.name} for m in cov.members],
+        "without": [m.id for m in cov.without],
+        "counts": cov.counts,
         "elements": [
             {
                 "id": e.element.key,
                 "title": e.element.title,
                 "min_holders": e.min_holders,
+                "needed": e.needed,
                 "expected_of_everyone": e.element.expected_of_everyone,
                 "holders": len(e.holder_expiry),
                 "holder_ids": e.holders,
+                "skills_held": e.skills_held,
+                "skill_count": e.skill_count,
+                "not_met_ids": e.not_met_ids,
+                "status": e.status,
                 "gap": e.is_gap,
-                "at_risk": e.at_risk(cov.horizon),
+                "at_risk": e.is_at_risk,
+                "why": e.why,
             }
             for e in cov.elements
         ],
-        "skills": [{"id": s.skill.key, "holders": s.holders, "gap": s.is_gap} for s in cov.skills],
-        "gaps": [e.element.key for e in cov.gaps],
-        "at_risk": [e.element.key for e in cov.at_risk],
+        "skills": [
+            {
+                "id": s.skill.key,
+                "element": s.skill.element.key,
+                "holders": s.holders,
+                "needed": s.min_holders,
+                "status": s.status,
+                "gap": s.is_gap,
+                "at_risk": s.is_at_risk,
+                "why": s.why,
+            }
+            for s in cov.skills
+        ],
+        "gaps": cov.gap_keys,
+        "at_risk": cov.at_risk_keys,
+        "skill_gaps": [s.skill.key for s in cov.skill_gaps],
+        "skills_at_risk": [s.skill.key for s in cov.skills_at_risk],
+        "values": {"status": cov.values.status, "why": cov.values.why},
         "values_not_met": [m.id for m in cov.values_not_met],
     }
 
@@ -482,7 +731,8 @@ def matrix_rows(cov: TeamCoverage) -> list[tuple[ElementCoverage, list[str]]]:
 
 
 def organisation_holders(version: FrameworkVersion, now: datetime | None = None) -> dict:
-    """(team id, element key) -> holders, for every team at once: two GROUP BYs in SQL."""
+    """(team id, element key) -> members who hold every skill, for every team at once:
+    two GROUP BYs in SQL (the organisation-wide figure the benchmarks measure)."""
     now = now or utcnow()
     competent = version.rating_scale["competent_level"]
     skill_counts = (

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from flask import (
     Blueprint,
@@ -36,6 +37,7 @@ from competency_app.clock import today, utcnow
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import development_plan, record_completion
+from competency_app.coverage.forecast import at_day, forecast
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
@@ -51,17 +53,93 @@ def _coverage(slug: str):
     return services.coverage_for_team(team_by_slug(slug), version)
 
 
+FORECAST_DAYS = (30, 60, 90)
+
+
+@dataclass
+class AsAt:
+    """The coverage page's and API's `as_at` and `without` arguments, checked."""
+
+    day: date | None = None
+    without: tuple[int, ...] = ()
+    errors: dict[str, str] = field(default_factory=dict)
+    typed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def moment(self):
+        return at_day(self.day) if self.day else None
+
+    @property
+    def is_forecast(self) -> bool:
+        """Today or later, with someone left out or a later day: what would change."""
+        if self.day is not None and self.day < today():
+            return False  # the past is read from the history, not forecast
+        return bool(self.without) or (self.day is not None and self.day > today())
+
+
+def _as_at(team) -> AsAt:
+    args = AsAt(typed={name: request.args.get(name, "").strip()[:40] for name in WHAT_IF})
+    raw = args.typed["as_at"]
+    if raw:
+        try:
+            args.day = date.fromisoformat(raw)
+        except ValueError:
+            args.errors["as_at"] = (
+                f"as_at must be a date written YYYY-MM-DD, for example "
+                f"{today() + timedelta(days=30):%Y-%m-%d}; got {raw!r}"
+            )
+        else:
+            if not date(2000, 1, 1) <= args.day <= date(2100, 12, 31):
+                args.errors["as_at"] = "as_at must be a date between 2000-01-01 and 2100-12-31"
+                args.day = None
+    raw = args.typed["without"]
+    if raw:
+        ids = {m.id for m in services.team_practitioners(team)}
+        if not raw.isdigit() or int(raw) not in ids:
+            args.errors["without"] = "without must be the id of a member of this team"
+        else:
+            args.without = (int(raw),)
+    return args
+
+
+WHAT_IF = ("as_at", "without")
+
+
 @blueprint.get("/teams/<slug>/coverage")
 @access(team_rule(can_view_team))
 def team_coverage(slug: str):
-    cov = _coverage(slug)
-    return render_template(
-        "coverage/team.html",
-        title=f"{cov.team.name}: coverage",
-        cov=cov,
-        rows=services.matrix_rows(cov),
-        actions=services.gap_actions(cov),
-        can_export=can_export_team(current_user, cov.team),
+    version = current_version(structure=True)
+    if version is None:
+        abort(404)
+    team = team_by_slug(slug)
+    args = _as_at(team)
+    cov = services.coverage_for_team(team, version, args.moment, without=args.without)
+    changes = []
+    if args.is_forecast and not args.errors:
+        changes = forecast(team, version, cov.now, args.without)
+    now = utcnow()
+    return (
+        render_template(
+            "coverage/team.html",
+            title=f"{cov.team.name}: coverage",
+            cov=cov,
+            rows=services.matrix_rows(cov),
+            actions=services.gap_actions(cov),
+            skill_actions=services.skill_gap_actions(cov),
+            can_export=can_export_team(current_user, cov.team),
+            args=args,
+            changes=changes,
+            forecast_links=[(n, (now + timedelta(days=n)).date()) for n in FORECAST_DAYS],
+            member_items=[{"value": "", "text": "Choose a team member"}]
+            + [
+                {"value": str(m.id), "text": m.name, "selected": str(m.id) == args.typed["without"]}
+                for m in sorted(cov.members + cov.without, key=lambda m: m.name)
+            ],
+            is_today=args.day is None and not args.without,
+            forecast_now=now,
+            status_labels=services.STATUS_LABELS,
+        ),
+        400 if args.errors else 200,
     )
 
 
@@ -87,7 +165,8 @@ def element_detail(slug: str, key: str):
         element=element,
         element_cov=element_cov,
         levels=levels,
-        skill_holders={s.skill.id: s.holders for s in cov.skills},  # by skill row id
+        skill_cov={s.skill.id: s for s in cov.skills},  # by skill row id
+        status_labels=services.STATUS_LABELS,
         labels={lvl["value"]: lvl["label"] for lvl in cov.version.rating_scale["levels"]},
     )
 
@@ -133,7 +212,29 @@ def coverage_data_version(cov: services.TeamCoverage) -> tuple:
 @blueprint.get("/api/v1/teams/<slug>/coverage")
 @access(team_rule(can_view_team))
 def coverage_api(slug: str):
-    return jsonify(services.coverage_summary(_coverage(slug)))
+    version = current_version(structure=True)
+    if version is None:
+        abort(404)
+    team = team_by_slug(slug)
+    args = _as_at(team)
+    if args.errors:
+        field_name, message = next(iter(args.errors.items()))
+        return jsonify({"error": message, "field": field_name}), 400
+    cov = services.coverage_for_team(team, version, args.moment, without=args.without)
+    summary = services.coverage_summary(cov)
+    if args.is_forecast:
+        summary["changes"] = [
+            {
+                "date": change.when.date().isoformat(),
+                "kind": change.kind,
+                "id": change.key,
+                "before": change.before,
+                "status": change.after,
+                "why": change.why,
+            }
+            for change in forecast(team, version, cov.now, args.without)
+        ]
+    return jsonify(summary)
 
 
 # ---- personal development plans --------------------------------------------------------

@@ -24,10 +24,10 @@ from competency_app.extensions import db
 from competency_app.framework.services import current_version
 
 MAX_ROWS = 20_000
-ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor"]
+ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
 KINDS = {"roster": ROSTER_COLUMNS, "completions": COMPLETION_COLUMNS}
-OPTIONAL_COLUMNS = {"team", "supervisor"}
+OPTIONAL_COLUMNS = {"team", "supervisor", "leaving_date"}
 
 
 class ImportFileError(ValueError):
@@ -141,6 +141,16 @@ def check_roster(rows: list[dict]) -> Preview:
             preview.errors.append(RowError(n, "team", f"there is no team {row['team']!r}"))
         if roles and any(r.team_scoped for r in roles) and not team:
             preview.errors.append(RowError(n, "team", "a team role needs a team"))
+        leaving = row.get("leaving_date") or ""
+        if isinstance(leaving, datetime | date):
+            row["leaving_date"] = leaving.strftime("%Y-%m-%d")
+        else:
+            try:
+                accounts.parse_leaving_date(leaving)
+            except accounts.AccountError:
+                preview.errors.append(
+                    RowError(n, "leaving_date", "use DD/MM/YYYY or YYYY-MM-DD, or leave blank")
+                )
     for row in rows:
         supervisor = accounts.normalise_email(row.get("supervisor") or "")
         if not supervisor:
@@ -184,6 +194,8 @@ def apply_roster(preview: Preview, actor: User | None) -> list[tuple[User, str]]
     for row in preview.rows:
         supervisor = accounts.normalise_email(row.get("supervisor") or "")
         user = accounts.user_by_email(row["email"])
+        if row.get("leaving_date"):  # a blank cell leaves any date already set
+            accounts.set_leaving_date(user, accounts.parse_leaving_date(row["leaving_date"]), actor)
         accounts.set_supervisor(
             user, accounts.user_by_email(supervisor) if supervisor else None, actor
         )
@@ -246,7 +258,7 @@ def preview_file(kind: str, raw: bytes, filename: str) -> Preview:
 def roster_workbook() -> bytes:
     """Everyone's name, email, roles, team and supervisor, in the import's own format."""
     workbook = new_workbook()
-    sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34))
+    sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34, 14))
     sheet.header(ROSTER_COLUMNS)
     for user in db.session.scalars(select(User).where(User.active).order_by(User.name)):
         teams = sorted({a.team.slug for a in user.roles if a.team is not None})
@@ -258,6 +270,7 @@ def roster_workbook() -> bytes:
                 "; ".join(sorted({a.role.value for a in user.roles})),
                 teams[0] if teams else "",
                 supervisor.email if supervisor else "",
+                user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else "",
             ]
         )
     return to_bytes(workbook)

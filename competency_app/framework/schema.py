@@ -68,6 +68,14 @@ class Rules(Strict):
     validity_months: int = Field(ge=1, le=60)
     expiring_soon_days: int = Field(ge=1, le=365)
     default_min_holders: int = Field(ge=1, le=50)
+    coverage_rule: Literal["each_skill", "whole_element"] = Field(
+        default="each_skill",
+        description=(
+            "each_skill: an element is met when every skill of it is held by at least "
+            "min_holders team members; whole_element: when min_holders members each hold "
+            "every skill."
+        ),
+    )
     expected_of_everyone: list[str] = Field(
         description="Element ids (and 'values' for all core values) every individual must hold."
     )

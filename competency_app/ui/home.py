@@ -109,11 +109,11 @@ def _manager(user: User) -> Section | None:
         count = len(accounts.team_members(team))
         line = f"{team.name}: {count} {'keyworker' if count == 1 else 'keyworkers'}"
         if version is not None:
-            cov = coverage_for_team(team, version)
-            gaps, risky = len(cov.gaps), len(cov.at_risk)
+            counts = coverage_for_team(team, version).counts
+            gaps, risky, skills = counts["gaps"], counts["at_risk"], counts["skill_gaps"]
             line += (
-                f"; {gaps} {'gap' if gaps == 1 else 'gaps'} and {risky} at-risk "
-                f"{'element' if risky == 1 else 'elements'}"
+                f"; {gaps} {'gap' if gaps == 1 else 'gaps'}, {risky} at risk "
+                f"({skills} {'skill' if skills == 1 else 'skills'} held by too few)"
             )
             section.links.append(
                 (f"{team.name} coverage", url_for("coverage.team_coverage", slug=team.slug))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,20 +10,26 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role
 from competency_app.assessments.models import Assessment, CurrentRating, Status, ValidatedRating
 from competency_app.assessments.services import _upsert_current, bump_coverage_epoch
+from competency_app.coverage import services
 from competency_app.coverage.services import coverage_for_team, coverage_summary, training_plan
+from competency_app.exports.workbooks import GAPS_HEADER, build_workbook
 from competency_app.extensions import db
-from competency_app.framework.models import Element, Skill
+from competency_app.framework.models import Element, FrameworkVersion, Skill
 from competency_app.framework.services import current_version, forget_cached_structures
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+KEYWORKERS = 8
 
 
 @pytest.fixture
@@ -31,7 +38,7 @@ def team_world(app, framework):
         team = make_team("north")
         supervisor = make_user("sue.super", Role.SUPERVISOR, team=team)
         make_user("max.manager", Role.MANAGER, team=team)
-        for n in range(4):
+        for n in range(KEYWORKERS):
             make_user(f"kw{n}", Role.PRACTITIONER, team=team, supervisor=supervisor)
         commit()
     return "north"
@@ -46,12 +53,13 @@ def _wipe_ratings():
 
 
 def _write_history(version, people, supervisor, history):
-    """history: list of (person index, skill index, level, validated days ago)."""
+    """history: list of (person index, skill index or key, level, validated days ago)."""
     skills = [s for e in version.competencies for el in e.elements for s in el.skills]
+    by_key = {s.key: s for s in skills}
     rows = []
     for cycle, (person_i, skill_i, level, days_ago) in enumerate(history, start=1):
         person = people[person_i % len(people)]
-        skill = skills[skill_i % len(skills)]
+        skill = by_key[skill_i] if isinstance(skill_i, str) else skills[skill_i % len(skills)]
         at = NOW - timedelta(days=days_ago)
         assessment = Assessment(
             person_id=person.id,
@@ -95,71 +103,200 @@ def _write_history(version, people, supervisor, history):
         )
 
 
-def brute_force(version, people, min_holders):
-    """Coverage from the rating history alone, in plain Python."""
+def _utc(moment):
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def brute_force(version, people, at, rule):
+    """Coverage at `at` from the rating history alone, in plain Python, as the framework
+    file states it: statuses of every element, skill and the values, and the lists."""
     latest = {}
     for r in db.session.scalars(
         select(ValidatedRating).order_by(ValidatedRating.validated_at, ValidatedRating.id)
     ):
-        latest[(r.person_id, r.skill_key)] = r
+        if _utc(r.validated_at) <= at:
+            latest[(r.person_id, r.skill_key)] = r
     competent = version.rating_scale["competent_level"]
-    horizon = NOW + timedelta(days=version.rules["expiring_soon_days"])
-    result = {}
-    for element in db.session.scalars(select(Element).where(Element.version_id == version.id)):
-        holders, durable = 0, 0
-        for person in people:
-            ratings = [latest.get((person.id, s.key)) for s in element.skills]
-            ok = [
-                r
-                for r in ratings
-                if r and r.level >= competent and r.expires_at.replace(tzinfo=UTC) > NOW
-            ]
-            if len(ok) == len(element.skills):
-                holders += 1
-                if min(r.expires_at.replace(tzinfo=UTC) for r in ok) > horizon:
-                    durable += 1
-        need = min_holders
-        gap = holders < need
-        at_risk = not gap and (holders == 1 or durable < need)
-        result[element.key] = (holders, gap, at_risk)
-    return result
+    horizon = at + timedelta(days=version.rules["expiring_soon_days"])
+    members = [p for p in people if p.leaving_date is None or p.leaving_date > at.date()]
+
+    def expiry(person, skill):
+        r = latest.get((person.id, skill.key))
+        if r and r.level >= competent and _utc(r.expires_at) > at:
+            return _utc(r.expires_at)
+        return None
+
+    elements, skills = {}, {}
+    for competency in version.competencies:
+        for element in competency.elements:
+            need = element.min_holders
+            for skill in element.skills:
+                held = [x for x in (expiry(p, skill) for p in members) if x]
+                durable = [x for x in held if x > horizon]
+                skills[skill.key] = (
+                    "gap"
+                    if len(held) < need
+                    else "at_risk"
+                    if len(held) == 1 or len(durable) < need
+                    else "met"
+                )
+            whole = {}
+            for p in members:
+                ends = [expiry(p, s) for s in element.skills]
+                if all(ends):
+                    whole[p.id] = min(ends)
+            if element.expected_of_everyone:
+                if not members or len(whole) < len(members):
+                    status = "gap"
+                elif any(x <= horizon for x in whole.values()):
+                    status = "at_risk"
+                else:
+                    status = "met"
+            elif rule == "whole_element":
+                durable = [x for x in whole.values() if x > horizon]
+                status = (
+                    "gap"
+                    if len(whole) < need
+                    else "at_risk"
+                    if len(whole) == 1 or len(durable) < need
+                    else "met"
+                )
+            else:
+                states = {skills[s.key] for s in element.skills}
+                status = "gap" if "gap" in states else "at_risk" if "at_risk" in states else "met"
+            elements[element.key] = (status, len(whole))
+    # no value reflections in these histories: nobody has met the values
+    values = "gap"
+    gaps = [k for k, (st_, _) in elements.items() if st_ == "gap"] + ["values"]
+    at_risk = [k for k, (st_, _) in elements.items() if st_ == "at_risk"]
+    return {
+        "elements": elements,
+        "skills": skills,
+        "values": values,
+        "gaps": gaps,
+        "at_risk": at_risk,
+        "skill_gaps": [k for k, v in skills.items() if v == "gap"],
+        "skills_at_risk": [k for k, v in skills.items() if v == "at_risk"],
+        "members": [p.id for p in members],
+    }
+
+
+def _set_rule(version, rule, min_holders):
+    """Versions never change once loaded; this test edits one in place (rule and numbers
+    needed), so it drops the per-process copy as loading a new version would."""
+    document = dict(version.document)
+    document["rules"] = {**document["rules"], "coverage_rule": rule}
+    db.session.execute(
+        FrameworkVersion.__table__.update()
+        .where(FrameworkVersion.id == version.id)
+        .values(document=document)
+    )
+    keys = [e.key for c in version.competencies for e in c.elements]
+    for key, need in zip(keys, min_holders, strict=False):
+        db.session.execute(
+            Element.__table__.update()
+            .where(Element.version_id == version.id, Element.key == key)
+            .values(min_holders=need)
+        )
+    forget_cached_structures()
+
+
+def _gaps_sheet_rows(app, version_number, slug):
+    with app.app_context():
+        version = current_version(structure=True)
+        team = db.session.scalar(select(accounts.Team).where(accounts.Team.slug == slug))
+        export = build_workbook([team], version, NOW, team.name)
+        db.session.remove()
+    sheet = load_workbook(io.BytesIO(export.content), read_only=True)["Gaps"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == GAPS_HEADER
+    return {(kind, key): status for _team, kind, key, _t, status, *_ in rows[1:]}
+
+
+# The demo's cases, built by hand: every skill of 4b held by two people but nobody holds
+# all of 4b; 3a held but for 3a.s4; element 2 (expected of everyone) held by 1 of the 8.
+FOUR_B = [((n + d) % KEYWORKERS, f"4b.s{n + 1}", 2, 30) for n in range(12) for d in (0, 1)]
+THREE_A = [(n, f"3a.s{s}", 2, 30) for n in (0, 1) for s in (1, 2, 3, 5, 6)]
+TWO = [(7, f"2.s{s}", 3, 30) for s in range(1, 14)]
+DEMO_CASE = FOUR_B + THREE_A + TWO
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     history=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 80), st.integers(0, 3), st.integers(0, 420)),
-        max_size=120,
+        st.tuples(
+            st.integers(0, KEYWORKERS - 1),
+            st.integers(0, 80),
+            st.integers(0, 3),
+            st.integers(0, 420),
+        ),
+        max_size=150,
     ),
     # whole elements validated at once, so that holders, gaps and at-risk all vary
     holdings=st.lists(
-        st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(1, 3), st.integers(0, 420)),
-        max_size=12,
+        st.tuples(
+            st.integers(0, KEYWORKERS - 1),
+            st.integers(0, 7),
+            st.integers(1, 3),
+            st.integers(0, 420),
+        ),
+        max_size=16,
     ),
-    min_holders=st.integers(1, 3),
+    min_holders=st.lists(st.integers(1, 3), min_size=8, max_size=8),
+    rule=st.sampled_from(["each_skill", "whole_element"]),
+    as_at_days=st.sampled_from([0, 0, -40, 30, 75]),
+    leaving_in=st.one_of(st.none(), st.integers(-5, 90)),
+)
+@example(
+    history=DEMO_CASE,
+    holdings=[],
+    min_holders=[1] * 8,
+    rule="each_skill",
+    as_at_days=0,
+    leaving_in=None,
+)
+@example(
+    history=DEMO_CASE,
+    holdings=[],
+    min_holders=[1] * 8,
+    rule="whole_element",
+    as_at_days=0,
+    leaving_in=None,
 )
 # a holder of 1a, then nothing at all: the wiped ratings must not come back from the cache
-@example(history=[], holdings=[(0, 0, 3, 10)], min_holders=2)
-@example(history=[], holdings=[], min_holders=2)
-def test_page_and_api_equal_brute_force(app, client, team_world, history, holdings, min_holders):
+@example(
+    history=[],
+    holdings=[(0, 0, 3, 10)],
+    min_holders=[2] * 8,
+    rule="each_skill",
+    as_at_days=0,
+    leaving_in=None,
+)
+@example(
+    history=[],
+    holdings=[],
+    min_holders=[2] * 8,
+    rule="each_skill",
+    as_at_days=0,
+    leaving_in=None,
+)
+def test_every_consumer_equals_brute_force(
+    app, client, team_world, history, holdings, min_holders, rule, as_at_days, leaving_in
+):
+    """The page, the API (today, past and future), the workbook's Gaps sheet and the home
+    page's counts all say what a brute-force reading of the rating history says."""
     app.config["FROZEN_NOW"] = NOW
     with app.app_context():
         _wipe_ratings()
         version = current_version()
-        # Versions never change once loaded; this test edits one in place, so it drops the
-        # per-process copy as loading a new version would.
-        db.session.execute(
-            Element.__table__.update()
-            .where(Element.version_id == version.id)
-            .values(min_holders=min_holders)
-        )
-        forget_cached_structures()
-        team = accounts.db.session.scalar(
-            select(accounts.Team).where(accounts.Team.slug == "north")
-        )
-        people = coverage_for_team(team, version).members
+        _set_rule(version, rule, min_holders)
+        version = current_version(structure=True)
+        team = db.session.scalar(select(accounts.Team).where(accounts.Team.slug == "north"))
+        people = services.team_practitioners(team)
+        leaver = people[3]
+        leaver.leaving_date = None if leaving_in is None else NOW.date() + timedelta(leaving_in)
         supervisor = accounts.user_by_email("sue.super@example.nhs.uk")
         skills = [s for c in version.competencies for e in c.elements for s in e.skills]
         elements = [e for c in version.competencies for e in c.elements]
@@ -170,21 +307,58 @@ def test_page_and_api_equal_brute_force(app, client, team_world, history, holdin
             ]
         _write_history(version, people, supervisor, history)
         commit()
-        expected = brute_force(version, people, min_holders)
+        at = NOW + timedelta(days=as_at_days)
+        today = brute_force(version, people, NOW, rule)
+        expected = brute_force(version, people, at, rule)
         db.session.remove()
     if client.get("/").status_code != 200:
         sign_in(client, "max.manager@example.nhs.uk", PASSWORD)
-    api = json.loads(client.get("/api/v1/teams/north/coverage").get_data(as_text=True))
-    got = {e["id"]: (e["holders"], e["gap"], e["at_risk"]) for e in api["elements"]}
-    for key, (holders, gap, at_risk) in expected.items():
-        element = next(e for e in api["elements"] if e["id"] == key)
-        if element["expected_of_everyone"]:
-            assert got[key][0] == holders
-        else:
-            assert got[key] == (holders, gap, at_risk), key
-    page = client.get("/teams/north/coverage").get_data(as_text=True)
-    shown = [int(n) for n in re.findall(r'data-holders="(\d+)"', page)]
-    assert shown == [e["holders"] for e in api["elements"]]
+
+    # the JSON API, as at the date
+    query = "" if as_at_days == 0 else f"?as_at={at.date().isoformat()}"
+    api = json.loads(client.get(f"/api/v1/teams/north/coverage{query}").get_data(as_text=True))
+    assert [m["id"] for m in api["members"]] == expected["members"]
+    got = {e["id"]: (e["status"], e["holders"]) for e in api["elements"]}
+    assert got == expected["elements"]
+    assert {s["id"]: s["status"] for s in api["skills"]} == expected["skills"]
+    assert api["gaps"] == expected["gaps"]
+    assert api["at_risk"] == expected["at_risk"]
+    assert api["skill_gaps"] == expected["skill_gaps"]
+    assert api["skills_at_risk"] == expected["skills_at_risk"]
+    assert api["counts"]["gaps"] == len(expected["gaps"])
+    assert api["rule"] == rule
+
+    # the page, as at the same date: statuses in the matrix, skill-gap cards
+    page = client.get(f"/teams/north/coverage{query}").get_data(as_text=True)
+    shown = re.findall(r'data-holders="(\d+)" data-status="(\w+)"', page)
+    assert [(status, int(n)) for n, status in shown] == list(expected["elements"].values())
+    cards = re.findall(r'id="gap-skill-([\w-]+)"', page)
+    assert cards == [k.replace(".", "-") for k in expected["skill_gaps"]]
+
+    # today's figures: the home page's counts and the workbook's Gaps sheet
+    home = client.get("/").get_data(as_text=True)
+    skill_gaps = len(today["skill_gaps"])
+    assert (
+        f"{len(today['gaps'])} {'gap' if len(today['gaps']) == 1 else 'gaps'}, "
+        f"{len(today['at_risk'])} at risk ({skill_gaps} "
+        f"{'skill' if skill_gaps == 1 else 'skills'} held by too few)"
+    ) in home
+    sheet = _gaps_sheet_rows(app, None, "north")
+    words = {"gap": "gap", "at_risk": "at risk"}
+    wanted = {("element", k): words[s] for k, (s, _) in today["elements"].items() if s != "met"}
+    wanted.update({("skill", k): words[s] for k, s in today["skills"].items() if s != "met"})
+    wanted[("values", "values")] = "gap"
+    assert sheet == wanted
+
+    if history == DEMO_CASE and rule == "each_skill":
+        # the demo's facts: 4b met by its skills though nobody holds all of it, 3a.s4 a
+        # skill gap held by nobody, element 2 not met by 7 of the 8
+        element = {e["id"]: e for e in api["elements"]}
+        assert element["4b"]["status"] == "met" and element["4b"]["holders"] == 0
+        assert "3a.s4" in api["skill_gaps"]
+        assert "3a.s4 is held by nobody" in element["3a"]["why"]
+        assert element["2"]["why"] == "Effective communication: 7 of 8 have not yet met it"
+        assert "Effective communication: 7 of 8 have not yet met it" in page
 
 
 def test_expired_and_below_competent_do_not_count(app, team_world):
@@ -209,7 +383,8 @@ def test_expired_and_below_competent_do_not_count(app, team_world):
         cov = coverage_for_team(team, version, NOW)
         ec = next(e for e in cov.elements if e.element.id == element.id)
         assert ec.holders == [people[0].id]
-        assert ec.at_risk(cov.horizon)  # a single holder
+        assert ec.is_at_risk  # a single holder of every skill
+        assert ec.why == f"every skill is held only by {people[0].name}"
         assert not ec.is_gap
         # the clock moved past the validity: the gap opens
         later = coverage_for_team(team, version, NOW + timedelta(days=400))

@@ -71,13 +71,18 @@ def test_team_workbook_matches_the_coverage_page(app, client, validated_team):
     assert response.headers["Cache-Control"] == "no-store"
     content = response.data
     summary = dict((r[0], r[1]) for r in sheet_rows(content, "Summary") if r and r[0])
-    covered = sum(1 for e in api["elements"] if not e["gap"])
-    assert (
-        summary["North keyworking team"] == f"{covered} of {len(api['elements'])} elements covered"
+    counts = api["counts"]
+    assert summary["North keyworking team"] == (
+        f"{counts['elements_met']} of {counts['elements']} elements met; "
+        f"{counts['gaps']} gaps, {counts['at_risk']} at risk; "
+        f"{counts['skill_gaps']} skills held by too few"
     )
-    gaps = [(r[1], r[5]) for r in sheet_rows(content, "Gaps")[1:]]
-    assert sorted(k for k, status in gaps if status == "gap") == sorted(api["gaps"])
-    assert sorted(k for k, status in gaps if status == "at risk") == sorted(api["at_risk"])
+    rows = sheet_rows(content, "Gaps")[1:]
+    gaps = [(r[2], r[4]) for r in rows if r[1] in ("element", "values")]
+    assert [k for k, status in gaps if status == "gap"] == api["gaps"]
+    assert [k for k, status in gaps if status == "at risk"] == api["at_risk"]
+    skills = [(r[2], r[4]) for r in rows if r[1] == "skill"]
+    assert [k for k, status in skills if status == "gap"] == api["skill_gaps"]
     coverage = sheet_rows(content, "Coverage")
     header = coverage[0]
     assert header[:3] == ("Team", "Team member", "Email")

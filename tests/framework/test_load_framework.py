@@ -61,7 +61,18 @@ def with_unknown_skill_reference(data):
     return dump(data), "elearning.0.develops", "1a.s99"
 
 
-MUTATIONS = [with_unknown_field, with_duplicate_skill_id, with_unknown_skill_reference]
+def with_unknown_coverage_rule(data):
+    data = copy.deepcopy(data)
+    data["rules"]["coverage_rule"] = "most_skills"
+    return dump(data), "rules.coverage_rule", "coverage_rule: most_skills"
+
+
+MUTATIONS = [
+    with_unknown_field,
+    with_duplicate_skill_id,
+    with_unknown_skill_reference,
+    with_unknown_coverage_rule,
+]
 
 
 @pytest.mark.parametrize("mutate", MUTATIONS, ids=lambda f: f.__name__)

@@ -1,0 +1,318 @@
+"""The team's rating aggregates as at a moment: the facts every coverage rule is judged on.
+
+Today (and any later moment) they come from the current-rating projection: one GROUP BY per
+(person, element) and one per skill, an index-only scan of `ix_current_rating_coverage`.
+A later moment simply drops the validations that will have expired by then. An earlier
+moment reads the append-only history instead (the latest validation per person and skill
+at that moment, a window function): slower, and only for past dates.
+
+The figures for "now" are cached per process (`FIGURES`), keyed by the team's
+`coverage_epoch` (bumped in every transaction that changes a member's validated ratings)
+and its members, and valid until the first expiry that would change a figure.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
+
+from competency_app.assessments.models import (
+    Assessment,
+    CurrentRating,
+    Status,
+    ValidatedRating,
+    ValueReflection,
+)
+from competency_app.database import UTCDateTime
+from competency_app.extensions import db
+from competency_app.framework.models import Element, FrameworkVersion, Skill
+
+
+@dataclass(frozen=True)
+class VersionShape:
+    """What the coverage queries need of a version: its skill keys and skills per element."""
+
+    skill_keys: tuple[str, ...]
+    skill_counts: dict[str, int]  # element key -> skills
+
+
+_SHAPES: dict[str, VersionShape] = {}
+
+
+def version_shape(version: FrameworkVersion) -> VersionShape:
+    """Cached by content hash: a loaded version never changes, and ids can be reused."""
+    shape = _SHAPES.get(version.content_hash)
+    if shape is None:
+        rows = db.session.execute(
+            select(Skill.key, Element.key)
+            .join(Element, Element.id == Skill.element_id)
+            .where(Skill.version_id == version.id)
+        ).all()
+        counts: dict[str, int] = defaultdict(int)
+        for _skill, element in rows:
+            counts[element] += 1
+        shape = VersionShape(tuple(skill for skill, _ in rows), dict(counts))
+        _SHAPES[version.content_hash] = shape
+    return shape
+
+
+def _when(condition, value):
+    return case((condition, value), else_=None)
+
+
+_COMPETENT = bindparam("competent", type_=Integer)
+_NOW = bindparam("now", type_=UTCDateTime())
+_HORIZON = bindparam("horizon", type_=UTCDateTime())
+
+
+def _statements(source):
+    """The two aggregates over a rating source with columns person_id, skill_key,
+    element_key, level and expires_at (the projection, or the history as at a moment).
+
+    Per person and element: skills at competent or above, skills one level below
+    (Developing), the earliest expiry among the competent ones, among all of them, and
+    among the competent ones that outlast the warning horizon. Per skill: holders, holders
+    beyond the horizon, and the lowest and highest holder id (the holder, when there is
+    one). Expiries come back as text on SQLite: only the few needed are parsed (`_aware`).
+    """
+    c = source.c
+    competent = c.level >= _COMPETENT
+    element_stats = (
+        select(
+            c.person_id,
+            c.element_key,
+            func.count(_when(competent, 1)),
+            func.count(_when(c.level < _COMPETENT, 1)),
+            type_coerce(func.min(_when(competent, c.expires_at)), String),
+            type_coerce(func.min(c.expires_at), String),
+            type_coerce(
+                func.min(_when(and_(competent, c.expires_at > _HORIZON), c.expires_at)), String
+            ),
+        )
+        .where(
+            c.person_id.in_(bindparam("ids", expanding=True)),
+            c.skill_key.in_(bindparam("keys", expanding=True)),
+            c.level >= _COMPETENT - 1,
+            c.expires_at > _NOW,
+        )
+        .group_by(c.person_id, c.element_key)
+    )
+    skill_stats = (
+        select(
+            c.skill_key,
+            func.count(),
+            func.count(_when(c.expires_at > _HORIZON, 1)),
+            func.min(c.person_id),
+            func.max(c.person_id),
+        )
+        .where(
+            c.person_id.in_(bindparam("ids", expanding=True)),
+            c.skill_key.in_(bindparam("keys", expanding=True)),
+            competent,
+            c.expires_at > _NOW,
+        )
+        .group_by(c.skill_key)
+    )
+    return element_stats, skill_stats
+
+
+# Built once. The projection already holds each person's latest validation per skill.
+_CURRENT = _statements(CurrentRating.__table__)
+
+# The history as at `now`: each person's latest validation of each of the version's skills.
+_RANKED = (
+    select(
+        ValidatedRating.person_id,
+        ValidatedRating.skill_key,
+        ValidatedRating.level,
+        ValidatedRating.expires_at,
+        func.row_number()
+        .over(
+            partition_by=(ValidatedRating.person_id, ValidatedRating.skill_key),
+            order_by=(ValidatedRating.validated_at.desc(), ValidatedRating.id.desc()),
+        )
+        .label("position"),
+    )
+    .where(
+        ValidatedRating.person_id.in_(bindparam("ids", expanding=True)),
+        ValidatedRating.validated_at <= _NOW,
+    )
+    .subquery()
+)
+_LATEST = (
+    select(
+        _RANKED.c.person_id,
+        _RANKED.c.skill_key,
+        Element.key.label("element_key"),
+        _RANKED.c.level,
+        _RANKED.c.expires_at,
+    )
+    .join(
+        Skill,
+        and_(
+            Skill.key == _RANKED.c.skill_key,
+            Skill.version_id == bindparam("version_id", type_=Integer),
+        ),
+    )
+    .join(Element, Element.id == Skill.element_id)
+    .where(_RANKED.c.position == 1)
+    .subquery()
+)
+_HISTORY = _statements(_LATEST)
+
+
+def aware(value) -> datetime:
+    """SQLite hands aggregates back as naive text: normalise to aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+_aware = aware  # the older name, kept for callers
+
+
+@dataclass
+class SkillFigures:
+    holders: int
+    durable: int  # holders whose validation outlasts the warning horizon
+    first_holder: int  # lowest holder id (the holder, when there is one)
+    last_holder: int
+
+
+@dataclass
+class TeamFigures:
+    """The team's rating aggregates at one moment: plain data, cached between requests."""
+
+    competent: dict[str, dict[int, int]]  # element key -> person -> competent skills
+    developing: dict[str, dict[int, int]]  # element key -> person -> Developing skills
+    holder_expiry: dict[str, dict[int, datetime]]  # element key -> holder -> earliest expiry
+    skills: dict[str, SkillFigures]
+    values_met: dict[int, datetime]  # person -> when their values sign-off lapses
+    valid_from: datetime
+    valid_until: datetime | None = None  # the next moment a figure would change
+    from_history: bool = False
+    lapses: list[datetime] = field(default_factory=list)
+
+    @property
+    def skill_holders(self) -> dict[str, int]:
+        return {key: s.holders for key, s in self.skills.items()}
+
+
+def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
+    """Person -> when the reflection on every value, signed off by a validation in date at
+    `now`, lapses (the latest such validation)."""
+    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
+    rows = db.session.execute(
+        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
+        .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
+        .where(
+            Assessment.person_id.in_(person_ids),
+            Assessment.status == Status.VALIDATED,
+            Assessment.validated_at > now - validity,
+            Assessment.validated_at <= now,
+        )
+        .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
+    )
+    needed = len(version.values)
+    met: dict[int, datetime] = {}
+    for person, validated, count in rows:
+        if count >= needed:
+            lapse = aware(validated) + validity
+            met[person] = max(lapse, met.get(person, lapse))
+    return met
+
+
+def team_figures(
+    version: FrameworkVersion, ids: list[int], now: datetime, from_history: bool = False
+) -> TeamFigures:
+    """The aggregates for these people at `now` (no cache): from the projection, or from
+    the rating history when `from_history` (for moments in the past)."""
+    competent = version.rating_scale["competent_level"]
+    warning = timedelta(days=version.rules["expiring_soon_days"])
+    horizon = now + warning
+    shape = version_shape(version)
+    figures = TeamFigures(
+        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, from_history
+    )
+    if not ids:
+        return figures
+    element_stats, skill_stats = _HISTORY if from_history else _CURRENT
+    params = {
+        "ids": ids,
+        "keys": shape.skill_keys,
+        "competent": competent,
+        "now": now,
+        "horizon": horizon,
+    }
+    if from_history:
+        params["version_id"] = version.id
+    connection = db.session.connection()
+    next_expiry = None  # raw (text on SQLite, sortable) until the minimum is known
+    lapses: list[datetime] = []
+    for person, key, held, developing, held_expiry, expiry, durable in connection.execute(
+        element_stats, params
+    ):
+        if next_expiry is None or expiry < next_expiry:
+            next_expiry = expiry
+        if durable is not None:
+            lapses.append(aware(durable) - warning)  # from then on it is "expiring soon"
+        if held:
+            figures.competent[key][person] = held
+        if developing:
+            figures.developing[key][person] = developing
+        if held and held == shape.skill_counts.get(key):
+            figures.holder_expiry[key][person] = aware(held_expiry)
+    for key, holders, durable, first, last in connection.execute(skill_stats, params):
+        figures.skills[key] = SkillFigures(holders, durable, first, last)
+    figures.values_met = _values(version, ids, now)
+    for lapse in figures.values_met.values():
+        lapses.append(lapse)
+        if lapse - warning > now:
+            lapses.append(lapse - warning)
+    if next_expiry is not None:
+        lapses.append(aware(next_expiry))
+    figures.valid_until = min((moment for moment in lapses if moment > now), default=None)
+    return figures
+
+
+class FiguresCache:
+    """Per-process LRU of team figures, keyed by the team's coverage epoch and members.
+
+    An entry is reused while the team's `coverage_epoch` is unchanged (every validation
+    bumps it in the same transaction), the members are the same people, and the clock is
+    between when it was computed and the first expiry that would change a figure.
+    """
+
+    def __init__(self, size: int = 512):
+        self.size = size
+        self.entries: OrderedDict[tuple, TeamFigures] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple, now: datetime) -> TeamFigures | None:
+        with self.lock:
+            figures = self.entries.get(key)
+            if figures is None:
+                return None
+            if now < figures.valid_from or (figures.valid_until and now >= figures.valid_until):
+                del self.entries[key]
+                return None
+            self.entries.move_to_end(key)
+            return figures
+
+    def put(self, key: tuple, figures: TeamFigures) -> None:
+        with self.lock:
+            self.entries[key] = figures
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+FIGURES = FiguresCache()
