@@ -265,9 +265,11 @@ def role_change_refusal(
             return "Only an administrator can change an administrator's account"
         changed = (old_roles ^ roles) & ORGANISATION_ROLES
         if changed:
-            names = " and ".join(sorted(r.value for r in changed))
-            verb = "grant" if changed & roles else "remove"
-            return f"Only an administrator can {verb} the role {names}"
+            granted = changed & roles
+            verb, named = ("grant", granted) if granted else ("remove", changed)
+            noun = "roles" if len(named) > 1 else "role"
+            names = " and ".join(sorted(r.value for r in named))
+            return f"Only an administrator can {verb} the {noun} {names}"
     was_active_admin = person is not None and person.active and Role.ADMIN in old_roles
     if was_active_admin and (Role.ADMIN not in roles or not active):
         remaining = (

@@ -338,8 +338,8 @@ def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> N
     db.session.flush()
 
 
-def set_active(user: User, active: bool, actor: User) -> None:
-    if user.id == actor.id and not active:
+def set_active(user: User, active: bool, actor: User | None) -> None:
+    if actor is not None and user.id == actor.id and not active:
         raise AccountError("You cannot disable your own account", "active")
     if user.active == active:
         return

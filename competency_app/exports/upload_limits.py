@@ -58,6 +58,8 @@ class UploadLimits:
 
 
 def megabytes(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:,.1f} kB"
     return f"{size / (1024 * 1024):,.1f} MB"
 
 
