@@ -99,8 +99,10 @@ HEADER_ROW = (
 
 
 def dimension_bomb() -> bytes:
-    """About 1.5 kB: a header row, and a <dimension> claiming 16,384 columns."""
-    return _zip(_parts(_sheet(HEADER_ROW, "A1:XFD20002")))
+    """About 1.5 kB: a header row, one cell on row 20,002, and a <dimension> claiming
+    16,384 columns (a reader trusting it pads 20,000 rows to 16,384 cells each)."""
+    last = '<row r="20002"><c r="A20002" t="inlineStr"><is><t>x</t></is></c></row>'
+    return _zip(_parts(_sheet(HEADER_ROW + last, "A1:XFD20002")))
 
 
 def shared_strings_bomb(size: int = 1024**3) -> bytes:
