@@ -44,7 +44,7 @@ def issue_links(user_ids: list[int], actor: User | None, **audit) -> dict[int, s
         )
     tokens = {user_id: secrets.token_urlsafe(32) for user_id in user_ids}
     db.session.execute(
-        insert(PasswordLink),
+        insert(PasswordLink.__table__),
         [
             {
                 "user_id": user_id,

@@ -76,7 +76,7 @@ def record_many(action: str, actor: User | None, events: list[tuple[str | None, 
         "ip_address": request.remote_addr if has_request_context() else None,
     }
     db.session.execute(
-        insert(AuditEvent),
+        insert(AuditEvent.__table__),
         [{**common, "target": target, "detail": detail} for target, detail in events],
     )
 

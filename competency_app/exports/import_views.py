@@ -88,14 +88,9 @@ def preview():
     if not result.errors:
         # Keep the checked file on the server until it is applied (never in the cookie).
         token = secrets.token_urlsafe(16)
-        suffix = Path(upload.filename).suffix.lower()
-        (_pending_dir() / f"{token}{suffix}").write_bytes(raw)
-        session["pending_import"] = {
-            "token": token,
-            "kind": kind,
-            "suffix": suffix,
-            "filename": upload.filename,
-        }
+        # The rows as read (not the file): the apply checks them again without re-reading.
+        _write_private(_pending_dir() / f"{token}.json", imports.rows_to_json(result.rows))
+        session["pending_import"] = {"token": token, "kind": kind, "filename": upload.filename}
     return (
         render_template(
             "exports/import_preview.html",
@@ -118,13 +113,13 @@ def apply():
     pending = session.get("pending_import")
     if not pending or pending["token"] != request.form.get("token"):
         abort(409, "That import has already been applied or has expired: upload the file again.")
-    path = _pending_dir() / f"{pending['token']}{pending['suffix']}"
+    path = _pending_dir() / f"{pending['token']}.json"
     if not path.exists():
         abort(409, "That import has expired: upload the file again.")
-    raw = path.read_bytes()
     kind = pending["kind"]
     actor = current_user._get_current_object()
-    result = imports.preview_file(kind, raw, pending["filename"], actor)  # check again, now
+    rows = imports.rows_from_json(path.read_text(encoding="utf-8"))
+    result = imports.check_rows(kind, rows, actor)  # check again, now
     if result.errors:
         path.unlink(missing_ok=True)
         session.pop("pending_import", None)
@@ -166,10 +161,15 @@ def _keep_links_for_download(links: list[tuple[str, str, str]]) -> None:
     writer = csv.writer(buffer)
     writer.writerow(["name", "email", "set-password link"])
     writer.writerows(links)
-    descriptor = os.open(_pending_dir() / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
-        file.write(buffer.getvalue())
+    _write_private(_pending_dir() / name, buffer.getvalue())
     session["import_links"] = name
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Personal data at rest: readable by the service's own user only."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
+        file.write(text)
 
 
 @blueprint.post("/links.csv")

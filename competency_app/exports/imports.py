@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,8 +23,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from openpyxl import load_workbook
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
@@ -173,14 +173,37 @@ def _roles(text: str) -> list[Role] | None:
         return None
 
 
-def _people(emails: Iterable[str]) -> dict[str, User]:
+@dataclass
+class _Person:
+    """An existing person as the roster needs them: read with plain selects, no ORM."""
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    grants: set[tuple[Role, int | None]] = field(default_factory=set)
+
+    @property
+    def role_set(self) -> set[Role]:  # what permissions.role_change_refusal reads
+        return {role for role, _team in self.grants}
+
+
+def _people(emails: Iterable[str]) -> dict[str, _Person]:
     """Existing people by email, with their roles, in a few queries."""
-    people: dict[str, User] = {}
+    people: dict[str, _Person] = {}
     for chunk in _chunks(sorted(set(emails))):
-        for user in db.session.scalars(
-            select(User).where(User.email.in_(chunk)).options(selectinload(User.roles))
+        for user_id, email, name, active in db.session.execute(
+            select(User.id, User.email, User.name, User.active).where(User.email.in_(chunk))
         ):
-            people[user.email] = user
+            people[email] = _Person(user_id, email, name, active)
+    by_id = {person.id: person for person in people.values()}
+    for chunk in _chunks(sorted(by_id)):
+        for user_id, role, team_id in db.session.execute(
+            select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.team_id).where(
+                RoleAssignment.user_id.in_(chunk)
+            )
+        ):
+            by_id[user_id].grants.add((role, team_id))
     return people
 
 
@@ -201,7 +224,7 @@ class _RosterPlan:
     """What applying the rows would do, worked out once for the check and the apply."""
 
     teams: dict[str, Team]
-    people: dict[str, User]  # existing people named in the file (as people or supervisors)
+    people: dict[str, _Person]  # existing people named in the file (people or supervisors)
     supervisors: dict[int, set[int]]  # existing supervisee id -> supervisor ids
 
 
@@ -223,11 +246,11 @@ def _grants(row: dict, plan: _RosterPlan) -> set[tuple[Role, int | None]]:
     }
 
 
-def _row_changes(row: dict, person: User, plan: _RosterPlan) -> bool:
+def _row_changes(row: dict, person: _Person, plan: _RosterPlan) -> bool:
     """Whether the row would change anything about an existing person."""
     if person.name != row["name"]:
         return True
-    if {(a.role, a.team_id) for a in person.roles} != _grants(row, plan):
+    if person.grants != _grants(row, plan):
         return True
     email = accounts.normalise_email(row.get("supervisor") or "")
     if email and email not in plan.people:
@@ -340,7 +363,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     new_rows = [r for r in rows if r["email"] not in plan.people]
     for chunk in _chunks(new_rows, 2000):
         db.session.execute(
-            insert(User),
+            insert(User.__table__),
             [
                 {
                     "organisation_id": organisation_id,
@@ -374,9 +397,9 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
         grants = _grants(row, plan)
         person = plan.people.get(row["email"])
         if person is not None:
-            before = {(a.role, a.team_id) for a in person.roles}
+            before = person.grants
             if person.name != row["name"]:
-                renamed.append({"id": person.id, "name": row["name"]})
+                renamed.append((person.id, row["name"]))
             if before == grants:
                 continue
             replaced.append(person.id)
@@ -391,9 +414,13 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
             update(User).where(User.id.in_(chunk)).values(session_version=User.session_version + 1)
         )
     for chunk in _chunks(assignments, 2000):
-        db.session.execute(insert(RoleAssignment), chunk)
+        db.session.execute(insert(RoleAssignment.__table__), chunk)
     if renamed:
-        db.session.execute(update(User), renamed)
+        users = User.__table__
+        db.session.execute(
+            update(users).where(users.c.id == bindparam("person")).values(name=bindparam("new")),
+            [{"person": person_id, "new": name} for person_id, name in renamed],
+        )
     # Supervisors: replace the links of everyone whose supervisor differs.
     links, relinked, supervisor_events = [], [], []
     for row in rows:
@@ -410,7 +437,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     for chunk in _chunks(relinked):
         db.session.execute(delete(SupervisionLink).where(SupervisionLink.supervisee_id.in_(chunk)))
     for chunk in _chunks(links, 2000):
-        db.session.execute(insert(SupervisionLink), chunk)
+        db.session.execute(insert(SupervisionLink.__table__), chunk)
     accounts.record_many(
         "user_created", actor, [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows]
     )
@@ -476,12 +503,37 @@ def apply_completions(preview: Preview, actor: User) -> None:
     accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
 
 
-def preview_file(kind: str, raw: bytes, filename: str, actor: User | None = None) -> Preview:
-    """Read and check a file; `actor` (None: the command line) for the roster's role rule."""
-    rows = read_rows(raw, filename, KINDS[kind])
+def check_rows(kind: str, rows: list[dict], actor: User | None = None) -> Preview:
+    """Check rows read from a file; `actor` (None: the command line) for the role rule."""
     if kind == "roster":
         return check_roster(rows, actor)
     return check_completions(rows)
+
+
+def preview_file(kind: str, raw: bytes, filename: str, actor: User | None = None) -> Preview:
+    """Read and check a file."""
+    return check_rows(kind, read_rows(raw, filename, KINDS[kind]), actor)
+
+
+def rows_to_json(rows: list[dict]) -> str:
+    """Rows as read, for keeping between the preview and the apply (dates tagged)."""
+
+    def encode(value):
+        if isinstance(value, datetime | date):
+            return {"date": value.isoformat()}
+        return value
+
+    return json.dumps([{key: encode(value) for key, value in row.items()} for row in rows])
+
+
+def rows_from_json(text: str) -> list[dict]:
+    def decode(value):
+        if isinstance(value, dict):
+            raw = value["date"]
+            return datetime.fromisoformat(raw) if "T" in raw else date.fromisoformat(raw)
+        return value
+
+    return [{key: decode(value) for key, value in row.items()} for row in json.loads(text)]
 
 
 def roster_workbook() -> bytes:
