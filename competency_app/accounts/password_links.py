@@ -14,11 +14,12 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from competency_app.accounts.models import PasswordLink, User
 from competency_app.accounts.services import check_password_strength, hash_password, record
 from competency_app.clock import utcnow
+from competency_app.database import insert_rows
 from competency_app.extensions import db
 
 
@@ -43,8 +44,9 @@ def issue_links(user_ids: list[int], actor: User | None, **audit) -> dict[int, s
             .values(used_at=now)
         )
     tokens = {user_id: secrets.token_urlsafe(32) for user_id in user_ids}
-    db.session.execute(
-        insert(PasswordLink.__table__),
+    insert_rows(
+        db.session,
+        PasswordLink.__table__,
         [
             {
                 "user_id": user_id,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import has_request_context, request
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from competency_app.accounts.models import (
@@ -24,6 +24,7 @@ from competency_app.accounts.models import (
 )
 from competency_app.accounts.permissions import role_change_refusal
 from competency_app.clock import utcnow
+from competency_app.database import insert_rows
 from competency_app.extensions import db
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes): above ASVS's bar, ~20 ms.
@@ -75,8 +76,9 @@ def record_many(action: str, actor: User | None, events: list[tuple[str | None, 
         "action": action,
         "ip_address": request.remote_addr if has_request_context() else None,
     }
-    db.session.execute(
-        insert(AuditEvent.__table__),
+    insert_rows(
+        db.session,
+        AuditEvent.__table__,
         [{**common, "target": target, "detail": detail} for target, detail in events],
     )
 
