@@ -62,7 +62,12 @@ def roster(rows: int, kind: str) -> bytes:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS (VmHWM: ru_maxrss would include the parent's at fork)."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(n.split()[1]) for n in status if n.startswith("VmHWM")) / 1024
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(url: str, rows: int, kind: str) -> dict:
