@@ -36,14 +36,25 @@ blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
 KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
 # Up to this many new people's links are shown on the page; all are in the CSV download.
 LINKS_ON_PAGE = 50
-# An undownloaded links file is removed after this long (the links stay valid).
-LINKS_FILE_SECONDS = 3600
+# Rows kept between preview and apply, and an undownloaded links file, are removed after
+# this long (the links themselves stay valid until they expire).
+PENDING_SECONDS = 3600
 
 
 def _pending_dir() -> Path:
     path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, mode=0o700, exist_ok=True)
     return path
+
+
+def _sweep() -> None:
+    """Remove pending rows and undownloaded links left for longer than an hour."""
+    for old in _pending_dir().iterdir():
+        try:
+            if time.time() - old.stat().st_mtime > PENDING_SECONDS:
+                old.unlink(missing_ok=True)
+        except OSError:  # another worker removed it first
+            continue
 
 
 def _page(errors=None, kind="roster", status=200):
@@ -85,6 +96,7 @@ def preview():
     except imports.ImportFileError as error:
         return _page({"file": f"{upload.filename}: {error}"}, kind, 400)
     token = None
+    _sweep()
     if not result.errors:
         # Keep the checked file on the server until it is applied (never in the cookie).
         token = secrets.token_urlsafe(16)
@@ -153,9 +165,6 @@ def apply():
 
 def _keep_links_for_download(links: list[tuple[str, str, str]]) -> None:
     """Write the links to a private file, downloadable once by this session."""
-    for old in _pending_dir().glob("*-links.csv"):
-        if time.time() - old.stat().st_mtime > LINKS_FILE_SECONDS:
-            old.unlink(missing_ok=True)
     name = f"{secrets.token_urlsafe(16)}-links.csv"
     buffer = io.StringIO()
     writer = csv.writer(buffer)
