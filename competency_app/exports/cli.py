@@ -103,7 +103,8 @@ def import_staff_command(path: Path, check: bool, links_path: Path | None) -> No
     )
     if links_path is not None:
         if links:
-            click.echo(f"Wrote {len(links)} set-your-password links to {links_path}.")
+            noun = "link" if len(links) == 1 else "links"
+            click.echo(f"Wrote {len(links)} set-your-password {noun} to {links_path}.")
         return
     for _name, email, link in links:
         click.echo(f"  new: {email}  set-your-password link: {link}")

@@ -95,3 +95,42 @@ def test_links_expire_and_stop_with_the_account(app, client):
         commit()
     assert client.get(path).status_code == 404
     assert client.get("/set-password/not-a-real-token").status_code == 404
+
+
+def test_many_links_are_a_one_time_download_and_the_command_writes_a_private_file(
+    app, client, runner, tmp_path
+):
+    with app.app_context():
+        make_team("north")
+        make_user("hana.hr", Role.HR)
+        commit()
+    sign_in(client, "hana.hr@example.nhs.uk", PASSWORD)
+    token = csrf_from(client.get("/admin/imports").get_data(as_text=True))
+    lines = ["name,email,role,team"] + [
+        f"Person {n},person.{n}@example.nhs.uk,practitioner,north" for n in range(60)
+    ]
+    preview = client.post(
+        "/admin/imports/preview",
+        data={
+            "csrf_token": token,
+            "kind": "roster",
+            "file": (io.BytesIO("\n".join(lines).encode()), "s.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    pending = re.search(r'name="token" value="([^"]+)"', preview.get_data(as_text=True)).group(1)
+    done = client.post("/admin/imports/apply", data={"csrf_token": token, "token": pending})
+    page = done.get_data(as_text=True)
+    assert "Set-your-password links for 60 new people" in page
+    assert 'data-testid="password-link"' not in page  # too many for the page
+    csv = client.post("/admin/imports/links.csv", data={"csrf_token": token})
+    assert csv.get_data(as_text=True).count("/set-password/") == 60
+    roster = tmp_path / "more.csv"
+    roster.write_text("name,email,role,team\nZoe Zed,zoe@example.nhs.uk,practitioner,north\n")
+    links = tmp_path / "links.csv"
+    result = runner.invoke(args=["import-staff", str(roster), "--links", str(links)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 1 set-your-password link to" in result.output
+    assert "/set-password/" not in result.output
+    assert links.stat().st_mode & 0o777 == 0o600
+    assert "zoe@example.nhs.uk" in links.read_text()
