@@ -259,3 +259,38 @@ def test_a_bomb_upload_gets_a_clear_page_and_exit_2(app, client, runner, tmp_pat
     result = runner.invoke(args=["import-staff", str(path)])
     assert result.exit_code == 2
     assert "The sheet declares 16,384 columns (A1:XFD20002); the limit is 20" in result.output
+
+
+def test_candidate_import_uses_the_same_bounded_reader(app, client, framework):
+    from datetime import date, timedelta
+
+    from competency_app.recruitment.services import create_vacancy
+    from tests.factories import make_team
+
+    with app.app_context():
+        north = make_team("north")
+        recruiter = make_user("rae.recruit", Role.RECRUITER, team=north)
+        panel = [
+            make_user("amy.panel", Role.SUPERVISOR, team=north),
+            make_user("bob.panel", Role.MANAGER, team=north),
+        ]
+        vacancy = create_vacancy(
+            north,
+            "Keyworker",
+            date.today() + timedelta(days=14),
+            panel,
+            panel,
+            panel[1],
+            recruiter,
+        )
+        commit()
+        vacancy_id = vacancy.id
+    sign_in(client, "rae.recruit@example.nhs.uk", PASSWORD)
+    token = csrf_from(client.get(f"/recruitment/{vacancy_id}").get_data(as_text=True))
+    response = client.post(
+        f"/recruitment/{vacancy_id}/candidates/import",
+        data={"csrf_token": token, "file": (io.BytesIO(dimension_bomb()), "people.xlsx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "The sheet declares 16,384 columns" in response.get_data(as_text=True)
