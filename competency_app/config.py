@@ -30,7 +30,20 @@ class Config:
     FRAMEWORK_PATH = str(DEFAULT_FRAMEWORK_PATH)
     # Framework files are small; a larger upload is refused before parsing.
     FRAMEWORK_MAX_BYTES = 2 * 1024 * 1024
-    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Uploads: a little above IMPORT_MAX_FILE_BYTES, for the form around the file.
+    MAX_CONTENT_LENGTH = 11 * 1024 * 1024
+    # Spreadsheet imports (roster, completions, candidates): checked before parsing.
+    IMPORT_MAX_FILE_BYTES = 10 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+    IMPORT_MAX_ZIP_ENTRIES = 200
+    IMPORT_MAX_COMPRESSION_RATIO = 100
+    IMPORT_MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024
+    IMPORT_MAX_ROWS = 50_000
+    IMPORT_MAX_COLUMNS = 20
+    # A new person's set-your-password link works once, for this many days.
+    PASSWORD_LINK_DAYS = 7
+    # The site's address, for links printed by the command line (pages use the request's).
+    PUBLIC_URL = ""
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -66,9 +79,22 @@ class Config:
             "RATELIMIT_STORAGE_URI",
             "DEMO_PASSWORD",
             "PREFERRED_URL_SCHEME",
+            "PUBLIC_URL",
         ):
             if env.get(key):
                 settings[key] = env[key]
+        for key in (
+            "PASSWORD_LINK_DAYS",
+            "IMPORT_MAX_FILE_BYTES",
+            "IMPORT_MAX_UNCOMPRESSED_BYTES",
+            "IMPORT_MAX_ZIP_ENTRIES",
+            "IMPORT_MAX_COMPRESSION_RATIO",
+            "IMPORT_MAX_SHARED_STRINGS_BYTES",
+            "IMPORT_MAX_ROWS",
+            "IMPORT_MAX_COLUMNS",
+        ):
+            if env.get(key):
+                settings[key] = int(env[key])
         if env.get("DATABASE_URL"):
             settings["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
         if env.get("TRUSTED_PROXIES"):

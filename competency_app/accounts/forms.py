@@ -37,6 +37,21 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("The two new passwords do not match")
 
 
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        "New password", validators=[DataRequired("Enter a new password"), Length(max=256)]
+    )
+    confirm_password = PasswordField(
+        "Confirm new password", validators=[DataRequired("Confirm your new password")]
+    )
+
+    def validate_confirm_password(self, field):
+        if field.data != self.new_password.data:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError("The two new passwords do not match")
+
+
 class TeamForm(FlaskForm):
     name = StringField(
         "Team name", validators=[DataRequired("Enter the team name"), Length(max=200)]

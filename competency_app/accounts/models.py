@@ -175,3 +175,18 @@ class AuditEvent(db.Model):
 @event.listens_for(AuditEvent, "before_delete")
 def _audit_is_append_only(_mapper, _connection, _target):
     raise RuntimeError("audit events are append-only")
+
+
+class PasswordLink(db.Model):
+    """A one-time, expiring set-your-password link; only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -15,7 +15,7 @@ from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from competency_app.accounts.models import Role, SupervisionLink, Team, User
+from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.extensions import db
 
 Rule = Callable[..., bool]
@@ -237,3 +237,63 @@ def vacancy_rule(predicate: Callable[..., bool], *roles: str) -> Rule:
 
     rule.__name__ = f"vacancy_{predicate.__name__}_{'_'.join(roles)}"
     return rule
+
+
+# ---- granting and removing roles --------------------------------------------------------
+# Every path that creates a person, changes their roles or disables them (admin pages,
+# `create-user`, the roster import, and any later one) asks this rule. `actor` None is the
+# command line: the operator already holds the server, so it has an administrator's powers.
+
+ORGANISATION_ROLES = frozenset({Role.ADMIN, Role.HR})
+LAST_ADMIN = "{name} is the last active administrator: make someone else an administrator first"
+
+
+def active_admin_ids() -> set[int]:
+    return set(
+        db.session.scalars(
+            select(User.id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.ADMIN, User.active)
+        )
+    )
+
+
+def role_change_refusal(
+    actor: User | None,
+    person: User | None,
+    new_roles: set[Role] | None,
+    *,
+    active: bool = True,
+    admins_after: int | None = None,
+) -> str | None:
+    """Why `actor` may not give `person` the roles `new_roles` (None: roles unchanged) and
+    the state `active`; None when they may. `person` None is a new person.
+
+    HR creates and updates keyworkers, supervisors, managers and recruiters; it never grants
+    or removes `admin` or `hr` and never changes an administrator's account. An
+    administrator may do everything except remove the last active administrator (disabling
+    counts as removing). `admins_after`, when given, is the number of active administrators
+    once the whole change (for example an import file) is applied.
+    """
+    old_roles = person.role_set if person is not None else set()
+    roles = old_roles if new_roles is None else set(new_roles)
+    if actor is not None and not is_admin(actor):
+        if Role.HR not in actor.role_set:
+            return "Only HR and administrators can change people's accounts"
+        if Role.ADMIN in old_roles:
+            return "Only an administrator can change an administrator's account"
+        changed = (old_roles ^ roles) & ORGANISATION_ROLES
+        if changed:
+            granted = changed & roles
+            verb, named = ("grant", granted) if granted else ("remove", changed)
+            noun = "roles" if len(named) > 1 else "role"
+            names = " and ".join(sorted(r.value for r in named))
+            return f"Only an administrator can {verb} the {noun} {names}"
+    was_active_admin = person is not None and person.active and Role.ADMIN in old_roles
+    if was_active_admin and (Role.ADMIN not in roles or not active):
+        remaining = (
+            admins_after if admins_after is not None else len(active_admin_ids() - {person.id})
+        )
+        if remaining < 1:
+            return LAST_ADMIN.format(name=person.name)
+    return None

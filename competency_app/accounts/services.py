@@ -23,7 +23,9 @@ from competency_app.accounts.models import (
     Team,
     User,
 )
+from competency_app.accounts.permissions import role_change_refusal
 from competency_app.clock import utcnow
+from competency_app.database import insert_rows
 from competency_app.extensions import db
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes): above ASVS's bar, ~20 ms.
@@ -31,6 +33,9 @@ HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
+# Stored for people who have not yet set a password (through their link): no password can
+# ever match it, so such an account cannot sign in with one.
+NO_PASSWORD = "!no-password-set"  # noqa: S105 - a marker, never a password
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -68,6 +73,30 @@ def record(
     return event
 
 
+def record_many(
+    action: AuditAction | str, actor: User | None, events: list[tuple[str | None, dict]]
+) -> None:
+    """Append one audit event per (target, detail) in a single statement (bulk imports).
+
+    The same catalogue check as `record`: an action outside `AuditAction` raises ValueError.
+    """
+    action = AuditAction.coerce(action)
+    if not events:
+        return
+    common = {
+        "at": utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_label": actor.email if actor is not None else "cli",
+        "action": action.value,
+        "ip_address": request.remote_addr if has_request_context() else None,
+    }
+    insert_rows(
+        db.session,
+        AuditEvent.__table__,
+        [{**common, "target": target, "detail": detail} for target, detail in events],
+    )
+
+
 # ---- passwords --------------------------------------------------------------------------
 
 
@@ -89,6 +118,10 @@ def check_password_strength(password: str, email: str = "") -> None:
 def _verify(user: User, password: str) -> bool:
     """Check a password; re-hash at the current cost when the stored hash is older."""
     stored = user.password_hash
+    if stored == NO_PASSWORD:
+        with contextlib.suppress(VerificationError):
+            HASHER.verify(_DUMMY_HASH, password)  # the same time as a wrong password
+        return False
     if stored.startswith("$argon2"):
         try:
             HASHER.verify(stored, password)
@@ -206,6 +239,20 @@ def _check_grants(grants: list[RoleGrant]) -> None:
             raise AccountError(f"{grant.role.label} needs a team", "team")
 
 
+def check_may_change(
+    actor: User | None,
+    person: User | None,
+    roles: set[Role] | None = None,
+    *,
+    active: bool = True,
+    field: str = "roles",
+) -> None:
+    """Raise AccountError when the rule of `permissions.role_change_refusal` says no."""
+    refusal = role_change_refusal(actor, person, roles, active=active)
+    if refusal:
+        raise AccountError(refusal, field)
+
+
 def create_user(
     email: str,
     name: str,
@@ -225,6 +272,7 @@ def create_user(
         raise AccountError(f"Someone with the email {email} already exists", "email")
     check_password_strength(password, email)
     _check_grants(grants)
+    check_may_change(actor, None, {g.role for g in grants})
     user = User(
         organisation=default_organisation(),
         email=email,
@@ -259,6 +307,7 @@ def set_roles(user: User, grants: list[RoleGrant], actor: User | None) -> None:
         and not any(g.role == Role.ADMIN for g in grants)
     ):
         raise AccountError("You cannot remove your own administrator role", "roles")
+    check_may_change(actor, user, {g.role for g in grants})
     before = sorted(
         f"{a.role.value}@{a.team.slug if a.team else 'organisation'}" for a in user.roles
     )
@@ -295,6 +344,7 @@ def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> N
     new = supervisor.email if supervisor else None
     if old == new:
         return
+    check_may_change(actor, user, field="supervisor")
     for link in links:
         db.session.delete(link)
     db.session.flush()
@@ -304,11 +354,12 @@ def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> N
     db.session.flush()
 
 
-def set_active(user: User, active: bool, actor: User) -> None:
-    if user.id == actor.id and not active:
+def set_active(user: User, active: bool, actor: User | None) -> None:
+    if actor is not None and user.id == actor.id and not active:
         raise AccountError("You cannot disable your own account", "active")
     if user.active == active:
         return
+    check_may_change(actor, user, active=active, field="active")
     user.active = active
     user.session_version += 1
     record("user_enabled" if active else "user_disabled", actor, target=user.email)

@@ -16,8 +16,8 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from competency_app.accounts import services
-from competency_app.accounts.forms import ChangePasswordForm, SignInForm
+from competency_app.accounts import password_links, services
+from competency_app.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
 from competency_app.extensions import db, limiter, login_manager
@@ -116,3 +116,40 @@ def change_password():
             flash("Your password has been changed.", "success")
             return redirect(url_for("ui.home"), code=303)
     return render_template("accounts/change_password.html", form=form, title="Change your password")
+
+
+@blueprint.route("/set-password/<token>", methods=["GET", "POST"])
+@access(PUBLIC)
+def set_password(token: str):
+    """A new person chooses their password through their one-time link, then signs in."""
+    link = password_links.valid_link(token)
+    if link is None:
+        return (
+            render_template(
+                "errors/error.html",
+                title="This link does not work",
+                message="The link has been used, has expired or is not complete. Ask HR or "
+                "an administrator for a new one.",
+            ),
+            404,
+        )
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_links.set_password_by_link(link, form.new_password.data)
+        except services.AccountError as error:
+            form.new_password.errors.append(str(error))
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            session.clear()
+            flash("Your password is set. Sign in with it now.", "success")
+            return redirect(url_for("auth.login"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return (
+        render_template(
+            "accounts/set_password.html", form=form, person=link.user, title="Set your password"
+        ),
+        status,
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
+import os
 from pathlib import Path
 
 import click
@@ -50,16 +52,26 @@ def export_command(team_slug: str | None, everything: bool, output: Path) -> Non
 @click.command("import-staff")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--check", is_flag=True, help="Check the file only; change nothing.")
+@click.option(
+    "--links",
+    "links_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write new people's set-your-password links to this CSV file (mode 0600) "
+    "instead of printing them.",
+)
 @with_appcontext
-def import_staff_command(path: Path, check: bool) -> None:
+def import_staff_command(path: Path, check: bool, links_path: Path | None) -> None:
     """Import a staff roster (.xlsx or .csv: name, email, role, team, supervisor)."""
+    from competency_app.accounts.password_links import link_url
     from competency_app.exports import imports
 
     try:
-        result = imports.preview_file("roster", path.read_bytes(), path.name)
+        raw = path.read_bytes()
     except OSError as error:
         click.echo(f"{path}: cannot read the file: {error.strerror}", err=True)
         raise SystemExit(2) from None
+    try:
+        result = imports.preview_file("roster", raw, path.name)
     except imports.ImportFileError as error:
         click.echo(f"{path}: {error}", err=True)
         raise SystemExit(2) from None
@@ -71,8 +83,28 @@ def import_staff_command(path: Path, check: bool) -> None:
     if check:
         click.echo(f"{path}: {len(result.rows)} rows, no problems ({', '.join(result.summary)}).")
         return
-    created = imports.apply_roster(result, None)
+    applied = imports.apply_roster(result, None)
+    links = [(name, email, link_url(token)) for name, email, token in applied.links]
+    if links_path is not None and links:
+        try:
+            descriptor = os.open(links_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
+                writer = csv.writer(file)
+                writer.writerow(["name", "email", "set-password link"])
+                writer.writerows(links)
+        except OSError as error:
+            db.session.rollback()
+            click.echo(f"Error: --links: cannot write {links_path}: {error.strerror}", err=True)
+            raise SystemExit(2) from None
     db.session.commit()
-    click.echo(f"Imported {len(result.rows)} rows ({', '.join(result.summary)}).")
-    for person, password in created:
-        click.echo(f"  new: {person.email}  temporary password: {password}")
+    click.echo(
+        f"Imported {len(result.rows)} rows ({applied.created} new people, "
+        f"{applied.updated} updated)."
+    )
+    if links_path is not None:
+        if links:
+            noun = "link" if len(links) == 1 else "links"
+            click.echo(f"Wrote {len(links)} set-your-password {noun} to {links_path}.")
+        return
+    for _name, email, link in links:
+        click.echo(f"  new: {email}  set-your-password link: {link}")

@@ -1,37 +1,56 @@
 """Imports from spreadsheets: the staff roster and e-learning completions.
 
-A file is read whole, every row is checked (row, column, reason), and only a file with no
-errors is applied, in one transaction: all or nothing. xlsx and csv are accepted.
+A file is checked against the upload limits before anything parses it
+(`upload_limits.py`), read in streaming mode with bounded rows and columns, every row is
+checked (row, column, reason), and only a file with no errors is applied, in one
+transaction: all or nothing. xlsx and csv are accepted.
+
+The roster is applied with bulk statements (a few per thousand rows, never one password
+hash per person): new people get a one-time set-your-password link instead of a password.
+Who may grant which role is one rule (`permissions.role_change_refusal`), asked for every
+row: a row the importer may not apply is an error on the column `role`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select, update
 
+from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
-from competency_app.accounts.models import Role, Team, User
-from competency_app.clock import today
+from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+from competency_app.accounts.permissions import active_admin_ids, role_change_refusal
+from competency_app.clock import today, utcnow
 from competency_app.coverage.development import record_completion
+from competency_app.database import insert_rows
+from competency_app.exports.upload_limits import (
+    UploadLimits,
+    UploadRefused,
+    check_size,
+    check_xlsx,
+)
 from competency_app.exports.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 
-MAX_ROWS = 20_000
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
 KINDS = {"roster": ROSTER_COLUMNS, "completions": COMPLETION_COLUMNS}
 OPTIONAL_COLUMNS = {"team", "supervisor", "leaving_date"}
+CHUNK = 500  # ids or emails per IN (...) list
 
 
 class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, missing columns, too many rows)."""
+    """The file as a whole cannot be read (format, missing columns, a limit broken)."""
 
 
 @dataclass
@@ -55,46 +74,88 @@ class Preview:
         return [e for e in self.errors if e.row == row]
 
 
-def read_rows(raw: bytes, filename: str, columns: list[str]) -> list[dict]:
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _csv_table(raw: bytes, limits: UploadLimits) -> list[list]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError("The CSV file is not UTF-8: save it as 'CSV UTF-8'.") from None
+    table = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for values in reader:
+            table.append(values[: limits.max_columns])
+            if len(table) > limits.max_rows + 1:
+                break
+    except csv.Error as error:
+        raise ImportFileError(f"Row {reader.line_num}: not readable as CSV ({error}).") from None
+    return table
+
+
+def _xlsx_table(raw: bytes, limits: UploadLimits) -> list[list]:
+    try:
+        check_xlsx(raw, limits)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError):
+        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            # Explicit bounds: the sheet's own <dimension> is never trusted.
+            return [
+                ["" if v is None else v for v in row]
+                for row in sheet.iter_rows(
+                    values_only=True, max_row=limits.max_rows + 2, max_col=limits.max_columns
+                )
+            ]
+        finally:
+            book.close()
+    except Exception:  # any failure inside a workbook the checks let through
+        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
+
+
+def read_rows(
+    raw: bytes, filename: str, columns: list[str], limits: UploadLimits | None = None
+) -> list[dict]:
     """Rows as {column: text, "_row": n} (n is the spreadsheet row number)."""
+    limits = limits or UploadLimits.from_config(current_app.config)
     name = filename.lower()
-    if name.endswith(".csv"):
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFileError("The CSV file is not UTF-8: save it as 'CSV UTF-8'.") from None
-        table = list(csv.reader(io.StringIO(text)))
-    elif name.endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise ImportFileError("The file is not a readable .xlsx workbook.") from None
-        sheet = book.worksheets[0]
-        table = [
-            ["" if v is None else v for v in row]
-            for row in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 2)
-        ]
-        book.close()
-    else:
-        raise ImportFileError("Upload an .xlsx or .csv file.")
+    try:
+        check_size(raw, limits)
+        if name.endswith(".csv"):
+            table = _csv_table(raw, limits)
+        elif name.endswith(".xlsx"):
+            table = _xlsx_table(raw, limits)
+        else:
+            raise ImportFileError("Upload an .xlsx or .csv file.")
+    except UploadRefused as error:
+        raise ImportFileError(str(error)) from None
     if not table:
         raise ImportFileError("The file is empty.")
     header = [str(h).strip().lower() for h in table[0]]
     missing = [c for c in columns if c not in header and c not in OPTIONAL_COLUMNS]
     if missing:
         raise ImportFileError(
-            f"Row 1 must name the columns {', '.join(columns)}; missing: {', '.join(missing)}."
+            f"Row 1 must name the columns {', '.join(columns)} (within the first "
+            f"{limits.max_columns}); missing: {', '.join(missing)}."
         )
-    if len(table) - 1 > MAX_ROWS:
-        raise ImportFileError(f"The file has more than {MAX_ROWS:,} rows.")
+    if len(table) - 1 > limits.max_rows:
+        raise ImportFileError(
+            f"The file has more than {limits.max_rows:,} rows; that is the limit."
+        )
+    index = {column: header.index(column) for column in columns if column in header}
     rows = []
     for number, values in enumerate(table[1:], start=2):
         if not any(str(v).strip() for v in values):
             continue
         row = {"_row": number}
         for column in columns:
-            index = header.index(column) if column in header else None
-            value = values[index] if index is not None and index < len(values) else ""
+            position = index.get(column)
+            value = values[position] if position is not None and position < len(values) else ""
             if "\x00" in str(value):
                 raise ImportFileError(f"Row {number}, column {column}: contains a NUL character.")
             row[column] = (
@@ -113,15 +174,118 @@ def _roles(text: str) -> list[Role] | None:
         return None
 
 
-def check_roster(rows: list[dict]) -> Preview:
+@dataclass
+class _Person:
+    """An existing person as the roster needs them: read with plain selects, no ORM."""
+
+    id: int
+    email: str
+    name: str
+    active: bool
+    leaving_date: date | None = None
+    grants: set[tuple[Role, int | None]] = field(default_factory=set)
+
+    @property
+    def role_set(self) -> set[Role]:  # what permissions.role_change_refusal reads
+        return {role for role, _team in self.grants}
+
+
+def _where_in(column, values: list) -> Iterable:
+    """`column IN (values)` in chunks; for many values one scan of the whole table, which
+    is faster on both databases than dozens of long IN lists (and needs no statistics)."""
+    if len(values) > 2 * CHUNK:
+        yield None
+        return
+    for chunk in _chunks(values):
+        yield column.in_(chunk)
+
+
+def _people(emails: Iterable[str]) -> dict[str, _Person]:
+    """Existing people by email, with their roles, in a few queries."""
+    wanted = sorted(set(emails))
+    people: dict[str, _Person] = {}
+    for condition in _where_in(User.email, wanted):
+        statement = select(User.id, User.email, User.name, User.active, User.leaving_date)
+        for user_id, email, name, active, leaving in db.session.execute(
+            statement if condition is None else statement.where(condition)
+        ):
+            people[email] = _Person(user_id, email, name, active, leaving)
+    people = {email: people[email] for email in wanted if email in people}
+    by_id = {person.id: person for person in people.values()}
+    for condition in _where_in(RoleAssignment.user_id, sorted(by_id)):
+        statement = select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.team_id)
+        for user_id, role, team_id in db.session.execute(
+            statement if condition is None else statement.where(condition)
+        ):
+            if user_id in by_id:
+                by_id[user_id].grants.add((role, team_id))
+    return people
+
+
+def _supervisors_of(user_ids: list[int]) -> dict[int, set[int]]:
+    wanted = set(user_ids)
+    links: dict[int, set[int]] = {}
+    for condition in _where_in(SupervisionLink.supervisee_id, sorted(wanted)):
+        statement = select(SupervisionLink.supervisee_id, SupervisionLink.supervisor_id)
+        for supervisee, supervisor in db.session.execute(
+            statement if condition is None else statement.where(condition)
+        ):
+            if supervisee in wanted:
+                links.setdefault(supervisee, set()).add(supervisor)
+    return links
+
+
+@dataclass
+class _RosterPlan:
+    """What applying the rows would do, worked out once for the check and the apply."""
+
+    teams: dict[str, Team]
+    people: dict[str, _Person]  # existing people named in the file (people or supervisors)
+    supervisors: dict[int, set[int]]  # existing supervisee id -> supervisor ids
+
+
+def _plan(rows: list[dict]) -> _RosterPlan:
+    emails = {accounts.normalise_email(r["email"]) for r in rows}
+    emails |= {accounts.normalise_email(r.get("supervisor") or "") for r in rows} - {""}
+    people = _people(emails)
+    return _RosterPlan(
+        teams={t.slug: t for t in db.session.scalars(select(Team))},
+        people=people,
+        supervisors=_supervisors_of([u.id for u in people.values()]),
+    )
+
+
+def _grants(row: dict, plan: _RosterPlan) -> set[tuple[Role, int | None]]:
+    team = plan.teams.get(row["team"].lower())
+    return {
+        (role, team.id if role.team_scoped and team else None) for role in _roles(row["role"]) or []
+    }
+
+
+def _row_changes(row: dict, person: _Person, plan: _RosterPlan) -> bool:
+    """Whether the row would change anything about an existing person."""
+    if person.name != row["name"]:
+        return True
+    if person.grants != _grants(row, plan):
+        return True
+    email = accounts.normalise_email(row.get("supervisor") or "")
+    if email and email not in plan.people:
+        return True  # a supervisor new in the file
+    wanted = {plan.people[email].id} if email else set()
+    return plan.supervisors.get(person.id, set()) != wanted
+
+
+def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
+    """Check every row; `actor` (None: the command line) must be allowed every change."""
     preview = Preview("roster", rows)
-    teams = {t.slug: t for t in db.session.scalars(select(Team))}
+    plan = _plan(rows)
+    teams = plan.teams
     emails_in_file: dict[str, int] = {}
     supervisors_in_file = set()
     for row in rows:
         n = row["_row"]
         email = accounts.normalise_email(row["email"])
-        if not accounts.EMAIL_PATTERN.match(email):
+        if not accounts.EMAIL_PATTERN.match(email) or len(email) > 254:
             preview.errors.append(RowError(n, "email", "not an email address"))
         elif email in emails_in_file:
             preview.errors.append(
@@ -155,7 +319,7 @@ def check_roster(rows: list[dict]) -> Preview:
         supervisor = accounts.normalise_email(row.get("supervisor") or "")
         if not supervisor:
             continue
-        existing = accounts.user_by_email(supervisor)
+        existing = plan.people.get(supervisor)
         if supervisor not in supervisors_in_file and (
             existing is None or Role.SUPERVISOR not in existing.role_set
         ):
@@ -166,47 +330,187 @@ def check_roster(rows: list[dict]) -> Preview:
             preview.errors.append(
                 RowError(row["_row"], "supervisor", "cannot supervise themselves")
             )
-    new = sum(1 for email in emails_in_file if accounts.user_by_email(email) is None)
+    _check_who_may_grant(rows, plan, actor, preview)
+    new = sum(1 for email in emails_in_file if email not in plan.people)
     preview.summary = [f"{new} new people", f"{len(emails_in_file) - new} people updated"]
     return preview
 
 
-def apply_roster(preview: Preview, actor: User | None) -> list[tuple[User, str]]:
-    """Create or update everyone in the file; returns (new person, temporary password)."""
-    teams = {t.slug: t for t in db.session.scalars(select(Team))}
-    created: list[tuple[User, str]] = []
-    for row in preview.rows:
-        roles = _roles(row["role"]) or []
-        team = teams.get(row["team"].lower())
-        grants = [accounts.RoleGrant(r, team if r.team_scoped else None) for r in roles]
-        user = accounts.user_by_email(row["email"])
-        if user is None:
-            password = accounts.temporary_password()
-            user = accounts.create_user(
-                row["email"], row["name"], password, grants, actor, must_change_password=True
-            )
-            created.append((user, password))
+def _check_who_may_grant(
+    rows: list[dict], plan: _RosterPlan, actor: User | None, preview: Preview
+) -> None:
+    """Ask the one rule about every row that grants roles or changes someone."""
+    admins = active_admin_ids()
+    for row in rows:
+        person = plan.people.get(accounts.normalise_email(row["email"]))
+        roles = _roles(row["role"])
+        if roles is None or person is None or not person.active:
+            continue
+        if Role.ADMIN in roles:
+            admins.add(person.id)
         else:
-            if user.name != row["name"]:
-                user.name = row["name"]
-            accounts.set_roles(user, grants, actor)
-    db.session.flush()
-    for row in preview.rows:
-        supervisor = accounts.normalise_email(row.get("supervisor") or "")
-        user = accounts.user_by_email(row["email"])
-        if row.get("leaving_date"):  # a blank cell leaves any date already set
-            accounts.set_leaving_date(user, accounts.parse_leaving_date(row["leaving_date"]), actor)
-        accounts.set_supervisor(
-            user, accounts.user_by_email(supervisor) if supervisor else None, actor
+            admins.discard(person.id)
+    new_admins = sum(
+        1
+        for r in rows
+        if Role.ADMIN in (_roles(r["role"]) or [])
+        and accounts.normalise_email(r["email"]) not in plan.people
+    )
+    for row in rows:
+        roles = _roles(row["role"])
+        if not roles:
+            continue
+        person = plan.people.get(accounts.normalise_email(row["email"]))
+        if person is not None and not _row_changes(row, person, plan):
+            continue  # an unchanged row (a re-imported roster) changes no one
+        refusal = role_change_refusal(
+            actor, person, set(roles), admins_after=len(admins) + new_admins
         )
+        if refusal:
+            preview.errors.append(RowError(row["_row"], "role", refusal))
+
+
+@dataclass
+class RosterResult:
+    created: int
+    updated: int
+    links: list[tuple[str, str, str]]  # (name, email, token) for each new person
+
+
+def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
+    """Create or update everyone in the checked file with bulk statements.
+
+    New people get no password and a one-time link to set it (returned, shown once).
+    """
+    plan = _plan(preview.rows)
+    now = utcnow()
+    organisation_id = accounts.default_organisation().id
+    rows = [{**r, "email": accounts.normalise_email(r["email"])} for r in preview.rows]
+    new_rows = [r for r in rows if r["email"] not in plan.people]
+    insert_rows(
+        db.session,
+        User.__table__,
+        [
+            {
+                "organisation_id": organisation_id,
+                "email": r["email"],
+                "name": r["name"],
+                "password_hash": accounts.NO_PASSWORD,
+                "active": True,
+                "must_change_password": False,
+                "session_version": 1,
+                "created_at": now,
+                "leaving_date": accounts.parse_leaving_date(r.get("leaving_date") or ""),
+            }
+            for r in new_rows
+        ],
+    )
+    ids = {user.email: user.id for user in plan.people.values()}
+    ids |= {email: person.id for email, person in _people(r["email"] for r in new_rows).items()}
+    team_slugs = {t.id: t.slug for t in plan.teams.values()}
+    email_of = {person_id: email for email, person_id in ids.items()}
+
+    def label(grants) -> list[str]:
+        return sorted(
+            f"{role.value}@{team_slugs.get(team, 'organisation')}" for role, team in grants
+        )
+
+    # Roles: new people get theirs; existing people whose roles differ get them replaced.
+    assignments, replaced, role_events, team_events, renamed = [], [], [], [], []
+    for row in rows:
+        grants = _grants(row, plan)
+        person = plan.people.get(row["email"])
+        if person is not None:
+            before = person.grants
+            if person.name != row["name"]:
+                renamed.append((person.id, row["name"]))
+            if before == grants:
+                continue
+            replaced.append(person.id)
+            if {role for role, _ in before} != {role for role, _ in grants}:
+                role_events.append((row["email"], {"old": label(before), "new": label(grants)}))
+            old_teams = sorted(team_slugs.get(t, "") for _, t in before if t is not None)
+            new_teams = sorted(team_slugs.get(t, "") for _, t in grants if t is not None)
+            if old_teams != new_teams:
+                team_events.append((row["email"], {"old": old_teams, "new": new_teams}))
+        assignments += [
+            {"user_id": ids[row["email"]], "role": role, "team_id": team} for role, team in grants
+        ]
+    for chunk in _chunks(replaced):
+        db.session.execute(delete(RoleAssignment).where(RoleAssignment.user_id.in_(chunk)))
+        # their sessions end so the new rights apply at once
+        db.session.execute(
+            update(User).where(User.id.in_(chunk)).values(session_version=User.session_version + 1)
+        )
+    insert_rows(db.session, RoleAssignment.__table__, assignments)
+    if renamed:
+        users = User.__table__
+        db.session.execute(
+            update(users).where(users.c.id == bindparam("person")).values(name=bindparam("new")),
+            [{"person": person_id, "new": name} for person_id, name in renamed],
+        )
+    # Supervisors: replace the links of everyone whose supervisor differs.
+    links, relinked, supervisor_events = [], [], []
+    for row in rows:
+        person_id = ids[row["email"]]
+        supervisor_email = accounts.normalise_email(row.get("supervisor") or "")
+        wanted = {ids[supervisor_email]} if supervisor_email else set()
+        current = plan.supervisors.get(person_id, set())
+        if wanted == current:
+            continue
+        if current:
+            relinked.append(person_id)
+        links += [{"supervisor_id": s, "supervisee_id": person_id} for s in wanted]
+        supervisor_events.append((row["email"], {"new": supervisor_email or None}))
+    for chunk in _chunks(relinked):
+        db.session.execute(delete(SupervisionLink).where(SupervisionLink.supervisee_id.in_(chunk)))
+    insert_rows(db.session, SupervisionLink.__table__, links)
+    # Leaving dates: a date in the file is set; a blank cell leaves any date already set.
+    leaving = []
+    for row in rows:
+        day = accounts.parse_leaving_date(row.get("leaving_date") or "")
+        person = plan.people.get(row["email"])
+        if day is not None and (person is None or person.leaving_date != day):
+            leaving.append((ids[row["email"]], row["email"], day))
+    if leaving:
+        users = User.__table__
+        db.session.execute(
+            update(users)
+            .where(users.c.id == bindparam("person"))
+            .values(leaving_date=bindparam("day")),
+            [{"person": person_id, "day": day} for person_id, _, day in leaving],
+        )
+    accounts.record_many(
+        "user_created", actor, [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows]
+    )
+    accounts.record_many("roles_changed", actor, role_events)
+    accounts.record_many("team_changed", actor, team_events)
+    accounts.record_many(
+        "user_updated", actor, [(email_of[i], {"fields": ["name"]}) for i, _ in renamed]
+    )
+    accounts.record_many("supervisor_changed", actor, supervisor_events)
+    accounts.record_many(
+        "leaving_date_changed", actor, [(email, {"set": True}) for _, email, _ in leaving]
+    )
+    cli = {} if actor else {"actor_label": "cli"}
+    tokens = password_links.issue_links(
+        [ids[r["email"]] for r in new_rows], actor, by="import", **cli
+    )
     accounts.record(
         "staff_imported",
         actor,
-        target=f"{len(preview.rows)} rows",
-        created=len(created),
-        **({} if actor else {"actor_label": "cli"}),
+        target=f"{len(rows)} rows",
+        created=len(new_rows),
+        updated=len(rows) - len(new_rows),
+        roles_changed=len(role_events),
+        **cli,
     )
-    return created
+    db.session.expire_all()  # the bulk statements bypassed the identity map
+    return RosterResult(
+        created=len(new_rows),
+        updated=len(rows) - len(new_rows),
+        links=[(r["name"], r["email"], tokens[ids[r["email"]]]) for r in new_rows],
+    )
 
 
 def check_completions(rows: list[dict]) -> Preview:
@@ -248,11 +552,37 @@ def apply_completions(preview: Preview, actor: User) -> None:
     accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
 
 
-CHECKS = {"roster": check_roster, "completions": check_completions}
+def check_rows(kind: str, rows: list[dict], actor: User | None = None) -> Preview:
+    """Check rows read from a file; `actor` (None: the command line) for the role rule."""
+    if kind == "roster":
+        return check_roster(rows, actor)
+    return check_completions(rows)
 
 
-def preview_file(kind: str, raw: bytes, filename: str) -> Preview:
-    return CHECKS[kind](read_rows(raw, filename, KINDS[kind]))
+def preview_file(kind: str, raw: bytes, filename: str, actor: User | None = None) -> Preview:
+    """Read and check a file."""
+    return check_rows(kind, read_rows(raw, filename, KINDS[kind]), actor)
+
+
+def rows_to_json(rows: list[dict]) -> str:
+    """Rows as read, for keeping between the preview and the apply (dates tagged)."""
+
+    def encode(value):
+        if isinstance(value, datetime | date):
+            return {"date": value.isoformat()}
+        return value
+
+    return json.dumps([{key: encode(value) for key, value in row.items()} for row in rows])
+
+
+def rows_from_json(text: str) -> list[dict]:
+    def decode(value):
+        if isinstance(value, dict):
+            raw = value["date"]
+            return datetime.fromisoformat(raw) if "T" in raw else date.fromisoformat(raw)
+        return value
+
+    return [{key: decode(value) for key, value in row.items()} for row in json.loads(text)]
 
 
 def roster_workbook() -> bytes:

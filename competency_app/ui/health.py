@@ -80,7 +80,10 @@ def register(app: Flask) -> None:
         started = g.get("request_started")
         fields = {
             "method": request.method,
-            "path": request.path,
+            # a secret in the path (a set-password token) is logged as the route's pattern
+            "path": request.url_rule.rule
+            if request.url_rule is not None and "token" in (request.view_args or {})
+            else request.path,
             "status": response.status_code,
             "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
             "user": current_user.get_id().split(":")[0] if current_user.is_authenticated else None,

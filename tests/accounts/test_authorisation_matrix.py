@@ -44,6 +44,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.logout", "POST", "-"): SIGNED_IN,
     ("auth.change_password", "GET", "-"): SIGNED_IN,
     ("auth.change_password", "POST", "-"): SIGNED_IN,
+    ("auth.set_password", "GET", "-"): EVERYONE,
+    ("auth.set_password", "POST", "-"): EVERYONE,
     ("ui.home", "GET", "-"): SIGNED_IN,
     ("ui.assets", "GET", "-"): EVERYONE,
     ("health.healthz", "GET", "-"): EVERYONE,
@@ -75,6 +77,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("imports.upload", "GET", "-"): HR_ADMIN,
     ("imports.preview", "POST", "-"): HR_ADMIN,
     ("imports.apply", "POST", "-"): HR_ADMIN,
+    ("imports.links_csv", "POST", "-"): HR_ADMIN,
     ("imports.roster", "GET", "-"): HR_ADMIN,
     ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
     ("exports.team_workbook", "GET", "other"): HR_ADMIN,
@@ -193,6 +196,7 @@ def world(app, framework):
                 "key": "1a",
                 "slug": north.slug,
                 "filename": "images/favicon.svg",
+                "token": "not-a-real-token",
             },
             "own": {
                 "assessment_id": own.id,
@@ -262,7 +266,13 @@ def test_public_routes_are_only_the_expected_ones(app):
         for rule, _ in _routes(app)
         if app.view_functions[rule.endpoint].access_rule is PUBLIC
     }
-    assert public == {"auth.login", "ui.assets", "health.healthz", "health.live"}
+    assert public == {
+        "auth.login",
+        "auth.set_password",
+        "ui.assets",
+        "health.healthz",
+        "health.live",
+    }
 
 
 def _session_ids(app, ids) -> dict[str, str]:

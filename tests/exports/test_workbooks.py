@@ -227,7 +227,10 @@ def test_roster_round_trip(app, client, runner, validated_team, tmp_path):
     with app.app_context():
         assert accounts.user_by_email("pat.prac@example.nhs.uk").name == "Patricia Prac"
         nia = accounts.user_by_email("nia.jones@example.nhs.uk")
-        assert nia.must_change_password and accounts.supervisor_of(nia).name == "Sue Super"
+        # no password until set through the link printed above
+        assert nia.password_hash == accounts.NO_PASSWORD
+        assert accounts.supervisor_of(nia).name == "Sue Super"
+        assert "set-your-password link: /set-password/" in result.output
         pat = accounts.user_by_email("pat.prac@example.nhs.uk")
         assert pat.role_set == {Role.PRACTITIONER}
 
