@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.clock import utcnow
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -51,7 +51,7 @@ ROLE_LABELS = {
 }
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ class Organisation(db.Model):
     teams: Mapped[list[Team]] = relationship(back_populates="organisation", order_by="Team.name")
 
 
-class Team(db.Model):
+class Team(Model):
     __tablename__ = "team"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +75,7 @@ class Team(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="teams")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -122,7 +122,7 @@ class User(UserMixin, db.Model):
         return {a.role for a in self.roles}
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     __tablename__ = "role_assignment"
     __table_args__ = (UniqueConstraint("user_id", "role", "team_id"),)
 
@@ -135,7 +135,7 @@ class RoleAssignment(db.Model):
     team: Mapped[Team | None] = relationship()
 
 
-class SupervisionLink(db.Model):
+class SupervisionLink(Model):
     """`supervisor` supervises `supervisee`."""
 
     __tablename__ = "supervision_link"
@@ -150,7 +150,7 @@ class SupervisionLink(db.Model):
     supervisee: Mapped[User] = relationship(foreign_keys=[supervisee_id])
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only: rows are never updated or deleted by the application."""
 
     __tablename__ = "audit_event"

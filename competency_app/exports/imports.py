@@ -11,6 +11,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -58,6 +59,7 @@ class Preview:
 def read_rows(raw: bytes, filename: str, columns: list[str]) -> list[dict]:
     """Rows as {column: text, "_row": n} (n is the spreadsheet row number)."""
     name = filename.lower()
+    table: list[list[Any]]
     if name.endswith(".csv"):
         try:
             text = raw.decode("utf-8-sig")
@@ -91,7 +93,7 @@ def read_rows(raw: bytes, filename: str, columns: list[str]) -> list[dict]:
     for number, values in enumerate(table[1:], start=2):
         if not any(str(v).strip() for v in values):
             continue
-        row = {"_row": number}
+        row: dict[str, Any] = {"_row": number}
         for column in columns:
             index = header.index(column) if column in header else None
             value = values[index] if index is not None and index < len(values) else ""
@@ -184,6 +186,7 @@ def apply_roster(preview: Preview, actor: User | None) -> list[tuple[User, str]]
     for row in preview.rows:
         supervisor = accounts.normalise_email(row.get("supervisor") or "")
         user = accounts.user_by_email(row["email"])
+        assert user is not None  # everyone in the file exists by now
         accounts.set_supervisor(
             user, accounts.user_by_email(supervisor) if supervisor else None, actor
         )
@@ -229,10 +232,13 @@ def check_completions(rows: list[dict]) -> Preview:
 
 def apply_completions(preview: Preview, actor: User) -> None:
     version = current_version()
+    assert version is not None  # the preview checked the modules against it
     titles = {m.title.lower(): m.key for m in version.modules}
     for row in preview.rows:
         key = titles.get(row["module"].lower(), row["module"])
-        record_completion(accounts.user_by_email(row["email"]), key, row["date"], "", actor)
+        person = accounts.user_by_email(row["email"])
+        assert person is not None  # the preview found everyone
+        record_completion(person, key, row["date"], "", actor)
     accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
 
 

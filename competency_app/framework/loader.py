@@ -25,8 +25,9 @@ from competency_app.framework.schema import FrameworkDocument
 MAX_DEPTH = 24
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
+_Loader: type[yaml.SafeLoader]
 try:  # the C parser is 5-7× faster; fall back so the app still runs without libyaml
-    _Loader = yaml.CSafeLoader
+    _Loader = yaml.CSafeLoader  # type: ignore[assignment]  # the same API, in C
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
@@ -57,7 +58,8 @@ class FrameworkFileError(Exception):
         super().__init__("\n".join(p.format(name) for p in problems))
 
 
-def _mark_position(mark: yaml.Mark | None) -> tuple[int | None, int | None]:
+def _mark_position(mark: Any) -> tuple[int | None, int | None]:
+    # A yaml.Mark, the C parser's own Mark (the same fields), or None.
     if mark is None:
         return None, None
     return mark.line + 1, mark.column + 1
@@ -113,9 +115,11 @@ def _scan_events(text: str, name: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         line, column = _mark_position(exc.problem_mark)
-        raise FrameworkFileError(
-            name, [Problem("", line, column, f"YAML syntax error: {exc.problem}")]
-        ) from None
+        message = f"YAML syntax error: {exc.problem}"
+        if "maximum nesting depth" in str(exc.problem):
+            # libyaml's own limit (1,000 levels), met while it scans ahead of the events.
+            message = f"nesting deeper than {MAX_DEPTH} levels"
+        raise FrameworkFileError(name, [Problem("", line, column, message)]) from None
     except yaml.YAMLError as exc:
         raise FrameworkFileError(name, [Problem("", None, None, f"YAML error: {exc}")]) from None
 

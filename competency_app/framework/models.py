@@ -12,10 +12,10 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 
 
-class FrameworkVersion(db.Model):
+class FrameworkVersion(Model):
     __tablename__ = "framework_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class _VersionedItem:
     position: Mapped[int] = mapped_column(Integer)
 
 
-class CoreValue(_VersionedItem, db.Model):
+class CoreValue(_VersionedItem, Model):
     __tablename__ = "core_value"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -70,7 +70,7 @@ class CoreValue(_VersionedItem, db.Model):
     version: Mapped[FrameworkVersion] = relationship(back_populates="values")
 
 
-class Competency(_VersionedItem, db.Model):
+class Competency(_VersionedItem, Model):
     __tablename__ = "competency"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -86,7 +86,7 @@ class Competency(_VersionedItem, db.Model):
     )
 
 
-class Element(_VersionedItem, db.Model):
+class Element(_VersionedItem, Model):
     __tablename__ = "element"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -107,7 +107,7 @@ class Element(_VersionedItem, db.Model):
     tasks: Mapped[list[Task]] = relationship(back_populates="element", order_by="Task.position")
 
 
-class Skill(_VersionedItem, db.Model):
+class Skill(_VersionedItem, Model):
     __tablename__ = "skill"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -120,7 +120,7 @@ class Skill(_VersionedItem, db.Model):
     element: Mapped[Element] = relationship(back_populates="skills")
 
 
-class Task(_VersionedItem, db.Model):
+class Task(_VersionedItem, Model):
     __tablename__ = "task"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -131,7 +131,7 @@ class Task(_VersionedItem, db.Model):
     element: Mapped[Element] = relationship(back_populates="tasks")
 
 
-class Module(_VersionedItem, db.Model):
+class Module(_VersionedItem, Model):
     """An e-learning module and the framework items it develops."""
 
     __tablename__ = "elearning_module"
@@ -150,7 +150,7 @@ class Module(_VersionedItem, db.Model):
     version: Mapped[FrameworkVersion] = relationship(back_populates="modules")
 
 
-class Criterion(_VersionedItem, db.Model):
+class Criterion(_VersionedItem, Model):
     """A person-specification criterion."""
 
     __tablename__ = "spec_criterion"

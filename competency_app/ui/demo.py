@@ -58,18 +58,14 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         logins.append((role.label, name, email))
         return user
 
-    supervisor = None
-    for name, local, role in STAFF:
-        user = person(name, local, role)
-        if role == Role.SUPERVISOR:
-            supervisor = user
+    staff = {role: person(name, local, role) for name, local, role in STAFF}
+    supervisor = staff[Role.SUPERVISOR]
     keyworkers = {
         local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
     }
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
-        staff = {role: accounts.user_by_email(f"{local}@{DOMAIN}") for _n, local, role in STAFF}
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
     return logins
 
@@ -115,4 +111,5 @@ def demo_command(no_serve: bool, port: int) -> None:
         return
     click.echo(f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
     # app.run() refuses to start inside a `flask` command, so serve with Werkzeug directly.
-    run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy
+    run_simple("127.0.0.1", port, app, threaded=True)
