@@ -3,7 +3,7 @@
 `parse_framework(raw, name)` turns bytes into a validated `FrameworkDocument` or raises
 `FrameworkFileError` listing every problem with its line, column and field path.
 
-PyYAML's `safe_load` is not enough (SECURITY.md trap 4): aliases allow "billion laughs"
+PyYAML's `safe_load` is not enough: aliases allow "billion laughs"
 expansion and deep nesting overflows the stack. So the file is first streamed as events
 through the C parser, which refuses aliases, explicit tags and excessive depth without any
 recursion, and only then composed and converted by our own walk, which also refuses
