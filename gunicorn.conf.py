@@ -2,8 +2,8 @@
 
 Sync workers (the work is short SQL and template rendering); the application is loaded once
 in the master and the garbage collector's generations frozen before forking, so workers share
-the loaded code copy-on-write and do not pay for full collections of it (PERFORMANCE.md: p95
-35 ms → 11 ms on a large page).
+the loaded code copy-on-write and do not pay for full collections of it (measured on a page
+with a 50 × 60 table: p95 35 ms → 11 ms).
 """
 
 import gc

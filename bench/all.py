@@ -18,7 +18,7 @@ that is measured), then measures:
   * under gunicorn (gunicorn.conf.py, 2 sync workers) on 127.0.0.1: the "hello" route and the
     coverage page at 1 client (p50/p95), throughput at 8 clients, the workers' RSS, and a
     bounded load run of 20 clients over mixed pages, with errors counted.
-Targets and floors: ../shared/PERFORMANCE.md. Exit status 1 when the load run saw errors.
+Targets: docs/performance.md. Exit status 1 when the load run saw errors.
 """
 
 from __future__ import annotations

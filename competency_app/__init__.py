@@ -135,7 +135,7 @@ def register_proxy(app: Flask) -> None:
     their X-Forwarded-For / X-Forwarded-Proto (sign-in throttling per address, HSTS)."""
     count = app.config.get("TRUSTED_PROXIES") or 0
     if count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def register_request_hooks(app: Flask) -> None:

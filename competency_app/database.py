@@ -1,7 +1,7 @@
 """Engine set-up that differs between SQLite and PostgreSQL, and shared column types.
 
 SQLite: WAL journal, foreign keys, a busy timeout, and `BEGIN IMMEDIATE` for transactions
-that will write (SECURITY.md trap 5: deferred transactions lose read-modify-write updates).
+that will write (deferred transactions silently lose concurrent read-modify-write updates).
 Requests that may write (any method but GET/HEAD/OPTIONS) and CLI commands mark the
 context as writing; read-only requests keep cheap deferred transactions.
 """

@@ -1,5 +1,7 @@
 """Extension instances, bound to an app in `create_app`. Nothing runs at import."""
 
+from typing import TYPE_CHECKING
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,6 +26,15 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. At run time it is `db.Model` (Flask-SQLAlchemy's copy of
+# `Base` with the app's session and bind); a type checker cannot follow a class built at run
+# time, so it sees `Base`, whose `Mapped[...]` annotations type every column.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

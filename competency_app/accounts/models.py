@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.clock import utcnow
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -52,7 +52,7 @@ ROLE_LABELS = {
 }
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ class Organisation(db.Model):
     teams: Mapped[list[Team]] = relationship(back_populates="organisation", order_by="Team.name")
 
 
-class Team(db.Model):
+class Team(Model):
     __tablename__ = "team"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,7 +76,7 @@ class Team(db.Model):
     organisation: Mapped[Organisation] = relationship(back_populates="teams")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "app_user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,7 +126,7 @@ class User(UserMixin, db.Model):
         return {a.role for a in self.roles}
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     __tablename__ = "role_assignment"
     __table_args__ = (UniqueConstraint("user_id", "role", "team_id"),)
 
@@ -139,7 +139,7 @@ class RoleAssignment(db.Model):
     team: Mapped[Team | None] = relationship()
 
 
-class SupervisionLink(db.Model):
+class SupervisionLink(Model):
     """`supervisor` supervises `supervisee`."""
 
     __tablename__ = "supervision_link"
@@ -154,7 +154,7 @@ class SupervisionLink(db.Model):
     supervisee: Mapped[User] = relationship(foreign_keys=[supervisee_id])
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Append-only: rows are never updated or deleted by the application."""
 
     __tablename__ = "audit_event"
@@ -177,7 +177,7 @@ def _audit_is_append_only(_mapper, _connection, _target):
     raise RuntimeError("audit events are append-only")
 
 
-class PasswordLink(db.Model):
+class PasswordLink(Model):
     """A one-time, expiring set-your-password link; only the token's SHA-256 is stored."""
 
     __tablename__ = "password_link"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Protocol
 
 from flask import abort, jsonify, redirect, request, url_for
 from flask_login import current_user
@@ -258,9 +259,20 @@ def active_admin_ids() -> set[int]:
     )
 
 
+class Person(Protocol):
+    """What the role rule reads of a person: a `User`, or the roster import's plain row."""
+
+    id: int
+    name: str
+    active: bool
+
+    @property
+    def role_set(self) -> set[Role]: ...
+
+
 def role_change_refusal(
     actor: User | None,
-    person: User | None,
+    person: Person | None,
     new_roles: set[Role] | None,
     *,
     active: bool = True,
@@ -290,7 +302,7 @@ def role_change_refusal(
             names = " and ".join(sorted(r.value for r in named))
             return f"Only an administrator can {verb} the {noun} {names}"
     was_active_admin = person is not None and person.active and Role.ADMIN in old_roles
-    if was_active_admin and (Role.ADMIN not in roles or not active):
+    if person is not None and was_active_admin and (Role.ADMIN not in roles or not active):
         remaining = (
             admins_after if admins_after is not None else len(active_admin_ids() - {person.id})
         )

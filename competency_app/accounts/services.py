@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -25,13 +26,10 @@ from competency_app.accounts.models import (
 )
 from competency_app.accounts.permissions import role_change_refusal
 from competency_app.clock import utcnow
+from competency_app.config import Config
 from competency_app.database import insert_rows
 from competency_app.extensions import db
 
-# argon2id at OWASP's recommended minimum (19 MiB, 2 passes): above ASVS's bar, ~20 ms.
-HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-# Verified against when the email is unknown, so both failures take the same time.
-_DUMMY_HASH = HASHER.hash("not-a-real-password")
 MIN_PASSWORD_LENGTH = 12
 # Stored for people who have not yet set a password (through their link): no password can
 # ever match it, so such an account cannot sign in with one.
@@ -100,8 +98,27 @@ def record_many(
 # ---- passwords --------------------------------------------------------------------------
 
 
+@functools.cache
+def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    # Verified against when the email is unknown, so both failures take the same time.
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
+    # argon2id at PASSWORD_HASH_COST (config.py): OWASP's recommended minimum (19 MiB,
+    # 2 passes, above ASVS's bar) in every configuration but the tests'.
+    cost = current_app.config["PASSWORD_HASH_COST"] if has_app_context() else None
+    return _hasher(**(cost or Config.PASSWORD_HASH_COST))
+
+
+def password_hasher() -> PasswordHasher:
+    """The argon2id hasher at the running app's PASSWORD_HASH_COST."""
+    return _hasher_and_dummy()[0]
+
+
 def hash_password(password: str) -> str:
-    return HASHER.hash(password)
+    return password_hasher().hash(password)
 
 
 def check_password_strength(password: str, email: str = "") -> None:
@@ -119,15 +136,17 @@ def _verify(user: User, password: str) -> bool:
     """Check a password; re-hash at the current cost when the stored hash is older."""
     stored = user.password_hash
     if stored == NO_PASSWORD:
+        hasher, dummy_hash = _hasher_and_dummy()
         with contextlib.suppress(VerificationError):
-            HASHER.verify(_DUMMY_HASH, password)  # the same time as a wrong password
+            hasher.verify(dummy_hash, password)  # the same time as a wrong password
         return False
     if stored.startswith("$argon2"):
+        hasher = password_hasher()
         try:
-            HASHER.verify(stored, password)
+            hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return False
-        if HASHER.check_needs_rehash(stored):
+        if hasher.check_needs_rehash(stored):
             user.password_hash = hash_password(password)
         return True
     # Older Werkzeug (scrypt/pbkdf2) hashes: accept once, upgrade to argon2id.
@@ -152,8 +171,9 @@ def authenticate(email: str, password: str) -> User | None:
     """The user whose credentials these are, or None; both outcomes are audited."""
     user = user_by_email(email)
     if user is None:
+        hasher, dummy_hash = _hasher_and_dummy()
         with contextlib.suppress(VerificationError):
-            HASHER.verify(_DUMMY_HASH, password)
+            hasher.verify(dummy_hash, password)
         record("sign_in_failed", None, actor_label="unknown", reason="unknown email")
         return None
     if not _verify(user, password) or not user.active:

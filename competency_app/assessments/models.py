@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.accounts.models import User
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 from competency_app.framework.models import CoreValue, FrameworkVersion, Skill
 
 
@@ -51,7 +51,7 @@ class Status(enum.StrEnum):
         return self in (Status.DRAFT, Status.RETURNED)
 
 
-class Assessment(db.Model):
+class Assessment(Model):
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +84,7 @@ class Assessment(db.Model):
     )
 
 
-class SelfRating(db.Model):
+class SelfRating(Model):
     __tablename__ = "self_rating"
     __table_args__ = (UniqueConstraint("assessment_id", "skill_id"),)
 
@@ -98,7 +98,7 @@ class SelfRating(db.Model):
     skill: Mapped[Skill] = relationship()
 
 
-class ValueReflection(db.Model):
+class ValueReflection(Model):
     __tablename__ = "value_reflection"
     __table_args__ = (UniqueConstraint("assessment_id", "value_id"),)
 
@@ -111,7 +111,7 @@ class ValueReflection(db.Model):
     value: Mapped[CoreValue] = relationship()
 
 
-class ValidatedRating(db.Model):
+class ValidatedRating(Model):
     """A supervisor's judgement of one skill in one assessment. Append-only."""
 
     __tablename__ = "validated_rating"
@@ -132,7 +132,7 @@ class ValidatedRating(db.Model):
     validated_by: Mapped[User] = relationship(foreign_keys=[validated_by_id])
 
 
-class CurrentRating(db.Model):
+class CurrentRating(Model):
     """The latest validated level of each skill for each person (a projection)."""
 
     __tablename__ = "current_rating"
@@ -162,7 +162,7 @@ class CurrentRating(db.Model):
     rating_id: Mapped[int] = mapped_column(ForeignKey("validated_rating.id"))
 
 
-class AssessmentEvent(db.Model):
+class AssessmentEvent(Model):
     """Every transition and validation: who, when, what, old → new. Append-only."""
 
     __tablename__ = "assessment_event"

@@ -10,8 +10,9 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -90,9 +91,9 @@ def elements_of(version: FrameworkVersion) -> list[Element]:
 
 
 def skill_count(version: FrameworkVersion) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(Skill).where(Skill.version_id == version.id)
-    )
+    ).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -112,16 +113,16 @@ class Progress:
 
 
 def progress(assessment: Assessment) -> Progress:
-    rated = db.session.scalar(
+    rated = db.session.execute(
         select(func.count())
         .select_from(SelfRating)
         .where(SelfRating.assessment_id == assessment.id)
-    )
-    reflections = db.session.scalar(
+    ).scalar_one()
+    reflections = db.session.execute(
         select(func.count())
         .select_from(ValueReflection)
         .where(ValueReflection.assessment_id == assessment.id)
-    )
+    ).scalar_one()
     version = assessment.framework_version
     return Progress(rated, skill_count(version), reflections, len(version.values))
 
@@ -211,7 +212,7 @@ def _touch(assessment: Assessment, actor: User, seen_version: int | None) -> Non
         db.session.flush()
     except StaleDataError:
         db.session.rollback()
-        raise Conflict(db.session.get(Assessment, assessment.id)) from None
+        raise Conflict(db.session.get_one(Assessment, assessment.id)) from None
 
 
 def start_assessment(person: User) -> Assessment:
@@ -266,6 +267,7 @@ def save_element(
     _touch(assessment, actor, seen_version)
     scale = {level["value"] for level in assessment.framework_version.rating_scale["levels"]}
     existing = self_ratings_by_skill(assessment)
+    evidence: str | None
     for skill in element.skills:
         level, evidence = ratings.get(skill.id, (None, ""))
         evidence = (evidence or "").strip()[:MAX_NOTE] or None
@@ -375,7 +377,7 @@ def validate(
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for skill_id, (skill, _element) in skills.items():
         self_level = selfs[skill_id]
         decision = decisions.get(skill_id) or Decision(self_level)
@@ -461,7 +463,7 @@ def bump_coverage_epoch(person_ids: set[int]) -> None:
 
 def _upsert_statement(dialect: str):
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        CurrentRating.__table__
+        cast(Table, CurrentRating.__table__)
     )
     return statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],
@@ -477,7 +479,7 @@ def _upsert_statement(dialect: str):
 
 # The sign-off's two statements, compiled once and run as Core on the session's connection
 # (the ORM's bulk path costs more than the database work); the benchmark's floor runs them too.
-_HISTORY = ValidatedRating.__table__
+_HISTORY = cast(Table, ValidatedRating.__table__)
 INSERT_VALIDATED_RATINGS = insert(_HISTORY).returning(_HISTORY.c.id, sort_by_parameter_order=True)
 UPSERT_CURRENT_RATINGS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
 

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.accounts.models import User
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 
 
-class ModuleCompletion(db.Model):
+class ModuleCompletion(Model):
     __tablename__ = "module_completion"
     __table_args__ = (UniqueConstraint("person_id", "module_key", "completed_on"),)
 

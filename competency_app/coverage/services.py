@@ -604,10 +604,13 @@ def skill_gap_actions(cov: TeamCoverage, limit: int = 3) -> list[SkillGapAction]
         ranked = sorted(cov.members, key=standing)[:limit]
         candidates = []
         for member in ranked:
-            level, expires = levels.get((member.id, skill.key), (None, None))
-            if level is None:
+            entry = levels.get((member.id, skill.key))
+            if entry is None:
                 where = "not yet validated"
-            elif expires <= cov.now:
+                candidates.append((member, where))
+                continue
+            level, expires = entry
+            if expires <= cov.now:
                 where = f"{labels.get(level, level)}, expired"
             else:
                 where = f"{labels.get(level, level)} ({level})"

@@ -20,10 +20,11 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, cast
 
 from flask import current_app
 from openpyxl import load_workbook
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
@@ -152,7 +153,7 @@ def read_rows(
     for number, values in enumerate(table[1:], start=2):
         if not any(str(v).strip() for v in values):
             continue
-        row = {"_row": number}
+        row: dict[str, Any] = {"_row": number}
         for column in columns:
             position = index.get(column)
             value = values[position] if position is not None and position < len(values) else ""
@@ -213,9 +214,9 @@ def _people(emails: Iterable[str]) -> dict[str, _Person]:
     people = {email: people[email] for email in wanted if email in people}
     by_id = {person.id: person for person in people.values()}
     for condition in _where_in(RoleAssignment.user_id, sorted(by_id)):
-        statement = select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.team_id)
+        grants = select(RoleAssignment.user_id, RoleAssignment.role, RoleAssignment.team_id)
         for user_id, role, team_id in db.session.execute(
-            statement if condition is None else statement.where(condition)
+            grants if condition is None else grants.where(condition)
         ):
             if user_id in by_id:
                 by_id[user_id].grants.add((role, team_id))
@@ -444,7 +445,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
         )
     insert_rows(db.session, RoleAssignment.__table__, assignments)
     if renamed:
-        users = User.__table__
+        users = cast(Table, User.__table__)
         db.session.execute(
             update(users).where(users.c.id == bindparam("person")).values(name=bindparam("new")),
             [{"person": person_id, "new": name} for person_id, name in renamed],
@@ -473,7 +474,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
         if day is not None and (person is None or person.leaving_date != day):
             leaving.append((ids[row["email"]], row["email"], day))
     if leaving:
-        users = User.__table__
+        users = cast(Table, User.__table__)
         db.session.execute(
             update(users)
             .where(users.c.id == bindparam("person"))
@@ -545,10 +546,13 @@ def check_completions(rows: list[dict]) -> Preview:
 
 def apply_completions(preview: Preview, actor: User) -> None:
     version = current_version()
+    assert version is not None  # the preview checked the modules against it
     titles = {m.title.lower(): m.key for m in version.modules}
     for row in preview.rows:
         key = titles.get(row["module"].lower(), row["module"])
-        record_completion(accounts.user_by_email(row["email"]), key, row["date"], "", actor)
+        person = accounts.user_by_email(row["email"])
+        assert person is not None  # the preview found everyone
+        record_completion(person, key, row["date"], "", actor)
     accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
 
 

@@ -181,7 +181,7 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
             levels.setdefault(person, {})[key] = (level, expires)
         for member in cov.members:
             mine = levels.get(member.id, {})
-            values = []
+            values: list[int | str | None] = []
             for skill in skills:
                 entry = mine.get(skill.key)
                 if entry is None:
@@ -191,10 +191,11 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
             sheet.row([cov.team.name, member.name, member.email, *values])
     last_row = max(2, sheet.rows)
     last_col = get_column_letter(3 + len(skills))
-    sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"
+    # Write-only sheets have both (openpyxl's type stubs miss them).
+    sheet.sheet.auto_filter.ref = f"A1:{last_col}{last_row}"  # type: ignore[attr-defined]
     data = f"D2:{last_col}{last_row}"
     for value, colour in level_fills(version).items():
-        sheet.sheet.conditional_formatting.add(
+        sheet.sheet.conditional_formatting.add(  # type: ignore[attr-defined]
             data,
             CellIsRule(
                 operator="equal",
@@ -396,7 +397,8 @@ def _training_sheet(workbook, coverages) -> int:
             )
         for step in training_plan(cov):
             closes = ", ".join(_element_name(e) for e in step.closes)
-            for member in step.members or [None]:
+            members: list[User | None] = [*step.members] or [None]
+            for member in members:
                 sheet.row(
                     [
                         cov.team.name,

@@ -2,7 +2,7 @@
 
 openpyxl turns any string that starts with "=" into a formula, and raises on control
 characters, so one hostile value could either plant a formula in HR's workbook or kill the
-whole export (SECURITY.md trap 3). Every cell goes through `safe_value`: strings that start
+whole export. Every cell goes through `safe_value`: strings that start
 with = + - @, tab or CR get a leading apostrophe and are typed as text, illegal characters are
 replaced, and text is cut to Excel's cell limit with a visible marker. Workbooks are built in
 write-only mode, so memory stays flat however many rows there are.

@@ -3,7 +3,7 @@
 `parse_framework(raw, name)` turns bytes into a validated `FrameworkDocument` or raises
 `FrameworkFileError` listing every problem with its line, column and field path.
 
-PyYAML's `safe_load` is not enough (SECURITY.md trap 4): aliases allow "billion laughs"
+PyYAML's `safe_load` is not enough: aliases allow "billion laughs"
 expansion and deep nesting overflows the stack. So the file is first streamed as events
 through the C parser, which refuses aliases, explicit tags and excessive depth without any
 recursion, and only then composed and converted by our own walk, which also refuses
@@ -31,8 +31,9 @@ _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
+_Loader: type[yaml.SafeLoader]
 try:  # the C parser is 5-7× faster; fall back so the app still runs without libyaml
-    _Loader = yaml.CSafeLoader
+    _Loader = yaml.CSafeLoader  # type: ignore[assignment]  # the same API, in C
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
@@ -63,7 +64,8 @@ class FrameworkFileError(Exception):
         super().__init__("\n".join(p.format(name) for p in problems))
 
 
-def _mark_position(mark: yaml.Mark | None) -> tuple[int | None, int | None]:
+def _mark_position(mark: Any) -> tuple[int | None, int | None]:
+    # A yaml.Mark, the C parser's own Mark (the same fields), or None.
     if mark is None:
         return None, None
     return mark.line + 1, mark.column + 1
@@ -120,7 +122,8 @@ def _scan_events(text: str, name: str) -> None:
     except yaml.MarkedYAMLError as exc:
         line, column = _mark_position(exc.problem_mark)
         message = f"YAML syntax error: {exc.problem}"
-        if "nesting depth" in str(exc.problem):  # libyaml ≥ 0.2.5 stops at 1,000 levels first
+        if "maximum nesting depth" in str(exc.problem):
+            # libyaml's own limit (1,000 levels), met while it scans ahead of the events.
             message = f"nesting deeper than {MAX_DEPTH} levels"
         raise FrameworkFileError(name, [Problem("", line, column, message)]) from None
     except yaml.YAMLError as exc:
@@ -150,7 +153,7 @@ class _Walker:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag == _INT_TAG:
+        if node.tag == _INT_TAG and isinstance(node, yaml.ScalarNode):
             return self._integer(node, path)
         return self.loader.construct_object(node, deep=True)
 

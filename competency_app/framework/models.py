@@ -21,11 +21,11 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 from competency_app.framework.schema import LOCAL_PROVIDER
 
 
-class FrameworkVersion(db.Model):
+class FrameworkVersion(Model):
     __tablename__ = "framework_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +96,7 @@ class _VersionedItem:
     position: Mapped[int] = mapped_column(Integer)
 
 
-class CoreValue(_VersionedItem, db.Model):
+class CoreValue(_VersionedItem, Model):
     __tablename__ = "core_value"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -107,7 +107,7 @@ class CoreValue(_VersionedItem, db.Model):
     version: Mapped[FrameworkVersion] = relationship(back_populates="values")
 
 
-class Competency(_VersionedItem, db.Model):
+class Competency(_VersionedItem, Model):
     __tablename__ = "competency"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -123,7 +123,7 @@ class Competency(_VersionedItem, db.Model):
     )
 
 
-class Element(_VersionedItem, db.Model):
+class Element(_VersionedItem, Model):
     __tablename__ = "element"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -157,7 +157,7 @@ class Element(_VersionedItem, db.Model):
         return f"{self.display_label} {self.title}"
 
 
-class Skill(_VersionedItem, db.Model):
+class Skill(_VersionedItem, Model):
     __tablename__ = "skill"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -170,7 +170,7 @@ class Skill(_VersionedItem, db.Model):
     element: Mapped[Element] = relationship(back_populates="skills")
 
 
-class Task(_VersionedItem, db.Model):
+class Task(_VersionedItem, Model):
     __tablename__ = "task"
     __table_args__ = (UniqueConstraint("version_id", "key"),)
 
@@ -181,7 +181,7 @@ class Task(_VersionedItem, db.Model):
     element: Mapped[Element] = relationship(back_populates="tasks")
 
 
-class Module(_VersionedItem, db.Model):
+class Module(_VersionedItem, Model):
     """An e-learning module and the framework items it develops."""
 
     __tablename__ = "elearning_module"
@@ -213,7 +213,7 @@ class Module(_VersionedItem, db.Model):
         return "Local course run by your service" if self.is_local else self.provider
 
 
-class Criterion(_VersionedItem, db.Model):
+class Criterion(_VersionedItem, Model):
     """A person-specification criterion."""
 
     __tablename__ = "spec_criterion"

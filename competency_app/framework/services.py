@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -230,13 +231,16 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
                 selectinload(FrameworkVersion.criteria),
             )
         )
+        assert loaded is not None  # `version` is a stored row
         # Many-to-one sides resolve from the identity map, without SQL, while attached.
-        parents = [item.version for item in (*loaded.values, *loaded.modules, *loaded.criteria)]
+        items: list[Any] = [*loaded.values, *loaded.modules, *loaded.criteria]
+        parents = [item.version for item in items]
         for competency in loaded.competencies:
             parents.append(competency.version)
             for element in competency.elements:
                 parents.append(element.competency)
-                parents.extend(item.element for item in (*element.skills, *element.tasks))
+                parts: list[Any] = [*element.skills, *element.tasks]
+                parents.extend(item.element for item in parts)
         session.expunge_all()
     if len(_STRUCTURES) >= 4:  # the current version, and a few that assessments still use
         _STRUCTURES.pop(next(iter(_STRUCTURES)))

@@ -17,7 +17,7 @@ from competency_app.extensions import db
 def row_counts() -> dict[str, int]:
     """Rows in every application table (what a restore must reproduce)."""
     return {
-        table.name: db.session.scalar(select(func.count()).select_from(table))
+        table.name: db.session.execute(select(func.count()).select_from(table)).scalar_one()
         for table in db.metadata.sorted_tables
     }
 
@@ -25,6 +25,7 @@ def row_counts() -> dict[str, int]:
 def backup_sqlite(destination: Path) -> None:
     """A consistent copy of the live SQLite database, taken while it is in use."""
     source_path = db.engine.url.database
+    assert source_path is not None  # a SQLite URL always names its file
     # Personal data and password hashes: the copy is readable by its owner only (0600),
     # created so from the start (never briefly world-readable); SQLite's journal files
     # take the same permissions.

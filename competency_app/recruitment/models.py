@@ -17,12 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.accounts.models import Team, User
 from competency_app.database import UTCDateTime
-from competency_app.extensions import db
+from competency_app.extensions import Model
 
 PANEL_ROLES = ("shortlister", "interviewer", "chair")
 
 
-class Vacancy(db.Model):
+class Vacancy(Model):
     __tablename__ = "vacancy"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +47,7 @@ class Vacancy(db.Model):
         return [p.user for p in self.panel if p.role == role]
 
 
-class PanelMember(db.Model):
+class PanelMember(Model):
     __tablename__ = "panel_member"
     __table_args__ = (UniqueConstraint("vacancy_id", "user_id", "role"),)
 
@@ -60,7 +60,7 @@ class PanelMember(db.Model):
     user: Mapped[User] = relationship()
 
 
-class Candidate(db.Model):
+class Candidate(Model):
     """The fewest personal details needed: a name and a contact email."""
 
     __tablename__ = "candidate"
@@ -76,7 +76,7 @@ class Candidate(db.Model):
     vacancy: Mapped[Vacancy] = relationship(back_populates="candidates")
 
 
-class ShortlistMark(db.Model):
+class ShortlistMark(Model):
     __tablename__ = "shortlist_mark"
     __table_args__ = (UniqueConstraint("candidate_id", "criterion_key", "shortlister_id"),)
 
@@ -90,7 +90,7 @@ class ShortlistMark(db.Model):
     score: Mapped[int | None] = mapped_column(Integer)  # desirable criteria
 
 
-class InterviewScore(db.Model):
+class InterviewScore(Model):
     __tablename__ = "interview_score"
     __table_args__ = (UniqueConstraint("candidate_id", "criterion_key", "panel_member_id"),)
 
@@ -104,7 +104,7 @@ class InterviewScore(db.Model):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
-class InterviewSubmission(db.Model):
+class InterviewSubmission(Model):
     """A panel member's scores for a candidate are final (and others' visible) once submitted."""
 
     __tablename__ = "interview_submission"
@@ -118,7 +118,7 @@ class InterviewSubmission(db.Model):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class AgreedScore(db.Model):
+class AgreedScore(Model):
     __tablename__ = "agreed_score"
     __table_args__ = (UniqueConstraint("candidate_id", "criterion_key"),)
 

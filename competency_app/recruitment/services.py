@@ -50,7 +50,7 @@ def criteria_of(vacancy: Vacancy) -> list[Criterion]:
 
 
 def scoring_of(vacancy: Vacancy) -> dict:
-    version = db.session.get(FrameworkVersion, vacancy.framework_version_id)
+    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     return version.document["interview_scoring"]
 
 
@@ -119,9 +119,9 @@ def add_candidate(
         raise RecruitmentError(
             "Enter a contact email like name@example.com, or leave it blank", "email"
         )
-    count = db.session.scalar(
+    count = db.session.execute(
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id == vacancy.id)
-    )
+    ).scalar_one()
     candidate = Candidate(
         vacancy_id=vacancy.id,
         reference=f"V{vacancy.id}-C{count + 1:03d}",
@@ -445,7 +445,7 @@ class Ranked:
 def ranking(vacancy: Vacancy) -> list[Ranked]:
     criteria = interview_criteria(vacancy)
     rule = scoring_of(vacancy)["appointable_rule"]
-    version = db.session.get(FrameworkVersion, vacancy.framework_version_id)
+    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     cov = coverage_for_team(vacancy.team, version)
     gaps = [e.element for e in cov.gaps + cov.at_risk]
     links = {c.key: set(c.links) for c in criteria}
@@ -469,7 +469,7 @@ def ranking(vacancy: Vacancy) -> list[Ranked]:
 
 def priority_criteria(vacancy: Vacancy) -> set[str]:
     """Criteria linked to the team's current gaps and at-risk elements."""
-    version = db.session.get(FrameworkVersion, vacancy.framework_version_id)
+    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     cov = coverage_for_team(vacancy.team, version)
     keys = {e.element.key for e in cov.gaps + cov.at_risk}
     return {c.key for c in criteria_of(vacancy) if keys & set(c.links)}
@@ -498,9 +498,9 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     ids = [v.id for v in vacancies]
     if not ids:
         return 0, 0
-    candidates = db.session.scalar(
+    candidates = db.session.execute(
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id.in_(ids))
-    )
+    ).scalar_one()
     candidate_ids = select(Candidate.id).where(Candidate.vacancy_id.in_(ids))
     for model in (ShortlistMark, InterviewScore, InterviewSubmission, AgreedScore):
         db.session.execute(delete(model).where(model.candidate_id.in_(candidate_ids)))

@@ -162,7 +162,9 @@ def _vacancy_page(vacancy: Vacancy, errors: dict | None = None, typed: dict | No
             criteria=services.criteria_of(vacancy),
             priorities=services.priority_criteria(vacancy),
             link_titles=link_titles(
-                version_structure(db.session.get(FrameworkVersion, vacancy.framework_version_id))
+                version_structure(
+                    db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
+                )
             ),
             shortlist={r.candidate.id: r for r in services.shortlist_results(vacancy)},
             can_manage=can_manage_vacancy(me, vacancy),
@@ -227,7 +229,8 @@ def shortlist(vacancy_id: int, candidate_id: int):
     scale = services.scoring_of(vacancy)["levels"]
     if request.method == "POST":
         require_form()
-        marks, errors = {}, {}
+        marks: dict[str, tuple[bool | None, int | None]] = {}
+        errors: dict[str, str] = {}
         values = {str(level["value"]) for level in scale}
         for criterion in criteria:
             raw = request.form.get(f"c-{criterion.key}", "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import click
@@ -58,18 +60,14 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         logins.append((role.label, name, email))
         return user
 
-    supervisor = None
-    for name, local, role in STAFF:
-        user = person(name, local, role)
-        if role == Role.SUPERVISOR:
-            supervisor = user
+    staff = {role: person(name, local, role) for name, local, role in STAFF}
+    supervisor = staff[Role.SUPERVISOR]
     keyworkers = {
         local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
     }
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
-        staff = {role: accounts.user_by_email(f"{local}@{DOMAIN}") for _n, local, role in STAFF}
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
     return logins
 
@@ -96,16 +94,74 @@ def login_table(logins: list[tuple[str, str, str]], password: str) -> str:
     return "\n".join(lines)
 
 
+def not_a_demo_database(path: Path) -> str | None:
+    """Why the SQLite file at `path` must not be deleted by `demo --reset`, or None.
+
+    A demo database is empty, or holds this application's tables with no account outside
+    the demo's domain: anything else may be someone's real data.
+    """
+    if not path.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return None
+            if User.__tablename__ not in tables:
+                return "it does not hold this application's tables"
+            others = con.execute(
+                f"SELECT count(*) FROM {User.__tablename__} WHERE email NOT LIKE ?",  # noqa: S608
+                (f"%@{DOMAIN}",),
+            ).fetchone()[0]
+        except sqlite3.DatabaseError as error:
+            return f"it cannot be read as SQLite ({error})"
+    if others:
+        return f"it holds {others} account(s) outside the demo (not @{DOMAIN})"
+    return None
+
+
+def reset_demo_database(confirmed: bool) -> None:
+    """Delete the demo's SQLite file (after a check and a prompt) so the demo starts afresh."""
+    name = db.engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        click.echo("Error: --reset needs the demo's SQLite file; this database has none.", err=True)
+        raise SystemExit(2)
+    path = Path(name)
+    reason = not_a_demo_database(path)
+    if reason is not None:
+        click.echo(
+            f"Error: {path} is not the demo's database: {reason}. Nothing was deleted.",
+            err=True,
+        )
+        raise SystemExit(2)
+    if not confirmed:
+        click.confirm(f"Delete {path} and start the demo afresh?", abort=True)
+    db.session.remove()
+    db.engine.dispose()  # close every pooled connection before the file goes
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    click.echo(f"Deleted {path}.")
+
+
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", default=5000, show_default=True, help="Port to serve on (127.0.0.1).")
+@click.option(
+    "--reset", is_flag=True, help="Delete the demo database first and start afresh (asks first)."
+)
+@click.option("--yes", is_flag=True, help="With --reset: do not ask for confirmation.")
 @with_appcontext
-def demo_command(no_serve: bool, port: int) -> None:
-    """Create the SQLite database, load the framework and demo data, then serve."""
+def demo_command(no_serve: bool, port: int, reset: bool, yes: bool) -> None:
+    """Create the SQLite database, load the framework and demo data, then serve.
+
+    Run again, it keeps what is there (adding what is missing); --reset starts afresh.
+    """
     uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if not uri.startswith("sqlite"):
         click.echo("The demo runs on SQLite only; unset DATABASE_URL.", err=True)
         raise SystemExit(2)
+    if reset:
+        reset_demo_database(confirmed=yes)
     summary, logins = prepare_demo()
     for line in summary:
         click.echo(line)
@@ -115,4 +171,5 @@ def demo_command(no_serve: bool, port: int) -> None:
         return
     click.echo(f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
     # app.run() refuses to start inside a `flask` command, so serve with Werkzeug directly.
-    run_simple("127.0.0.1", port, current_app._get_current_object(), threaded=True)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy
+    run_simple("127.0.0.1", port, app, threaded=True)

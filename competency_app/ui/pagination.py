@@ -31,7 +31,8 @@ class Page:
         return min(self.total, self.number * self.per_page)
 
     def _url(self, number: int) -> str:
-        args = {**request.view_args, **request.args.to_dict(), "page": number}
+        assert request.endpoint is not None  # a page is paginated only on a matched route
+        args = {**(request.view_args or {}), **request.args.to_dict(), "page": number}
         return url_for(request.endpoint, **args)
 
     def macro_params(self) -> dict:
@@ -50,7 +51,9 @@ def paginate(statement: Select, per_page: int = 25) -> Page:
     """Run `statement` for the page named by ?page=N (out-of-range pages clamp)."""
     raw = request.args.get("page", "1")
     number = parse_id(raw) or 1
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    total = db.session.execute(
+        select(func.count()).select_from(statement.order_by(None).subquery())
+    ).scalar_one()
     last = max(1, -(-total // per_page))
     number = min(number, last)
     items = list(db.session.scalars(statement.limit(per_page).offset((number - 1) * per_page)))

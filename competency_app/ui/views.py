@@ -58,7 +58,7 @@ def navigation_items() -> list[dict]:
     ]
     teams = sorted(current_user.team_ids(Role.MANAGER, Role.SUPERVISOR))
     if teams:
-        team = db.session.get(Team, teams[0])
+        team = db.session.get_one(Team, teams[0])
         links.insert(
             1,
             {

@@ -10,8 +10,6 @@ import sqlalchemy as sa
 
 import competency_app.database
 
-import competency_app.database
-
 
 # revision identifiers, used by Alembic.
 revision = '23de1b5b6c62'

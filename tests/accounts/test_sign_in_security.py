@@ -1,4 +1,4 @@
-"""Sign-in and session security (SECURITY.md traps 1, 2 and the ASVS checks)."""
+"""Sign-in and session security: sessions end at sign-out, argon2id hashes, the ASVS checks."""
 
 from __future__ import annotations
 

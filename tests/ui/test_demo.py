@@ -1,0 +1,90 @@
+"""`flask demo`: a re-run keeps the data, --reset starts afresh, other databases are refused."""
+
+from __future__ import annotations
+
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from competency_app import create_app
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import Role, Team, User
+from competency_app.extensions import db
+from competency_app.ui.demo import DOMAIN, KEYWORKERS, STAFF
+
+DEMO_PEOPLE = len(KEYWORKERS) + len(STAFF)
+
+
+def _app_on(path):
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+
+
+def _counts(app) -> tuple[int, int]:
+    with app.app_context():
+        teams = db.session.scalar(select(func.count()).select_from(Team))
+        people = db.session.scalar(select(func.count()).select_from(User))
+        db.session.remove()
+        return teams, people
+
+
+def test_demo_reset_deletes_the_database_and_starts_afresh(tmp_path):
+    path = tmp_path / "demo.sqlite3"
+    demo = _app_on(path)
+    runner = demo.test_cli_runner()
+    first = runner.invoke(args=["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert _counts(demo) == (1, DEMO_PEOPLE)
+    with demo.app_context():
+        accounts.create_team("west-keyworkers", "West keyworking team", actor=None)
+        db.session.commit()
+        db.session.remove()
+
+    again = runner.invoke(args=["demo", "--no-serve"])  # a plain re-run keeps what is there
+    assert again.exit_code == 0, again.output
+    assert _counts(demo) == (2, DEMO_PEOPLE)
+
+    declined = runner.invoke(args=["demo", "--reset", "--no-serve"], input="n\n")
+    assert declined.exit_code == 1 and "start the demo afresh?" in declined.output
+    assert _counts(demo) == (2, DEMO_PEOPLE)
+
+    reset = runner.invoke(args=["demo", "--reset", "--yes", "--no-serve"])
+    assert reset.exit_code == 0, reset.output
+    assert "afresh?" not in reset.output  # --yes does not ask
+    assert f"Deleted {path}" in reset.output and "Password for every demo login" in reset.output
+    assert _counts(demo) == (1, DEMO_PEOPLE)
+    with demo.app_context():
+        db.engine.dispose()
+
+
+def test_demo_reset_refuses_a_database_with_real_people(tmp_path):
+    path = tmp_path / "service.sqlite3"
+    service = _app_on(path)
+    with service.app_context():
+        upgrade()
+        team = accounts.create_team("north-keyworkers", "North keyworking team", actor=None)
+        grant = accounts.RoleGrant(Role.PRACTITIONER, team)
+        accounts.create_user("pat@trust.nhs.uk", "Pat", "a long enough passphrase", [grant], None)
+        db.session.commit()
+        db.session.remove()
+    result = service.test_cli_runner().invoke(args=["demo", "--reset", "--yes", "--no-serve"])
+    assert result.exit_code == 2
+    assert "is not the demo's database" in result.output
+    assert f"1 account(s) outside the demo (not @{DOMAIN})" in result.output
+    assert path.exists() and _counts(service) == (1, 1)
+    with service.app_context():
+        db.engine.dispose()
+
+
+def test_demo_reset_refuses_a_file_that_is_not_this_applications(tmp_path):
+    path = tmp_path / "other.sqlite3"
+    path.write_bytes(b"not a database at all, but someone's file" * 100)
+    result = _app_on(path).test_cli_runner().invoke(args=["demo", "--reset", "--yes"])
+    assert result.exit_code == 2 and "Nothing was deleted" in result.output
+    assert path.read_bytes().startswith(b"not a database")
+
+
+def test_demo_refuses_postgresql():
+    other = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    )
+    result = other.test_cli_runner().invoke(args=["demo", "--reset", "--yes"])
+    assert result.exit_code == 2 and "SQLite only" in result.output
