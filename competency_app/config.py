@@ -136,7 +136,7 @@ def require_shared_rate_limits(settings, workers: int | None = None) -> None:
     """Refuse per-process (`memory://`) sign-in throttling where it would not hold.
 
     With several workers each keeps its own counts, so an attacker gets N× the tries and a
-    locked account is let in by another worker (SECURITY.md). Production, or more than one
+    locked account is let in by another worker. Production, or more than one
     worker, needs shared storage (Redis); the demo and the tests run one process.
     """
     uri = settings.get("RATELIMIT_STORAGE_URI") or "memory://"

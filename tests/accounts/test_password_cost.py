@@ -15,7 +15,12 @@ FULL_COST = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 def _hash_in(config_name: str, tmp_path) -> str:
     other = create_app(
         config_name,
-        {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}"},
+        {
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
+            # production refuses per-process throttling; the app never reaches Redis here
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        },
     )
     with other.app_context():
         assert other.config["PASSWORD_HASH_COST"] == FULL_COST
