@@ -97,7 +97,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
     out: dict = {}
     with app.app_context():
         version = current_version(structure=True)
-        competent = version.rating_scale["competent_level"]
+        competent = version.settings.scale.competent_level
         team = db.session.scalar(select(Team).where(Team.slug == slug))
         members = coverage_for_team(team, version, now, cached=False).members
         ids = [m.id for m in members]

@@ -94,7 +94,7 @@ def profile_of(person: User) -> Profile | None:
     if version is None:
         return None
     now = utcnow()
-    soon = version.rules["expiring_soon_days"]
+    soon = version.settings.expiring_soon_days
     selfs = _latest_self_levels(person)
     current = {
         r.skill_key: r
@@ -118,7 +118,7 @@ def profile_of(person: User) -> Profile | None:
             .order_by(Assessment.cycle.desc())
         )
     )
-    return Profile(person, version, elements, assessments, version.rating_scale["competent_level"])
+    return Profile(person, version, elements, assessments, version.settings.scale.competent_level)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,7 @@ the caller commits once.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select, update
@@ -55,13 +53,6 @@ class Conflict(WorkflowError):
             "Reload the page to see the latest version; your changes were not saved.",
             409,
         )
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 # ---- queries ------------------------------------------------------------------------------
@@ -265,7 +256,7 @@ def save_element(
     if element.version_id != assessment.framework_version_id:
         raise WorkflowError("That element is not part of this assessment's framework.", 404)
     _touch(assessment, actor, seen_version)
-    scale = {level["value"] for level in assessment.framework_version.rating_scale["levels"]}
+    scale = assessment.framework_version.settings.scale.values
     existing = self_ratings_by_skill(assessment)
     evidence: str | None
     for skill in element.skills:
@@ -363,9 +354,9 @@ def validate(
     _require_validator(assessment, supervisor)
     _touch(assessment, supervisor, seen_version)
     version = version_structure(assessment.framework_version)
-    scale = {level["value"] for level in version.rating_scale["levels"]}
+    scale = version.settings.scale.values
     now = utcnow()
-    expires = add_months(now, version.rules["validity_months"])
+    expires = version.settings.validity.valid_until(now)
     selfs = dict(
         db.session.execute(
             select(SelfRating.skill_id, SelfRating.level).where(

@@ -172,7 +172,7 @@ def rate_element(assessment_id: int, key: str):
     if not assessment.status.editable:
         return _not_editable(assessment)
     elements, index, previous, following = _element_neighbours(assessment, key)
-    scale = assessment.framework_version.rating_scale
+    scale = assessment.framework_version.settings.scale
     form = FlaskForm()
     errors: dict[str, str] = {}
     selfs = services.self_ratings_by_skill(assessment)
@@ -184,9 +184,7 @@ def rate_element(assessment_id: int, key: str):
     status = 200
     if request.method == "POST":
         require_form()
-        ratings, errors, typed = _parse_element_form(
-            element, {level["value"] for level in scale["levels"]}
-        )
+        ratings, errors, typed = _parse_element_form(element, set(scale.values))
         if _seen_version() is None:
             errors["row_version"] = STALE_FORM
         if not errors:
@@ -320,10 +318,7 @@ def assessment_history(assessment_id: int):
 
 
 def _labels(assessment) -> dict[int, str]:
-    return {
-        level["value"]: f"{level['value']} {level['label']}"
-        for level in assessment.framework_version.rating_scale["levels"]
-    }
+    return dict(assessment.framework_version.settings.scale.names)
 
 
 # ---- supervisor ---------------------------------------------------------------------------
@@ -381,14 +376,12 @@ def validate(assessment_id: int):
         flash(f"This assessment is {assessment.status.label.lower()}.", "info")
         return redirect(url_for("assessments.overview", assessment_id=assessment.id))
     elements = services.elements_of(assessment.framework_version)
-    scale = assessment.framework_version.rating_scale
+    scale = assessment.framework_version.settings.scale
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}
     if request.method == "POST":
         require_form()
-        decisions, errors, typed = _parse_decisions(
-            assessment, elements, {level["value"] for level in scale["levels"]}
-        )
+        decisions, errors, typed = _parse_decisions(assessment, elements, scale.values)
         if _seen_version() is None:
             errors["row_version"] = STALE_FORM
         if not errors:
@@ -410,7 +403,7 @@ def _validate_page(assessment, errors: dict, typed: dict, return_comment: str):
             title=f"Validate {assessment.person.name}'s assessment",
             assessment=assessment,
             elements=services.elements_of(version),
-            scale=version.rating_scale,
+            scale=version.settings.scale,
             labels=_labels(assessment),
             selfs=services.self_ratings_by_skill(assessment),
             previous=services.current_ratings(assessment.person),
@@ -461,10 +454,7 @@ def profile(user_id: int):
         profile=data,
         changes=changes,
         previous=previous,
-        labels={
-            lvl["value"]: f"{lvl['value']} {lvl['label']}"
-            for lvl in data.version.rating_scale["levels"]
-        },
+        labels=dict(data.version.settings.scale.names),
         print_view=request.args.get("print") == "1",
     )
 
@@ -481,7 +471,7 @@ def profile_chart(user_id: int, fmt: str):
 
     def draw(chart_format: str) -> bytes:
         labels, selfs, validated = chart_series(data)
-        top = max(level["value"] for level in data.version.rating_scale["levels"])
+        top = data.version.settings.scale.top
         return charts.self_vs_validated(
             labels, selfs, validated, top, f"{person.name}: self against validated", chart_format
         )

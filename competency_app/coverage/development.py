@@ -33,7 +33,7 @@ class DevelopmentPlan:
 
 def development_plan(person: User, version: FrameworkVersion, now: datetime) -> DevelopmentPlan:
     profile = profile_of(person)
-    competent = version.rating_scale["competent_level"]
+    competent = version.settings.scale.competent_level
     below = [
         line
         for group in (profile.elements if profile else [])

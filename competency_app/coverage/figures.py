@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
 
@@ -205,14 +205,14 @@ class TeamFigures:
 def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
     """Person -> when the reflection on every value, signed off by a validation in date at
     `now`, lapses (the latest such validation)."""
-    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
+    validity = version.settings.validity
     rows = db.session.execute(
         select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
         .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
         .where(
             Assessment.person_id.in_(person_ids),
             Assessment.status == Status.VALIDATED,
-            Assessment.validated_at > now - validity,
+            Assessment.validated_at > validity.earliest_valid(now),
             Assessment.validated_at <= now,
         )
         .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
@@ -220,8 +220,8 @@ def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> 
     needed = len(version.values)
     met: dict[int, datetime] = {}
     for person, validated, count in rows:
-        if count >= needed:
-            lapse = aware(validated) + validity
+        lapse = validity.valid_until(aware(validated))
+        if count >= needed and lapse > now:
             met[person] = max(lapse, met.get(person, lapse))
     return met
 
@@ -231,8 +231,8 @@ def team_figures(
 ) -> TeamFigures:
     """The aggregates for these people at `now` (no cache): from the projection, or from
     the rating history when `from_history` (for moments in the past)."""
-    competent = version.rating_scale["competent_level"]
-    warning = timedelta(days=version.rules["expiring_soon_days"])
+    competent = version.settings.scale.competent_level
+    warning = version.settings.expiring_soon
     horizon = now + warning
     shape = version_shape(version)
     figures = TeamFigures(

@@ -50,7 +50,7 @@ def _statuses(cov: TeamCoverage) -> dict[tuple[str, str], tuple[str, str, str]]:
 def _event_moments(today: TeamCoverage, until: datetime) -> list[datetime]:
     """The end of each day between now and `until` on which a figure could change."""
     now = today.now
-    warning = timedelta(days=today.version.rules["expiring_soon_days"])
+    warning = today.version.settings.expiring_soon
     ids = [m.id for m in today.members]
     events: set[datetime] = set()
     if ids:

@@ -44,15 +44,12 @@ RULES = ("each_skill", "whole_element")
 def coverage_rule(version: FrameworkVersion) -> str:
     """The rule named in the framework file (versions loaded before it existed: the
     default)."""
-    return version.rules.get("coverage_rule", "each_skill")
+    return version.settings.coverage_rule
 
 
 def rule_sentence(version: FrameworkVersion) -> str:
-    competent = version.rating_scale["competent_level"]
-    label = next(
-        (lvl["label"] for lvl in version.rating_scale["levels"] if lvl["value"] == competent),
-        str(competent),
-    )
+    competent = version.settings.scale.competent_level
+    label = version.settings.scale.competent_label
     counted = (
         f"A skill is held by someone whose latest supervisor validation of it is at "
         f"{label} ({competent}) or above and in date."
@@ -444,7 +441,7 @@ def judge(
     now: datetime,
 ) -> TeamCoverage:
     """The rule applied to the figures: a pure function of its arguments."""
-    warning = version.rules["expiring_soon_days"]
+    warning = version.settings.expiring_soon_days
     horizon = now + timedelta(days=warning)
     rule = coverage_rule(version)
     shape = version_shape(version)
@@ -481,7 +478,7 @@ def judge(
         skills=all_skills,
         now=now,
         horizon=horizon,
-        competent_level=version.rating_scale["competent_level"],
+        competent_level=version.settings.scale.competent_level,
         values=_judge_values(figures, members, horizon, warning, version),
         rule=rule,
         from_history=figures.from_history,
@@ -591,7 +588,7 @@ def skill_gap_actions(cov: TeamCoverage, limit: int = 3) -> list[SkillGapAction]
             ).where(CurrentRating.person_id.in_(ids), CurrentRating.skill_key.in_(keys))
         ):
             levels[(person, key)] = (level, _aware(expires))
-    labels = {lvl["value"]: lvl["label"] for lvl in cov.version.rating_scale["levels"]}
+    labels = cov.version.settings.scale.labels
     actions = []
     for s in gaps:
         skill, element = s.skill, s.skill.element
@@ -737,7 +734,7 @@ def organisation_holders(version: FrameworkVersion, now: datetime | None = None)
     """(team id, element key) -> members who hold every skill, for every team at once:
     two GROUP BYs in SQL (the organisation-wide figure the benchmarks measure)."""
     now = now or utcnow()
-    competent = version.rating_scale["competent_level"]
+    competent = version.settings.scale.competent_level
     skill_counts = (
         select(Element.key.label("element_key"), func.count(Skill.id).label("n"))
         .join(Skill, Skill.element_id == Element.id)

@@ -167,7 +167,7 @@ def element_detail(slug: str, key: str):
         levels=levels,
         skill_cov={s.skill.id: s for s in cov.skills},  # by skill row id
         status_labels=services.STATUS_LABELS,
-        labels={lvl["value"]: lvl["label"] for lvl in cov.version.rating_scale["levels"]},
+        labels=cov.version.settings.scale.labels,
     )
 
 

@@ -42,10 +42,10 @@ FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "abov
 
 
 def level_fills(version: FrameworkVersion) -> dict[int, str]:
-    competent = version.rating_scale["competent_level"]
+    competent = version.settings.scale.competent_level
     fills = {}
-    for level in version.rating_scale["levels"]:
-        value = level["value"]
+    for level in version.settings.scale.levels:
+        value = level.value
         band = (
             "above"
             if value > competent
@@ -101,15 +101,15 @@ def _summary(
         sheet.row(["At risk", "; ".join(_why(cov, key) for key in cov.at_risk_keys) or "None"])
     sheet.row([])
     sheet.header(["Level", "Meaning"])
-    for level in version.rating_scale["levels"]:
-        sheet.row([level["value"], f"{level['label']}: {level['descriptor']}"])
+    for level in version.settings.scale.levels:
+        sheet.row([level.value, f"{level.label}: {level.descriptor}"])
     sheet.row(["expired", "A validation older than the validity period: it no longer counts."])
     sheet.row([])
     sheet.row(
         [
             "Counting",
             "Only supervisor-validated, unexpired ratings at or above "
-            f"{version.rating_scale['competent_level']} count towards coverage.",
+            f"{version.settings.scale.competent_level} count towards coverage.",
         ]
     )
     for note in notes:

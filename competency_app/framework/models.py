@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from competency_app.database import UTCDateTime
 from competency_app.extensions import Model
 from competency_app.framework.schema import LOCAL_PROVIDER
+from competency_app.framework.settings import FrameworkSettings, settings_of
 
 
 class FrameworkVersion(Model):
@@ -53,27 +54,21 @@ class FrameworkVersion(Model):
     )
 
     @property
-    def rating_scale(self) -> dict:
-        return self.document["rating_scale"]
-
-    @property
-    def rules(self) -> dict:
-        return self.document["rules"]
+    def settings(self) -> FrameworkSettings:
+        """The typed rules, scale and labels of this version (built once per process)."""
+        return settings_of(self.id, self.content_hash, self.document)
 
     @property
     def short_title(self) -> str:
-        return self.document["metadata"]["short_title"]
+        return self.settings.short_title
 
     @property
     def person_specification_title(self) -> str:
-        """The file's name for its person specification (or a plain one when it has
-        several, or none)."""
-        specs = self.document.get("person_specifications") or []
-        return specs[0]["title"] if len(specs) == 1 else "Person specifications"
+        return self.settings.person_specification_title
 
     @property
     def values_expected_of_everyone(self) -> bool:
-        return "values" in self.rules["expected_of_everyone"]
+        return self.settings.values_expected_of_everyone
 
     @property
     def expected_of_everyone_sentence(self) -> str:

@@ -23,6 +23,7 @@ from competency_app.framework.models import (
     Task,
 )
 from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.settings import forget_cached_settings
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ _STRUCTURES: dict[tuple, FrameworkVersion] = {}
 def forget_cached_structures() -> None:
     """For tests that empty the database between cases."""
     _STRUCTURES.clear()
+    forget_cached_settings()
 
 
 def version_structure(version: FrameworkVersion) -> FrameworkVersion:

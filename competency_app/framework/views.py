@@ -77,7 +77,7 @@ def elearning():
 @access(SIGNED_IN)
 def person_specification():
     version = _version_from_request()
-    scoring = version.document["interview_scoring"]
+    scoring = version.settings.interview
     elements = {e.key: e for c in version.competencies for e in c.elements}
     values = {v.key: v for v in version.values}
     return render_template(

@@ -14,7 +14,9 @@ from competency_app.clock import today, utcnow
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, FrameworkVersion
+from competency_app.framework.schema import AppointableRule
 from competency_app.framework.services import current_version
+from competency_app.framework.settings import InterviewSettings
 from competency_app.recruitment.models import (
     AgreedScore,
     Candidate,
@@ -49,9 +51,10 @@ def criteria_of(vacancy: Vacancy) -> list[Criterion]:
     )
 
 
-def scoring_of(vacancy: Vacancy) -> dict:
+def scoring_of(vacancy: Vacancy) -> InterviewSettings:
+    """The interview scale and appointable rule of the vacancy's framework version."""
     version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
-    return version.document["interview_scoring"]
+    return version.settings.interview
 
 
 def create_vacancy(
@@ -64,7 +67,7 @@ def create_vacancy(
     actor: User,
 ) -> Vacancy:
     version = current_version()
-    if version is None or not version.document["person_specifications"]:
+    if version is None or not version.settings.person_specifications:
         raise RecruitmentError("The framework has no person specification to recruit against.")
     title = title.strip()
     if not title or len(title) > 200:
@@ -80,7 +83,7 @@ def create_vacancy(
     vacancy = Vacancy(
         team_id=team.id,
         framework_version_id=version.id,
-        spec_key=version.document["person_specifications"][0]["id"],
+        spec_key=version.settings.person_specifications[0].id,
         title=title,
         closing_date=closing,
         created_by_id=actor.id,
@@ -291,7 +294,7 @@ def save_scores(
         raise RecruitmentError(
             "You have already submitted your scores for this candidate.", status=409
         )
-    levels = {level["value"] for level in scoring_of(vacancy)["levels"]}
+    levels = scoring_of(vacancy).scale.values
     existing = my_scores(candidate, user)
     criteria = interview_criteria(vacancy)
     for criterion in criteria:
@@ -335,11 +338,14 @@ def save_scores(
 
 
 def visible_scores(
-    candidate: Candidate, viewer: User
+    candidate: Candidate, viewer: User | None, everyone: bool = False
 ) -> dict[str, list[tuple[User, InterviewScore]]]:
     """Every panel member's submitted scores, but only for a viewer who has submitted their
-    own (the chair agreeing scores included); the HR workbook's viewer (id -1) sees all."""
-    can_see_all = viewer.id == -1 or has_submitted(candidate, viewer)
+    own (the chair agreeing scores included); `everyone=True` (the HR workbook, after the
+    panel) sees all of them without a viewer."""
+    if viewer is None and not everyone:
+        raise ValueError("name the viewer, or ask for everyone's scores")
+    can_see_all = everyone or (viewer is not None and has_submitted(candidate, viewer))
     rows = db.session.execute(
         select(InterviewScore, User)
         .join(User, User.id == InterviewScore.panel_member_id)
@@ -352,7 +358,7 @@ def visible_scores(
     ).all()
     result: dict[str, list] = {}
     for score, user in rows:
-        if can_see_all or user.id == viewer.id:
+        if can_see_all or (viewer is not None and user.id == viewer.id):
             result.setdefault(score.criterion_key, []).append((user, score))
     return result
 
@@ -363,7 +369,7 @@ def save_agreed(candidate: Candidate, chair: User, scores: dict[str, int]) -> No
         raise RecruitmentError("Only the panel chair records agreed scores.", status=403)
     if not has_submitted(candidate, chair):
         raise RecruitmentError("Submit your own scores before agreeing the panel's.", status=409)
-    levels = {level["value"] for level in scoring_of(vacancy)["levels"]}
+    levels = scoring_of(vacancy).scale.values
     existing = {
         a.criterion_key: a
         for a in db.session.scalars(
@@ -415,11 +421,13 @@ class Verdict:
     reasons: list[str]
 
 
-def appointable(criteria: list[Criterion], agreed: dict[str, int], rule: dict) -> Verdict:
+def appointable(
+    criteria: list[Criterion], agreed: dict[str, int], rule: AppointableRule
+) -> Verdict:
     """The appointable rule from the framework file, with the reason when it fails."""
     reasons = []
-    minimum = rule["min_agreed_score_essential"]
-    forbidden = set(rule.get("forbidden_scores", []))
+    minimum = rule.min_agreed_score_essential
+    forbidden = set(rule.forbidden_scores)
     for criterion in criteria:
         score = agreed.get(criterion.key)
         if criterion.requirement == "essential":
@@ -444,7 +452,7 @@ class Ranked:
 
 def ranking(vacancy: Vacancy) -> list[Ranked]:
     criteria = interview_criteria(vacancy)
-    rule = scoring_of(vacancy)["appointable_rule"]
+    scoring = scoring_of(vacancy)
     version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     cov = coverage_for_team(vacancy.team, version)
     gaps = [e.element for e in cov.gaps + cov.at_risk]
@@ -458,10 +466,18 @@ def ranking(vacancy: Vacancy) -> list[Ranked]:
         fit = [
             e.key
             for e in gaps
-            if any(e.key in links[key] and score >= 4 for key, score in agreed.items())
+            if any(
+                e.key in links[key] and score >= scoring.gap_fit_min_score
+                for key, score in agreed.items()
+            )
         ]
         ranked.append(
-            Ranked(candidate, sum(agreed.values()), appointable(criteria, agreed, rule), fit)
+            Ranked(
+                candidate,
+                sum(agreed.values()),
+                appointable(criteria, agreed, scoring.appointable_rule),
+                fit,
+            )
         )
     ranked.sort(key=lambda r: (not r.verdict.appointable, -r.total, r.candidate.reference))
     return ranked

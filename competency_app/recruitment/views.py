@@ -226,12 +226,12 @@ def shortlist(vacancy_id: int, candidate_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     candidate = _candidate(vacancy, candidate_id)
     criteria = services.shortlist_criteria(vacancy)
-    scale = services.scoring_of(vacancy)["levels"]
+    scale = services.scoring_of(vacancy).scale.levels
     if request.method == "POST":
         require_form()
         marks: dict[str, tuple[bool | None, int | None]] = {}
         errors: dict[str, str] = {}
-        values = {str(level["value"]) for level in scale}
+        values = {str(level.value) for level in scale}
         for criterion in criteria:
             raw = request.form.get(f"c-{criterion.key}", "")
             if criterion.requirement == "essential":
@@ -283,10 +283,10 @@ def interview(vacancy_id: int, candidate_id: int):
     candidate = _candidate(vacancy, candidate_id)
     me = _me()
     criteria = services.interview_criteria(vacancy)
-    scale = services.scoring_of(vacancy)["levels"]
+    scale = services.scoring_of(vacancy).scale.levels
     if request.method == "POST":
         require_form()
-        values = {str(level["value"]) for level in scale}
+        values = {str(level.value) for level in scale}
         scores = {}
         for criterion in criteria:
             raw = request.form.get(f"s-{criterion.key}", "")
@@ -334,7 +334,7 @@ def agree(vacancy_id: int, candidate_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     candidate = _candidate(vacancy, candidate_id)
     require_form()
-    values = {str(level["value"]) for level in services.scoring_of(vacancy)["levels"]}
+    values = {str(value) for value in services.scoring_of(vacancy).scale.values}
     scores = {}
     for criterion in services.interview_criteria(vacancy):
         raw = request.form.get(f"a-{criterion.key}", "")
@@ -361,7 +361,7 @@ def ranking(vacancy_id: int):
         vacancy=vacancy,
         ranked=services.ranking(vacancy),
         can_manage=can_manage_vacancy(_me(), vacancy),
-        rule=services.scoring_of(vacancy)["appointable_rule"]["description"],
+        rule=services.scoring_of(vacancy).appointable_rule.description,
     )
 
 

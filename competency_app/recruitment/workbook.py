@@ -30,7 +30,7 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
     )
     for r in ranked:
         agreed = services.agreed_scores(r.candidate)
-        panel = services.visible_scores(r.candidate, _everyone(vacancy))
+        panel = services.visible_scores(r.candidate, None, everyone=True)
         for criterion in criteria:
             for user, score in panel.get(criterion.key, []):
                 scores.row(
@@ -49,13 +49,3 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
     for criterion in services.criteria_of(vacancy):
         crit.row([criterion.key, criterion.requirement, criterion.category, criterion.text])
     return to_bytes(workbook), summary.rows + scores.rows + crit.rows
-
-
-class _Everyone:
-    """A viewer who sees every submitted score (HR's workbook, after the panel)."""
-
-    id = -1
-
-
-def _everyone(_vacancy):
-    return _Everyone()

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from competency_app.framework.settings import Level
+
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -67,31 +69,31 @@ def error_item(pair: tuple[str, str]) -> dict:
     return {"text": message, "href": f"#{field}"}
 
 
-def rating_item(level: dict, chosen: str) -> dict:
+def rating_item(level: Level, chosen: str) -> dict:
     """A rating-scale level as a radio item (value, label, descriptor as hint)."""
-    value = str(level["value"])
+    value = str(level.value)
     return {
         "value": value,
-        "text": f"{level['value']} {level['label']}",
-        "hint": {"text": level["descriptor"]},
+        "text": f"{level.value} {level.label}",
+        "hint": {"text": level.descriptor},
         "checked": value == chosen,
     }
 
 
-def rating_option(level: dict, chosen: str) -> dict:
-    value = str(level["value"])
+def rating_option(level: Level, chosen: str) -> dict:
+    value = str(level.value)
     return {
         "value": value,
-        "text": f"{level['value']} {level['label']}",
+        "text": f"{level.value} {level.label}",
         "selected": value == chosen,
     }
 
 
-def score_item(level: dict, chosen: str) -> dict:
-    value = str(level["value"])
+def score_item(level: Level, chosen: str) -> dict:
+    value = str(level.value)
     return {
         "value": value,
-        "text": f"{level['value']} {level['label']}",
+        "text": f"{level.value} {level.label}",
         "checked": value == chosen,
     }
 

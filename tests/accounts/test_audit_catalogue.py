@@ -158,7 +158,7 @@ def admin_person_form(world, **changes) -> dict:
 def interview_form(app, world) -> dict:
     with app.app_context():
         vacancy = db.session.get(Vacancy, world["vacancy"])
-        top = max(level["value"] for level in recruitment.scoring_of(vacancy)["levels"])
+        top = recruitment.scoring_of(vacancy).scale.top
         keys = [c.key for c in recruitment.interview_criteria(vacancy)]
     return {**{f"s-{key}": str(top) for key in keys}, "action": "submit"}
 
@@ -167,7 +167,7 @@ def submit_scores_as(app, world, local: str) -> None:
     with app.app_context():
         candidate = db.session.get(Candidate, world["candidate"])
         person = accounts.user_by_email(f"{local}@example.nhs.uk")
-        top = max(lv["value"] for lv in recruitment.scoring_of(candidate.vacancy)["levels"])
+        top = recruitment.scoring_of(candidate.vacancy).scale.top
         scores = {c.key: (top, "") for c in recruitment.interview_criteria(candidate.vacancy)}
         recruitment.save_scores(candidate, person, scores, submit=True)
         commit()

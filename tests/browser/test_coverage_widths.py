@@ -42,7 +42,7 @@ def rate_team(slug: str, name: str) -> int:
         person = make_user(f"{local}.{slug}", Role.PRACTITIONER, team=team, supervisor=supervisor)
         first = first or person.id
         assessment = services.start_assessment(person)
-        scale = [lvl["value"] for lvl in assessment.framework_version.rating_scale["levels"]]
+        scale = [lvl.value for lvl in assessment.framework_version.settings.scale.levels]
         for e, element in enumerate(services.elements_of(assessment.framework_version)):
             # every third (member, element) at the top of the scale, the rest a mixture
             top = (p + e) % 3 == 0

@@ -116,8 +116,8 @@ def brute_force(version, people, at, rule):
     ):
         if _utc(r.validated_at) <= at:
             latest[(r.person_id, r.skill_key)] = r
-    competent = version.rating_scale["competent_level"]
-    horizon = at + timedelta(days=version.rules["expiring_soon_days"])
+    competent = version.settings.scale.competent_level
+    horizon = at + timedelta(days=version.settings.expiring_soon_days)
     members = [p for p in people if p.leaving_date is None or p.leaving_date > at.date()]
 
     def expiry(person, skill):

@@ -124,7 +124,7 @@ def test_appointable_rule_edges(app, vacancy_id):
     with app.app_context():
         vacancy = _vacancy()
         criteria = services.interview_criteria(vacancy)
-        rule = services.scoring_of(vacancy)["appointable_rule"]
+        rule = services.scoring_of(vacancy).appointable_rule
         good = {c.key: 3 for c in criteria}
         assert services.appointable(criteria, good, rule).appointable
         essential = next(c for c in criteria if c.requirement == "essential")

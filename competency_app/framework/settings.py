@@ -1,0 +1,190 @@
+"""A framework version's settings, typed: the one owner of every rule the framework file sets.
+
+The loader validates the file against `schema.FrameworkDocument`; the version keeps that
+document as JSON. `settings_of(version)` builds this frozen object from the stored
+document once per version (cached by id and content hash, cleared with the structure
+cache), so the rest of the application reads `version.settings.scale.competent_level`,
+`version.settings.validity.valid_until(...)` and so on, never a string key.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from types import MappingProxyType
+from typing import Protocol
+
+from competency_app.framework.schema import (
+    AppointableRule,
+    InterviewScoring,
+    RatingLevel,
+    RatingScale,
+    Rules,
+    ScoreLevel,
+)
+
+# A candidate's agreed score on a criterion linked to a team gap at or above this ("Good"
+# on the interview scale) counts as the candidate filling that gap in the ranking.
+GAP_FIT_MIN_SCORE = 4
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """`moment` moved by whole calendar months, the day clamped to the month's last."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+@dataclass(frozen=True)
+class Validity:
+    """How long a supervisor's validation counts: the same rule for skills and values."""
+
+    months: int
+
+    def valid_until(self, validated_at: datetime) -> datetime:
+        """When a validation made at `validated_at` stops counting (calendar months)."""
+        return add_months(validated_at, self.months)
+
+    def earliest_valid(self, now: datetime) -> datetime:
+        """A lower bound on `validated_at` for a validation still valid at `now`, for
+        narrowing a query; `valid_until(...) > now` is the rule itself."""
+        return now - timedelta(days=31 * self.months)
+
+
+class Level(Protocol):
+    @property
+    def value(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def descriptor(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Levels in ascending order, each with its value, label and descriptor."""
+
+    levels: tuple[Level, ...]
+    labels: Mapping[int, str] = field(init=False)  # value -> label
+
+    def __post_init__(self) -> None:
+        labels = {level.value: level.label for level in self.levels}
+        object.__setattr__(self, "labels", MappingProxyType(labels))
+
+    @property
+    def values(self) -> frozenset[int]:
+        return frozenset(self.labels)
+
+    @property
+    def top(self) -> int:
+        return self.levels[-1].value
+
+    def named(self, value: int) -> str:
+        """A level as shown in lists and workbooks, e.g. "2 Competent"."""
+        return f"{value} {self.labels[value]}"
+
+    @property
+    def names(self) -> Mapping[int, str]:
+        """Value -> "value label" for every level."""
+        return MappingProxyType({level.value: self.named(level.value) for level in self.levels})
+
+
+@dataclass(frozen=True)
+class RatingScaleSettings(Scale):
+    """The skills' rating scale and the level at and above which a skill counts as held."""
+
+    competent_level: int = 0
+
+    @property
+    def competent_label(self) -> str:
+        return self.labels[self.competent_level]
+
+
+@dataclass(frozen=True)
+class InterviewSettings:
+    """The person specification's interview scale and appointable rule."""
+
+    scale: Scale
+    appointable_rule: AppointableRule
+    gap_fit_min_score: int = GAP_FIT_MIN_SCORE
+
+
+@dataclass(frozen=True)
+class PersonSpecificationName:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FrameworkSettings:
+    short_title: str
+    scale: RatingScaleSettings
+    validity: Validity
+    expiring_soon_days: int
+    default_min_holders: int
+    coverage_rule: str  # each_skill / whole_element (see schema.Rules)
+    expected_of_everyone: frozenset[str]
+    interview: InterviewSettings
+    person_specifications: tuple[PersonSpecificationName, ...]
+
+    @property
+    def values_expected_of_everyone(self) -> bool:
+        return "values" in self.expected_of_everyone
+
+    @property
+    def expiring_soon(self) -> timedelta:
+        return timedelta(days=self.expiring_soon_days)
+
+    @property
+    def person_specification_title(self) -> str:
+        """The file's name for its person specification (or a plain one when it has
+        several, or none)."""
+        specs = self.person_specifications
+        return specs[0].title if len(specs) == 1 else "Person specifications"
+
+
+def settings_from_document(document: Mapping) -> FrameworkSettings:
+    """Build the settings from a stored document through the schema's own classes."""
+    scale = RatingScale.model_validate(document["rating_scale"])
+    rules = Rules.model_validate(document["rules"])
+    scoring = InterviewScoring.model_validate(document["interview_scoring"])
+    rating_levels: tuple[RatingLevel, ...] = tuple(scale.levels)
+    score_levels: tuple[ScoreLevel, ...] = tuple(scoring.levels)
+    return FrameworkSettings(
+        short_title=document["metadata"]["short_title"],
+        scale=RatingScaleSettings(rating_levels, competent_level=scale.competent_level),
+        validity=Validity(rules.validity_months),
+        expiring_soon_days=rules.expiring_soon_days,
+        default_min_holders=rules.default_min_holders,
+        coverage_rule=rules.coverage_rule,
+        expected_of_everyone=frozenset(rules.expected_of_everyone),
+        interview=InterviewSettings(Scale(score_levels), scoring.appointable_rule),
+        person_specifications=tuple(
+            PersonSpecificationName(spec["id"], spec["title"])
+            for spec in document.get("person_specifications") or []
+        ),
+    )
+
+
+_SETTINGS: dict[tuple[int, str], FrameworkSettings] = {}
+
+
+def settings_of(version_id: int, content_hash: str, document: Mapping) -> FrameworkSettings:
+    """A stored version's settings, built once per process (a loaded version never
+    changes, and its id and content hash name it)."""
+    key = (version_id, content_hash)
+    cached = _SETTINGS.get(key)
+    if cached is None:
+        cached = settings_from_document(document)
+        if len(_SETTINGS) >= 8:
+            _SETTINGS.pop(next(iter(_SETTINGS)))
+        _SETTINGS[key] = cached
+    return cached
+
+
+def forget_cached_settings() -> None:
+    """For tests that empty the database between cases (ids are reused)."""
+    _SETTINGS.clear()
