@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import and_, select
 
 from competency_app.accounts.permissions import (
@@ -36,12 +35,17 @@ from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
-from competency_app.coverage.development import development_plan, record_completion
+from competency_app.coverage.development import (
+    CompletionError,
+    development_plan,
+    record_completion,
+)
 from competency_app.coverage.forecast import at_day, forecast
+from competency_app.coverage.forms import CompletionForm
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -253,38 +257,36 @@ def development(user_id: int):
     version = current_version()
     if version is None:
         abort(404)
-    form = FlaskForm()
+    form = CompletionForm()
     errors: dict[str, str] = {}
-    typed = {"module": "", "completed_on": "", "certificate_ref": ""}
     own = person.id == current_user.id
     if request.method == "POST":
         if not own:
             abort(403)
-        require_form()
-        typed = {name: request.form.get(name, "").strip() for name in typed}
-        modules = {m.key: m for m in version.modules}
-        if typed["module"] not in modules:
-            errors["module"] = "Choose the module you completed"
-        try:
-            completed = date.fromisoformat(typed["completed_on"])
-        except ValueError:
-            errors["completed_on"] = (
-                "Enter the date you completed it as YYYY-MM-DD, for example 2026-11-02"
-            )
+        if form.validate():
+            try:
+                with unit_of_work():
+                    record_completion(
+                        person,
+                        form.module.data,
+                        form.completed,
+                        form.certificate_ref.data,
+                        person,
+                        version,
+                    )
+            except CompletionError as error:
+                errors = {error.field: str(error)}
+            else:
+                flash(
+                    "Completion recorded. Ask your supervisor to reassess the skills it "
+                    "covers at your next supervision: a course alone does not count as "
+                    "competence.",
+                    "success",
+                )
+                return redirect(url_for("coverage.development", user_id=person.id), code=303)
         else:
-            if completed > today():
-                errors["completed_on"] = "The completion date cannot be in the future"
-        if len(typed["certificate_ref"]) > 120:
-            errors["certificate_ref"] = "The certificate reference must be 120 characters or fewer"
-        if not errors:
-            record_completion(person, typed["module"], completed, typed["certificate_ref"], person)
-            db.session.commit()
-            flash(
-                "Completion recorded. Ask your supervisor to reassess the skills it covers at "
-                "your next supervision: a course alone does not count as competence.",
-                "success",
-            )
-            return redirect(url_for("coverage.development", user_id=person.id), code=303)
+            errors = form.error_dict()
+    typed = form.typed()
     plan = development_plan(person, version, utcnow())
     return (
         render_template(
