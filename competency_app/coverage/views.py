@@ -41,7 +41,7 @@ from competency_app.coverage.development import (
     record_completion,
 )
 from competency_app.coverage.forecast import at_day, forecast
-from competency_app.coverage.forms import CompletionForm
+from competency_app.coverage.forms import CompletionForm, WhatIfForm
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
@@ -82,31 +82,9 @@ class AsAt:
 
 
 def _as_at(team) -> AsAt:
-    args = AsAt(typed={name: request.args.get(name, "").strip()[:40] for name in WHAT_IF})
-    raw = args.typed["as_at"]
-    if raw:
-        try:
-            args.day = date.fromisoformat(raw)
-        except ValueError:
-            args.errors["as_at"] = (
-                f"as_at must be a date written YYYY-MM-DD, for example "
-                f"{today() + timedelta(days=30):%Y-%m-%d}; got {raw!r}"
-            )
-        else:
-            if not date(2000, 1, 1) <= args.day <= date(2100, 12, 31):
-                args.errors["as_at"] = "as_at must be a date between 2000-01-01 and 2100-12-31"
-                args.day = None
-    raw = args.typed["without"]
-    if raw:
-        ids = {m.id for m in services.team_practitioners(team)}
-        if not raw.isdigit() or int(raw) not in ids:
-            args.errors["without"] = "without must be the id of a member of this team"
-        else:
-            args.without = (int(raw),)
-    return args
-
-
-WHAT_IF = ("as_at", "without")
+    form = WhatIfForm(request.args, lambda: {m.id for m in services.team_practitioners(team)})
+    form.validate()
+    return AsAt(form.day, form.left_out, form.error_dict(), form.typed())
 
 
 @blueprint.get("/teams/<slug>/coverage")
