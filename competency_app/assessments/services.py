@@ -352,7 +352,8 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     db.session.flush()
 
 
-def _require_validator(assessment: Assessment, supervisor: User) -> None:
+def require_validator(assessment: Assessment, supervisor: User) -> None:
+    """Refuse (403/409) unless `supervisor` may validate `assessment` now."""
     if assessment.person_id == supervisor.id:
         raise WorkflowError("You cannot validate your own assessment.", 403)
     if not supervises(supervisor, assessment.person):
@@ -382,7 +383,7 @@ def validate(
     Writes the history rows and upserts the current-rating projection in this transaction
     (two executemany statements, compiled once); returns the number of skills validated.
     """
-    _require_validator(assessment, supervisor)
+    require_validator(assessment, supervisor)
     _touch(assessment, supervisor, seen_version)
     version = version_structure(assessment.framework_version)
     scale = {level["value"] for level in version.rating_scale["levels"]}
@@ -531,7 +532,7 @@ def return_assessment(
     assessment: Assessment, supervisor: User, comment: str, seen_version: int | None
 ) -> None:
     """Send a submitted assessment back to the practitioner with comments."""
-    _require_validator(assessment, supervisor)
+    require_validator(assessment, supervisor)
     comment = (comment or "").strip()[:MAX_NOTE]
     if not comment:
         raise RatingError(

@@ -311,6 +311,10 @@ def validate(assessment_id: int):
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}
     if request.method == "POST":
+        try:  # the page is only for an assessment this person may validate now
+            services.require_validator(assessment, _me())
+        except services.WorkflowError as error:
+            abort(error.status, str(error))
         typed = form.typed()
         if form.validate():
             decisions = {
