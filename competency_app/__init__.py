@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, abort, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -190,3 +191,8 @@ def register_error_pages(app: Flask) -> None:
 
     for status, (title, message) in ERROR_PAGES.items():
         app.register_error_handler(status, handler(status, title, message))
+    # The global CSRFProtect checks every POST before its view runs; a missing or stale
+    # token gets one answer, whatever the form.
+    app.register_error_handler(
+        CSRFError, handler(400, ERROR_PAGES[400][0], "The form has expired: go back and try again.")
+    )

@@ -4,16 +4,22 @@ SQLite: WAL journal, foreign keys, a busy timeout, and `BEGIN IMMEDIATE` for tra
 that will write (deferred transactions silently lose concurrent read-modify-write updates).
 Requests that may write (any method but GET/HEAD/OPTIONS) and CLI commands mark the
 context as writing; read-only requests keep cheap deferred transactions.
+
+`unit_of_work()` is the one place a request or a command commits.
 """
 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
+
+from competency_app.extensions import db
 
 _writing = contextvars.ContextVar("writing", default=True)
 
@@ -43,6 +49,25 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """One transaction per request or command: commit when the block ends, roll back if
+    anything in it raises (the exception then goes on to its handler or error page).
+
+    Services flush and never commit or roll back the caller's session; a view or CLI
+    command wraps its service call(s) in this block. An error raised at commit (a
+    concurrent change found at flush, for instance) is rolled back and re-raised too.
+    The transaction itself is opened by the first statement, so SQLite's
+    `BEGIN IMMEDIATE` for writing requests and commands applies unchanged.
+    """
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 class UTCDateTime(TypeDecorator):

@@ -14,6 +14,7 @@ from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
 from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import access, is_admin
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.ui.filters import LONDON
 from competency_app.ui.pagination import paginate
@@ -86,11 +87,11 @@ def teams():
     form = TeamForm()
     if form.validate_on_submit():
         try:
-            team = services.create_team(form.slug.data, form.name.data, current_user)
+            with unit_of_work():
+                team = services.create_team(form.slug.data, form.name.data, current_user)
         except services.AccountError as error:
             _show_error(form, error)
         else:
-            db.session.commit()
             flash(f"Team {team.name} created.", "success")
             return redirect(url_for("admin.teams"), code=303)
     status = 400 if request.method == "POST" else 200
@@ -128,20 +129,19 @@ def new_person():
     _fill_choices(form)
     if form.validate_on_submit():
         try:
-            user = services.create_user(
-                form.email.data,
-                form.name.data,
-                password := services.temporary_password(),
-                _grants(form),
-                current_user,
-                supervisor=_supervisor(form),
-                must_change_password=True,
-            )
+            with unit_of_work():
+                user = services.create_user(
+                    form.email.data,
+                    form.name.data,
+                    password := services.temporary_password(),
+                    _grants(form),
+                    current_user,
+                    supervisor=_supervisor(form),
+                    must_change_password=True,
+                )
         except services.AccountError as error:
-            db.session.rollback()
             _show_error(form, error)
         else:
-            db.session.commit()
             return render_template(
                 "admin/temporary_password.html",
                 title="Person added",
@@ -169,17 +169,16 @@ def person(user_id: int):
         form.leaving_date.data = user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else ""
     elif form.validate_on_submit():
         try:
-            leaving = services.parse_leaving_date(form.leaving_date.data)
-            services.set_roles(user, _grants(form), current_user)
-            services.set_supervisor(user, _supervisor(form), current_user)
-            services.set_leaving_date(user, leaving, current_user)
-            services.set_active(user, bool(form.active.data), current_user)
+            with unit_of_work():
+                leaving = services.parse_leaving_date(form.leaving_date.data)
+                services.set_roles(user, _grants(form), current_user)
+                services.set_supervisor(user, _supervisor(form), current_user)
+                services.set_leaving_date(user, leaving, current_user)
+                services.set_active(user, bool(form.active.data), current_user)
         except services.AccountError as error:
-            db.session.rollback()
             user = _person_or_404(user_id)
             _show_error(form, error)
         else:
-            db.session.commit()
             flash(f"Changes to {user.name} saved.", "success")
             return redirect(url_for("admin.person", user_id=user.id), code=303)
     status = 400 if request.method == "POST" else 200
@@ -202,8 +201,8 @@ def reset_password(user_id: int):
     user = _person_or_404(user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        password = services.reset_password(user, current_user)
-        db.session.commit()
+        with unit_of_work():
+            password = services.reset_password(user, current_user)
         return render_template(
             "admin/temporary_password.html", title="Password reset", person=user, password=password
         )

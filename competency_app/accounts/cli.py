@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from competency_app.accounts import services
 from competency_app.accounts.models import Role, Team
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 
 
 def _fail(message: str) -> None:
-    db.session.rollback()
     click.echo(f"Error: {message}", err=True)
     raise SystemExit(2)
 
@@ -24,10 +24,10 @@ def _fail(message: str) -> None:
 def create_team_command(slug: str, name: str) -> None:
     """Create a team with the short name SLUG."""
     try:
-        team = services.create_team(slug, name, actor=None)
+        with unit_of_work():
+            team = services.create_team(slug, name, actor=None)
     except services.AccountError as error:
         _fail(str(error))
-    db.session.commit()
     click.echo(f"Created team {team.slug} ({team.name}).")
 
 
@@ -71,13 +71,13 @@ def create_user_command(
         services.RoleGrant(Role(role), team if Role(role).team_scoped else None) for role in roles
     ]
     try:
-        user = services.create_user(
-            email, name, password, grants, actor=None, supervisor=supervisor
-        )
+        with unit_of_work():
+            user = services.create_user(
+                email, name, password, grants, actor=None, supervisor=supervisor
+            )
     except services.AccountError as error:
         option = {"email": "EMAIL", "name": "--name", "password": "--password"}.get(
             error.field or "", f"--{error.field}" if error.field else ""
         )
         _fail(f"{option}: {error}" if option else str(error))
-    db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(roles)}).")

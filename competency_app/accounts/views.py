@@ -20,6 +20,7 @@ from competency_app.accounts import password_links, services
 from competency_app.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
+from competency_app.database import unit_of_work
 from competency_app.extensions import db, limiter, login_manager
 
 blueprint = Blueprint("auth", __name__)
@@ -74,16 +75,15 @@ def login():
         return redirect(url_for("ui.home"))
     form = SignInForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        with unit_of_work():  # a failure keeps its audit event too
+            user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session (and CSRF token) at every sign-in
             login_user(user)
-            db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url, code=303)
-        db.session.commit()  # keep the audit event of the failure
         form.email.errors.append(SIGN_IN_FAILED)  # the same answer for both failures
     return render_template("accounts/login.html", form=form, title="Sign in")
 
@@ -91,8 +91,8 @@ def login():
 @blueprint.post("/logout")
 @access(SIGNED_IN)
 def logout():
-    services.sign_out(current_user._get_current_object())
-    db.session.commit()
+    with unit_of_work():
+        services.sign_out(current_user._get_current_object())
     logout_user()
     session.clear()
     flash("You have signed out.", "info")
@@ -106,11 +106,11 @@ def change_password():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            services.change_password(user, form.current_password.data, form.new_password.data)
+            with unit_of_work():
+                services.change_password(user, form.current_password.data, form.new_password.data)
         except services.AccountError as error:
             getattr(form, error.field or "new_password").errors.append(str(error))
         else:
-            db.session.commit()
             session.clear()
             login_user(user)  # this browser keeps its session; every other one ends
             flash("Your password has been changed.", "success")
@@ -136,11 +136,11 @@ def set_password(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            password_links.set_password_by_link(link, form.new_password.data)
+            with unit_of_work():
+                password_links.set_password_by_link(link, form.new_password.data)
         except services.AccountError as error:
             form.new_password.errors.append(str(error))
         else:
-            db.session.commit()
             if current_user.is_authenticated:
                 logout_user()
             session.clear()

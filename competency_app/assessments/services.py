@@ -43,15 +43,33 @@ class WorkflowError(Exception):
         self.status = status
 
 
+class RatingError(WorkflowError):
+    """Ratings or comments the rules refuse (HTTP 400), keyed by the form field each is about
+    (`level-<skill id>`, `comment-<skill id>`, `return_comment`), in page order."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(next(iter(errors.values())), 400)
+        self.errors = errors
+        self.field = next(iter(errors))
+
+
 class Conflict(WorkflowError):
-    """Someone else changed the assessment since this person loaded it."""
+    """Someone else changed the assessment since this person loaded it.
+
+    The message is read once the caller's transaction has been rolled back, so it names
+    the latest change (who and when), not this request's own unsaved one.
+    """
 
     def __init__(self, assessment: Assessment):
+        super().__init__("", 409)
+        self.assessment = assessment
+
+    def __str__(self) -> str:
+        assessment = self.assessment
         who = assessment.updated_by.name if assessment.updated_by else "someone else"
-        super().__init__(
+        return (
             f"This assessment was changed by {who} on {uk_datetime(assessment.updated_at)}. "
-            "Reload the page to see the latest version; your changes were not saved.",
-            409,
+            "Reload the page to see the latest version; your changes were not saved."
         )
 
 
@@ -202,8 +220,7 @@ def _touch(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     try:
         db.session.flush()
     except StaleDataError:
-        db.session.rollback()
-        raise Conflict(db.session.get_one(Assessment, assessment.id)) from None
+        raise Conflict(assessment) from None
 
 
 def start_assessment(person: User) -> Assessment:
@@ -255,8 +272,15 @@ def save_element(
     _require_editable_by(assessment, actor)
     if element.version_id != assessment.framework_version_id:
         raise WorkflowError("That element is not part of this assessment's framework.", 404)
-    _touch(assessment, actor, seen_version)
     scale = assessment.framework_version.settings.scale.values
+    off_scale = {
+        f"level-{skill.id}": f"Skill {number}: choose a level from the scale"
+        for number, skill in enumerate(element.skills, start=1)
+        if ratings.get(skill.id, (None, ""))[0] not in scale | {None}
+    }
+    if off_scale:
+        raise RatingError(off_scale)
+    _touch(assessment, actor, seen_version)
     existing = self_ratings_by_skill(assessment)
     evidence: str | None
     for skill in element.skills:
@@ -267,8 +291,6 @@ def save_element(
             if current is not None:
                 db.session.delete(current)
             continue
-        if level not in scale:
-            raise WorkflowError(f"{level} is not on the rating scale.", 400)
         if current is None:
             db.session.add(
                 SelfRating(assessment=assessment, skill_id=skill.id, level=level, evidence=evidence)
@@ -321,7 +343,8 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     db.session.flush()
 
 
-def _require_validator(assessment: Assessment, supervisor: User) -> None:
+def require_validator(assessment: Assessment, supervisor: User) -> None:
+    """Refuse (403/409) unless `supervisor` may validate `assessment` now."""
     if assessment.person_id == supervisor.id:
         raise WorkflowError("You cannot validate your own assessment.", 403)
     if not supervises(supervisor, assessment.person):
@@ -336,7 +359,7 @@ def _require_validator(assessment: Assessment, supervisor: User) -> None:
 
 @dataclass(frozen=True)
 class Decision:
-    level: int
+    level: int | None  # None: agree with the self-rating
     comment: str | None = None
 
 
@@ -351,7 +374,7 @@ def validate(
     Writes the history rows and upserts the current-rating projection in this transaction
     (two executemany statements, compiled once); returns the number of skills validated.
     """
-    _require_validator(assessment, supervisor)
+    require_validator(assessment, supervisor)
     _touch(assessment, supervisor, seen_version)
     version = version_structure(assessment.framework_version)
     scale = version.settings.scale.values
@@ -368,17 +391,26 @@ def validate(
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
+    labels = {
+        skill.id: f"{e.title}, skill {number}"
+        for e in elements_of(version)
+        for number, skill in enumerate(e.skills, start=1)
+    }
     rows: list[dict[str, Any]] = []
+    refused: dict[str, str] = {}
     for skill_id, (skill, _element) in skills.items():
         self_level = selfs[skill_id]
-        decision = decisions.get(skill_id) or Decision(self_level)
-        if decision.level not in scale:
-            raise WorkflowError(f"{decision.level} is not on the rating scale.", 400)
+        decision = decisions.get(skill_id) or Decision(None)
+        level = self_level if decision.level is None else decision.level
+        if level not in scale:
+            refused[f"level-{skill_id}"] = f"{labels[skill_id]}: choose a level from the scale"
+            continue
         comment = (decision.comment or "").strip()[:MAX_NOTE] or None
-        if decision.level != self_level and not comment:
-            raise WorkflowError(
-                f"Add a comment where you set a different level ({skill.key}).", 400
+        if level != self_level and not comment:
+            refused[f"comment-{skill_id}"] = (
+                f"{labels[skill_id]}: add a comment to explain the different level"
             )
+            continue
         rows.append(
             {
                 "assessment_id": assessment.id,
@@ -386,13 +418,15 @@ def validate(
                 "skill_id": skill_id,
                 "skill_key": skill.key,
                 "self_level": self_level,
-                "level": decision.level,
+                "level": level,
                 "comment": comment,
                 "validated_by_id": supervisor.id,
                 "validated_at": now,
                 "expires_at": expires,
             }
         )
+    if refused:
+        raise RatingError(refused)
     ids = db.session.connection().execute(INSERT_VALIDATED_RATINGS, rows).scalars().all()
     _upsert_current(
         [
@@ -489,10 +523,12 @@ def return_assessment(
     assessment: Assessment, supervisor: User, comment: str, seen_version: int | None
 ) -> None:
     """Send a submitted assessment back to the practitioner with comments."""
-    _require_validator(assessment, supervisor)
+    require_validator(assessment, supervisor)
     comment = (comment or "").strip()[:MAX_NOTE]
     if not comment:
-        raise WorkflowError("Say what the practitioner should change.", 400)
+        raise RatingError(
+            {"return_comment": "Say what the practitioner should change before returning it"}
+        )
     _touch(assessment, supervisor, seen_version)
     old = assessment.status
     assessment.status = Status.RETURNED

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import (
     Blueprint,
     Response,
@@ -29,7 +32,7 @@ from competency_app.accounts.permissions import (
     person_by_id,
     person_rule,
 )
-from competency_app.assessments import charts, services
+from competency_app.assessments import charts, forms, services
 from competency_app.assessments.models import Status
 from competency_app.assessments.profile import (
     changes_since_previous_cycle,
@@ -37,10 +40,8 @@ from competency_app.assessments.profile import (
     chart_series,
     profile_of,
 )
-from competency_app.extensions import db
+from competency_app.database import unit_of_work
 from competency_app.framework.services import element_by_key
-from competency_app.routing import parse_id
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("assessments", __name__)
 
@@ -49,29 +50,20 @@ def _me():
     return current_user._get_current_object()
 
 
-# Every form carries the row version it was drawn from; one without it could overwrite a
-# newer save unseen (last writer wins), so it is refused and nothing is stored.
-STALE_FORM = "This form is missing its version: reload the page and try again. Nothing was saved."
-
-
-def _seen_version() -> int | None:
-    raw = request.form.get("row_version", "")
-    return parse_id(raw)
-
-
-def _commit_or_conflict(assessment) -> None:
-    """Commit; a concurrent change detected at flush becomes the same 409 as a stale form."""
+@contextmanager
+def _saving(assessment) -> Iterator[None]:
+    """The request's one transaction (committed when the block ends). A refused move rolls
+    back and answers its status; a concurrent change found at commit answers 409 like a
+    stale form."""
     try:
-        db.session.commit()
+        with unit_of_work():
+            yield
+    except services.RatingError:
+        raise  # the form shows it, field by field
     except StaleDataError:
-        db.session.rollback()
-        db.session.refresh(assessment)
-        raise services.Conflict(assessment) from None
-
-
-def _workflow_error(error: services.WorkflowError):
-    db.session.rollback()
-    abort(error.status, str(error))
+        abort(409, str(services.Conflict(assessment)))
+    except services.WorkflowError as error:
+        abort(error.status, str(error))
 
 
 def _not_editable(assessment):
@@ -114,12 +106,8 @@ def my_assessments():
 @blueprint.post("/assessments/start")
 @access(has_role(Role.PRACTITIONER))
 def start():
-    require_form()
-    try:
+    with _saving(None):
         assessment = services.start_assessment(_me())
-    except services.WorkflowError as error:
-        _workflow_error(error)
-    db.session.commit()
     return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
 
 
@@ -140,28 +128,6 @@ def overview(assessment_id: int):
     )
 
 
-def _parse_element_form(element, scale_values: set[int]):
-    """(ratings, errors, typed) from the posted element page; nothing is stored here."""
-    ratings: dict[int, tuple[int | None, str]] = {}
-    errors: dict[str, str] = {}
-    typed: dict[str, str] = {}
-    for number, skill in enumerate(element.skills, start=1):
-        raw = request.form.get(f"level-{skill.id}", "")
-        evidence = request.form.get(f"evidence-{skill.id}", "")
-        typed[f"level-{skill.id}"], typed[f"evidence-{skill.id}"] = raw, evidence
-        level = int(raw) if raw.isdigit() and int(raw) in scale_values else None
-        if raw and level is None:
-            errors[f"level-{skill.id}"] = f"Skill {number}: choose a level from the scale"
-        if len(evidence) > services.MAX_NOTE:
-            errors[f"evidence-{skill.id}"] = (
-                f"Skill {number}: evidence must be {services.MAX_NOTE:,} characters or fewer"
-            )
-        if level is None and evidence.strip() and f"level-{skill.id}" not in errors:
-            errors[f"level-{skill.id}"] = f"Skill {number}: choose a level for your evidence"
-        ratings[skill.id] = (level, evidence)
-    return ratings, errors, typed
-
-
 @blueprint.route("/assessments/<int:assessment_id>/elements/<key>", methods=["GET", "POST"])
 @access(assessment_rule(can_edit_assessment))
 def rate_element(assessment_id: int, key: str):
@@ -173,7 +139,7 @@ def rate_element(assessment_id: int, key: str):
         return _not_editable(assessment)
     elements, index, previous, following = _element_neighbours(assessment, key)
     scale = assessment.framework_version.settings.scale
-    form = FlaskForm()
+    form = forms.element_form(element)()
     errors: dict[str, str] = {}
     selfs = services.self_ratings_by_skill(assessment)
     typed = {}
@@ -183,25 +149,34 @@ def rate_element(assessment_id: int, key: str):
         typed[f"evidence-{skill.id}"] = (rating.evidence or "") if rating else ""
     status = 200
     if request.method == "POST":
-        require_form()
-        ratings, errors, typed = _parse_element_form(element, set(scale.values))
-        if _seen_version() is None:
-            errors["row_version"] = STALE_FORM
-        if not errors:
-            try:
-                services.save_element(assessment, _me(), element, ratings, _seen_version())
-                _commit_or_conflict(assessment)
-            except services.WorkflowError as error:
-                _workflow_error(error)
-            if request.form.get("then") == "overview" or following is None:
-                target = url_for("assessments.overview", assessment_id=assessment.id)
-            else:
-                target = url_for(
-                    "assessments.rate_element", assessment_id=assessment.id, key=following.key
+        typed = form.typed()
+        if form.validate():
+            ratings = {
+                skill.id: (
+                    int(typed[f"level-{skill.id}"]) if typed[f"level-{skill.id}"] else None,
+                    typed[f"evidence-{skill.id}"],
                 )
-            state = services.progress(assessment)
-            flash(f"Saved. {state.rated} of {state.total} skills rated.", "success")
-            return redirect(target, code=303)
+                for skill in element.skills
+            }
+            try:
+                with _saving(assessment):
+                    services.save_element(assessment, _me(), element, ratings, form.seen_version)
+            except services.RatingError as error:
+                errors = error.errors
+            else:
+                if typed["then"] == "overview" or following is None:
+                    target = url_for("assessments.overview", assessment_id=assessment.id)
+                else:
+                    target = url_for(
+                        "assessments.rate_element",
+                        assessment_id=assessment.id,
+                        key=following.key,
+                    )
+                state = services.progress(assessment)
+                flash(f"Saved. {state.rated} of {state.total} skills rated.", "success")
+                return redirect(target, code=303)
+        else:
+            errors = form.error_dict()
         status = 409 if "row_version" in errors else 400
     return (
         render_template(
@@ -230,28 +205,18 @@ def reflect_on_values(assessment_id: int):
     if not assessment.status.editable:
         return _not_editable(assessment)
     values = assessment.framework_version.values
-    form = FlaskForm()
+    form = forms.values_form(values)()
     typed = {f"value-{r.value_id}": r.text for r in assessment.reflections}
     errors: dict[str, str] = {}
     if request.method == "POST":
-        require_form()
-        typed = {f"value-{v.id}": request.form.get(f"value-{v.id}", "") for v in values}
-        for v in values:
-            if len(typed[f"value-{v.id}"]) > services.MAX_NOTE:
-                errors[f"value-{v.id}"] = (
-                    f"{v.title}: a reflection must be {services.MAX_NOTE:,} characters or fewer"
-                )
-        if _seen_version() is None:
-            errors["row_version"] = STALE_FORM
-        if not errors:
+        typed = form.typed()
+        if form.validate():
             texts = {v.id: typed[f"value-{v.id}"] for v in values}
-            try:
-                services.save_reflections(assessment, _me(), texts, _seen_version())
-                _commit_or_conflict(assessment)
-            except services.WorkflowError as error:
-                _workflow_error(error)
+            with _saving(assessment):
+                services.save_reflections(assessment, _me(), texts, form.seen_version)
             flash("Your reflections on the core values are saved.", "success")
             return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
+        errors = form.error_dict()
     return (
         render_template(
             "assessments/values.html",
@@ -293,14 +258,11 @@ def _summary_page(assessment, errors: dict):
 @access(assessment_rule(can_edit_assessment))
 def submit(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
-    require_form()
-    if _seen_version() is None:
-        return _summary_page(assessment, {"row_version": STALE_FORM})
-    try:
-        services.submit(assessment, _me(), _seen_version())
-        _commit_or_conflict(assessment)
-    except services.WorkflowError as error:
-        _workflow_error(error)
+    form = forms.SubmitForm()
+    if not form.validate():
+        return _summary_page(assessment, form.error_dict())
+    with _saving(assessment):
+        services.submit(assessment, _me(), form.seen_version)
     flash("Submitted. Your supervisor will validate it in supervision.", "success")
     return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
 
@@ -334,64 +296,44 @@ def queue():
     )
 
 
-def _parse_decisions(assessment, elements, scale_values):
-    decisions: dict[int, services.Decision] = {}
-    errors: dict[str, str] = {}
-    typed: dict[str, str] = {}
-    selfs = services.self_ratings_by_skill(assessment)
-    for element in elements:
-        for number, skill in enumerate(element.skills, start=1):
-            raw = request.form.get(f"level-{skill.id}", "agree")
-            comment = request.form.get(f"comment-{skill.id}", "")
-            typed[f"level-{skill.id}"], typed[f"comment-{skill.id}"] = raw, comment
-            label = f"{element.title}, skill {number}"
-            if raw == "agree":
-                level = selfs[skill.id].level
-            elif raw.isdigit() and int(raw) in scale_values:
-                level = int(raw)
-            else:
-                errors[f"level-{skill.id}"] = f"{label}: choose a level from the scale"
-                continue
-            if level != selfs[skill.id].level and not comment.strip():
-                errors[f"comment-{skill.id}"] = (
-                    f"{label}: add a comment to explain the different level"
-                )
-            if len(comment) > services.MAX_NOTE:
-                errors[f"comment-{skill.id}"] = f"{label}: the comment is too long"
-            decisions[skill.id] = services.Decision(level, comment)
-    return decisions, errors, typed
-
-
 @blueprint.route("/supervision/<int:assessment_id>", methods=["GET", "POST"])
 @access(assessment_rule(can_validate))
 def validate(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
-    if assessment.status != Status.SUBMITTED:
-        if request.method == "POST":
-            abort(
-                409,
-                f"This assessment is {assessment.status.label.lower()}; it cannot be "
-                "validated now.",
-            )
+    if assessment.status != Status.SUBMITTED and request.method == "GET":
         flash(f"This assessment is {assessment.status.label.lower()}.", "info")
         return redirect(url_for("assessments.overview", assessment_id=assessment.id))
     elements = services.elements_of(assessment.framework_version)
-    scale = assessment.framework_version.settings.scale
+    form = forms.decisions_form(elements)()
     errors: dict[str, str] = {}
     typed: dict[str, str] = {}
     if request.method == "POST":
-        require_form()
-        decisions, errors, typed = _parse_decisions(assessment, elements, scale.values)
-        if _seen_version() is None:
-            errors["row_version"] = STALE_FORM
-        if not errors:
+        try:  # the page is only for an assessment this person may validate now
+            services.require_validator(assessment, _me())
+        except services.WorkflowError as error:
+            abort(error.status, str(error))
+        typed = form.typed()
+        if form.validate():
+            decisions = {
+                skill.id: services.Decision(
+                    None
+                    if typed[f"level-{skill.id}"] in ("agree", "")
+                    else int(typed[f"level-{skill.id}"]),
+                    typed[f"comment-{skill.id}"],
+                )
+                for element in elements
+                for skill in element.skills
+            }
             try:
-                services.validate(assessment, _me(), decisions, _seen_version())
-                _commit_or_conflict(assessment)
-            except services.WorkflowError as error:
-                _workflow_error(error)
-            flash(f"{assessment.person.name}'s assessment is validated.", "success")
-            return redirect(url_for("assessments.queue"), code=303)
+                with _saving(assessment):
+                    services.validate(assessment, _me(), decisions, form.seen_version)
+            except services.RatingError as error:
+                errors = error.errors
+            else:
+                flash(f"{assessment.person.name}'s assessment is validated.", "success")
+                return redirect(url_for("assessments.queue"), code=303)
+        else:
+            errors = form.error_dict()
     return _validate_page(assessment, errors, typed, "")
 
 
@@ -420,18 +362,15 @@ def _validate_page(assessment, errors: dict, typed: dict, return_comment: str):
 @access(assessment_rule(can_validate))
 def return_to_practitioner(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
-    require_form()
-    comment = request.form.get("return_comment", "")
-    if assessment.status == Status.SUBMITTED and not comment.strip():
-        error = {"return_comment": "Say what the practitioner should change before returning it"}
-        return _validate_page(assessment, error, {}, comment)
-    if _seen_version() is None:
-        return _validate_page(assessment, {"row_version": STALE_FORM}, {}, comment)
+    form = forms.ReturnForm()
+    comment = form.return_comment.data or ""
+    if not form.validate():
+        return _validate_page(assessment, form.error_dict(), {}, comment)
     try:
-        services.return_assessment(assessment, _me(), comment, _seen_version())
-        _commit_or_conflict(assessment)
-    except services.WorkflowError as error:
-        _workflow_error(error)
+        with _saving(assessment):
+            services.return_assessment(assessment, _me(), comment, form.seen_version)
+    except services.RatingError as error:
+        return _validate_page(assessment, error.errors, {}, comment)
     flash(f"Returned to {assessment.person.name} with your comments.", "success")
     return redirect(url_for("assessments.queue"), code=303)
 

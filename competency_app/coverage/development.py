@@ -10,7 +10,7 @@ from sqlalchemy import select
 from competency_app.accounts.models import User
 from competency_app.accounts.services import record
 from competency_app.assessments.profile import SkillLine, profile_of
-from competency_app.clock import utcnow
+from competency_app.clock import today, utcnow
 from competency_app.coverage.models import ModuleCompletion
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
@@ -64,10 +64,30 @@ def development_plan(person: User, version: FrameworkVersion, now: datetime) -> 
     return DevelopmentPlan(below, items, completions, {m.key: m for m in version.modules})
 
 
+class CompletionError(ValueError):
+    """A completion the rules refuse, naming the form field it is about."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
 def record_completion(
-    person: User, module_key: str, completed_on: date, certificate: str, recorded_by: User
+    person: User,
+    module_key: str,
+    completed_on: date,
+    certificate: str,
+    recorded_by: User,
+    version: FrameworkVersion | None = None,
 ) -> None:
-    """Record a completed module. It never changes a rating: it prompts reassessment."""
+    """Record a completed module. It never changes a rating: it prompts reassessment.
+
+    With `version`, the module must be one of its modules; the date is never in the future.
+    """
+    if version is not None and module_key not in {m.key for m in version.modules}:
+        raise CompletionError("Choose the module you completed", "module")
+    if completed_on > today():
+        raise CompletionError("The completion date cannot be in the future", "completed_on")
     db.session.add(
         ModuleCompletion(
             person_id=person.id,

@@ -17,7 +17,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import and_, select
 
 from competency_app.accounts.permissions import (
@@ -36,12 +35,17 @@ from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
-from competency_app.coverage.development import development_plan, record_completion
+from competency_app.coverage.development import (
+    CompletionError,
+    development_plan,
+    record_completion,
+)
 from competency_app.coverage.forecast import at_day, forecast
+from competency_app.coverage.forms import CompletionForm, WhatIfForm
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -78,31 +82,9 @@ class AsAt:
 
 
 def _as_at(team) -> AsAt:
-    args = AsAt(typed={name: request.args.get(name, "").strip()[:40] for name in WHAT_IF})
-    raw = args.typed["as_at"]
-    if raw:
-        try:
-            args.day = date.fromisoformat(raw)
-        except ValueError:
-            args.errors["as_at"] = (
-                f"as_at must be a date written YYYY-MM-DD, for example "
-                f"{today() + timedelta(days=30):%Y-%m-%d}; got {raw!r}"
-            )
-        else:
-            if not date(2000, 1, 1) <= args.day <= date(2100, 12, 31):
-                args.errors["as_at"] = "as_at must be a date between 2000-01-01 and 2100-12-31"
-                args.day = None
-    raw = args.typed["without"]
-    if raw:
-        ids = {m.id for m in services.team_practitioners(team)}
-        if not raw.isdigit() or int(raw) not in ids:
-            args.errors["without"] = "without must be the id of a member of this team"
-        else:
-            args.without = (int(raw),)
-    return args
-
-
-WHAT_IF = ("as_at", "without")
+    form = WhatIfForm(request.args, lambda: {m.id for m in services.team_practitioners(team)})
+    form.validate()
+    return AsAt(form.day, form.left_out, form.error_dict(), form.typed())
 
 
 @blueprint.get("/teams/<slug>/coverage")
@@ -253,38 +235,36 @@ def development(user_id: int):
     version = current_version()
     if version is None:
         abort(404)
-    form = FlaskForm()
+    form = CompletionForm()
     errors: dict[str, str] = {}
-    typed = {"module": "", "completed_on": "", "certificate_ref": ""}
     own = person.id == current_user.id
     if request.method == "POST":
         if not own:
             abort(403)
-        require_form()
-        typed = {name: request.form.get(name, "").strip() for name in typed}
-        modules = {m.key: m for m in version.modules}
-        if typed["module"] not in modules:
-            errors["module"] = "Choose the module you completed"
-        try:
-            completed = date.fromisoformat(typed["completed_on"])
-        except ValueError:
-            errors["completed_on"] = (
-                "Enter the date you completed it as YYYY-MM-DD, for example 2026-11-02"
-            )
+        if form.validate():
+            try:
+                with unit_of_work():
+                    record_completion(
+                        person,
+                        form.module.data,
+                        form.completed,
+                        form.certificate_ref.data,
+                        person,
+                        version,
+                    )
+            except CompletionError as error:
+                errors = {error.field: str(error)}
+            else:
+                flash(
+                    "Completion recorded. Ask your supervisor to reassess the skills it "
+                    "covers at your next supervision: a course alone does not count as "
+                    "competence.",
+                    "success",
+                )
+                return redirect(url_for("coverage.development", user_id=person.id), code=303)
         else:
-            if completed > today():
-                errors["completed_on"] = "The completion date cannot be in the future"
-        if len(typed["certificate_ref"]) > 120:
-            errors["certificate_ref"] = "The certificate reference must be 120 characters or fewer"
-        if not errors:
-            record_completion(person, typed["module"], completed, typed["certificate_ref"], person)
-            db.session.commit()
-            flash(
-                "Completion recorded. Ask your supervisor to reassess the skills it covers at "
-                "your next supervision: a course alone does not count as competence.",
-                "success",
-            )
-            return redirect(url_for("coverage.development", user_id=person.id), code=303)
+            errors = form.error_dict()
+    typed = form.typed()
     plan = development_plan(person, version, utcnow())
     return (
         render_template(

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from competency_app.accounts.models import Team
+from competency_app.database import unit_of_work
 from competency_app.exports import services
 from competency_app.extensions import db
 
@@ -27,25 +28,24 @@ def export_command(team_slug: str | None, everything: bool, output: Path) -> Non
         click.echo("Error: give either --team SLUG or --all.", err=True)
         raise SystemExit(2)
     label = f"cli:{getpass.getuser()}"
-    try:
-        if everything:
-            export = services.export_organisation(None, label)
-        else:
-            team = db.session.scalar(select(Team).where(Team.slug == team_slug))
-            if team is None:
-                click.echo(f"Error: --team: there is no team {team_slug!r}.", err=True)
-                raise SystemExit(2)
-            export = services.export_team(team, None, label)
-    except services.ExportError as error:
-        click.echo(f"Error: {error}", err=True)
-        raise SystemExit(2) from None
-    try:
-        output.write_bytes(export.content)
-    except OSError as error:
-        db.session.rollback()
-        click.echo(f"Error: -o: cannot write {output}: {error.strerror}", err=True)
-        raise SystemExit(2) from None
-    db.session.commit()
+    with unit_of_work():  # the audit event is kept only if the file is written
+        try:
+            if everything:
+                export = services.export_organisation(None, label)
+            else:
+                team = db.session.scalar(select(Team).where(Team.slug == team_slug))
+                if team is None:
+                    click.echo(f"Error: --team: there is no team {team_slug!r}.", err=True)
+                    raise SystemExit(2)
+                export = services.export_team(team, None, label)
+        except services.ExportError as error:
+            click.echo(f"Error: {error}", err=True)
+            raise SystemExit(2) from None
+        try:
+            output.write_bytes(export.content)
+        except OSError as error:
+            click.echo(f"Error: -o: cannot write {output}: {error.strerror}", err=True)
+            raise SystemExit(2) from None
     click.echo(f"Wrote {output} ({export.rows:,} rows).")
 
 
@@ -83,20 +83,19 @@ def import_staff_command(path: Path, check: bool, links_path: Path | None) -> No
     if check:
         click.echo(f"{path}: {len(result.rows)} rows, no problems ({', '.join(result.summary)}).")
         return
-    applied = imports.apply_roster(result, None)
-    links = [(name, email, link_url(token)) for name, email, token in applied.links]
-    if links_path is not None and links:
-        try:
-            descriptor = os.open(links_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
-                writer = csv.writer(file)
-                writer.writerow(["name", "email", "set-password link"])
-                writer.writerows(links)
-        except OSError as error:
-            db.session.rollback()
-            click.echo(f"Error: --links: cannot write {links_path}: {error.strerror}", err=True)
-            raise SystemExit(2) from None
-    db.session.commit()
+    with unit_of_work():  # nothing is stored unless the links could be written
+        applied = imports.apply_roster(result, None)
+        links = [(name, email, link_url(token)) for name, email, token in applied.links]
+        if links_path is not None and links:
+            try:
+                descriptor = os.open(links_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
+                    writer = csv.writer(file)
+                    writer.writerow(["name", "email", "set-password link"])
+                    writer.writerows(links)
+            except OSError as error:
+                click.echo(f"Error: --links: cannot write {links_path}: {error.strerror}", err=True)
+                raise SystemExit(2) from None
     click.echo(
         f"Imported {len(result.rows)} rows ({applied.created} new people, "
         f"{applied.updated} updated)."

@@ -19,7 +19,6 @@ from flask import (
     abort,
     current_app,
     render_template,
-    request,
     session,
 )
 from flask_login import current_user
@@ -27,13 +26,12 @@ from flask_wtf import FlaskForm
 
 from competency_app.accounts.password_links import link_url
 from competency_app.accounts.permissions import access, is_hr_or_admin
+from competency_app.database import unit_of_work
 from competency_app.exports import imports
+from competency_app.exports.forms import KIND_LABELS, ApplyForm, UploadForm
 from competency_app.exports.views import XLSX
-from competency_app.extensions import db
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
-KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
 # Up to this many new people's links are shown on the page; all are in the CSV download.
 LINKS_ON_PAGE = 50
 # Rows kept between preview and apply, and an undownloaded links file, are removed after
@@ -80,13 +78,11 @@ def upload():
 @blueprint.post("/preview")
 @access(is_hr_or_admin)
 def preview():
-    require_form()
-    kind = request.form.get("kind", "")
-    if kind not in KIND_LABELS:
-        return _page({"kind": "Choose what the file holds"}, "roster", 400)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        return _page({"file": "Choose a file to upload"}, kind, 400)
+    form = UploadForm()
+    if not form.validate():
+        kind = form.kind.data if form.kind.data in KIND_LABELS else "roster"
+        return _page(form.error_dict(), kind, 400)
+    kind, upload = form.kind.data, form.file.data
     # Read at most one byte past the limit: the reader refuses anything larger.
     raw = upload.read(int(current_app.config["IMPORT_MAX_FILE_BYTES"]) + 1)
     try:
@@ -121,9 +117,8 @@ def preview():
 @blueprint.post("/apply")
 @access(is_hr_or_admin)
 def apply():
-    require_form()
     pending = session.get("pending_import")
-    if not pending or pending["token"] != request.form.get("token"):
+    if not pending or pending["token"] != ApplyForm().token.data:
         abort(409, "That import has already been applied or has expired: upload the file again.")
     path = _pending_dir() / f"{pending['token']}.json"
     if not path.exists():
@@ -138,14 +133,11 @@ def apply():
         abort(409, "The data changed since the preview: upload the file again.")
     links = []
     try:
-        if kind == "roster":
-            links = imports.apply_roster(result, actor).links
-        else:
-            imports.apply_completions(result, actor)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        with unit_of_work():
+            if kind == "roster":
+                links = imports.apply_roster(result, actor).links
+            else:
+                imports.apply_completions(result, actor)
     finally:
         path.unlink(missing_ok=True)
         session.pop("pending_import", None)
@@ -185,7 +177,6 @@ def _write_private(path: Path, text: str) -> None:
 @access(is_hr_or_admin)
 def links_csv():
     """The new people's set-your-password links, once: the file is deleted as it is sent."""
-    require_form()
     name = session.pop("import_links", None)
     path = _pending_dir() / name if name else None
     if path is None or not path.exists():

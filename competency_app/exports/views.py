@@ -12,16 +12,15 @@ from competency_app.accounts.permissions import (
     team_by_slug,
     team_rule,
 )
+from competency_app.database import unit_of_work
 from competency_app.exports import services
 from competency_app.exports.workbooks import all_teams
-from competency_app.extensions import db
 
 blueprint = Blueprint("exports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(export) -> Response:
-    db.session.commit()  # the audit event
     response = Response(export.content, mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
@@ -37,7 +36,8 @@ def index():
 @access(team_rule(can_export_team))
 def team_workbook(slug: str):
     try:
-        export = services.export_team(team_by_slug(slug), current_user._get_current_object())
+        with unit_of_work():  # the audit event
+            export = services.export_team(team_by_slug(slug), current_user._get_current_object())
     except services.ExportError as error:
         abort(409, str(error))
     return _download(export)
@@ -47,7 +47,8 @@ def team_workbook(slug: str):
 @access(is_hr_or_admin)
 def organisation_workbook():
     try:
-        export = services.export_organisation(current_user._get_current_object())
+        with unit_of_work():  # the audit event
+            export = services.export_organisation(current_user._get_current_object())
     except services.ExportError as error:
         abort(409, str(error))
     return _download(export)

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from competency_app.extensions import db
+from competency_app.database import unit_of_work
 from competency_app.framework.loader import FrameworkFileError, parse_framework
 from competency_app.framework.services import load_framework
 
@@ -49,8 +49,8 @@ def load_framework_command(path: Path, check: bool) -> None:
     if check:
         click.echo(f"{path}: valid ({summary}).")
         return
-    result = load_framework(document, path.name, loaded_by=f"cli:{getpass.getuser()}")
-    db.session.commit()
+    with unit_of_work():
+        result = load_framework(document, path.name, loaded_by=f"cli:{getpass.getuser()}")
     if result.created:
         click.echo(f"Loaded {path} as framework version {result.version.number} ({summary}).")
     else:

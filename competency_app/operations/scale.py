@@ -24,6 +24,7 @@ from competency_app.assessments.models import (
     ValidatedRating,
 )
 from competency_app.clock import utcnow
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Element, Skill
 from competency_app.framework.services import current_version
@@ -177,8 +178,8 @@ def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str,
 def seed_scale_command(people: int, teams: int, cycles: int) -> None:
     """Generate a synthetic region of keyworkers with rating history (for benchmarks)."""
     started = datetime.now()
-    counts = seed_scale(people, teams, cycles)
-    db.session.commit()
+    with unit_of_work():
+        counts = seed_scale(people, teams, cycles)
     # Refresh the planner's statistics: after millions of rows in one go, PostgreSQL would
     # otherwise plan a team's query as over an empty table until autovacuum catches up.
     with db.engine.connect() as connection:

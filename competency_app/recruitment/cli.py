@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from competency_app.extensions import db
+from competency_app.database import unit_of_work
 from competency_app.recruitment.services import purge_candidates
 
 
@@ -21,8 +21,8 @@ from competency_app.recruitment.services import purge_candidates
 def purge_command(months: int | None) -> None:
     """Delete candidate personal data past the retention period (recorded in the audit log)."""
     months = months or current_app.config["CANDIDATE_RETENTION_MONTHS"]
-    vacancies, candidates = purge_candidates(months, actor_label="cli:purge-candidates")
-    db.session.commit()
+    with unit_of_work():
+        vacancies, candidates = purge_candidates(months, actor_label="cli:purge-candidates")
     click.echo(
         f"Purged {candidates} candidates from {vacancies} vacancies closed more than "
         f"{months} months ago."

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 
@@ -284,6 +286,38 @@ def my_scores(candidate: Candidate, user: User) -> dict[str, InterviewScore]:
     }
 
 
+_Row = TypeVar("_Row", InterviewScore, AgreedScore)
+
+
+def _upsert_scores(
+    vacancy: Vacancy,
+    existing: dict[str, _Row],
+    scores: dict[str, tuple[int | None, str]],
+    new_row: Callable[[str], _Row],
+    fill: Callable[[_Row, int, str], None],
+    *,
+    blank_removes: bool,
+) -> list[Criterion]:
+    """One row per interview criterion: a score on the interview scale updates the
+    criterion's row (or adds `new_row(key)`); a blank one removes the row if
+    `blank_removes`, else leaves it. Returns the criteria, in order."""
+    levels = scoring_of(vacancy).scale.values
+    criteria = interview_criteria(vacancy)
+    for criterion in criteria:
+        score, notes = scores.get(criterion.key, (None, ""))
+        if score is None:
+            if blank_removes and criterion.key in existing:
+                db.session.delete(existing[criterion.key])
+            continue
+        if score not in levels:
+            raise RecruitmentError(f"{criterion.key}: choose a score from the scale", criterion.key)
+        row = existing.get(criterion.key) or new_row(criterion.key)
+        fill(row, score, notes)
+        db.session.add(row)
+    db.session.flush()
+    return criteria
+
+
 def save_scores(
     candidate: Candidate, user: User, scores: dict[str, tuple[int | None, str]], submit: bool
 ) -> None:
@@ -294,26 +328,20 @@ def save_scores(
         raise RecruitmentError(
             "You have already submitted your scores for this candidate.", status=409
         )
-    levels = scoring_of(vacancy).scale.values
-    existing = my_scores(candidate, user)
-    criteria = interview_criteria(vacancy)
-    for criterion in criteria:
-        score, notes = scores.get(criterion.key, (None, ""))
-        if score is None:
-            if criterion.key in existing:
-                db.session.delete(existing[criterion.key])
-            continue
-        if score not in levels:
-            raise RecruitmentError(f"{score} is not on the interview scale", criterion.key)
-        row = existing.get(criterion.key) or InterviewScore(
-            candidate_id=candidate.id,
-            criterion_key=criterion.key,
-            panel_member_id=user.id,
-            score=score,
-        )
+
+    def fill(row: InterviewScore, score: int, notes: str) -> None:
         row.score, row.notes = score, (notes or "").strip()[:5000] or None
-        db.session.add(row)
-    db.session.flush()
+
+    criteria = _upsert_scores(
+        vacancy,
+        my_scores(candidate, user),
+        scores,
+        lambda key: InterviewScore(
+            candidate_id=candidate.id, criterion_key=key, panel_member_id=user.id
+        ),
+        fill,
+        blank_removes=True,
+    )
     if submit:
         missing = [c.key for c in criteria if c.key not in my_scores(candidate, user)]
         if missing:
@@ -369,29 +397,23 @@ def save_agreed(candidate: Candidate, chair: User, scores: dict[str, int]) -> No
         raise RecruitmentError("Only the panel chair records agreed scores.", status=403)
     if not has_submitted(candidate, chair):
         raise RecruitmentError("Submit your own scores before agreeing the panel's.", status=409)
-    levels = scoring_of(vacancy).scale.values
-    existing = {
-        a.criterion_key: a
-        for a in db.session.scalars(
-            select(AgreedScore).where(AgreedScore.candidate_id == candidate.id)
-        )
-    }
-    for criterion in interview_criteria(vacancy):
-        score = scores.get(criterion.key)
-        if score is None:
-            continue
-        if score not in levels:
-            raise RecruitmentError(f"{score} is not on the interview scale", criterion.key)
-        row = existing.get(criterion.key) or AgreedScore(
-            candidate_id=candidate.id,
-            criterion_key=criterion.key,
-            score=score,
-            chair_id=chair.id,
-            agreed_at=utcnow(),
-        )
+
+    def fill(row: AgreedScore, score: int, _notes: str) -> None:
         row.score, row.chair_id, row.agreed_at = score, chair.id, utcnow()
-        db.session.add(row)
-    db.session.flush()
+
+    _upsert_scores(
+        vacancy,
+        {
+            a.criterion_key: a
+            for a in db.session.scalars(
+                select(AgreedScore).where(AgreedScore.candidate_id == candidate.id)
+            )
+        },
+        {key: (score, "") for key, score in scores.items()},
+        lambda key: AgreedScore(candidate_id=candidate.id, criterion_key=key),
+        fill,
+        blank_removes=False,
+    )
     record(
         "scores_agreed",
         chair,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,14 +20,14 @@ from competency_app.accounts.permissions import (
     vacancy_by_id,
     vacancy_rule,
 )
+from competency_app.database import unit_of_work
 from competency_app.exports.imports import ImportFileError, read_rows
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion
 from competency_app.framework.services import link_titles, version_structure
-from competency_app.recruitment import services
+from competency_app.recruitment import forms, services
 from competency_app.recruitment.models import Candidate, PanelMember, Vacancy
 from competency_app.recruitment.workbook import vacancy_workbook
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("recruitment", __name__, url_prefix="/recruitment")
 
@@ -42,9 +43,14 @@ def _candidate(vacancy: Vacancy, candidate_id: int) -> Candidate:
     return candidate
 
 
-def _fail(error: services.RecruitmentError):
-    db.session.rollback()
-    abort(error.status, str(error))
+@contextmanager
+def _saving() -> Iterator[None]:
+    """The request's one transaction; a refused change rolls back and answers its status."""
+    try:
+        with unit_of_work():
+            yield
+    except services.RecruitmentError as error:
+        abort(error.status, str(error))
 
 
 @blueprint.get("")
@@ -83,55 +89,31 @@ def new_vacancy():
     me = _me()
     teams = list(db.session.scalars(select(Team).where(Team.id.in_(me.team_ids(Role.RECRUITER)))))
     people = _people_for({t.id for t in teams})
+    form = forms.VacancyForm(teams, people)
+    if request.method == "GET":
+        form.title.data = "Keyworker"
     errors: dict[str, str] = {}
-    typed = {
-        "team": "",
-        "title": "Keyworker",
-        "closing_date": "",
-        "chair": "",
-        "shortlisters": [],
-        "interviewers": [],
-    }
     if request.method == "POST":
-        require_form()
-        typed = {
-            "team": request.form.get("team", ""),
-            "title": request.form.get("title", ""),
-            "closing_date": request.form.get("closing_date", ""),
-            "chair": request.form.get("chair", ""),
-            "shortlisters": request.form.getlist("shortlisters"),
-            "interviewers": request.form.getlist("interviewers"),
-        }
-        by_id = {str(p.id): p for p in people}
-        team = next((t for t in teams if str(t.id) == typed["team"]), None)
-        if team is None:
-            errors["team"] = "Choose the team the post is in"
-        try:
-            closing = date.fromisoformat(typed["closing_date"])
-        except ValueError:
-            errors["closing_date"] = "Enter the closing date as YYYY-MM-DD, for example 2026-12-31"
-            closing = None
-        chair = by_id.get(typed["chair"])
-        if chair is None:
-            errors["chair"] = "Choose the chair of the interview panel"
-        if not errors:
+        if form.validate():
             try:
-                vacancy = services.create_vacancy(
-                    team,
-                    typed["title"],
-                    closing,
-                    [by_id[i] for i in typed["shortlisters"] if i in by_id],
-                    [by_id[i] for i in typed["interviewers"] if i in by_id],
-                    chair,
-                    me,
-                )
+                with unit_of_work():
+                    vacancy = services.create_vacancy(
+                        form.chosen_team,
+                        form.title.data or "",
+                        form.closing,
+                        form.people(form.shortlisters),
+                        form.people(form.interviewers),
+                        form.chosen_chair,
+                        me,
+                    )
             except services.RecruitmentError as error:
-                db.session.rollback()
                 errors[error.field or "title"] = str(error)
             else:
-                db.session.commit()
                 flash("Vacancy created. Add candidates when applications arrive.", "success")
                 return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
+        else:
+            errors = form.error_dict()
+    typed = form.typed()
     return (
         render_template(
             "recruitment/new.html",
@@ -140,7 +122,7 @@ def new_vacancy():
             people=people,
             errors=errors,
             typed=typed,
-            form=FlaskForm(),
+            form=form,
         ),
         400 if errors else 200,
     )
@@ -183,16 +165,15 @@ def _vacancy_page(vacancy: Vacancy, errors: dict | None = None, typed: dict | No
 @access(vacancy_rule(can_manage_vacancy))
 def add_candidate(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
-    require_form()
-    typed = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+    form = forms.CandidateForm()
+    typed = {"name": form.name.data or "", "email": form.email.data or ""}
     try:
-        candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
+        with unit_of_work():
+            candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
     except services.RecruitmentError as error:
-        db.session.rollback()
         if error.status != 400:
             abort(error.status, str(error))
         return _vacancy_page(vacancy, {error.field or "name": str(error)}, typed)
-    db.session.commit()
     flash(f"Candidate {candidate.reference} added.", "success")
     return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
 
@@ -201,19 +182,16 @@ def add_candidate(vacancy_id: int):
 @access(vacancy_rule(can_manage_vacancy))
 def import_candidates(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
-    require_form()
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        abort(400, "Choose a spreadsheet (.xlsx or .csv) with the columns name and email.")
+    form = forms.CandidateImportForm()
+    if not form.validate():
+        abort(400, form.error_dict()["file"])
+    upload = form.file.data
     try:
         rows = read_rows(upload.read(), upload.filename, ["name", "email"])
     except ImportFileError as error:
         abort(400, f"{upload.filename}: {error}")
-    try:
+    with _saving():
         services.import_candidates(vacancy, rows, _me())
-    except services.RecruitmentError as error:
-        _fail(error)
-    db.session.commit()
     flash(f"{len(rows)} candidates added from {upload.filename}.", "success")
     return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
 
@@ -228,27 +206,18 @@ def shortlist(vacancy_id: int, candidate_id: int):
     criteria = services.shortlist_criteria(vacancy)
     scale = services.scoring_of(vacancy).scale.levels
     if request.method == "POST":
-        require_form()
+        form = forms.shortlist_form(criteria, {str(level.value) for level in scale})()
+        if not form.validate():
+            abort(400, "Some marks are not valid choices.")
         marks: dict[str, tuple[bool | None, int | None]] = {}
-        errors: dict[str, str] = {}
-        values = {str(level.value) for level in scale}
         for criterion in criteria:
-            raw = request.form.get(f"c-{criterion.key}", "")
+            raw = form[f"c-{criterion.key}"].data or ""
             if criterion.requirement == "essential":
-                if raw not in ("met", "not-met", ""):
-                    errors[criterion.key] = "Choose met or not met"
                 marks[criterion.key] = ({"met": True, "not-met": False}.get(raw), None)
             else:
-                if raw and raw not in values:
-                    errors[criterion.key] = "Choose a score from the scale"
-                marks[criterion.key] = (None, int(raw) if raw in values else None)
-        if errors:
-            abort(400, "Some marks are not valid choices.")
-        try:
+                marks[criterion.key] = (None, int(raw) if raw else None)
+        with _saving():
             services.save_shortlist(candidate, _me(), marks)
-        except services.RecruitmentError as error:
-            _fail(error)
-        db.session.commit()
         flash(f"Shortlisting marks for {candidate.reference} saved.", "success")
         return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
     from competency_app.recruitment.models import ShortlistMark
@@ -285,23 +254,19 @@ def interview(vacancy_id: int, candidate_id: int):
     criteria = services.interview_criteria(vacancy)
     scale = services.scoring_of(vacancy).scale.levels
     if request.method == "POST":
-        require_form()
-        values = {str(level.value) for level in scale}
-        scores = {}
-        for criterion in criteria:
-            raw = request.form.get(f"s-{criterion.key}", "")
-            if raw and raw not in values:
-                abort(400, f"{criterion.key}: choose a score from the scale")
-            scores[criterion.key] = (
-                int(raw) if raw else None,
-                request.form.get(f"n-{criterion.key}", ""),
+        form = forms.interview_form(criteria)()
+        if not form.validate():
+            abort(400, next(iter(form.error_dict().values())))
+        scores = {
+            criterion.key: (
+                int(raw) if (raw := form[f"s-{criterion.key}"].data or "") else None,
+                form[f"n-{criterion.key}"].data or "",
             )
-        submit = request.form.get("action") == "submit"
-        try:
+            for criterion in criteria
+        }
+        submit = form["action"].data == "submit"
+        with _saving():
             services.save_scores(candidate, me, scores, submit)
-        except services.RecruitmentError as error:
-            _fail(error)
-        db.session.commit()
         flash(
             "Scores submitted: you can now see the panel's scores."
             if submit
@@ -333,20 +298,17 @@ def interview(vacancy_id: int, candidate_id: int):
 def agree(vacancy_id: int, candidate_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     candidate = _candidate(vacancy, candidate_id)
-    require_form()
-    values = {str(value) for value in services.scoring_of(vacancy).scale.values}
-    scores = {}
-    for criterion in services.interview_criteria(vacancy):
-        raw = request.form.get(f"a-{criterion.key}", "")
-        if raw and raw not in values:
-            abort(400, f"{criterion.key}: choose a score from the scale")
-        if raw:
-            scores[criterion.key] = int(raw)
-    try:
+    criteria = services.interview_criteria(vacancy)
+    form = forms.agree_form(criteria)()
+    if not form.validate():
+        abort(400, next(iter(form.error_dict().values())))
+    scores = {
+        criterion.key: int(raw)
+        for criterion in criteria
+        if (raw := form[f"a-{criterion.key}"].data or "")
+    }
+    with _saving():
         services.save_agreed(candidate, _me(), scores)
-    except services.RecruitmentError as error:
-        _fail(error)
-    db.session.commit()
     flash(f"Agreed scores for {candidate.reference} saved.", "success")
     return redirect(url_for("recruitment.ranking", vacancy_id=vacancy.id), code=303)
 
@@ -372,9 +334,9 @@ def workbook(vacancy_id: int):
     from competency_app.exports.views import XLSX
 
     vacancy = vacancy_by_id(vacancy_id)
-    content, rows = vacancy_workbook(vacancy)
-    record("export", _me(), target=f"vacancy:{vacancy.id}", rows=rows)
-    db.session.commit()
+    with unit_of_work():
+        content, rows = vacancy_workbook(vacancy)
+        record("export", _me(), target=f"vacancy:{vacancy.id}", rows=rows)
     response = Response(content, mimetype=XLSX)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="vacancy-{vacancy.id}-interview-scores.xlsx"'

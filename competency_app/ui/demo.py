@@ -16,6 +16,7 @@ from werkzeug.serving import run_simple
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
 from competency_app.assessments.models import Assessment
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.services import load_framework
@@ -79,9 +80,9 @@ def prepare_demo() -> tuple[list[str], list[tuple[str, str, str]]]:
         Path(current_app.config["FRAMEWORK_PATH"]),
         current_app.config["FRAMEWORK_MAX_BYTES"],
     )
-    result = load_framework(document, "framework.yaml", loaded_by="demo")
-    logins = create_demo_organisation(current_app.config["DEMO_PASSWORD"])
-    db.session.commit()
+    with unit_of_work():
+        result = load_framework(document, "framework.yaml", loaded_by="demo")
+        logins = create_demo_organisation(current_app.config["DEMO_PASSWORD"])
     return [f"Framework version {result.version.number}: {result.version.title}"], logins
 
 

@@ -71,14 +71,5 @@ def error_list(*forms: Form) -> list[dict]:
     return items
 
 
-def require_form() -> None:
-    """Abort with 400 unless the posted form carries a valid CSRF token."""
-    from flask import abort
-    from flask_wtf import FlaskForm
-
-    if not FlaskForm().validate_on_submit():
-        abort(400, "The form has expired: go back and try again.")
-
-
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(field_params=field_params, error_list=error_list)

@@ -1,0 +1,148 @@
+"""Self-assessment and supervision forms: the shape of what is posted.
+
+The forms check only what a field can hold (a whole number, a length, the row version the
+page was drawn from); the services decide the rules (the rating scale, the comment rule,
+who may do what, and when) and raise `RatingError` keyed by these fields' names.
+Per-skill fields are named `level-<skill id>`, `evidence-<skill id>`, `comment-<skill id>`
+and per-value fields `value-<value id>`, in page order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, StringField
+from wtforms.validators import Length, ValidationError
+
+from competency_app.assessments.services import MAX_NOTE
+from competency_app.framework.models import CoreValue, Element
+from competency_app.routing import parse_id
+
+# Every form carries the row version it was drawn from; one without it could overwrite a
+# newer save unseen (last writer wins), so it is refused and nothing is stored.
+STALE_FORM = "This form is missing its version: reload the page and try again. Nothing was saved."
+
+
+class VersionedForm(FlaskForm):
+    """A form over one assessment, carrying the row version it was drawn from."""
+
+    row_version = HiddenField()
+
+    def validate_row_version(self, field: Field) -> None:
+        if self.seen_version is None:
+            raise ValidationError(STALE_FORM)
+
+    @property
+    def seen_version(self) -> int | None:
+        return parse_id(self.row_version.data or "")
+
+    def typed(self) -> dict[str, str]:
+        """What was typed, by field name, to show the form again."""
+        return {
+            field.name: field.data or ""
+            for field in self
+            if field.name not in ("csrf_token", "row_version")
+        }
+
+    def error_dict(self) -> dict[str, str]:
+        """The first error of each field, by field name, in page order (the version last)."""
+        errors = {
+            field.name: str(field.errors[0])
+            for field in self
+            if field.errors and field.name not in ("csrf_token", "row_version")
+        }
+        if self.row_version.errors:
+            errors["row_version"] = str(self.row_version.errors[0])
+        return errors
+
+
+def _build(name: str, fields: dict[str, Field]) -> type[VersionedForm]:
+    return type(name, (VersionedForm,), fields)
+
+
+def _whole_number(message: str, *, also: Iterable[str] = ()) -> Callable[[object, Field], None]:
+    """Blank, one of `also`, or a whole number (whether it is on the scale is a rule)."""
+    allowed = set(also)
+
+    def check(_form: object, field: Field) -> None:
+        raw = field.data or ""
+        if raw and raw not in allowed and not raw.isdigit():
+            raise ValidationError(message)
+
+    return check
+
+
+def _level_for_evidence(evidence: str, message: str) -> Callable[[VersionedForm, Field], None]:
+    def check(form: VersionedForm, field: Field) -> None:
+        if not (field.data or "") and (form[evidence].data or "").strip():
+            raise ValidationError(message)
+
+    return check
+
+
+def element_form(element: Element) -> type[VersionedForm]:
+    """The self-rating page of one element: a level and evidence for each skill."""
+    fields: dict[str, Field] = {}
+    for number, skill in enumerate(element.skills, start=1):
+        level, evidence = f"level-{skill.id}", f"evidence-{skill.id}"
+        fields[level] = StringField(
+            validators=[
+                _whole_number(f"Skill {number}: choose a level from the scale"),
+                _level_for_evidence(evidence, f"Skill {number}: choose a level for your evidence"),
+            ]
+        )
+        fields[evidence] = StringField(
+            validators=[
+                Length(
+                    max=MAX_NOTE,
+                    message=f"Skill {number}: evidence must be {MAX_NOTE:,} characters or fewer",
+                )
+            ]
+        )
+    fields["then"] = StringField()
+    return _build("ElementForm", fields)
+
+
+def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
+    """The reflection on each core value."""
+    fields: dict[str, Field] = {
+        f"value-{value.id}": StringField(
+            validators=[
+                Length(
+                    max=MAX_NOTE,
+                    message=f"{value.title}: a reflection must be {MAX_NOTE:,} characters or fewer",
+                )
+            ]
+        )
+        for value in values
+    }
+    return _build("ValuesForm", fields)
+
+
+def decisions_form(elements: Iterable[Element]) -> type[VersionedForm]:
+    """The supervisor's page: for each skill, agree (the default) or a level, and a comment."""
+    fields: dict[str, Field] = {}
+    for element in elements:
+        for number, skill in enumerate(element.skills, start=1):
+            label = f"{element.title}, skill {number}"
+            fields[f"level-{skill.id}"] = StringField(
+                default="agree",
+                validators=[
+                    _whole_number(f"{label}: choose a level from the scale", also=("agree",))
+                ],
+            )
+            fields[f"comment-{skill.id}"] = StringField(
+                validators=[Length(max=MAX_NOTE, message=f"{label}: the comment is too long")]
+            )
+    return _build("DecisionsForm", fields)
+
+
+class SubmitForm(VersionedForm):
+    """Submit a self-assessment: the version only."""
+
+
+class ReturnForm(VersionedForm):
+    """Return an assessment to the practitioner with a comment (required by the service)."""
+
+    return_comment = StringField()
