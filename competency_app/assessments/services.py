@@ -29,10 +29,10 @@ from competency_app.assessments.models import (
     ValueReflection,
 )
 from competency_app.clock import utcnow
+from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
 from competency_app.framework.services import current_version, version_structure
-from competency_app.ui.filters import uk_datetime
 
 MAX_NOTE = 5000
 

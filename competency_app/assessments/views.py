@@ -19,11 +19,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import (
     access,
-    assessment_by_id,
-    assessment_rule,
-    can_edit_assessment,
-    can_validate,
-    can_view_assessment,
     can_view_person,
     has_role,
     person_by_id,
@@ -31,16 +26,23 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.assessments import charts, services
 from competency_app.assessments.models import Status
+from competency_app.assessments.permissions import (
+    assessment_by_id,
+    assessment_rule,
+    can_edit_assessment,
+    can_validate,
+    can_view_assessment,
+)
 from competency_app.assessments.profile import (
     changes_since_previous_cycle,
     chart_key,
     chart_series,
     profile_of,
 )
+from competency_app.common.forms import require_form
 from competency_app.extensions import db
 from competency_app.framework.services import element_by_key
 from competency_app.routing import parse_id
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("assessments", __name__)
 

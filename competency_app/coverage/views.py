@@ -34,6 +34,7 @@ from competency_app.accounts.permissions import (
 from competency_app.assessments import charts
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
+from competency_app.common.forms import require_form
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import development_plan, record_completion
@@ -41,7 +42,6 @@ from competency_app.coverage.forecast import at_day, forecast
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("coverage", __name__)
 

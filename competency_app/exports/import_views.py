@@ -27,10 +27,10 @@ from flask_wtf import FlaskForm
 
 from competency_app.accounts.password_links import link_url
 from competency_app.accounts.permissions import access, is_hr_or_admin
+from competency_app.common.downloads import send_xlsx
+from competency_app.common.forms import require_form
 from competency_app.exports import imports
-from competency_app.exports.views import XLSX
 from competency_app.extensions import db
-from competency_app.ui.forms import require_form
 
 blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
 KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
@@ -200,6 +200,4 @@ def links_csv():
 @blueprint.get("/roster.xlsx")
 @access(is_hr_or_admin)
 def roster():
-    response = Response(imports.roster_workbook(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = 'attachment; filename="staff-roster.xlsx"'
-    return response
+    return send_xlsx(imports.roster_workbook(), "staff-roster.xlsx")

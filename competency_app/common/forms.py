@@ -7,7 +7,8 @@ macro (`input`, `textarea`, `radios`, `checkboxes`, `select`), and `error_list(f
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import abort
+from flask_wtf import FlaskForm
 from wtforms import Field, Form
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
 
@@ -73,12 +74,5 @@ def error_list(*forms: Form) -> list[dict]:
 
 def require_form() -> None:
     """Abort with 400 unless the posted form carries a valid CSRF token."""
-    from flask import abort
-    from flask_wtf import FlaskForm
-
     if not FlaskForm().validate_on_submit():
         abort(400, "The form has expired: go back and try again.")
-
-
-def register(app: Flask) -> None:
-    app.jinja_env.globals.update(field_params=field_params, error_list=error_list)
