@@ -16,7 +16,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from competency_app.accounts.models import RoleAssignment, Team, User
+from competency_app.accounts.models import RoleAssignment, SupervisionLink, Team, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
 from competency_app.assessments.models import (
@@ -151,8 +151,6 @@ def current_ratings(person: User) -> dict[str, CurrentRating]:
 
 def submitted_for(supervisor: User) -> list[Assessment]:
     """Submitted assessments of the supervisor's supervisees, oldest first."""
-    from competency_app.accounts.models import SupervisionLink
-
     return list(
         db.session.scalars(
             select(Assessment)
