@@ -25,14 +25,15 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def on_starting(server):
     """Refuse to serve several workers with per-process (memory://) sign-in throttling."""
-    from competency_app.config import require_shared_rate_limits
+    # gunicorn reads this file before it loads the app: the app's modules load in the hooks.
+    from competency_app.config import require_shared_rate_limits  # noqa: PLC0415 - see above
 
     app = server.app.wsgi()  # already loaded in this process (preload_app)
     require_shared_rate_limits(app.config, server.cfg.workers)  # RuntimeError: exit 1
 
 
 def when_ready(server):
-    from competency_app.assessments.charts import figure_class
+    from competency_app.assessments.charts import figure_class  # noqa: PLC0415 - in a hook
 
     figure_class()  # matplotlib, imported once here and shared by every worker
     gc.collect()

@@ -11,11 +11,12 @@ context as writing; read-only requests keep cheap deferred transactions.
 from __future__ import annotations
 
 import contextvars
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import JSON, DateTime, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -105,15 +106,9 @@ def insert_rows(session, table, rows: list[dict]) -> None:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        from sqlalchemy import insert
-
         for start in range(0, len(rows), 5000):
             session.execute(insert(table), rows[start : start + 5000])
         return
-    import json
-
-    from sqlalchemy import JSON
-
     names = list(rows[0])
     processors = []
     for name in names:

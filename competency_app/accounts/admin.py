@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
@@ -13,11 +13,11 @@ from competency_app.accounts import services
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
 from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
-from competency_app.accounts.permissions import access, is_admin
+from competency_app.accounts.permissions import access, is_admin, person_by_id
+from competency_app.common.dates import LONDON
+from competency_app.common.pagination import paginate
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
-from competency_app.ui.filters import LONDON
-from competency_app.ui.pagination import paginate
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -34,13 +34,6 @@ def _supervisors() -> list[User]:
             .order_by(User.name)
         )
     )
-
-
-def _person_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
 
 
 def _fill_choices(form) -> None:
@@ -156,7 +149,7 @@ def new_person():
 @blueprint.route("/people/<int:user_id>", methods=["GET", "POST"])
 @access(is_admin)
 def person(user_id: int):
-    user = _person_or_404(user_id)
+    user = person_by_id(user_id)
     form = RolesForm(obj=None)
     _fill_choices(form)
     if request.method == "GET":
@@ -176,7 +169,7 @@ def person(user_id: int):
                 services.set_leaving_date(user, leaving, current_user)
                 services.set_active(user, bool(form.active.data), current_user)
         except services.AccountError as error:
-            user = _person_or_404(user_id)
+            user = person_by_id(user_id)
             _show_error(form, error)
         else:
             flash(f"Changes to {user.name} saved.", "success")
@@ -198,7 +191,7 @@ def person(user_id: int):
 @blueprint.route("/people/<int:user_id>/reset-password", methods=["GET", "POST"])
 @access(is_admin)
 def reset_password(user_id: int):
-    user = _person_or_404(user_id)
+    user = person_by_id(user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         with unit_of_work():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from competency_app.accounts.models import ROLE_LABELS
 
@@ -32,8 +32,6 @@ class ChangePasswordForm(FlaskForm):
 
     def validate_confirm_password(self, field):
         if field.data != self.new_password.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError("The two new passwords do not match")
 
 
@@ -47,8 +45,6 @@ class SetPasswordForm(FlaskForm):
 
     def validate_confirm_password(self, field):
         if field.data != self.new_password.data:
-            from wtforms.validators import ValidationError
-
             raise ValidationError("The two new passwords do not match")
 
 

@@ -1,9 +1,11 @@
-"""Who may do what: every predicate lives here, used by views, templates and the CLI.
+"""Who may do what: the `access()` decorator, and the predicates about people, teams and roles.
 
 Every view declares its rule with `@access(rule)`. A rule is a predicate taking the
-signed-in user and the view's URL arguments. `PUBLIC` marks the few pages open to anyone
-(sign-in, health). The authorisation-matrix test walks every registered route and fails on
-one without a declared rule.
+signed-in user and the view's URL arguments. A feature's own predicates live in its
+`permissions.py` (`assessments/permissions.py`, `recruitment/permissions.py`), built on
+the ones here; views, templates and the CLI ask the same predicate. `PUBLIC` marks the few
+pages open to anyone (sign-in, health). The authorisation-matrix test walks every
+registered route and fails on one without a declared rule.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+from competency_app.common.loaders import get_or_404
 from competency_app.extensions import db
 
 Rule = Callable[..., bool]
@@ -141,47 +144,8 @@ def team_rule(predicate: Callable[[User, Team], bool]) -> Rule:
     return rule
 
 
-# ---- assessments --------------------------------------------------------------------------
-
-
-def assessment_by_id(assessment_id: int):
-    from competency_app.assessments.models import Assessment
-
-    assessment = db.session.get(Assessment, assessment_id)
-    if assessment is None:
-        abort(404)
-    return assessment
-
-
-def can_view_assessment(user: User, assessment) -> bool:
-    return can_view_person(user, assessment.person)
-
-
-def can_edit_assessment(user: User, assessment) -> bool:
-    """Only the person assessed edits their self-ratings (the state is checked on write)."""
-    return user.id == assessment.person_id
-
-
-def can_validate(user: User, assessment) -> bool:
-    """A supervisor of the person, never the person themselves."""
-    return user.id != assessment.person_id and supervises(user, assessment.person)
-
-
-def assessment_rule(predicate: Callable[[User, object], bool]) -> Rule:
-    """A rule for views with an `assessment_id` argument (404 when it does not exist)."""
-
-    def rule(user: User, assessment_id: int, **_kwargs) -> bool:
-        return predicate(user, assessment_by_id(assessment_id))
-
-    rule.__name__ = f"assessment_{predicate.__name__}"
-    return rule
-
-
 def person_by_id(user_id: int) -> User:
-    person = db.session.get(User, user_id)
-    if person is None:
-        abort(404)
-    return person
+    return get_or_404(User, user_id)
 
 
 def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
@@ -194,50 +158,11 @@ def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
     return rule
 
 
+# Asked by the coverage team page (whether to offer the download) and by the exports route:
+# it lives here, below both, as coverage may not import exports.
 def can_export_team(user: User, team: Team) -> bool:
     """Team workbooks: the team's managers, HR and admins (personal data leaves the app)."""
     return is_hr_or_admin(user) or team.id in user.team_ids(Role.MANAGER)
-
-
-# ---- recruitment --------------------------------------------------------------------------
-
-
-def vacancy_by_id(vacancy_id: int):
-    from competency_app.recruitment.models import Vacancy
-
-    vacancy = db.session.get(Vacancy, vacancy_id)
-    if vacancy is None:
-        abort(404)
-    return vacancy
-
-
-def on_panel(user: User, vacancy, *roles: str) -> bool:
-    return any(p.user_id == user.id and (not roles or p.role in roles) for p in vacancy.panel)
-
-
-def can_view_vacancy(user: User, vacancy) -> bool:
-    """Candidate data: the vacancy's panels, the team's recruiters and HR only."""
-    if not user.is_authenticated:
-        return False
-    if Role.HR in user.role_set or on_panel(user, vacancy):
-        return True
-    return vacancy.team_id in user.team_ids(Role.RECRUITER)
-
-
-def can_manage_vacancy(user: User, vacancy) -> bool:
-    """Adding candidates and downloading the workbook: the team's recruiters and HR."""
-    return Role.HR in user.role_set or vacancy.team_id in user.team_ids(Role.RECRUITER)
-
-
-def vacancy_rule(predicate: Callable[..., bool], *roles: str) -> Rule:
-    """A rule for views with a `vacancy_id`; with `roles`, a panel role is required."""
-
-    def rule(user: User, vacancy_id: int, **_kwargs) -> bool:
-        vacancy = vacancy_by_id(vacancy_id)
-        return predicate(user, vacancy) and (not roles or on_panel(user, vacancy, *roles))
-
-    rule.__name__ = f"vacancy_{predicate.__name__}_{'_'.join(roles)}"
-    return rule
 
 
 # ---- granting and removing roles --------------------------------------------------------

@@ -7,6 +7,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -388,8 +389,6 @@ def set_active(user: User, active: bool, actor: User | None) -> None:
 def parse_leaving_date(text: str):
     """A leaving date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
     AccountError (field `leaving_date`) for anything else."""
-    from datetime import date, datetime
-
     text = (text or "").strip()
     if not text:
         return None

@@ -24,10 +24,11 @@ draw_count = 0  # how many charts were actually drawn (tests check the cache wit
 @cache
 def figure_class():
     """matplotlib's Figure, with the Agg backend (no display, thread-safe per figure)."""
-    import matplotlib
+    # matplotlib costs ~30 MB and a second to import: only processes that draw pay for it.
+    import matplotlib  # noqa: PLC0415 - imported on first use for memory and start-up time
 
     matplotlib.use("Agg")
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # noqa: PLC0415 - after use("Agg"), on first use
 
     return Figure
 

@@ -14,7 +14,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 
-from competency_app.accounts.models import RoleAssignment, Team, User
+from competency_app.accounts.models import RoleAssignment, SupervisionLink, Team, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
 from competency_app.assessments.models import (
@@ -27,10 +27,10 @@ from competency_app.assessments.models import (
     ValueReflection,
 )
 from competency_app.clock import utcnow
+from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
 from competency_app.framework.services import current_version, version_structure
-from competency_app.ui.filters import uk_datetime
 
 MAX_NOTE = 5000
 
@@ -160,8 +160,6 @@ def current_ratings(person: User) -> dict[str, CurrentRating]:
 
 def submitted_for(supervisor: User) -> list[Assessment]:
     """Submitted assessments of the supervisor's supervisees, oldest first."""
-    from competency_app.accounts.models import SupervisionLink
-
     return list(
         db.session.scalars(
             select(Assessment)

@@ -22,11 +22,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import (
     access,
-    assessment_by_id,
-    assessment_rule,
-    can_edit_assessment,
-    can_validate,
-    can_view_assessment,
     can_view_person,
     has_role,
     person_by_id,
@@ -34,6 +29,13 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.assessments import charts, forms, services
 from competency_app.assessments.models import Status
+from competency_app.assessments.permissions import (
+    assessment_by_id,
+    assessment_rule,
+    can_edit_assessment,
+    can_validate,
+    can_view_assessment,
+)
 from competency_app.assessments.profile import (
     changes_since_previous_cycle,
     chart_key,

@@ -18,6 +18,7 @@ from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
 from competency_app.coverage.figures import aware
 from competency_app.coverage.services import AT_RISK, GAP, MET, TeamCoverage, coverage_for_team
+from competency_app.extensions import db
 
 RANK = {MET: 0, AT_RISK: 1, GAP: 2}
 
@@ -54,8 +55,6 @@ def _event_moments(today: TeamCoverage, until: datetime) -> list[datetime]:
     ids = [m.id for m in today.members]
     events: set[datetime] = set()
     if ids:
-        from competency_app.extensions import db
-
         for (expiry,) in db.session.execute(
             select(CurrentRating.expires_at)
             .distinct()

@@ -12,8 +12,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from competency_app.accounts.models import Team
+from competency_app.accounts.password_links import link_url
 from competency_app.database import unit_of_work
-from competency_app.exports import services
+from competency_app.exports import imports, services
 from competency_app.extensions import db
 
 
@@ -62,9 +63,6 @@ def export_command(team_slug: str | None, everything: bool, output: Path) -> Non
 @with_appcontext
 def import_staff_command(path: Path, check: bool, links_path: Path | None) -> None:
     """Import a staff roster (.xlsx or .csv: name, email, role, team, supervisor)."""
-    from competency_app.accounts.password_links import link_url
-    from competency_app.exports import imports
-
     try:
         raw = path.read_bytes()
     except OSError as error:

@@ -26,10 +26,10 @@ from flask_wtf import FlaskForm
 
 from competency_app.accounts.password_links import link_url
 from competency_app.accounts.permissions import access, is_hr_or_admin
+from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports import imports
 from competency_app.exports.forms import KIND_LABELS, ApplyForm, UploadForm
-from competency_app.exports.views import XLSX
 
 blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
 # Up to this many new people's links are shown on the page; all are in the CSV download.
@@ -191,6 +191,4 @@ def links_csv():
 @blueprint.get("/roster.xlsx")
 @access(is_hr_or_admin)
 def roster():
-    response = Response(imports.roster_workbook(), mimetype=XLSX)
-    response.headers["Content-Disposition"] = 'attachment; filename="staff-roster.xlsx"'
-    return response
+    return send_xlsx(imports.roster_workbook(), "staff-roster.xlsx")

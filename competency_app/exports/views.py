@@ -12,18 +12,16 @@ from competency_app.accounts.permissions import (
     team_by_slug,
     team_rule,
 )
+from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports import services
 from competency_app.exports.workbooks import all_teams
 
 blueprint = Blueprint("exports", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(export) -> Response:
-    response = Response(export.content, mimetype=XLSX)
-    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
-    return response
+    return send_xlsx(export.content, export.filename)
 
 
 @blueprint.get("/exports")

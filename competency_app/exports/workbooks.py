@@ -23,6 +23,7 @@ from competency_app.assessments.models import (
     SelfRating,
     ValidatedRating,
 )
+from competency_app.common.dates import uk_date
 from competency_app.coverage.models import ModuleCompletion
 from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
 from competency_app.exports.xlsx import (
@@ -34,7 +35,6 @@ from competency_app.exports.xlsx import (
 )
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
-from competency_app.ui.filters import uk_date
 
 # Fills by where a level stands against the scale's competent level (as on the pages), so
 # that any scale reads the same: below, one below, competent, above.

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 
-from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import today, utcnow
 from competency_app.coverage.services import coverage_for_team
@@ -560,8 +560,6 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
 
 
 def recruiters_of(team: Team) -> list[User]:
-    from competency_app.accounts.models import RoleAssignment
-
     return list(
         db.session.scalars(
             select(User)

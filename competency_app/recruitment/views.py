@@ -5,28 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
-from competency_app.accounts.permissions import (
-    access,
-    can_manage_vacancy,
-    can_view_vacancy,
-    has_role,
-    on_panel,
-    vacancy_by_id,
-    vacancy_rule,
-)
+from competency_app.accounts.permissions import access, has_role
+from competency_app.accounts.services import record
+from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports.imports import ImportFileError, read_rows
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion
 from competency_app.framework.services import link_titles, version_structure
 from competency_app.recruitment import forms, services
-from competency_app.recruitment.models import Candidate, PanelMember, Vacancy
+from competency_app.recruitment.models import Candidate, PanelMember, ShortlistMark, Vacancy
+from competency_app.recruitment.permissions import (
+    can_manage_vacancy,
+    can_view_vacancy,
+    on_panel,
+    vacancy_by_id,
+    vacancy_rule,
+)
 from competency_app.recruitment.workbook import vacancy_workbook
 
 blueprint = Blueprint("recruitment", __name__, url_prefix="/recruitment")
@@ -220,8 +221,6 @@ def shortlist(vacancy_id: int, candidate_id: int):
             services.save_shortlist(candidate, _me(), marks)
         flash(f"Shortlisting marks for {candidate.reference} saved.", "success")
         return redirect(url_for("recruitment.vacancy", vacancy_id=vacancy.id), code=303)
-    from competency_app.recruitment.models import ShortlistMark
-
     mine = {
         m.criterion_key: m
         for m in db.session.scalars(
@@ -330,15 +329,8 @@ def ranking(vacancy_id: int):
 @blueprint.get("/<int:vacancy_id>/workbook.xlsx")
 @access(vacancy_rule(can_manage_vacancy))
 def workbook(vacancy_id: int):
-    from competency_app.accounts.services import record
-    from competency_app.exports.views import XLSX
-
     vacancy = vacancy_by_id(vacancy_id)
     with unit_of_work():
         content, rows = vacancy_workbook(vacancy)
         record("export", _me(), target=f"vacancy:{vacancy.id}", rows=rows)
-    response = Response(content, mimetype=XLSX)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="vacancy-{vacancy.id}-interview-scores.xlsx"'
-    )
-    return response
+    return send_xlsx(content, f"vacancy-{vacancy.id}-interview-scores.xlsx")

@@ -8,13 +8,14 @@ so that every page has something to show.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 
 from competency_app.accounts.models import User
 from competency_app.assessments import services
 from competency_app.clock import utcnow
+from competency_app.recruitment import services as recruitment
 
 # Base level per element for the team: 3a (challenging and influencing) is the team's gap;
 # 4c (relationships) is strong in only a few people.
@@ -110,10 +111,6 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
 
 def create_demo_vacancy(team, recruiter: User, supervisor: User, manager: User) -> None:
     """A keyworker vacancy part-way through: three candidates, one shortlisted and scored."""
-    from datetime import date
-
-    from competency_app.recruitment import services as recruitment
-
     vacancy = recruitment.create_vacancy(
         team,
         "Keyworker (band 5)",

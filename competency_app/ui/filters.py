@@ -1,33 +1,13 @@
-"""Template filters: dates in UK format, plural words."""
+"""Template filters and globals: UK dates and the forms bridge (from `common/`), plural
+words, the design-system macros and the item builders the templates use."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from flask import Flask
 
+from competency_app.common.dates import uk_date, uk_datetime
+from competency_app.common.forms import error_list, field_params
 from competency_app.framework.settings import Level
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def uk_date(value: date | datetime | None) -> str:
-    """'22 November 2026' (UK local date for datetimes)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(LONDON).date()
-    return f"{value.day} {value:%B %Y}"
-
-
-def uk_datetime(value: datetime | None) -> str:
-    """'22 November 2026 at 3:05pm' in UK local time."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    return f"{uk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
@@ -115,10 +95,8 @@ def register(app: Flask) -> None:
     for name, folder in COMPONENT_MACROS.items():
         module = env.get_template(f"nhsuk/components/{folder}/macro.jinja").module
         env.globals[name] = getattr(module, name)
+    env.globals.update(field_params=field_params, error_list=error_list)
     app.add_template_filter(uk_date)
-    from competency_app.ui import forms
-
-    forms.register(app)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(plural)
     app.add_template_filter(error_item)

@@ -15,8 +15,12 @@ from sqlalchemy import func, select
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
+from competency_app.assessments import services as assessments
+from competency_app.assessments.profile import profile_of
 from competency_app.clock import utcnow
+from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
+from competency_app.framework.services import current_version
 
 
 @dataclass
@@ -29,9 +33,6 @@ class Section:
 def _practitioner(user: User) -> Section | None:
     if Role.PRACTITIONER not in user.role_set:
         return None
-    from competency_app.assessments import services as assessments
-    from competency_app.assessments.profile import profile_of
-
     supervisor = accounts.supervisor_of(user)
     section = Section("Your self-assessment")
     current = assessments.open_assessment(user)
@@ -73,8 +74,6 @@ def _practitioner(user: User) -> Section | None:
 def _supervisor(user: User) -> Section | None:
     if Role.SUPERVISOR not in user.role_set:
         return None
-    from competency_app.assessments import services as assessments
-
     people = accounts.supervisees(user)
     section = Section("Supervision")
     waiting = assessments.submitted_for(user)
@@ -100,9 +99,6 @@ def _manager(user: User) -> Section | None:
     team_ids = user.team_ids(Role.MANAGER)
     if not team_ids:
         return None
-    from competency_app.coverage.services import coverage_for_team
-    from competency_app.framework.services import current_version
-
     version = current_version(structure=True)
     section = Section("Your teams")
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, render_template, request, send_from_directory, url_for
+from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
 from competency_app.extensions import db
+from competency_app.recruitment.models import PanelMember
 from competency_app.ui.home import home_sections
 from competency_app.ui.security import csp_nonce
 
@@ -72,10 +75,6 @@ def navigation_items() -> list[dict]:
 
 
 def _on_a_panel(user_id: int) -> bool:
-    from sqlalchemy import select
-
-    from competency_app.recruitment.models import PanelMember
-
     return (
         db.session.scalar(select(PanelMember.id).where(PanelMember.user_id == user_id).limit(1))
         is not None
@@ -84,8 +83,6 @@ def _on_a_panel(user_id: int) -> bool:
 
 def sign_out_form() -> Markup:
     """Sign-out is a POST with a CSRF token (the header macro's own form has no token)."""
-    from flask_wtf.csrf import generate_csrf
-
     if not _has_endpoint("auth.logout"):
         return Markup("")
     return Markup(
@@ -96,8 +93,6 @@ def sign_out_form() -> Markup:
 
 
 def _has_endpoint(name: str) -> bool:
-    from flask import current_app
-
     return name in current_app.view_functions
 
 

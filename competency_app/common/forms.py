@@ -7,7 +7,6 @@ macro (`input`, `textarea`, `radios`, `checkboxes`, `select`), and `error_list(f
 
 from __future__ import annotations
 
-from flask import Flask
 from wtforms import Field, Form
 from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
 
@@ -69,7 +68,3 @@ def error_list(*forms: Form) -> list[dict]:
                 # Radios and checkboxes: the first item's id is the field id itself.
                 items.append({"text": error, "href": f"#{field.id}"})
     return items
-
-
-def register(app: Flask) -> None:
-    app.jinja_env.globals.update(field_params=field_params, error_list=error_list)
