@@ -32,7 +32,7 @@ def on_starting(server):
 
 
 def when_ready(server):
-    from competency_app.assessments.charts import figure_class
+    from competency_app.charts import figure_class
 
     figure_class()  # matplotlib, imported once here and shared by every worker
     gc.collect()

@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.exc import StaleDataError
 
+from competency_app import charts
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import (
     access,
@@ -29,7 +30,8 @@ from competency_app.accounts.permissions import (
     person_by_id,
     person_rule,
 )
-from competency_app.assessments import charts, services
+from competency_app.assessments import services
+from competency_app.assessments.charts import self_vs_validated
 from competency_app.assessments.models import Status
 from competency_app.assessments.profile import (
     changes_since_previous_cycle,
@@ -482,7 +484,7 @@ def profile_chart(user_id: int, fmt: str):
     def draw(chart_format: str) -> bytes:
         labels, selfs, validated = chart_series(data)
         top = max(level["value"] for level in data.version.rating_scale["levels"])
-        return charts.self_vs_validated(
+        return self_vs_validated(
             labels, selfs, validated, top, f"{person.name}: self against validated", chart_format
         )
 

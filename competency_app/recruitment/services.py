@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import delete, func, select
 
-from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import today, utcnow
 from competency_app.coverage.services import coverage_for_team
@@ -519,15 +519,3 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     )
     db.session.flush()
     return len(ids), candidates
-
-
-def recruiters_of(team: Team) -> list[User]:
-    from competency_app.accounts.models import RoleAssignment
-
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.team_id == team.id, RoleAssignment.role == Role.RECRUITER)
-        )
-    )

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from competency_app import charts
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, SupervisionLink
-from competency_app.assessments import charts, services
+from competency_app.assessments import services
 from competency_app.assessments.models import (
     Assessment,
     AssessmentEvent,
