@@ -17,13 +17,10 @@ def _label(element) -> str:
     return element.display_name[:44]
 
 
-def _progress(cov, e) -> float:
+def _progress(e) -> float:
     """How far the element is towards its rule, 0 to 1 (both rules, and everyone)."""
-    if e.element.expected_of_everyone:
-        return len(e.holder_expiry) / max(len(cov.members), 1)
-    if cov.rule == "whole_element":
-        return min(len(e.holder_expiry) / max(e.min_holders, 1), 1.0)
-    return e.skills_held / max(e.skill_count, 1)
+    so_far, needed = e.against_rule
+    return min(so_far / max(needed, 1), 1.0)
 
 
 def coverage_by_element(cov, fmt: str) -> bytes:
@@ -36,7 +33,7 @@ def coverage_by_element(cov, fmt: str) -> bytes:
     colours = [
         "#d5281b" if e.is_gap else "#ffb81c" if e.is_at_risk else "#007f3b" for e in elements
     ]
-    shares = [100 * _progress(cov, e) for e in elements]
+    shares = [100 * _progress(e) for e in elements]
     axes.barh(list(positions), shares, color=colours)
     for position, e, share in zip(positions, elements, shares, strict=True):
         state = "gap" if e.is_gap else "at risk" if e.is_at_risk else "met"

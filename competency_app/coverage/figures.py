@@ -207,28 +207,46 @@ class TeamFigures:
         return {key: s.holders for key, s in self.skills.items()}
 
 
-def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
-    """Person -> when the reflection on every value, signed off by a validation in date at
-    `now`, lapses (the latest such validation)."""
-    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
-    rows = db.session.execute(
+def _value_validity(version: FrameworkVersion) -> timedelta:
+    return timedelta(days=int(version.rules["validity_months"] * 30.44))
+
+
+def _value_signoffs(person_ids: list[int], until: datetime, since: datetime | None = None):
+    """(person, validated at, reflections) of every validated assessment of these people
+    validated in (`since`, `until`]."""
+    statement = (
         select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
         .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
         .where(
             Assessment.person_id.in_(person_ids),
             Assessment.status == Status.VALIDATED,
-            Assessment.validated_at > now - validity,
-            Assessment.validated_at <= now,
+            Assessment.validated_at <= until,
         )
         .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
     )
+    if since is not None:
+        statement = statement.where(Assessment.validated_at > since)
+    return db.session.execute(statement)
+
+
+def _values_met(version: FrameworkVersion, signoffs, members, now: datetime) -> dict:
+    """Person -> when the reflection on every value, signed off by a validation in date at
+    `now`, lapses (the latest such validation)."""
+    validity = _value_validity(version)
     needed = len(version.values)
     met: dict[int, datetime] = {}
-    for person, validated, count in rows:
-        if count >= needed:
-            lapse = aware(validated) + validity
+    for person, validated, count in signoffs:
+        validated = aware(validated)
+        if person in members and now - validity < validated <= now and count >= needed:
+            lapse = validated + validity
             met[person] = max(lapse, met.get(person, lapse))
     return met
+
+
+def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
+    """`_values_met` for these people at `now`, read from the database."""
+    signoffs = _value_signoffs(person_ids, now, since=now - _value_validity(version))
+    return _values_met(version, signoffs, set(person_ids), now)
 
 
 def team_figures(
@@ -414,20 +432,6 @@ def version_element_of(version: FrameworkVersion) -> dict[str, str]:
     )
 
 
-def _value_signoffs(person_ids: list[int], until: datetime):
-    """(person, validated at, reflections) of every validated assessment up to `until`."""
-    return db.session.execute(
-        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
-        .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
-        .where(
-            Assessment.person_id.in_(person_ids),
-            Assessment.status == Status.VALIDATED,
-            Assessment.validated_at <= until,
-        )
-        .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
-    )
-
-
 def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigures:
     """`team_figures`' aggregates computed in Python over each person's latest validation
     per skill as at `now` (`latest`)."""
@@ -473,13 +477,7 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
             figures.holder_expiry[key][person] = held_expiry
     for key, (holders, durable_holders, first, last) in skills.items():
         figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
-    validity = timedelta(days=int(version.rules["validity_months"] * 30.44))
-    needed = len(version.values)
-    for person, validated, count in signoffs:
-        validated = aware(validated)
-        if person in members and now - validity < validated <= now and count >= needed:
-            lapse = validated + validity
-            figures.values_met[person] = max(lapse, figures.values_met.get(person, lapse))
+    figures.values_met = _values_met(version, signoffs, members, now)
     for lapse in figures.values_met.values():
         lapses.append(lapse)
         if lapse - warning > now:

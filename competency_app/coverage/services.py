@@ -132,6 +132,18 @@ class ElementCoverage:
         return self.element.min_holders
 
     @property
+    def against_rule(self) -> tuple[int, int]:
+        """(so far, needed) under the rule: members who have met it of every member (an
+        element expected of everyone), members holding every skill of `min_holders`
+        (whole_element), or skills held by enough members of all its skills (each_skill).
+        The workbook's figures and the chart's bars."""
+        if self.element.expected_of_everyone:
+            return len(self.holder_expiry), self.needed
+        if self.skill_rule == "whole_element":
+            return len(self.holder_expiry), self.min_holders
+        return self.skills_held, self.skill_count
+
+    @property
     def is_gap(self) -> bool:
         return self.status == GAP
 
