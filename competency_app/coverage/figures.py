@@ -42,6 +42,7 @@ class VersionShape:
 
     skill_keys: tuple[str, ...]
     skill_counts: dict[str, int]  # element key -> skills
+    element_of: dict[str, str]  # skill key -> element key
 
 
 _SHAPES: dict[str, VersionShape] = {}
@@ -60,7 +61,9 @@ def version_shape(version: FrameworkVersion) -> VersionShape:
         counts: dict[str, int] = defaultdict(int)
         for _skill, element in rows:
             counts[element] += 1
-        shape = VersionShape(tuple(skill for skill, _ in rows), dict(counts))
+        shape = VersionShape(
+            tuple(skill for skill, _ in rows), dict(counts), {skill: e for skill, e in rows}
+        )
         _SHAPES[version.content_hash] = shape
     return shape
 
@@ -407,7 +410,7 @@ def figures_over_time(
             )
         )
         signoffs = list(_value_signoffs(everyone, last))
-    element_of = version_element_of(version)
+    element_of = version_shape(version).element_of
     latest: dict[tuple[int, str], tuple[int, datetime]] = {}
     position = 0
     result = []
@@ -419,17 +422,6 @@ def figures_over_time(
             position += 1
         result.append(_figures_from(version, ids, now, latest, element_of, signoffs))
     return result
-
-
-def version_element_of(version: FrameworkVersion) -> dict[str, str]:
-    """Skill key -> element key for the version's skills."""
-    return dict(
-        db.session.execute(
-            select(Skill.key, Element.key)
-            .join(Element, Element.id == Skill.element_id)
-            .where(Skill.version_id == version.id)
-        ).all()
-    )
 
 
 def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigures:
