@@ -33,7 +33,7 @@ def on_starting(server):
 
 
 def when_ready(server):
-    from competency_app.assessments.charts import figure_class  # noqa: PLC0415 - in a hook
+    from competency_app.common.charts import figure_class  # noqa: PLC0415 - in a hook
 
     figure_class()  # matplotlib, imported once here and shared by every worker
     gc.collect()

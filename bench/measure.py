@@ -79,6 +79,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
     from sqlalchemy import func, insert, select
 
     from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+    from competency_app.assessments import projection
     from competency_app.assessments import services as workflow
     from competency_app.assessments.models import (
         CurrentRating,
@@ -210,7 +211,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
         db.session.commit()
 
         spare_skills = iter(skills)  # one row per skill of the spare assessment (unique)
-        upsert_one = workflow.UPSERT_CURRENT_RATINGS[db.engine.dialect.name]
+        upsert_one = projection.UPSERT_CURRENT_RATINGS[db.engine.dialect.name]
 
         def floor_save():
             """One rating and its current-rating upsert, committed: the sign-off's own statements
@@ -218,7 +219,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
             skill = next(spare_skills)
             connection = db.session.connection()
             row = connection.execute(
-                workflow.INSERT_VALIDATED_RATINGS,
+                projection.INSERT_VALIDATED_RATINGS,
                 {
                     "assessment_id": spare,
                     "person_id": rating.person_id,

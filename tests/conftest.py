@@ -16,11 +16,11 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 
 from competency_app import create_app
+from competency_app.common.caches import clear_caches
 from competency_app.config import DEFAULT_FRAMEWORK_PATH
-from competency_app.coverage.services import FIGURES
 from competency_app.extensions import db, limiter
 from competency_app.framework.loader import parse_framework
-from competency_app.framework.services import forget_cached_structures, load_framework
+from competency_app.framework.services import load_framework
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,8 +63,7 @@ def _clean_database(request, app):
     yield
     app.config.pop("FROZEN_NOW", None)
     limiter.reset()
-    forget_cached_structures()
-    FIGURES.clear()
+    clear_caches()
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash
 
 from competency_app.accounts.audit import AuditAction
@@ -432,15 +432,21 @@ def supervisees(supervisor: User) -> list[User]:
     )
 
 
-def team_members(team: Team, role: Role = Role.PRACTITIONER) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.team_id == team.id, RoleAssignment.role == role, User.active)
-            .order_by(User.name)
-        )
+def team_members(
+    team: Team, role: Role = Role.PRACTITIONER, on: datetime | None = None
+) -> list[User]:
+    """The team's active members with `role`, by name; with `on`, those who have not left
+    by that day (the one query for "the team's members in a role")."""
+    statement = (
+        select(User)
+        .join(RoleAssignment, RoleAssignment.user_id == User.id)
+        .where(RoleAssignment.team_id == team.id, RoleAssignment.role == role, User.active)
+        .order_by(User.name)
     )
+    if on is not None:
+        day = on.date()
+        statement = statement.where(or_(User.leaving_date.is_(None), User.leaving_date > day))
+    return list(db.session.scalars(statement))
 
 
 def count_users() -> int:

@@ -8,13 +8,12 @@ the caller commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from competency_app.accounts.models import RoleAssignment, SupervisionLink, Team, User
+from competency_app.accounts.models import SupervisionLink, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
 from competency_app.assessments.models import (
@@ -26,6 +25,7 @@ from competency_app.assessments.models import (
     ValidatedRating,
     ValueReflection,
 )
+from competency_app.assessments.projection import write_ratings
 from competency_app.clock import utcnow
 from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
@@ -369,8 +369,9 @@ def validate(
 ) -> int:
     """Sign off: one validated rating per skill (self-rating unless `decisions` differs).
 
-    Writes the history rows and upserts the current-rating projection in this transaction
-    (two executemany statements, compiled once); returns the number of skills validated.
+    Writes the history rows, the current-rating projection and the teams' coverage epoch
+    through `projection.write_ratings` in this transaction (two executemany statements,
+    compiled once); returns the number of skills validated.
     """
     require_validator(assessment, supervisor)
     _touch(assessment, supervisor, seen_version)
@@ -425,21 +426,7 @@ def validate(
         )
     if refused:
         raise RatingError(refused)
-    ids = db.session.connection().execute(INSERT_VALIDATED_RATINGS, rows).scalars().all()
-    _upsert_current(
-        [
-            {
-                "person_id": row["person_id"],
-                "skill_key": row["skill_key"],
-                "element_key": skills[row["skill_id"]][1],
-                "level": row["level"],
-                "validated_at": now,
-                "expires_at": expires,
-                "rating_id": rating_id,
-            }
-            for row, rating_id in zip(rows, ids, strict=True)
-        ]
-    )
+    write_ratings(rows, [skills[row["skill_id"]][1] for row in rows])
     old = assessment.status
     assessment.status = Status.VALIDATED
     assessment.validated_at = now
@@ -468,53 +455,6 @@ def validate(
     )
     db.session.flush()
     return len(rows)
-
-
-def bump_coverage_epoch(person_ids: set[int]) -> None:
-    """Invalidate the cached coverage of every team these people keywork in."""
-    db.session.execute(
-        update(Team)
-        .where(
-            Team.id.in_(
-                select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(person_ids))
-            )
-        )
-        .values(coverage_epoch=Team.coverage_epoch + 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _upsert_statement(dialect: str):
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
-        cast(Table, CurrentRating.__table__)
-    )
-    return statement.on_conflict_do_update(
-        index_elements=["person_id", "skill_key"],
-        set_={
-            "level": statement.excluded.level,
-            "element_key": statement.excluded.element_key,
-            "validated_at": statement.excluded.validated_at,
-            "expires_at": statement.excluded.expires_at,
-            "rating_id": statement.excluded.rating_id,
-        },
-    )
-
-
-# The sign-off's two statements, compiled once and run as Core on the session's connection
-# (the ORM's bulk path costs more than the database work); the benchmark's floor runs them too.
-_HISTORY = cast(Table, ValidatedRating.__table__)
-INSERT_VALIDATED_RATINGS = insert(_HISTORY).returning(_HISTORY.c.id, sort_by_parameter_order=True)
-UPSERT_CURRENT_RATINGS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
-
-
-def _upsert_current(values: list[dict]) -> None:
-    """Upsert current-rating rows (person_id, skill_key, element_key, level, validated_at,
-    expires_at, rating_id) and invalidate the people's teams' cached coverage."""
-    if not values:
-        return
-    bump_coverage_epoch({v["person_id"] for v in values})
-    connection = db.session.connection()
-    connection.execute(UPSERT_CURRENT_RATINGS[connection.dialect.name], values)
 
 
 def return_assessment(

@@ -27,7 +27,8 @@ from competency_app.accounts.permissions import (
     person_by_id,
     person_rule,
 )
-from competency_app.assessments import charts, forms, services
+from competency_app.assessments import forms, services
+from competency_app.assessments.charts import self_vs_validated
 from competency_app.assessments.models import Status
 from competency_app.assessments.permissions import (
     assessment_by_id,
@@ -42,6 +43,7 @@ from competency_app.assessments.profile import (
     chart_series,
     profile_of,
 )
+from competency_app.common import charts
 from competency_app.database import unit_of_work
 from competency_app.framework.services import element_by_key
 
@@ -413,7 +415,7 @@ def profile_chart(user_id: int, fmt: str):
     def draw(chart_format: str) -> bytes:
         labels, selfs, validated = chart_series(data)
         top = data.version.settings.scale.top
-        return charts.self_vs_validated(
+        return self_vs_validated(
             labels, selfs, validated, top, f"{person.name}: self against validated", chart_format
         )
 

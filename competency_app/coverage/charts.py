@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import io
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from competency_app.assessments.charts import figure_class, plain
 from competency_app.assessments.models import ValidatedRating
+from competency_app.common.charts import figure_class, plain, save
 from competency_app.coverage.figures import aware
-from competency_app.coverage.services import coverage_for_team
+from competency_app.coverage.services import coverage_over_time as coverage_at
 from competency_app.extensions import db
-
-
-def _save(figure, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-    return buffer.getvalue()
 
 
 def _label(element) -> str:
     return element.display_name[:44]
 
 
-def _progress(cov, e) -> float:
+def _progress(e) -> float:
     """How far the element is towards its rule, 0 to 1 (both rules, and everyone)."""
-    if e.element.expected_of_everyone:
-        return len(e.holder_expiry) / max(len(cov.members), 1)
-    if cov.rule == "whole_element":
-        return min(len(e.holder_expiry) / max(e.min_holders, 1), 1.0)
-    return e.skills_held / max(e.skill_count, 1)
+    so_far, needed = e.against_rule
+    return min(so_far / max(needed, 1), 1.0)
 
 
 def coverage_by_element(cov, fmt: str) -> bytes:
@@ -43,7 +33,7 @@ def coverage_by_element(cov, fmt: str) -> bytes:
     colours = [
         "#d5281b" if e.is_gap else "#ffb81c" if e.is_at_risk else "#007f3b" for e in elements
     ]
-    shares = [100 * _progress(cov, e) for e in elements]
+    shares = [100 * _progress(e) for e in elements]
     axes.barh(list(positions), shares, color=colours)
     for position, e, share in zip(positions, elements, shares, strict=True):
         state = "gap" if e.is_gap else "at risk" if e.is_at_risk else "met"
@@ -58,7 +48,15 @@ def coverage_by_element(cov, fmt: str) -> bytes:
     )
     axes.set_title(plain(f"{cov.team.name}: coverage by element"))
     figure.tight_layout()
-    return _save(figure, fmt)
+    return save(figure, fmt)
+
+
+def over_time_moments(first, now) -> list:
+    """A day after the first validation, then every 30 days, and `now`."""
+    moments = [first + timedelta(days=1)]
+    while moments[-1] < now:
+        moments.append(min(moments[-1] + timedelta(days=30), now))
+    return moments
 
 
 def coverage_over_time(cov, fmt: str) -> bytes:
@@ -74,17 +72,10 @@ def coverage_over_time(cov, fmt: str) -> bytes:
     if first is None:
         axes.text(0.5, 0.5, "No validated ratings yet", ha="center", va="center")
         axes.set_axis_off()
-        return _save(figure, fmt)
-    points, counts = [], []
-    moment = aware(first) + timedelta(days=1)
-    while True:
-        # as at `moment`, from the rating history: the same rule as the page
-        past = coverage_for_team(cov.team, cov.version, moment, cached=False)
-        points.append(moment)
-        counts.append(past.counts["elements_met"])
-        if moment >= cov.now:
-            break
-        moment = min(moment + timedelta(days=30), cov.now)
+        return save(figure, fmt)
+    points = over_time_moments(aware(first), cov.now)
+    # as at each moment, from the rating history read once: the same rule as the page
+    counts = [past.counts["elements_met"] for past in coverage_at(cov.team, cov.version, points)]
     axes.step(points, counts, where="post", color="#005eb8")
     axes.set_ylim(0, len(cov.elements) + 0.5)
     axes.set_ylabel("Elements met")
@@ -92,4 +83,4 @@ def coverage_over_time(cov, fmt: str) -> bytes:
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
     figure.tight_layout()
-    return _save(figure, fmt)
+    return save(figure, fmt)

@@ -6,9 +6,11 @@ A later moment simply drops the validations that will have expired by then. An e
 moment reads the append-only history instead (the latest validation per person and skill
 at that moment, a window function): slower, and only for past dates.
 
-The figures for "now" are cached per process (`FIGURES`), keyed by the team's
-`coverage_epoch` (bumped in every transaction that changes a member's validated ratings)
-and its members, and valid until the first expiry that would change a figure.
+The figures for "now" are cached per process (`FIGURES`, through `figures_for`), keyed
+by `figures_key`: the team's `coverage_epoch` (bumped by `assessments/projection.py` in
+every transaction that changes a member's validated ratings), the version and the members,
+and valid until the first expiry that would change a figure. The coverage charts are
+cached (`charts.cached_chart`) under `chart_key`, built from the same facts and the day.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
 
+from competency_app.accounts.models import Team
 from competency_app.assessments.models import (
     Assessment,
     CurrentRating,
@@ -27,6 +30,7 @@ from competency_app.assessments.models import (
     ValidatedRating,
     ValueReflection,
 )
+from competency_app.common.caches import per_process_cache
 from competency_app.database import UTCDateTime
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -38,9 +42,11 @@ class VersionShape:
 
     skill_keys: tuple[str, ...]
     skill_counts: dict[str, int]  # element key -> skills
+    element_of: dict[str, str]  # skill key -> element key
 
 
 _SHAPES: dict[str, VersionShape] = {}
+per_process_cache("version shapes", _SHAPES.clear)
 
 
 def version_shape(version: FrameworkVersion) -> VersionShape:
@@ -55,7 +61,9 @@ def version_shape(version: FrameworkVersion) -> VersionShape:
         counts: dict[str, int] = defaultdict(int)
         for _skill, element in rows:
             counts[element] += 1
-        shape = VersionShape(tuple(skill for skill, _ in rows), dict(counts))
+        shape = VersionShape(
+            tuple(skill for skill, _ in rows), dict(counts), {skill: e for skill, e in rows}
+        )
         _SHAPES[version.content_hash] = shape
     return shape
 
@@ -202,28 +210,45 @@ class TeamFigures:
         return {key: s.holders for key, s in self.skills.items()}
 
 
-def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
-    """Person -> when the reflection on every value, signed off by a validation in date at
-    `now`, lapses (the latest such validation)."""
-    validity = version.settings.validity
-    rows = db.session.execute(
+def _value_signoffs(person_ids: list[int], until: datetime, since: datetime | None = None):
+    """(person, validated at, reflections) of every validated assessment of these people
+    validated in (`since`, `until`]."""
+    statement = (
         select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
         .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
         .where(
             Assessment.person_id.in_(person_ids),
             Assessment.status == Status.VALIDATED,
-            Assessment.validated_at > validity.earliest_valid(now),
-            Assessment.validated_at <= now,
+            Assessment.validated_at <= until,
         )
         .group_by(Assessment.person_id, Assessment.id, Assessment.validated_at)
     )
+    if since is not None:
+        statement = statement.where(Assessment.validated_at > since)
+    return db.session.execute(statement)
+
+
+def _values_met(version: FrameworkVersion, signoffs, members, now: datetime) -> dict:
+    """Person -> when the reflection on every value, signed off by a validation in date at
+    `now`, lapses (the latest such validation)."""
+    validity = version.settings.validity
     needed = len(version.values)
     met: dict[int, datetime] = {}
-    for person, validated, count in rows:
-        lapse = validity.valid_until(aware(validated))
-        if count >= needed and lapse > now:
+    for person, validated, count in signoffs:
+        validated = aware(validated)
+        if person not in members or validated > now or count < needed:
+            continue
+        lapse = validity.valid_until(validated)
+        if lapse > now:
             met[person] = max(lapse, met.get(person, lapse))
     return met
+
+
+def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
+    """`_values_met` for these people at `now`, read from the database."""
+    since = version.settings.validity.earliest_valid(now)
+    signoffs = _value_signoffs(person_ids, now, since=since)
+    return _values_met(version, signoffs, set(person_ids), now)
 
 
 def team_figures(
@@ -316,3 +341,137 @@ class FiguresCache:
 
 
 FIGURES = FiguresCache()
+per_process_cache("coverage figures", FIGURES.clear)
+
+
+def figures_key(team: Team, version: FrameworkVersion, ids: list[int]) -> tuple:
+    """What the team's figures for "now" depend on, apart from the clock."""
+    return (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
+
+
+def figures_for(
+    team: Team,
+    version: FrameworkVersion,
+    ids: list[int],
+    now: datetime,
+    from_history: bool = False,
+    cached: bool = True,
+) -> TeamFigures:
+    """The team's figures at `now`: from the cache when `cached` and not from the history
+    (only "now" is cached), else computed (and kept when `cached`)."""
+    use_cache = cached and not from_history
+    key = figures_key(team, version, ids)
+    figures = FIGURES.get(key, now) if use_cache else None
+    if figures is None:
+        figures = team_figures(version, ids, now, from_history=from_history)
+        if use_cache:
+            FIGURES.put(key, figures)
+    return figures
+
+
+def chart_key(kind: str, team: Team, version: FrameworkVersion, ids: list[int], now) -> tuple:
+    """The key a team's coverage chart is cached under: it changes when a member's
+    validated ratings change (the epoch), the members change, or the day changes (expiries)."""
+    return (kind, team.id, version.id, team.coverage_epoch, tuple(ids), now.date().isoformat())
+
+
+# ---- the figures at many moments, from one read of the history -------------------------
+
+
+def figures_over_time(
+    version: FrameworkVersion, members: list[list[int]], moments: list[datetime]
+) -> list[TeamFigures]:
+    """The history's figures at each of `moments` (ascending) for the people in the matching
+    list of `members`: the same figures as `team_figures(version, ids, moment,
+    from_history=True)` per moment, from one statement over the rating history and one over
+    the value sign-offs, stepped through in time order in Python."""
+    if not moments:
+        return []
+    everyone = sorted({person for ids in members for person in ids})
+    last = moments[-1]
+    history: list = []
+    signoffs: list = []
+    if everyone:
+        history = list(
+            db.session.execute(
+                select(
+                    ValidatedRating.person_id,
+                    ValidatedRating.skill_key,
+                    ValidatedRating.level,
+                    ValidatedRating.validated_at,
+                    ValidatedRating.expires_at,
+                )
+                .where(
+                    ValidatedRating.person_id.in_(everyone),
+                    ValidatedRating.validated_at <= last,
+                )
+                .order_by(ValidatedRating.validated_at, ValidatedRating.id)
+            )
+        )
+        signoffs = list(_value_signoffs(everyone, last))
+    element_of = version_shape(version).element_of
+    latest: dict[tuple[int, str], tuple[int, datetime]] = {}
+    position = 0
+    result = []
+    for ids, now in zip(members, moments, strict=True):
+        while position < len(history) and aware(history[position].validated_at) <= now:
+            row = history[position]
+            if row.skill_key in element_of:
+                latest[(row.person_id, row.skill_key)] = (row.level, aware(row.expires_at))
+            position += 1
+        result.append(_figures_from(version, ids, now, latest, element_of, signoffs))
+    return result
+
+
+def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigures:
+    """`team_figures`' aggregates computed in Python over each person's latest validation
+    per skill as at `now` (`latest`)."""
+    competent = version.settings.scale.competent_level
+    warning = version.settings.expiring_soon
+    horizon = now + warning
+    shape = version_shape(version)
+    figures = TeamFigures(
+        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, True
+    )
+    if not ids:
+        return figures
+    members = set(ids)
+    # per (person, element): held, developing, earliest expiries (held, any, held and durable)
+    groups: dict[tuple[int, str], list] = {}
+    skills: dict[str, list] = {}
+    for (person, skill), (level, expires) in latest.items():
+        if person not in members or level < competent - 1 or expires <= now:
+            continue
+        group = groups.setdefault((person, element_of[skill]), [0, 0, None, None, None])
+        group[3] = expires if group[3] is None else min(group[3], expires)
+        if level >= competent:
+            group[0] += 1
+            group[2] = expires if group[2] is None else min(group[2], expires)
+            if expires > horizon:
+                group[4] = expires if group[4] is None else min(group[4], expires)
+            held = skills.setdefault(skill, [0, 0, person, person])
+            held[0] += 1
+            held[1] += expires > horizon
+            held[2], held[3] = min(held[2], person), max(held[3], person)
+        else:
+            group[1] += 1
+    lapses: list[datetime] = []
+    for (person, key), (held, developing, held_expiry, expiry, durable) in groups.items():
+        if durable is not None:
+            lapses.append(durable - warning)
+        lapses.append(expiry)
+        if held:
+            figures.competent[key][person] = held
+        if developing:
+            figures.developing[key][person] = developing
+        if held and held == shape.skill_counts.get(key):
+            figures.holder_expiry[key][person] = held_expiry
+    for key, (holders, durable_holders, first, last) in skills.items():
+        figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
+    figures.values_met = _values_met(version, signoffs, members, now)
+    for lapse in figures.values_met.values():
+        lapses.append(lapse)
+        if lapse - warning > now:
+            lapses.append(lapse - warning)
+    figures.valid_until = min((moment for moment in lapses if moment > now), default=None)
+    return figures

@@ -21,16 +21,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.services import team_members
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
 from competency_app.coverage.figures import (
-    FIGURES,
     TeamFigures,
     _aware,  # noqa: F401 - re-exported for older callers
-    team_figures,
+    figures_for,
+    figures_over_time,
     version_shape,
 )
 from competency_app.extensions import db
@@ -126,6 +127,18 @@ class ElementCoverage:
     @property
     def min_holders(self) -> int:
         return self.element.min_holders
+
+    @property
+    def against_rule(self) -> tuple[int, int]:
+        """(so far, needed) under the rule: members who have met it of every member (an
+        element expected of everyone), members holding every skill of `min_holders`
+        (whole_element), or skills held by enough members of all its skills (each_skill).
+        The workbook's figures and the chart's bars."""
+        if self.element.expected_of_everyone:
+            return len(self.holder_expiry), self.needed
+        if self.skill_rule == "whole_element":
+            return len(self.holder_expiry), self.min_holders
+        return self.skills_held, self.skill_count
 
     @property
     def is_gap(self) -> bool:
@@ -263,20 +276,7 @@ class TeamCoverage:
 
 def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
     """The team's active keyworkers; with `on`, those who have not left by that day."""
-    statement = (
-        select(User)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(
-            RoleAssignment.team_id == team.id,
-            RoleAssignment.role == Role.PRACTITIONER,
-            User.active,
-        )
-        .order_by(User.name)
-    )
-    if on is not None:
-        day = on.date()
-        statement = statement.where(or_(User.leaving_date.is_(None), User.leaving_date > day))
-    return list(db.session.scalars(statement))
+    return team_members(team, Role.PRACTITIONER, on=on)
 
 
 # ---- judging the figures by the rule ----------------------------------------------------
@@ -507,16 +507,36 @@ def coverage_for_team(
     everyone = team_practitioners(team, on=now)
     members = [m for m in everyone if m.id not in without]
     ids = [m.id for m in members]
-    use_cache = cached and not past
-    key = (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
-    figures = FIGURES.get(key, now) if use_cache else None
-    if figures is None:
-        figures = team_figures(version, ids, now, from_history=past)
-        if use_cache:
-            FIGURES.put(key, figures)
+    figures = figures_for(team, version, ids, now, from_history=past, cached=cached)
     cov = judge(team, version, members, figures, now)
     cov.without = [m for m in everyone if m.id in without]
     return cov
+
+
+def coverage_over_time(
+    team: Team, version: FrameworkVersion, moments: list[datetime]
+) -> list[TeamCoverage]:
+    """The team's coverage at each of `moments` (ascending): what
+    `coverage_for_team(team, version, moment, cached=False)` gives for each, with the past
+    moments' figures from one read of the rating history (`figures_over_time`) instead of
+    a set of statements per moment."""
+    real = utcnow()
+    past = [moment for moment in moments if moment < real - timedelta(hours=1)]
+    everyone = team_practitioners(team)
+    members = [
+        [m for m in everyone if m.leaving_date is None or m.leaving_date > moment.date()]
+        for moment in past
+    ]
+    figures = figures_over_time(version, [[m.id for m in group] for group in members], past)
+    result = [
+        judge(team, version, group, moment_figures, moment)
+        for group, moment_figures, moment in zip(members, figures, past, strict=True)
+    ]
+    # the last hour reads the projection, as coverage_for_team does
+    result += [
+        coverage_for_team(team, version, moment, cached=False) for moment in moments[len(past) :]
+    ]
+    return result
 
 
 # ---- from gap to action ----------------------------------------------------------------

@@ -30,9 +30,9 @@ from competency_app.accounts.permissions import (
     team_by_slug,
     team_rule,
 )
-from competency_app.assessments import charts
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
+from competency_app.common import charts
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import (
@@ -40,6 +40,7 @@ from competency_app.coverage.development import (
     development_plan,
     record_completion,
 )
+from competency_app.coverage.figures import chart_key
 from competency_app.coverage.forecast import at_day, forecast
 from competency_app.coverage.forms import CompletionForm, WhatIfForm
 from competency_app.database import unit_of_work
@@ -175,20 +176,13 @@ def coverage_chart(slug: str, fmt: str):
         abort(404)
     cov = _coverage(slug)
     drawer = coverage_by_element if kind == "elements" else coverage_over_time
-    key = (kind, cov.team.id, *coverage_data_version(cov))
+    key = chart_key(kind, cov.team, cov.version, [m.id for m in cov.members], cov.now)
     body = charts.cached_chart(key, fmt, lambda chart_format: drawer(cov, chart_format))
     response = Response(body, mimetype=charts.MEDIA_TYPES[fmt])
     if request.args.get("download"):
         name = f"{cov.team.slug}-coverage-{kind}.{fmt}"
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def coverage_data_version(cov: services.TeamCoverage) -> tuple:
-    """Changes when a member's validated ratings change, the members change, or the day
-    changes (expiries)."""
-    ids = tuple(m.id for m in cov.members)
-    return (cov.version.id, cov.team.coverage_epoch, ids, cov.now.date().isoformat())
 
 
 @blueprint.get("/api/v1/teams/<slug>/coverage")

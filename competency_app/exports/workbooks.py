@@ -128,11 +128,7 @@ def _why(cov: TeamCoverage, key: str) -> str:
 
 def _against_rule(cov: TeamCoverage, e) -> tuple[int, int]:
     """(so far, needed) for the element under the framework's rule."""
-    if e.element.expected_of_everyone:
-        return len(e.holder_expiry), len(cov.members)
-    if cov.rule == "whole_element":
-        return len(e.holder_expiry), e.min_holders
-    return e.skills_held, e.skill_count
+    return e.against_rule
 
 
 def _holders_chart(sheet, cov: TeamCoverage) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from competency_app.accounts.services import record
 from competency_app.clock import utcnow
+from competency_app.common.caches import per_process_cache
 from competency_app.extensions import db
 from competency_app.framework.loader import content_hash
 from competency_app.framework.models import (
@@ -201,9 +202,12 @@ _STRUCTURES: dict[tuple, FrameworkVersion] = {}
 
 
 def forget_cached_structures() -> None:
-    """For tests that empty the database between cases."""
+    """For tests that empty the database between cases (see `caches.clear_caches`)."""
     _STRUCTURES.clear()
     forget_cached_settings()
+
+
+per_process_cache("framework structures", forget_cached_structures)
 
 
 def version_structure(version: FrameworkVersion) -> FrameworkVersion:

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 
-from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import today, utcnow
 from competency_app.coverage.services import coverage_for_team
@@ -557,13 +557,3 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     )
     db.session.flush()
     return len(ids), candidates
-
-
-def recruiters_of(team: Team) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.team_id == team.id, RoleAssignment.role == Role.RECRUITER)
-        )
-    )

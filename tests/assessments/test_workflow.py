@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, SupervisionLink
-from competency_app.assessments import charts, services
+from competency_app.assessments import services
 from competency_app.assessments.models import (
     Assessment,
     AssessmentEvent,
@@ -20,6 +20,7 @@ from competency_app.assessments.models import (
     Status,
     ValidatedRating,
 )
+from competency_app.common import charts
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from tests.conftest import csrf_from, sign_in

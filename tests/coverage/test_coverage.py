@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role
 from competency_app.assessments.models import Assessment, CurrentRating, Status, ValidatedRating
-from competency_app.assessments.services import _upsert_current, bump_coverage_epoch
+from competency_app.assessments.projection import bump_coverage_epoch
+from competency_app.assessments.projection import upsert_current as _upsert_current
 from competency_app.coverage import services
 from competency_app.coverage.services import coverage_for_team, coverage_summary, training_plan
 from competency_app.exports.workbooks import GAPS_HEADER, build_workbook
