@@ -79,15 +79,10 @@ def _everyone(count: int) -> str:
     return "nobody" if count == 0 else "1 person" if count == 1 else f"{count} people"
 
 
-@dataclass
-class SkillCoverage:
-    skill: Skill
-    holders: int
-    min_holders: int
-    durable: int = 0  # holders whose validation outlasts the warning period
-    holder_id: int | None = None  # the holder, when there is exactly one
-    status: str = MET
-    why: str = ""
+class _Judged:
+    """A status judged by the rule (`met`, `at_risk` or `gap`), with its two questions."""
+
+    status: str
 
     @property
     def is_gap(self) -> bool:
@@ -97,13 +92,24 @@ class SkillCoverage:
     def is_at_risk(self) -> bool:
         return self.status == AT_RISK
 
+
+@dataclass
+class SkillCoverage(_Judged):
+    skill: Skill
+    holders: int
+    min_holders: int
+    durable: int = 0  # holders whose validation outlasts the warning period
+    holder_id: int | None = None  # the holder, when there is exactly one
+    status: str = MET
+    why: str = ""
+
     @property
     def holders_text(self) -> str:
         return _holding(self.holders, self.min_holders)
 
 
 @dataclass
-class ElementCoverage:
+class ElementCoverage(_Judged):
     element: Element
     skill_count: int
     # person id -> number of the element's skills they hold at competent or above
@@ -139,14 +145,6 @@ class ElementCoverage:
         if self.skill_rule == "whole_element":
             return len(self.holder_expiry), self.min_holders
         return self.skills_held, self.skill_count
-
-    @property
-    def is_gap(self) -> bool:
-        return self.status == GAP
-
-    @property
-    def is_at_risk(self) -> bool:
-        return self.status == AT_RISK
 
     @property
     def skills_held(self) -> int:
