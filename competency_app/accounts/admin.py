@@ -11,7 +11,13 @@ from wtforms.fields.choices import SelectChoice
 
 from competency_app.accounts import services
 from competency_app.accounts.audit import AuditAction
-from competency_app.accounts.forms import ConfirmForm, PersonForm, RolesForm, TeamForm
+from competency_app.accounts.forms import (
+    AuditFilterForm,
+    ConfirmForm,
+    PersonForm,
+    RolesForm,
+    TeamForm,
+)
 from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import access, is_admin, person_by_id
 from competency_app.common.dates import LONDON
@@ -207,42 +213,28 @@ def reset_password(user_id: int):
 AUDIT_ACTIONS = list(AuditAction)  # the whole catalogue, in its order
 
 
-def _parse_day(raw: str) -> datetime | None:
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    return datetime.combine(day, time.min, tzinfo=LONDON)
-
-
 @blueprint.get("/audit")
 @access(is_admin)
 def audit():
     args = request.args
-    errors = {}
+    form = AuditFilterForm(args)
+    form.validate()
+    errors = form.error_dict()
     statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-    action = args.get("action", "")
-    if action:
-        if action not in AUDIT_ACTIONS:
-            errors["action"] = "Choose an action from the list"
-        else:
-            statement = statement.where(AuditEvent.action == action)
-    who = args.get("who", "").strip()[:254]
-    if who:
-        like = f"%{who.lower()}%"
+    action = form.action.data
+    if action and "action" not in errors:
+        statement = statement.where(AuditEvent.action == action)
+    if form.who.data:
+        like = f"%{form.who.data.lower()}%"
         statement = statement.where(
             or_(AuditEvent.actor_label.like(like), AuditEvent.target.like(like))
         )
-    for field, op in (("from", "ge"), ("to", "lt")):
-        raw = args.get(field, "").strip()
-        if raw:
-            start = _parse_day(raw)
-            if start is None:
-                errors[field] = f"Enter the '{field}' date as YYYY-MM-DD, for example 2026-11-01"
-            elif op == "ge":
-                statement = statement.where(AuditEvent.at >= start)
-            else:
-                statement = statement.where(AuditEvent.at < start + timedelta(days=1))
+    start, end = form.day(form.date_from), form.day(form.date_to)
+    if start is not None and "from" not in errors:
+        statement = statement.where(AuditEvent.at >= datetime.combine(start, time.min, LONDON))
+    if end is not None and "to" not in errors:
+        midnight = datetime.combine(end, time.min, LONDON) + timedelta(days=1)
+        statement = statement.where(AuditEvent.at < midnight)
     page = paginate(statement, per_page=50) if not errors else None
     return (
         render_template(

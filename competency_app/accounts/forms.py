@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    BooleanField,
+    Field,
+    Form,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import ROLE_LABELS
 
 
@@ -83,3 +94,48 @@ class RolesForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """An empty form: a CSRF token for a confirmed POST (reset, disable)."""
+
+
+def _query_text(value: str | None) -> str:
+    return (value or "").strip()[:254]
+
+
+class AuditFilterForm(Form):
+    """The audit log's filters, read from the query string (a GET carries no CSRF token)."""
+
+    action = StringField(filters=[_query_text])
+    who = StringField(filters=[_query_text])
+    date_from = StringField(name="from", filters=[_query_text])
+    date_to = StringField(name="to", filters=[_query_text])
+
+    def validate_action(self, field: Field) -> None:
+        if field.data and field.data not in {action.value for action in AuditAction}:
+            raise ValidationError("Choose an action from the list")
+
+    def validate_date_from(self, field: Field) -> None:
+        self._check_day(field)
+
+    def validate_date_to(self, field: Field) -> None:
+        self._check_day(field)
+
+    @staticmethod
+    def _check_day(field: Field) -> None:
+        if field.data and _day(field.data) is None:
+            raise ValidationError(
+                f"Enter the '{field.name}' date as YYYY-MM-DD, for example 2026-11-01"
+            )
+
+    def day(self, field: Field) -> date | None:
+        """The day typed in `field`, once the form is valid (None when blank)."""
+        return _day(field.data) if field.data else None
+
+    def error_dict(self) -> dict[str, str]:
+        """The first error of each field, by the name in the query string, in page order."""
+        return {field.name: str(field.errors[0]) for field in self if field.errors}
+
+
+def _day(raw: str) -> date | None:
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        return None

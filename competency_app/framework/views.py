@@ -6,6 +6,7 @@ from flask import Blueprint, abort, render_template, request
 
 from competency_app.accounts.permissions import SIGNED_IN, access
 from competency_app.framework import services
+from competency_app.framework.forms import CompareForm
 from competency_app.framework.models import FrameworkVersion
 from competency_app.routing import parse_id
 
@@ -100,22 +101,18 @@ def versions():
 @access(SIGNED_IN)
 def compare():
     versions = services.list_versions()
-    errors = {}
-    chosen = {}
-    for field in ("from", "to"):
-        raw = request.args.get(field, "")
-        number = parse_id(raw)
-        version = services.version_by_number(number) if number is not None else None
-        if version is None:
-            errors[field] = f"Select the version to compare {field}"
-        chosen[field] = version
-    if errors:
+    form = CompareForm(request.args)
+    if not form.validate():
         return (
             render_template(
-                "framework/versions.html", versions=versions, errors=errors, args=request.args
+                "framework/versions.html",
+                versions=versions,
+                errors=form.error_dict(),
+                args=request.args,
             ),
             400,
         )
+    chosen = form.chosen
     changes = services.compare_versions(chosen["from"], chosen["to"])
     return render_template(
         "framework/compare.html", old=chosen["from"], new=chosen["to"], changes=changes

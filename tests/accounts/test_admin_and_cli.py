@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
 from competency_app.accounts import services
@@ -181,3 +184,15 @@ def test_free_text_is_escaped_everywhere(app, client):
 def _id(app, local):
     with app.app_context():
         return services.user_by_email(f"{local}@example.nhs.uk").id
+
+
+def test_audit_log_date_filters_take_whole_london_days(app, client):
+    _admin(app, client)
+    day = datetime.now(ZoneInfo("Europe/London")).date()
+    today = client.get(f"/admin/audit?from={day}&to={day}&action=sign_in")
+    assert today.status_code == 200
+    assert "ada.admin@example.nhs.uk" in today.get_data(as_text=True)
+    later = client.get(f"/admin/audit?from={day + timedelta(days=1)}&action=sign_in")
+    assert "No events match" in later.get_data(as_text=True)
+    earlier = client.get(f"/admin/audit?to={day - timedelta(days=1)}&action=sign_in")
+    assert "No events match" in earlier.get_data(as_text=True)
