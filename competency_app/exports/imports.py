@@ -31,6 +31,7 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.accounts.permissions import active_admin_ids, role_change_refusal
 from competency_app.clock import today, utcnow
+from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.coverage.development import record_completion
 from competency_app.database import insert_rows
 from competency_app.exports.upload_limits import (
@@ -39,7 +40,6 @@ from competency_app.exports.upload_limits import (
     check_size,
     check_xlsx,
 )
-from competency_app.exports.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 

@@ -1,7 +1,7 @@
 """The HR workbooks: a team's, or the whole organisation's.
 
 Built from the same services as the coverage page (so the figures agree), written through
-`exports.xlsx` (so no cell is ever a formula), streamed from SQL rows (never ORM objects
+`common.xlsx` (so no cell is ever a formula), streamed from SQL rows (never ORM objects
 counted in Python) into write-only sheets.
 """
 
@@ -24,15 +24,15 @@ from competency_app.assessments.models import (
     ValidatedRating,
 )
 from competency_app.common.dates import uk_date
-from competency_app.coverage.models import ModuleCompletion
-from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
-from competency_app.exports.xlsx import (
+from competency_app.common.xlsx import (
     EXCEL_ROW_LIMIT,
     add_sheet,
     new_workbook,
     safe_text,
     to_bytes,
 )
+from competency_app.coverage.models import ModuleCompletion
+from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from competency_app.exports.xlsx import add_sheet, new_workbook, to_bytes
+from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Vacancy
 

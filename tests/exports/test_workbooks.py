@@ -17,7 +17,7 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services
 from competency_app.assessments.models import Assessment
-from competency_app.exports.xlsx import EXCEL_CELL_LIMIT, safe_value
+from competency_app.common.xlsx import EXCEL_CELL_LIMIT, safe_value
 from competency_app.extensions import db
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
