@@ -105,6 +105,9 @@ class AxeChecker:
         ]
         self.pages_checked.append(page.url)
         assert not bad, f"axe violations on {page.url}:\n" + "\n".join(bad)
+        # No page wider than the screen: wide tables scroll inside their own box.
+        wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide <= screen, f"{page.url} is {wide} px wide on a {screen} px screen"
 
 
 @pytest.fixture(scope="session")
