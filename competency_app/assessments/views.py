@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -44,6 +43,7 @@ from competency_app.assessments.profile import (
     profile_of,
 )
 from competency_app.common import charts
+from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
 from competency_app.framework.services import element_by_key
 
@@ -420,9 +420,5 @@ def profile_chart(user_id: int, fmt: str):
         )
 
     body = charts.cached_chart(chart_key(person), fmt, draw)
-    response = Response(body, mimetype=charts.MEDIA_TYPES[fmt])
-    if request.args.get("download"):
-        response.headers["Content-Disposition"] = (
-            f'attachment; filename="profile-{person.id}.{fmt}"'
-        )
-    return response
+    name = f"profile-{person.id}.{fmt}" if request.args.get("download") else None
+    return send_download(body, charts.MEDIA_TYPES[fmt], name)

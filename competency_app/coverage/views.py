@@ -7,7 +7,6 @@ from datetime import date, timedelta
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -33,6 +32,7 @@ from competency_app.accounts.permissions import (
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
 from competency_app.common import charts
+from competency_app.common.downloads import send_download
 from competency_app.coverage import services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import (
@@ -178,11 +178,8 @@ def coverage_chart(slug: str, fmt: str):
     drawer = coverage_by_element if kind == "elements" else coverage_over_time
     key = chart_key(kind, cov.team, cov.version, [m.id for m in cov.members], cov.now)
     body = charts.cached_chart(key, fmt, lambda chart_format: drawer(cov, chart_format))
-    response = Response(body, mimetype=charts.MEDIA_TYPES[fmt])
-    if request.args.get("download"):
-        name = f"{cov.team.slug}-coverage-{kind}.{fmt}"
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    name = f"{cov.team.slug}-coverage-{kind}.{fmt}" if request.args.get("download") else None
+    return send_download(body, charts.MEDIA_TYPES[fmt], name)
 
 
 @blueprint.get("/api/v1/teams/<slug>/coverage")

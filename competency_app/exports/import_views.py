@@ -15,7 +15,6 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     render_template,
@@ -26,7 +25,7 @@ from flask_wtf import FlaskForm
 
 from competency_app.accounts.password_links import link_url
 from competency_app.accounts.permissions import access, is_hr_or_admin
-from competency_app.common.downloads import send_xlsx
+from competency_app.common.downloads import send_download, send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports import imports
 from competency_app.exports.forms import KIND_LABELS, ApplyForm, UploadForm
@@ -183,9 +182,7 @@ def links_csv():
         abort(409, "Those links have already been downloaded or have expired.")
     content = path.read_bytes()
     path.unlink(missing_ok=True)
-    response = Response(content, mimetype="text/csv")
-    response.headers["Content-Disposition"] = 'attachment; filename="set-password-links.csv"'
-    return response
+    return send_download(content, "text/csv", "set-password-links.csv")
 
 
 @blueprint.get("/roster.xlsx")
