@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
+
+Day = TypeVar("Day", date, datetime)
+
+
+def add_months(moment: Day, months: int) -> Day:
+    """`moment` moved by whole calendar months (back when negative), the day clamped to the
+    month's last: 31 January + 1 month is 28 or 29 February."""
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 def uk_date(value: date | datetime | None) -> str:

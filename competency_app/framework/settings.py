@@ -9,13 +9,13 @@ cache), so the rest of the application reads `version.settings.scale.competent_l
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Protocol
 
+from competency_app.common.dates import add_months
 from competency_app.framework.schema import (
     AppointableRule,
     InterviewScoring,
@@ -28,14 +28,6 @@ from competency_app.framework.schema import (
 # A candidate's agreed score on a criterion linked to a team gap at or above this ("Good"
 # on the interview scale) counts as the candidate filling that gap in the ranking.
 GAP_FIT_MIN_SCORE = 4
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """`moment` moved by whole calendar months, the day clamped to the month's last."""
-    month = moment.month - 1 + months
-    year, month = moment.year + month // 12, month % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +12,7 @@ from sqlalchemy import delete, func, select
 from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import today, utcnow
+from competency_app.common.dates import add_months
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, FrameworkVersion
@@ -516,18 +516,10 @@ def priority_criteria(vacancy: Vacancy) -> set[str]:
 # ---- retention ---------------------------------------------------------------------------
 
 
-def _months_before(day: date, months: int) -> date:
-    month = day.month - 1 - months
-    year, month = day.year + month // 12, month % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
-
-
 def purge_candidates(retention_months: int, actor_label: str = "system") -> tuple[int, int]:
     """Delete candidate personal data (and their marks and scores) for vacancies that closed
     more than `retention_months` ago. Returns (vacancies, candidates)."""
-    cutoff = _months_before(today(), retention_months)
+    cutoff = add_months(today(), -retention_months)
     vacancies = list(
         db.session.scalars(
             select(Vacancy).where(Vacancy.closing_date < cutoff, Vacancy.purged_at.is_(None))
