@@ -251,6 +251,35 @@ def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> 
     return _values_met(version, signoffs, set(person_ids), now)
 
 
+def _empty_figures(now: datetime, from_history: bool) -> TeamFigures:
+    return TeamFigures(
+        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, from_history
+    )
+
+
+def _add_person_element(figures, shape, person, key, held, developing, held_expiry) -> None:
+    """One person's standing on one element: skills held, skills developing, and whether
+    they hold every skill of it (then until the earliest of those validations expires)."""
+    if held:
+        figures.competent[key][person] = held
+    if developing:
+        figures.developing[key][person] = developing
+    if held and held == shape.skill_counts.get(key):
+        figures.holder_expiry[key][person] = held_expiry
+
+
+def _finish(figures, values_met, lapses, warning, now) -> TeamFigures:
+    """Add the values sign-offs and work out until when these figures hold: the next expiry,
+    or the next moment something enters the warning period."""
+    figures.values_met = values_met
+    for lapse in values_met.values():
+        lapses.append(lapse)
+        if lapse - warning > now:
+            lapses.append(lapse - warning)
+    figures.valid_until = min((moment for moment in lapses if moment > now), default=None)
+    return figures
+
+
 def team_figures(
     version: FrameworkVersion, ids: list[int], now: datetime, from_history: bool = False
 ) -> TeamFigures:
@@ -260,9 +289,7 @@ def team_figures(
     warning = version.settings.expiring_soon
     horizon = now + warning
     shape = version_shape(version)
-    figures = TeamFigures(
-        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, from_history
-    )
+    figures = _empty_figures(now, from_history)
     if not ids:
         return figures
     element_stats, skill_stats = _HISTORY if from_history else _CURRENT
@@ -285,23 +312,13 @@ def team_figures(
             next_expiry = expiry
         if durable is not None:
             lapses.append(aware(durable) - warning)  # from then on it is "expiring soon"
-        if held:
-            figures.competent[key][person] = held
-        if developing:
-            figures.developing[key][person] = developing
-        if held and held == shape.skill_counts.get(key):
-            figures.holder_expiry[key][person] = aware(held_expiry)
+        expiry_if_held = aware(held_expiry) if held_expiry is not None else None
+        _add_person_element(figures, shape, person, key, held, developing, expiry_if_held)
     for key, holders, durable, first, last in connection.execute(skill_stats, params):
         figures.skills[key] = SkillFigures(holders, durable, first, last)
-    figures.values_met = _values(version, ids, now)
-    for lapse in figures.values_met.values():
-        lapses.append(lapse)
-        if lapse - warning > now:
-            lapses.append(lapse - warning)
     if next_expiry is not None:
         lapses.append(aware(next_expiry))
-    figures.valid_until = min((moment for moment in lapses if moment > now), default=None)
-    return figures
+    return _finish(figures, _values(version, ids, now), lapses, warning, now)
 
 
 class FiguresCache:
@@ -430,9 +447,7 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
     warning = version.settings.expiring_soon
     horizon = now + warning
     shape = version_shape(version)
-    figures = TeamFigures(
-        defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, True
-    )
+    figures = _empty_figures(now, True)
     if not ids:
         return figures
     members = set(ids)
@@ -460,18 +475,8 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
         if durable is not None:
             lapses.append(durable - warning)
         lapses.append(expiry)
-        if held:
-            figures.competent[key][person] = held
-        if developing:
-            figures.developing[key][person] = developing
-        if held and held == shape.skill_counts.get(key):
-            figures.holder_expiry[key][person] = held_expiry
+        _add_person_element(figures, shape, person, key, held, developing, held_expiry)
     for key, (holders, durable_holders, first, last) in skills.items():
         figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
-    figures.values_met = _values_met(version, signoffs, members, now)
-    for lapse in figures.values_met.values():
-        lapses.append(lapse)
-        if lapse - warning > now:
-            lapses.append(lapse - warning)
-    figures.valid_until = min((moment for moment in lapses if moment > now), default=None)
-    return figures
+    values_met = _values_met(version, signoffs, members, now)
+    return _finish(figures, values_met, lapses, warning, now)
