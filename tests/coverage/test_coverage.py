@@ -222,31 +222,45 @@ TWO = [(7, f"2.s{s}", 3, 30) for s in range(1, 14)]
 DEMO_CASE = FOUR_B + THREE_A + TWO
 
 
-@settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    history=st.lists(
+def histories(max_days: int, max_size: int):
+    """Validations of single skills: (person, skill index, level, days ago)."""
+    return st.lists(
         st.tuples(
             st.integers(0, KEYWORKERS - 1),
             st.integers(0, 80),
             st.integers(0, 3),
-            st.integers(0, 420),
+            st.integers(0, max_days),
         ),
-        max_size=150,
-    ),
-    # whole elements validated at once, so that holders, gaps and at-risk all vary
-    holdings=st.lists(
+        max_size=max_size,
+    )
+
+
+def holdings(max_days: int, max_size: int):
+    """Whole elements validated at once, so that holders, gaps and at-risk all vary:
+    (person, element index, level, days ago)."""
+    return st.lists(
         st.tuples(
             st.integers(0, KEYWORKERS - 1),
             st.integers(0, 7),
             st.integers(1, 3),
-            st.integers(0, 420),
+            st.integers(0, max_days),
         ),
-        max_size=16,
-    ),
-    min_holders=st.lists(st.integers(1, 3), min_size=8, max_size=8),
-    rule=st.sampled_from(["each_skill", "whole_element"]),
+        max_size=max_size,
+    )
+
+
+MIN_HOLDERS = st.lists(st.integers(1, 3), min_size=8, max_size=8)
+RULES = st.sampled_from(["each_skill", "whole_element"])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    history=histories(max_days=420, max_size=150),
+    holdings=holdings(max_days=420, max_size=16),
+    min_holders=MIN_HOLDERS,
+    rule=RULES,
     as_at_days=st.sampled_from([0, 0, -40, 30, 75]),
     leaving_in=st.one_of(st.none(), st.integers(-5, 90)),
 )

@@ -16,11 +16,14 @@ from competency_app.coverage.charts import over_time_moments
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from tests.coverage.test_coverage import (
-    KEYWORKERS,
+    MIN_HOLDERS,
     NOW,
+    RULES,
     _set_rule,
     _wipe_ratings,
     _write_history,
+    histories,
+    holdings,
     team_world,  # noqa: F401 - the fixture, found by pytest in this module
 )
 from tests.factories import commit
@@ -41,28 +44,11 @@ def _picture(cov: services.TeamCoverage) -> dict:
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    history=st.lists(
-        st.tuples(
-            st.integers(0, KEYWORKERS - 1),
-            st.integers(0, 80),
-            st.integers(0, 3),
-            st.integers(0, 600),
-        ),
-        max_size=120,
-    ),
-    # whole elements validated at once, so that holders, gaps and at-risk all vary
-    holdings=st.lists(
-        st.tuples(
-            st.integers(0, KEYWORKERS - 1),
-            st.integers(0, 7),
-            st.integers(1, 3),
-            st.integers(0, 500),
-        ),
-        max_size=24,
-    ),
+    history=histories(max_days=600, max_size=120),
+    holdings=holdings(max_days=500, max_size=24),
     reflected=st.lists(st.booleans(), max_size=120),
-    min_holders=st.lists(st.integers(1, 3), min_size=8, max_size=8),
-    rule=st.sampled_from(["each_skill", "whole_element"]),
+    min_holders=MIN_HOLDERS,
+    rule=RULES,
     leaving_in=st.one_of(st.none(), st.integers(-400, 30)),
 )
 @pytest.mark.usefixtures("team_world")
