@@ -94,6 +94,13 @@ class UTCDateTime(TypeDecorator):
         return dialect.type_descriptor(DateTime(timezone=dialect.name != "sqlite"))
 
 
+def chunks(items: list, size: int = 500) -> Iterator[list]:
+    """`items` in slices of `size`, e.g. to keep `IN (...)` lists within what both
+    databases take comfortably."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def insert_rows(session, table, rows: list[dict]) -> None:
     """Insert many rows into `table` (a Core Table) in the session's transaction, fast.
 

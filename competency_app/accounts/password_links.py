@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from competency_app.accounts.models import PasswordLink, User
 from competency_app.accounts.services import check_password_strength, hash_password, record
 from competency_app.clock import utcnow
-from competency_app.database import insert_rows
+from competency_app.database import chunks, insert_rows
 from competency_app.extensions import db
 
 
@@ -36,8 +36,7 @@ def issue_links(user_ids: list[int], actor: User | None, **audit) -> dict[int, s
         return {}
     now = utcnow()
     expires = now + timedelta(days=int(current_app.config["PASSWORD_LINK_DAYS"]))
-    for start in range(0, len(user_ids), 500):
-        chunk = user_ids[start : start + 500]
+    for chunk in chunks(user_ids):
         db.session.execute(
             update(PasswordLink)
             .where(PasswordLink.user_id.in_(chunk), PasswordLink.used_at.is_(None))

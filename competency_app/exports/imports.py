@@ -33,7 +33,7 @@ from competency_app.accounts.permissions import active_admin_ids, role_change_re
 from competency_app.clock import today, utcnow
 from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.coverage.development import record_completion
-from competency_app.database import insert_rows
+from competency_app.database import chunks, insert_rows
 from competency_app.exports.upload_limits import (
     UploadLimits,
     UploadRefused,
@@ -73,11 +73,6 @@ class Preview:
 
     def errors_for(self, row: int) -> list[RowError]:
         return [e for e in self.errors if e.row == row]
-
-
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _csv_table(raw: bytes, limits: UploadLimits) -> list[list]:
@@ -197,7 +192,7 @@ def _where_in(column, values: list) -> Iterable:
     if len(values) > 2 * CHUNK:
         yield None
         return
-    for chunk in _chunks(values):
+    for chunk in chunks(values, CHUNK):
         yield column.in_(chunk)
 
 
@@ -437,7 +432,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
         assignments += [
             {"user_id": ids[row["email"]], "role": role, "team_id": team} for role, team in grants
         ]
-    for chunk in _chunks(replaced):
+    for chunk in chunks(replaced, CHUNK):
         db.session.execute(delete(RoleAssignment).where(RoleAssignment.user_id.in_(chunk)))
         # their sessions end so the new rights apply at once
         db.session.execute(
@@ -463,7 +458,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
             relinked.append(person_id)
         links += [{"supervisor_id": s, "supervisee_id": person_id} for s in wanted]
         supervisor_events.append((row["email"], {"new": supervisor_email or None}))
-    for chunk in _chunks(relinked):
+    for chunk in chunks(relinked, CHUNK):
         db.session.execute(delete(SupervisionLink).where(SupervisionLink.supervisee_id.in_(chunk)))
     insert_rows(db.session, SupervisionLink.__table__, links)
     # Leaving dates: a date in the file is set; a blank cell leaves any date already set.

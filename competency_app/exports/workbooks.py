@@ -33,6 +33,7 @@ from competency_app.common.xlsx import (
 )
 from competency_app.coverage.models import ModuleCompletion
 from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
+from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
 
@@ -287,8 +288,7 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
     sheet = add_sheet(workbook, "Ratings", widths=widths)
     sheet.header(titles)
     total, part = 0, 1
-    for start in range(0, len(person_ids), 900):
-        chunk = person_ids[start : start + 900]
+    for chunk in chunks(person_ids, 900):
         statement = (
             select(
                 User.name,
