@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     {"framework"},  # its pages carry accounts' @access
     {"assessments"},
+    {"training"},  # completions and assigned modules
     {"coverage"},
     {"exports"},
     {"recruitment"},
@@ -28,7 +29,15 @@ LAYERS: list[set[str]] = [
     {"ui"},
     {"__init__"},  # the application factory
 ]
-FEATURES = {"accounts", "framework", "assessments", "coverage", "exports", "recruitment"}
+FEATURES = {
+    "accounts",
+    "framework",
+    "assessments",
+    "training",
+    "coverage",
+    "exports",
+    "recruitment",
+}
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 

@@ -29,6 +29,7 @@ class AuditAction(enum.StrEnum):
     STAFF_IMPORTED = "staff_imported"
     COMPLETIONS_IMPORTED = "completions_imported"
     MODULE_COMPLETED = "module_completed"
+    MODULE_ASSIGNED = "module_assigned"
     EXPORT = "export"
     ASSESSMENT_SUBMITTED = "assessment_submitted"
     ASSESSMENT_VALIDATED = "assessment_validated"
@@ -75,6 +76,7 @@ AUDIT_LABELS = {
     AuditAction.STAFF_IMPORTED: "Staff roster imported",
     AuditAction.COMPLETIONS_IMPORTED: "E-learning completions imported",
     AuditAction.MODULE_COMPLETED: "E-learning module completed",
+    AuditAction.MODULE_ASSIGNED: "E-learning module assigned",
     AuditAction.EXPORT: "Workbook exported",
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",

@@ -11,9 +11,9 @@ from competency_app.accounts.models import User
 from competency_app.accounts.services import record
 from competency_app.assessments.profile import SkillLine, profile_of
 from competency_app.clock import today, utcnow
-from competency_app.coverage.models import ModuleCompletion
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
+from competency_app.training.models import ModuleCompletion
 
 
 @dataclass

@@ -31,11 +31,11 @@ from competency_app.common.xlsx import (
     safe_text,
     to_bytes,
 )
-from competency_app.coverage.models import ModuleCompletion
 from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
+from competency_app.training.models import ModuleCompletion
 
 # Fills by where a level stands against the scale's competent level (as on the pages), so
 # that any scale reads the same: below, one below, competent, above.

@@ -20,10 +20,12 @@ from competency_app.accounts.audit import AUDIT_LABELS, AuditAction
 from competency_app.accounts.models import AuditEvent, Role, User
 from competency_app.assessments import services as assessments
 from competency_app.assessments.models import Assessment
+from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
+from competency_app.training import services as training
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
@@ -47,6 +49,7 @@ AGREED_ACTIONS = [
     "staff_imported",
     "completions_imported",
     "module_completed",
+    "module_assigned",
     "export",
     "assessment_submitted",
     "assessment_validated",
@@ -320,6 +323,19 @@ def do_module_completed(app, world, runner, tmp_path):
     assert post_form(client_of(app, "pat.prac"), path, data).status_code == 303
 
 
+def do_module_assigned(app, world, runner, tmp_path):
+    # Through the service until a page assigns modules.
+    with app.app_context():
+        version = current_version()
+        assert version is not None
+        person = db.session.get_one(User, world["pat"])
+        actor = db.session.scalar(select(User).where(User.email.like("max.manager%")))
+        with unit_of_work():
+            training.assign_module(
+                person, _module_key(app), date.today() + timedelta(days=30), actor, version
+            )
+
+
 def do_export(app, world, runner, tmp_path):
     response = client_of(app, "hana.hr").get("/teams/north/export.xlsx")
     assert response.status_code == 200
@@ -446,6 +462,7 @@ PERFORM = {
     AuditAction.STAFF_IMPORTED: do_staff_imported,
     AuditAction.COMPLETIONS_IMPORTED: do_completions_imported,
     AuditAction.MODULE_COMPLETED: do_module_completed,
+    AuditAction.MODULE_ASSIGNED: do_module_assigned,
     AuditAction.EXPORT: do_export,
     AuditAction.ASSESSMENT_SUBMITTED: do_assessment_submitted,
     AuditAction.ASSESSMENT_VALIDATED: do_assessment_validated,

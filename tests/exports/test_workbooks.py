@@ -318,7 +318,7 @@ def test_web_import_preview_then_apply(app, client, validated_team):
         == 200
     )
     with app.app_context():
-        from competency_app.coverage.models import ModuleCompletion
+        from competency_app.training.models import ModuleCompletion
 
         assert db.session.scalar(select(func.count()).select_from(ModuleCompletion)) == 1
         assert db.session.scalar(select(func.count()).select_from(Assessment)) == 2

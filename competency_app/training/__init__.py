@@ -1,0 +1,1 @@
+"""Training: e-learning completions, required training and its refresh, and assigned modules."""
