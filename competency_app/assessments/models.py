@@ -111,6 +111,42 @@ class ValueReflection(Model):
     value: Mapped[CoreValue] = relationship()
 
 
+class ValueReviewOutcome(enum.StrEnum):
+    """The supervisor's view of one core-value reflection in supervision."""
+
+    EVIDENCED = "evidenced"
+    DISCUSS = "discuss"  # discuss further
+
+    @property
+    def label(self) -> str:
+        return "Evidenced" if self is ValueReviewOutcome.EVIDENCED else "Discuss further"
+
+
+class ValueReview(Model):
+    """The supervisor's sign-off of one core value's reflection in one assessment.
+
+    One row per (assessment, value); written when the supervisor reviews the reflections
+    and read by the supervision record and the coverage's values figure.
+    """
+
+    __tablename__ = "value_review"
+    __table_args__ = (UniqueConstraint("assessment_id", "value_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    value_id: Mapped[int] = mapped_column(ForeignKey("core_value.id"))
+    outcome: Mapped[ValueReviewOutcome] = mapped_column(
+        Enum(ValueReviewOutcome, native_enum=False, length=20)
+    )
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    assessment: Mapped[Assessment] = relationship()
+    value: Mapped[CoreValue] = relationship()
+    reviewed_by: Mapped[User] = relationship()
+
+
 class ValidatedRating(Model):
     """A supervisor's judgement of one skill in one assessment. Append-only."""
 
