@@ -26,10 +26,12 @@ from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.sso.local_provider import app_settings
 
 AGREED_ACTIONS = [
     "sign_in",
     "sign_in_failed",
+    "sso_sign_in_failed",
     "sign_out",
     "password_changed",
     "password_reset",
@@ -184,6 +186,17 @@ def do_sign_in_failed(app, world, runner, tmp_path):
     assert (
         sign_in(app.test_client(), "pat.prac@example.nhs.uk", "wrong password!").status_code == 200
     )
+
+
+def do_sso_sign_in_failed(app, world, runner, tmp_path):
+    # the organisation's provider is down (nothing listens on port 9): a refusal page
+    provider = {
+        "OIDC_ISSUER": "http://127.0.0.1:9",
+        "OIDC_CLIENT_ID": "competency-app",
+        "OIDC_CLIENT_SECRET": "a-client-secret",
+    }
+    with app_settings(app, provider):
+        assert app.test_client().get("/login/sso").status_code == 503
 
 
 def do_sign_out(app, world, runner, tmp_path):
@@ -434,6 +447,7 @@ NOT_YET_PERFORMED: set[AuditAction] = set()
 PERFORM = {
     AuditAction.SIGN_IN: do_sign_in,
     AuditAction.SIGN_IN_FAILED: do_sign_in_failed,
+    AuditAction.SSO_SIGN_IN_FAILED: do_sso_sign_in_failed,
     AuditAction.SIGN_OUT: do_sign_out,
     AuditAction.PASSWORD_CHANGED: do_password_changed,
     AuditAction.PASSWORD_RESET: do_password_reset,

@@ -41,6 +41,8 @@ CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
 EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.login", "GET", "-"): EVERYONE,
     ("auth.login", "POST", "-"): EVERYONE,
+    ("auth.sso_start", "GET", "-"): EVERYONE,
+    ("auth.sso_callback", "GET", "-"): EVERYONE,
     ("auth.logout", "POST", "-"): SIGNED_IN,
     ("auth.change_password", "GET", "-"): SIGNED_IN,
     ("auth.change_password", "POST", "-"): SIGNED_IN,
@@ -268,6 +270,8 @@ def test_public_routes_are_only_the_expected_ones(app):
     }
     assert public == {
         "auth.login",
+        "auth.sso_start",
+        "auth.sso_callback",
         "auth.set_password",
         "ui.assets",
         "health.healthz",
