@@ -449,3 +449,28 @@ def finish() -> User:
     user.last_sign_in_at = utcnow()
     services.record("sign_in", user, method="sso", linked=linked)
     return user
+
+
+# ---- links, as administrators see them ----------------------------------------------------
+
+
+def links_of(user: User) -> list[SsoIdentity]:
+    """The person's links to providers' subjects, oldest first."""
+    return list(
+        db.session.scalars(
+            select(SsoIdentity).where(SsoIdentity.user_id == user.id).order_by(SsoIdentity.id)
+        )
+    )
+
+
+def remove_links(user: User, actor: User) -> int:
+    """Unlink the person from every provider subject (their next sign-in through the provider
+    links them again by verified email) and end their sessions; returns how many went."""
+    links = links_of(user)
+    for link in links:
+        db.session.delete(link)
+    if links:
+        user.session_version += 1
+        services.record(AuditAction.SSO_LINK_REMOVED, actor, target=user.email, links=len(links))
+    db.session.flush()
+    return len(links)

@@ -69,6 +69,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.person", "POST", "-"): ADMIN,
     ("admin.reset_password", "GET", "-"): ADMIN,
     ("admin.reset_password", "POST", "-"): ADMIN,
+    ("admin.remove_sign_in_link", "GET", "-"): ADMIN,
+    ("admin.remove_sign_in_link", "POST", "-"): ADMIN,
     ("admin.audit", "GET", "-"): ADMIN,
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,

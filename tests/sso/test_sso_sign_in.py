@@ -355,3 +355,33 @@ def test_without_a_provider_the_sso_pages_do_not_exist(app, people):
     assert client.get("/login/sso").status_code == 404
     assert client.get("/login/sso/callback?code=x&state=y").status_code == 404
     assert 'href="/login/sso"' not in client.get("/login").get_data(as_text=True)
+
+
+# ---- administrators and the link ----------------------------------------------------------
+
+
+def test_an_administrator_sees_and_removes_a_link_then_it_links_again(app, people, sso):
+    client = app.test_client()
+    sign_in_through(client, sso, "pat.prac@example.nhs.uk")
+    admin = app.test_client()
+    sign_in(admin, "ada.admin@example.nhs.uk", PASSWORD)
+    with app.app_context():
+        pat = db.session.scalar(select(User).where(User.email == "pat.prac@example.nhs.uk"))
+        pat_id = pat.id
+    page = admin.get(f"/admin/people/{pat_id}").get_data(as_text=True)
+    assert "Linked on" in page, page[page.find("<main") :][:3000]
+    assert "sign-in link" in page
+    confirm = admin.get(f"/admin/people/{pat_id}/sign-in-link").get_data(as_text=True)
+    assert "They are signed out everywhere" in confirm
+    response = admin.post(
+        f"/admin/people/{pat_id}/sign-in-link", data={"csrf_token": csrf_from(confirm)}
+    )
+    assert response.status_code == 303
+    assert client.get("/").status_code == 302  # the linked session has ended
+    with app.app_context():
+        assert db.session.scalars(select(SsoIdentity)).all() == []
+    [removed] = events(app, "sso_link_removed")
+    assert removed.target == "pat.prac@example.nhs.uk" and removed.detail == {"links": 1}
+    # the next sign-in through the provider links the account again
+    assert sign_in_through(app.test_client(), sso, "pat.prac@example.nhs.uk")[0].status_code == 303
+    assert events(app, "sign_in")[-1].detail == {"method": "sso", "linked": True}
