@@ -90,6 +90,9 @@ class Config:
     OIDC_CREATE_ACCOUNTS = False
     OIDC_NEW_ACCOUNT_TEAM = ""
     OIDC_TIMEOUT_SECONDS = 10
+    # How the client secret goes to the token endpoint: client_secret_basic (HTTP Basic, the
+    # OpenID default) or client_secret_post (in the form), as the registration says.
+    OIDC_TOKEN_AUTH_METHOD = "client_secret_basic"  # noqa: S105 - a method's name
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -112,6 +115,7 @@ class Config:
             "OIDC_EMAIL_CLAIM",
             "OIDC_GROUPS_CLAIM",
             "OIDC_NEW_ACCOUNT_TEAM",
+            "OIDC_TOKEN_AUTH_METHOD",
         ):
             if env.get(key):
                 settings[key] = env[key]
@@ -192,6 +196,9 @@ def parse_group_roles(text: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(mapping)
 
 
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
 def check_sign_in_settings(settings) -> None:
     """Refuse settings with which nobody could sign in, or strangers would get accounts
     nowhere: no password form and no provider; just-in-time accounts without a team."""
@@ -203,6 +210,11 @@ def check_sign_in_settings(settings) -> None:
         )
     if issuer and not (settings.get("OIDC_CLIENT_ID") and settings.get("OIDC_CLIENT_SECRET")):
         raise RuntimeError("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+    method = settings.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic"
+    if method not in TOKEN_AUTH_METHODS:
+        raise RuntimeError(
+            f"OIDC_TOKEN_AUTH_METHOD must be one of {', '.join(TOKEN_AUTH_METHODS)}."
+        )
     if issuer and "openid" not in (settings.get("OIDC_SCOPES") or "").split():
         raise RuntimeError("OIDC_SCOPES must include openid.")
     if settings.get("OIDC_CREATE_ACCOUNTS") and not settings.get("OIDC_NEW_ACCOUNT_TEAM"):

@@ -51,6 +51,7 @@ class SsoSettings:
     create_accounts: bool
     new_account_team: str
     timeout: float
+    token_auth_method: str
 
 
 def settings() -> SsoSettings | None:
@@ -71,6 +72,7 @@ def settings() -> SsoSettings | None:
         create_accounts=bool(config["OIDC_CREATE_ACCOUNTS"]),
         new_account_team=config["OIDC_NEW_ACCOUNT_TEAM"],
         timeout=float(config["OIDC_TIMEOUT_SECONDS"]),
+        token_auth_method=config.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic",
     )
 
 
@@ -218,6 +220,7 @@ def _client(config: SsoSettings):
             client_kwargs={
                 "scope": config.scopes,
                 "code_challenge_method": "S256",
+                "token_endpoint_auth_method": config.token_auth_method,
                 "default_timeout": config.timeout,
             },
         )

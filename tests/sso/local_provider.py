@@ -153,6 +153,7 @@ class LocalProvider:
             "OIDC_GROUP_ROLES": (),
             "OIDC_CREATE_ACCOUNTS": False,
             "OIDC_NEW_ACCOUNT_TEAM": "",
+            "OIDC_TOKEN_AUTH_METHOD": "client_secret_basic",
             **changes,
         }
 

@@ -105,6 +105,18 @@ def test_an_existing_keyworker_signs_in_and_is_linked(app, people, sso):
     assert events(app, "sign_in")[-1].detail == {"method": "sso", "linked": False}
 
 
+def test_the_secret_can_go_in_the_form_to_the_token_endpoint(app, people, provider):
+    with app_settings(app, provider.settings(OIDC_TOKEN_AUTH_METHOD="client_secret_post")):
+        response, _ = sign_in_through(app.test_client(), provider, "pat.prac@example.nhs.uk")
+    assert response.status_code == 303
+    # and a wrong secret is refused by the provider: nobody signed in
+    with app_settings(app, provider.settings(OIDC_CLIENT_SECRET="not-the-secret")):
+        client = app.test_client()
+        response, _ = sign_in_through(client, provider, "pat.prac@example.nhs.uk")
+    assert response.status_code == 400 and client.get("/").status_code == 302
+    assert events(app, "sso_sign_in_failed")[-1].detail["reason"] == "provider_error"
+
+
 def test_next_is_kept_through_the_provider(app, people, sso):
     client = app.test_client()
     response = client.get("/login/sso?next=/framework")
@@ -345,6 +357,8 @@ def test_settings_with_which_nobody_could_sign_in_are_refused():
         check_sign_in_settings({"LOCAL_PASSWORDS": False, "OIDC_ISSUER": ""})
     with pytest.raises(RuntimeError, match="OIDC_CLIENT_ID"):
         check_sign_in_settings({"OIDC_ISSUER": "https://login.example", "OIDC_SCOPES": "openid"})
+    with pytest.raises(RuntimeError, match="OIDC_TOKEN_AUTH_METHOD"):
+        check_sign_in_settings({"OIDC_TOKEN_AUTH_METHOD": "private_key_jwt"})
     with pytest.raises(RuntimeError, match="OIDC_NEW_ACCOUNT_TEAM"):
         check_sign_in_settings({"OIDC_CREATE_ACCOUNTS": True})
     check_sign_in_settings({"LOCAL_PASSWORDS": True, "OIDC_ISSUER": ""})
