@@ -69,6 +69,30 @@ class Config:
     # argon2id cost at OWASP's recommended minimum (19 MiB, 2 passes), above ASVS's bar:
     # about 20 ms a hash. Production and the demo use it; only the tests lower it.
     PASSWORD_HASH_COST = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+    # Sign-in with the organisation's OpenID Connect provider (accounts/sso.py); off while
+    # OIDC_ISSUER is empty. LOCAL_PASSWORDS off hides the password form and refuses it.
+    LOCAL_PASSWORDS = True
+    OIDC_ISSUER = ""
+    OIDC_CLIENT_ID = ""
+    OIDC_CLIENT_SECRET = ""
+    OIDC_SCOPES = "openid email profile"
+    OIDC_DISPLAY_NAME = "your organisation's account"
+    # The claim that carries the person's email address, and the claim that says the
+    # provider verified it ("" where the directory itself is the proof, as with a work
+    # account's user principal name).
+    OIDC_EMAIL_CLAIM = "email"
+    OIDC_EMAIL_VERIFIED_CLAIM = "email_verified"
+    # Optional: a claim listing the person's groups, and which team role each group gives
+    # ("group=role@team-slug; ..."; administrator and HR are never granted this way).
+    OIDC_GROUPS_CLAIM = ""
+    OIDC_GROUP_ROLES: tuple[tuple[str, str, str], ...] = ()
+    # Just-in-time accounts: off unless set; a new person is a keyworker in this team.
+    OIDC_CREATE_ACCOUNTS = False
+    OIDC_NEW_ACCOUNT_TEAM = ""
+    OIDC_TIMEOUT_SECONDS = 10
+    # How the client secret goes to the token endpoint: client_secret_basic (HTTP Basic, the
+    # OpenID default) or client_secret_post (in the form), as the registration says.
+    OIDC_TOKEN_AUTH_METHOD = "client_secret_basic"  # noqa: S105 - a method's name
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -83,6 +107,15 @@ class Config:
             "DEMO_PASSWORD",
             "PREFERRED_URL_SCHEME",
             "PUBLIC_URL",
+            "OIDC_ISSUER",
+            "OIDC_CLIENT_ID",
+            "OIDC_CLIENT_SECRET",
+            "OIDC_SCOPES",
+            "OIDC_DISPLAY_NAME",
+            "OIDC_EMAIL_CLAIM",
+            "OIDC_GROUPS_CLAIM",
+            "OIDC_NEW_ACCOUNT_TEAM",
+            "OIDC_TOKEN_AUTH_METHOD",
         ):
             if env.get(key):
                 settings[key] = env[key]
@@ -95,6 +128,7 @@ class Config:
             "IMPORT_MAX_SHARED_STRINGS_BYTES",
             "IMPORT_MAX_ROWS",
             "IMPORT_MAX_COLUMNS",
+            "OIDC_TIMEOUT_SECONDS",
         ):
             if env.get(key):
                 settings[key] = int(env[key])
@@ -109,6 +143,14 @@ class Config:
             "SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"]
         )
         settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
+        if "OIDC_EMAIL_VERIFIED_CLAIM" in env:  # may be set to "" on purpose
+            settings["OIDC_EMAIL_VERIFIED_CLAIM"] = env["OIDC_EMAIL_VERIFIED_CLAIM"].strip()
+        if env.get("OIDC_GROUP_ROLES"):
+            settings["OIDC_GROUP_ROLES"] = parse_group_roles(env["OIDC_GROUP_ROLES"])
+        settings["LOCAL_PASSWORDS"] = _bool("LOCAL_PASSWORDS", settings["LOCAL_PASSWORDS"])
+        settings["OIDC_CREATE_ACCOUNTS"] = _bool(
+            "OIDC_CREATE_ACCOUNTS", settings["OIDC_CREATE_ACCOUNTS"]
+        )
         return settings
 
 
@@ -126,6 +168,60 @@ class TestingConfig(DevelopmentConfig):
     # argon2's minimum cost (1 pass, 8 KiB): tests hash hundreds of passwords. Hashes keep
     # their parameters, so a production sign-in re-hashes such a hash at the full cost.
     PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+# The team roles a group may give; administrator and HR are granted by an administrator only.
+GROUP_MAPPABLE_ROLES = ("practitioner", "supervisor", "manager", "recruiter")
+
+
+def parse_group_roles(text: str) -> tuple[tuple[str, str, str], ...]:
+    """`group=role@team-slug; ...` as (group, role, team slug) triples; RuntimeError on a
+    malformed entry or a role that may not come from a group (administrator, HR)."""
+    mapping = []
+    for entry in filter(None, (part.strip() for part in text.replace("\n", ";").split(";"))):
+        group, _, grant = entry.rpartition("=")
+        role, _, team = grant.partition("@")
+        group, role, team = group.strip(), role.strip().lower(), team.strip().lower()
+        if not group or not team:
+            raise RuntimeError(
+                f"OIDC_GROUP_ROLES entry {entry!r} must look like group=role@team-slug"
+            )
+        if role not in GROUP_MAPPABLE_ROLES:
+            raise RuntimeError(
+                f"OIDC_GROUP_ROLES entry {entry!r}: a group can give only "
+                f"{', '.join(GROUP_MAPPABLE_ROLES)} (administrator and HR are granted by an "
+                "administrator)"
+            )
+        mapping.append((group, role, team))
+    return tuple(mapping)
+
+
+TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+def check_sign_in_settings(settings) -> None:
+    """Refuse settings with which nobody could sign in, or strangers would get accounts
+    nowhere: no password form and no provider; just-in-time accounts without a team."""
+    issuer = settings.get("OIDC_ISSUER") or ""
+    if not settings.get("LOCAL_PASSWORDS", True) and not issuer:
+        raise RuntimeError(
+            "LOCAL_PASSWORDS is off but OIDC_ISSUER is not set: nobody could sign in. Set "
+            "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or turn LOCAL_PASSWORDS on."
+        )
+    if issuer and not (settings.get("OIDC_CLIENT_ID") and settings.get("OIDC_CLIENT_SECRET")):
+        raise RuntimeError("OIDC_ISSUER is set: set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET too.")
+    method = settings.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic"
+    if method not in TOKEN_AUTH_METHODS:
+        raise RuntimeError(
+            f"OIDC_TOKEN_AUTH_METHOD must be one of {', '.join(TOKEN_AUTH_METHODS)}."
+        )
+    if issuer and "openid" not in (settings.get("OIDC_SCOPES") or "").split():
+        raise RuntimeError("OIDC_SCOPES must include openid.")
+    if settings.get("OIDC_CREATE_ACCOUNTS") and not settings.get("OIDC_NEW_ACCOUNT_TEAM"):
+        raise RuntimeError(
+            "OIDC_CREATE_ACCOUNTS is on: set OIDC_NEW_ACCOUNT_TEAM to the team slug where "
+            "new people start as keyworkers."
+        )
 
 
 def is_per_process_storage(uri: str) -> bool:
@@ -167,4 +263,5 @@ def load_settings(name: str | None, overrides: dict | None = None) -> dict:
     settings.update(overrides or {})
     if not settings.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set in the environment outside development")
+    check_sign_in_settings(settings)
     return settings

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
-from competency_app.accounts import services
+from competency_app.accounts import services, sso
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.forms import (
     AuditFilterForm,
@@ -189,8 +189,32 @@ def person(user_id: int):
             form=form,
             confirm=ConfirmForm(),
             supervisees=services.supervisees(user),
+            sign_in_links=sso.links_of(user),
+            provider=sso.settings(),
         ),
         status,
+    )
+
+
+@blueprint.route("/people/<int:user_id>/sign-in-link", methods=["GET", "POST"])
+@access(is_admin)
+def remove_sign_in_link(user_id: int):
+    """Unlink a person from the provider's subject (confirmed first): for an address the
+    provider has given to someone new, once the administrator has checked who is who."""
+    user = person_by_id(user_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        with unit_of_work():
+            removed = sso.remove_links(user, current_user)
+        if removed:
+            flash(f"{user.name}'s link to the organisation's sign-in is removed.", "success")
+        return redirect(url_for("admin.person", user_id=user.id), code=303)
+    return render_template(
+        "admin/remove_sign_in_link.html",
+        title="Remove the sign-in link",
+        person=user,
+        form=form,
+        links=sso.links_of(user),
     )
 
 

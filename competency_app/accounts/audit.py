@@ -12,6 +12,8 @@ import enum
 class AuditAction(enum.StrEnum):
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in_failed"
+    SSO_SIGN_IN_FAILED = "sso_sign_in_failed"
+    SSO_LINK_REMOVED = "sso_link_removed"
     SIGN_OUT = "sign_out"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an action name, not a password
     PASSWORD_RESET = "password_reset"  # noqa: S105 - an action name, not a password
@@ -59,6 +61,8 @@ class AuditAction(enum.StrEnum):
 AUDIT_LABELS = {
     AuditAction.SIGN_IN: "Signed in",
     AuditAction.SIGN_IN_FAILED: "Sign-in failed",
+    AuditAction.SSO_SIGN_IN_FAILED: "Sign-in through the organisation's provider refused",
+    AuditAction.SSO_LINK_REMOVED: "Link to the organisation's sign-in removed",
     AuditAction.SIGN_OUT: "Signed out",
     AuditAction.PASSWORD_CHANGED: "Password changed",
     AuditAction.PASSWORD_RESET: "Password reset by an administrator",

@@ -190,3 +190,24 @@ class PasswordLink(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class SsoIdentity(Model):
+    """The person an OpenID Connect provider's (issuer, subject) pair signs in.
+
+    Linked at that person's first sign-in through the provider, by the verified email
+    address an administrator or an import gave them; from then on the pair decides, so an
+    address later given to someone else at the provider cannot sign in to this account.
+    """
+
+    __tablename__ = "sso_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"), UniqueConstraint("user_id", "issuer"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

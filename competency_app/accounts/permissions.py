@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Protocol
 
-from flask import abort, jsonify, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -57,9 +57,14 @@ def access(rule: Rule):
                     if is_api_request():
                         return _api_refusal(401, "Sign in first: this needs a session.")
                     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-                if current_user.must_change_password and request.endpoint not in (
-                    "auth.change_password",
-                    "auth.logout",
+                if (
+                    current_user.must_change_password
+                    and current_app.config.get("LOCAL_PASSWORDS", True)
+                    and request.endpoint
+                    not in (
+                        "auth.change_password",
+                        "auth.logout",
+                    )
                 ):
                     if is_api_request():
                         return _api_refusal(403, "Change your password before using the API.")

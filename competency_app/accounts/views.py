@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -16,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from competency_app.accounts import password_links, services
+from competency_app.accounts import password_links, services, sso
 from competency_app.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
@@ -26,6 +27,7 @@ from competency_app.extensions import db, limiter, login_manager
 blueprint = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
+PASSWORDS_OFF = "Password sign-in is turned off"
 
 
 @login_manager.user_loader
@@ -73,6 +75,12 @@ def _failed(response) -> bool:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("ui.home"))
+    if not sso.local_passwords_allowed() and request.method == "POST":
+        with unit_of_work():
+            services.record(
+                "sign_in_failed", None, actor_label="unknown", reason="password sign-in off"
+            )
+        return _passwords_off()
     form = SignInForm()
     if form.validate_on_submit():
         with unit_of_work():  # a failure keeps its audit event too
@@ -85,7 +93,87 @@ def login():
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url, code=303)
         form.email.errors.append(SIGN_IN_FAILED)  # the same answer for both failures
-    return render_template("accounts/login.html", form=form, title="Sign in")
+    return render_template(
+        "accounts/login.html",
+        form=form,
+        title="Sign in",
+        provider=sso.settings(),
+        local_passwords=sso.local_passwords_allowed(),
+    )
+
+
+def _passwords_off():
+    return (
+        render_template(
+            "errors/error.html",
+            title=PASSWORDS_OFF,
+            message="This service signs people in through their organisation's account only. "
+            "Go back to the sign-in page and use the sign-in button.",
+        ),
+        403,
+    )
+
+
+def _sso_failed(response) -> bool:
+    """Refused callbacks count towards the per-address sign-in limit."""
+    return response.status_code >= 400
+
+
+def _callback_url() -> str:
+    """Where the provider sends people back: PUBLIC_URL's when set (behind a proxy that
+    rewrites the host), else this request's own address."""
+    public = current_app.config.get("PUBLIC_URL") or ""
+    if public:
+        return public.rstrip("/") + url_for("auth.sso_callback")
+    return url_for("auth.sso_callback", _external=True)
+
+
+def _sso_refused(refusal: sso.SsoRefusal):
+    with unit_of_work():
+        sso.record_refusal(refusal)
+    return (
+        render_template(
+            "accounts/sso_refused.html",
+            title=refusal.title,
+            refusal=refusal,
+            provider=sso.settings(),
+            local_passwords=sso.local_passwords_allowed(),
+        ),
+        refusal.status,
+    )
+
+
+@blueprint.get("/login/sso")
+@access(PUBLIC)
+def sso_start():
+    """Send the person to the organisation's provider to sign in."""
+    if sso.settings() is None:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("ui.home"))
+    session["sso_next"] = safe_next(request.args.get("next"))
+    try:
+        return sso.begin(_callback_url())
+    except sso.SsoRefusal as refusal:
+        return _sso_refused(refusal)
+
+
+@blueprint.get("/login/sso/callback")
+@access(PUBLIC)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], deduct_when=_sso_failed)
+def sso_callback():
+    """The provider's answer: the code is exchanged and the ID token checked (sso.py)."""
+    if sso.settings() is None:
+        abort(404)
+    next_url = safe_next(session.get("sso_next"))
+    try:
+        with unit_of_work():
+            user = sso.finish()
+    except sso.SsoRefusal as refusal:
+        return _sso_refused(refusal)
+    session.clear()  # a fresh session (and CSRF token) at every sign-in
+    login_user(user)
+    return redirect(next_url, code=303)
 
 
 @blueprint.post("/logout")
@@ -102,6 +190,8 @@ def logout():
 @blueprint.route("/account/password", methods=["GET", "POST"])
 @access(SIGNED_IN)
 def change_password():
+    if not sso.local_passwords_allowed():
+        abort(404)
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -122,6 +212,8 @@ def change_password():
 @access(PUBLIC)
 def set_password(token: str):
     """A new person chooses their password through their one-time link, then signs in."""
+    if not sso.local_passwords_allowed():
+        abort(404)
     link = password_links.valid_link(token)
     if link is None:
         return (

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
 from competency_app.accounts.audit import AUDIT_LABELS, AuditAction
-from competency_app.accounts.models import AuditEvent, Role, User
+from competency_app.accounts.models import AuditEvent, Role, SsoIdentity, User
 from competency_app.assessments import services as assessments
 from competency_app.assessments.models import Assessment
 from competency_app.database import unit_of_work
@@ -28,10 +28,13 @@ from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.training import services as training
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.sso.local_provider import app_settings
 
 AGREED_ACTIONS = [
     "sign_in",
     "sign_in_failed",
+    "sso_sign_in_failed",
+    "sso_link_removed",
     "sign_out",
     "password_changed",
     "password_reset",
@@ -187,6 +190,25 @@ def do_sign_in_failed(app, world, runner, tmp_path):
     assert (
         sign_in(app.test_client(), "pat.prac@example.nhs.uk", "wrong password!").status_code == 200
     )
+
+
+def do_sso_sign_in_failed(app, world, runner, tmp_path):
+    # the organisation's provider is down (nothing listens on port 9): a refusal page
+    provider = {
+        "OIDC_ISSUER": "http://127.0.0.1:9",
+        "OIDC_CLIENT_ID": "competency-app",
+        "OIDC_CLIENT_SECRET": "a-client-secret",
+    }
+    with app_settings(app, provider):
+        assert app.test_client().get("/login/sso").status_code == 503
+
+
+def do_sso_link_removed(app, world, runner, tmp_path):
+    with app.app_context():
+        db.session.add(SsoIdentity(user_id=world["pat"], issuer="https://idp.test", subject="p"))
+        commit()
+    path = f"/admin/people/{world['pat']}/sign-in-link"
+    assert post_form(client_of(app, "ada.admin"), path, {}).status_code == 303
 
 
 def do_sign_out(app, world, runner, tmp_path):
@@ -450,6 +472,8 @@ NOT_YET_PERFORMED: set[AuditAction] = set()
 PERFORM = {
     AuditAction.SIGN_IN: do_sign_in,
     AuditAction.SIGN_IN_FAILED: do_sign_in_failed,
+    AuditAction.SSO_SIGN_IN_FAILED: do_sso_sign_in_failed,
+    AuditAction.SSO_LINK_REMOVED: do_sso_link_removed,
     AuditAction.SIGN_OUT: do_sign_out,
     AuditAction.PASSWORD_CHANGED: do_password_changed,
     AuditAction.PASSWORD_RESET: do_password_reset,

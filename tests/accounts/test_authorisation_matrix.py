@@ -41,6 +41,8 @@ CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
 EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.login", "GET", "-"): EVERYONE,
     ("auth.login", "POST", "-"): EVERYONE,
+    ("auth.sso_start", "GET", "-"): EVERYONE,
+    ("auth.sso_callback", "GET", "-"): EVERYONE,
     ("auth.logout", "POST", "-"): SIGNED_IN,
     ("auth.change_password", "GET", "-"): SIGNED_IN,
     ("auth.change_password", "POST", "-"): SIGNED_IN,
@@ -67,6 +69,8 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.person", "POST", "-"): ADMIN,
     ("admin.reset_password", "GET", "-"): ADMIN,
     ("admin.reset_password", "POST", "-"): ADMIN,
+    ("admin.remove_sign_in_link", "GET", "-"): ADMIN,
+    ("admin.remove_sign_in_link", "POST", "-"): ADMIN,
     ("admin.audit", "GET", "-"): ADMIN,
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,
@@ -268,6 +272,8 @@ def test_public_routes_are_only_the_expected_ones(app):
     }
     assert public == {
         "auth.login",
+        "auth.sso_start",
+        "auth.sso_callback",
         "auth.set_password",
         "ui.assets",
         "health.healthz",

@@ -1,0 +1,204 @@
+"""A real OpenID Connect provider for the sign-in tests: `oidc-provider` under Node.
+
+`provider/provider.mjs` runs the certified npm package with its own sign-in and consent pages
+and the test users below. The first use installs it (`npm ci`, from the committed lock file)
+when `provider/node_modules` is missing. Without Node the tests that need it skip, unless
+REQUIRE_BROWSER=1 or CI is set, where a missing Node fails the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+
+PROVIDER_DIR = Path(__file__).resolve().parent / "provider"
+CLIENT_ID = "competency-app"
+CLIENT_SECRET = "a-test-client-secret-of-the-local-provider"
+PROVIDER_PASSWORD = "provider-password-2026"
+NAME = "Test Trust account"
+
+
+def provider_user(sub: str, email: str, *, verified: bool = True, groups=()) -> dict:
+    return {
+        "sub": sub,
+        "email": email,
+        "email_verified": verified,
+        "name": email.split("@")[0].replace(".", " ").title(),
+        "password": PROVIDER_PASSWORD,
+        "groups": list(groups),
+    }
+
+
+# The provider's directory: people the app knows, and people it does not.
+USERS = [
+    provider_user("sub-pat", "pat.prac@example.nhs.uk"),
+    provider_user("sub-ada", "ada.admin@example.nhs.uk"),
+    provider_user("sub-stranger", "stranger@example.nhs.uk"),
+    provider_user("sub-unverified", "una.verified@example.nhs.uk", verified=False),
+    provider_user("sub-sue", "sue.super@example.nhs.uk", groups=["kw-north-supervisors"]),
+    provider_user("sub-new-pat", "pat.prac.new@example.nhs.uk"),
+    provider_user("sub-newcomer", "nina.newcomer@example.nhs.uk", groups=["kw-north-managers"]),
+]
+
+
+def node_or_skip() -> str:
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("REQUIRE_BROWSER") == "1" or os.environ.get("CI"):
+            pytest.fail("Node is needed for the local OpenID provider and is missing")
+        pytest.skip("Node is not installed: the local OpenID provider cannot run")
+    return node
+
+
+def ensure_installed() -> None:
+    if (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is needed to install the local OpenID provider")
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=PROVIDER_DIR,
+        check=True,
+        timeout=300,
+    )
+
+
+class LocalProvider:
+    """One running provider process; `issuer` is its address on 127.0.0.1."""
+
+    def __init__(self, redirect_uris: list[str], users: list[dict] = USERS):
+        node = node_or_skip()
+        ensure_installed()
+        self.log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log")  # noqa: SIM115
+        env = {
+            **os.environ,
+            "OIDC_TEST_CLIENTS": json.dumps(
+                [
+                    {
+                        "client_id": CLIENT_ID,
+                        "client_secret": CLIENT_SECRET,
+                        "redirect_uris": redirect_uris,
+                    }
+                ]
+            ),
+            "OIDC_TEST_USERS": json.dumps(users),
+            "OIDC_TEST_CONTROL": "1",
+        }
+        self.process = subprocess.Popen(
+            [node, "provider.mjs"],
+            cwd=PROVIDER_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+        )
+        self.issuer = self._wait_for_issuer()
+
+    def _wait_for_issuer(self, timeout: float = 30) -> str:
+        assert self.process.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(self.process.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if selector.select(timeout=0.5):
+                line = self.process.stdout.readline()
+                if line.startswith("listening "):
+                    return line.split()[1]
+                if not line:
+                    break
+        self.stop()
+        self.log.seek(0)
+        raise RuntimeError(f"the OpenID provider did not start: {self.log.read()[-2000:]!r}")
+
+    def spoil_next_id_token(self, how: str) -> None:
+        """The next token response carries an ID token spoiled in this way (provider.mjs)."""
+        response = requests.post(
+            f"{self.issuer}/test-control/next-id-token", data={"spoil": how}, timeout=10
+        )
+        assert response.status_code == 204
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.log.close()
+
+    def settings(self, **changes) -> dict:
+        """App settings for this provider (override any with `changes`)."""
+        return {
+            "OIDC_ISSUER": self.issuer,
+            "OIDC_CLIENT_ID": CLIENT_ID,
+            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "OIDC_SCOPES": "openid email profile groups",
+            "OIDC_DISPLAY_NAME": NAME,
+            "OIDC_GROUPS_CLAIM": "",
+            "OIDC_GROUP_ROLES": (),
+            "OIDC_CREATE_ACCOUNTS": False,
+            "OIDC_NEW_ACCOUNT_TEAM": "",
+            "OIDC_TOKEN_AUTH_METHOD": "client_secret_basic",
+            **changes,
+        }
+
+    def authorise(self, authorisation_url: str, email: str, *, consent: bool = True) -> str:
+        """Sign in at the provider's own pages as `email` (a person of USERS) and allow or
+        deny access; returns the URL the provider sends the browser back to."""
+        browser = requests.Session()
+        url = authorisation_url
+        for _ in range(12):
+            response = browser.get(url, allow_redirects=False, timeout=10)
+            if response.status_code in (302, 303):
+                url = urljoin(url, response.headers["Location"])
+                if not url.startswith(self.issuer):
+                    return url
+                continue
+            assert response.status_code == 200, response.text[:500]
+            action = urlsplit(url).path
+            if 'name="password"' in response.text:
+                data = {"login": email, "password": PROVIDER_PASSWORD}
+                response = browser.post(
+                    f"{self.issuer}{action}/login", data=data, allow_redirects=False, timeout=10
+                )
+            else:
+                step = "confirm" if consent else "abort"
+                response = browser.post(
+                    f"{self.issuer}{action}/{step}", allow_redirects=False, timeout=10
+                )
+            assert response.status_code in (302, 303), response.text[:500]
+            url = urljoin(url, response.headers["Location"])
+            if not url.startswith(self.issuer):
+                return url
+        raise AssertionError("the provider never sent the browser back")
+
+
+@contextlib.contextmanager
+def app_settings(app, settings: dict):
+    """Apply `settings` to the session's app for one test, then put the old values back."""
+    missing = object()
+    saved = {key: app.config.get(key, missing) for key in settings}
+    app.config.update(settings)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is missing:
+                app.config.pop(key, None)
+            else:
+                app.config[key] = value
