@@ -1,7 +1,7 @@
 """sign-in identities of the organisation's provider
 
 Revision ID: bdb061a43810
-Revises: 5e1f0c9a7b21
+Revises: 8b4d2f6a0c31
 Create Date: 2026-11-25 16:48:38.310017
 
 """
@@ -13,7 +13,7 @@ import competency_app.database
 
 # revision identifiers, used by Alembic.
 revision = 'bdb061a43810'
-down_revision = '5e1f0c9a7b21'
+down_revision = '8b4d2f6a0c31'
 branch_labels = None
 depends_on = None
 
