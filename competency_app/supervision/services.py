@@ -243,6 +243,11 @@ def assign_in_session(
     return assignment
 
 
+def record_downloaded(session: SupervisionSession, actor: User) -> None:
+    """Audit a download of the session's record (personal data leaving the app)."""
+    record(AuditAction.EXPORT, actor, target=f"session:{session.id}", file="supervision-record.pdf")
+
+
 # ---- queries -------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.clock import utcnow
 from competency_app.common.dates import LONDON
+from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
 from competency_app.framework.services import current_version
 from competency_app.supervision import services
@@ -26,6 +27,7 @@ from competency_app.supervision.forms import (
     RescheduleForm,
     ScheduleForm,
 )
+from competency_app.supervision.pdf import pdf_from_html
 from competency_app.supervision.permissions import (
     can_manage_session,
     can_schedule_for,
@@ -246,6 +248,32 @@ def _record_page(session, *, errors=None, typed=None, status=200):
 @access(session_rule(can_view_session))
 def record(session_id: int):
     return _record_page(session_by_id(session_id))
+
+
+@blueprint.get("/supervision/sessions/<int:session_id>/record.pdf")
+@access(session_rule(can_view_session))
+def record_pdf(session_id: int):
+    """The record as an A4 PDF (no forms, no links); audited as an export."""
+    session = session_by_id(session_id)
+    version = _version()
+    html = render_template(
+        "supervision/record_pdf.html",
+        session=session,
+        record=services.record_of(session, version),
+        scale=version.settings.scale,
+        modules={m.key: m for m in version.modules},
+        can_manage=False,
+        pdf=True,
+        errors={},
+        typed={},
+    )
+    content = pdf_from_html(html)
+    day = services.london_day(session.starts_at)
+    with unit_of_work():
+        services.record_downloaded(session, _me())
+    return send_download(
+        content, "application/pdf", f"supervision-record-{session.supervisee_id}-{day}.pdf"
+    )
 
 
 @blueprint.post("/supervision/sessions/<int:session_id>/actions")

@@ -153,6 +153,8 @@ EXPECTED[("supervision.person_sessions", "GET", "own")] = CAN_SEE_PERSON
 EXPECTED[("supervision.person_sessions", "GET", "other")] = HR_ADMIN
 EXPECTED[("supervision.record", "GET", "own")] = CAN_SEE_PERSON
 EXPECTED[("supervision.record", "GET", "other")] = HR_ADMIN
+EXPECTED[("supervision.record_pdf", "GET", "own")] = CAN_SEE_PERSON
+EXPECTED[("supervision.record_pdf", "GET", "other")] = HR_ADMIN
 for endpoint, methods in [
     ("supervision.schedule", ["GET", "POST"]),
     ("supervision.reschedule", ["GET", "POST"]),

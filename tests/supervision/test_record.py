@@ -5,18 +5,23 @@ profile read as text, never bare skill keys."""
 
 from __future__ import annotations
 
+import contextlib
 import html
+import re
+import zlib
 from datetime import date, time
 
 import pytest
 from sqlalchemy import select
 
+from competency_app.accounts.models import AuditEvent
 from competency_app.assessments import services as assessments
 from competency_app.assessments.models import Assessment, ValueReview, ValueReviewOutcome
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.supervision import services
 from competency_app.supervision.models import SessionAssignment
+from competency_app.supervision.pdf import offline_fetcher, pdf_from_html
 from competency_app.training.models import TrainingAssignment
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD
@@ -246,3 +251,47 @@ def test_history_and_profile_read_as_text(app, ids):
     assert f"{text_two}: 2 Competent → 3 Expert / can support others" in changes
     assert "Leads it now" in changes
     assert "Supervisor's comment: “Lapsed”" in changes
+
+
+def test_the_record_downloads_as_an_a4_pdf_drawn_offline(app, ids):
+    session_id, _, _ = _session_with_validation(app, ids)
+    response = _client(app, "pat.prac").get(f"/supervision/sessions/{session_id}/record.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert (
+        f"supervision-record-{ids['pat.prac']}-2027-03-10.pdf"
+        in (response.headers["Content-Disposition"])
+    )
+    content = response.data
+    assert content.startswith(b"%PDF")
+    # A4 is 595 x 842 points
+    assert re.search(rb"/MediaBox\s*\[\s*0 0 595\.\d* 841\.\d*", _inflated(content))
+    assert (
+        _client(app, "sam.south").get(f"/supervision/sessions/{session_id}/record.pdf").status_code
+        == 403
+    )
+    with app.app_context():
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "export", AuditEvent.target == f"session:{session_id}"
+            )
+        )
+        assert event is not None and event.actor_id == ids["pat.prac"]
+
+
+def _inflated(pdf: bytes) -> bytes:
+    """The PDF with its compressed streams (object streams too) inflated, to search it."""
+    parts = [pdf]
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        with contextlib.suppress(zlib.error):
+            parts.append(zlib.decompress(stream))
+    return b"\n".join(parts)
+
+
+def test_the_pdf_fetches_nothing_from_outside():
+    for url in ("https://example.com/tracker.png", "file:///etc/passwd", "data:,x"):
+        with pytest.raises(ValueError, match="disallowed protocol"):
+            offline_fetcher()(url)
+    content = pdf_from_html('<p>Record</p><img src="https://example.com/tracker.png" alt="">')
+    assert content.startswith(b"%PDF")
