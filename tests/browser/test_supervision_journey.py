@@ -123,6 +123,17 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 1 <= pages <= 4, pages
     page.emulate_media(media="screen")
+    with page.expect_download(timeout=90_000) as download:  # a busy machine draws slowly
+        page.get_by_role("link", name="download it as a PDF").click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    # the design system's focus style (yellow, no underline) is not a page fault
+    page.evaluate("document.activeElement.blur()")
+    # on a phone: no page wider than the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    axe_check(page)
+    page.goto("/supervision/sessions")
+    axe_check(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
     sign_out(page)
 
     # the keyworker sees the assigned module
