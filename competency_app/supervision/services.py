@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from competency_app.accounts.audit import AuditAction
-from competency_app.accounts.models import Role, User
+from competency_app.accounts.models import Role, RoleAssignment, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record, supervisor_of
 from competency_app.assessments.models import (
@@ -407,12 +407,21 @@ def team_practitioners(manager: User) -> list[User]:
     team_ids = manager.team_ids(Role.MANAGER)
     if not team_ids:
         return []
-    people = {
-        user.id: user
-        for user in db.session.scalars(select(User).where(User.active))
-        if user.team_ids(Role.PRACTITIONER) & team_ids
-    }
-    return sorted(people.values(), key=lambda user: user.name)
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active,
+                User.id.in_(
+                    select(RoleAssignment.user_id).where(
+                        RoleAssignment.team_id.in_(team_ids),
+                        RoleAssignment.role == Role.PRACTITIONER,
+                    )
+                ),
+            )
+            .order_by(User.name)
+        )
+    )
 
 
 # ---- the supervision record ----------------------------------------------------------------
