@@ -89,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.exports.views import blueprint as exports
     from competency_app.framework.views import blueprint as framework
     from competency_app.recruitment.views import blueprint as recruitment
+    from competency_app.supervision.views import blueprint as supervision
     from competency_app.ui.health import blueprint as health
     from competency_app.ui.views import blueprint as ui
 
@@ -100,6 +101,7 @@ def register_blueprints(app: Flask) -> None:
         framework,
         assessments,
         coverage,
+        supervision,
         exports,
         imports,
         recruitment,

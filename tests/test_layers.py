@@ -22,6 +22,7 @@ LAYERS: list[set[str]] = [
     {"framework"},  # its pages carry accounts' @access
     {"assessments"},
     {"training"},  # completions and assigned modules
+    {"supervision"},  # sessions, the review cycle's due dates, the supervision record
     {"coverage"},
     {"exports"},
     {"recruitment"},
@@ -34,6 +35,7 @@ FEATURES = {
     "framework",
     "assessments",
     "training",
+    "supervision",
     "coverage",
     "exports",
     "recruitment",

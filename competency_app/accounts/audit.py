@@ -36,6 +36,10 @@ class AuditAction(enum.StrEnum):
     ASSESSMENT_SUBMITTED = "assessment_submitted"
     ASSESSMENT_VALIDATED = "assessment_validated"
     ASSESSMENT_RETURNED = "assessment_returned"
+    SUPERVISION_SCHEDULED = "supervision_scheduled"
+    SUPERVISION_RESCHEDULED = "supervision_rescheduled"
+    SUPERVISION_CANCELLED = "supervision_cancelled"
+    SUPERVISION_ACTIONS_RECORDED = "supervision_actions_recorded"
     VACANCY_CREATED = "vacancy_created"
     CANDIDATE_ADDED = "candidate_added"
     CANDIDATES_IMPORTED = "candidates_imported"
@@ -85,6 +89,10 @@ AUDIT_LABELS = {
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",
     AuditAction.ASSESSMENT_RETURNED: "Assessment returned",
+    AuditAction.SUPERVISION_SCHEDULED: "Supervision scheduled",
+    AuditAction.SUPERVISION_RESCHEDULED: "Supervision session moved",
+    AuditAction.SUPERVISION_CANCELLED: "Supervision session cancelled",
+    AuditAction.SUPERVISION_ACTIONS_RECORDED: "Supervision agreed actions recorded",
     AuditAction.VACANCY_CREATED: "Vacancy created",
     AuditAction.CANDIDATE_ADDED: "Candidate added",
     AuditAction.CANDIDATES_IMPORTED: "Candidates imported",

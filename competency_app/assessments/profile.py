@@ -125,12 +125,17 @@ def profile_of(person: User) -> Profile | None:
 class Change:
     skill_key: str
     text: str
-    old: int | None
+    old: int
     new: int
+    comment: str | None = None  # the supervisor's comment in the latest validation
 
 
 def changes_since_previous_cycle(person: User) -> tuple[list[Change], Assessment | None]:
-    """Skills whose validated level differs between the last two validated assessments."""
+    """Skills whose validated level differs between the last two validated assessments.
+
+    With a single validated assessment there is nothing to compare: no changes (a first
+    cycle is not 58 changes). A skill new in the latest framework is not a change either.
+    """
     validated = list(
         db.session.scalars(
             select(Assessment)
@@ -139,26 +144,30 @@ def changes_since_previous_cycle(person: User) -> tuple[list[Change], Assessment
             .limit(2)
         )
     )
-    if not validated:
+    if len(validated) < 2:
         return [], None
 
-    def levels(assessment: Assessment) -> dict[str, tuple[int, str]]:
+    def levels(assessment: Assessment) -> dict[str, tuple[int, str, str | None]]:
         rows = db.session.execute(
-            select(ValidatedRating.skill_key, ValidatedRating.level, Skill.text)
+            select(
+                ValidatedRating.skill_key,
+                ValidatedRating.level,
+                Skill.text,
+                ValidatedRating.comment,
+            )
             .join(Skill, Skill.id == ValidatedRating.skill_id)
             .where(ValidatedRating.assessment_id == assessment.id)
         )
-        return {key: (level, text) for key, level, text in rows}
+        return {key: (level, text, comment) for key, level, text, comment in rows}
 
-    latest = levels(validated[0])
-    before = levels(validated[1]) if len(validated) > 1 else {}
+    latest, before = levels(validated[0]), levels(validated[1])
     changes = [
-        Change(key, text, before.get(key, (None, ""))[0], level)
-        for key, (level, text) in latest.items()
-        if before.get(key, (None, ""))[0] != level
+        Change(key, text, before[key][0], level, comment)
+        for key, (level, text, comment) in latest.items()
+        if key in before and before[key][0] != level
     ]
     changes.sort(key=lambda c: c.skill_key)
-    return changes, validated[1] if len(validated) > 1 else None
+    return changes, validated[1]
 
 
 def chart_key(person: User) -> tuple:

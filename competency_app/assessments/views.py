@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -42,6 +43,7 @@ from competency_app.assessments.profile import (
     chart_series,
     profile_of,
 )
+from competency_app.clock import utcnow
 from competency_app.common import charts
 from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
@@ -275,11 +277,32 @@ def submit(assessment_id: int):
 @access(assessment_rule(can_view_assessment))
 def assessment_history(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
+    version = assessment.framework_version
+    # Adjusted levels are stored by skill key: show the skill's text, its element and the
+    # supervisor's comment instead.
+    skills = {
+        skill.key: (element, skill)
+        for element in services.elements_of(version)
+        for skill in element.skills
+    }
+    comments = {
+        rating.skill_key: rating.comment
+        for rating in services.validated_by_skill(assessment).values()
+    }
+    events = services.history(assessment)
     return render_template(
         "assessments/history.html",
         title="History",
         assessment=assessment,
-        events=services.history(assessment),
+        events=events,
+        expiries={
+            event.id: date.fromisoformat(event.detail["expires"])
+            for event in events
+            if (event.detail or {}).get("expires")
+        },
+        skills=skills,
+        comments=comments,
+        labels=_labels(assessment),
     )
 
 
@@ -297,6 +320,7 @@ def queue():
         "assessments/queue.html",
         title="Assessments awaiting validation",
         assessments=services.submitted_for(_me()),
+        now=utcnow(),
     )
 
 

@@ -37,3 +37,16 @@ def uk_datetime(value: datetime | None) -> str:
     local = value.astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{uk_date(local)} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def how_long(since: datetime, now: datetime) -> str:
+    """How long ago `since` was, in the largest sensible unit: '3 days', '5 weeks',
+    '3 months' ('today' under a day)."""
+    days = (now - since).days
+    if days < 1:
+        return "less than a day"
+    if days < 14:
+        return f"{days} day{'s' if days != 1 else ''}"
+    if days < 61:
+        return f"{days // 7} weeks"
+    return f"{days * 12 // 365} months"

@@ -81,6 +81,23 @@ class Rules(Strict):
     )
 
 
+class ReviewCycle(Strict):
+    """When the competency review falls due and how early its self-assessment is due."""
+
+    review_cycle_months: int = Field(
+        default=12,
+        ge=1,
+        le=60,
+        description="Months from a validated assessment to the next review.",
+    )
+    self_assessment_due_days: int = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="Days before the review's supervision session the self-assessment is due.",
+    )
+
+
 class CoreValue(Strict):
     id: str
     title: str
@@ -276,6 +293,7 @@ class FrameworkDocument(Strict):
     metadata: Metadata
     rating_scale: RatingScale
     rules: Rules
+    supervision: ReviewCycle = ReviewCycle()
     core_values: list[CoreValue] = Field(min_length=1)
     competencies: list[Competency] = Field(min_length=1)
     elearning: list[Module] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from competency_app.framework.schema import (
     InterviewScoring,
     RatingLevel,
     RatingScale,
+    ReviewCycle,
     Rules,
     ScoreLevel,
 )
@@ -44,6 +45,22 @@ class Validity:
         """A lower bound on `validated_at` for a validation still valid at `now`, for
         narrowing a query; `valid_until(...) > now` is the rule itself."""
         return now - timedelta(days=31 * self.months)
+
+
+@dataclass(frozen=True)
+class ReviewCycleSettings:
+    """The competency review cycle: which supervision needs a self-assessment, and by when."""
+
+    months: int
+    due_days: int
+
+    def review_due(self, validated_at: datetime) -> datetime:
+        """When the review after a validation made at `validated_at` falls due."""
+        return add_months(validated_at, self.months)
+
+    def self_assessment_due(self, session_day: date) -> date:
+        """The day the self-assessment for a session held on `session_day` is due."""
+        return session_day - timedelta(days=self.due_days)
 
 
 class Level(Protocol):
@@ -121,6 +138,7 @@ class FrameworkSettings:
     expected_of_everyone: frozenset[str]
     interview: InterviewSettings
     person_specifications: tuple[PersonSpecificationName, ...]
+    review_cycle: ReviewCycleSettings
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -143,6 +161,8 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
     scale = RatingScale.model_validate(document["rating_scale"])
     rules = Rules.model_validate(document["rules"])
     scoring = InterviewScoring.model_validate(document["interview_scoring"])
+    # Versions stored before the review cycle was in the file take its defaults.
+    cycle = ReviewCycle.model_validate(document.get("supervision") or {})
     rating_levels: tuple[RatingLevel, ...] = tuple(scale.levels)
     score_levels: tuple[ScoreLevel, ...] = tuple(scoring.levels)
     return FrameworkSettings(
@@ -158,6 +178,7 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
             PersonSpecificationName(spec["id"], spec["title"])
             for spec in document.get("person_specifications") or []
         ),
+        review_cycle=ReviewCycleSettings(cycle.review_cycle_months, cycle.self_assessment_due_days),
     )
 
 

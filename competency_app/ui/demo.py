@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from datetime import time, timedelta
 from pathlib import Path
 
 import click
@@ -16,10 +17,13 @@ from werkzeug.serving import run_simple
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
 from competency_app.assessments.models import Assessment
+from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
-from competency_app.framework.services import load_framework
+from competency_app.framework.services import current_version, load_framework
+from competency_app.supervision import services as supervision
 from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
@@ -70,7 +74,52 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
+        create_demo_supervision(keyworkers, supervisor)
     return logins
+
+
+def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> None:
+    """Sessions every four weeks for each keyworker (Harry's self-assessment overdue), and
+    a past session for Ben with its agreed actions and a module assigned."""
+    version = current_version()
+    if version is None:
+        return
+    now = utcnow()
+    try:
+        # Ben's last validation was 92 days ago: that day's session has its record
+        held = now - timedelta(days=92)
+        current_app.config["FROZEN_NOW"] = held - timedelta(days=3)
+        (session,) = supervision.schedule_sessions(
+            keyworkers["ben.hughes"], supervisor, held.astimezone(LONDON).date(), time(9, 30)
+        )
+        current_app.config["FROZEN_NOW"] = held + timedelta(hours=2)
+        supervision.record_actions(
+            session,
+            supervisor,
+            "Shadow a colleague on two home visits with families new to the service.\n"
+            "Bring an example of a care plan review to the next session.",
+        )
+        supervision.assign_in_session(
+            session,
+            supervisor,
+            version.modules[0].key,
+            (held + timedelta(days=60)).date(),
+            version,
+            note="Before the next review",
+        )
+    finally:
+        current_app.config.pop("FROZEN_NOW", None)
+    for number, (local, person) in enumerate(keyworkers.items()):
+        first = now + timedelta(days=4 if local == "harry.patel" else 9 + 2 * number)
+        supervision.schedule_sessions(
+            person,
+            supervisor,
+            first.astimezone(LONDON).date(),
+            time(10 + number % 5, 0),
+            place="Room 2, Riverside House",
+            every_weeks=4,
+            sessions=4,
+        )
 
 
 def prepare_demo() -> tuple[list[str], list[tuple[str, str, str]]]:

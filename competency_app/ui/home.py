@@ -21,6 +21,7 @@ from competency_app.clock import utcnow
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.supervision import home as supervision
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Section:
     heading: str
     lines: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)  # (text, href)
+    # Dated things to act on, most urgent first (text, href, tag, tag_class, when).
+    items: list[supervision.Item] = field(default_factory=list)
 
 
 def _practitioner(user: User) -> Section | None:
@@ -36,8 +39,10 @@ def _practitioner(user: User) -> Section | None:
     supervisor = accounts.supervisor_of(user)
     section = Section("Your self-assessment")
     current = assessments.open_assessment(user)
+    version = current_version(structure=True)
+    if version is not None:
+        section.lines += supervision.keyworker_lines(user, version, utcnow())
     if current is None:
-        section.lines.append("Your self-assessment is due before your next supervision.")
         section.links.append(("Start a self-assessment", url_for("assessments.my_assessments")))
     elif current.status.editable:
         state = assessments.progress(current)
@@ -67,6 +72,7 @@ def _practitioner(user: User) -> Section | None:
         if supervisor
         else "You have no supervisor yet: ask your manager."
     )
+    section.links += supervision.keyworker_links(user)
     section.links.append(("Read the competency framework", url_for("framework.overview")))
     return section
 
@@ -118,6 +124,29 @@ def _manager(user: User) -> Section | None:
     return section
 
 
+def _from_block(block: supervision.Block | None) -> Section | None:
+    if block is None:
+        return None
+    return Section(block.heading, block.lines, block.links, block.items)
+
+
+def _supervision_due(user: User) -> Section | None:
+    """Supervisors: their supervisees' overdue self-assessments, waiting validations and
+    upcoming sessions."""
+    version = current_version(structure=True)
+    if version is None:
+        return None
+    return _from_block(supervision.supervisor_block(user, version, utcnow()))
+
+
+def _team_supervision(user: User) -> Section | None:
+    """Managers: the teams' overdue self-assessments, validations waiting and expiring."""
+    version = current_version(structure=True)
+    if version is None:
+        return None
+    return _from_block(supervision.manager_block(user, version, utcnow()))
+
+
 def _admin(user: User) -> Section | None:
     if Role.ADMIN not in user.role_set:
         return None
@@ -142,7 +171,9 @@ def _admin(user: User) -> Section | None:
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _practitioner,
     _supervisor,
+    _supervision_due,
     _manager,
+    _team_supervision,
     _admin,
 ]
 

@@ -41,6 +41,8 @@ def navigation_items() -> list[dict]:
         items.append(("coverage.my_plan", "Development"))
     if Role.SUPERVISOR in roles:
         items.append(("assessments.queue", "Supervision"))
+    elif Role.MANAGER in roles:
+        items.append(("supervision.overview", "Supervision"))
     items.append(("framework.overview", "Framework"))
     if roles & {Role.RECRUITER, Role.HR} or _on_a_panel(current_user.id):
         items.append(("recruitment.index", "Recruitment"))

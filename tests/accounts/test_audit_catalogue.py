@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
+from competency_app.supervision import services as supervision
 from competency_app.training import services as training
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
@@ -57,6 +58,10 @@ AGREED_ACTIONS = [
     "assessment_submitted",
     "assessment_validated",
     "assessment_returned",
+    "supervision_scheduled",
+    "supervision_rescheduled",
+    "supervision_cancelled",
+    "supervision_actions_recorded",
     "vacancy_created",
     "candidate_added",
     "candidates_imported",
@@ -345,6 +350,52 @@ def do_module_completed(app, world, runner, tmp_path):
     assert post_form(client_of(app, "pat.prac"), path, data).status_code == 303
 
 
+def _booked_session(app, world) -> int:
+    with app.app_context():
+        pat = db.session.get_one(User, world["pat"])
+        sue = db.session.get_one(User, world["sue"])
+        with unit_of_work():
+            (session,) = supervision.schedule_sessions(
+                pat, sue, date.today() + timedelta(days=20), time(10, 0)
+            )
+        return session.id
+
+
+def do_supervision_scheduled(app, world, runner, tmp_path):
+    page = f"/people/{world['pat']}/supervision/new"
+    day = (date.today() + timedelta(days=14)).isoformat()
+    response = post_from(
+        client_of(app, "sue.super"),
+        page,
+        page,
+        {"day": day, "time": "10:30", "every_weeks": "4", "sessions": "3"},
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def do_supervision_rescheduled(app, world, runner, tmp_path):
+    page = f"/supervision/sessions/{_booked_session(app, world)}/reschedule"
+    day = (date.today() + timedelta(days=21)).isoformat()
+    response = post_from(
+        client_of(app, "sue.super"), page, page, {"day": day, "time": "11:00", "place": "Room 2"}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def do_supervision_cancelled(app, world, runner, tmp_path):
+    page = f"/supervision/sessions/{_booked_session(app, world)}/cancel"
+    response = post_from(client_of(app, "max.manager"), page, page, {})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+def do_supervision_actions_recorded(app, world, runner, tmp_path):
+    page = f"/supervision/sessions/{_booked_session(app, world)}"
+    response = post_from(
+        client_of(app, "sue.super"), page, page + "/actions", {"agreed_actions": "Shadow a visit"}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
 def do_module_assigned(app, world, runner, tmp_path):
     # Through the service until a page assigns modules.
     with app.app_context():
@@ -491,6 +542,10 @@ PERFORM = {
     AuditAction.ASSESSMENT_SUBMITTED: do_assessment_submitted,
     AuditAction.ASSESSMENT_VALIDATED: do_assessment_validated,
     AuditAction.ASSESSMENT_RETURNED: do_assessment_returned,
+    AuditAction.SUPERVISION_SCHEDULED: do_supervision_scheduled,
+    AuditAction.SUPERVISION_RESCHEDULED: do_supervision_rescheduled,
+    AuditAction.SUPERVISION_CANCELLED: do_supervision_cancelled,
+    AuditAction.SUPERVISION_ACTIONS_RECORDED: do_supervision_actions_recorded,
     AuditAction.VACANCY_CREATED: do_vacancy_created,
     AuditAction.CANDIDATE_ADDED: do_candidate_added,
     AuditAction.CANDIDATES_IMPORTED: do_candidates_imported,

@@ -11,7 +11,7 @@ view).
 from __future__ import annotations
 
 import hashlib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from flask import session as flask_session
@@ -25,6 +25,8 @@ from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
 from competency_app.recruitment.services import add_candidate, create_vacancy
+from competency_app.supervision.models import SupervisionSession
+from competency_app.supervision.services import schedule_sessions
 from tests.factories import PASSWORD, commit, make_team, make_user
 
 ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
@@ -148,6 +150,26 @@ for endpoint, methods in [
         EXPECTED[(endpoint, method, "own")] = SUPERVISOR
         EXPECTED[(endpoint, method, "other")] = set()
 
+# Supervision: "own" is the practitioner's session (supervised by the supervisor, in the
+# manager's team); "other" a session of someone in another team.
+EXPECTED[("supervision.overview", "GET", "-")] = {"supervisor", "manager"}
+EXPECTED[("supervision.person_sessions", "GET", "own")] = CAN_SEE_PERSON
+EXPECTED[("supervision.person_sessions", "GET", "other")] = HR_ADMIN
+EXPECTED[("supervision.record", "GET", "own")] = CAN_SEE_PERSON
+EXPECTED[("supervision.record", "GET", "other")] = HR_ADMIN
+EXPECTED[("supervision.record_pdf", "GET", "own")] = CAN_SEE_PERSON
+EXPECTED[("supervision.record_pdf", "GET", "other")] = HR_ADMIN
+for endpoint, methods in [
+    ("supervision.schedule", ["GET", "POST"]),
+    ("supervision.reschedule", ["GET", "POST"]),
+    ("supervision.actions", ["POST"]),
+    ("supervision.assign", ["POST"]),
+    ("supervision.cancel", ["GET", "POST"]),
+]:
+    for method in methods:
+        EXPECTED[(endpoint, method, "own")] = {"supervisor", "manager"}
+        EXPECTED[(endpoint, method, "other")] = set()
+
 IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
 
 
@@ -191,6 +213,18 @@ def world(app, framework):
             south_sup,
             south_rec,
         )
+        own_session = schedule_sessions(
+            people["practitioner"], supervisor, date.today() + timedelta(days=10), time(10, 0)
+        )[0]
+        other_session = SupervisionSession(
+            supervisee_id=subject.id,
+            supervisor_id=south_sup.id,
+            starts_at=datetime.now(UTC) + timedelta(days=10),
+            created_at=datetime.now(UTC),
+            created_by_id=south_sup.id,
+        )
+        db.session.add(other_session)
+        db.session.flush()
         north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
         south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
         commit()
@@ -210,6 +244,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "vacancy_id": north_vacancy.id,
                 "candidate_id": north_candidate.id,
+                "session_id": own_session.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -219,6 +254,7 @@ def world(app, framework):
                 "slug": south.slug,
                 "vacancy_id": south_vacancy.id,
                 "candidate_id": south_candidate.id,
+                "session_id": other_session.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
@@ -304,6 +340,7 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         with db.session.no_autoflush:
             version = db.session.get(Assessment, probes[variant]["assessment_id"]).row_version
     skill, value = probes["skill_id"], probes["value_id"]
+    future = (date.today() + timedelta(days=40)).isoformat()
     forms = {
         "admin.teams": {"slug": "probe-team", "name": "Probe team"},
         "admin.new_person": {
@@ -324,6 +361,10 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
             "module": probes["module_key"],
             "completed_on": (date.today() - timedelta(days=1)).isoformat(),
         },
+        "supervision.schedule": {"day": future, "time": "10:00"},
+        "supervision.reschedule": {"day": future, "time": "11:00"},
+        "supervision.actions": {"agreed_actions": "probe"},
+        "supervision.assign": {"module": probes["module_key"], "due_on": future},
         "auth.change_password": {
             "current_password": PASSWORD,
             "new_password": "probe passphrase 2026",

@@ -105,6 +105,6 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
         " return i && i.complete && i.naturalWidth > 0; }"
     )
     screenshot(page, "profile")
-    page.get_by_role("link", name="Print layout for the supervision record").click()
+    page.get_by_role("link", name="Print layout of this profile").click()
     axe_check(page)
     assert not page.console_errors

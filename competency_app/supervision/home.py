@@ -1,0 +1,222 @@
+"""What the home page shows about supervision, as plain data (`ui/home.py` wraps it).
+
+Keyworkers: the next session, what is due and by when. Supervisors: their supervisees'
+overdue self-assessments, assessments waiting and for how long, upcoming sessions. Managers:
+their teams' overdue self-assessments, validations waiting, validations expiring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import url_for
+
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import Role, User
+from competency_app.common.dates import how_long, uk_date, uk_datetime
+from competency_app.framework.models import FrameworkVersion
+from competency_app.supervision.services import (
+    Review,
+    ReviewState,
+    expiring_validations,
+    london_day,
+    next_session,
+    review_of,
+    reviews_of,
+    team_practitioners,
+    upcoming_for,
+    waiting_validations,
+)
+from competency_app.training.services import open_assignments
+
+# Waiting longer than this for validation is shown as late.
+LATE_VALIDATION_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a home list: what, where to go, and a status tag."""
+
+    text: str
+    href: str
+    tag: str = ""
+    tag_class: str = ""  # an NHS.UK tag colour class, e.g. "nhsuk-tag--red"
+    when: date | None = None
+
+
+@dataclass
+class Block:
+    heading: str
+    lines: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+
+
+def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> list[str]:
+    """The next session and what is due by when (replaces 'due before your next
+    supervision': the dates exist now)."""
+    lines = []
+    upcoming = next_session(user, now)
+    if upcoming is not None:
+        place = f", {upcoming.place}" if upcoming.place else ""
+        lines.append(
+            f"Your next supervision is on {uk_datetime(upcoming.starts_at)} with "
+            f"{upcoming.supervisor.name}{place}."
+        )
+    else:
+        lines.append("No supervision session is booked for you yet: ask your supervisor.")
+    review = review_of(user, version, now)
+    if review.state is ReviewState.DUE:
+        assert review.session is not None
+        lines.append(
+            f"Your self-assessment is due by {uk_date(review.due_on)}, before your supervision "
+            f"on {uk_date(review.session.starts_at)}."
+        )
+    elif review.state is ReviewState.OVERDUE:
+        assert review.session is not None
+        lines.append(
+            f"Your self-assessment is overdue: it was due by {uk_date(review.due_on)}, before "
+            f"your supervision on {uk_date(review.session.starts_at)}."
+        )
+    elif review.state is ReviewState.NO_SESSION:
+        lines.append(
+            "Your competency review is due: your self-assessment will be due "
+            f"{version.settings.review_cycle.due_days} days before the supervision booked for it."
+        )
+    elif review.state is ReviewState.NOT_DUE:
+        lines.append(
+            f"Your next competency review is due from {uk_date(review.review_due)}: "
+            "no self-assessment is due before then."
+        )
+    assigned = open_assignments(user)
+    if assigned:
+        count = len(assigned)
+        lines.append(
+            f"{count} {'module is' if count == 1 else 'modules are'} assigned to you, the "
+            f"first due by {uk_date(assigned[0].due_on)}."
+        )
+    return lines
+
+
+def keyworker_links(user: User) -> list[tuple[str, str]]:
+    return [("Your supervision sessions", url_for("supervision.person_sessions", user_id=user.id))]
+
+
+def _overdue_item(review: Review, today: date) -> Item:
+    assert review.due_on is not None and review.session is not None
+    days = review.days_overdue(today)
+    return Item(
+        f"{review.person.name}: self-assessment overdue by {days} day{'s' if days != 1 else ''} "
+        f"(due {uk_date(review.due_on)}, for the session on {uk_date(review.session.starts_at)})",
+        url_for("supervision.person_sessions", user_id=review.person.id),
+        "Overdue",
+        "nhsuk-tag--red",
+        review.due_on,
+    )
+
+
+def _waiting_items(people: list[User], now: datetime, validate_links: bool) -> list[Item]:
+    items = []
+    for assessment in waiting_validations(people):
+        assert assessment.submitted_at is not None  # submitted
+        late = (now - assessment.submitted_at).days > LATE_VALIDATION_DAYS
+        items.append(
+            Item(
+                f"{assessment.person.name}: self-assessment {assessment.cycle} waiting for "
+                f"validation for {how_long(assessment.submitted_at, now)}",
+                url_for("assessments.validate", assessment_id=assessment.id)
+                if validate_links
+                else url_for("assessments.overview", assessment_id=assessment.id),
+                "Waiting" if not late else "Waiting too long",
+                "nhsuk-tag--orange" if late else "nhsuk-tag--blue",
+                london_day(assessment.submitted_at),
+            )
+        )
+    return items
+
+
+def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Block | None:
+    if Role.SUPERVISOR not in user.role_set:
+        return None
+    people = accounts.supervisees(user)
+    if not people:
+        return None
+    block = Block("Supervision sessions and due dates")
+    today = london_day(now)
+    reviews = reviews_of(people, version, now)
+    overdue = sorted((r for r in reviews if r.overdue), key=lambda r: r.due_on or today)
+    block.items += [_overdue_item(r, today) for r in overdue]
+    block.items += _waiting_items(people, now, validate_links=True)
+    due = sorted(
+        (r for r in reviews if r.state is ReviewState.DUE), key=lambda r: r.due_on or today
+    )
+    for review in due:
+        assert review.session is not None
+        block.items.append(
+            Item(
+                f"{review.person.name}: self-assessment due by {uk_date(review.due_on)}",
+                url_for("supervision.person_sessions", user_id=review.person.id),
+                "Due",
+                "nhsuk-tag--yellow",
+                review.due_on,
+            )
+        )
+    for session in upcoming_for(people, now, limit=5):
+        block.items.append(
+            Item(
+                f"{session.supervisee.name}: supervision on {uk_datetime(session.starts_at)}",
+                url_for("supervision.record", session_id=session.id),
+                "Booked",
+                "nhsuk-tag--grey",
+                london_day(session.starts_at),
+            )
+        )
+    unbooked = [r.person.name for r in reviews if r.state is ReviewState.NO_SESSION]
+    block.lines.append(
+        f"{len(overdue)} overdue self-{'assessment' if len(overdue) == 1 else 'assessments'}; "
+        f"{len(due)} due soon."
+    )
+    if unbooked:
+        block.lines.append(f"Review due with no session booked: {', '.join(unbooked)}.")
+    block.links.append(("All supervision sessions and due dates", url_for("supervision.overview")))
+    return block
+
+
+def manager_block(user: User, version: FrameworkVersion, now: datetime) -> Block | None:
+    if not user.team_ids(Role.MANAGER):
+        return None
+    people = team_practitioners(user)
+    block = Block("Your teams' supervision")
+    today = london_day(now)
+    reviews = reviews_of(people, version, now)
+    overdue = sorted((r for r in reviews if r.overdue), key=lambda r: r.due_on or today)
+    block.items += [_overdue_item(r, today) for r in overdue]
+    waiting = _waiting_items(people, now, validate_links=False)
+    block.items += waiting
+    names = {p.id: p.name for p in people}
+    expiring = expiring_validations(people, version, now)
+    for expiry in expiring:
+        expired = expiry.first <= now
+        block.items.append(
+            Item(
+                f"{names[expiry.person_id]}: {expiry.skills} validated "
+                f"{'skill' if expiry.skills == 1 else 'skills'} "
+                + (
+                    f"expired or expiring, the first on {uk_date(expiry.first)}"
+                    if expired
+                    else f"expiring, the first on {uk_date(expiry.first)}"
+                ),
+                url_for("assessments.profile", user_id=expiry.person_id),
+                "Expired" if expired else "Expiring",
+                "nhsuk-tag--red" if expired else "nhsuk-tag--yellow",
+                london_day(expiry.first),
+            )
+        )
+    block.lines.append(
+        f"{len(overdue)} overdue self-{'assessment' if len(overdue) == 1 else 'assessments'}, "
+        f"{len(waiting)} waiting for validation, {len(expiring)} "
+        f"{'person' if len(expiring) == 1 else 'people'} with validations expiring."
+    )
+    block.links.append(("Supervision sessions and due dates", url_for("supervision.overview")))
+    return block
