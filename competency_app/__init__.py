@@ -83,6 +83,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.admin import blueprint as admin
     from competency_app.accounts.views import blueprint as auth
+    from competency_app.api.pages import blueprint as api_pages
+    from competency_app.api.views import blueprint as api
     from competency_app.assessments.views import blueprint as assessments
     from competency_app.coverage.views import blueprint as coverage
     from competency_app.exports.import_views import blueprint as imports
@@ -103,6 +105,8 @@ def register_blueprints(app: Flask) -> None:
         exports,
         imports,
         recruitment,
+        api,
+        api_pages,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
