@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from competency_app.api.tokens import LIFETIMES_DAYS
 
@@ -14,7 +15,7 @@ class NewTokenForm(FlaskForm):
     name = StringField("Name", filters=[lambda value: (value or "").strip()])
     days = RadioField(
         "How long should it last?",
-        choices=[(str(days), LIFETIME_LABELS[days]) for days in LIFETIMES_DAYS],
+        choices=[SelectChoice(str(days), LIFETIME_LABELS[days]) for days in LIFETIMES_DAYS],
         default="90",
         validate_choice=False,  # the service refuses anything else, naming the field
     )
