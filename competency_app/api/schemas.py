@@ -8,6 +8,7 @@ Answers forbid unknown fields, so nothing leaves the API that the document does 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -30,18 +31,25 @@ def _whole_number(value: object) -> object:
 
 
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+# Exactly the days from FIRST_DAY to LAST_DAY written YYYY-MM-DD (29 February in leap years
+# only): the document states the rule whole, so a client can tell a valid day from the
+# pattern alone.
+DAY_PATTERN = (
+    r"^(?:(?:20[0-9]{2}|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|20(?:[02468][048]|[13579][26])-02-29)$"
+)
 
 
 def _iso_day(value: object) -> object:
     """YYYY-MM-DD only (not the other forms `date.fromisoformat` reads), 2000 to 2100."""
     if isinstance(value, str):
-        written = "must be a date written YYYY-MM-DD, for example 2026-12-31"
-        if len(value) != 10 or value[4] != "-" or value[7] != "-":
-            raise ValueError(written)
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError("must be a date written YYYY-MM-DD, for example 2026-12-31")
         try:
             value = date.fromisoformat(value)
         except ValueError:
-            raise ValueError(written) from None
+            raise ValueError("must be a date written YYYY-MM-DD, for example 2026-12-31") from None
     if isinstance(value, date) and not FIRST_DAY <= value <= LAST_DAY:
         raise ValueError(f"must be a date between {FIRST_DAY} and {LAST_DAY}")
     return value
@@ -53,7 +61,10 @@ Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z._-
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    """An endpoint's query arguments; an argument it does not know is refused (a typo such
+    as `per-page` would otherwise be ignored without a word)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PageQuery(Query):
@@ -120,7 +131,10 @@ class ApiError(Answer):
 
     error: str = Field(description="A short code: unauthorised, forbidden, not_found, …")
     message: str = Field(description="What went wrong, in words a person can act on.")
-    field: str | None = Field(None, description="The query argument refused (422 only).")
+    field: str | None = Field(
+        None,
+        description="The query argument refused (422), or naming what was not found (404).",
+    )
 
 
 class Pagination(Answer):

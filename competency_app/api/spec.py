@@ -19,7 +19,7 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from competency_app.api.schemas import ApiError, Query
+from competency_app.api.schemas import DAY_PATTERN, ApiError, Query
 
 API_PREFIX = "/api/v1"
 TITLE = "Keyworking competency tracker API"
@@ -29,9 +29,10 @@ DESCRIPTION = (
     "current validated levels, gaps and vacancies in figures. Send a personal API token, "
     "created on the API tokens page, as `Authorization: Bearer <token>`; it sees exactly "
     "what its owner may see in the app. Lists are paginated (`page`, `per_page`). Every "
-    "refusal is JSON: `{error, message, field?}` with 401, 403, 404, 405 or 422."
+    "refusal is JSON: `{error, message, field?}` with 400, 401, 403, 404, 405 or 422."
 )
 ERROR_TEXT = {
+    400: "The request cannot be read (a NUL character in an argument, for instance).",
     401: "No token, or one that is unknown, revoked or expired.",
     403: "The token's owner may not see this.",
     404: "No such team (or other object named in the path).",
@@ -86,9 +87,9 @@ def _parameter_schema(prop: dict) -> dict:
     constraint names (kept as `ge`/`le` behind a validator) written as JSON Schema's."""
     options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
     schema = {k: v for k, v in options[0].items() if k not in ("title", "description")}
-    if schema.get("format") == "date":
-        schema.pop("ge", None), schema.pop("le", None)
-        schema["pattern"] = r"^\d{4}-\d{2}-\d{2}$"
+    if schema.get("format") == "date":  # the days the API accepts, exactly
+        schema.pop("format")
+        schema["pattern"] = DAY_PATTERN
     for pydantic_name, json_name in (("ge", "minimum"), ("le", "maximum")):
         if pydantic_name in schema:
             schema[json_name] = schema.pop(pydantic_name)
@@ -172,7 +173,8 @@ def build_spec(app: Flask) -> dict:
                 },
             }
         }
-        errors = set(operation.errors) | ({404} if names else set())
+        # 400: the app refuses any request carrying a NUL character before routing it
+        errors = set(operation.errors) | {400} | ({404} if names else set())
         for status in sorted(errors):
             responses[str(status)] = {
                 "description": ERROR_TEXT[status],

@@ -124,6 +124,8 @@ def query(model: type[Q]) -> Q:
         first = error.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "query"
         message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "is not an argument of this endpoint"
         raise ApiProblem(422, f"{name} {message}", name) from None
 
 
@@ -215,7 +217,8 @@ def _checked_without(team: Team, without: int | None) -> tuple[int, ...]:
     if without is None:
         return ()
     if without not in {m.id for m in coverage.team_practitioners(team)}:
-        raise ApiProblem(422, "without must be the id of a member of this team", "without")
+        # a well-formed id that names no member: nothing found, as for an unknown team
+        raise ApiProblem(404, "without must be the id of a member of this team", "without")
     return (without,)
 
 

@@ -132,8 +132,9 @@ def test_bad_dates_and_members_are_refused(
 ):
     sign_in(client, "max.manager@example.nhs.uk", PASSWORD)
     status, body = _api(client, query)
-    # the API's refusals of a query argument are 422s naming it (api/views.py)
-    assert status == 422 and body["field"] == field
+    # the API's refusals of a query argument are 422s naming it; a well-formed id of no
+    # member is a 404 (api/views.py)
+    assert status == (404 if query == "?without=999999" else 422) and body["field"] == field
     assert (api_message or message) in body["message"]
     page = client.get(f"/teams/north/coverage{query}")
     assert page.status_code == 400
