@@ -178,6 +178,19 @@ ERROR_PAGES = {
 }
 
 
+# The API's `error` codes (api/views.py answers the same for errors inside its views).
+API_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
 def register_error_pages(app: Flask) -> None:
     log = logging.getLogger("competency_app")
 
@@ -188,7 +201,8 @@ def register_error_pages(app: Flask) -> None:
                 log.error("unhandled error on %s %s", request.method, request.path)
             text = getattr(error, "description", "") if message is None else message
             if request.path.startswith("/api/"):  # the API's errors are JSON too
-                return jsonify(error=title, message=text or title), status
+                code = API_ERROR_CODES.get(status, "error")
+                return jsonify(error=code, message=text or title), status
             return render_template("errors/error.html", title=title, message=text), status
 
         return render

@@ -92,11 +92,15 @@ def _api_problem(error: ApiProblem):
     return problem(error.status, error.message, error.field)
 
 
-@blueprint.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     status = error.code or 500
     messages = {404: "There is no such team, or nothing at this address."}
     return problem(status, messages.get(status, error.description or error.name))
+
+
+# by status code: the app's own handlers are by code too, and a code wins over a class
+for _status in (400, 403, 404, 405):
+    blueprint.register_error_handler(_status, _http_error)
 
 
 @blueprint.before_request
