@@ -115,7 +115,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
-    from competency_app.framework.cli import load_framework_command
+    from competency_app.framework.cli import export_framework_command, load_framework_command
     from competency_app.operations.backup import backup_command
     from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
@@ -123,6 +123,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (
         load_framework_command,
+        export_framework_command,
         create_team_command,
         create_user_command,
         export_command,
