@@ -151,6 +151,13 @@ def test_revoked_expired_and_disabled_owner_tokens_get_401(app, api_world):
         accounts.set_active(hr, False, admin)
         commit()
     assert get(app, "/api/v1/teams", api_world["tokens"]["hr"]).status_code == 401
+    with app.app_context():
+        last = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "api_token_refused")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert last.detail == {"reason": "owner"}
 
 
 def test_a_token_cannot_write_or_reach_the_pages(app, api_world):
