@@ -16,8 +16,12 @@ from flask.cli import with_appcontext
 from competency_app.database import unit_of_work
 from competency_app.framework.case import from_case, looks_like_case, to_case
 from competency_app.framework.loader import FrameworkFileError, parse_framework
-from competency_app.framework.schema import FrameworkDocument
-from competency_app.framework.services import current_version, load_framework, version_by_number
+from competency_app.framework.services import (
+    current_version,
+    document_of,
+    load_framework,
+    version_by_number,
+)
 
 
 def read_and_parse(path: Path, max_bytes: int):
@@ -90,7 +94,7 @@ def export_framework_command(output_format: str, number: int | None, output: Pat
     if version is None:
         click.echo("No such framework version: load one with load-framework first.", err=True)
         raise SystemExit(2)
-    document = FrameworkDocument.model_validate(version.document)
+    document = document_of(version)
     if output_format == "case":
         text = json.dumps(to_case(document, version.loaded_at), indent=2, ensure_ascii=False)
     else:
