@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 from tests.api.conftest import bearer
 
 TEAM_SLUGS = st.sampled_from(["north", "south"])
+# Fixed (derandomized) examples per operation and mode; raise them locally to search wider.
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 
 
@@ -54,6 +55,7 @@ def test_every_answer_matches_the_document(app, api_world, role):
                 max_examples=examples,
                 deadline=None,
                 database=None,
+                derandomize=True,  # the same cases on every run: CI is never flaky
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             )
             def check(case):
