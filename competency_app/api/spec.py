@@ -165,7 +165,7 @@ def build_spec(app: Flask) -> dict:
         path, names = _openapi_path(rule)
         responses: dict[str | int, Any] = {
             "200": {
-                "description": "OK",
+                "description": "The answer.",
                 "content": {
                     "application/json": {
                         "schema": {"$ref": f"#/components/schemas/{operation.response.__name__}"}
