@@ -83,6 +83,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.admin import blueprint as admin
     from competency_app.accounts.views import blueprint as auth
+    from competency_app.api.pages import blueprint as api_pages
+    from competency_app.api.views import blueprint as api
     from competency_app.assessments.views import blueprint as assessments
     from competency_app.coverage.views import blueprint as coverage
     from competency_app.exports.import_views import blueprint as imports
@@ -105,6 +107,8 @@ def register_blueprints(app: Flask) -> None:
         exports,
         imports,
         recruitment,
+        api,
+        api_pages,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -113,7 +117,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
-    from competency_app.framework.cli import load_framework_command
+    from competency_app.framework.cli import export_framework_command, load_framework_command
     from competency_app.operations.backup import backup_command
     from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
@@ -121,6 +125,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (
         load_framework_command,
+        export_framework_command,
         create_team_command,
         create_user_command,
         export_command,
@@ -176,6 +181,19 @@ ERROR_PAGES = {
 }
 
 
+# The API's `error` codes (api/views.py answers the same for errors inside its views).
+API_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
 def register_error_pages(app: Flask) -> None:
     log = logging.getLogger("competency_app")
 
@@ -186,7 +204,8 @@ def register_error_pages(app: Flask) -> None:
                 log.error("unhandled error on %s %s", request.method, request.path)
             text = getattr(error, "description", "") if message is None else message
             if request.path.startswith("/api/"):  # the API's errors are JSON too
-                return jsonify(error=title, message=text or title), status
+                code = API_ERROR_CODES.get(status, "error")
+                return jsonify(error=code, message=text or title), status
             return render_template("errors/error.html", title=title, message=text), status
 
         return render

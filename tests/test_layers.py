@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
     {"exports"},
     {"recruitment"},
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
+    {"api"},  # the JSON API and its tokens: reads the features, as the pages do
     {"ui"},
     {"__init__"},  # the application factory
 ]

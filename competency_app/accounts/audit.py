@@ -48,6 +48,9 @@ class AuditAction(enum.StrEnum):
     SCORES_AGREED = "scores_agreed"
     CANDIDATES_PURGED = "candidates_purged"
     FRAMEWORK_LOADED = "framework_loaded"
+    API_TOKEN_CREATED = "api_token_created"  # noqa: S105 - an action name, not a token
+    API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105 - an action name, not a token
+    API_TOKEN_REFUSED = "api_token_refused"  # noqa: S105 - an action name, not a token
 
     @property
     def label(self) -> str:
@@ -101,4 +104,7 @@ AUDIT_LABELS = {
     AuditAction.SCORES_AGREED: "Agreed interview scores recorded",
     AuditAction.CANDIDATES_PURGED: "Candidate data purged",
     AuditAction.FRAMEWORK_LOADED: "Framework version loaded",
+    AuditAction.API_TOKEN_CREATED: "API token created",
+    AuditAction.API_TOKEN_REVOKED: "API token revoked",
+    AuditAction.API_TOKEN_REFUSED: "Revoked or expired API token used",
 }

@@ -42,7 +42,8 @@ def _api_refusal(status: int, message: str):
     response = jsonify(error="unauthorised" if status == 401 else "forbidden", message=message)
     response.status_code = status
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Cookie realm="competency", form="/login"'
+        # the API takes a personal token (api/tokens.py) or, from the app's pages, a session
+        response.headers["WWW-Authenticate"] = 'Bearer realm="competency"'
     return response
 
 
@@ -55,7 +56,9 @@ def access(rule: Rule):
             if rule is not PUBLIC:
                 if not current_user.is_authenticated:
                     if is_api_request():
-                        return _api_refusal(401, "Sign in first: this needs a session.")
+                        return _api_refusal(
+                            401, "Send an API token (Authorization: Bearer <token>) or sign in."
+                        )
                     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
                 if (
                     current_user.must_change_password

@@ -1,4 +1,5 @@
-"""Coverage pages, the team training plan, development plans, charts and the JSON API."""
+"""Coverage pages, the team training plan, development plans and charts (the JSON API is
+`api/views.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -180,34 +180,6 @@ def coverage_chart(slug: str, fmt: str):
     body = charts.cached_chart(key, fmt, lambda chart_format: drawer(cov, chart_format))
     name = f"{cov.team.slug}-coverage-{kind}.{fmt}" if request.args.get("download") else None
     return send_download(body, charts.MEDIA_TYPES[fmt], name)
-
-
-@blueprint.get("/api/v1/teams/<slug>/coverage")
-@access(team_rule(can_view_team))
-def coverage_api(slug: str):
-    version = current_version(structure=True)
-    if version is None:
-        abort(404)
-    team = team_by_slug(slug)
-    args = _as_at(team)
-    if args.errors:
-        field_name, message = next(iter(args.errors.items()))
-        return jsonify({"error": message, "field": field_name}), 400
-    cov = services.coverage_for_team(team, version, args.moment, without=args.without)
-    summary = services.coverage_summary(cov)
-    if args.is_forecast:
-        summary["changes"] = [
-            {
-                "date": change.when.date().isoformat(),
-                "kind": change.kind,
-                "id": change.key,
-                "before": change.before,
-                "status": change.after,
-                "why": change.why,
-            }
-            for change in forecast(team, version, cov.now, args.without)
-        ]
-    return jsonify(summary)
 
 
 # ---- personal development plans --------------------------------------------------------

@@ -1,17 +1,27 @@
-"""`flask load-framework PATH [--check]`."""
+"""`flask load-framework PATH [--check]` (a YAML file or a CASE 1.1 package) and
+`flask export-framework [--format yaml|case] [--version N] [--output PATH]`."""
 
 from __future__ import annotations
 
 import getpass
+import json
+import sys
 from pathlib import Path
 
 import click
+import yaml
 from flask import current_app
 from flask.cli import with_appcontext
 
 from competency_app.database import unit_of_work
+from competency_app.framework.case import from_case, looks_like_case, to_case
 from competency_app.framework.loader import FrameworkFileError, parse_framework
-from competency_app.framework.services import load_framework
+from competency_app.framework.services import (
+    current_version,
+    document_of,
+    load_framework,
+    version_by_number,
+)
 
 
 def read_and_parse(path: Path, max_bytes: int):
@@ -26,6 +36,8 @@ def read_and_parse(path: Path, max_bytes: int):
         click.echo(f"{path}: the file is {size:,} bytes; the limit is {max_bytes:,}", err=True)
         raise SystemExit(2)
     try:
+        if looks_like_case(raw):  # a CASE 1.1 package (JSON), mapped to the YAML model
+            return from_case(raw, str(path))
         return parse_framework(raw, str(path), max_bytes=max_bytes)
     except FrameworkFileError as exc:
         for problem in exc.problems:
@@ -39,7 +51,8 @@ def read_and_parse(path: Path, max_bytes: int):
 @click.option("--check", is_flag=True, help="Validate only; change nothing.")
 @with_appcontext
 def load_framework_command(path: Path, check: bool) -> None:
-    """Validate a framework YAML file and load it as a new version."""
+    """Validate a framework file (YAML, or a CASE 1.1 JSON package) and load it as a new
+    version."""
     document = read_and_parse(path, current_app.config["FRAMEWORK_MAX_BYTES"])
     skills = sum(len(e.skills) for e in document.elements())
     summary = (
@@ -57,3 +70,39 @@ def load_framework_command(path: Path, check: bool) -> None:
         click.echo(
             f"{path} is identical to framework version {result.version.number}; nothing changed."
         )
+
+
+@click.command("export-framework")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "case"]),
+    default="yaml",
+    show_default=True,
+    help="yaml: the framework file; case: a 1EdTech CASE 1.1 package (JSON).",
+)
+@click.option("--version", "number", type=int, help="The version number (default: the current).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write here instead of to standard output.",
+)
+@with_appcontext
+def export_framework_command(output_format: str, number: int | None, output: Path | None) -> None:
+    """Write a loaded framework version as YAML or as a CASE 1.1 package."""
+    version = current_version() if number is None else version_by_number(number)
+    if version is None:
+        click.echo("No such framework version: load one with load-framework first.", err=True)
+        raise SystemExit(2)
+    document = document_of(version)
+    if output_format == "case":
+        text = json.dumps(to_case(document, version.loaded_at), indent=2, ensure_ascii=False)
+    else:
+        text = yaml.safe_dump(
+            document.model_dump(mode="json"), sort_keys=False, allow_unicode=True, width=100
+        )
+    if output is None:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    click.echo(f"Wrote framework version {version.number} to {output} ({output_format}).")

@@ -184,6 +184,12 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
     return LoadResult(version, created=True)
 
 
+def document_of(version: FrameworkVersion) -> FrameworkDocument:
+    """The version's whole stored document as the schema's model (to export it); a rule or
+    a label is read through `version.settings`, never from here."""
+    return FrameworkDocument.model_validate(version.document)
+
+
 def current_version(structure: bool = False) -> FrameworkVersion | None:
     """The most recently loaded framework version.
 

@@ -70,6 +70,9 @@ AGREED_ACTIONS = [
     "scores_agreed",
     "candidates_purged",
     "framework_loaded",
+    "api_token_created",
+    "api_token_revoked",
+    "api_token_refused",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -518,6 +521,38 @@ def do_framework_loaded(app, world, runner, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def do_api_token_created(app, world, runner, tmp_path):
+    response = post_form(
+        client_of(app, "max.manager"),
+        "/account/api-tokens",
+        {"name": "Power BI coverage", "days": "30"},
+    )
+    assert response.status_code == 200 and b'data-testid="new-token"' in response.data
+
+
+def _manager_token(app) -> tuple[int, str]:
+    from competency_app.api.tokens import create_token
+
+    with app.app_context():
+        new = create_token(accounts.user_by_email("max.manager@example.nhs.uk"), "BI", 30)
+        commit()
+        return new.token.id, new.secret
+
+
+def do_api_token_revoked(app, world, runner, tmp_path):
+    token_id, _secret = _manager_token(app)
+    path = f"/account/api-tokens/{token_id}/revoke"
+    assert post_form(client_of(app, "max.manager"), path, {}).status_code == 303
+
+
+def do_api_token_refused(app, world, runner, tmp_path):
+    token_id, secret = _manager_token(app)
+    path = f"/account/api-tokens/{token_id}/revoke"
+    assert post_form(client_of(app, "max.manager"), path, {}).status_code == 303
+    response = app.test_client().get("/api/v1/teams", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 401
+
+
 # Actions no test performs yet (none: every catalogued action has a row below).
 NOT_YET_PERFORMED: set[AuditAction] = set()
 PERFORM = {
@@ -559,6 +594,9 @@ PERFORM = {
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,
+    AuditAction.API_TOKEN_CREATED: do_api_token_created,
+    AuditAction.API_TOKEN_REVOKED: do_api_token_revoked,
+    AuditAction.API_TOKEN_REFUSED: do_api_token_refused,
 }
 
 

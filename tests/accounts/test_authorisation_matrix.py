@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import PUBLIC
+from competency_app.api.tokens import create_token
 from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
@@ -37,6 +38,7 @@ HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
+TOKEN_ROLES = ["manager", "hr", "admin"]  # the roles that may hold API tokens
 
 # (endpoint, method, object) -> roles allowed. "object" names which sample the URL uses:
 # "own" objects belong to the requester's team / themselves, "other" to another team.
@@ -90,7 +92,19 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin"},
     ("recruitment.new_vacancy", "GET", "-"): {"recruiter"},
     ("recruitment.new_vacancy", "POST", "-"): {"recruiter"},
+    # the JSON API: lists are filtered to what the caller may see (tests/api/)
+    ("api.teams", "GET", "-"): SIGNED_IN,
+    ("api.vacancies", "GET", "-"): SIGNED_IN,
+    ("api.openapi", "GET", "-"): SIGNED_IN,
+    ("api_pages.docs", "GET", "-"): SIGNED_IN,
+    ("api_pages.tokens", "GET", "-"): {"manager", "hr", "admin"},
+    ("api_pages.tokens", "POST", "-"): {"manager", "hr", "admin"},
 }
+# API tokens: "own" is the manager's token, "other" the south manager's: only the owner
+# revokes a token.
+for method in ("GET", "POST"):
+    EXPECTED[("api_pages.revoke", method, "own")] = {"manager"}
+    EXPECTED[("api_pages.revoke", method, "other")] = set()
 # Recruitment: "own" is the north vacancy, whose shortlisters and interviewers are the
 # supervisor and the manager (the manager chairs); "other" is a south vacancy. Candidate
 # data is for the vacancy's panels, the team's recruiters and HR: never admins by role.
@@ -114,7 +128,9 @@ for endpoint in [
     "coverage.element_detail",
     "coverage.training_plan",
     "coverage.coverage_chart",
-    "coverage.coverage_api",
+    "api.coverage_api",
+    "api.members",
+    "api.gaps",
 ]:
     EXPECTED[(endpoint, "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
     EXPECTED[(endpoint, "GET", "other")] = {"hr", "admin"}
@@ -227,6 +243,12 @@ def world(app, framework):
         db.session.flush()
         north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
         south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
+        south_manager = make_user("sam.manager", Role.MANAGER, team=south)
+        tokens = {
+            role: create_token(people[role], f"{role} token", 30).secret for role in TOKEN_ROLES
+        }
+        own_token = create_token(people["manager"], "to revoke", 30).token
+        other_token = create_token(south_manager, "south", 30).token
         commit()
         samples = {
             "-": {
@@ -245,6 +267,7 @@ def world(app, framework):
                 "vacancy_id": north_vacancy.id,
                 "candidate_id": north_candidate.id,
                 "session_id": own_session.id,
+                "token_id": own_token.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -255,6 +278,7 @@ def world(app, framework):
                 "vacancy_id": south_vacancy.id,
                 "candidate_id": south_candidate.id,
                 "session_id": other_session.id,
+                "token_id": other_token.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
@@ -266,6 +290,7 @@ def world(app, framework):
             "value_id": version.values[0].id,
             "module_key": version.modules[0].key,
             "team_id": north.id,
+            "tokens": tokens,
         }
         return ids, samples, probes
 
@@ -357,6 +382,7 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "assessments.submit": {"row_version": version},
         "assessments.validate": {"row_version": version},
         "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
+        "api_pages.tokens": {"name": "Probe token", "days": "30"},
         "coverage.development": {
             "module": probes["module_key"],
             "completed_on": (date.today() - timedelta(days=1)).isoformat(),
@@ -443,3 +469,53 @@ def test_authorisation_matrix(app, world, capsys):
     assert problems == []
     assert checked == len(EXPECTED) * len(ROLES)
     assert methods["POST"] >= 30 * len(ROLES)  # writes are probed, not only pages
+
+
+def _timeless(answer):
+    """The answer without the moment it was computed at (two requests, two moments)."""
+    return {k: v for k, v in answer.items() if k != "as_at"} if isinstance(answer, dict) else answer
+
+
+def test_api_token_matrix(app, world, capsys):
+    """Every API route × every role that may hold a token, sent as a bearer token: the same
+    outcome as that role's session (EXPECTED) and, when allowed, the same answer."""
+    ids, samples, probes = world
+    session_ids = _session_ids(app, ids)
+    api_rows = [(key, roles) for key, roles in EXPECTED.items() if key[0].startswith("api.")]
+    assert {key[0] for key, _ in api_rows} >= {"api.teams", "api.coverage_api", "api.members"}
+    checked = 0
+    problems = []
+    for (endpoint, method, variant), allowed_roles in api_rows:
+        rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+        args = {name: samples[variant][name] for name in rule.arguments}
+        with app.test_request_context():
+            url = url_for(endpoint, **args)
+        for role in TOKEN_ROLES:
+            bearer = app.test_client().open(
+                url,
+                method=method,
+                headers={"Authorization": f"Bearer {probes['tokens'][role]}"},
+            )
+            session_client = app.test_client()
+            with session_client.session_transaction() as session:
+                session["_user_id"] = session_ids[role]
+                session["_fresh"] = True
+            by_session = session_client.open(url, method=method)
+            checked += 1
+            denied = bearer.status_code in (401, 403)
+            outcome = f"{role} token {method} {url} -> {bearer.status_code}"
+            if (role in allowed_roles) == denied:
+                problems.append(("DENIED " if denied else "ALLOWED ") + outcome)
+            if bearer.status_code != by_session.status_code or _timeless(bearer.json) != _timeless(
+                by_session.json
+            ):
+                problems.append(f"DIFFERS FROM THE SESSION {outcome}")
+            assert "Set-Cookie" not in bearer.headers, "a token request must not start a session"
+    with capsys.disabled():
+        print(f"\nAPI token matrix: {checked} cells checked, {len(problems)} problems")
+    assert problems == []
+    # a token is refused on the pages: it is for the API only
+    page = app.test_client().get(
+        "/teams/north/coverage", headers={"Authorization": f"Bearer {probes['tokens']['admin']}"}
+    )
+    assert page.status_code == 302 and "/login" in page.headers["Location"]

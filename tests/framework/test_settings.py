@@ -139,8 +139,12 @@ BUILDER = PACKAGE / "framework" / "settings.py"
 FRAMEWORK = PACKAGE / "framework"
 # Modules that store or compare the document as a whole may touch `.document`.
 DOCUMENT_OWNERS = {BUILDER, FRAMEWORK / "models.py", FRAMEWORK / "services.py"}
-# Comparing two versions walks every section of both stored documents, item by item.
-WHOLE_DOCUMENT_FUNCTIONS = {(FRAMEWORK / "services.py", "_flatten")}
+# Comparing two versions walks every section of both stored documents, item by item; reading
+# a CASE package maps a whole document, section by section, into the schema.
+WHOLE_DOCUMENT_FUNCTIONS = {
+    (FRAMEWORK / "services.py", "_flatten"),
+    (FRAMEWORK / "case.py", "from_case"),
+}
 
 
 def _string_key_reads(path: Path, root: Path = PACKAGE) -> list[str]:

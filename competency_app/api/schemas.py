@@ -1,0 +1,283 @@
+"""The API's query arguments and answers as pydantic models.
+
+Each view parses its query string through one model (`api/views.py::query`) and builds its
+answer through another (`respond`), so the OpenAPI document (`api/spec.py`) is generated
+from the same classes the code runs: a field added here is documented and checked at once.
+Answers forbid unknown fields, so nothing leaves the API that the document does not name.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from competency_app.routing import MAX_ID
+
+MAX_PAGE = 100_000  # far beyond any real list; keeps OFFSET within every database's range
+MAX_PER_PAGE = 200
+
+
+def _whole_number(value: object) -> object:
+    """Query strings carry text: only ASCII digits are a whole number ("1.0", "+1", " 1" are
+    refused rather than read generously, so the document's `integer` means what it says)."""
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or len(value) > 10:
+            raise ValueError("must be a whole number written with the digits 0-9")
+        return int(value)
+    return value
+
+
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+# Exactly the days from FIRST_DAY to LAST_DAY written YYYY-MM-DD (29 February in leap years
+# only): the document states the rule whole, so a client can tell a valid day from the
+# pattern alone.
+DAY_PATTERN = (
+    r"^(?:(?:20[0-9]{2}|2100)-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    r"|20(?:[02468][048]|[13579][26])-02-29)$"
+)
+
+
+def _iso_day(value: object) -> object:
+    """YYYY-MM-DD only (not the other forms `date.fromisoformat` reads), 2000 to 2100."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            raise ValueError("must be a date written YYYY-MM-DD, for example 2026-12-31")
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date written YYYY-MM-DD, for example 2026-12-31") from None
+    if isinstance(value, date) and not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"must be a date between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+Day = Annotated[date, BeforeValidator(_iso_day)]
+Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z._-]+$")]
+
+
+class Query(BaseModel):
+    """An endpoint's query arguments; an argument it does not know is refused (a typo such
+    as `per-page` would otherwise be ignored without a word)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PageQuery(Query):
+    page: WholeNumber = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    per_page: WholeNumber = Field(
+        50, ge=1, le=MAX_PER_PAGE, description=f"Items per page (at most {MAX_PER_PAGE})."
+    )
+
+
+class TeamsQuery(PageQuery):
+    name: str | None = Field(
+        None, max_length=100, description="Only teams whose name contains this text."
+    )
+
+
+class CoverageQuery(Query):
+    as_at: Day | None = Field(
+        None,
+        description="The day to judge coverage on (YYYY-MM-DD): a past day is read from the "
+        "rating history, a later one is a forecast. Default: now.",
+    )
+    without: WholeNumber | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="A team member's id: coverage as if they had left (a what-if).",
+    )
+
+
+class MembersQuery(PageQuery):
+    element: Key | None = Field(
+        None, description="Only the ratings of this element's skills (an element id, `1a`)."
+    )
+
+
+class GapsQuery(PageQuery):
+    as_at: Day | None = Field(
+        None, description="The day to judge the gaps on (YYYY-MM-DD). Default: now."
+    )
+    kind: Literal["element", "skill", "values"] | None = Field(
+        None, description="Only gaps of this kind."
+    )
+    status: Literal["gap", "at_risk"] | None = Field(
+        None, description="Only gaps (below the rule now) or only risks (about to fall below)."
+    )
+
+
+class VacanciesQuery(PageQuery):
+    team: Key | None = Field(None, description="Only this team's vacancies (a team slug).")
+    status: Literal["open", "closed"] | None = Field(
+        None, description="Open: the closing date is today or later."
+    )
+
+
+# ---- answers ----------------------------------------------------------------------------
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiError(Answer):
+    """Every refusal: 401 (no or bad token), 403, 404, 405 and 422 (a query argument)."""
+
+    error: str = Field(description="A short code: unauthorised, forbidden, not_found, …")
+    message: str = Field(description="What went wrong, in words a person can act on.")
+    field: str | None = Field(
+        None,
+        description="The query argument refused (422), or naming what was not found (404).",
+    )
+
+
+class Pagination(Answer):
+    page: int
+    per_page: int
+    total: int = Field(description="Items across every page.")
+    pages: int
+
+
+class TeamRef(Answer):
+    slug: str
+    name: str
+
+
+class TeamOut(TeamRef):
+    members: int = Field(description="Keyworkers (practitioners) in the team today.")
+
+
+class TeamList(Answer):
+    items: list[TeamOut]
+    pagination: Pagination
+
+
+class MemberRef(Answer):
+    id: int
+    name: str
+
+
+class ElementCoverageOut(Answer):
+    id: str
+    title: str
+    min_holders: int
+    needed: int
+    expected_of_everyone: bool
+    holders: int
+    holder_ids: list[int]
+    skills_held: int
+    skill_count: int
+    not_met_ids: list[int]
+    status: Literal["met", "at_risk", "gap"]
+    gap: bool
+    at_risk: bool
+    why: str
+
+
+class SkillCoverageOut(Answer):
+    id: str
+    element: str
+    holders: int
+    needed: int
+    status: Literal["met", "at_risk", "gap"]
+    gap: bool
+    at_risk: bool
+    why: str
+
+
+class ValuesOut(Answer):
+    status: Literal["met", "at_risk", "gap"]
+    why: str
+
+
+class ChangeOut(Answer):
+    date: date
+    kind: Literal["element", "skill", "values"]
+    id: str
+    before: str
+    status: str
+    why: str
+
+
+class CoverageOut(Answer):
+    team: TeamRef
+    framework_version: int
+    as_at: str = Field(description="The moment judged, ISO 8601 with its UTC offset.")
+    rule: str
+    rule_text: str
+    members: list[MemberRef]
+    without: list[int]
+    counts: dict[str, int]
+    elements: list[ElementCoverageOut]
+    skills: list[SkillCoverageOut]
+    gaps: list[str]
+    at_risk: list[str]
+    skill_gaps: list[str]
+    skills_at_risk: list[str]
+    values: ValuesOut
+    values_not_met: list[int]
+    changes: list[ChangeOut] | None = Field(
+        None, description="A forecast's changes, day by day (only for a future day or a what-if)."
+    )
+
+
+class RatingOut(Answer):
+    skill: str = Field(description="The skill's id, `1a.s3`.")
+    element: str
+    level: int
+    label: str = Field(description="The level's name on the framework's rating scale.")
+    competent: bool = Field(description="At or above the scale's competent level.")
+    validated_at: date
+    expires_at: date
+
+
+class MemberOut(MemberRef):
+    ratings: list[RatingOut] = Field(description="Current validated levels, one per skill.")
+
+
+class MemberList(Answer):
+    team: TeamRef
+    framework_version: int
+    items: list[MemberOut]
+    pagination: Pagination
+
+
+class GapOut(Answer):
+    kind: Literal["element", "skill", "values"]
+    id: str
+    title: str
+    status: Literal["gap", "at_risk"]
+    holders: int | None = Field(description="Members holding it (none for the values).")
+    needed: int | None
+    why: str
+
+
+class GapList(Answer):
+    team: TeamRef
+    as_at: str
+    items: list[GapOut]
+    pagination: Pagination
+
+
+class VacancyOut(Answer):
+    """A vacancy in figures only: no candidate's name, email, mark or score."""
+
+    id: int
+    team: TeamRef
+    title: str
+    closing_date: date
+    status: Literal["open", "closed"]
+    candidates: int
+    interviewed: int = Field(description="Candidates with at least one interview score sheet.")
+    scores_agreed: int = Field(description="Candidates whose panel has agreed the scores.")
+
+
+class VacancyList(Answer):
+    items: list[VacancyOut]
+    pagination: Pagination

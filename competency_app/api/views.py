@@ -1,0 +1,492 @@
+"""The read-only JSON API under /api/v1, for reporting tools.
+
+Each view: `@access(rule)` (the same predicates as the pages), `@documented(...)` (its
+OpenAPI record), a query model from `api/schemas.py` parsed by `query(...)` (a 422 names the
+argument) and an answer built through its pydantic model by `respond(...)`. A caller is
+either a signed-in session or a personal API token (`Authorization: Bearer …`, checked
+before every view here: `_bearer_token`).
+
+Adding an endpoint (for example required-training compliance, once its package exists):
+1. add its query model (if any) and answer model to `api/schemas.py`;
+2. write the view here with `@blueprint.get(...)`, `@access(...)` and `@documented(...)`,
+   reading the figures through the feature's service and answering with `respond(...)`;
+3. add its rows to `EXPECTED` in `tests/accounts/test_authorisation_matrix.py` (the token
+   matrix there covers every `api.` route by itself) and, if its path has a new argument,
+   a sample value in that test's `world`.
+The OpenAPI document, the docs page and the schemathesis test pick it up with no more work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeVar
+
+from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask_login import current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import and_, exists, func, or_, select
+from werkzeug.exceptions import HTTPException
+
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.permissions import (
+    SIGNED_IN,
+    access,
+    can_view_team,
+    is_hr_or_admin,
+    team_by_slug,
+    team_rule,
+)
+from competency_app.api import schemas
+from competency_app.api.spec import build_spec, documented
+from competency_app.api.tokens import check_bearer, refused_token_recorded
+from competency_app.assessments.models import CurrentRating
+from competency_app.clock import today, utcnow
+from competency_app.coverage import services as coverage
+from competency_app.coverage.forecast import at_day, forecast
+from competency_app.database import unit_of_work
+from competency_app.extensions import db
+from competency_app.framework.models import Element, FrameworkVersion, Skill
+from competency_app.framework.services import current_version
+from competency_app.recruitment.models import (
+    AgreedScore,
+    Candidate,
+    InterviewSubmission,
+    PanelMember,
+    Vacancy,
+)
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+Q = TypeVar("Q", bound=schemas.Query)
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorised",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    422: "invalid_argument",
+}
+
+
+class ApiProblem(Exception):
+    def __init__(self, status: int, message: str, field: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def problem(status: int, message: str, field: str | None = None, *, bearer: bool = False):
+    body = schemas.ApiError(error=ERROR_CODES.get(status, "error"), message=message, field=field)
+    response = jsonify(body.model_dump(exclude_none=True))
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = (
+            'Bearer realm="competency", error="invalid_token"'
+            if bearer
+            else 'Bearer realm="competency"'
+        )
+    return response
+
+
+@blueprint.errorhandler(ApiProblem)
+def _api_problem(error: ApiProblem):
+    return problem(error.status, error.message, error.field)
+
+
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    messages = {404: "There is no such team, or nothing at this address."}
+    return problem(status, messages.get(status, error.description or error.name))
+
+
+# by status code: the app's own handlers are by code too, and a code wins over a class
+for _status in (400, 403, 404, 405):
+    blueprint.register_error_handler(_status, _http_error)
+
+
+@blueprint.before_request
+def _bearer_token():
+    """An `Authorization` header makes the request the token owner's (a session cookie
+    sent with it is ignored): read-only, as every route here is a GET."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    with unit_of_work():  # keeps last_used_at, or the refusal's audit event
+        check = check_bearer(header)
+        if check.user is None:
+            refused_token_recorded(check)
+    if check.user is None:
+        return problem(401, check.refusal, bearer=True)
+    g._login_user = check.user  # Flask-Login's current user for this request only
+    return None
+
+
+def query(model: type[Q]) -> Q:
+    """The request's query string through `model`; the first refusal is a 422 naming it."""
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "query"
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"] == "extra_forbidden":
+            message = "is not an argument of this endpoint"
+        raise ApiProblem(422, f"{name} {message}", name) from None
+
+
+def respond(model: type[BaseModel], data: dict):
+    """`data` checked against the answer's model (what the document promises), as JSON."""
+    return jsonify(model.model_validate(data).model_dump(mode="json", exclude_unset=True))
+
+
+def _version() -> FrameworkVersion:
+    version = current_version(structure=True)
+    if version is None:
+        raise ApiProblem(404, "No framework has been loaded yet.")
+    return version
+
+
+def _pagination(args: schemas.PageQuery, total: int) -> dict:
+    pages = max(1, -(-total // args.per_page))
+    return {"page": args.page, "per_page": args.per_page, "total": total, "pages": pages}
+
+
+def _window(args: schemas.PageQuery) -> slice:
+    start = (args.page - 1) * args.per_page
+    return slice(start, start + args.per_page)
+
+
+def _team_ref(team: Team) -> dict:
+    return {"slug": team.slug, "name": team.name}
+
+
+# ---- teams ------------------------------------------------------------------------------
+
+
+def visible_teams(user: User):
+    """The teams `user` may see team-level figures of (can_view_team), as a SELECT."""
+    statement = select(Team)
+    if not is_hr_or_admin(user):
+        statement = statement.where(Team.id.in_(user.team_ids(Role.MANAGER, Role.SUPERVISOR)))
+    return statement
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@blueprint.get("/teams")
+@access(SIGNED_IN)
+@documented(
+    "Teams you may see",
+    schemas.TeamList,
+    query=schemas.TeamsQuery,
+    description="Managers and supervisors see their teams; HR and administrators every team.",
+    errors=(401, 422),
+)
+def teams():
+    args = query(schemas.TeamsQuery)
+    statement = visible_teams(current_user)
+    if args.name:
+        statement = statement.where(Team.name.ilike(_like(args.name), escape="\\"))
+    total = db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    page = list(
+        db.session.scalars(
+            statement.order_by(Team.name, Team.id)
+            .limit(args.per_page)
+            .offset((args.page - 1) * args.per_page)
+        )
+    )
+    counts = dict(
+        db.session.execute(
+            select(RoleAssignment.team_id, func.count(func.distinct(User.id)))
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(
+                RoleAssignment.team_id.in_([t.id for t in page] or [-1]),
+                RoleAssignment.role == Role.PRACTITIONER,
+                User.active,
+                or_(User.leaving_date.is_(None), User.leaving_date > today()),
+            )
+            .group_by(RoleAssignment.team_id)
+        ).all()
+    )
+    items = [{**_team_ref(t), "members": counts.get(t.id, 0)} for t in page]
+    return respond(schemas.TeamList, {"items": items, "pagination": _pagination(args, total)})
+
+
+# ---- coverage ---------------------------------------------------------------------------
+
+
+def _checked_without(team: Team, without: int | None) -> tuple[int, ...]:
+    if without is None:
+        return ()
+    if without not in {m.id for m in coverage.team_practitioners(team)}:
+        # a well-formed id that names no member: nothing found, as for an unknown team
+        raise ApiProblem(404, "without must be the id of a member of this team", "without")
+    return (without,)
+
+
+def _moment(day) -> datetime | None:
+    return at_day(day) if day is not None else None
+
+
+@blueprint.get("/teams/<slug>/coverage")
+@access(team_rule(can_view_team))
+@documented(
+    "A team's coverage",
+    schemas.CoverageOut,
+    query=schemas.CoverageQuery,
+    description="The team's coverage of every element and skill under the framework's rule, "
+    "now, on a past day (`as_at`, from the rating history) or a later one (a forecast, with "
+    "the changes day by day). `without` asks what would change if a member left.",
+)
+def coverage_api(slug: str):
+    args = query(schemas.CoverageQuery)
+    version = _version()
+    team = team_by_slug(slug)
+    without = _checked_without(team, args.without)
+    cov = coverage.coverage_for_team(team, version, _moment(args.as_at), without=without)
+    summary = coverage.coverage_summary(cov)
+    is_forecast = (args.as_at is None or args.as_at >= today()) and (
+        bool(without) or (args.as_at is not None and args.as_at > today())
+    )
+    if is_forecast:
+        summary["changes"] = [
+            {
+                "date": change.when.date().isoformat(),
+                "kind": change.kind,
+                "id": change.key,
+                "before": change.before,
+                "status": change.after,
+                "why": change.why,
+            }
+            for change in forecast(team, version, cov.now, without)
+        ]
+    return respond(schemas.CoverageOut, summary)
+
+
+# ---- members ----------------------------------------------------------------------------
+
+
+@blueprint.get("/teams/<slug>/members")
+@access(team_rule(can_view_team))
+@documented(
+    "A team's members and their current validated levels",
+    schemas.MemberList,
+    query=schemas.MembersQuery,
+    description="The team's keyworkers by name, each with the level validated in supervision "
+    "for every skill they hold now (expired validations left out), in framework order.",
+)
+def members(slug: str):
+    args = query(schemas.MembersQuery)
+    version = _version()
+    team = team_by_slug(slug)
+    people = coverage.team_practitioners(team, utcnow())
+    page = people[_window(args)]
+    now = utcnow()
+    statement = (
+        select(CurrentRating, Skill.key, Element.key)
+        .join(Skill, and_(Skill.key == CurrentRating.skill_key, Skill.version_id == version.id))
+        .join(Element, Element.id == Skill.element_id)
+        .where(
+            CurrentRating.person_id.in_([p.id for p in page] or [-1]),
+            CurrentRating.expires_at > now,
+        )
+        .order_by(Element.id, Skill.id)
+    )
+    if args.element:
+        statement = statement.where(Element.key == args.element)
+    scale = version.settings.scale
+    ratings: dict[int, list[dict]] = {p.id: [] for p in page}
+    for rating, skill_key, element_key in db.session.execute(statement):
+        ratings[rating.person_id].append(
+            {
+                "skill": skill_key,
+                "element": element_key,
+                "level": rating.level,
+                "label": scale.labels.get(rating.level, str(rating.level)),
+                "competent": rating.level >= scale.competent_level,
+                "validated_at": rating.validated_at.date(),
+                "expires_at": rating.expires_at.date(),
+            }
+        )
+    items = [{"id": p.id, "name": p.name, "ratings": ratings[p.id]} for p in page]
+    return respond(
+        schemas.MemberList,
+        {
+            "team": _team_ref(team),
+            "framework_version": version.number,
+            "items": items,
+            "pagination": _pagination(args, len(people)),
+        },
+    )
+
+
+# ---- gaps -------------------------------------------------------------------------------
+
+
+@blueprint.get("/teams/<slug>/gaps")
+@access(team_rule(can_view_team))
+@documented(
+    "A team's gaps and risks",
+    schemas.GapList,
+    query=schemas.GapsQuery,
+    description="Elements, skills and the core values below the coverage rule (`gap`) or "
+    "about to fall below it (`at_risk`), on a day (`as_at`) or now.",
+)
+def gaps(slug: str):
+    args = query(schemas.GapsQuery)
+    version = _version()
+    team = team_by_slug(slug)
+    cov = coverage.coverage_for_team(team, version, _moment(args.as_at))
+    found: list[dict] = []
+    for e in cov.elements:
+        if e.is_gap or e.is_at_risk:
+            holders, needed = e.against_rule
+            found.append(
+                {
+                    "kind": "element",
+                    "id": e.element.key,
+                    "title": e.element.title,
+                    "status": e.status,
+                    "holders": holders,
+                    "needed": needed,
+                    "why": e.why,
+                }
+            )
+    for s in cov.skills:
+        if s.is_gap or s.is_at_risk:
+            found.append(
+                {
+                    "kind": "skill",
+                    "id": s.skill.key,
+                    "title": s.skill.text,
+                    "status": s.status,
+                    "holders": s.holders,
+                    "needed": s.min_holders,
+                    "why": s.why,
+                }
+            )
+    if cov.values.status in (coverage.GAP, coverage.AT_RISK):
+        found.append(
+            {
+                "kind": "values",
+                "id": "values",
+                "title": "Core values",
+                "status": cov.values.status,
+                "holders": None,
+                "needed": None,
+                "why": cov.values.why,
+            }
+        )
+    chosen = [
+        g
+        for g in found
+        if (args.kind is None or g["kind"] == args.kind)
+        and (args.status is None or g["status"] == args.status)
+    ]
+    return respond(
+        schemas.GapList,
+        {
+            "team": _team_ref(team),
+            "as_at": cov.now.isoformat(),
+            "items": chosen[_window(args)],
+            "pagination": _pagination(args, len(chosen)),
+        },
+    )
+
+
+# ---- vacancies --------------------------------------------------------------------------
+
+
+def visible_vacancies(user: User):
+    """Vacancies `user` may see in figures: HR and administrators all; otherwise those of
+    the teams they manage, supervise or recruit for, and those whose panel they sit on."""
+    statement = select(Vacancy)
+    if is_hr_or_admin(user):
+        return statement
+    teams = user.team_ids(Role.MANAGER, Role.SUPERVISOR, Role.RECRUITER)
+    on_panel = exists().where(PanelMember.vacancy_id == Vacancy.id, PanelMember.user_id == user.id)
+    return statement.where(or_(Vacancy.team_id.in_(teams or [-1]), on_panel))
+
+
+def _counted(model, vacancy_ids: list[int]) -> dict[int, int]:
+    column = model.candidate_id
+    return dict(
+        db.session.execute(
+            select(Candidate.vacancy_id, func.count(func.distinct(column)))
+            .join(Candidate, Candidate.id == column)
+            .where(Candidate.vacancy_id.in_(vacancy_ids or [-1]))
+            .group_by(Candidate.vacancy_id)
+        ).all()
+    )
+
+
+@blueprint.get("/vacancies")
+@access(SIGNED_IN)
+@documented(
+    "Vacancies in figures",
+    schemas.VacancyList,
+    query=schemas.VacanciesQuery,
+    description="Each vacancy you may see, with its number of candidates, interviewed and "
+    "agreed: no candidate's name, contact details, marks or scores.",
+    errors=(401, 422),
+)
+def vacancies():
+    args = query(schemas.VacanciesQuery)
+    statement = visible_vacancies(current_user).join(Team, Team.id == Vacancy.team_id)
+    if args.team:
+        statement = statement.where(Team.slug == args.team)
+    if args.status == "open":
+        statement = statement.where(Vacancy.closing_date >= today())
+    elif args.status == "closed":
+        statement = statement.where(Vacancy.closing_date < today())
+    total = db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
+    page = list(
+        db.session.scalars(
+            statement.order_by(Vacancy.closing_date.desc(), Vacancy.id.desc())
+            .limit(args.per_page)
+            .offset((args.page - 1) * args.per_page)
+        )
+    )
+    ids = [v.id for v in page]
+    candidates = dict(
+        db.session.execute(
+            select(Candidate.vacancy_id, func.count(Candidate.id))
+            .where(Candidate.vacancy_id.in_(ids or [-1]))
+            .group_by(Candidate.vacancy_id)
+        ).all()
+    )
+    interviewed = _counted(InterviewSubmission, ids)
+    agreed = _counted(AgreedScore, ids)
+    items = [
+        {
+            "id": v.id,
+            "team": _team_ref(v.team),
+            "title": v.title,
+            "closing_date": v.closing_date,
+            "status": "open" if v.closing_date >= today() else "closed",
+            "candidates": candidates.get(v.id, 0),
+            "interviewed": interviewed.get(v.id, 0),
+            "scores_agreed": agreed.get(v.id, 0),
+        }
+        for v in page
+    ]
+    return respond(schemas.VacancyList, {"items": items, "pagination": _pagination(args, total)})
+
+
+# ---- the document -----------------------------------------------------------------------
+
+
+@blueprint.get("/openapi.json")
+@access(SIGNED_IN)
+def openapi():
+    """The OpenAPI 3.1 document of this API (generated from the views: `api/spec.py`)."""
+    return jsonify(cached_spec(current_app))
+
+
+def cached_spec(app: Flask) -> dict:
+    """Built once per app: the routes do not change after start-up."""
+    if "api_spec" not in app.extensions:
+        app.extensions["api_spec"] = build_spec(app)
+    return app.extensions["api_spec"]

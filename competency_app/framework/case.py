@@ -1,0 +1,430 @@
+"""The framework as a 1EdTech CASE 1.1 package (JSON), and back.
+
+`to_case(document)` writes a CFPackage: the CFDocument, one CFItem per core value,
+competency, element, skill and task (its `CFItemType` says which; `humanCodingScheme` keeps
+the framework's stable id, `1a.s3`), and one `isChildOf` CFAssociation per item (value and
+competency → document, element → competency, skill and task → element, in order by
+`sequenceNumber`). Identifiers are UUID v5 from the framework's title and each item's stable
+id, so the same framework always exports the same identifiers and a reworded skill keeps
+its identifier.
+
+What CASE has no field for travels in the package's `extensions` under `EXTENSION`: the
+rating scale, the rules (validity, coverage rule, who must hold what), the e-learning
+catalogue, the person specifications and the interview scoring, and per item the few
+attributes of the YAML model without a CASE home (an element's areas and minimum holders,
+a skill's area and "enhanced" mark, a competency's "overarching"). `from_case(raw)` reads
+such a package back into the YAML model (`schema.FrameworkDocument`), so a round trip
+YAML → CASE → YAML gives the same content hash. A package from another tool without those
+extensions, or with items this model has no place for, is refused with a message per
+problem (`FrameworkFileError`, as a YAML file's problems are).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from competency_app.framework.loader import FrameworkFileError, Problem
+from competency_app.framework.schema import FrameworkDocument
+
+EXTENSION = "keyworkingCompetencyTracker"
+# The namespace of every identifier this application writes; a framework's own namespace is
+# derived from it and the framework's title.
+APP_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:keyworking-competency-tracker:case")
+ITEM_TYPES = {
+    "value": ("Core value", "The values every keyworker is expected to hold."),
+    "competency": ("Competency", "A competency of the framework: a group of elements."),
+    "element": ("Element", "An element of a competency, met by the team as a whole."),
+    "skill": ("Skill", "A skill to be demonstrated, rated and validated in supervision."),
+    "task": ("Task", "A task related to an element."),
+}
+KIND_BY_TYPE = {title.casefold(): kind for kind, (title, _text) in ITEM_TYPES.items()}
+# an element's attributes with no CASE field, carried in its item's extension
+ELEMENT_EXTRAS = {"min_holders", "areas_kind", "areas", "closing_statement"}
+CHILD_OF = {
+    "value": "document",
+    "competency": "document",
+    "element": "competency",
+    "skill": "element",
+    "task": "element",
+}
+
+
+def framework_namespace(document: FrameworkDocument) -> uuid.UUID:
+    return uuid.uuid5(APP_NAMESPACE, document.metadata.title)
+
+
+def _uuid(namespace: uuid.UUID, key: str) -> str:
+    return str(uuid.uuid5(namespace, key))
+
+
+def _link(title: str, identifier: str) -> dict[str, str]:
+    return {"title": title, "identifier": identifier, "uri": f"urn:uuid:{identifier}"}
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# ---- YAML model → CASE ------------------------------------------------------------------
+
+
+def to_case(document: FrameworkDocument, changed_at: datetime | None = None) -> dict:
+    """The CFPackage of `document` (a dict ready for `json.dumps`)."""
+    namespace = framework_namespace(document)
+    when = (changed_at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    doc_id = str(namespace)
+    doc_link = _link(document.metadata.title, doc_id)
+    types = {kind: _uuid(namespace, f"item-type:{kind}") for kind in ITEM_TYPES}
+    items: list[dict] = []
+    associations: list[dict] = []
+
+    def add(kind: str, key: str, parent: tuple[str, str], sequence: int, **fields) -> str:
+        identifier = _uuid(namespace, key)
+        title = ITEM_TYPES[kind][0]
+        items.append(
+            _without_none(
+                {
+                    "identifier": identifier,
+                    "uri": f"urn:uuid:{identifier}",
+                    "CFItemType": title,
+                    "CFItemTypeURI": _link(title, types[kind]),
+                    "humanCodingScheme": key,
+                    "language": "en",
+                    "lastChangeDateTime": when,
+                    **fields,
+                }
+            )
+        )
+        parent_title, parent_id = parent
+        associations.append(
+            {
+                "identifier": _uuid(namespace, f"isChildOf:{key}"),
+                "associationType": "isChildOf",
+                "sequenceNumber": sequence,
+                "uri": f"urn:uuid:{_uuid(namespace, f'isChildOf:{key}')}",
+                "originNodeURI": _link(key, identifier),
+                "destinationNodeURI": _link(parent_title, parent_id),
+                "lastChangeDateTime": when,
+            }
+        )
+        return identifier
+
+    top = (document.metadata.title, doc_id)
+    for n, value in enumerate(document.core_values, 1):
+        add(
+            "value",
+            value.id,
+            top,
+            n,
+            abbreviatedStatement=value.title,
+            fullStatement=value.description,
+        )
+    for n, competency in enumerate(document.competencies, len(document.core_values) + 1):
+        competency_id = add(
+            "competency",
+            competency.id,
+            top,
+            n,
+            fullStatement=competency.title,
+            listEnumeration=str(competency.number),
+            notes=competency.introduction,
+            extensions={EXTENSION: {"overarching": competency.overarching}},
+        )
+        for e, element in enumerate(competency.elements, 1):
+            element_id = add(
+                "element",
+                element.id,
+                (competency.id, competency_id),
+                e,
+                fullStatement=element.title,
+                listEnumeration=element.label,
+                abbreviatedStatement=element.short_label,
+                alternativeLabel=element.alt_title,
+                notes=element.source_notes,
+                extensions={
+                    EXTENSION: element.model_dump(
+                        mode="json",
+                        include=ELEMENT_EXTRAS,
+                    )
+                },
+            )
+            for s, skill in enumerate(element.skills, 1):
+                add(
+                    "skill",
+                    skill.id,
+                    (element.id, element_id),
+                    s,
+                    fullStatement=skill.text,
+                    extensions={EXTENSION: {"enhanced": skill.enhanced, "area": skill.area}},
+                )
+            for t, task in enumerate(element.tasks, len(element.skills) + 1):
+                add("task", task.id, (element.id, element_id), t, fullStatement=task.text)
+    metadata = document.metadata
+    return {
+        "CFDocument": _without_none(
+            {
+                "identifier": doc_id,
+                "uri": doc_link["uri"],
+                "frameworkType": "Workforce competency framework",
+                "caseVersion": "1.1",
+                "creator": metadata.publisher,
+                "title": metadata.title,
+                "lastChangeDateTime": when,
+                "publisher": metadata.publisher,
+                "description": metadata.notes,
+                "language": "en",
+                "version": metadata.version_label,
+                "notes": metadata.source,
+            }
+        ),
+        "CFItems": items,
+        "CFAssociations": associations,
+        "CFDefinitions": {
+            "CFItemTypes": [
+                {
+                    "identifier": types[kind],
+                    "uri": f"urn:uuid:{types[kind]}",
+                    "title": title,
+                    "description": description,
+                    "hierarchyCode": str(level),
+                    "lastChangeDateTime": when,
+                }
+                for level, (kind, (title, description)) in enumerate(ITEM_TYPES.items(), 1)
+            ]
+        },
+        "extensions": {
+            EXTENSION: {
+                "schema_version": document.schema_version,
+                "short_title": metadata.short_title,
+                **document.model_dump(
+                    mode="json",
+                    include={
+                        "rating_scale",
+                        "rules",
+                        "elearning",
+                        "person_specifications",
+                        "interview_scoring",
+                    },
+                ),
+            }
+        },
+    }
+
+
+# ---- CASE → YAML model ------------------------------------------------------------------
+
+
+class _Refusal:
+    """Problems found while mapping, each with the JSON path it concerns."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.problems: list[Problem] = []
+
+    def add(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, None, None, message))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise FrameworkFileError(self.name, self.problems)
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(item: dict, field: str) -> str | None:
+    value = item.get(field)
+    return value if isinstance(value, str) else None
+
+
+def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
+    """Read a CASE 1.1 package written by `to_case` (or by another tool, if it carries the
+    same extensions) into the YAML model; `FrameworkFileError` lists every problem."""
+    refusal = _Refusal(name)
+    try:
+        package = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        refusal.add("", f"not a JSON file: {exc}")
+        refusal.raise_if_any()
+    if not isinstance(package, dict) or not isinstance(package.get("CFDocument"), dict):
+        refusal.add("CFDocument", "a CASE package needs a CFDocument object")
+        refusal.raise_if_any()
+    cf_document = package["CFDocument"]
+    settings = _object(_object(package.get("extensions")).get(EXTENSION))
+    if not settings:
+        refusal.add(
+            f"extensions.{EXTENSION}",
+            "this package has no rating scale, rules or person specification: CASE has no "
+            "place for them, and this service cannot assess against a framework without "
+            "them. Export the framework from this service, or add them under this extension",
+        )
+    raw_items = package.get("CFItems")
+    raw_associations = package.get("CFAssociations")
+    if not isinstance(raw_items, list) or not raw_items:
+        refusal.add("CFItems", "the package has no CFItems")
+    if not isinstance(raw_associations, list):
+        refusal.add("CFAssociations", "the package has no CFAssociations (isChildOf)")
+    refusal.raise_if_any()
+
+    items: dict[str, dict] = {}
+    kinds: dict[str, str] = {}
+    for i, item in enumerate(raw_items):
+        item = _object(item)
+        identifier = _text(item, "identifier")
+        item_type = (_text(item, "CFItemType") or "").casefold()
+        where = f"CFItems.{i}"
+        if identifier is None:
+            refusal.add(where, "a CFItem has no identifier")
+            continue
+        if item_type not in KIND_BY_TYPE:
+            allowed = ", ".join(title for title, _ in ITEM_TYPES.values())
+            refusal.add(
+                f"{where}.CFItemType",
+                f"CFItemType {item.get('CFItemType')!r} has no place in this framework model "
+                f"(it knows {allowed})",
+            )
+            continue
+        if not _text(item, "humanCodingScheme"):
+            refusal.add(
+                f"{where}.humanCodingScheme",
+                "every item needs its stable id (1a, 1a.s3, value.respect) in humanCodingScheme",
+            )
+            continue
+        items[identifier] = item
+        kinds[identifier] = KIND_BY_TYPE[item_type]
+
+    doc_id = _text(cf_document, "identifier")
+    children: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    parent_of: dict[str, str] = {}
+    for i, association in enumerate(raw_associations or []):
+        association = _object(association)
+        if association.get("associationType") != "isChildOf":
+            continue  # other relations (isRelatedTo, exactMatchOf…) have no place; ignored
+        child = _text(_object(association.get("originNodeURI")), "identifier")
+        parent = _text(_object(association.get("destinationNodeURI")), "identifier")
+        if child not in items:
+            continue  # a child refused above, or outside this package
+        if child in parent_of:
+            refusal.add(
+                f"CFAssociations.{i}", f"{items[child]['humanCodingScheme']} has two parents"
+            )
+            continue
+        sequence = association.get("sequenceNumber")
+        parent_of[child] = parent or ""
+        children[parent or ""].append(
+            (sequence if isinstance(sequence, int | float) else float("inf"), child)
+        )
+    for identifier, kind in kinds.items():
+        parent = parent_of.get(identifier)
+        expected = CHILD_OF[kind]
+        found = "document" if parent == doc_id else kinds.get(parent or "", "nothing")
+        if found != expected:
+            key = items[identifier]["humanCodingScheme"]
+            refusal.add(
+                f"CFItems.{key}",
+                f"a {ITEM_TYPES[kind][0].lower()} must be isChildOf a {expected}; "
+                f"{key} is a child of {found}",
+            )
+    refusal.raise_if_any()
+
+    def ordered(parent: str, kind: str) -> list[dict]:
+        found = sorted(children.get(parent, []), key=lambda pair: pair[0])
+        return [items[child] | {"_id": child} for _seq, child in found if kinds[child] == kind]
+
+    def ext(item: dict) -> dict:
+        return _object(_object(item.get("extensions")).get(EXTENSION))
+
+    data = {
+        "schema_version": settings.get("schema_version"),
+        "metadata": _without_none(
+            {
+                "title": cf_document.get("title"),
+                "short_title": settings.get("short_title"),
+                "publisher": cf_document.get("publisher") or cf_document.get("creator"),
+                "source": cf_document.get("notes") or cf_document.get("officialSourceURL"),
+                "version_label": cf_document.get("version"),
+                "notes": cf_document.get("description"),
+            }
+        ),
+        "rating_scale": settings.get("rating_scale"),
+        "rules": settings.get("rules"),
+        "core_values": [
+            {
+                "id": v["humanCodingScheme"],
+                "title": v.get("abbreviatedStatement"),
+                "description": v.get("fullStatement"),
+            }
+            for v in ordered(doc_id or "", "value")
+        ],
+        "competencies": [
+            _without_none(
+                {
+                    "id": c["humanCodingScheme"],
+                    "number": _number(c.get("listEnumeration")),
+                    "title": c.get("fullStatement"),
+                    "overarching": ext(c).get("overarching", False),
+                    "introduction": c.get("notes"),
+                    "elements": [
+                        _without_none(
+                            {
+                                "id": e["humanCodingScheme"],
+                                "label": e.get("listEnumeration"),
+                                "short_label": e.get("abbreviatedStatement"),
+                                "title": e.get("fullStatement"),
+                                "alt_title": e.get("alternativeLabel"),
+                                "source_notes": e.get("notes"),
+                                **{k: v for k, v in ext(e).items() if k in ELEMENT_EXTRAS},
+                                "skills": [
+                                    _without_none(
+                                        {
+                                            "id": s["humanCodingScheme"],
+                                            "text": s.get("fullStatement"),
+                                            "enhanced": ext(s).get("enhanced", False),
+                                            "area": ext(s).get("area"),
+                                        }
+                                    )
+                                    for s in ordered(e["_id"], "skill")
+                                ],
+                                "tasks": [
+                                    {"id": t["humanCodingScheme"], "text": t.get("fullStatement")}
+                                    for t in ordered(e["_id"], "task")
+                                ],
+                            }
+                        )
+                        for e in ordered(c["_id"], "element")
+                    ],
+                }
+            )
+            for c in ordered(doc_id or "", "competency")
+        ],
+        "elearning": settings.get("elearning", []),
+        "person_specifications": settings.get("person_specifications", []),
+        "interview_scoring": settings.get("interview_scoring"),
+    }
+    try:
+        document = FrameworkDocument.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            refusal.add(".".join(str(p) for p in error["loc"]), error["msg"])
+        refusal.raise_if_any()
+    for path, message in document.check_references():
+        refusal.add(".".join(str(p) for p in path), message)
+    refusal.raise_if_any()
+    return document
+
+
+def _number(value: Any) -> Any:
+    """A competency's number, kept in listEnumeration as text."""
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def looks_like_case(raw: bytes) -> bool:
+    """A JSON object (a CASE package) rather than a YAML framework file."""
+    return raw.lstrip()[:1] == b"{"
