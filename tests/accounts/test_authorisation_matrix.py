@@ -25,6 +25,7 @@ from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
 from competency_app.recruitment.services import add_candidate, create_vacancy
+from competency_app.training.services import assign_module
 from tests.factories import PASSWORD, commit, make_team, make_user
 
 ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
@@ -112,6 +113,15 @@ for endpoint in [
 ]:
     EXPECTED[(endpoint, "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
     EXPECTED[(endpoint, "GET", "other")] = {"hr", "admin"}
+# Required training: a team's compliance for those who see the team; the organisation's
+# for HR. Assigning and cancelling training: the team's managers.
+EXPECTED[("training.team_compliance", "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
+EXPECTED[("training.team_compliance", "GET", "other")] = {"hr", "admin"}
+EXPECTED[("training.organisation_compliance", "GET", "-")] = HR_ADMIN
+for endpoint in ["training.assign", "training.cancel_assignment"]:
+    for method in ["GET", "POST"]:
+        EXPECTED[(endpoint, method, "own")] = {"manager"}
+        EXPECTED[(endpoint, method, "other")] = set()
 EXPECTED[("coverage.development", "GET", "own")] = CAN_SEE_PERSON
 EXPECTED[("coverage.development", "GET", "other")] = {"hr", "admin"}
 # only the person records their own completions: others get 403 inside the view
@@ -187,6 +197,12 @@ def world(app, framework):
             south_sup,
             south_rec,
         )
+        version = own.framework_version
+        due = date.today() + timedelta(days=30)
+        own_assignment = assign_module(
+            people["practitioner"], version.modules[0].key, due, people["manager"], version
+        )
+        other_assignment = assign_module(subject, version.modules[0].key, due, south_sup, version)
         north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
         south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
         commit()
@@ -206,6 +222,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "vacancy_id": north_vacancy.id,
                 "candidate_id": north_candidate.id,
+                "assignment_id": own_assignment.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -215,10 +232,10 @@ def world(app, framework):
                 "slug": south.slug,
                 "vacancy_id": south_vacancy.id,
                 "candidate_id": south_candidate.id,
+                "assignment_id": other_assignment.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
-        version = own.framework_version
         probes = {
             "own": {"assessment_id": own.id},
             "other": {"assessment_id": other.id},
@@ -226,6 +243,7 @@ def world(app, framework):
             "value_id": version.values[0].id,
             "module_key": version.modules[0].key,
             "team_id": north.id,
+            "practitioner_id": people["practitioner"].id,
         }
         return ids, samples, probes
 
@@ -317,6 +335,11 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "coverage.development": {
             "module": probes["module_key"],
             "completed_on": (date.today() - timedelta(days=1)).isoformat(),
+        },
+        "training.assign": {
+            "person": probes["practitioner_id"],
+            "module": probes["module_key"],
+            "due_on": (date.today() + timedelta(days=30)).isoformat(),
         },
         "auth.change_password": {
             "current_password": PASSWORD,
