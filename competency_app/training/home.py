@@ -41,7 +41,8 @@ def keyworker_section(user: User) -> TrainingSection | None:
         if standing.status == required.OVERDUE:
             assert standing.expires_on is not None  # overdue means a refresh date passed
             section.lines.append(
-                f"Required training overdue: {title} (repeat by {uk_date(standing.expires_on)})."
+                f"Required training overdue: {title} "
+                f"(its refresh was due {uk_date(standing.expires_on)})."
             )
         elif standing.status == required.DUE:
             section.lines.append(f"Required training to complete: {title}.")
