@@ -19,7 +19,8 @@ from competency_app.assessments.models import Assessment
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
-from competency_app.framework.services import load_framework
+from competency_app.framework.services import current_version, load_framework
+from competency_app.training.demo import create_demo_training
 from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
@@ -70,6 +71,9 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
+        version = current_version()
+        if version is not None:
+            create_demo_training(keyworkers, staff[Role.MANAGER], version)
     return logins
 
 
