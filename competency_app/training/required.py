@@ -232,18 +232,23 @@ class Compliance:
         return [s for s in self.standings if s.person.id == person.id]
 
 
+def _compliance(
+    people: list[User], standings: dict, version: FrameworkVersion, today: date
+) -> Compliance:
+    modules = [
+        ModuleCompliance(m, [standings[(p.id, m.key)] for p in people])
+        for m in required_modules(version)
+    ]
+    return Compliance(people, modules, today)
+
+
 def compliance_for(
     people: Sequence[User], version: FrameworkVersion, today: date | None = None
 ) -> Compliance:
     """Compliance of `people` (each person once) on the version's required modules."""
     today = today or local_today()
     unique = list({p.id: p for p in people}.values())
-    standings = standings_for(unique, version, today)
-    modules = [
-        ModuleCompliance(m, [standings[(p.id, m.key)] for p in unique])
-        for m in required_modules(version)
-    ]
-    return Compliance(unique, modules, today)
+    return _compliance(unique, standings_for(unique, version, today), version, today)
 
 
 def team_keyworkers(team: Team, now: datetime | None = None) -> list[User]:
@@ -298,12 +303,25 @@ class OrganisationCompliance:
 def organisation_compliance(
     version: FrameworkVersion, now: datetime | None = None
 ) -> OrganisationCompliance:
-    """The organisation's figure (each keyworker once) and each team's."""
+    """The organisation's figure (each keyworker once) and each team's, from one reading of
+    the completions."""
     now = now or utcnow()
     today = local_today(now)
-    overall = compliance_for(organisation_keyworkers(now), version, today)
-    teams = [
-        (team, compliance_for(team_keyworkers(team, now), version, today))
-        for team in keyworker_teams()
-    ]
-    return OrganisationCompliance(overall, teams)
+    people = organisation_keyworkers(now)
+    standings = standings_for(people, version, today)
+    by_id = {p.id: p for p in people}
+    members: dict[int, list[User]] = {}
+    for team_id, user_id in db.session.execute(
+        select(RoleAssignment.team_id, RoleAssignment.user_id).where(
+            RoleAssignment.role == Role.PRACTITIONER
+        )
+    ):
+        if user_id in by_id and team_id is not None:
+            members.setdefault(team_id, []).append(by_id[user_id])
+    teams = []
+    for team in keyworker_teams():
+        team_people = sorted(
+            {p.id: p for p in members.get(team.id, [])}.values(), key=lambda p: (p.name, p.id)
+        )
+        teams.append((team, _compliance(team_people, standings, version, today)))
+    return OrganisationCompliance(_compliance(people, standings, version, today), teams)

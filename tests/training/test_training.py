@@ -217,6 +217,7 @@ def test_team_compliance_equals_a_brute_force_count_and_the_workbook_agrees(app,
         everyone = {p.id: p for group in people.values() for p in group}
         assert len(everyone) == 12  # the person in both teams counts once
         org_expected = brute_force(list(everyone.values()), completions, modules)
+        south_expected = brute_force(people["south"], completions, modules)
     # the page shows the same figures, with names and UK dates
     html = text_of(page(client_of(app, "max.manager"), "/teams/north/training"))
     assert f"{total_compliant * 100 // total}% compliant: {total_compliant} of {total}" in html
@@ -254,6 +255,14 @@ def test_team_compliance_equals_a_brute_force_count_and_the_workbook_agrees(app,
     assert figures["All required training"].startswith(f"{total_compliant * 100 // total}%")
     # the organisation page and workbook count every keyworker once
     org_html = text_of(page(hr, "/training/compliance"))
+    for team, count, figures_by_module in (
+        ("North team", 7, expected),
+        ("South team", 6, south_expected),
+    ):
+        team_compliant = sum(c for c, _n, _s in figures_by_module.values())
+        team_total = sum(n for _c, n, _s in figures_by_module.values())
+        percent = team_compliant * 100 // team_total
+        assert f"{team} {count} {percent}% ({team_compliant} of {team_total})" in org_html
     org = hr.get("/exports/organisation.xlsx")
     assert org.status_code == 200
     org_rows = list(load_workbook(io.BytesIO(org.data))["Training"].iter_rows(values_only=True))
