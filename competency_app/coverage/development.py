@@ -14,7 +14,7 @@ from competency_app.clock import today, utcnow
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
 from competency_app.training.models import ModuleCompletion
-from competency_app.training.required import Standing, person_standings
+from competency_app.training.required import Standing, completion_expiry, person_standings
 from competency_app.training.services import (
     AssignmentProgress,
     Reassess,
@@ -44,6 +44,11 @@ class DevelopmentPlan:
     @property
     def reassess_keys(self) -> set[str]:
         return {r.skill.key for r in self.reassess}
+
+    def repeat_by(self, completion: ModuleCompletion) -> date | None:
+        """When this completion must be repeated (required training with a refresh)."""
+        module = self.modules.get(completion.module_key)
+        return completion_expiry(completion.completed_on, module) if module else None
 
 
 def development_plan(person: User, version: FrameworkVersion, now: datetime) -> DevelopmentPlan:

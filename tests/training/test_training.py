@@ -112,6 +112,9 @@ def test_a_yearly_refresh_is_expiring_at_11_months_and_overdue_at_12(app, yearly
         label = required.STATUS_LABELS[expected]
         assert re.search(rf"Pat Prac 10 March 2025 10 March 2026 {label}", compliance)
     assert seen == {9: "in_date", 11: "expiring", 12: "overdue", 13: "overdue"}
+    # the completion carries its expiry on the development plan too
+    plan = text_of(page(client_of(app, "pat.prac"), f"/people/{pat_id}/development"))
+    assert "10 March 2025 10 March 2026 CERT-1" in plan
     # One day before the refresh date is still expiring; the refresh date itself is overdue.
     assert required.standing_status(date(2026, 3, 10), True, date(2026, 3, 9), 60) == "expiring"
     assert required.standing_status(date(2026, 3, 10), True, date(2026, 3, 10), 60) == "overdue"
