@@ -20,7 +20,8 @@ class AssignForm(FlaskForm):
     person = StringField(filters=[_stripped])
     module = StringField(filters=[_stripped])
     due_on = StringField(filters=[_stripped])
-    element = StringField(filters=[_stripped], validators=[Length(max=40)])
+    # The gap the plan step closes (a hidden field): the service checks it is an element.
+    element = StringField(filters=[lambda value: _stripped(value)[:40]])
     note = TextAreaField(
         filters=[_stripped],
         validators=[Length(max=500, message="The note must be 500 characters or fewer")],
@@ -58,8 +59,4 @@ class AssignForm(FlaskForm):
 
     def error_dict(self) -> dict[str, str]:
         """The first error of each field, by field name, in page order."""
-        return {
-            name: str(self[name].errors[0])
-            for name in (*self.FIELDS, "element")
-            if self[name].errors
-        }
+        return {name: str(self[name].errors[0]) for name in self.FIELDS if self[name].errors}

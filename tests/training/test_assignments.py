@@ -70,6 +70,7 @@ def post_assign(client, data: dict):
         ({"person": "sol"}, "person", "Choose a keyworker in North team"),
         ({"due_on": "31/12/2027"}, "due_on", "Enter the date it is due as YYYY-MM-DD"),
         ({"person": ""}, "person", "Choose the keyworker to assign the module to"),
+        ({"element": "x" * 300}, "module", "The gap named is not an element of the framework"),
     ],
 )
 def test_refused_assignments_change_nothing_and_keep_the_form(app, teams, change, field, message):
