@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments.models import CurrentRating
-from competency_app.clock import today
+from competency_app.clock import today, utcnow
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.training.models import ModuleCompletion, TrainingAssignment
@@ -202,6 +202,13 @@ def test_cancelling_asks_first_and_hides_the_assignment(app, teams):
     )
     with app.app_context():
         assignment_id = db.session.scalar(select(TrainingAssignment.id))
+    # the clock moves past the due date: overdue for the keyworker and on the plan
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(days=11)
+    late = text_of(client_of(app, "pat.prac").get("/").get_data(as_text=True))
+    assert f"overdue since {due.day} {due:%B %Y}" in late
+    plan = text_of(manager.get("/teams/north/training-plan").get_data(as_text=True))
+    assert "Assigned training: 1 assigned, 0 completed, 1 overdue" in plan
+    app.config.pop("FROZEN_NOW")
     cancel = f"/teams/north/training/assignments/{assignment_id}/cancel"
     page = manager.get(cancel)
     html = text_of(page.get_data(as_text=True))
