@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.framework.views import blueprint as framework
     from competency_app.recruitment.views import blueprint as recruitment
     from competency_app.supervision.views import blueprint as supervision
+    from competency_app.training.views import blueprint as training
     from competency_app.ui.health import blueprint as health
     from competency_app.ui.views import blueprint as ui
 
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         framework,
         assessments,
+        training,
         coverage,
         supervision,
         exports,

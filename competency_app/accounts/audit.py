@@ -32,6 +32,7 @@ class AuditAction(enum.StrEnum):
     COMPLETIONS_IMPORTED = "completions_imported"
     MODULE_COMPLETED = "module_completed"
     MODULE_ASSIGNED = "module_assigned"
+    MODULE_ASSIGNMENT_CANCELLED = "module_assignment_cancelled"
     EXPORT = "export"
     ASSESSMENT_SUBMITTED = "assessment_submitted"
     ASSESSMENT_VALIDATED = "assessment_validated"
@@ -88,6 +89,7 @@ AUDIT_LABELS = {
     AuditAction.COMPLETIONS_IMPORTED: "E-learning completions imported",
     AuditAction.MODULE_COMPLETED: "E-learning module completed",
     AuditAction.MODULE_ASSIGNED: "E-learning module assigned",
+    AuditAction.MODULE_ASSIGNMENT_CANCELLED: "E-learning module assignment cancelled",
     AuditAction.EXPORT: "Workbook exported",
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -14,6 +14,13 @@ from competency_app.clock import today, utcnow
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
 from competency_app.training.models import ModuleCompletion
+from competency_app.training.required import Standing, completion_expiry, person_standings
+from competency_app.training.services import (
+    AssignmentProgress,
+    Reassess,
+    person_assignments,
+    skills_to_reassess,
+)
 
 
 @dataclass
@@ -29,6 +36,19 @@ class DevelopmentPlan:
     items: list[PlanItem]
     completions: list[ModuleCompletion]
     modules: dict[str, Module]
+    required: list[Standing] = field(default_factory=list)
+    assignments: list[AssignmentProgress] = field(default_factory=list)
+    # Skills a completion asks to reassess at the next supervision (never competence).
+    reassess: list[Reassess] = field(default_factory=list)
+
+    @property
+    def reassess_keys(self) -> set[str]:
+        return {r.skill.key for r in self.reassess}
+
+    def repeat_by(self, completion: ModuleCompletion) -> date | None:
+        """When this completion must be repeated (required training with a refresh)."""
+        module = self.modules.get(completion.module_key)
+        return completion_expiry(completion.completed_on, module) if module else None
 
 
 def development_plan(person: User, version: FrameworkVersion, now: datetime) -> DevelopmentPlan:
@@ -61,7 +81,15 @@ def development_plan(person: User, version: FrameworkVersion, now: datetime) -> 
         if skills:
             items.append(PlanItem(module, skills, by_module.get(module.key, [])))
     items.sort(key=lambda item: (-len(item.skills), item.module.position))
-    return DevelopmentPlan(below, items, completions, {m.key: m for m in version.modules})
+    return DevelopmentPlan(
+        below,
+        items,
+        completions,
+        {m.key: m for m in version.modules},
+        required=person_standings(person, version),
+        assignments=person_assignments(person),
+        reassess=skills_to_reassess(person, version),
+    )
 
 
 class CompletionError(ValueError):

@@ -47,6 +47,9 @@ from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
+from competency_app.training.permissions import can_assign_training
+from competency_app.training.required import team_compliance
+from competency_app.training.services import Progress, team_assignments
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -119,6 +122,14 @@ def team_coverage(slug: str):
                 for m in sorted(cov.members + cov.without, key=lambda m: m.name)
             ],
             is_today=args.day is None and not args.without,
+            training=(
+                {
+                    "compliance": team_compliance(team, version),
+                    "progress": Progress.of(team_assignments(cov.members)),
+                }
+                if args.day is None and not args.without
+                else None
+            ),
             forecast_now=now,
             status_labels=services.STATUS_LABELS,
         ),
@@ -158,11 +169,20 @@ def element_detail(slug: str, key: str):
 @access(team_rule(can_view_team))
 def training_plan(slug: str):
     cov = _coverage(slug)
+    assignments = team_assignments(cov.members)
+    by_module: dict[str, list] = {}
+    for item in assignments:
+        by_module.setdefault(item.assignment.module_key, []).append(item)
     return render_template(
         "coverage/training_plan.html",
         title=f"{cov.team.name}: training plan",
         cov=cov,
         steps=services.training_plan(cov),
+        assignments=assignments,
+        progress=Progress.of(assignments),
+        step_progress={key: Progress.of(items) for key, items in by_module.items()},
+        modules={m.key: m for m in cov.version.modules},
+        can_assign=can_assign_training(current_user, cov.team),
     )
 
 

@@ -36,6 +36,17 @@ from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
 from competency_app.training.models import ModuleCompletion
+from competency_app.training.required import (
+    DUE,
+    EXPIRING,
+    OVERDUE,
+    Compliance,
+    completion_expiry,
+    compliance_for,
+    local_today,
+    organisation_keyworkers,
+)
+from competency_app.training.services import team_assignments
 
 # Fills by where a level stands against the scale's competent level (as on the pages), so
 # that any scale reads the same: below, one below, competent, above.
@@ -364,11 +375,103 @@ def _values_sheet(workbook, version, coverages) -> int:
     return sheet.rows
 
 
-def _training_sheet(workbook, coverages) -> int:
-    modules = {m.key: m.title for m in coverages[0].version.modules} if coverages else {}
-    sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 14, 20, 50))
-    sheet.header(["Team", "Team member", "Module", "Completed on", "Certificate", "Plan"])
+TRAINING_HEADER = [
+    "Team",
+    "Team member",
+    "Module",
+    "Row",
+    "Completed on",
+    "Repeat or due by",
+    "Status",
+    "Certificate",
+    "Notes",
+]
+
+
+def _compliance_rows(sheet, team_name: str, compliance: Compliance) -> None:
+    """The figures of the compliance pages: per required module, then overall."""
+    for mc in compliance.modules:
+        counts = mc.counts
+        sheet.row(
+            [
+                team_name,
+                None,
+                mc.module.title,
+                "Compliance",
+                None,
+                None,
+                f"{mc.percent}% compliant ({mc.compliant} of {mc.people})",
+                None,
+                f"{counts[OVERDUE]} overdue, {counts[DUE]} never done, {counts[EXPIRING]} expiring",
+            ]
+        )
+    if compliance.modules:
+        sheet.row(
+            [
+                team_name,
+                None,
+                "All required training",
+                "Compliance",
+                None,
+                None,
+                f"{compliance.percent}% compliant "
+                f"({compliance.compliant} of {compliance.required})",
+                None,
+                f"{compliance.fully_compliant} of {len(compliance.people)} keyworkers in date "
+                "on every required module",
+            ]
+        )
+
+
+def _training_sheet(workbook, version: FrameworkVersion, coverages, now: datetime, scope) -> int:
+    """Required training (each keyworker's standing and the compliance figures, as on the
+    compliance pages), assigned modules with progress, completions and the suggested plan."""
+    modules = {m.key: m for m in version.modules}
+    today = local_today(now)
+    sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 18, 14, 16, 26, 20, 50))
+    sheet.header(TRAINING_HEADER)
+    if scope == "Organisation":
+        overall = compliance_for(organisation_keyworkers(now), version, today)
+        _compliance_rows(sheet, "Organisation (each keyworker once)", overall)
     for cov in coverages:
+        compliance = compliance_for(cov.members, version, today)
+        _compliance_rows(sheet, cov.team.name, compliance)
+        for standing in compliance.standings:
+            sheet.row(
+                [
+                    cov.team.name,
+                    standing.person.name,
+                    standing.module.title,
+                    "Required training",
+                    standing.completed_on,
+                    standing.expires_on,
+                    standing.label,
+                    None,
+                    None,
+                ]
+            )
+        gaps = {e.element.key: e.element for e in cov.elements}
+        for item in team_assignments(cov.members):
+            a = item.assignment
+            module = modules.get(a.module_key)
+            sheet.row(
+                [
+                    cov.team.name,
+                    a.person.name,
+                    module.title if module else a.module_key,
+                    "Assigned",
+                    item.completed_on,
+                    a.due_on,
+                    item.label,
+                    None,
+                    f"Assigned by {a.assigned_by.name} on {uk_date(a.assigned_at)}"
+                    + (
+                        f", for {_element_name(gaps[a.element_key])}"
+                        if a.element_key in gaps
+                        else ""
+                    ),
+                ]
+            )
         ids = [m.id for m in cov.members]
         names = {m.id: m.name for m in cov.members}
         for person, key, completed, certificate in db.session.execute(
@@ -381,12 +484,16 @@ def _training_sheet(workbook, coverages) -> int:
             .where(ModuleCompletion.person_id.in_(ids or [-1]))
             .order_by(ModuleCompletion.completed_on)
         ):
+            module = modules.get(key)
             sheet.row(
                 [
                     cov.team.name,
                     names[person],
-                    modules.get(key, key),
+                    module.title if module else key,
+                    "Completion",
                     completed,
+                    completion_expiry(completed, module) if module else None,
+                    None,
                     certificate,
                     "Completed: reassess the skills it covers",
                 ]
@@ -400,6 +507,9 @@ def _training_sheet(workbook, coverages) -> int:
                         cov.team.name,
                         member.name if member else "Anyone in the team",
                         step.module.title,
+                        "Suggested",
+                        None,
+                        None,
                         None,
                         None,
                         f"Suggested, for {closes}",
@@ -424,7 +534,7 @@ def build_workbook(
     rows += _gaps_sheet(workbook, coverages)
     rows += _ratings_sheets(workbook, [m.id for c in coverages for m in c.members], notes)
     rows += _values_sheet(workbook, version, coverages)
-    rows += _training_sheet(workbook, coverages)
+    rows += _training_sheet(workbook, version, coverages, now, scope)
     summary = _summary(workbook, version, coverages, scope, now, notes)
     workbook.move_sheet("Summary", offset=-(len(workbook.sheetnames) - 1))
     rows += summary.rows

@@ -1,18 +1,25 @@
-"""Assigning modules to people (from a coverage gap's suggestions or in supervision)."""
+"""Assigning modules to people (from a team's training plan or in supervision), their
+progress, cancelling them, and the skills a completion asks to reassess."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from competency_app.accounts.audit import AuditAction
-from competency_app.accounts.models import User
+from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
-from competency_app.clock import today, utcnow
+from competency_app.assessments.models import CurrentRating
+from competency_app.clock import utcnow
+from competency_app.common.dates import uk_date
+from competency_app.database import chunks
 from competency_app.extensions import db
-from competency_app.framework.models import FrameworkVersion
-from competency_app.training.models import TrainingAssignment
+from competency_app.framework.models import FrameworkVersion, Module, Skill
+from competency_app.training.models import ModuleCompletion, TrainingAssignment
+from competency_app.training.required import local_today
 
 
 class AssignmentError(ValueError):
@@ -35,11 +42,11 @@ def assign_module(
 ) -> TrainingAssignment:
     """Ask `person` to complete `module_key` by `due_on` (flushes, never commits).
 
-    The module must be in `version`'s catalogue and the due date today or later.
+    The module must be in `version`'s catalogue and the due date today (in London) or later.
     """
     if module_key not in {module.key for module in version.modules}:
         raise AssignmentError("Choose a module from the catalogue", "module")
-    if due_on < today():
+    if due_on < local_today():
         raise AssignmentError("The due date must be today or later", "due_on")
     assignment = TrainingAssignment(
         person_id=person.id,
@@ -75,3 +82,227 @@ def open_assignments(person: User) -> list[TrainingAssignment]:
             .order_by(TrainingAssignment.due_on, TrainingAssignment.id)
         )
     )
+
+
+# ---- assigning from a team's training plan, progress, cancelling --------------------------
+
+DONE, OPEN, LATE = "done", "due", "overdue"
+PROGRESS_LABELS = {DONE: "Completed", OPEN: "Due", LATE: "Overdue"}
+PROGRESS_TAGS = {DONE: "nhsuk-tag--green", OPEN: "nhsuk-tag--blue", LATE: "nhsuk-tag--red"}
+
+
+@dataclass(frozen=True)
+class AssignmentProgress:
+    """An assignment and where it stands: completed (a completion of the module on or after
+    the day it was assigned), due, or overdue."""
+
+    assignment: TrainingAssignment
+    completed_on: date | None
+    today: date
+
+    @property
+    def status(self) -> str:
+        if self.completed_on is not None:
+            return DONE
+        return LATE if self.assignment.due_on < self.today else OPEN
+
+    @property
+    def label(self) -> str:
+        return PROGRESS_LABELS[self.status]
+
+    @property
+    def tag_class(self) -> str:
+        return PROGRESS_TAGS[self.status]
+
+    @property
+    def done(self) -> bool:
+        return self.completed_on is not None
+
+
+def _assigned_day(assignment: TrainingAssignment) -> date:
+    return local_today(assignment.assigned_at)
+
+
+def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentProgress]:
+    """Each assignment with its progress (one query for the completions of all of them)."""
+    today = local_today()
+    if not assignments:
+        return []
+    people = sorted({a.person_id for a in assignments})
+    keys = sorted({a.module_key for a in assignments})
+    done: dict[tuple[int, str], list[date]] = {}
+    for part in chunks(people):
+        for person_id, key, completed_on in db.session.execute(
+            select(
+                ModuleCompletion.person_id,
+                ModuleCompletion.module_key,
+                ModuleCompletion.completed_on,
+            ).where(ModuleCompletion.person_id.in_(part), ModuleCompletion.module_key.in_(keys))
+        ):
+            done.setdefault((person_id, key), []).append(completed_on)
+    result = []
+    for assignment in assignments:
+        since = _assigned_day(assignment)
+        found = done.get((assignment.person_id, assignment.module_key), [])
+        dates = [d for d in found if d >= since]
+        result.append(AssignmentProgress(assignment, min(dates) if dates else None, today))
+    return result
+
+
+def person_assignments(person: User) -> list[AssignmentProgress]:
+    """`person`'s assignments not cancelled, with progress: open ones first (soonest due)."""
+    progress = progress_of(open_assignments(person))
+    return sorted(progress, key=lambda p: (p.done, p.assignment.due_on, p.assignment.id))
+
+
+def team_assignments(people: Sequence[User]) -> list[AssignmentProgress]:
+    """The assignments (not cancelled) of `people`, open ones first, soonest due first."""
+    ids = [p.id for p in people]
+    rows: list[TrainingAssignment] = []
+    for part in chunks(ids):
+        rows += db.session.scalars(
+            select(TrainingAssignment).where(
+                TrainingAssignment.person_id.in_(part), TrainingAssignment.cancelled_at.is_(None)
+            )
+        )
+    progress = progress_of(rows)
+    return sorted(progress, key=lambda p: (p.done, p.assignment.due_on, p.assignment.id))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Assigned and completed counts (for the training plan and the coverage page)."""
+
+    assigned: int
+    completed: int
+    overdue: int
+
+    @classmethod
+    def of(cls, items: Sequence[AssignmentProgress]) -> Progress:
+        return cls(
+            len(items),
+            sum(1 for p in items if p.done),
+            sum(1 for p in items if p.status == LATE),
+        )
+
+
+def assign_in_team(
+    team: Team,
+    members: Sequence[User],
+    person_id: int | None,
+    module_key: str,
+    due_on: date,
+    actor: User,
+    version: FrameworkVersion,
+    *,
+    element_key: str | None = None,
+    note: str | None = None,
+) -> TrainingAssignment:
+    """A manager assigns a module to one of `team`'s keyworkers (`members`).
+
+    Refused, naming the field: someone not in the team, a module not in the catalogue, a
+    due date in the past, a gap that is not an element of the framework, or the same
+    module already assigned to the person and not yet completed."""
+    person = next((m for m in members if m.id == person_id), None)
+    if person is None:
+        raise AssignmentError(f"Choose a keyworker in {team.name}", "person")
+    if module_key not in {module.key for module in version.modules}:
+        raise AssignmentError("Choose a module from the catalogue", "module")
+    if element_key and element_key not in {e.key for c in version.competencies for e in c.elements}:
+        raise AssignmentError("The gap named is not an element of the framework", "module")
+    for existing in person_assignments(person):
+        if existing.assignment.module_key == module_key and not existing.done:
+            raise AssignmentError(
+                f"{person.name} already has this module to complete by "
+                f"{uk_date(existing.assignment.due_on)}",
+                "module",
+            )
+    return assign_module(
+        person, module_key, due_on, actor, version, element_key=element_key or None, note=note
+    )
+
+
+def assignment_in(team_people: Sequence[User], assignment_id: int) -> TrainingAssignment | None:
+    """The assignment, when it is (not cancelled and) for one of `team_people`."""
+    assignment = db.session.get(TrainingAssignment, assignment_id)
+    if assignment is None or assignment.cancelled_at is not None:
+        return None
+    if assignment.person_id not in {p.id for p in team_people}:
+        return None
+    return assignment
+
+
+def cancel_assignment(assignment: TrainingAssignment, actor: User) -> None:
+    """Cancel an assignment not yet completed (flushes, never commits); audited."""
+    if assignment.cancelled_at is not None:
+        raise AssignmentError("This assignment was already cancelled", "assignment")
+    if progress_of([assignment])[0].done:
+        raise AssignmentError(
+            "This module has been completed: there is nothing to cancel", "assignment"
+        )
+    assignment.cancelled_at = utcnow()
+    db.session.flush()
+    record(
+        AuditAction.MODULE_ASSIGNMENT_CANCELLED,
+        actor,
+        target=f"user:{assignment.person_id}",
+        module=assignment.module_key,
+        assignment=assignment.id,
+    )
+
+
+# ---- completion prompts reassessment, never competence ---------------------------------
+
+
+@dataclass(frozen=True)
+class Reassess:
+    """A skill to reassess at the next supervision, and the completion that prompts it."""
+
+    skill: Skill
+    module: Module
+    completed_on: date
+
+
+def skills_to_reassess(person: User, version: FrameworkVersion) -> list[Reassess]:
+    """Skills a completed module develops (the skill, or its element) that have not been
+    validated since the completion: "reassess at your next supervision". A completion never
+    changes a rating."""
+    latest: dict[str, date] = dict(
+        db.session.execute(
+            select(ModuleCompletion.module_key, func.max(ModuleCompletion.completed_on))
+            .where(ModuleCompletion.person_id == person.id)
+            .group_by(ModuleCompletion.module_key)
+        ).all()
+    )
+    if not latest:
+        return []
+    validated = {
+        key: local_today(at)
+        for key, at in db.session.execute(
+            select(CurrentRating.skill_key, CurrentRating.validated_at).where(
+                CurrentRating.person_id == person.id
+            )
+        )
+    }
+    found: dict[str, Reassess] = {}
+    for module in version.modules:
+        completed_on = latest.get(module.key)
+        if completed_on is None:
+            continue
+        develops = set(module.develops)
+        for competency in version.competencies:
+            for element in competency.elements:
+                for skill in element.skills:
+                    if skill.key not in develops and element.key not in develops:
+                        continue
+                    last = validated.get(skill.key)
+                    if last is not None and last > completed_on:
+                        continue  # validated since: the reassessment happened
+                    seen = found.get(skill.key)
+                    if seen is None or completed_on > seen.completed_on:
+                        found[skill.key] = Reassess(skill, module, completed_on)
+    order = {
+        s.key: i
+        for i, s in enumerate(s for c in version.competencies for e in c.elements for s in e.skills)
+    }
+    return sorted(found.values(), key=lambda r: order[r.skill.key])

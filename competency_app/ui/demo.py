@@ -24,6 +24,7 @@ from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.services import current_version, load_framework
 from competency_app.supervision import services as supervision
+from competency_app.training.demo import create_demo_training
 from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
@@ -75,6 +76,9 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         create_demo_history(keyworkers, supervisor)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
         create_demo_supervision(keyworkers, supervisor)
+        version = current_version()
+        if version is not None:
+            create_demo_training(keyworkers, staff[Role.MANAGER], version)
     return logins
 
 

@@ -22,6 +22,7 @@ from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.supervision import home as supervision
+from competency_app.training import home as training_home
 
 
 @dataclass
@@ -168,12 +169,24 @@ def _admin(user: User) -> Section | None:
     return section
 
 
+def _training_keyworker(user: User) -> Section | None:
+    built = training_home.keyworker_section(user)
+    return Section(built.heading, built.lines, built.links) if built else None
+
+
+def _training_manager(user: User) -> Section | None:
+    built = training_home.manager_section(user)
+    return Section(built.heading, built.lines, built.links) if built else None
+
+
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _practitioner,
+    _training_keyworker,
     _supervisor,
     _supervision_due,
     _manager,
     _team_supervision,
+    _training_manager,
     _admin,
 ]
 

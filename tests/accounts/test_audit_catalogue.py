@@ -26,7 +26,7 @@ from competency_app.framework.services import current_version
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.supervision import services as supervision
-from competency_app.training import services as training
+from competency_app.training import models as training_models
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 from tests.sso.local_provider import app_settings
@@ -54,6 +54,7 @@ AGREED_ACTIONS = [
     "completions_imported",
     "module_completed",
     "module_assigned",
+    "module_assignment_cancelled",
     "export",
     "assessment_submitted",
     "assessment_validated",
@@ -400,16 +401,22 @@ def do_supervision_actions_recorded(app, world, runner, tmp_path):
 
 
 def do_module_assigned(app, world, runner, tmp_path):
-    # Through the service until a page assigns modules.
+    # The manager assigns a module from the team's training plan.
+    path = "/teams/north/training/assign"
+    data = {
+        "person": str(world["pat"]),
+        "module": _module_key(app),
+        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    assert post_from(client_of(app, "max.manager"), path, path, data).status_code == 303
+
+
+def do_module_assignment_cancelled(app, world, runner, tmp_path):
+    do_module_assigned(app, world, runner, tmp_path)
     with app.app_context():
-        version = current_version()
-        assert version is not None
-        person = db.session.get_one(User, world["pat"])
-        actor = db.session.scalar(select(User).where(User.email.like("max.manager%")))
-        with unit_of_work():
-            training.assign_module(
-                person, _module_key(app), date.today() + timedelta(days=30), actor, version
-            )
+        assignment_id = db.session.scalar(select(training_models.TrainingAssignment.id))
+    path = f"/teams/north/training/assignments/{assignment_id}/cancel"
+    assert post_from(client_of(app, "max.manager"), path, path, {}).status_code == 303
 
 
 def do_export(app, world, runner, tmp_path):
@@ -573,6 +580,7 @@ PERFORM = {
     AuditAction.COMPLETIONS_IMPORTED: do_completions_imported,
     AuditAction.MODULE_COMPLETED: do_module_completed,
     AuditAction.MODULE_ASSIGNED: do_module_assigned,
+    AuditAction.MODULE_ASSIGNMENT_CANCELLED: do_module_assignment_cancelled,
     AuditAction.EXPORT: do_export,
     AuditAction.ASSESSMENT_SUBMITTED: do_assessment_submitted,
     AuditAction.ASSESSMENT_VALIDATED: do_assessment_validated,

@@ -28,6 +28,7 @@ from competency_app.extensions import db
 from competency_app.recruitment.services import add_candidate, create_vacancy
 from competency_app.supervision.models import SupervisionSession
 from competency_app.supervision.services import schedule_sessions
+from competency_app.training.services import assign_module
 from tests.factories import PASSWORD, commit, make_team, make_user
 
 ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
@@ -134,6 +135,15 @@ for endpoint in [
 ]:
     EXPECTED[(endpoint, "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
     EXPECTED[(endpoint, "GET", "other")] = {"hr", "admin"}
+# Required training: a team's compliance for those who see the team; the organisation's
+# for HR. Assigning and cancelling training: the team's managers.
+EXPECTED[("training.team_compliance", "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
+EXPECTED[("training.team_compliance", "GET", "other")] = {"hr", "admin"}
+EXPECTED[("training.organisation_compliance", "GET", "-")] = HR_ADMIN
+for endpoint in ["training.assign", "training.cancel_assignment"]:
+    for method in ["GET", "POST"]:
+        EXPECTED[(endpoint, method, "own")] = {"manager"}
+        EXPECTED[(endpoint, method, "other")] = set()
 EXPECTED[("coverage.development", "GET", "own")] = CAN_SEE_PERSON
 EXPECTED[("coverage.development", "GET", "other")] = {"hr", "admin"}
 # only the person records their own completions: others get 403 inside the view
@@ -241,6 +251,12 @@ def world(app, framework):
         )
         db.session.add(other_session)
         db.session.flush()
+        version = own.framework_version
+        due = date.today() + timedelta(days=30)
+        own_assignment = assign_module(
+            people["practitioner"], version.modules[0].key, due, people["manager"], version
+        )
+        other_assignment = assign_module(subject, version.modules[0].key, due, south_sup, version)
         north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
         south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
         south_manager = make_user("sam.manager", Role.MANAGER, team=south)
@@ -268,6 +284,7 @@ def world(app, framework):
                 "candidate_id": north_candidate.id,
                 "session_id": own_session.id,
                 "token_id": own_token.id,
+                "assignment_id": own_assignment.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -279,10 +296,10 @@ def world(app, framework):
                 "candidate_id": south_candidate.id,
                 "session_id": other_session.id,
                 "token_id": other_token.id,
+                "assignment_id": other_assignment.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
-        version = own.framework_version
         probes = {
             "own": {"assessment_id": own.id},
             "other": {"assessment_id": other.id},
@@ -291,6 +308,7 @@ def world(app, framework):
             "module_key": version.modules[0].key,
             "team_id": north.id,
             "tokens": tokens,
+            "practitioner_id": people["practitioner"].id,
         }
         return ids, samples, probes
 
@@ -391,6 +409,11 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "supervision.reschedule": {"day": future, "time": "11:00"},
         "supervision.actions": {"agreed_actions": "probe"},
         "supervision.assign": {"module": probes["module_key"], "due_on": future},
+        "training.assign": {
+            "person": probes["practitioner_id"],
+            "module": probes["module_key"],
+            "due_on": (date.today() + timedelta(days=30)).isoformat(),
+        },
         "auth.change_password": {
             "current_password": PASSWORD,
             "new_password": "probe passphrase 2026",

@@ -1,0 +1,62 @@
+"""Training forms: the shape of what is posted (the services decide the rules)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField
+from wtforms.validators import Length, ValidationError
+
+
+def _stripped(value: str | None) -> str:
+    return (value or "").strip()
+
+
+class AssignForm(FlaskForm):
+    """A module assigned to a keyworker with a due date; who may be chosen, which module
+    and which dates are allowed is `services.assign_in_team`'s rule."""
+
+    person = StringField(filters=[_stripped])
+    module = StringField(filters=[_stripped])
+    due_on = StringField(filters=[_stripped])
+    # The gap the plan step closes (a hidden field): the service checks it is an element.
+    element = StringField(filters=[lambda value: _stripped(value)[:40]])
+    note = TextAreaField(
+        filters=[_stripped],
+        validators=[Length(max=500, message="The note must be 500 characters or fewer")],
+    )
+
+    FIELDS = ("person", "module", "due_on", "note")
+
+    def validate_person(self, field: Field) -> None:
+        if not (field.data or "").isdigit():
+            raise ValidationError("Choose the keyworker to assign the module to")
+
+    def validate_module(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Choose a module from the catalogue")
+
+    def validate_due_on(self, field: Field) -> None:
+        try:
+            date.fromisoformat(field.data or "")
+        except ValueError:
+            raise ValidationError(
+                "Enter the date it is due as YYYY-MM-DD, for example 2027-01-31"
+            ) from None
+
+    @property
+    def person_id(self) -> int:
+        return int(self.person.data)
+
+    @property
+    def due(self) -> date:
+        """The due date, once the form is valid."""
+        return date.fromisoformat(self.due_on.data)
+
+    def typed(self) -> dict[str, str]:
+        return {name: self[name].data or "" for name in (*self.FIELDS, "element")}
+
+    def error_dict(self) -> dict[str, str]:
+        """The first error of each field, by field name, in page order."""
+        return {name: str(self[name].errors[0]) for name in self.FIELDS if self[name].errors}

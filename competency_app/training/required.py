@@ -1,0 +1,327 @@
+"""Required training and its refresh: who has done the core training, and until when it counts.
+
+The framework file marks modules `required` (core training for everyone appointed to a
+keyworking team) and, for some, `refresh_months` (how often it is repeated). For each
+keyworker and required module this module reads the latest completion (recorded on the
+development plan or imported) and gives one standing:
+
+- *due*: never completed;
+- *in date*: completed, and the refresh (if any) falls due after the expiring-soon window;
+- *expiring*: completed, and the refresh falls due within the framework's expiring-soon
+  window (the same window as validations: `rules.expiring_soon_days`);
+- *overdue*: the refresh date has been reached.
+
+A completion's expiry is computed here, in one place (`completion_expiry`), rather than
+stored on the row: the refresh period belongs to the framework version, so a new version
+that changes it applies to every completion at once, and a row imported years ago needs no
+back-filling. Only *in date* and *expiring* count as compliant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.services import team_members
+from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON, add_months
+from competency_app.database import chunks
+from competency_app.extensions import db
+from competency_app.framework.models import FrameworkVersion, Module
+from competency_app.training.models import ModuleCompletion
+
+DUE, IN_DATE, EXPIRING, OVERDUE = "due", "in_date", "expiring", "overdue"
+STATUS_LABELS = {
+    DUE: "Not done",
+    IN_DATE: "In date",
+    EXPIRING: "Expiring",
+    OVERDUE: "Overdue",
+}
+# NHS.UK tag colours for each standing.
+STATUS_TAGS = {
+    DUE: "nhsuk-tag--orange",
+    IN_DATE: "nhsuk-tag--green",
+    EXPIRING: "nhsuk-tag--yellow",
+    OVERDUE: "nhsuk-tag--red",
+}
+COMPLIANT = frozenset({IN_DATE, EXPIRING})
+URGENCY = {OVERDUE: 0, DUE: 1, EXPIRING: 2, IN_DATE: 3}  # most urgent first in lists
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in London (the app's clock)."""
+    return (now or utcnow()).astimezone(LONDON).date()
+
+
+def required_modules(version: FrameworkVersion) -> list[Module]:
+    """The version's required modules, in catalogue order."""
+    return [module for module in version.modules if module.required]
+
+
+def completion_expiry(completed_on: date, module: Module) -> date | None:
+    """When a completion of `module` on `completed_on` must be repeated (None: never).
+
+    The one rule for a completion's expiry: calendar months after the completion, the day
+    clamped to the month's end (`common.dates.add_months`)."""
+    if module.refresh_months is None:
+        return None
+    return add_months(completed_on, module.refresh_months)
+
+
+def standing_status(expires_on: date | None, completed: bool, today: date, window_days: int) -> str:
+    """The standing of one person's required module on `today`."""
+    if not completed:
+        return DUE
+    if expires_on is None:
+        return IN_DATE
+    if expires_on <= today:
+        return OVERDUE
+    if (expires_on - today).days <= window_days:
+        return EXPIRING
+    return IN_DATE
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One person's standing on one required module."""
+
+    person: User
+    module: Module
+    completed_on: date | None
+    expires_on: date | None
+    status: str
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def tag_class(self) -> str:
+        return STATUS_TAGS[self.status]
+
+    @property
+    def compliant(self) -> bool:
+        return self.status in COMPLIANT
+
+
+def latest_completions(person_ids: Sequence[int], module_keys: Iterable[str]) -> dict:
+    """(person id, module key) -> the latest completion date, one grouped query per chunk."""
+    keys = list(module_keys)
+    latest: dict[tuple[int, str], date] = {}
+    if not keys:
+        return latest
+    for part in chunks(list(person_ids)):
+        rows = db.session.execute(
+            select(
+                ModuleCompletion.person_id,
+                ModuleCompletion.module_key,
+                func.max(ModuleCompletion.completed_on),
+            )
+            .where(ModuleCompletion.person_id.in_(part), ModuleCompletion.module_key.in_(keys))
+            .group_by(ModuleCompletion.person_id, ModuleCompletion.module_key)
+        )
+        for person_id, key, completed_on in rows:
+            latest[(person_id, key)] = completed_on
+    return latest
+
+
+def standings_for(
+    people: Sequence[User], version: FrameworkVersion, today: date | None = None
+) -> dict[tuple[int, str], Standing]:
+    """(person id, module key) -> the standing of every person on every required module."""
+    today = today or local_today()
+    modules = required_modules(version)
+    window = version.settings.expiring_soon_days
+    latest = latest_completions([p.id for p in people], [m.key for m in modules])
+    result = {}
+    for person in people:
+        for module in modules:
+            completed_on = latest.get((person.id, module.key))
+            expires_on = completion_expiry(completed_on, module) if completed_on else None
+            status = standing_status(expires_on, completed_on is not None, today, window)
+            result[(person.id, module.key)] = Standing(
+                person, module, completed_on, expires_on, status
+            )
+    return result
+
+
+def person_standings(
+    person: User, version: FrameworkVersion, today: date | None = None
+) -> list[Standing]:
+    """`person`'s standing on each required module, in catalogue order."""
+    standings = standings_for([person], version, today)
+    return [standings[(person.id, m.key)] for m in required_modules(version)]
+
+
+def _percent(part: int, whole: int) -> int:
+    """A whole-number percentage, rounded down (so 99.6% never reads as 100%)."""
+    return part * 100 // whole if whole else 100
+
+
+@dataclass
+class ModuleCompliance:
+    """Per required module: each person's standing and the counts."""
+
+    module: Module
+    standings: list[Standing] = field(default_factory=list)
+
+    def by_urgency(self) -> list[Standing]:
+        """Overdue first, then never done, expiring, in date; by name within each."""
+        return sorted(self.standings, key=lambda s: (URGENCY[s.status], s.person.name))
+
+    def with_status(self, status: str) -> list[Standing]:
+        return [s for s in self.standings if s.status == status]
+
+    @property
+    def compliant(self) -> int:
+        return sum(1 for s in self.standings if s.compliant)
+
+    @property
+    def people(self) -> int:
+        return len(self.standings)
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.compliant, self.people)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {status: len(self.with_status(status)) for status in STATUS_LABELS}
+
+
+@dataclass
+class Compliance:
+    """Required-training compliance of a group of people (a team, or the organisation)."""
+
+    people: list[User]
+    modules: list[ModuleCompliance]
+    today: date
+
+    @property
+    def standings(self) -> list[Standing]:
+        return [s for m in self.modules for s in m.standings]
+
+    @property
+    def compliant(self) -> int:
+        """(person, module) pairs in date or expiring."""
+        return sum(m.compliant for m in self.modules)
+
+    @property
+    def required(self) -> int:
+        """(person, module) pairs required."""
+        return sum(m.people for m in self.modules)
+
+    @property
+    def percent(self) -> int:
+        return _percent(self.compliant, self.required)
+
+    @property
+    def fully_compliant(self) -> int:
+        """People in date (or expiring) on every required module."""
+        failing = {s.person.id for s in self.standings if not s.compliant}
+        return sum(1 for p in self.people if p.id not in failing)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.standings if s.status == status)
+
+    def of_person(self, person: User) -> list[Standing]:
+        return [s for s in self.standings if s.person.id == person.id]
+
+
+def _compliance(
+    people: list[User], standings: dict, version: FrameworkVersion, today: date
+) -> Compliance:
+    modules = [
+        ModuleCompliance(m, [standings[(p.id, m.key)] for p in people])
+        for m in required_modules(version)
+    ]
+    return Compliance(people, modules, today)
+
+
+def compliance_for(
+    people: Sequence[User], version: FrameworkVersion, today: date | None = None
+) -> Compliance:
+    """Compliance of `people` (each person once) on the version's required modules."""
+    today = today or local_today()
+    unique = list({p.id: p for p in people}.values())
+    return _compliance(unique, standings_for(unique, version, today), version, today)
+
+
+def team_keyworkers(team: Team, now: datetime | None = None) -> list[User]:
+    """The team's keyworkers who have not left (the same people as the coverage page)."""
+    return team_members(team, Role.PRACTITIONER, on=now or utcnow())
+
+
+def team_compliance(team: Team, version: FrameworkVersion, now: datetime | None = None):
+    now = now or utcnow()
+    return compliance_for(team_keyworkers(team, now), version, local_today(now))
+
+
+def keyworker_teams() -> list[Team]:
+    """Teams with at least one keyworker, by name."""
+    return list(
+        db.session.scalars(
+            select(Team)
+            .where(
+                Team.id.in_(
+                    select(RoleAssignment.team_id).where(RoleAssignment.role == Role.PRACTITIONER)
+                )
+            )
+            .order_by(Team.name)
+        )
+    )
+
+
+def organisation_keyworkers(now: datetime | None = None) -> list[User]:
+    """Every active keyworker who has not left, in any team, once each, by name."""
+    day = (now or utcnow()).date()  # as `team_members` reads a leaving date
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.active,
+                or_(User.leaving_date.is_(None), User.leaving_date > day),
+                User.id.in_(
+                    select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)
+                ),
+            )
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+@dataclass
+class OrganisationCompliance:
+    overall: Compliance
+    teams: list[tuple[Team, Compliance]]
+
+
+def organisation_compliance(
+    version: FrameworkVersion, now: datetime | None = None
+) -> OrganisationCompliance:
+    """The organisation's figure (each keyworker once) and each team's, from one reading of
+    the completions."""
+    now = now or utcnow()
+    today = local_today(now)
+    people = organisation_keyworkers(now)
+    standings = standings_for(people, version, today)
+    by_id = {p.id: p for p in people}
+    members: dict[int, list[User]] = {}
+    for team_id, user_id in db.session.execute(
+        select(RoleAssignment.team_id, RoleAssignment.user_id).where(
+            RoleAssignment.role == Role.PRACTITIONER
+        )
+    ):
+        if user_id in by_id and team_id is not None:
+            members.setdefault(team_id, []).append(by_id[user_id])
+    teams = []
+    for team in keyworker_teams():
+        team_people = sorted(
+            {p.id: p for p in members.get(team.id, [])}.values(), key=lambda p: (p.name, p.id)
+        )
+        teams.append((team, _compliance(team_people, standings, version, today)))
+    return OrganisationCompliance(_compliance(people, standings, version, today), teams)
