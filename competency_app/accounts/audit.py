@@ -41,6 +41,12 @@ class AuditAction(enum.StrEnum):
     SCORES_AGREED = "scores_agreed"
     CANDIDATES_PURGED = "candidates_purged"
     FRAMEWORK_LOADED = "framework_loaded"
+    VACANCY_STATE_CHANGED = "vacancy_state_changed"
+    SHORTLIST_MODERATED = "shortlist_moderated"
+    INTERVIEW_SLOT_SET = "interview_slot_set"
+    PANEL_MEMBER_INVITED = "panel_member_invited"
+    ASSESSMENT_TASK_SCORED = "assessment_task_scored"
+    CANDIDATE_APPOINTED = "candidate_appointed"
 
     @property
     def label(self) -> str:
@@ -87,4 +93,10 @@ AUDIT_LABELS = {
     AuditAction.SCORES_AGREED: "Agreed interview scores recorded",
     AuditAction.CANDIDATES_PURGED: "Candidate data purged",
     AuditAction.FRAMEWORK_LOADED: "Framework version loaded",
+    AuditAction.VACANCY_STATE_CHANGED: "Vacancy moved to a new stage",
+    AuditAction.SHORTLIST_MODERATED: "Shortlisting disagreement moderated",
+    AuditAction.INTERVIEW_SLOT_SET: "Interview slot set",
+    AuditAction.PANEL_MEMBER_INVITED: "Lay panel member invited",
+    AuditAction.ASSESSMENT_TASK_SCORED: "Assessment task scored",
+    AuditAction.CANDIDATE_APPOINTED: "Candidate appointed",
 }
