@@ -169,6 +169,11 @@ class SlotForm(RecruitmentForm):
                 "Enter the time as HH:MM on the 24-hour clock, like 14:30"
             ) from None
 
+    def validate_place(self, field: Field) -> None:
+        place = (field.data or "").strip()
+        if not place or len(place) > 500:
+            raise ValidationError("Enter the place or the video link (up to 500 characters)")
+
     def starts_at(self) -> datetime:
         """The slot in UK local time, as an aware UTC datetime (read once valid)."""
         local = datetime.combine(

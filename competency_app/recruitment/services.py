@@ -254,7 +254,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 # The stages in which each kind of record may still change.
 SHORTLISTING_STATES = ("open", "shortlisting")
-SCORING_STATES = ("shortlisting", "interviewing")
+SCORING_STATES = ("open", "shortlisting", "interviewing")  # until the panel decides
 CANDIDATE_STATES = ("open", "shortlisting")
 
 
@@ -793,7 +793,7 @@ def save_scores(
         levels,
         "s-",
         submit,
-        "you submit",
+        "submit",
     )
     existing = my_scores(candidate, user)
     for criterion in criteria:
@@ -880,7 +880,7 @@ def save_agreed(
     _require_state(vacancy, SCORING_STATES, "agreeing scores")
     criteria = interview_criteria(vacancy)
     levels = scoring_of(vacancy).scale.values
-    _check_scores(criteria, dict(scores), levels, "a-", complete, "you agree them")
+    _check_scores(criteria, dict(scores), levels, "a-", complete, "agree them")
     existing = {
         a.criterion_key: a
         for a in db.session.scalars(
@@ -943,7 +943,7 @@ def save_task_scores(candidate: Candidate, chair: User, scores: dict[str, int]) 
     _require_state(vacancy, SCORING_STATES, "assessment scoring")
     criteria = assessment_criteria(vacancy)
     levels = scoring_of(vacancy).scale.values
-    _check_scores(criteria, dict(scores), levels, "t-", True, "you save the assessment")
+    _check_scores(criteria, dict(scores), levels, "t-", True, "save the assessment")
     existing = {
         a.criterion_key: a
         for a in db.session.scalars(
