@@ -21,6 +21,7 @@ from competency_app.clock import utcnow
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.recruitment import home as recruitment_home
 
 
 @dataclass
@@ -139,11 +140,21 @@ def _admin(user: User) -> Section | None:
     return section
 
 
+def _from_block(build: Callable[[User], recruitment_home.Block | None]):
+    def builder(user: User) -> Section | None:
+        block = build(user)
+        return None if block is None else Section(block.heading, block.lines, block.links)
+
+    builder.__name__ = build.__name__
+    return builder
+
+
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _practitioner,
     _supervisor,
     _manager,
     _admin,
+    *(_from_block(build) for build in recruitment_home.BLOCKS),
 ]
 
 
