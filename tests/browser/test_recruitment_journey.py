@@ -77,7 +77,7 @@ def test_recruitment_journey(page, recruiting_team, axe_check):
             expect(page.locator("body")).to_contain_text("4–5")
             for radio in page.locator('input[type="radio"][name^="a-"][value="4"]').all():
                 radio.check()
-            page.get_by_role("button", name="Save agreed scores").click()
+            page.get_by_role("button", name="Save agreed scores", exact=True).click()
             expect(page.locator("body")).to_contain_text("Appointable")
             axe_check(page)
             screenshot(page, "recruitment-ranking")
