@@ -639,12 +639,17 @@ class ShortlistResult:
     desirable_total: int = 0
 
     @property
+    def blocking(self) -> list[Criterion]:
+        """Disagreements on essential criteria still to moderate."""
+        return [c for c in self.disputed if c.requirement == "essential"]
+
+    @property
     def status(self) -> str:
         if self.goes_forward:
             return "Goes forward"
         if self.marked_by == 0:
             return "Not marked"
-        if self.disputed:
+        if self.blocking:
             return "Shortlisters disagree"
         if self.unmet and self.marked_by < 2:
             return "Waiting for the second shortlister"
@@ -690,8 +695,10 @@ def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
                 else:
                     scores = [m.score for m in got if m.score is not None]
                     result.desirable_total += round(sum(scores) / len(scores)) if scores else 0
+        # a disagreement on a desirable criterion (its scores are averaged) does not hold
+        # the candidate back; one on an essential criterion does until it is moderated
         result.goes_forward = (
-            marked_by >= min(2, shortlisters) and not result.unmet and not result.disputed
+            marked_by >= min(2, shortlisters) and not result.unmet and not result.blocking
         )
         results.append(result)
     return results

@@ -608,3 +608,23 @@ def test_the_assessment_task_feeds_the_ranking(app, world):
         assert not ranked.verdict.appointable
         assert "assessment task scored 2 (needs 3)" in str(ranked.verdict.reasons[0])
         assert len(_actions("assessment_task_scored")) == 1
+
+
+def test_a_desirable_disagreement_does_not_hold_a_candidate_back(app, world):
+    with app.app_context():
+        vacancy = _vacancy()
+        candidate = vacancy.candidates[0]
+        desirable = next(
+            c for c in services.shortlist_criteria(vacancy) if c.requirement == "desirable"
+        )
+        services.save_shortlist(candidate, user("amy.panel"), _all_met(vacancy))
+        services.save_shortlist(
+            candidate, user("bob.panel"), {**_all_met(vacancy), desirable.key: (None, 5)}
+        )
+        result = services.shortlist_results(vacancy)[0]
+        assert result.goes_forward and [c.key for c in result.disputed] == [desirable.key]
+        # the chair may still settle it; the moderated score then counts
+        services.moderate(candidate, {desirable.key: (None, 4, "Degree seen")}, user("bob.panel"))
+        after = services.shortlist_results(vacancy)[0]
+        assert after.goes_forward and not after.disputed
+        assert after.desirable_total - result.desirable_total == 4 - 4  # round((3 + 5) / 2)
