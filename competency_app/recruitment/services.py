@@ -474,7 +474,9 @@ def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) ->
         )
     if errors:
         raise RecruitmentError.of(errors)
-    if existing is not None and on_panel(existing, vacancy, "interviewer"):
+    # inviting again someone who has not chosen a password yet sends a fresh link
+    again = existing is not None and on_panel(existing, vacancy, "interviewer")
+    if again and existing is not None and existing.password_hash != accounts.NO_PASSWORD:
         raise RecruitmentError(
             f"{email} is already on this vacancy's interview panel", "invite_email"
         )
@@ -489,9 +491,10 @@ def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) ->
         user.password_hash = accounts.NO_PASSWORD
     else:
         user = existing
-    db.session.add(
-        PanelMember(vacancy_id=vacancy.id, user_id=user.id, role="interviewer", lay=True)
-    )
+    if not again:
+        db.session.add(
+            PanelMember(vacancy_id=vacancy.id, user_id=user.id, role="interviewer", lay=True)
+        )
     db.session.flush()
     db.session.refresh(vacancy)
     token = password_links.issue_links([user.id], actor, reason="panel invitation")[user.id]

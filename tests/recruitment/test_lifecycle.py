@@ -528,8 +528,14 @@ def test_a_lay_panel_member_is_invited_scores_their_vacancy_only_and_loses_acces
     finally:
         signals.panel_member_invited.receivers.clear()
     assert response.status_code == 200
+    # inviting again before they chose a password sends a fresh link (the first stops working)
+    first = re.search(r"/set-password/([A-Za-z0-9_-]+)", response.get_data(as_text=True)).group(1)
+    response = _post(
+        rae, page, f"{page}/panel", {"invite_name": "Pat Parent", "invite_email": "pat@example.org"}
+    )
     token = re.search(r"/set-password/([A-Za-z0-9_-]+)", response.get_data(as_text=True)).group(1)
-    assert invited and invited[0]["link"].endswith(token)
+    assert token != first and app.test_client().get(f"/set-password/{first}").status_code == 404
+    assert invited and invited[0]["link"].endswith(first)
     with app.app_context():
         pat = accounts.user_by_email("pat@example.org")
         assert pat.role_set == {Role.PANEL_MEMBER} and pat.password_hash == accounts.NO_PASSWORD
