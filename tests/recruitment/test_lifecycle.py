@@ -55,7 +55,7 @@ def world(app, framework):
 
 
 def _vacancy() -> Vacancy:
-    return db.session.get(Vacancy, db.session.scalar(select(Vacancy.id)))
+    return db.session.get(Vacancy, db.session.scalar(select(Vacancy.id).order_by(Vacancy.id)))
 
 
 def _client(app, local):
@@ -516,6 +516,10 @@ def test_a_lay_panel_member_is_invited_scores_their_vacancy_only_and_loses_acces
         {"invite_name": "Sue", "invite_email": "sue.super@example.nhs.uk"},
     )
     assert staff.status_code == 400 and "member of staff" in staff.get_data(as_text=True)
+    with app.app_context():  # the refused invitations changed nothing
+        assert accounts.user_by_email("pat@example.org") is None
+        assert not _actions("panel_member_invited")
+        assert len(_vacancy().panel) == 5  # two shortlisters, two interviewers, the chair
     invited = []
     signals.panel_member_invited.connect(lambda _s, **kw: invited.append(kw), weak=False)
     try:
