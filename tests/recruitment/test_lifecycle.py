@@ -534,6 +534,7 @@ def test_a_lay_panel_member_is_invited_scores_their_vacancy_only_and_loses_acces
     assert response.status_code == 200
     # inviting again before they chose a password sends a fresh link (the first stops working)
     first = re.search(r"/set-password/([A-Za-z0-9_-]+)", response.get_data(as_text=True)).group(1)
+    assert "Pat Parent is invited</h2>" in response.get_data(as_text=True)
     response = _post(
         rae, page, f"{page}/panel", {"invite_name": "Pat Parent", "invite_email": "pat@example.org"}
     )
