@@ -204,7 +204,8 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     sign_in(page, "rae.recruit")
     page.goto(vacancy_url)
     page.get_by_role("link", name="Ranking and verdicts").click()
-    page.get_by_role("button", name="Make an offer to V1-C001").click()
+    page.wait_for_url("**/ranking", timeout=30_000)  # the ranking computes team coverage
+    page.get_by_role("button", name="Make an offer to V1-C001").click(timeout=30_000)
     expect(page.locator("body")).to_contain_text("Offer made to V1-C001")
     axe_check(page)
     page.get_by_role("link", name="Appoint V1-C001").click()
