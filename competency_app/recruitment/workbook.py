@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from competency_app.common.dates import uk_date
 from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Vacancy
@@ -57,6 +58,22 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
                         agreed.get(criterion.key),
                     ]
                 )
+    moderated = add_sheet(workbook, "Moderation", widths=(14, 50, 12, 14, 70, 14))
+    moderated.header(["Reference", "Criterion", "Requirement", "Decision", "Reason", "Date"])
+    for result in services.shortlist_results(vacancy):
+        for criterion, decision in result.moderated:
+            moderated.row(
+                [
+                    result.candidate.reference,
+                    services.short_title(criterion),
+                    criterion.requirement,
+                    ("Met" if decision.met else "Not met")
+                    if criterion.requirement == "essential"
+                    else decision.score,
+                    decision.reason,
+                    uk_date(decision.moderated_at),
+                ]
+            )
     crit = add_sheet(workbook, "Criteria", widths=(50, 12, 24, 100, 14))
     crit.header(["Criterion", "Requirement", "Category", "Full text", "Key"])
     for criterion in services.criteria_of(vacancy):
@@ -69,4 +86,4 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
                 criterion.key,
             ]
         )
-    return to_bytes(workbook), summary.rows + scores.rows + crit.rows
+    return to_bytes(workbook), summary.rows + scores.rows + moderated.rows + crit.rows

@@ -5,9 +5,11 @@ assessment task and appointing."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -281,6 +283,11 @@ def test_disagreements_are_readable_and_the_chair_moderates_with_a_reason(app, w
         assert result.goes_forward and not result.disputed
         assert [c.key for c, _m in result.moderated] == [essential.key]
         assert len(_actions("shortlist_moderated")) == 1
+    # the HR workbook keeps the decision and its reason, by the criterion's words
+    workbook = _client(app, "rae.recruit").get(f"/recruitment/{vacancy_id}/workbook.xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data), read_only=True)["Moderation"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[1][:5] == ["V1-C001", title, "essential", "Met", "Clear in the statement"]
     # moderated "not met" turns the candidate down, following the decision
     with app.app_context():
         row = db.session.scalar(select(ShortlistModeration))
