@@ -52,6 +52,12 @@ class AuditAction(enum.StrEnum):
     API_TOKEN_CREATED = "api_token_created"  # noqa: S105 - an action name, not a token
     API_TOKEN_REVOKED = "api_token_revoked"  # noqa: S105 - an action name, not a token
     API_TOKEN_REFUSED = "api_token_refused"  # noqa: S105 - an action name, not a token
+    VACANCY_STATE_CHANGED = "vacancy_state_changed"
+    SHORTLIST_MODERATED = "shortlist_moderated"
+    INTERVIEW_SLOT_SET = "interview_slot_set"
+    PANEL_MEMBER_INVITED = "panel_member_invited"
+    ASSESSMENT_TASK_SCORED = "assessment_task_scored"
+    CANDIDATE_APPOINTED = "candidate_appointed"
 
     @property
     def label(self) -> str:
@@ -109,4 +115,10 @@ AUDIT_LABELS = {
     AuditAction.API_TOKEN_CREATED: "API token created",
     AuditAction.API_TOKEN_REVOKED: "API token revoked",
     AuditAction.API_TOKEN_REFUSED: "Revoked or expired API token used",
+    AuditAction.VACANCY_STATE_CHANGED: "Vacancy moved to a new stage",
+    AuditAction.SHORTLIST_MODERATED: "Shortlisting disagreement moderated",
+    AuditAction.INTERVIEW_SLOT_SET: "Interview slot set",
+    AuditAction.PANEL_MEMBER_INVITED: "Lay panel member invited",
+    AuditAction.ASSESSMENT_TASK_SCORED: "Assessment task scored",
+    AuditAction.CANDIDATE_APPOINTED: "Candidate appointed",
 }

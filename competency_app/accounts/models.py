@@ -31,6 +31,8 @@ class Role(enum.StrEnum):
     RECRUITER = "recruiter"
     HR = "hr"
     ADMIN = "admin"
+    # A lay or expert-by-experience member invited onto one vacancy's interview panel.
+    PANEL_MEMBER = "panel_member"
 
     @property
     def label(self) -> str:
@@ -39,7 +41,7 @@ class Role(enum.StrEnum):
     @property
     def team_scoped(self) -> bool:
         """HR and admin act for the whole organisation; the others within a team."""
-        return self not in (Role.HR, Role.ADMIN)
+        return self not in (Role.HR, Role.ADMIN, Role.PANEL_MEMBER)
 
 
 ROLE_LABELS = {
@@ -49,6 +51,7 @@ ROLE_LABELS = {
     Role.RECRUITER: "Recruiter",
     Role.HR: "HR",
     Role.ADMIN: "Administrator",
+    Role.PANEL_MEMBER: "Interview panel member (lay or expert by experience)",
 }
 
 

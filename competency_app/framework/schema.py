@@ -260,8 +260,14 @@ class ScoreLevel(Strict):
 
 
 class AppointableRule(Strict):
+    """Essential criteria are the bar: an agreed score of at least
+    `min_agreed_score_essential` on each, and none of `forbidden_scores` on the criteria
+    `forbidden_applies_to` names ("essential", the default, or "all"). Desirable criteria
+    rank the candidates who pass."""
+
     min_agreed_score_essential: int
     forbidden_scores: list[int] = []
+    forbidden_applies_to: Literal["essential", "all"] = "essential"
     description: str
 
 
@@ -277,6 +283,9 @@ class PersonSpecification(Strict):
 class InterviewScoring(Strict):
     levels: list[ScoreLevel] = Field(min_length=2)
     appointable_rule: AppointableRule
+    # An agreed score at or above this on a criterion linked to a team gap counts as the
+    # candidate filling the gap. Left out, it is the level three quarters up the scale.
+    gap_fit_min_score: int | None = None
 
     @model_validator(mode="after")
     def _rule_uses_scale(self) -> InterviewScoring:
@@ -285,7 +294,17 @@ class InterviewScoring(Strict):
         for score in [rule.min_agreed_score_essential, *rule.forbidden_scores]:
             if score not in values:
                 raise ValueError(f"appointable rule names score {score}, not on the scale")
+        if self.gap_fit_min_score is not None and self.gap_fit_min_score not in values:
+            raise ValueError(f"gap_fit_min_score {self.gap_fit_min_score} is not on the scale")
         return self
+
+    @property
+    def gap_fit_threshold(self) -> int:
+        """The file's threshold, or the level three quarters up the scale (4 on 1-5)."""
+        if self.gap_fit_min_score is not None:
+            return self.gap_fit_min_score
+        values = sorted(level.value for level in self.levels)
+        return values[round(0.75 * (len(values) - 1))]
 
 
 class FrameworkDocument(Strict):

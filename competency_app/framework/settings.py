@@ -26,10 +26,6 @@ from competency_app.framework.schema import (
     ScoreLevel,
 )
 
-# A candidate's agreed score on a criterion linked to a team gap at or above this ("Good"
-# on the interview scale) counts as the candidate filling that gap in the ranking.
-GAP_FIT_MIN_SCORE = 4
-
 
 @dataclass(frozen=True)
 class Validity:
@@ -118,7 +114,9 @@ class InterviewSettings:
 
     scale: Scale
     appointable_rule: AppointableRule
-    gap_fit_min_score: int = GAP_FIT_MIN_SCORE
+    # A candidate's agreed score at or above this on a criterion linked to a team gap
+    # counts as filling that gap (from the file, or scaled with the interview scale).
+    gap_fit_min_score: int
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,9 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
         default_min_holders=rules.default_min_holders,
         coverage_rule=rules.coverage_rule,
         expected_of_everyone=frozenset(rules.expected_of_everyone),
-        interview=InterviewSettings(Scale(score_levels), scoring.appointable_rule),
+        interview=InterviewSettings(
+            Scale(score_levels), scoring.appointable_rule, scoring.gap_fit_threshold
+        ),
         person_specifications=tuple(
             PersonSpecificationName(spec["id"], spec["title"])
             for spec in document.get("person_specifications") or []

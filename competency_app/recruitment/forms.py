@@ -7,7 +7,7 @@ Fields are declared in page order, so `error_dict()` lists errors as the page sh
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -15,9 +15,8 @@ from wtforms import Field, SelectMultipleField, StringField
 from wtforms.validators import ValidationError
 
 from competency_app.accounts.models import Team, User
+from competency_app.common.dates import LONDON
 from competency_app.framework.models import Criterion
-
-BAD_SCORE = "{key}: choose a score from the scale"
 
 
 class RecruitmentForm(FlaskForm):
@@ -103,53 +102,104 @@ class CandidateImportForm(RecruitmentForm):
             )
 
 
-def _choice(allowed: set[str], message: str):
-    def check(_form: object, field: Field) -> None:
-        if (field.data or "") not in allowed:
-            raise ValidationError(message)
-
-    return check
+OFF_SCALE = -1  # a typed score that is not a number: the service refuses it by name
 
 
-def _blank_or_number(message: str):
-    def check(_form: object, field: Field) -> None:
-        raw = field.data or ""
-        if raw and not raw.isdigit():
-            raise ValidationError(message)
+def score_of(raw: str | None) -> int | None:
+    """A posted score: None when blank, OFF_SCALE when not a whole number."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() else OFF_SCALE
 
-    return check
+
+def _fields(names: Iterable[str]) -> dict[str, Field]:
+    return {name: StringField() for name in names}
 
 
-def shortlist_form(criteria: Iterable[Criterion], scale_values: set[str]) -> type[RecruitmentForm]:
-    """Met / not met for each essential criterion, a score for each desirable one."""
-    fields: dict[str, Field] = {}
-    for criterion in criteria:
-        if criterion.requirement == "essential":
-            check = _choice({"met", "not-met", ""}, "Choose met or not met")
-        else:
-            check = _choice(scale_values | {""}, "Choose a score from the scale")
-        fields[f"c-{criterion.key}"] = StringField(validators=[check])
-    return type("ShortlistForm", (RecruitmentForm,), fields)
+def shortlist_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
+    """Met / not met for each essential criterion, a score for each desirable one (the
+    service refuses a missing or unknown mark, naming the criterion)."""
+    return type("ShortlistForm", (RecruitmentForm,), _fields(f"c-{c.key}" for c in criteria))
 
 
 def interview_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
     """A score and notes for each criterion; `action` is "submit" to submit them."""
-    fields: dict[str, Field] = {}
-    for criterion in criteria:
-        fields[f"s-{criterion.key}"] = StringField(
-            validators=[_blank_or_number(BAD_SCORE.format(key=criterion.key))]
-        )
-        fields[f"n-{criterion.key}"] = StringField()
-    fields["action"] = StringField()
-    return type("InterviewForm", (RecruitmentForm,), fields)
+    names = [name for c in criteria for name in (f"s-{c.key}", f"n-{c.key}")]
+    return type("InterviewForm", (RecruitmentForm,), _fields([*names, "action"]))
 
 
 def agree_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
-    """The chair's agreed score for each criterion (blank: not agreed yet)."""
-    fields: dict[str, Field] = {
-        f"a-{criterion.key}": StringField(
-            validators=[_blank_or_number(BAD_SCORE.format(key=criterion.key))]
-        )
-        for criterion in criteria
-    }
-    return type("AgreeForm", (RecruitmentForm,), fields)
+    """The chair's agreed score for each criterion; `action` "agree" (complete) or "draft"."""
+    names = [f"a-{c.key}" for c in criteria]
+    return type("AgreeForm", (RecruitmentForm,), _fields([*names, "action"]))
+
+
+def task_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
+    """The assessment task's score for each criterion assessed by "Assessment"."""
+    return type("TaskForm", (RecruitmentForm,), _fields(f"t-{c.key}" for c in criteria))
+
+
+def moderation_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
+    """A decision and a reason for each disputed criterion."""
+    names = [name for c in criteria for name in (f"m-{c.key}", f"r-{c.key}")]
+    return type("ModerationForm", (RecruitmentForm,), _fields(names))
+
+
+class SlotForm(RecruitmentForm):
+    """When and where: a date, a time and a place or video link."""
+
+    slot_date = StringField()
+    slot_time = StringField()
+    place = StringField()
+
+    def validate_slot_date(self, field: Field) -> None:
+        try:
+            date.fromisoformat(field.data or "")
+        except ValueError:
+            raise ValidationError(
+                "Enter the interview date as YYYY-MM-DD, for example 2026-12-31"
+            ) from None
+
+    def validate_slot_time(self, field: Field) -> None:
+        try:
+            time.fromisoformat(field.data or "")
+        except ValueError:
+            raise ValidationError(
+                "Enter the time as HH:MM on the 24-hour clock, like 14:30"
+            ) from None
+
+    def validate_place(self, field: Field) -> None:
+        place = (field.data or "").strip()
+        if not place or len(place) > 500:
+            raise ValidationError("Enter the place or the video link (up to 500 characters)")
+
+    def starts_at(self) -> datetime:
+        """The slot in UK local time, as an aware UTC datetime (read once valid)."""
+        local = datetime.combine(
+            date.fromisoformat(self.slot_date.data), time.fromisoformat(self.slot_time.data)
+        ).replace(tzinfo=LONDON)
+        return local.astimezone(UTC)
+
+
+class InviteForm(RecruitmentForm):
+    invite_name = StringField()
+    invite_email = StringField()
+
+
+class StageForm(RecruitmentForm):
+    to = StringField()
+
+
+class AppointForm(RecruitmentForm):
+    email = StringField()
+    start_date = StringField()
+    supervisor = StringField()
+
+    def validate_start_date(self, field: Field) -> None:
+        try:
+            date.fromisoformat(field.data or "")
+        except ValueError:
+            raise ValidationError(
+                "Enter the start date as YYYY-MM-DD, for example 2027-01-04"
+            ) from None

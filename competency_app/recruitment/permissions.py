@@ -1,4 +1,8 @@
-"""Who may see a vacancy's candidates, manage it, or act on one of its panels."""
+"""Who may see a vacancy's candidates, manage it, or act on one of its panels.
+
+A lay or expert-by-experience panel member sees one vacancy only: the candidates going to
+interview and their own scoring pages, until the vacancy closes.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,22 @@ def vacancy_by_id(vacancy_id: int) -> Vacancy:
 
 
 def on_panel(user: User, vacancy: Vacancy, *roles: str) -> bool:
-    return any(p.user_id == user.id and (not roles or p.role in roles) for p in vacancy.panel)
+    """On one of the vacancy's panels (with `roles`, in one of those roles); a lay member
+    only until the vacancy closes."""
+    return any(
+        p.user_id == user.id
+        and (not roles or p.role in roles)
+        and not (p.lay and vacancy.state == "closed")
+        for p in vacancy.panel
+    )
+
+
+def is_lay_member(user: User, vacancy: Vacancy) -> bool:
+    return any(p.user_id == user.id and p.lay for p in vacancy.panel)
 
 
 def can_view_vacancy(user: User, vacancy: Vacancy) -> bool:
-    """Candidate data: the vacancy's panels, the team's recruiters and HR only."""
+    """The vacancy's page: its panels, the team's recruiters and HR only."""
     if not user.is_authenticated:
         return False
     if Role.HR in user.role_set or on_panel(user, vacancy):
@@ -27,9 +42,26 @@ def can_view_vacancy(user: User, vacancy: Vacancy) -> bool:
     return vacancy.team_id in user.team_ids(Role.RECRUITER)
 
 
+def can_view_results(user: User, vacancy: Vacancy) -> bool:
+    """Every candidate, the shortlisting and the ranking: staff who may view the vacancy
+    (not a lay panel member, who sees only the candidates they interview)."""
+    return can_view_vacancy(user, vacancy) and not is_lay_member(user, vacancy)
+
+
 def can_manage_vacancy(user: User, vacancy: Vacancy) -> bool:
-    """Adding candidates and downloading the workbook: the team's recruiters and HR."""
+    """Candidates, slots, stages, offers, invitations and the workbook: the team's
+    recruiters and HR."""
     return Role.HR in user.role_set or vacancy.team_id in user.team_ids(Role.RECRUITER)
+
+
+def can_moderate_vacancy(user: User, vacancy: Vacancy) -> bool:
+    """Settling a shortlisting disagreement: the chair, the team's recruiters and HR."""
+    return can_manage_vacancy(user, vacancy) or on_panel(user, vacancy, "chair")
+
+
+def can_decide_vacancy(user: User, vacancy: Vacancy) -> bool:
+    """Moving the vacancy on: the team's recruiters and HR, and the chair (to decide)."""
+    return can_moderate_vacancy(user, vacancy)
 
 
 def vacancy_rule(predicate: Callable[..., bool], *roles: str) -> Rule:

@@ -1,40 +1,91 @@
-"""Recruitment rules: shortlisting, independent panel scoring, agreement, verdicts, purge."""
+"""Recruitment rules: shortlisting and its moderation, independent panel scoring,
+agreement, the assessment task, verdicts, the vacancy's stages, appointing, purge.
+
+Two service-level points tell the rest of the application when people must act (the email
+notifications connect to them): `signals.panel_asked_to_score` and
+`signals.ready_for_agreed_scores`, and `signals.panel_member_invited` for a lay member's
+invitation link.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
-from typing import TypeVar
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
 
-from competency_app.accounts.models import Team, User
-from competency_app.accounts.services import record
+from competency_app.accounts import password_links
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.services import EMAIL_PATTERN, record
+from competency_app.assessments.services import start_assessment
 from competency_app.clock import today, utcnow
 from competency_app.common.dates import add_months
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
-from competency_app.framework.models import Criterion, FrameworkVersion
+from competency_app.framework.models import Criterion, Element, FrameworkVersion, Module
 from competency_app.framework.schema import AppointableRule
 from competency_app.framework.services import current_version
 from competency_app.framework.settings import InterviewSettings
+from competency_app.recruitment import signals
 from competency_app.recruitment.models import (
     AgreedScore,
+    AssessmentScore,
     Candidate,
     InterviewScore,
+    InterviewSlot,
     InterviewSubmission,
     PanelMember,
     ShortlistMark,
+    ShortlistModeration,
     Vacancy,
+)
+from competency_app.recruitment.permissions import (
+    can_manage_vacancy as can_manage,
+)
+from competency_app.recruitment.permissions import (
+    can_moderate_vacancy,
+    on_panel,
 )
 
 
 class RecruitmentError(ValueError):
-    def __init__(self, message: str, field: str | None = None, status: int = 400):
+    """A refused change. `errors` holds every field's message in page order (the first is
+    also `field` and the message) so a form can show them all at once."""
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        status: int = 400,
+        errors: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.field = field
         self.status = status
+        self.errors = errors or ({field: message} if field else {})
+
+    @classmethod
+    def of(cls, errors: dict[str, str], status: int = 400) -> RecruitmentError:
+        field, message = next(iter(errors.items()))
+        return cls(message, field, status, errors)
+
+
+# ---- criteria by their words ---------------------------------------------------------------
+
+SHORT_TITLE_WORDS = 8
+
+
+def short_title(criterion: Criterion) -> str:
+    """The criterion's first words: a title for lists (the full text is shown on demand)."""
+    words = criterion.text.split()
+    if len(words) <= SHORT_TITLE_WORDS + 2:
+        return criterion.text
+    return " ".join(words[:SHORT_TITLE_WORDS]).rstrip(",.;:") + "…"
+
+
+def criterion_titles(vacancy: Vacancy) -> dict[str, str]:
+    return {c.key: short_title(c) for c in criteria_of(vacancy)}
 
 
 # ---- vacancies and candidates ----------------------------------------------------------
@@ -59,29 +110,45 @@ def scoring_of(vacancy: Vacancy) -> InterviewSettings:
     return version.settings.interview
 
 
+VACANCY_FIELDS = ("team", "title", "closing_date", "shortlisters", "interviewers", "chair")
+
+
 def create_vacancy(
-    team: Team,
+    team: Team | None,
     title: str,
-    closing: date,
+    closing: date | None,
     shortlisters: list[User],
     interviewers: list[User],
-    chair: User,
+    chair: User | None,
     actor: User,
+    earlier_errors: dict[str, str] | None = None,
 ) -> Vacancy:
+    """A new vacancy with its two panels. Every problem is refused at once, in page order
+    (`earlier_errors`: the form's own, such as a date that does not parse)."""
     version = current_version()
     if version is None or not version.settings.person_specifications:
         raise RecruitmentError("The framework has no person specification to recruit against.")
+    found = dict(earlier_errors or {})
     title = title.strip()
+    if team is None:
+        found.setdefault("team", "Choose the team the post is in")
     if not title or len(title) > 200:
-        raise RecruitmentError("Enter the post title (up to 200 characters)", "title")
-    if closing < today():
-        raise RecruitmentError("The closing date cannot be in the past", "closing_date")
+        found.setdefault("title", "Enter the post title (up to 200 characters)")
+    if closing is not None and closing < today():
+        found.setdefault("closing_date", "The closing date cannot be in the past")
+    elif closing is None:
+        found.setdefault("closing_date", "Enter the closing date, for example 2026-12-31")
     if len({u.id for u in shortlisters}) < 2:
-        raise RecruitmentError("Choose at least two shortlisters", "shortlisters")
+        found.setdefault("shortlisters", "Choose at least two shortlisters")
     if len({u.id for u in interviewers}) < 2:
-        raise RecruitmentError("Choose at least two interview panel members", "interviewers")
-    if chair.id not in {u.id for u in interviewers}:
-        raise RecruitmentError("The chair must be one of the interview panel", "chair")
+        found.setdefault("interviewers", "Choose at least two interview panel members")
+    if chair is None:
+        found.setdefault("chair", "Choose the chair of the interview panel")
+    elif chair.id not in {u.id for u in interviewers}:
+        found.setdefault("chair", "The chair must be one of the interview panel")
+    if found:
+        raise RecruitmentError.of({k: found[k] for k in VACANCY_FIELDS if k in found})
+    assert team is not None and closing is not None and chair is not None
     vacancy = Vacancy(
         team_id=team.id,
         framework_version_id=version.id,
@@ -90,6 +157,7 @@ def create_vacancy(
         closing_date=closing,
         created_by_id=actor.id,
         created_at=utcnow(),
+        state="open",
     )
     vacancy.panel = (
         [PanelMember(user_id=u.id, role="shortlister") for u in _unique(shortlisters)]
@@ -118,6 +186,7 @@ def add_candidate(
     name, email = name.strip(), email.strip().lower()
     if vacancy.purged_at is not None:
         raise RecruitmentError("This vacancy's candidate data has been purged.", status=409)
+    _require_state(vacancy, CANDIDATE_STATES, "adding candidates")
     if not name or len(name) > 200:
         raise RecruitmentError("Enter the candidate's name (up to 200 characters)", "name")
     if email and ("@" not in email or len(email) > 254):
@@ -169,6 +238,279 @@ def import_candidates(vacancy: Vacancy, rows: list[dict], actor: User | None) ->
     return len(rows)
 
 
+# ---- stages -------------------------------------------------------------------------------
+
+# state -> the states it may move to. Offers and appointments move through make_offer,
+# withdraw_offer and appoint, which check the candidate too.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "open": ("shortlisting", "closed"),
+    "shortlisting": ("interviewing", "closed"),
+    "interviewing": ("decided", "closed"),
+    "decided": ("offer_made", "closed"),
+    "offer_made": ("appointed", "withdrawn"),
+    "withdrawn": ("offer_made", "closed"),
+    "appointed": ("closed",),
+    "closed": (),
+}
+# The stages in which each kind of record may still change.
+SHORTLISTING_STATES = ("open", "shortlisting")
+SCORING_STATES = ("open", "shortlisting", "interviewing")  # until the panel decides
+CANDIDATE_STATES = ("open", "shortlisting")
+
+
+def _require_state(vacancy: Vacancy, states: tuple[str, ...], doing: str) -> None:
+    if vacancy.state not in states:
+        raise RecruitmentError(
+            f"This vacancy is at the stage “{vacancy.state_label}”: {doing} is closed.",
+            status=409,
+        )
+
+
+def _set_state(vacancy: Vacancy, to: str, actor: User, **detail) -> None:
+    if to not in TRANSITIONS.get(vacancy.state, ()):
+        raise RecruitmentError(
+            f"A vacancy at the stage “{vacancy.state_label}” cannot move there.", status=409
+        )
+    before = vacancy.state
+    vacancy.state, vacancy.state_changed_at = to, utcnow()
+    db.session.flush()
+    record(
+        "vacancy_state_changed",
+        actor,
+        target=f"vacancy:{vacancy.id}",
+        vacancy=vacancy.id,
+        old=before,
+        new=to,
+        **detail,
+    )
+
+
+def can_move(user: User, vacancy: Vacancy, to: str) -> bool:
+    """The team's recruiters and HR move a vacancy; the chair also decides it."""
+    if can_manage(user, vacancy):
+        return True
+    return to == "decided" and on_panel(user, vacancy, "chair")
+
+
+def move_vacancy(vacancy: Vacancy, to: str, actor: User) -> None:
+    """Move to the next stage (not offers and appointments: see make_offer and appoint)."""
+    if to in ("offer_made", "appointed", "withdrawn"):
+        raise RecruitmentError("Make an offer or appoint from the ranking.", status=409)
+    if not can_move(actor, vacancy, to):
+        raise RecruitmentError("Only the team's recruiters and HR move this vacancy.", status=403)
+    if to == "interviewing" and not any(r.goes_forward for r in shortlist_results(vacancy)):
+        raise RecruitmentError(
+            "No candidate goes forward from shortlisting yet: finish shortlisting first.",
+            status=409,
+        )
+    if to == "decided":
+        waiting = [r.candidate.reference for r in ranking(vacancy) if not r.agreed]
+        if waiting:
+            raise RecruitmentError(
+                f"Agree the scores of every interviewed candidate first: {', '.join(waiting)} "
+                "not agreed yet.",
+                status=409,
+            )
+    _set_state(vacancy, to, actor)
+    if to == "interviewing":
+        signals.panel_asked_to_score.send(
+            None, vacancy_id=vacancy.id, user_ids=[u.id for u in vacancy.members("interviewer")]
+        )
+
+
+def make_offer(candidate: Candidate, actor: User) -> None:
+    vacancy = candidate.vacancy
+    if not can_manage(actor, vacancy):
+        raise RecruitmentError("Only the team's recruiters and HR make offers.", status=403)
+    verdicts = {r.candidate.id: r for r in ranking(vacancy)}
+    ranked = verdicts.get(candidate.id)
+    if ranked is None or not ranked.agreed or not ranked.verdict.appointable:
+        raise RecruitmentError("Only an appointable candidate can be offered the post.", status=409)
+    if candidate.offer is not None:
+        raise RecruitmentError("This candidate has already had an offer.", status=409)
+    _set_state(vacancy, "offer_made", actor, candidate=candidate.id)
+    candidate.offer = "offered"
+
+
+def withdraw_offer(candidate: Candidate, actor: User) -> None:
+    vacancy = candidate.vacancy
+    if not can_manage(actor, vacancy):
+        raise RecruitmentError("Only the team's recruiters and HR withdraw offers.", status=403)
+    if candidate.offer != "offered":
+        raise RecruitmentError("This candidate has no open offer.", status=409)
+    _set_state(vacancy, "withdrawn", actor, candidate=candidate.id)
+    candidate.offer = "withdrawn"
+
+
+@dataclass
+class Appointment:
+    user: User
+    link: str  # the one-time set-your-password token, shown once
+    assessment_id: int
+    priority_modules: list[str]
+
+
+def priority_modules_for_appointment(vacancy: Vacancy) -> list[str]:
+    """The e-learning module keys linked to the team gaps (and at-risk elements) this
+    vacancy targets: the elements the person specification's criteria evidence that the
+    team lacks. The training the new starter was hired for."""
+    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
+    cov = coverage_for_team(vacancy.team, version)
+    gaps = {e.element.key for e in cov.gaps + cov.at_risk}
+    targeted = gaps & {key for c in criteria_of(vacancy) for key in c.links}
+    if not targeted:
+        return []
+    return [
+        m.key
+        for m in db.session.scalars(
+            select(Module).where(Module.version_id == version.id).order_by(Module.key)
+        )
+        if targeted & set(m.element_keys or [])
+    ]
+
+
+def appoint(
+    candidate: Candidate,
+    email: str,
+    start: date | None,
+    supervisor: User | None,
+    actor: User,
+) -> Appointment:
+    """Appoint the offered candidate: their staff record (keyworker in the vacancy's team,
+    with a supervisor and a set-your-password link) and a draft first self-assessment."""
+    vacancy = candidate.vacancy
+    if not can_manage(actor, vacancy):
+        raise RecruitmentError("Only the team's recruiters and HR appoint.", status=403)
+    if candidate.offer != "offered" or vacancy.state != "offer_made":
+        raise RecruitmentError("Make this candidate an offer before appointing.", status=409)
+    errors: dict[str, str] = {}
+    email = accounts.normalise_email(email or "")
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        errors["email"] = "Enter the new starter's work email, like name@nhs.net"
+    elif accounts.user_by_email(email) is not None:
+        errors["email"] = f"Someone with the email {email} already has an account"
+    if start is None:
+        errors["start_date"] = "Enter the start date, for example 2027-01-04"
+    if supervisor is None:
+        errors["supervisor"] = "Choose the new starter's supervisor"
+    if errors:
+        raise RecruitmentError.of(errors)
+    assert start is not None
+    user = accounts.create_user(
+        email,
+        candidate.name,
+        accounts.temporary_password(),
+        [accounts.RoleGrant(Role.PRACTITIONER, vacancy.team)],
+        None,  # made by the appointment, recorded below with the recruiter's name
+        supervisor=supervisor,
+    )
+    user.password_hash = accounts.NO_PASSWORD  # they choose it through their link
+    db.session.flush()
+    token = password_links.issue_links([user.id], actor, reason="appointment")[user.id]
+    assessment = start_assessment(user)
+    modules = priority_modules_for_appointment(vacancy)
+    candidate.offer, candidate.staff_user_id, candidate.start_date = "appointed", user.id, start
+    _set_state(vacancy, "appointed", actor, candidate=candidate.id)
+    record(
+        "candidate_appointed",
+        actor,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+        user=user.id,
+        assessment=assessment.id,
+        priority_modules=len(modules),
+    )
+    return Appointment(user, token, assessment.id, modules)
+
+
+# ---- interview slots -------------------------------------------------------------------------
+
+
+def set_slot(candidate: Candidate, starts_at: datetime, place: str, actor: User) -> InterviewSlot:
+    vacancy = candidate.vacancy
+    if not can_manage(actor, vacancy):
+        raise RecruitmentError("Only the team's recruiters and HR set interview slots.", status=403)
+    _require_state(vacancy, ("open", "shortlisting", "interviewing"), "setting interview slots")
+    place = place.strip()
+    if not place or len(place) > 500:
+        raise RecruitmentError("Enter the place or the video link (up to 500 characters)", "place")
+    slot = candidate.slot or InterviewSlot(candidate_id=candidate.id)
+    slot.starts_at, slot.place = starts_at, place
+    db.session.add(slot)
+    db.session.flush()
+    record(
+        "interview_slot_set",
+        actor,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+    )
+    return slot
+
+
+# ---- lay and expert-by-experience panel members -------------------------------------------
+
+
+def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) -> tuple[User, str]:
+    """Invite a lay or expert-by-experience member onto this vacancy's interview panel: an
+    account with the panel member role and no password, and a one-time, expiring link to
+    choose one. Returns the person and the link's token (shown once)."""
+    if not can_manage(actor, vacancy):
+        raise RecruitmentError(
+            "Only the team's recruiters and HR invite panel members.", status=403
+        )
+    _require_state(vacancy, ("open", "shortlisting", "interviewing"), "inviting panel members")
+    errors: dict[str, str] = {}
+    name, email = name.strip(), accounts.normalise_email(email or "")
+    if not name or len(name) > 200:
+        errors["invite_name"] = "Enter the panel member's full name (up to 200 characters)"
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        errors["invite_email"] = "Enter an email address in the right format, like name@example.com"
+    existing = accounts.user_by_email(email) if "invite_email" not in errors else None
+    if existing is not None and existing.role_set != {Role.PANEL_MEMBER}:
+        errors["invite_email"] = (
+            f"{email} belongs to a member of staff: choose them as an interviewer instead"
+        )
+    if errors:
+        raise RecruitmentError.of(errors)
+    # inviting again someone who has not chosen a password yet sends a fresh link
+    again = existing is not None and on_panel(existing, vacancy, "interviewer")
+    if again and existing is not None and existing.password_hash != accounts.NO_PASSWORD:
+        raise RecruitmentError(
+            f"{email} is already on this vacancy's interview panel", "invite_email"
+        )
+    if existing is None:
+        user = accounts.create_user(
+            email,
+            name,
+            accounts.temporary_password(),
+            [accounts.RoleGrant(Role.PANEL_MEMBER, None)],
+            None,  # made by the invitation, recorded below with the recruiter's name
+        )
+        user.password_hash = accounts.NO_PASSWORD
+    else:
+        user = existing
+    if not again:
+        db.session.add(
+            PanelMember(vacancy_id=vacancy.id, user_id=user.id, role="interviewer", lay=True)
+        )
+    db.session.flush()
+    db.session.refresh(vacancy)
+    token = password_links.issue_links([user.id], actor, reason="panel invitation")[user.id]
+    record(
+        "panel_member_invited",
+        actor,
+        target=f"vacancy:{vacancy.id}",
+        vacancy=vacancy.id,
+        user=user.id,
+    )
+    signals.panel_member_invited.send(
+        None, vacancy_id=vacancy.id, user_id=user.id, link=password_links.link_url(token)
+    )
+    return user, token
+
+
 # ---- shortlisting ------------------------------------------------------------------------
 
 
@@ -177,10 +519,23 @@ def shortlist_criteria(vacancy: Vacancy) -> list[Criterion]:
 
 
 def save_shortlist(candidate: Candidate, shortlister: User, marks: dict[str, tuple]) -> None:
-    """marks: criterion key -> (met for essential | None, score for desirable | None)."""
+    """marks: criterion key -> (met for essential | None, score for desirable | None).
+    Every criterion needs its mark: a missing one is refused, naming each (nothing saved)."""
     vacancy = candidate.vacancy
     if shortlister.id not in {u.id for u in vacancy.members("shortlister")}:
         raise RecruitmentError("Only this vacancy's shortlisters can shortlist.", status=403)
+    _require_state(vacancy, SHORTLISTING_STATES, "shortlisting")
+    criteria = shortlist_criteria(vacancy)
+    levels = scoring_of(vacancy).scale.values
+    errors: dict[str, str] = {}
+    for criterion in criteria:
+        met, score = marks.get(criterion.key, (None, None))
+        if criterion.requirement == "essential" and met is None:
+            errors[f"c-{criterion.key}"] = f"Choose met or not met for “{short_title(criterion)}”"
+        elif criterion.requirement != "essential" and score not in levels:
+            errors[f"c-{criterion.key}"] = f"Choose a score for “{short_title(criterion)}”"
+    if errors:
+        raise RecruitmentError.of(errors)
     existing = {
         m.criterion_key: m
         for m in db.session.scalars(
@@ -190,22 +545,88 @@ def save_shortlist(candidate: Candidate, shortlister: User, marks: dict[str, tup
             )
         )
     }
-    for criterion in shortlist_criteria(vacancy):
-        met, score = marks.get(criterion.key, (None, None))
+    for criterion in criteria:
+        met, score = marks[criterion.key]
         mark = existing.get(criterion.key) or ShortlistMark(
             candidate_id=candidate.id, criterion_key=criterion.key, shortlister_id=shortlister.id
         )
-        mark.met, mark.score = met, score
+        mark.met, mark.score = (
+            (met, None) if criterion.requirement == "essential" else (None, score)
+        )
         db.session.add(mark)
     db.session.flush()
+    if vacancy.state == "open":
+        _set_state(vacancy, "shortlisting", shortlister)
     record(
         "shortlist_marked",
         shortlister,
         target=f"candidate:{candidate.reference}",
         vacancy=vacancy.id,
         candidate=candidate.id,
-        marked=sum(1 for met, score in marks.values() if met is not None or score is not None),
+        marked=len(criteria),
     )
+
+
+def moderations(candidate: Candidate) -> dict[str, ShortlistModeration]:
+    return {
+        m.criterion_key: m
+        for m in db.session.scalars(
+            select(ShortlistModeration).where(ShortlistModeration.candidate_id == candidate.id)
+        )
+    }
+
+
+def moderate(
+    candidate: Candidate, decisions: dict[str, tuple[bool | None, int | None, str]], actor: User
+) -> int:
+    """The chair's or recruiter's decision, with a reason, on each criterion the
+    shortlisters disagree on: key -> (met | None, score | None, reason). Every disputed
+    criterion needs a decision and a reason (nothing is saved otherwise)."""
+    vacancy = candidate.vacancy
+    if not can_moderate_vacancy(actor, vacancy):
+        raise RecruitmentError(
+            "Only the panel chair, the team's recruiters and HR moderate.", status=403
+        )
+    _require_state(vacancy, SHORTLISTING_STATES, "moderating shortlisting")
+    result = next(r for r in shortlist_results(vacancy) if r.candidate.id == candidate.id)
+    disputed = result.disputed
+    if not disputed:
+        raise RecruitmentError("The shortlisters agree on every criterion.", status=409)
+    levels = scoring_of(vacancy).scale.values
+    errors: dict[str, str] = {}
+    for criterion in disputed:
+        met, score, reason = decisions.get(criterion.key, (None, None, ""))
+        name = short_title(criterion)
+        if criterion.requirement == "essential" and met is None:
+            errors[f"m-{criterion.key}"] = f"Choose met or not met for “{name}”"
+        elif criterion.requirement != "essential" and score not in levels:
+            errors[f"m-{criterion.key}"] = f"Choose a score for “{name}”"
+        if not (reason or "").strip():
+            errors[f"r-{criterion.key}"] = f"Give the reason for the decision on “{name}”"
+        elif len(reason) > 2000:
+            errors[f"r-{criterion.key}"] = f"Keep the reason for “{name}” to 2000 characters"
+    if errors:
+        raise RecruitmentError.of(errors)
+    existing = moderations(candidate)
+    now = utcnow()
+    for criterion in disputed:
+        met, score, reason = decisions[criterion.key]
+        row = existing.get(criterion.key) or ShortlistModeration(
+            candidate_id=candidate.id, criterion_key=criterion.key
+        )
+        row.met, row.score = (met, None) if criterion.requirement == "essential" else (None, score)
+        row.reason, row.moderator_id, row.moderated_at = reason.strip(), actor.id, now
+        db.session.add(row)
+    db.session.flush()
+    record(
+        "shortlist_moderated",
+        actor,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+        criteria=len(disputed),
+    )
+    return len(disputed)
 
 
 @dataclass
@@ -213,9 +634,29 @@ class ShortlistResult:
     candidate: Candidate
     marked_by: int
     goes_forward: bool
-    disagreements: list[str] = field(default_factory=list)
-    unmet: list[str] = field(default_factory=list)
+    # criteria the shortlisters disagree on: `disputed` still need moderating
+    disagreements: list[Criterion] = field(default_factory=list)
+    disputed: list[Criterion] = field(default_factory=list)
+    moderated: list[tuple[Criterion, ShortlistModeration]] = field(default_factory=list)
+    unmet: list[Criterion] = field(default_factory=list)
     desirable_total: int = 0
+
+    @property
+    def blocking(self) -> list[Criterion]:
+        """Disagreements on essential criteria still to moderate."""
+        return [c for c in self.disputed if c.requirement == "essential"]
+
+    @property
+    def status(self) -> str:
+        if self.goes_forward:
+            return "Goes forward"
+        if self.marked_by == 0:
+            return "Not marked"
+        if self.blocking:
+            return "Shortlisters disagree"
+        if self.unmet and self.marked_by < 2:
+            return "Waiting for the second shortlister"
+        return "Not shortlisted"
 
 
 def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
@@ -228,6 +669,7 @@ def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
                 select(ShortlistMark).where(ShortlistMark.candidate_id == candidate.id)
             )
         )
+        moderated = moderations(candidate)
         by_criterion: dict[str, list[ShortlistMark]] = {}
         for mark in marks:
             by_criterion.setdefault(mark.criterion_key, []).append(mark)
@@ -235,20 +677,42 @@ def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
         result = ShortlistResult(candidate, marked_by, False)
         for key, criterion in criteria.items():
             got = by_criterion.get(key, [])
-            if criterion.requirement == "essential":
-                values = {m.met for m in got}
-                if len(values) > 1:
-                    result.disagreements.append(key)
-                if False in values or None in values or not got:
-                    result.unmet.append(key)
+            decision = moderated.get(key)
+            essential = criterion.requirement == "essential"
+            values = {m.met for m in got} if essential else {m.score for m in got}
+            if len(values) > 1:
+                result.disagreements.append(criterion)
+                if decision is None:
+                    result.disputed.append(criterion)
+                else:
+                    result.moderated.append((criterion, decision))
+            if essential:
+                met = decision.met if decision is not None and len(values) > 1 else None
+                if met is None:
+                    met = bool(got) and values == {True}
+                if not met:
+                    result.unmet.append(criterion)
             else:
-                scores = [m.score for m in got if m.score is not None]
-                if len(set(scores)) > 1:
-                    result.disagreements.append(key)
-                result.desirable_total += round(sum(scores) / len(scores)) if scores else 0
-        result.goes_forward = marked_by >= min(2, shortlisters) and not result.unmet
+                if decision is not None and len(values) > 1 and decision.score is not None:
+                    result.desirable_total += decision.score
+                else:
+                    scores = [m.score for m in got if m.score is not None]
+                    result.desirable_total += round(sum(scores) / len(scores)) if scores else 0
+        # a disagreement on a desirable criterion (its scores are averaged) does not hold
+        # the candidate back; one on an essential criterion does until it is moderated
+        result.goes_forward = (
+            marked_by >= min(2, shortlisters) and not result.unmet and not result.blocking
+        )
         results.append(result)
     return results
+
+
+def goes_forward(candidate: Candidate) -> bool:
+    return any(
+        r.goes_forward
+        for r in shortlist_results(candidate.vacancy)
+        if r.candidate.id == candidate.id
+    )
 
 
 # ---- interviews --------------------------------------------------------------------------
@@ -256,6 +720,10 @@ def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
 
 def interview_criteria(vacancy: Vacancy) -> list[Criterion]:
     return [c for c in criteria_of(vacancy) if "interview" in c.assessed_by]
+
+
+def assessment_criteria(vacancy: Vacancy) -> list[Criterion]:
+    return [c for c in criteria_of(vacancy) if "assessment" in c.assessed_by]
 
 
 def is_interviewer(vacancy: Vacancy, user: User) -> bool:
@@ -286,69 +754,72 @@ def my_scores(candidate: Candidate, user: User) -> dict[str, InterviewScore]:
     }
 
 
-_Row = TypeVar("_Row", InterviewScore, AgreedScore)
-
-
-def _upsert_scores(
-    vacancy: Vacancy,
-    existing: dict[str, _Row],
-    scores: dict[str, tuple[int | None, str]],
-    new_row: Callable[[str], _Row],
-    fill: Callable[[_Row, int, str], None],
-    *,
-    blank_removes: bool,
-) -> list[Criterion]:
-    """One row per interview criterion: a score on the interview scale updates the
-    criterion's row (or adds `new_row(key)`); a blank one removes the row if
-    `blank_removes`, else leaves it. Returns the criteria, in order."""
-    levels = scoring_of(vacancy).scale.values
-    criteria = interview_criteria(vacancy)
+def _check_scores(
+    criteria: list[Criterion],
+    scores: dict[str, int | None],
+    levels: frozenset[int],
+    prefix: str,
+    complete: bool,
+    what: str,
+) -> None:
+    """Refuse a score off the scale and, when `complete`, a missing one: every problem,
+    named by the criterion's words, in page order."""
+    errors: dict[str, str] = {}
     for criterion in criteria:
-        score, notes = scores.get(criterion.key, (None, ""))
+        score = scores.get(criterion.key)
         if score is None:
-            if blank_removes and criterion.key in existing:
-                db.session.delete(existing[criterion.key])
-            continue
-        if score not in levels:
-            raise RecruitmentError(f"{criterion.key}: choose a score from the scale", criterion.key)
-        row = existing.get(criterion.key) or new_row(criterion.key)
-        fill(row, score, notes)
-        db.session.add(row)
-    db.session.flush()
-    return criteria
+            if complete:
+                errors[f"{prefix}{criterion.key}"] = (
+                    f"Score “{short_title(criterion)}” before you {what}"
+                )
+        elif score not in levels:
+            errors[f"{prefix}{criterion.key}"] = (
+                f"Choose a score from the scale for “{short_title(criterion)}”"
+            )
+    if errors:
+        raise RecruitmentError.of(errors)
 
 
 def save_scores(
     candidate: Candidate, user: User, scores: dict[str, tuple[int | None, str]], submit: bool
 ) -> None:
+    """Save a panel member's scores as a draft, or submit them: submitting needs a score on
+    every criterion (each missing one named, nothing saved)."""
     vacancy = candidate.vacancy
     if not is_interviewer(vacancy, user):
         raise RecruitmentError("Only this vacancy's interview panel can score.", status=403)
     if has_submitted(candidate, user):
         raise RecruitmentError(
-            "You have already submitted your scores for this candidate.", status=409
+            "Your scores for this candidate were already submitted (perhaps from another "
+            "window), so they cannot change. What you typed is shown below.",
+            status=409,
         )
-
-    def fill(row: InterviewScore, score: int, notes: str) -> None:
-        row.score, row.notes = score, (notes or "").strip()[:5000] or None
-
-    criteria = _upsert_scores(
-        vacancy,
-        my_scores(candidate, user),
-        scores,
-        lambda key: InterviewScore(
-            candidate_id=candidate.id, criterion_key=key, panel_member_id=user.id
-        ),
-        fill,
-        blank_removes=True,
+    _require_state(vacancy, SCORING_STATES, "interview scoring")
+    criteria = interview_criteria(vacancy)
+    levels = scoring_of(vacancy).scale.values
+    _check_scores(
+        criteria,
+        {key: score for key, (score, _notes) in scores.items()},
+        levels,
+        "s-",
+        submit,
+        "submit",
     )
+    existing = my_scores(candidate, user)
+    for criterion in criteria:
+        score, notes = scores.get(criterion.key, (None, ""))
+        row = existing.get(criterion.key)
+        if score is None:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        row = row or InterviewScore(
+            candidate_id=candidate.id, criterion_key=criterion.key, panel_member_id=user.id
+        )
+        row.score, row.notes = score, (notes or "").strip()[:5000] or None
+        db.session.add(row)
+    db.session.flush()
     if submit:
-        missing = [c.key for c in criteria if c.key not in my_scores(candidate, user)]
-        if missing:
-            raise RecruitmentError(
-                f"Score every criterion before you submit: {len(missing)} still to score.",
-                status=409,
-            )
         db.session.add(
             InterviewSubmission(
                 candidate_id=candidate.id, panel_member_id=user.id, submitted_at=utcnow()
@@ -363,6 +834,21 @@ def save_scores(
             candidate=candidate.id,
             criteria=len(criteria),
         )
+        if all(has_submitted(candidate, u) for u in vacancy.members("interviewer")):
+            signals.ready_for_agreed_scores.send(
+                None,
+                vacancy_id=vacancy.id,
+                candidate_id=candidate.id,
+                chair_ids=[u.id for u in vacancy.members("chair")],
+            )
+
+
+def submitted_count(candidate: Candidate) -> int:
+    return db.session.execute(
+        select(func.count())
+        .select_from(InterviewSubmission)
+        .where(InterviewSubmission.candidate_id == candidate.id)
+    ).scalar_one()
 
 
 def visible_scores(
@@ -391,29 +877,39 @@ def visible_scores(
     return result
 
 
-def save_agreed(candidate: Candidate, chair: User, scores: dict[str, int]) -> None:
+def save_agreed(
+    candidate: Candidate, chair: User, scores: dict[str, int], complete: bool = True
+) -> None:
+    """The chair's agreed scores: complete (every criterion: the ranking uses them) or a
+    draft (kept; the ranking shows the candidate as not agreed yet)."""
     vacancy = candidate.vacancy
     if chair.id not in {u.id for u in vacancy.members("chair")}:
         raise RecruitmentError("Only the panel chair records agreed scores.", status=403)
     if not has_submitted(candidate, chair):
         raise RecruitmentError("Submit your own scores before agreeing the panel's.", status=409)
-
-    def fill(row: AgreedScore, score: int, _notes: str) -> None:
-        row.score, row.chair_id, row.agreed_at = score, chair.id, utcnow()
-
-    _upsert_scores(
-        vacancy,
-        {
-            a.criterion_key: a
-            for a in db.session.scalars(
-                select(AgreedScore).where(AgreedScore.candidate_id == candidate.id)
-            )
-        },
-        {key: (score, "") for key, score in scores.items()},
-        lambda key: AgreedScore(candidate_id=candidate.id, criterion_key=key),
-        fill,
-        blank_removes=False,
-    )
+    _require_state(vacancy, SCORING_STATES, "agreeing scores")
+    criteria = interview_criteria(vacancy)
+    levels = scoring_of(vacancy).scale.values
+    _check_scores(criteria, dict(scores), levels, "a-", complete, "agree them")
+    existing = {
+        a.criterion_key: a
+        for a in db.session.scalars(
+            select(AgreedScore).where(AgreedScore.candidate_id == candidate.id)
+        )
+    }
+    now = utcnow()
+    for criterion in criteria:
+        score = scores.get(criterion.key)
+        row = existing.get(criterion.key)
+        if score is None:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        row = row or AgreedScore(candidate_id=candidate.id, criterion_key=criterion.key)
+        row.score, row.chair_id, row.agreed_at = score, chair.id, now
+        db.session.add(row)
+    candidate.scores_agreed_at = now if complete else None
+    db.session.flush()
     record(
         "scores_agreed",
         chair,
@@ -421,6 +917,7 @@ def save_agreed(candidate: Candidate, chair: User, scores: dict[str, int]) -> No
         vacancy=vacancy.id,
         candidate=candidate.id,
         criteria=len(scores),
+        complete=complete,
     )
 
 
@@ -434,34 +931,112 @@ def agreed_scores(candidate: Candidate) -> dict[str, int]:
     )
 
 
+# ---- the assessment task ---------------------------------------------------------------------
+
+
+def task_scores(candidate: Candidate) -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(AssessmentScore.criterion_key, AssessmentScore.score).where(
+                AssessmentScore.candidate_id == candidate.id
+            )
+        ).all()
+    )
+
+
+def save_task_scores(candidate: Candidate, chair: User, scores: dict[str, int]) -> None:
+    """The panel's score for the task or presentation on each criterion assessed by
+    "Assessment" (recorded by the chair, every criterion at once)."""
+    vacancy = candidate.vacancy
+    if chair.id not in {u.id for u in vacancy.members("chair")}:
+        raise RecruitmentError("Only the panel chair records the assessment scores.", status=403)
+    _require_state(vacancy, SCORING_STATES, "assessment scoring")
+    criteria = assessment_criteria(vacancy)
+    levels = scoring_of(vacancy).scale.values
+    _check_scores(criteria, dict(scores), levels, "t-", True, "save the assessment")
+    existing = {
+        a.criterion_key: a
+        for a in db.session.scalars(
+            select(AssessmentScore).where(AssessmentScore.candidate_id == candidate.id)
+        )
+    }
+    now = utcnow()
+    for criterion in criteria:
+        row = existing.get(criterion.key) or AssessmentScore(
+            candidate_id=candidate.id, criterion_key=criterion.key
+        )
+        row.score, row.assessor_id, row.scored_at = scores[criterion.key], chair.id, now
+        db.session.add(row)
+    db.session.flush()
+    record(
+        "assessment_task_scored",
+        chair,
+        target=f"candidate:{candidate.reference}",
+        vacancy=vacancy.id,
+        candidate=candidate.id,
+        criteria=len(criteria),
+    )
+
+
 # ---- verdicts and ranking ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a candidate is not appointable, about one criterion (None: about them all)."""
+
+    criterion: Criterion | None
+    problem: str
+
+    def __str__(self) -> str:
+        if self.criterion is None:
+            return self.problem
+        return f"{short_title(self.criterion)}: {self.problem}"
 
 
 @dataclass
 class Verdict:
     appointable: bool
-    reasons: list[str]
+    reasons: list[Reason]
 
 
 def appointable(
-    criteria: list[Criterion], agreed: dict[str, int], rule: AppointableRule
+    criteria: list[Criterion],
+    agreed: dict[str, int],
+    rule: AppointableRule,
+    task: dict[str, int] | None = None,
 ) -> Verdict:
-    """The appointable rule from the framework file, with the reason when it fails."""
-    reasons = []
+    """The appointable rule from the framework file, with the reasons when it fails.
+
+    Essential criteria are the bar: an agreed score of at least the minimum on each (and,
+    where the assessment task scored it, the task's score too), and none of the forbidden
+    scores on the criteria the rule names (essential ones by default). Desirable criteria
+    only rank the candidates who pass.
+    """
+    reasons: list[Reason] = []
     minimum = rule.min_agreed_score_essential
     forbidden = set(rule.forbidden_scores)
+    task = task or {}
     for criterion in criteria:
+        essential = criterion.requirement == "essential"
         score = agreed.get(criterion.key)
-        if criterion.requirement == "essential":
+        if essential:
             if score is None:
-                reasons.append(f"{criterion.key}: no agreed score yet")
+                reasons.append(Reason(criterion, "no agreed score yet"))
             elif score < minimum:
                 reasons.append(
-                    f"{criterion.key}: essential criterion scored {score} (needs {minimum})"
+                    Reason(criterion, f"essential criterion scored {score} (needs {minimum})")
                 )
-        if score is not None and score in forbidden:
-            reasons.append(f"{criterion.key}: scored {score}")
-    return Verdict(not reasons, sorted(set(reasons)))
+            elif score in forbidden:
+                reasons.append(Reason(criterion, f"essential criterion scored {score}"))
+            tasked = task.get(criterion.key)
+            if tasked is not None and tasked < minimum:
+                reasons.append(
+                    Reason(criterion, f"assessment task scored {tasked} (needs {minimum})")
+                )
+        elif rule.forbidden_applies_to == "all" and score is not None and score in forbidden:
+            reasons.append(Reason(criterion, f"scored {score}"))
+    return Verdict(not reasons, reasons)
 
 
 @dataclass
@@ -469,11 +1044,19 @@ class Ranked:
     candidate: Candidate
     total: int
     verdict: Verdict
-    gap_fit: list[str]
+    gap_fit: list[Element]
+    agreed: bool  # a complete set of agreed scores (a draft is "not agreed yet")
+    essential_total: int = 0
+    desirable_total: int = 0
+    task_total: int = 0
 
 
 def ranking(vacancy: Vacancy) -> list[Ranked]:
+    """Candidates who went forward: the appointable first, then by the essential criteria's
+    agreed total, the desirable criteria's (the tie-breaker) and the assessment task's;
+    candidates whose scores are not agreed yet come last."""
     criteria = interview_criteria(vacancy)
+    requirement = {c.key: c.requirement for c in criteria}
     scoring = scoring_of(vacancy)
     version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     cov = coverage_for_team(vacancy.team, version)
@@ -485,23 +1068,44 @@ def ranking(vacancy: Vacancy) -> list[Ranked]:
         if candidate.id not in forward:
             continue
         agreed = agreed_scores(candidate)
+        task = task_scores(candidate)
         fit = [
-            e.key
+            e
             for e in gaps
             if any(
-                e.key in links[key] and score >= scoring.gap_fit_min_score
+                e.key in links.get(key, set()) and score >= scoring.gap_fit_min_score
                 for key, score in agreed.items()
             )
         ]
+        complete = candidate.scores_agreed_at is not None
+        verdict = (
+            appointable(criteria, agreed, scoring.appointable_rule, task)
+            if complete
+            else Verdict(False, [Reason(None, "Scores not agreed yet")])
+        )
+        essential = sum(v for k, v in agreed.items() if requirement.get(k) == "essential")
         ranked.append(
             Ranked(
                 candidate,
-                sum(agreed.values()),
-                appointable(criteria, agreed, scoring.appointable_rule),
+                sum(agreed.values()) + sum(task.values()),
+                verdict,
                 fit,
+                complete,
+                essential,
+                sum(agreed.values()) - essential,
+                sum(task.values()),
             )
         )
-    ranked.sort(key=lambda r: (not r.verdict.appointable, -r.total, r.candidate.reference))
+    ranked.sort(
+        key=lambda r: (
+            not r.agreed,
+            not r.verdict.appointable,
+            -r.essential_total,
+            -r.desirable_total,
+            -r.task_total,
+            r.candidate.reference,
+        )
+    )
     return ranked
 
 
@@ -532,7 +1136,15 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id.in_(ids))
     ).scalar_one()
     candidate_ids = select(Candidate.id).where(Candidate.vacancy_id.in_(ids))
-    for model in (ShortlistMark, InterviewScore, InterviewSubmission, AgreedScore):
+    for model in (
+        ShortlistMark,
+        ShortlistModeration,
+        InterviewScore,
+        InterviewSubmission,
+        AgreedScore,
+        AssessmentScore,
+        InterviewSlot,
+    ):
         db.session.execute(delete(model).where(model.candidate_id.in_(candidate_ids)))
     db.session.execute(delete(Candidate).where(Candidate.vacancy_id.in_(ids)))
     now = utcnow()

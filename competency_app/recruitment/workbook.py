@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from competency_app.common.dates import uk_date
 from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Vacancy
@@ -11,20 +12,33 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
     workbook = new_workbook()
     criteria = services.interview_criteria(vacancy)
     ranked = services.ranking(vacancy)
-    summary = add_sheet(workbook, "Candidates", widths=(14, 28, 10, 14, 60, 30))
-    summary.header(["Reference", "Name", "Total", "Appointable", "Reason", "Team gaps it fills"])
+    summary = add_sheet(workbook, "Candidates", widths=(14, 28, 10, 10, 10, 16, 70, 40))
+    summary.header(
+        [
+            "Reference",
+            "Name",
+            "Essential",
+            "Desirable",
+            "Task",
+            "Appointable",
+            "Reasons",
+            "Team gaps it fills",
+        ]
+    )
     for r in ranked:
         summary.row(
             [
                 r.candidate.reference,
                 r.candidate.name,
-                r.total,
-                "Yes" if r.verdict.appointable else "No",
-                "; ".join(r.verdict.reasons),
-                ", ".join(r.gap_fit),
+                r.essential_total,
+                r.desirable_total,
+                r.task_total,
+                "Not agreed yet" if not r.agreed else "Yes" if r.verdict.appointable else "No",
+                "; ".join(str(reason) for reason in r.verdict.reasons),
+                "; ".join(f"{e.key} {e.title}" for e in r.gap_fit),
             ]
         )
-    scores = add_sheet(workbook, "Scores", widths=(14, 14, 12, 26, 8, 60, 8))
+    scores = add_sheet(workbook, "Scores", widths=(14, 50, 12, 26, 8, 60, 8))
     scores.header(
         ["Reference", "Criterion", "Requirement", "Panel member", "Score", "Notes", "Agreed"]
     )
@@ -36,7 +50,7 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
                 scores.row(
                     [
                         r.candidate.reference,
-                        criterion.key,
+                        services.short_title(criterion),
                         criterion.requirement,
                         user.name,
                         score.score,
@@ -44,8 +58,32 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
                         agreed.get(criterion.key),
                     ]
                 )
-    crit = add_sheet(workbook, "Criteria", widths=(14, 12, 24, 100))
-    crit.header(["Criterion", "Requirement", "Category", "Text"])
+    moderated = add_sheet(workbook, "Moderation", widths=(14, 50, 12, 14, 70, 14))
+    moderated.header(["Reference", "Criterion", "Requirement", "Decision", "Reason", "Date"])
+    for result in services.shortlist_results(vacancy):
+        for criterion, decision in result.moderated:
+            moderated.row(
+                [
+                    result.candidate.reference,
+                    services.short_title(criterion),
+                    criterion.requirement,
+                    ("Met" if decision.met else "Not met")
+                    if criterion.requirement == "essential"
+                    else decision.score,
+                    decision.reason,
+                    uk_date(decision.moderated_at),
+                ]
+            )
+    crit = add_sheet(workbook, "Criteria", widths=(50, 12, 24, 100, 14))
+    crit.header(["Criterion", "Requirement", "Category", "Full text", "Key"])
     for criterion in services.criteria_of(vacancy):
-        crit.row([criterion.key, criterion.requirement, criterion.category, criterion.text])
-    return to_bytes(workbook), summary.rows + scores.rows + crit.rows
+        crit.row(
+            [
+                services.short_title(criterion),
+                criterion.requirement,
+                criterion.category,
+                criterion.text,
+                criterion.key,
+            ]
+        )
+    return to_bytes(workbook), summary.rows + scores.rows + moderated.rows + crit.rows

@@ -7,7 +7,6 @@ their teams' overdue self-assessments, validations waiting, validations expiring
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import url_for
@@ -15,6 +14,7 @@ from flask import url_for
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, User
 from competency_app.common.dates import how_long, uk_date, uk_datetime
+from competency_app.common.home import HomeItem, HomeSection
 from competency_app.framework.models import FrameworkVersion
 from competency_app.supervision.services import (
     Review,
@@ -32,25 +32,6 @@ from competency_app.training.services import open_assignments
 
 # Waiting longer than this for validation is shown as late.
 LATE_VALIDATION_DAYS = 28
-
-
-@dataclass(frozen=True)
-class Item:
-    """One line of a home list: what, where to go, and a status tag."""
-
-    text: str
-    href: str
-    tag: str = ""
-    tag_class: str = ""  # an NHS.UK tag colour class, e.g. "nhsuk-tag--red"
-    when: date | None = None
-
-
-@dataclass
-class Block:
-    heading: str
-    lines: list[str] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)
-    items: list[Item] = field(default_factory=list)
 
 
 def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> list[str]:
@@ -103,10 +84,10 @@ def keyworker_links(user: User) -> list[tuple[str, str]]:
     return [("Your supervision sessions", url_for("supervision.person_sessions", user_id=user.id))]
 
 
-def _overdue_item(review: Review, today: date) -> Item:
+def _overdue_item(review: Review, today: date) -> HomeItem:
     assert review.due_on is not None and review.session is not None
     days = review.days_overdue(today)
-    return Item(
+    return HomeItem(
         f"{review.person.name}: self-assessment overdue by {days} day{'s' if days != 1 else ''} "
         f"(due {uk_date(review.due_on)}, for the session on {uk_date(review.session.starts_at)})",
         url_for("supervision.person_sessions", user_id=review.person.id),
@@ -116,13 +97,13 @@ def _overdue_item(review: Review, today: date) -> Item:
     )
 
 
-def _waiting_items(people: list[User], now: datetime, validate_links: bool) -> list[Item]:
+def _waiting_items(people: list[User], now: datetime, validate_links: bool) -> list[HomeItem]:
     items = []
     for assessment in waiting_validations(people):
         assert assessment.submitted_at is not None  # submitted
         late = (now - assessment.submitted_at).days > LATE_VALIDATION_DAYS
         items.append(
-            Item(
+            HomeItem(
                 f"{assessment.person.name}: self-assessment {assessment.cycle} waiting for "
                 f"validation for {how_long(assessment.submitted_at, now)}",
                 url_for("assessments.validate", assessment_id=assessment.id)
@@ -136,13 +117,13 @@ def _waiting_items(people: list[User], now: datetime, validate_links: bool) -> l
     return items
 
 
-def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Block | None:
+def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> HomeSection | None:
     if Role.SUPERVISOR not in user.role_set:
         return None
     people = accounts.supervisees(user)
     if not people:
         return None
-    block = Block("Supervision sessions and due dates")
+    block = HomeSection("Supervision sessions and due dates")
     today = london_day(now)
     reviews = reviews_of(people, version, now)
     overdue = sorted((r for r in reviews if r.overdue), key=lambda r: r.due_on or today)
@@ -154,7 +135,7 @@ def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Bl
     for review in due:
         assert review.session is not None
         block.items.append(
-            Item(
+            HomeItem(
                 f"{review.person.name}: self-assessment due by {uk_date(review.due_on)}",
                 url_for("supervision.person_sessions", user_id=review.person.id),
                 "Due",
@@ -164,7 +145,7 @@ def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Bl
         )
     for session in upcoming_for(people, now, limit=5):
         block.items.append(
-            Item(
+            HomeItem(
                 f"{session.supervisee.name}: supervision on {uk_datetime(session.starts_at)}",
                 url_for("supervision.record", session_id=session.id),
                 "Booked",
@@ -183,11 +164,11 @@ def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Bl
     return block
 
 
-def manager_block(user: User, version: FrameworkVersion, now: datetime) -> Block | None:
+def manager_block(user: User, version: FrameworkVersion, now: datetime) -> HomeSection | None:
     if not user.team_ids(Role.MANAGER):
         return None
     people = team_practitioners(user)
-    block = Block("Your teams' supervision")
+    block = HomeSection("Your teams' supervision")
     today = london_day(now)
     reviews = reviews_of(people, version, now)
     overdue = sorted((r for r in reviews if r.overdue), key=lambda r: r.due_on or today)
@@ -199,7 +180,7 @@ def manager_block(user: User, version: FrameworkVersion, now: datetime) -> Block
     for expiry in expiring:
         expired = expiry.first <= now
         block.items.append(
-            Item(
+            HomeItem(
                 f"{names[expiry.person_id]}: {expiry.skills} validated "
                 f"{'skill' if expiry.skills == 1 else 'skills'} "
                 + (

@@ -3,38 +3,30 @@ sections: a feature never imports `ui`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from flask import url_for
 from sqlalchemy import select
 
 from competency_app.accounts.models import Role, Team, User
 from competency_app.common.dates import uk_date
+from competency_app.common.home import HomeSection
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.training import required
 from competency_app.training.services import LATE, person_assignments, team_assignments
 
 
-@dataclass
-class TrainingSection:
-    heading: str
-    lines: list[str] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (text, href)
-
-
 def _modules(count: int) -> str:
     return f"{count} {'module' if count == 1 else 'modules'}"
 
 
-def keyworker_section(user: User) -> TrainingSection | None:
+def keyworker_section(user: User) -> HomeSection | None:
     """A keyworker's required training that needs doing and the modules assigned to them."""
     if Role.PRACTITIONER not in user.role_set:
         return None
     version = current_version(structure=True)
     if version is None:
         return None
-    section = TrainingSection("Your training")
+    section = HomeSection("Your training")
     standings = required.person_standings(user, version)
     for standing in standings:
         title = standing.module.title
@@ -68,7 +60,7 @@ def keyworker_section(user: User) -> TrainingSection | None:
     return section
 
 
-def manager_section(user: User) -> TrainingSection | None:
+def manager_section(user: User) -> HomeSection | None:
     """For each team the person manages: required training overdue and expiring, and the
     assigned modules' progress, with a link to the compliance view."""
     team_ids = user.team_ids(Role.MANAGER)
@@ -77,7 +69,7 @@ def manager_section(user: User) -> TrainingSection | None:
     version = current_version(structure=True)
     if version is None or not required.required_modules(version):
         return None
-    section = TrainingSection("Your teams' required training")
+    section = HomeSection("Your teams' required training")
     teams = db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name))
     for team in teams:
         people = required.team_keyworkers(team)

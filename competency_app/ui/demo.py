@@ -45,6 +45,8 @@ STAFF = [
     ("Priya Shah", "priya.shah", Role.HR),
     ("Alex Morgan", "alex.morgan", Role.ADMIN),
 ]
+# A parent who sits on keyworker interview panels as an expert by experience.
+LAY_PANEL_MEMBER = ("Chris Lewis", "chris.lewis")
 DOMAIN = "demo.nhs.uk"
 
 
@@ -71,14 +73,15 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
     keyworkers = {
         local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
     }
+    lay = person(*LAY_PANEL_MEMBER, Role.PANEL_MEMBER)
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
-        create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER])
         create_demo_supervision(keyworkers, supervisor)
         version = current_version()
         if version is not None:
             create_demo_training(keyworkers, staff[Role.MANAGER], version)
+        create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER], lay)
     return logins
 
 

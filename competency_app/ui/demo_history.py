@@ -8,13 +8,14 @@ so that every page has something to show.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 
 from competency_app.accounts.models import User
 from competency_app.assessments import services
 from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON
 from competency_app.recruitment import services as recruitment
 
 # Base level per element for the team: 3a (challenging and influencing) is the team's gap;
@@ -109,24 +110,83 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
         current_app.config.pop("FROZEN_NOW", None)
 
 
-def create_demo_vacancy(team, recruiter: User, supervisor: User, manager: User) -> None:
-    """A keyworker vacancy part-way through: three candidates, one shortlisted and scored."""
-    vacancy = recruitment.create_vacancy(
-        team,
-        "Keyworker (band 5)",
-        date.today() + timedelta(days=21),
-        [supervisor, manager],
-        [supervisor, manager],
-        manager,
-        recruiter,
-    )
+def create_demo_vacancy(
+    team, recruiter: User, supervisor: User, manager: User, lay: User | None = None
+) -> None:
+    """Vacancies at several stages: one interviewing (slots, a moderated disagreement, a
+    lay panel member, one candidate's scores submitted), one with an offer made, one
+    still shortlisting with a disagreement to settle, and one closed."""
+    panel = ([supervisor, manager], [supervisor, manager], manager, recruiter)
+    closing = date.today() + timedelta(days=21)
+
+    def marks(vacancy, met: bool = True) -> dict:
+        return {
+            c.key: (met, None) if c.requirement == "essential" else (None, 3)
+            for c in recruitment.shortlist_criteria(vacancy)
+        }
+
+    def forward(candidate) -> None:
+        for shortlister in (supervisor, manager):
+            recruitment.save_shortlist(candidate, shortlister, marks(candidate.vacancy))
+
+    def slot(candidate, days: int, hour: int, place: str) -> None:
+        day = date.today() + timedelta(days=days)
+        starts = datetime(day.year, day.month, day.day, hour, tzinfo=LONDON).astimezone(UTC)
+        recruitment.set_slot(candidate, starts, place, recruiter)
+
+    # interviewing
+    vacancy = recruitment.create_vacancy(team, "Keyworker (band 5)", closing, *panel)
     names = ["Jamie Clarke", "Robin Adeyemi", "Sasha Novak"]
     candidates = [recruitment.add_candidate(vacancy, name, "", recruiter) for name in names]
-    criteria = recruitment.shortlist_criteria(vacancy)
-    all_met = {c.key: (True, None) if c.requirement == "essential" else (None, 3) for c in criteria}
-    for panel_member in (supervisor, manager):
-        recruitment.save_shortlist(candidates[0], panel_member, all_met)
+    forward(candidates[0])
+    disputed = next(
+        c for c in recruitment.shortlist_criteria(vacancy) if c.requirement == "essential"
+    )
+    recruitment.save_shortlist(candidates[1], supervisor, marks(vacancy))
+    recruitment.save_shortlist(
+        candidates[1], manager, {**marks(vacancy), disputed.key: (False, None)}
+    )
+    recruitment.moderate(
+        candidates[1],
+        {disputed.key: (True, None, "The application describes two years in a similar post.")},
+        manager,
+    )
+    recruitment.save_shortlist(candidates[2], supervisor, marks(vacancy, met=False))
+    recruitment.save_shortlist(candidates[2], manager, marks(vacancy, met=False))
+    slot(candidates[0], 10, 10, "Room 2, Civic Centre")
+    slot(candidates[1], 10, 14, "https://video.example.nhs.uk/keyworker-panel")
+    if lay is not None:
+        recruitment.invite_panel_member(vacancy, lay.name, lay.email, recruiter)
+    recruitment.move_vacancy(vacancy, "interviewing", recruiter)
     keys = [c.key for c in recruitment.interview_criteria(vacancy)]
     recruitment.save_scores(
         candidates[0], supervisor, {k: (4, "Clear examples from practice.") for k in keys}, True
     )
+
+    # decided, with an offer made
+    senior = recruitment.create_vacancy(team, "Senior keyworker (band 6)", closing, *panel)
+    offered = recruitment.add_candidate(senior, "Alex Mensah", "alex.mensah@example.com", recruiter)
+    other = recruitment.add_candidate(senior, "Kim Patel", "", recruiter)
+    for candidate, score in ((offered, 4), (other, 3)):
+        forward(candidate)
+        slot(candidate, -5, 10 if score == 4 else 11, "Room 1, Civic Centre")
+        for person in (supervisor, manager):
+            recruitment.save_scores(candidate, person, {k: (score, "") for k in keys}, True)
+        recruitment.save_agreed(candidate, manager, {k: score for k in keys})
+    recruitment.move_vacancy(senior, "interviewing", recruiter)
+    recruitment.move_vacancy(senior, "decided", manager)
+    recruitment.make_offer(offered, recruiter)
+
+    # still shortlisting, with a disagreement to settle
+    fixed = recruitment.create_vacancy(
+        team, "Keyworker (12-month fixed term)", closing + timedelta(days=14), *panel
+    )
+    waiting = recruitment.add_candidate(fixed, "Taylor Brooks", "", recruiter)
+    recruitment.add_candidate(fixed, "Jordan Evans", "", recruiter)
+    recruitment.save_shortlist(waiting, supervisor, marks(fixed))
+    recruitment.save_shortlist(waiting, manager, {**marks(fixed), disputed.key: (False, None)})
+
+    # closed
+    old = recruitment.create_vacancy(team, "Keyworker (band 4 trainee)", closing, *panel)
+    recruitment.add_candidate(old, "Casey Moore", "", recruiter)
+    recruitment.move_vacancy(old, "closed", recruiter)

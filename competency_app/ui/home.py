@@ -7,7 +7,6 @@ when it has nothing for this person.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import url_for
@@ -18,20 +17,13 @@ from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services as assessments
 from competency_app.assessments.profile import profile_of
 from competency_app.clock import utcnow
+from competency_app.common.home import HomeSection as Section
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.recruitment import home as recruitment_home
 from competency_app.supervision import home as supervision
 from competency_app.training import home as training_home
-
-
-@dataclass
-class Section:
-    heading: str
-    lines: list[str] = field(default_factory=list)
-    links: list[tuple[str, str]] = field(default_factory=list)  # (text, href)
-    # Dated things to act on, most urgent first (text, href, tag, tag_class, when).
-    items: list[supervision.Item] = field(default_factory=list)
 
 
 def _practitioner(user: User) -> Section | None:
@@ -125,19 +117,13 @@ def _manager(user: User) -> Section | None:
     return section
 
 
-def _from_block(block: supervision.Block | None) -> Section | None:
-    if block is None:
-        return None
-    return Section(block.heading, block.lines, block.links, block.items)
-
-
 def _supervision_due(user: User) -> Section | None:
     """Supervisors: their supervisees' overdue self-assessments, waiting validations and
     upcoming sessions."""
     version = current_version(structure=True)
     if version is None:
         return None
-    return _from_block(supervision.supervisor_block(user, version, utcnow()))
+    return supervision.supervisor_block(user, version, utcnow())
 
 
 def _team_supervision(user: User) -> Section | None:
@@ -145,7 +131,7 @@ def _team_supervision(user: User) -> Section | None:
     version = current_version(structure=True)
     if version is None:
         return None
-    return _from_block(supervision.manager_block(user, version, utcnow()))
+    return supervision.manager_block(user, version, utcnow())
 
 
 def _admin(user: User) -> Section | None:
@@ -169,25 +155,16 @@ def _admin(user: User) -> Section | None:
     return section
 
 
-def _training_keyworker(user: User) -> Section | None:
-    built = training_home.keyworker_section(user)
-    return Section(built.heading, built.lines, built.links) if built else None
-
-
-def _training_manager(user: User) -> Section | None:
-    built = training_home.manager_section(user)
-    return Section(built.heading, built.lines, built.links) if built else None
-
-
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _practitioner,
-    _training_keyworker,
+    training_home.keyworker_section,
     _supervisor,
     _supervision_due,
     _manager,
     _team_supervision,
-    _training_manager,
+    training_home.manager_section,
     _admin,
+    *recruitment_home.BLOCKS,
 ]
 
 

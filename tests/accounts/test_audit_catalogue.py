@@ -74,6 +74,12 @@ AGREED_ACTIONS = [
     "api_token_created",
     "api_token_revoked",
     "api_token_refused",
+    "vacancy_state_changed",
+    "shortlist_moderated",
+    "interview_slot_set",
+    "panel_member_invited",
+    "assessment_task_scored",
+    "candidate_appointed",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -490,7 +496,10 @@ def do_shortlist_marked(app, world, runner, tmp_path):
         essential = [
             c.key for c in recruitment.shortlist_criteria(vacancy) if c.requirement == "essential"
         ]
-    data = {f"c-{key}": "met" for key in essential}
+        desirable = [
+            c.key for c in recruitment.shortlist_criteria(vacancy) if c.requirement != "essential"
+        ]
+    data = {f"c-{key}": "met" for key in essential} | {f"c-{key}": "3" for key in desirable}
     assert post_from(client_of(app, "sue.super"), path, path, data).status_code == 303
 
 
@@ -560,6 +569,99 @@ def do_api_token_refused(app, world, runner, tmp_path):
     assert response.status_code == 401
 
 
+def _marks(vacancy, met: bool = True) -> dict:
+    return {
+        c.key: (met, None) if c.requirement == "essential" else (None, 3)
+        for c in recruitment.shortlist_criteria(vacancy)
+    }
+
+
+def forward_and_agree(app, world) -> None:
+    """The candidate goes forward and the panel's scores are agreed (at the top score)."""
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        candidate = db.session.get(Candidate, world["candidate"])
+        for local in ("sue.super", "max.manager"):
+            person = accounts.user_by_email(f"{local}@example.nhs.uk")
+            recruitment.save_shortlist(candidate, person, _marks(vacancy))
+        commit()
+    submit_scores_as(app, world, "sue.super")
+    submit_scores_as(app, world, "max.manager")
+    with app.app_context():
+        candidate = db.session.get(Candidate, world["candidate"])
+        top = recruitment.scoring_of(candidate.vacancy).scale.top
+        keys = [c.key for c in recruitment.interview_criteria(candidate.vacancy)]
+        chair = accounts.user_by_email("max.manager@example.nhs.uk")
+        recruitment.save_agreed(candidate, chair, {k: top for k in keys})
+        commit()
+
+
+def do_vacancy_state_changed(app, world, runner, tmp_path):
+    page = f"/recruitment/{world['vacancy']}"
+    response = post_from(client_of(app, "rae.recruit"), page, f"{page}/stage", {"to": "closed"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Vacancy, world["vacancy"]).state == "closed"
+
+
+def do_shortlist_moderated(app, world, runner, tmp_path):
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        candidate = db.session.get(Candidate, world["candidate"])
+        sue = accounts.user_by_email("sue.super@example.nhs.uk")
+        max_ = accounts.user_by_email("max.manager@example.nhs.uk")
+        recruitment.save_shortlist(candidate, sue, _marks(vacancy))
+        recruitment.save_shortlist(candidate, max_, _marks(vacancy, met=False))
+        commit()
+        disputed = [c.key for c in recruitment.shortlist_results(vacancy)[0].disputed]
+    assert disputed
+    data = {f"m-{k}": "met" for k in disputed} | {f"r-{k}": "Clear evidence" for k in disputed}
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/moderate"
+    assert post_from(client_of(app, "rae.recruit"), path, path, data).status_code == 303
+
+
+def do_interview_slot_set(app, world, runner, tmp_path):
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/slot"
+    day = (date.today() + timedelta(days=35)).isoformat()
+    data = {"slot_date": day, "slot_time": "09:30", "place": "Room 2, Civic Centre"}
+    assert post_from(client_of(app, "rae.recruit"), path, path, data).status_code == 303
+
+
+def do_panel_member_invited(app, world, runner, tmp_path):
+    page = f"/recruitment/{world['vacancy']}"
+    data = {"invite_name": "Lee Lay", "invite_email": "lee.lay@example.org"}
+    response = post_from(client_of(app, "rae.recruit"), page, f"{page}/panel", data)
+    assert response.status_code == 200 and "/set-password/" in response.get_data(as_text=True)
+
+
+def do_assessment_task_scored(app, world, runner, tmp_path):
+    forward_and_agree(app, world)
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/assessment"
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        data = {f"t-{c.key}": "4" for c in recruitment.assessment_criteria(vacancy)}
+    assert post_from(client_of(app, "max.manager"), path, path, data).status_code == 303
+
+
+def do_candidate_appointed(app, world, runner, tmp_path):
+    forward_and_agree(app, world)
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        rae = accounts.user_by_email("rae.recruit@example.nhs.uk")
+        recruitment.move_vacancy(vacancy, "interviewing", rae)
+        recruitment.move_vacancy(vacancy, "decided", rae)
+        recruitment.make_offer(db.session.get(Candidate, world["candidate"]), rae)
+        commit()
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/appoint"
+    data = {
+        "email": "new.starter@example.nhs.uk",
+        "start_date": (date.today() + timedelta(days=40)).isoformat(),
+        "supervisor": str(world["sue"]),
+    }
+    response = post_from(client_of(app, "rae.recruit"), path, path, data)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
 # Actions no test performs yet (none: every catalogued action has a row below).
 NOT_YET_PERFORMED: set[AuditAction] = set()
 PERFORM = {
@@ -597,6 +699,12 @@ PERFORM = {
     AuditAction.SCORES_AGREED: do_scores_agreed,
     AuditAction.CANDIDATES_PURGED: do_candidates_purged,
     AuditAction.FRAMEWORK_LOADED: do_framework_loaded,
+    AuditAction.VACANCY_STATE_CHANGED: do_vacancy_state_changed,
+    AuditAction.SHORTLIST_MODERATED: do_shortlist_moderated,
+    AuditAction.INTERVIEW_SLOT_SET: do_interview_slot_set,
+    AuditAction.PANEL_MEMBER_INVITED: do_panel_member_invited,
+    AuditAction.ASSESSMENT_TASK_SCORED: do_assessment_task_scored,
+    AuditAction.CANDIDATE_APPOINTED: do_candidate_appointed,
     AuditAction.PASSWORD_LINK_ISSUED: do_password_link_issued,
     AuditAction.PASSWORD_SET_BY_LINK: do_password_set_by_link,
     AuditAction.USER_UPDATED: do_user_updated,

@@ -25,13 +25,28 @@ from competency_app.api.tokens import create_token
 from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
-from competency_app.recruitment.services import add_candidate, create_vacancy
+from competency_app.recruitment.services import (
+    add_candidate,
+    create_vacancy,
+    invite_panel_member,
+    save_shortlist,
+    shortlist_criteria,
+)
 from competency_app.supervision.models import SupervisionSession
 from competency_app.supervision.services import schedule_sessions
 from competency_app.training.services import assign_module
 from tests.factories import PASSWORD, commit, make_team, make_user
 
-ROLES = ["anonymous", "practitioner", "supervisor", "manager", "recruiter", "hr", "admin"]
+ROLES = [
+    "anonymous",
+    "practitioner",
+    "supervisor",
+    "manager",
+    "recruiter",
+    "hr",
+    "admin",
+    "panel_member",  # a lay member invited onto the north vacancy's interview panel
+]
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 ADMIN = {"admin"}
@@ -107,18 +122,28 @@ for method in ("GET", "POST"):
     EXPECTED[("api_pages.revoke", method, "own")] = {"manager"}
     EXPECTED[("api_pages.revoke", method, "other")] = set()
 # Recruitment: "own" is the north vacancy, whose shortlisters and interviewers are the
-# supervisor and the manager (the manager chairs); "other" is a south vacancy. Candidate
-# data is for the vacancy's panels, the team's recruiters and HR: never admins by role.
+# supervisor and the manager (the manager chairs) with a lay panel member interviewing;
+# "other" is a south vacancy. Candidate data is for the vacancy's panels, the team's
+# recruiters and HR: never admins by role. The lay member sees the vacancy's page (its
+# candidates going to interview) and their own scoring pages, nothing else.
 VACANCY_VIEWERS = {"supervisor", "manager", "recruiter", "hr"}
+MANAGES = {"recruiter", "hr"}
 for endpoint, methods, own in [
-    ("recruitment.vacancy", ["GET"], VACANCY_VIEWERS),
+    ("recruitment.vacancy", ["GET"], VACANCY_VIEWERS | {"panel_member"}),
     ("recruitment.ranking", ["GET"], VACANCY_VIEWERS),
-    ("recruitment.add_candidate", ["POST"], {"recruiter", "hr"}),
-    ("recruitment.import_candidates", ["POST"], {"recruiter", "hr"}),
-    ("recruitment.workbook", ["GET"], {"recruiter", "hr"}),
+    ("recruitment.add_candidate", ["POST"], MANAGES),
+    ("recruitment.import_candidates", ["POST"], MANAGES),
+    ("recruitment.workbook", ["GET"], MANAGES),
     ("recruitment.shortlist", ["GET", "POST"], {"supervisor", "manager"}),
-    ("recruitment.interview", ["GET", "POST"], {"supervisor", "manager"}),
+    ("recruitment.interview", ["GET", "POST"], {"supervisor", "manager", "panel_member"}),
     ("recruitment.agree", ["POST"], {"manager"}),
+    ("recruitment.task", ["GET", "POST"], {"manager"}),
+    ("recruitment.moderate", ["GET", "POST"], MANAGES | {"manager"}),
+    ("recruitment.stage", ["POST"], MANAGES | {"manager"}),
+    ("recruitment.slot", ["GET", "POST"], MANAGES),
+    ("recruitment.invite", ["POST"], MANAGES),
+    ("recruitment.offer", ["POST"], MANAGES),
+    ("recruitment.appoint", ["GET", "POST"], MANAGES),
 ]:
     for method in methods:
         EXPECTED[(endpoint, method, "own")] = own
@@ -265,6 +290,16 @@ def world(app, framework):
         }
         own_token = create_token(people["manager"], "to revoke", 30).token
         other_token = create_token(south_manager, "south", 30).token
+        # the north candidate goes to interview; a lay member joins its interview panel
+        marks = {
+            c.key: (True, None) if c.requirement == "essential" else (None, 3)
+            for c in shortlist_criteria(north_vacancy)
+        }
+        for shortlister in (supervisor, people["manager"]):
+            save_shortlist(north_candidate, shortlister, marks)
+        people["panel_member"], _token = invite_panel_member(
+            north_vacancy, "Lee Lay", "lee.lay@example.org", people["recruiter"]
+        )
         commit()
         samples = {
             "-": {
@@ -394,6 +429,15 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "admin.person": {"roles": "admin", "active": "y"},
         "recruitment.add_candidate": {"name": "Probe Candidate"},
         "recruitment.interview": {"action": "save"},
+        "recruitment.invite": {"invite_name": "Probe Person", "invite_email": "probe@example.org"},
+        "recruitment.slot": {
+            "slot_date": (date.today() + timedelta(days=40)).isoformat(),
+            "slot_time": "10:00",
+            "place": "Probe room",
+        },
+        # deciding waits for agreed scores: an allowed request is refused, not a move
+        "recruitment.stage": {"to": "decided"},
+        "recruitment.appoint": {"email": "probe.starter@example.nhs.uk"},
         "recruitment.new_vacancy": {"title": "Probe", "team": str(probes["team_id"])},
         "assessments.rate_element": {"row_version": version, f"level-{skill}": "1"},
         "assessments.reflect_on_values": {"row_version": version, f"value-{value}": "probe"},

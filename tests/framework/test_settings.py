@@ -132,6 +132,8 @@ SETTING_KEYS = {
     "appointable_rule",
     "min_agreed_score_essential",
     "forbidden_scores",
+    "forbidden_applies_to",
+    "gap_fit_min_score",
     "short_title",
     "descriptor",
 }

@@ -70,8 +70,8 @@ def test_shortlisting_needs_every_essential_met_and_shows_disagreement(app, vaca
             candidate, user("bob.panel"), {**all_met, first_essential: (False, None)}
         )
         result = services.shortlist_results(vacancy)[0]
-        assert not result.goes_forward
-        assert first_essential in result.disagreements
+        assert not result.goes_forward and result.status == "Shortlisters disagree"
+        assert first_essential in [c.key for c in result.disagreements]
         services.save_shortlist(candidate, user("bob.panel"), all_met)
         assert services.shortlist_results(vacancy)[0].goes_forward
         with pytest.raises(services.RecruitmentError):
@@ -106,8 +106,10 @@ def test_panel_scores_are_invisible_until_you_submit(app, client, vacancy_id):
     assert client.post(path, data=data).status_code == 303
     page = client.get(path).get_data(as_text=True)
     assert "AMY-SECRET-NOTE" in page and "3–4" in page
-    # submitted scores are final
-    assert client.post(path, data=data).status_code == 409
+    # submitted scores are final: a second submission (another window) is told so
+    again = client.post(path, data={**data, f"n-{_criteria_keys(app)[0]}": "TYPED-AGAIN"})
+    assert again.status_code == 409
+    assert "already submitted" in again.get_data(as_text=True)
 
 
 def _criteria_keys(app):
@@ -131,14 +133,21 @@ def test_appointable_rule_edges(app, vacancy_id):
         desirable = next(c for c in criteria if c.requirement == "desirable")
         at_two = services.appointable(criteria, {**good, essential.key: 2}, rule)
         assert not at_two.appointable
-        assert any("essential criterion scored 2" in r for r in at_two.reasons)
-        one_on_desirable = services.appointable(criteria, {**good, desirable.key: 1}, rule)
-        assert not one_on_desirable.appointable
-        assert any(f"{desirable.key}: scored 1" in r for r in one_on_desirable.reasons)
+        assert [str(r) for r in at_two.reasons] == [
+            f"{services.short_title(essential)}: essential criterion scored 2 (needs 3)"
+        ]
+        # desirable criteria rank the candidates who pass: a 1 there is no bar
+        assert services.appointable(criteria, {**good, desirable.key: 1}, rule).appointable
         assert services.appointable(criteria, {**good, desirable.key: 2}, rule).appointable
+        assert not services.appointable(criteria, {**good, essential.key: 1}, rule).appointable
         missing = dict(good)
         del missing[essential.key]
         assert not services.appointable(criteria, missing, rule).appointable
+        # a file that bars the forbidden score on every criterion
+        strict = rule.model_copy(update={"forbidden_applies_to": "all"})
+        one_on_desirable = services.appointable(criteria, {**good, desirable.key: 1}, strict)
+        assert not one_on_desirable.appointable
+        assert str(one_on_desirable.reasons[0]).endswith(": scored 1")
 
 
 def test_agreement_ranking_and_gap_fit(app, vacancy_id):
@@ -161,7 +170,11 @@ def test_agreement_ranking_and_gap_fit(app, vacancy_id):
         assert ranked[0].verdict.appointable and ranked[0].total == 4 * len(keys)
         # an empty team has every element as a gap: the candidate's 4s fill those linked
         linked = {link for c in db.session.scalars(select(Criterion)) for link in c.links}
-        assert set(ranked[0].gap_fit) and set(ranked[0].gap_fit) <= linked
+        fills = {e.key for e in ranked[0].gap_fit}
+        assert fills and fills <= linked
+        # below the file's threshold (4 on this scale) nothing is filled
+        services.save_agreed(candidate, user("bob.panel"), {k: 3 for k in keys})
+        assert services.ranking(vacancy)[0].gap_fit == []
 
 
 def test_candidates_are_not_visible_to_practitioners_or_other_recruiters(app, vacancy_id):

@@ -11,7 +11,7 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.extensions import db
 from competency_app.ui.demo import DOMAIN, KEYWORKERS, STAFF
 
-DEMO_PEOPLE = len(KEYWORKERS) + len(STAFF)
+DEMO_PEOPLE = len(KEYWORKERS) + len(STAFF) + 1  # and the lay panel member
 
 
 def _app_on(path):
