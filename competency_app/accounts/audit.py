@@ -34,6 +34,7 @@ class AuditAction(enum.StrEnum):
     ASSESSMENT_SUBMITTED = "assessment_submitted"
     ASSESSMENT_VALIDATED = "assessment_validated"
     ASSESSMENT_RETURNED = "assessment_returned"
+    VALUES_REVIEWED = "values_reviewed"
     VACANCY_CREATED = "vacancy_created"
     CANDIDATE_ADDED = "candidate_added"
     CANDIDATES_IMPORTED = "candidates_imported"
@@ -81,6 +82,7 @@ AUDIT_LABELS = {
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",
     AuditAction.ASSESSMENT_RETURNED: "Assessment returned",
+    AuditAction.VALUES_REVIEWED: "Core-value reflections reviewed",
     AuditAction.VACANCY_CREATED: "Vacancy created",
     AuditAction.CANDIDATE_ADDED: "Candidate added",
     AuditAction.CANDIDATES_IMPORTED: "Candidates imported",
