@@ -453,9 +453,23 @@ def test_evidence_and_comments_are_escaped(app, client, people):
             assessment, pat, {v.id: payload for v in assessment.framework_version.values}, None
         )
         services.submit(assessment, pat, None)
-        services.return_assessment(assessment, user("sue.super"), payload, None)
         commit()
         assessment_id = assessment.id
+    # the supervisor's pages show the evidence and the reflections, escaped
+    sue = app.test_client()
+    sign_in(sue, "sue.super@example.nhs.uk", PASSWORD)
+    for path in [
+        f"/supervision/{assessment_id}",
+        f"/supervision/{assessment_id}/elements/1a",
+        f"/supervision/{assessment_id}/values",
+        f"/assessments/{assessment_id}/values",
+    ]:
+        page = sue.get(path).get_data(as_text=True)
+        assert "&lt;img src=x" in page and payload not in page, path
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        services.return_assessment(assessment, user("sue.super"), payload, None)
+        commit()
     sign_in(client, people, PASSWORD)
     for path in [
         f"/assessments/{assessment_id}",
