@@ -366,9 +366,10 @@ def save_element(
     if element.version_id != assessment.framework_version_id:
         raise WorkflowError("That element is not part of this assessment's framework.", 404)
     scale = assessment.framework_version.settings.scale.values
+    names = skill_names(element)
     off_scale = {
-        f"level-{skill.id}": f"Skill {number}: choose a level from the scale"
-        for number, skill in enumerate(element.skills, start=1)
+        f"level-{skill.id}": f"{names[skill.id]}: choose a level from the scale"
+        for skill in element.skills
         if ratings.get(skill.id, (None, ""))[0] not in scale | {None}
     }
     if off_scale:

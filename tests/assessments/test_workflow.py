@@ -197,7 +197,7 @@ def test_bad_level_keeps_what_was_typed(app, client, people):
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Skill 1: choose a level from the scale" in page
+    assert re.search(r"1a skill 1: [^<]*: choose a level from the scale", page)
     assert "my typed evidence" in page
     assert counts(app) == before
 

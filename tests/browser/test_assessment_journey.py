@@ -128,6 +128,7 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
         choice = "Discuss further" if n == 2 else "Evidenced"
         groups.nth(n).get_by_role("radio", name=choice).check()
     groups.nth(2).locator("textarea").fill("Talk through a recent example together")
+    screenshot(page, "values-review")
     page.get_by_role("button", name="Save the review").click()
     page.wait_for_url(validation_url)
     expect(page.locator(".app-reflections")).to_contain_text("Discuss further")
