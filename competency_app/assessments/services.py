@@ -232,9 +232,7 @@ def validation_progress(assessment: Assessment) -> ValidationProgress:
     version = assessment.framework_version
     elements = elements_of(version)
     drafts = validation_drafts(assessment)
-    reviewed = frozenset(
-        e.key for e in elements if e.skills and all(s.id in drafts for s in e.skills)
-    )
+    reviewed = frozenset(e.key for e in elements if all(s.id in drafts for s in e.skills))
     changed = {
         e.key: sum(1 for s in e.skills if s.id in drafts and drafts[s.id].level is not None)
         for e in elements
