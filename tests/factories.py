@@ -33,3 +33,11 @@ def make_user(
 
 def commit() -> None:
     db.session.commit()
+
+
+def reflect_on_values(assessment, person) -> None:
+    """A reflection on every core value (required before an assessment is submitted)."""
+    from competency_app.assessments import services as assessments
+
+    texts = {v.id: f"How I show {v.title.lower()}" for v in assessment.framework_version.values}
+    assessments.save_reflections(assessment, person, texts, None)

@@ -41,6 +41,7 @@ class AuditAction(enum.StrEnum):
     SUPERVISION_RESCHEDULED = "supervision_rescheduled"
     SUPERVISION_CANCELLED = "supervision_cancelled"
     SUPERVISION_ACTIONS_RECORDED = "supervision_actions_recorded"
+    VALUES_REVIEWED = "values_reviewed"
     VACANCY_CREATED = "vacancy_created"
     CANDIDATE_ADDED = "candidate_added"
     CANDIDATES_IMPORTED = "candidates_imported"
@@ -104,6 +105,7 @@ AUDIT_LABELS = {
     AuditAction.SUPERVISION_RESCHEDULED: "Supervision session moved",
     AuditAction.SUPERVISION_CANCELLED: "Supervision session cancelled",
     AuditAction.SUPERVISION_ACTIONS_RECORDED: "Supervision agreed actions recorded",
+    AuditAction.VALUES_REVIEWED: "Core-value reflections reviewed",
     AuditAction.VACANCY_CREATED: "Vacancy created",
     AuditAction.CANDIDATE_ADDED: "Candidate added",
     AuditAction.CANDIDATES_IMPORTED: "Candidates imported",

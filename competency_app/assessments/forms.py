@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, StringField
 from wtforms.validators import Length, ValidationError
 
-from competency_app.assessments.services import MAX_NOTE
+from competency_app.assessments.services import MAX_NOTE, empty_reflection_message, skill_names
 from competency_app.framework.models import CoreValue, Element
 from competency_app.routing import parse_id
 
@@ -84,19 +84,20 @@ def _level_for_evidence(evidence: str, message: str) -> Callable[[VersionedForm,
 def element_form(element: Element) -> type[VersionedForm]:
     """The self-rating page of one element: a level and evidence for each skill."""
     fields: dict[str, Field] = {}
-    for number, skill in enumerate(element.skills, start=1):
-        level, evidence = f"level-{skill.id}", f"evidence-{skill.id}"
+    names = skill_names(element)
+    for skill in element.skills:
+        level, evidence, name = f"level-{skill.id}", f"evidence-{skill.id}", names[skill.id]
         fields[level] = StringField(
             validators=[
-                _whole_number(f"Skill {number}: choose a level from the scale"),
-                _level_for_evidence(evidence, f"Skill {number}: choose a level for your evidence"),
+                _whole_number(f"{name}: choose a level from the scale"),
+                _level_for_evidence(evidence, f"{name}: choose a level for your evidence"),
             ]
         )
         fields[evidence] = StringField(
             validators=[
                 Length(
                     max=MAX_NOTE,
-                    message=f"Skill {number}: evidence must be {MAX_NOTE:,} characters or fewer",
+                    message=f"{name}: evidence must be {MAX_NOTE:,} characters or fewer",
                 )
             ]
         )
@@ -104,15 +105,24 @@ def element_form(element: Element) -> type[VersionedForm]:
     return _build("ElementForm", fields)
 
 
+def _not_blank(message: str) -> Callable[[object, Field], None]:
+    def check(_form: object, field: Field) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(message)
+
+    return check
+
+
 def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
-    """The reflection on each core value."""
+    """The reflection on each core value (each one must say something)."""
     fields: dict[str, Field] = {
         f"value-{value.id}": StringField(
             validators=[
+                _not_blank(empty_reflection_message(value)),
                 Length(
                     max=MAX_NOTE,
                     message=f"{value.title}: a reflection must be {MAX_NOTE:,} characters or fewer",
-                )
+                ),
             ]
         )
         for value in values
@@ -121,11 +131,13 @@ def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
 
 
 def decisions_form(elements: Iterable[Element]) -> type[VersionedForm]:
-    """The supervisor's page: for each skill, agree (the default) or a level, and a comment."""
+    """The supervisor's page for one element (or more): for each skill, agree (the default)
+    or a level, and a comment."""
     fields: dict[str, Field] = {}
     for element in elements:
-        for number, skill in enumerate(element.skills, start=1):
-            label = f"{element.title}, skill {number}"
+        names = skill_names(element)
+        for skill in element.skills:
+            label = names[skill.id]
             fields[f"level-{skill.id}"] = StringField(
                 default="agree",
                 validators=[
@@ -135,7 +147,20 @@ def decisions_form(elements: Iterable[Element]) -> type[VersionedForm]:
             fields[f"comment-{skill.id}"] = StringField(
                 validators=[Length(max=MAX_NOTE, message=f"{label}: the comment is too long")]
             )
+    fields["then"] = StringField()
     return _build("DecisionsForm", fields)
+
+
+def value_review_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
+    """The supervisor's review of each reflection: an outcome and a comment per value
+    (`outcome-<value id>`, `note-<value id>`); which outcomes exist is the service's rule."""
+    fields: dict[str, Field] = {}
+    for value in values:
+        fields[f"outcome-{value.id}"] = StringField()
+        fields[f"note-{value.id}"] = StringField(
+            validators=[Length(max=MAX_NOTE, message=f"{value.title}: the comment is too long")]
+        )
+    return _build("ValueReviewForm", fields)
 
 
 class SubmitForm(VersionedForm):

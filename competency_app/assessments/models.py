@@ -147,6 +147,26 @@ class ValueReview(Model):
     reviewed_by: Mapped[User] = relationship()
 
 
+class ValidationDraft(Model):
+    """The supervisor's saved judgement of one skill while validating element by element.
+
+    One row per (assessment, skill), written by each element's save and read at sign-off,
+    which turns them into `ValidatedRating`s; removed at sign-off or when the assessment is
+    returned. `level` None: agree with the self-rating.
+    """
+
+    __tablename__ = "validation_draft"
+    __table_args__ = (UniqueConstraint("assessment_id", "skill_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id"), index=True)
+    skill_id: Mapped[int] = mapped_column(ForeignKey("skill.id"))
+    level: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ValidatedRating(Model):
     """A supervisor's judgement of one skill in one assessment. Append-only."""
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import SupervisionLink, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
@@ -23,13 +24,16 @@ from competency_app.assessments.models import (
     SelfRating,
     Status,
     ValidatedRating,
+    ValidationDraft,
     ValueReflection,
+    ValueReview,
+    ValueReviewOutcome,
 )
 from competency_app.assessments.projection import write_ratings
 from competency_app.clock import utcnow
 from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
-from competency_app.framework.models import Element, FrameworkVersion, Skill
+from competency_app.framework.models import CoreValue, Element, FrameworkVersion, Skill
 from competency_app.framework.services import current_version, version_structure
 
 MAX_NOTE = 5000
@@ -99,6 +103,28 @@ def elements_of(version: FrameworkVersion) -> list[Element]:
     return [element for competency in version.competencies for element in competency.elements]
 
 
+SKILL_TEXT_SHOWN = 60
+
+
+def skill_name(element: Element, number: int, skill: Skill) -> str:
+    """How a skill is named where its controls are labelled: the element's short name, its
+    number in the element and the start of its text ("1a skill 2: A compassionate and
+    empathetic approach…"), so no two skills of a framework share a name."""
+    text = " ".join(skill.text.split())
+    if len(text) > SKILL_TEXT_SHOWN:
+        cut = text[:SKILL_TEXT_SHOWN].rsplit(" ", 1)[0].rstrip(",;:.–- ")
+        text = f"{cut}…"
+    return f"{element.display_label} skill {number}: {text}"
+
+
+def skill_names(element: Element) -> dict[int, str]:
+    """Skill id -> `skill_name` for each skill of `element`."""
+    return {
+        skill.id: skill_name(element, number, skill)
+        for number, skill in enumerate(element.skills, start=1)
+    }
+
+
 def skill_count(version: FrameworkVersion) -> int:
     return db.session.execute(
         select(func.count()).select_from(Skill).where(Skill.version_id == version.id)
@@ -114,7 +140,17 @@ class Progress:
 
     @property
     def complete(self) -> bool:
+        """Every skill rated (the reflections are counted apart: `ready`)."""
         return self.rated == self.total
+
+    @property
+    def reflected(self) -> bool:
+        return self.reflections >= self.values
+
+    @property
+    def ready(self) -> bool:
+        """Every skill rated and every core value reflected on: it can be submitted."""
+        return self.complete and self.reflected
 
     @property
     def percent(self) -> int:
@@ -147,6 +183,63 @@ def validated_by_skill(assessment: Assessment) -> dict[int, ValidatedRating]:
             select(ValidatedRating).where(ValidatedRating.assessment_id == assessment.id)
         )
     }
+
+
+def reflections_by_value(assessment: Assessment) -> dict[int, ValueReflection]:
+    return {reflection.value_id: reflection for reflection in assessment.reflections}
+
+
+def value_reviews(assessment: Assessment) -> dict[int, ValueReview]:
+    """The supervisor's review of each core value's reflection, by value id."""
+    return {
+        review.value_id: review
+        for review in db.session.scalars(
+            select(ValueReview).where(ValueReview.assessment_id == assessment.id)
+        )
+    }
+
+
+def validation_drafts(assessment: Assessment) -> dict[int, ValidationDraft]:
+    """The supervisor's saved judgements so far, by skill id."""
+    return {
+        draft.skill_id: draft
+        for draft in db.session.scalars(
+            select(ValidationDraft).where(ValidationDraft.assessment_id == assessment.id)
+        )
+    }
+
+
+@dataclass(frozen=True)
+class ValidationProgress:
+    """How far the supervisor has gone: elements saved, values reviewed."""
+
+    reviewed: frozenset[str]  # keys of the elements whose every skill has a saved judgement
+    changed: dict[str, int]  # element key -> levels changed from the self-rating
+    elements: int
+    values_reviewed: int
+    values: int
+
+    @property
+    def elements_done(self) -> int:
+        return len(self.reviewed)
+
+    @property
+    def ready(self) -> bool:
+        return self.elements_done == self.elements and self.values_reviewed >= self.values
+
+
+def validation_progress(assessment: Assessment) -> ValidationProgress:
+    version = assessment.framework_version
+    elements = elements_of(version)
+    drafts = validation_drafts(assessment)
+    reviewed = frozenset(e.key for e in elements if all(s.id in drafts for s in e.skills))
+    changed = {
+        e.key: sum(1 for s in e.skills if s.id in drafts and drafts[s.id].level is not None)
+        for e in elements
+    }
+    reviews = value_reviews(assessment)
+    done = sum(1 for value in version.values if value.id in reviews)
+    return ValidationProgress(reviewed, changed, len(elements), done, len(version.values))
 
 
 def current_ratings(person: User) -> dict[str, CurrentRating]:
@@ -271,9 +364,10 @@ def save_element(
     if element.version_id != assessment.framework_version_id:
         raise WorkflowError("That element is not part of this assessment's framework.", 404)
     scale = assessment.framework_version.settings.scale.values
+    names = skill_names(element)
     off_scale = {
-        f"level-{skill.id}": f"Skill {number}: choose a level from the scale"
-        for number, skill in enumerate(element.skills, start=1)
+        f"level-{skill.id}": f"{names[skill.id]}: choose a level from the scale"
+        for skill in element.skills
         if ratings.get(skill.id, (None, ""))[0] not in scale | {None}
     }
     if off_scale:
@@ -301,21 +395,31 @@ def save_element(
 def save_reflections(
     assessment: Assessment, actor: User, texts: dict[int, str], seen_version: int | None
 ) -> None:
-    """Store the reflection on each core value (blank removes it)."""
+    """Store the reflection on each core value: every one must say something."""
     _require_editable_by(assessment, actor)
+    values = assessment.framework_version.values
+    cleaned = {value.id: (texts.get(value.id) or "").strip()[:MAX_NOTE] for value in values}
+    empty = {
+        f"value-{value.id}": empty_reflection_message(value)
+        for value in values
+        if not cleaned[value.id]
+    }
+    if empty:
+        raise RatingError(empty)
     _touch(assessment, actor, seen_version)
     existing = {r.value_id: r for r in assessment.reflections}
-    for value in assessment.framework_version.values:
-        text = (texts.get(value.id) or "").strip()[:MAX_NOTE]
+    for value in values:
+        text = cleaned[value.id]
         current = existing.get(value.id)
-        if not text:
-            if current is not None:
-                db.session.delete(current)
-        elif current is None:
+        if current is None:
             db.session.add(ValueReflection(assessment=assessment, value_id=value.id, text=text))
         else:
             current.text = text
     db.session.flush()
+
+
+def empty_reflection_message(value: CoreValue) -> str:
+    return f"{value.title}: write how you show this value in your practice"
 
 
 def submit(assessment: Assessment, actor: User, seen_version: int | None) -> None:
@@ -324,6 +428,12 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     if not state.complete:
         raise WorkflowError(
             f"Rate every skill before you submit: {state.rated} of {state.total} are rated.", 409
+        )
+    if not state.reflected:
+        raise WorkflowError(
+            "Reflect on every core value before you submit: "
+            f"{state.reflections} of {state.values} are written.",
+            409,
         )
     _touch(assessment, actor, seen_version)
     old = assessment.status
@@ -391,9 +501,7 @@ def validate(
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
     labels = {
-        skill.id: f"{e.title}, skill {number}"
-        for e in elements_of(version)
-        for number, skill in enumerate(e.skills, start=1)
+        skill_id: name for e in elements_of(version) for skill_id, name in skill_names(e).items()
     }
     rows: list[dict[str, Any]] = []
     refused: dict[str, str] = {}
@@ -427,6 +535,7 @@ def validate(
     if refused:
         raise RatingError(refused)
     write_ratings(rows, [skills[row["skill_id"]][1] for row in rows])
+    _clear_drafts(assessment)
     old = assessment.status
     assessment.status = Status.VALIDATED
     assessment.validated_at = now
@@ -468,6 +577,7 @@ def return_assessment(
             {"return_comment": "Say what the practitioner should change before returning it"}
         )
     _touch(assessment, supervisor, seen_version)
+    _clear_drafts(assessment)
     old = assessment.status
     assessment.status = Status.RETURNED
     assessment.return_comment = comment
@@ -480,3 +590,153 @@ def return_assessment(
         rated=progress(assessment).rated,
     )
     db.session.flush()
+
+
+# ---- validation element by element, the values review and the sign-off --------------------
+
+
+def _clear_drafts(assessment: Assessment) -> None:
+    db.session.execute(
+        delete(ValidationDraft).where(ValidationDraft.assessment_id == assessment.id)
+    )
+
+
+def _judge(
+    element: Element,
+    decisions: dict[int, Decision],
+    selfs: dict[int, int],
+    scale: frozenset[int] | set[int],
+) -> dict[str, str]:
+    """The errors in one element's decisions, keyed by field, in page order."""
+    names = skill_names(element)
+    refused: dict[str, str] = {}
+    for skill in element.skills:
+        decision = decisions.get(skill.id) or Decision(None)
+        if decision.level is not None and decision.level not in scale:
+            refused[f"level-{skill.id}"] = f"{names[skill.id]}: choose a level from the scale"
+            continue
+        changed = decision.level is not None and decision.level != selfs.get(skill.id)
+        if changed and not (decision.comment or "").strip():
+            refused[f"comment-{skill.id}"] = (
+                f"{names[skill.id]}: add a comment to explain the different level"
+            )
+    return refused
+
+
+def save_element_decisions(
+    assessment: Assessment,
+    supervisor: User,
+    element: Element,
+    decisions: dict[int, Decision],
+    seen_version: int | None,
+) -> None:
+    """Save the supervisor's judgement of each skill of one element (agree, or a level with
+    a comment); nothing is validated until the sign-off."""
+    require_validator(assessment, supervisor)
+    if element.version_id != assessment.framework_version_id:
+        raise WorkflowError("That element is not part of this assessment's framework.", 404)
+    scale = assessment.framework_version.settings.scale.values
+    selfs = {r.skill_id: r.level for r in assessment.self_ratings}
+    refused = _judge(element, decisions, selfs, scale)
+    if refused:
+        raise RatingError(refused)
+    _touch(assessment, supervisor, seen_version)
+    drafts = validation_drafts(assessment)
+    now = utcnow()
+    for skill in element.skills:
+        decision = decisions.get(skill.id) or Decision(None)
+        level = None if decision.level == selfs.get(skill.id) else decision.level
+        comment = (decision.comment or "").strip()[:MAX_NOTE] or None
+        draft = drafts.get(skill.id)
+        if draft is None:
+            db.session.add(
+                ValidationDraft(
+                    assessment_id=assessment.id,
+                    skill_id=skill.id,
+                    level=level,
+                    comment=comment,
+                    saved_by_id=supervisor.id,
+                    saved_at=now,
+                )
+            )
+        else:
+            draft.level, draft.comment = level, comment
+            draft.saved_by_id, draft.saved_at = supervisor.id, now
+    db.session.flush()
+
+
+def review_values(
+    assessment: Assessment,
+    supervisor: User,
+    reviews: dict[int, tuple[str, str]],
+    seen_version: int | None,
+) -> None:
+    """Record, per core value, "evidenced" or "discuss further" with a comment (a comment is
+    needed to discuss further). Audited with counts only."""
+    require_validator(assessment, supervisor)
+    values = assessment.framework_version.values
+    outcomes: dict[int, ValueReviewOutcome] = {}
+    refused: dict[str, str] = {}
+    for value in values:
+        raw, comment = reviews.get(value.id, ("", ""))
+        try:
+            outcomes[value.id] = ValueReviewOutcome(raw)
+        except ValueError:
+            refused[f"outcome-{value.id}"] = f"{value.title}: choose evidenced or discuss further"
+            continue
+        if outcomes[value.id] is ValueReviewOutcome.DISCUSS and not (comment or "").strip():
+            refused[f"note-{value.id}"] = f"{value.title}: say what to discuss further"
+    if refused:
+        raise RatingError(refused)
+    _touch(assessment, supervisor, seen_version)
+    existing = value_reviews(assessment)
+    now = utcnow()
+    for value in values:
+        note = (reviews[value.id][1] or "").strip()[:MAX_NOTE] or None
+        review = existing.get(value.id)
+        if review is None:
+            review = ValueReview(assessment_id=assessment.id, value_id=value.id)
+            db.session.add(review)
+        review.outcome, review.comment = outcomes[value.id], note
+        review.reviewed_by_id, review.reviewed_at = supervisor.id, now
+    evidenced = sum(1 for o in outcomes.values() if o is ValueReviewOutcome.EVIDENCED)
+    _log(
+        assessment,
+        supervisor,
+        "values reviewed",
+        None,
+        None,
+        evidenced=evidenced,
+        discuss=len(outcomes) - evidenced,
+    )
+    record(
+        AuditAction.VALUES_REVIEWED,
+        supervisor,
+        target=f"assessment:{assessment.id}",
+        person=assessment.person_id,
+        evidenced=evidenced,
+        discuss=len(outcomes) - evidenced,
+    )
+    db.session.flush()
+
+
+def sign_off(assessment: Assessment, supervisor: User, seen_version: int | None) -> int:
+    """Validate from the judgements saved element by element, once every element is saved
+    and every core value's reflection reviewed; returns the number of skills validated."""
+    require_validator(assessment, supervisor)
+    state = validation_progress(assessment)
+    missing: dict[str, str] = {}
+    for element in elements_of(assessment.framework_version):
+        if element.key not in state.reviewed:
+            missing[f"element-{element.key}"] = (
+                f"{element.display_name}: save your judgement of its skills"
+            )
+    if state.values_reviewed < state.values:
+        missing["values"] = "Core values: review each reflection (evidenced or discuss further)"
+    if missing:
+        raise RatingError(missing)
+    decisions = {
+        skill_id: Decision(draft.level, draft.comment)
+        for skill_id, draft in validation_drafts(assessment).items()
+    }
+    return validate(assessment, supervisor, decisions, seen_version)

@@ -29,7 +29,7 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.assessments import forms, services
 from competency_app.assessments.charts import self_vs_validated
-from competency_app.assessments.models import Status
+from competency_app.assessments.models import Status, ValueReviewOutcome
 from competency_app.assessments.permissions import (
     assessment_by_id,
     assessment_rule,
@@ -131,6 +131,10 @@ def overview(assessment_id: int):
         rows=rows,
         state=services.progress(assessment),
         editable=assessment.status.editable and can_edit_assessment(_me(), assessment),
+        values=assessment.framework_version.values,
+        reflections=services.reflections_by_value(assessment),
+        reviews=services.value_reviews(assessment),
+        can_review=assessment.status == Status.SUBMITTED and can_validate(_me(), assessment),
     )
 
 
@@ -170,8 +174,10 @@ def rate_element(assessment_id: int, key: str):
             except services.RatingError as error:
                 errors = error.errors
             else:
-                if typed["then"] == "overview" or following is None:
+                if typed["then"] == "overview":
                     target = url_for("assessments.overview", assessment_id=assessment.id)
+                elif following is None:  # the last element: on to the values step
+                    target = url_for("assessments.reflect_on_values", assessment_id=assessment.id)
                 else:
                     target = url_for(
                         "assessments.rate_element",
@@ -195,43 +201,76 @@ def rate_element(assessment_id: int, key: str):
             errors=errors,
             form=form,
             step=index + 1,
-            steps=len(elements),
+            steps=len(elements) + 1,  # the core values are the last step
             previous=previous,
             following=following,
             state=services.progress(assessment),
+            names=services.skill_names(element),
         ),
         status,
     )
 
 
-@blueprint.route("/assessments/<int:assessment_id>/values", methods=["GET", "POST"])
-@access(assessment_rule(can_edit_assessment))
+@blueprint.get("/assessments/<int:assessment_id>/values")
+@access(assessment_rule(can_view_assessment))
 def reflect_on_values(assessment_id: int):
+    """The core-values step: a form for the person while it is editable, else (and for
+    their supervisor, manager, HR) the reflections to read, with the supervisor's review."""
+    assessment = assessment_by_id(assessment_id)
+    values = assessment.framework_version.values
+    if assessment.status.editable and can_edit_assessment(_me(), assessment):
+        form = forms.values_form(values)()
+        typed = {f"value-{r.value_id}": r.text for r in assessment.reflections}
+        return _values_page(assessment, form, typed, {})
+    return render_template(
+        "assessments/values_read.html",
+        title=f"Core values: {assessment.person.name}'s reflections",
+        assessment=assessment,
+        values=values,
+        reflections=services.reflections_by_value(assessment),
+        reviews=services.value_reviews(assessment),
+        can_review=assessment.status == Status.SUBMITTED and can_validate(_me(), assessment),
+    )
+
+
+@blueprint.post("/assessments/<int:assessment_id>/values")
+@access(assessment_rule(can_edit_assessment))
+def save_reflections(assessment_id: int):
     assessment = assessment_by_id(assessment_id)
     if not assessment.status.editable:
         return _not_editable(assessment)
-    values = assessment.framework_version.values
-    form = forms.values_form(values)()
-    typed = {f"value-{r.value_id}": r.text for r in assessment.reflections}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        typed = form.typed()
-        if form.validate():
-            texts = {v.id: typed[f"value-{v.id}"] for v in values}
-            with _saving(assessment):
-                services.save_reflections(assessment, _me(), texts, form.seen_version)
-            flash("Your reflections on the core values are saved.", "success")
-            return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
-        errors = form.error_dict()
+    form = forms.values_form(assessment.framework_version.values)()
+    typed = form.typed()
+    if not form.validate():
+        return _values_page(assessment, form, typed, form.error_dict())
+    texts = {v.id: typed[f"value-{v.id}"] for v in assessment.framework_version.values}
+    try:
+        with _saving(assessment):
+            services.save_reflections(assessment, _me(), texts, form.seen_version)
+    except services.RatingError as error:
+        return _values_page(assessment, form, typed, error.errors)
+    state = services.progress(assessment)
+    flash(
+        f"Your reflections on the core values are saved ({state.reflections} of {state.values}).",
+        "success",
+    )
+    return redirect(url_for("assessments.summary", assessment_id=assessment.id), code=303)
+
+
+def _values_page(assessment, form, typed: dict, errors: dict):
+    steps = len(services.elements_of(assessment.framework_version)) + 1
     return (
         render_template(
             "assessments/values.html",
             title="Core values",
             assessment=assessment,
-            values=values,
+            values=assessment.framework_version.values,
             typed=typed,
             errors=errors,
             form=form,
+            step=steps,
+            steps=steps,
+            state=services.progress(assessment),
         ),
         (409 if "row_version" in errors else 400) if errors else 200,
     )
@@ -256,6 +295,9 @@ def _summary_page(assessment, errors: dict):
         form=FlaskForm(),
         editable=assessment.status.editable and can_edit_assessment(_me(), assessment),
         errors=errors,
+        values=assessment.framework_version.values,
+        reflections=services.reflections_by_value(assessment),
+        reviews=services.value_reviews(assessment),
     )
     return page, 409 if errors else 200
 
@@ -324,22 +366,91 @@ def queue():
     )
 
 
-@blueprint.route("/supervision/<int:assessment_id>", methods=["GET", "POST"])
+def _validating(assessment):
+    """GET on an assessment that is not waiting for validation: back to its overview."""
+    flash(f"This assessment is {assessment.status.label.lower()}.", "info")
+    return redirect(url_for("assessments.overview", assessment_id=assessment.id))
+
+
+def _may_validate_now(assessment) -> None:
+    try:  # the pages are only for an assessment this person may validate now
+        services.require_validator(assessment, _me())
+    except services.WorkflowError as error:
+        abort(error.status, str(error))
+
+
+@blueprint.get("/supervision/<int:assessment_id>")
 @access(assessment_rule(can_validate))
 def validate(assessment_id: int):
+    """The validation's overview: each element (a step with its own save), the values
+    review, then the sign-off, or the return to the practitioner."""
     assessment = assessment_by_id(assessment_id)
+    if assessment.status != Status.SUBMITTED:
+        return _validating(assessment)
+    return _validate_page(assessment, {}, "")
+
+
+@blueprint.post("/supervision/<int:assessment_id>")
+@access(assessment_rule(can_validate))
+def sign_off(assessment_id: int):
+    assessment = assessment_by_id(assessment_id)
+    _may_validate_now(assessment)
+    form = forms.SubmitForm()
+    if not form.validate():
+        return _validate_page(assessment, form.error_dict(), "")
+    try:
+        with _saving(assessment):
+            services.sign_off(assessment, _me(), form.seen_version)
+    except services.RatingError as error:
+        return _validate_page(assessment, error.errors, "")
+    flash(f"{assessment.person.name}'s assessment is validated.", "success")
+    return redirect(url_for("assessments.queue"), code=303)
+
+
+def _validate_page(assessment, errors: dict, return_comment: str):
+    version = assessment.framework_version
+    return (
+        render_template(
+            "assessments/validate.html",
+            title=f"Validate {assessment.person.name}'s assessment",
+            assessment=assessment,
+            elements=services.elements_of(version),
+            progress=services.validation_progress(assessment),
+            values=version.values,
+            reflections=services.reflections_by_value(assessment),
+            reviews=services.value_reviews(assessment),
+            errors=errors,
+            form=FlaskForm(),
+            return_comment=return_comment,
+        ),
+        (409 if "row_version" in errors else 400) if errors else 200,
+    )
+
+
+@blueprint.route("/supervision/<int:assessment_id>/elements/<key>", methods=["GET", "POST"])
+@access(assessment_rule(can_validate))
+def validate_element(assessment_id: int, key: str):
+    """One element's skills: agree with each self-rating or judge another level (with a
+    comment); saved on its own, validated only at the sign-off."""
+    assessment = assessment_by_id(assessment_id)
+    element = element_by_key(assessment.framework_version, key)
+    if element is None:
+        abort(404)
     if assessment.status != Status.SUBMITTED and request.method == "GET":
-        flash(f"This assessment is {assessment.status.label.lower()}.", "info")
-        return redirect(url_for("assessments.overview", assessment_id=assessment.id))
-    elements = services.elements_of(assessment.framework_version)
-    form = forms.decisions_form(elements)()
+        return _validating(assessment)
+    elements, index, previous, following = _element_neighbours(assessment, key)
+    form = forms.decisions_form([element])()
     errors: dict[str, str] = {}
+    drafts = services.validation_drafts(assessment)
     typed: dict[str, str] = {}
+    for skill in element.skills:
+        draft = drafts.get(skill.id)
+        level = draft.level if draft is not None else None
+        typed[f"level-{skill.id}"] = "agree" if level is None else str(level)
+        typed[f"comment-{skill.id}"] = (draft.comment or "") if draft is not None else ""
+    status = 200
     if request.method == "POST":
-        try:  # the page is only for an assessment this person may validate now
-            services.require_validator(assessment, _me())
-        except services.WorkflowError as error:
-            abort(error.status, str(error))
+        _may_validate_now(assessment)
         typed = form.typed()
         if form.validate():
             decisions = {
@@ -349,38 +460,110 @@ def validate(assessment_id: int):
                     else int(typed[f"level-{skill.id}"]),
                     typed[f"comment-{skill.id}"],
                 )
-                for element in elements
                 for skill in element.skills
             }
             try:
                 with _saving(assessment):
-                    services.validate(assessment, _me(), decisions, form.seen_version)
+                    services.save_element_decisions(
+                        assessment, _me(), element, decisions, form.seen_version
+                    )
             except services.RatingError as error:
                 errors = error.errors
             else:
-                flash(f"{assessment.person.name}'s assessment is validated.", "success")
-                return redirect(url_for("assessments.queue"), code=303)
+                done = services.validation_progress(assessment)
+                flash(
+                    f"{element.display_name} saved. {done.elements_done} of {done.elements} "
+                    "elements checked.",
+                    "success",
+                )
+                if typed["then"] == "overview":
+                    target = url_for("assessments.validate", assessment_id=assessment.id)
+                elif following is None:
+                    target = url_for("assessments.review_values", assessment_id=assessment.id)
+                else:
+                    target = url_for(
+                        "assessments.validate_element",
+                        assessment_id=assessment.id,
+                        key=following.key,
+                    )
+                return redirect(target, code=303)
         else:
             errors = form.error_dict()
-    return _validate_page(assessment, errors, typed, "")
-
-
-def _validate_page(assessment, errors: dict, typed: dict, return_comment: str):
+        status = 409 if "row_version" in errors else 400
     version = assessment.framework_version
     return (
         render_template(
-            "assessments/validate.html",
-            title=f"Validate {assessment.person.name}'s assessment",
+            "assessments/validate_element.html",
+            title=f"Validate {element.display_name}",
             assessment=assessment,
-            elements=services.elements_of(version),
+            element=element,
             scale=version.settings.scale,
             labels=_labels(assessment),
             selfs=services.self_ratings_by_skill(assessment),
-            previous=services.current_ratings(assessment.person),
+            previous_ratings=services.current_ratings(assessment.person),
+            names=services.skill_names(element),
             typed=typed,
             errors=errors,
-            form=FlaskForm(),
-            return_comment=return_comment,
+            form=form,
+            step=index + 1,
+            steps=len(elements) + 2,  # then the values, then the sign-off
+            previous=previous,
+            following=following,
+            progress=services.validation_progress(assessment),
+            values=version.values,
+            reflections=services.reflections_by_value(assessment),
+        ),
+        status,
+    )
+
+
+@blueprint.route("/supervision/<int:assessment_id>/values", methods=["GET", "POST"])
+@access(assessment_rule(can_validate))
+def review_values(assessment_id: int):
+    """The reflections on the core values, each marked evidenced or discuss further."""
+    assessment = assessment_by_id(assessment_id)
+    if assessment.status != Status.SUBMITTED and request.method == "GET":
+        return _validating(assessment)
+    values = assessment.framework_version.values
+    form = forms.value_review_form(values)()
+    errors: dict[str, str] = {}
+    reviews = services.value_reviews(assessment)
+    typed: dict[str, str] = {}
+    for value in values:
+        review = reviews.get(value.id)
+        typed[f"outcome-{value.id}"] = review.outcome.value if review else ""
+        typed[f"note-{value.id}"] = (review.comment or "") if review else ""
+    if request.method == "POST":
+        _may_validate_now(assessment)
+        typed = form.typed()
+        if form.validate():
+            posted = {v.id: (typed[f"outcome-{v.id}"], typed[f"note-{v.id}"]) for v in values}
+            try:
+                with _saving(assessment):
+                    services.review_values(assessment, _me(), posted, form.seen_version)
+            except services.RatingError as error:
+                errors = error.errors
+            else:
+                flash("Your review of the core values is saved.", "success")
+                return redirect(
+                    url_for("assessments.validate", assessment_id=assessment.id), code=303
+                )
+        else:
+            errors = form.error_dict()
+    steps = len(services.elements_of(assessment.framework_version)) + 2
+    return (
+        render_template(
+            "assessments/review_values.html",
+            title=f"Review {assessment.person.name}'s core-value reflections",
+            assessment=assessment,
+            values=values,
+            reflections=services.reflections_by_value(assessment),
+            outcomes=list(ValueReviewOutcome),
+            typed=typed,
+            errors=errors,
+            form=form,
+            step=steps - 1,
+            steps=steps,
         ),
         (409 if "row_version" in errors else 400) if errors else 200,
     )
@@ -393,12 +576,12 @@ def return_to_practitioner(assessment_id: int):
     form = forms.ReturnForm()
     comment = form.return_comment.data or ""
     if not form.validate():
-        return _validate_page(assessment, form.error_dict(), {}, comment)
+        return _validate_page(assessment, form.error_dict(), comment)
     try:
         with _saving(assessment):
             services.return_assessment(assessment, _me(), comment, form.seen_version)
     except services.RatingError as error:
-        return _validate_page(assessment, error.errors, {}, comment)
+        return _validate_page(assessment, error.errors, comment)
     flash(f"Returned to {assessment.person.name} with your comments.", "success")
     return redirect(url_for("assessments.queue"), code=303)
 

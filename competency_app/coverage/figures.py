@@ -28,7 +28,8 @@ from competency_app.assessments.models import (
     CurrentRating,
     Status,
     ValidatedRating,
-    ValueReflection,
+    ValueReview,
+    ValueReviewOutcome,
 )
 from competency_app.common.caches import per_process_cache
 from competency_app.database import UTCDateTime
@@ -211,11 +212,18 @@ class TeamFigures:
 
 
 def _value_signoffs(person_ids: list[int], until: datetime, since: datetime | None = None):
-    """(person, validated at, reflections) of every validated assessment of these people
-    validated in (`since`, `until`]."""
+    """(person, validated at, values evidenced) of every validated assessment of these
+    people validated in (`since`, `until`]: the supervisor's review of each core-value
+    reflection, counted where it says evidenced (an assessment without one counts 0)."""
     statement = (
-        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReflection.id))
-        .join(ValueReflection, ValueReflection.assessment_id == Assessment.id)
+        select(Assessment.person_id, Assessment.validated_at, func.count(ValueReview.id))
+        .outerjoin(
+            ValueReview,
+            and_(
+                ValueReview.assessment_id == Assessment.id,
+                ValueReview.outcome == ValueReviewOutcome.EVIDENCED,
+            ),
+        )
         .where(
             Assessment.person_id.in_(person_ids),
             Assessment.status == Status.VALIDATED,
@@ -229,18 +237,23 @@ def _value_signoffs(person_ids: list[int], until: datetime, since: datetime | No
 
 
 def _values_met(version: FrameworkVersion, signoffs, members, now: datetime) -> dict:
-    """Person -> when the reflection on every value, signed off by a validation in date at
-    `now`, lapses (the latest such validation)."""
+    """Person -> when their values sign-off lapses: met when the review of their latest
+    validation at `now` (still in date) says evidenced for every core value. A later
+    validation whose review asks to discuss a value further replaces an earlier sign-off."""
     validity = version.settings.validity
     needed = len(version.values)
-    met: dict[int, datetime] = {}
-    for person, validated, count in signoffs:
+    latest: dict[int, tuple[datetime, int]] = {}
+    for person, validated, evidenced in signoffs:
         validated = aware(validated)
-        if person not in members or validated > now or count < needed:
+        if person not in members or validated > now:
             continue
+        if person not in latest or (validated, evidenced) > latest[person]:
+            latest[person] = (validated, evidenced)
+    met: dict[int, datetime] = {}
+    for person, (validated, evidenced) in latest.items():
         lapse = validity.valid_until(validated)
-        if lapse > now:
-            met[person] = max(lapse, met.get(person, lapse))
+        if needed and evidenced >= needed and lapse > now:
+            met[person] = lapse
     return met
 
 

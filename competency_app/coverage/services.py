@@ -184,7 +184,8 @@ class ElementCoverage(_Judged):
 
 @dataclass
 class ValuesCoverage:
-    """The core values, expected of everyone: a reflection signed off in supervision."""
+    """The core values, expected of everyone: met by a person whose latest validation's
+    review in supervision says evidenced for every value."""
 
     met: dict[int, datetime]  # person -> when the sign-off lapses
     not_met_ids: list[int]

@@ -64,6 +64,11 @@ def _validate(assessment, supervisor: User, rng: random.Random):
             decisions[rating.skill_id] = services.Decision(
                 rating.level - 1, "Agreed in supervision: more evidence needed at this level."
             )
+    reviews = {
+        value.id: ("evidenced", "Talked through examples in supervision.")
+        for value in assessment.framework_version.values
+    }
+    services.review_values(assessment, supervisor, reviews, None)
     services.validate(assessment, supervisor, decisions, None)
 
 

@@ -63,6 +63,7 @@ AGREED_ACTIONS = [
     "supervision_rescheduled",
     "supervision_cancelled",
     "supervision_actions_recorded",
+    "values_reviewed",
     "vacancy_created",
     "candidate_added",
     "candidates_imported",
@@ -136,6 +137,8 @@ def rated(app, pat_id: int, submit: bool) -> int:
         for element in assessments.elements_of(assessment.framework_version):
             ratings = {s.id: (2, "") for s in element.skills}
             assessments.save_element(assessment, pat, element, ratings, None)
+        texts = {v.id: "reflection" for v in assessment.framework_version.values}
+        assessments.save_reflections(assessment, pat, texts, None)
         if submit:
             assessments.submit(assessment, pat, None)
         commit()
@@ -440,8 +443,27 @@ def do_assessment_submitted(app, world, runner, tmp_path):
 
 def do_assessment_validated(app, world, runner, tmp_path):
     assessment_id = rated(app, world["pat"], submit=True)
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        sue = db.session.get(User, world["sue"])
+        for element in assessments.elements_of(assessment.framework_version):
+            assessments.save_element_decisions(assessment, sue, element, {}, None)
+        reviews = {v.id: ("evidenced", "") for v in assessment.framework_version.values}
+        assessments.review_values(assessment, sue, reviews, None)
+        commit()
     path = f"/supervision/{assessment_id}"
     assert post_from(client_of(app, "sue.super"), path, path, {}).status_code == 303
+
+
+def do_values_reviewed(app, world, runner, tmp_path):
+    assessment_id = rated(app, world["pat"], submit=True)
+    with app.app_context():
+        values = db.session.get(Assessment, assessment_id).framework_version.values
+        data = {f"outcome-{v.id}": "evidenced" for v in values}
+        data[f"outcome-{values[0].id}"] = "discuss"
+        data[f"note-{values[0].id}"] = "Talk about a recent example"
+    page = f"/supervision/{assessment_id}/values"
+    assert post_from(client_of(app, "sue.super"), page, page, data).status_code == 303
 
 
 def do_assessment_returned(app, world, runner, tmp_path):
@@ -691,6 +713,7 @@ PERFORM = {
     AuditAction.SUPERVISION_RESCHEDULED: do_supervision_rescheduled,
     AuditAction.SUPERVISION_CANCELLED: do_supervision_cancelled,
     AuditAction.SUPERVISION_ACTIONS_RECORDED: do_supervision_actions_recorded,
+    AuditAction.VALUES_REVIEWED: do_values_reviewed,
     AuditAction.VACANCY_CREATED: do_vacancy_created,
     AuditAction.CANDIDATE_ADDED: do_candidate_added,
     AuditAction.CANDIDATES_IMPORTED: do_candidates_imported,

@@ -182,19 +182,24 @@ for endpoint, method in [
     ("assessments.assessment_history", "GET"),
     ("assessments.profile", "GET"),
     ("assessments.profile_chart", "GET"),
+    # the reflections on the core values: read by whoever may see the person
+    ("assessments.reflect_on_values", "GET"),
 ]:
     EXPECTED[(endpoint, method, "own")] = CAN_SEE_PERSON
     EXPECTED[(endpoint, method, "other")] = {"hr", "admin"}
 for endpoint, methods in [
     ("assessments.rate_element", ["GET", "POST"]),
-    ("assessments.reflect_on_values", ["GET", "POST"]),
+    ("assessments.save_reflections", ["POST"]),
     ("assessments.submit", ["POST"]),
 ]:
     for method in methods:
         EXPECTED[(endpoint, method, "own")] = PRACTITIONER
         EXPECTED[(endpoint, method, "other")] = set()
 for endpoint, methods in [
-    ("assessments.validate", ["GET", "POST"]),
+    ("assessments.validate", ["GET"]),
+    ("assessments.sign_off", ["POST"]),
+    ("assessments.validate_element", ["GET", "POST"]),
+    ("assessments.review_values", ["GET", "POST"]),
     ("assessments.return_to_practitioner", ["POST"]),
 ]:
     for method in methods:
@@ -440,9 +445,11 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "recruitment.appoint": {"email": "probe.starter@example.nhs.uk"},
         "recruitment.new_vacancy": {"title": "Probe", "team": str(probes["team_id"])},
         "assessments.rate_element": {"row_version": version, f"level-{skill}": "1"},
-        "assessments.reflect_on_values": {"row_version": version, f"value-{value}": "probe"},
+        "assessments.save_reflections": {"row_version": version, f"value-{value}": "probe"},
         "assessments.submit": {"row_version": version},
-        "assessments.validate": {"row_version": version},
+        "assessments.sign_off": {"row_version": version},
+        "assessments.validate_element": {"row_version": version, f"level-{skill}": "agree"},
+        "assessments.review_values": {"row_version": version, f"outcome-{value}": "evidenced"},
         "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
         "api_pages.tokens": {"name": "Probe token", "days": "30"},
         "coverage.development": {

@@ -3,6 +3,8 @@ one answer to an expired form, and one transaction per request or command."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from sqlalchemy import select
 
@@ -22,9 +24,10 @@ def test_service_refusals_come_back_beside_their_fields_in_page_order(app, clien
     assessment_id = rated_assessment(app)
     with app.app_context():
         elements = services.elements_of(db.session.get(Assessment, assessment_id).framework_version)
-        first, last = elements[0].skills[0], elements[-1].skills[0]
-        first_label = f"{elements[0].title}, skill 1"
-        last_label = f"{elements[-1].title}, skill 1"
+        element = elements[0]
+        first, last = element.skills[0], element.skills[-1]
+        names = services.skill_names(element)
+        first_label, last_label = names[first.id], names[last.id]
     sign_in(client, "sue.super@example.nhs.uk", PASSWORD)
     before = counts(app)
     # the first skill off the scale, the last changed without a comment: both are the
@@ -32,11 +35,11 @@ def test_service_refusals_come_back_beside_their_fields_in_page_order(app, clien
     # field name would put the later "comment-" field before the earlier "level-" one)
     response = form_post(
         client,
-        f"/supervision/{assessment_id}",
+        f"/supervision/{assessment_id}/elements/{element.key}",
         data={f"level-{first.id}": "9", f"level-{last.id}": "1", f"comment-{first.id}": "kept"},
     )
     assert response.status_code == 400
-    page = response.get_data(as_text=True)
+    page = html.unescape(response.get_data(as_text=True))
     start = page.index("nhsuk-error-summary")
     summary = page[start : page.index("</ul>", start)]
     off_scale = f"{first_label}: choose a level from the scale"

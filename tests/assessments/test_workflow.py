@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -46,8 +47,9 @@ def user(email: str):
     return accounts.user_by_email(email if "@" in email else f"{email}@example.nhs.uk")
 
 
-def rated_assessment(app, level_of=lambda i: 2, submit=True) -> int:
-    """Start pat's assessment, rate every skill with the service, optionally submit."""
+def rated_assessment(app, level_of=lambda i: 2, submit=True, reflect=True) -> int:
+    """Start pat's assessment, rate every skill and reflect on every value with the
+    service, optionally submit."""
     with app.app_context():
         pat = user("pat.prac")
         assessment = services.start_assessment(pat)
@@ -56,10 +58,28 @@ def rated_assessment(app, level_of=lambda i: 2, submit=True) -> int:
                 s.id: (level_of(i), f"evidence {s.key}") for i, s in enumerate(element.skills)
             }
             services.save_element(assessment, pat, element, ratings, None)
+        if reflect:
+            texts = {v.id: f"I show {v.title}" for v in assessment.framework_version.values}
+            services.save_reflections(assessment, pat, texts, None)
         if submit:
             services.submit(assessment, pat, None)
         commit()
         return assessment.id
+
+
+def ready_to_sign_off(app, assessment_id: int, decisions=None, supervisor="sue.super") -> None:
+    """Save the supervisor's judgement of every element (agree unless `decisions`) and an
+    "evidenced" review of every value, through the services."""
+    decisions = decisions or {}
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        who = user(supervisor)
+        for element in services.elements_of(assessment.framework_version):
+            mine = {s.id: decisions[s.id] for s in element.skills if s.id in decisions}
+            services.save_element_decisions(assessment, who, element, mine, None)
+        reviews = {v.id: ("evidenced", "") for v in assessment.framework_version.values}
+        services.review_values(assessment, who, reviews, None)
+        commit()
 
 
 def row_version(app, assessment_id: int) -> int:
@@ -120,6 +140,39 @@ def test_keyworker_rates_over_pages_resumes_and_submits(app, client, people):
         assert response.status_code == 303
     page = client.get(overview).get_data(as_text=True)
     assert f"{total} of {total} skills rated" in page
+    # "Save and continue" on the last element leads to the values step, not past it
+    assert response.headers["Location"].endswith(f"/assessments/{assessment_id}/values")
+    # every skill rated but no reflection yet: not ready to submit
+    summary = client.get(f"/assessments/{assessment_id}/summary").get_data(as_text=True)
+    assert "core values still to reflect on" in summary
+    before = counts(app)
+    response = form_post(
+        client, f"/assessments/{assessment_id}/summary", f"/assessments/{assessment_id}/submit"
+    )
+    assert response.status_code == 409
+    assert counts(app) == before
+    with app.app_context():
+        values = db.session.get(Assessment, assessment_id).framework_version.values
+        value_ids, first_title = [v.id for v in values], values[0].title
+    values_path = f"/assessments/{assessment_id}/values"
+    # an empty form is refused, not "saved"
+    response = form_post(client, values_path, data={})
+    assert response.status_code == 400
+    assert "saved" not in response.get_data(as_text=True)
+    # one reflection left empty: refused, naming the value, the others kept
+    data = {f"value-{v}": f"I show it ({v})" for v in value_ids}
+    data[f"value-{value_ids[0]}"] = "   "
+    response = form_post(client, values_path, data=data)
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"{first_title}: write how you show this value in your practice" in page
+    assert f"I show it ({value_ids[-1]})" in page
+    assert counts(app) == before
+    with app.app_context():
+        assert services.progress(db.session.get(Assessment, assessment_id)).reflections == 0
+    data[f"value-{value_ids[0]}"] = "I listen to families before planning"
+    response = form_post(client, values_path, data=data)
+    assert response.status_code == 303
     response = form_post(
         client, f"/assessments/{assessment_id}/summary", f"/assessments/{assessment_id}/submit"
     )
@@ -144,7 +197,7 @@ def test_bad_level_keeps_what_was_typed(app, client, people):
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "Skill 1: choose a level from the scale" in page
+    assert re.search(r"1a skill 1: [^<]*: choose a level from the scale", page)
     assert "my typed evidence" in page
     assert counts(app) == before
 
@@ -159,14 +212,39 @@ def test_supervisor_adjusts_one_rating_and_signs_off(app, client, people):
             select(Skill).where(Skill.key == "1a.s1").order_by(Skill.id.desc())
         )
     # a different level without a comment is refused, keeping the choice
-    response = form_post(client, f"/supervision/{assessment_id}", data={f"level-{skill.id}": "1"})
+    element_page = f"/supervision/{assessment_id}/elements/1a"
+    response = form_post(client, element_page, data={f"level-{skill.id}": "1"})
     assert response.status_code == 400
-    assert "add a comment" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "1a skill 1: " in page and "add a comment" in page
+    assert re.search(r'value="1"\s+selected|selected[^>]*value="1"', page)
     response = form_post(
         client,
-        f"/supervision/{assessment_id}",
+        element_page,
         data={f"level-{skill.id}": "1", f"comment-{skill.id}": "Needs more evidence of advice"},
     )
+    assert response.status_code == 303
+    # signing off before every element is checked and every value reviewed is refused
+    response = form_post(client, f"/supervision/{assessment_id}")
+    assert response.status_code == 400
+    assert "save your judgement of its skills" in response.get_data(as_text=True)
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        elements = services.elements_of(assessment.framework_version)
+        value_ids = [v.id for v in assessment.framework_version.values]
+    for element in elements[1:]:
+        path = f"/supervision/{assessment_id}/elements/{element.key}"
+        assert form_post(client, path).status_code == 303
+    # the saved judgement is kept when the element is opened again
+    page = client.get(element_page).get_data(as_text=True)
+    assert "Needs more evidence of advice" in page
+    response = form_post(
+        client,
+        f"/supervision/{assessment_id}/values",
+        data={f"outcome-{v}": "evidenced" for v in value_ids},
+    )
+    assert response.status_code == 303
+    response = form_post(client, f"/supervision/{assessment_id}")
     assert response.status_code == 303
     with app.app_context():
         current = {r.skill_key: r.level for r in db.session.scalars(select(CurrentRating))}
@@ -178,7 +256,7 @@ def test_supervisor_adjusts_one_rating_and_signs_off(app, client, people):
     assert current["1a.s1"] == 1
     assert set(current.values()) == {1, 2}
     assert total == len(current)
-    assert actions == ["started", "submitted", "validated"]
+    assert actions == ["started", "submitted", "values reviewed", "validated"]
 
 
 def test_illegal_moves_change_nothing(app, client, people):
@@ -284,6 +362,7 @@ def test_stale_form_gets_409_with_who_changed_it(app, client, people):
 def test_two_supervisors_validate_at_once_one_wins(app, people):
     """Two real connections (two threads, two sessions): one 303, one 409, nothing lost."""
     assessment_id = rated_assessment(app)
+    ready_to_sign_off(app, assessment_id)
     clients = []
     for email in ("sue.super@example.nhs.uk", "dee.deputy@example.nhs.uk"):
         client = app.test_client()
@@ -374,9 +453,23 @@ def test_evidence_and_comments_are_escaped(app, client, people):
             assessment, pat, {v.id: payload for v in assessment.framework_version.values}, None
         )
         services.submit(assessment, pat, None)
-        services.return_assessment(assessment, user("sue.super"), payload, None)
         commit()
         assessment_id = assessment.id
+    # the supervisor's pages show the evidence and the reflections, escaped
+    sue = app.test_client()
+    sign_in(sue, "sue.super@example.nhs.uk", PASSWORD)
+    for path in [
+        f"/supervision/{assessment_id}",
+        f"/supervision/{assessment_id}/elements/1a",
+        f"/supervision/{assessment_id}/values",
+        f"/assessments/{assessment_id}/values",
+    ]:
+        page = sue.get(path).get_data(as_text=True)
+        assert "&lt;img src=x" in page and payload not in page, path
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        services.return_assessment(assessment, user("sue.super"), payload, None)
+        commit()
     sign_in(client, people, PASSWORD)
     for path in [
         f"/assessments/{assessment_id}",

@@ -87,6 +87,54 @@ def page(browser, live_server):
     context.close()
 
 
+# Every visible form control's accessible name, as a screen reader announces it: from
+# aria-labelledby, aria-label, its <label>s, a button's text or value, else its title. A
+# radio or checkbox is announced within its group, so its group's legend leads its name.
+CONTROL_NAMES = """
+() => {
+  const clean = (text) => (text || "").replace(/\\s+/g, " ").trim();
+  const byIds = (ids) => ids.split(/\\s+/).map((id) => {
+    const target = document.getElementById(id);
+    return target ? target.textContent : "";
+  }).join(" ");
+  const nameOf = (el) => {
+    if (el.getAttribute("aria-labelledby")) return clean(byIds(el.getAttribute("aria-labelledby")));
+    if (el.getAttribute("aria-label")) return clean(el.getAttribute("aria-label"));
+    if (el.labels && el.labels.length) {
+      return clean(Array.from(el.labels).map((l) => l.textContent).join(" "));
+    }
+    if (el.tagName === "BUTTON") return clean(el.textContent);
+    if (el.tagName === "INPUT" && ["submit", "button", "reset"].includes(el.type)) {
+      return clean(el.value);
+    }
+    return clean(el.getAttribute("title") || el.getAttribute("placeholder"));
+  };
+  const controls = document.querySelectorAll("input, select, textarea, button");
+  const names = [];
+  for (const el of controls) {
+    if (el.type === "hidden" || el.getClientRects().length === 0) continue;
+    let name = nameOf(el);
+    if (["radio", "checkbox"].includes(el.type)) {
+      const legend = el.closest("fieldset")?.querySelector("legend");
+      if (legend) name = clean(legend.textContent) + " – " + name;
+    }
+    names.push({name, id: el.id || el.name || el.tagName.toLowerCase()});
+  }
+  return names;
+}
+"""
+
+
+def duplicate_control_names(page) -> dict[str, list[str]]:
+    """Accessible names shared by two or more visible form controls of the page (with the
+    ids or names of the controls): a screen-reader user cannot tell those apart."""
+    seen: dict[str, list[str]] = {}
+    for control in page.evaluate(CONTROL_NAMES):
+        if control["name"]:
+            seen.setdefault(control["name"].casefold(), []).append(control["id"])
+    return {name: ids for name, ids in seen.items() if len(ids) > 1}
+
+
 class AxeChecker:
     """Runs axe-core on a page; collects serious and critical violations per URL."""
 
@@ -108,6 +156,11 @@ class AxeChecker:
         # No page wider than the screen: wide tables scroll inside their own box.
         wide, screen = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert wide <= screen, f"{page.url} is {wide} px wide on a {screen} px screen"
+        # No two form controls share an accessible name.
+        shared = duplicate_control_names(page)
+        assert not shared, f"form controls sharing an accessible name on {page.url}: " + "; ".join(
+            f"{name!r} ({', '.join(ids)})" for name, ids in shared.items()
+        )
 
 
 @pytest.fixture(scope="session")

@@ -67,31 +67,78 @@ def test_keyworker_rates_resumes_submits_and_supervisor_validates(page, team, ax
         page.wait_for_url(overview_url)
     page.get_by_role("link", name="Core values: your reflections").click()
     axe_check(page)
-    page.locator("textarea").first.fill("I listen to families before planning.")
+    assert "Step 9 of 9" in page.locator(".nhsuk-caption-l").inner_text()
+    boxes = page.locator("form textarea")
+    assert boxes.count() == 8
+    # every reflection but the first: refused, naming the value, what was typed kept
+    for n in range(1, 8):
+        boxes.nth(n).fill(f"Reflection {n}: I listen to families before planning.")
     page.get_by_role("button", name="Save reflections").click()
-    page.get_by_role("link", name="Check your answers and submit").click()
+    summary = page.locator(".nhsuk-error-summary").inner_text()
+    first_value = page.locator("form label").first.inner_text().strip()
+    assert f"{first_value}: write how you show this value" in summary
+    assert page.locator("form textarea").nth(7).input_value().startswith("Reflection 7")
     axe_check(page)
+    page.locator("form textarea").first.fill("I treat every family with compassion.")
+    page.get_by_role("button", name="Save reflections").click()
+    expect(page.locator(".app-flash")).to_contain_text("8 of 8")
+    page.wait_for_url(re.compile(r"/summary$"))
+    axe_check(page)
+    expect(page.locator(".app-reflections")).to_contain_text("I treat every family")
     screenshot(page, "assessment-summary")
     page.get_by_role("button", name="Submit self-assessment").click()
     expect(page.locator("body")).to_contain_text("Awaiting validation")
     sign_out(page)
 
-    # the supervisor adjusts one rating with a comment and signs off
+    # the supervisor validates element by element, reads the reflections, reviews the values
     sign_in(page, "sue.super")
     page.get_by_role("link", name="Supervision").first.click()
     axe_check(page)
     page.get_by_role("link", name="Pat Prac").click()
     axe_check(page)
-    first_select = page.locator("select").first
-    first_select.select_option("1")
-    page.get_by_role("button", name="Sign off and validate").click()
+    validation_url = page.url
+    expect(page.locator(".app-reflections")).to_contain_text("I treat every family")
+    screenshot(page, "validation-overview")
+    page.locator("tbody a").first.click()
+    axe_check(page)
+    level = page.get_by_label(re.compile(r"Level for 1a skill 1: "))
+    expect(level).to_have_count(1)
+    expect(page.get_by_label(re.compile(r"Comment on 1a skill 1: "))).to_have_count(1)
+    level.select_option("1")
+    page.get_by_role("button", name="Save and continue", exact=True).click()
     # no comment: the page explains and keeps the choice
     assert "add a comment" in page.locator(".nhsuk-error-summary").inner_text()
-    assert page.locator("select").first.input_value() == "1"
+    assert page.get_by_label(re.compile(r"Level for 1a skill 1: ")).input_value() == "1"
     axe_check(page)
-    page.locator("textarea").first.fill("Needs more evidence of advice to families")
+    page.get_by_label(re.compile(r"Comment on 1a skill 1: ")).fill(
+        "Needs more evidence of advice to families"
+    )
+    page.get_by_role("button", name="Save and continue", exact=True).click()
+    expect(page.locator(".app-flash")).to_contain_text("1 of")
+    axe_check(page)
+    screenshot(page, "validation-element")
+    while "/values" not in page.url:
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile(r"^Save and continue")).click()
+    axe_check(page)
+    groups = page.locator(".app-skill")
+    assert groups.count() == 8
+    expect(groups.first).to_contain_text("I treat every family")
+    for n in range(8):
+        choice = "Discuss further" if n == 2 else "Evidenced"
+        groups.nth(n).get_by_role("radio", name=choice).check()
+    groups.nth(2).locator("textarea").fill("Talk through a recent example together")
+    screenshot(page, "values-review")
+    page.get_by_role("button", name="Save the review").click()
+    page.wait_for_url(validation_url)
+    expect(page.locator(".app-reflections")).to_contain_text("Discuss further")
+    axe_check(page)
     page.get_by_role("button", name="Sign off and validate").click()
     expect(page.locator("body")).to_contain_text("assessment is validated")
+    # the reflections and the review stay readable to the supervisor afterwards
+    page.goto(validation_url.replace("/supervision/", "/assessments/") + "/values")
+    axe_check(page)
+    expect(page.locator("body")).to_contain_text("Talk through a recent example together")
     sign_out(page)
 
     # the keyworker sees the validated profile

@@ -11,7 +11,7 @@ from competency_app.assessments import services
 from competency_app.extensions import db
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in, sign_out
-from tests.factories import commit, make_team, make_user
+from tests.factories import commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def team_with_gaps(app, framework):
                 services.save_element(
                     assessment, person, element, {s.id: (level, "") for s in element.skills}, None
                 )
+            reflect_on_values(assessment, person)
             services.submit(assessment, person, None)
             services.validate(assessment, supervisor, {}, None)
         commit()

@@ -11,7 +11,7 @@ from competency_app.assessments import services
 from competency_app.extensions import db
 from tests.browser.conftest import ARTIFACTS, screenshot
 from tests.browser.test_framework_and_accounts import sign_in
-from tests.factories import commit, make_team, make_user
+from tests.factories import commit, make_team, make_user, reflect_on_values
 from tests.fixtures.second_framework import elements, write_second_framework
 
 WIDTHS = (1280, 390)
@@ -51,6 +51,7 @@ def rate_team(slug: str, name: str) -> int:
                 for i, s in enumerate(element.skills)
             }
             services.save_element(assessment, person, element, levels, None)
+        reflect_on_values(assessment, person)
         services.submit(assessment, person, None)
         services.validate(assessment, supervisor, {}, None)
     commit()

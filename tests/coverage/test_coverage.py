@@ -49,7 +49,15 @@ def _wipe_ratings():
     """Delete every rating as a write the cache must see: the people's teams' coverage
     epoch moves on, as it does for every change through the app."""
     bump_coverage_epoch(set(db.session.scalars(select(CurrentRating.person_id).distinct())))
-    for table in ("current_rating", "validated_rating", "assessment_event", "assessment"):
+    for table in (
+        "value_review",
+        "value_reflection",
+        "validation_draft",
+        "current_rating",
+        "validated_rating",
+        "assessment_event",
+        "assessment",
+    ):
         db.session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed table names
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from competency_app.accounts import services as accounts
-from competency_app.assessments.models import Assessment, ValueReflection
+from competency_app.assessments.models import Assessment, ValueReview, ValueReviewOutcome
 from competency_app.coverage import services
 from competency_app.coverage.charts import over_time_moments
 from competency_app.extensions import db
@@ -46,18 +46,17 @@ def _picture(cov: services.TeamCoverage) -> dict:
 @given(
     history=histories(max_days=600, max_size=120),
     holdings=holdings(max_days=500, max_size=24),
-    reflected=st.lists(st.booleans(), max_size=120),
+    reviewed=st.lists(st.sampled_from([None, "evidenced", "discuss"]), max_size=120),
     min_holders=MIN_HOLDERS,
     rule=RULES,
     leaving_in=st.one_of(st.none(), st.integers(-400, 30)),
 )
 @pytest.mark.usefixtures("team_world")
 def test_over_time_equals_each_moment(
-    app, history, holdings, reflected, min_holders, rule, leaving_in
+    app, history, holdings, reviewed, min_holders, rule, leaving_in
 ):
     app.config["FROZEN_NOW"] = NOW
     with app.app_context():
-        db.session.execute(ValueReflection.__table__.delete())
         _wipe_ratings()
         version = current_version()
         _set_rule(version, rule, min_holders)
@@ -74,16 +73,24 @@ def test_over_time_equals_each_moment(
                 for skill in elements[element_i].skills
             ]
         _write_history(version, people, supervisor, history)
-        # some of the assessments carry a reflection on every value (the values sign-off)
+        # some of the assessments carry the supervisor's review of every value: all
+        # evidenced (the values sign-off), or one to discuss further (no sign-off)
         assessments = db.session.scalars(select(Assessment).order_by(Assessment.id)).all()
-        for assessment, flag in zip(assessments, reflected, strict=False):
-            if flag:
-                for value in version.values:
-                    db.session.add(
-                        ValueReflection(
-                            assessment_id=assessment.id, value_id=value.id, text="reflection"
-                        )
+        for assessment, outcome in zip(assessments, reviewed, strict=False):
+            if outcome is None:
+                continue
+            for n, value in enumerate(version.values):
+                db.session.add(
+                    ValueReview(
+                        assessment_id=assessment.id,
+                        value_id=value.id,
+                        outcome=ValueReviewOutcome.DISCUSS
+                        if outcome == "discuss" and n == 0
+                        else ValueReviewOutcome.EVIDENCED,
+                        reviewed_by_id=supervisor.id,
+                        reviewed_at=assessment.validated_at,
                     )
+                )
         commit()
         first = min((a.validated_at for a in assessments), default=None)
         if first is None:

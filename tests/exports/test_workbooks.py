@@ -20,7 +20,7 @@ from competency_app.assessments.models import Assessment
 from competency_app.common.xlsx import EXCEL_CELL_LIMIT, safe_value
 from competency_app.extensions import db
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -41,6 +41,7 @@ def validated_team(app, framework):
                     {s.id: (level, "evidence") for s in element.skills},
                     None,
                 )
+            reflect_on_values(assessment, person)
             services.submit(assessment, person, None)
             services.validate(assessment, supervisor, {}, None)
         commit()
@@ -166,6 +167,7 @@ def test_hostile_text_never_becomes_a_formula(app, validated_team, name, comment
             services.save_element(
                 assessment, person, element, {s.id: (2, "") for s in element.skills}, None
             )
+        reflect_on_values(assessment, person)
         services.submit(assessment, person, None)
         first = assessment.self_ratings[0]
         services.validate(

@@ -13,7 +13,7 @@ from competency_app.accounts.models import Role
 from competency_app.assessments import services
 from competency_app.extensions import db
 from tests.conftest import sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
 from tests.fixtures.second_framework import (
     COMPETENCIES,
     COMPETENT_LABEL,
@@ -62,6 +62,7 @@ def east(app, runner, framework, tmp_path):
             for element in services.elements_of(assessment.framework_version):
                 levels = {s.id: (((i + p) % 5) + 1, "") for i, s in enumerate(element.skills)}
                 services.save_element(assessment, person, element, levels, None)
+            reflect_on_values(assessment, person)
             services.submit(assessment, person, None)
             services.validate(assessment, supervisor, {}, None)
         commit()

@@ -98,6 +98,9 @@ def test_values_and_skills_lapse_on_the_same_day(app, framework):
             reflections = {v.id: "reflection" for v in version.values}
             assessments.save_reflections(assessment, pat, reflections, None)
             assessments.submit(assessment, pat, None)
+            # the values count once the supervisor's review says evidenced for each
+            reviews = {v.id: ("evidenced", "") for v in version.values}
+            assessments.review_values(assessment, supervisor, reviews, None)
             assessments.validate(assessment, supervisor, {}, None)
             commit()
         finally:
