@@ -19,16 +19,29 @@ PACKAGE_DIR = Path(competency_app.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"common", "config", "extensions", "database", "clock", "routing"},  # the ground floor
     {"accounts"},
+    {"jobs"},  # the queue, job records, progress, result files
+    {"notifications"},  # outbox, email, preferences, the reminder-source registry
     {"framework"},  # its pages carry accounts' @access
     {"assessments"},
     {"coverage"},
     {"exports"},
     {"recruitment"},
+    {"reminders"},  # reminder sources across features, send-reminders
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
     {"ui"},
     {"__init__"},  # the application factory
 ]
-FEATURES = {"accounts", "framework", "assessments", "coverage", "exports", "recruitment"}
+FEATURES = {
+    "accounts",
+    "jobs",
+    "notifications",
+    "framework",
+    "assessments",
+    "coverage",
+    "exports",
+    "recruitment",
+    "reminders",
+}
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
 

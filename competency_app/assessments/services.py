@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from competency_app.accounts.models import SupervisionLink, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
+from competency_app.assessments import notices
 from competency_app.assessments.models import (
     Assessment,
     AssessmentEvent,
@@ -339,6 +340,7 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
         skills=state.total,
     )
     db.session.flush()
+    notices.submitted(assessment)
 
 
 def require_validator(assessment: Assessment, supervisor: User) -> None:
@@ -454,6 +456,7 @@ def validate(
         adjusted=len(changed),
     )
     db.session.flush()
+    notices.validated(assessment)
     return len(rows)
 
 
@@ -480,3 +483,4 @@ def return_assessment(
         rated=progress(assessment).rated,
     )
     db.session.flush()
+    notices.returned(assessment)

@@ -21,6 +21,7 @@ from competency_app.clock import utcnow
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.notifications import services as notifications
 
 
 @dataclass
@@ -139,7 +140,21 @@ def _admin(user: User) -> Section | None:
     return section
 
 
+def _notifications(user: User) -> Section | None:
+    """The latest notifications, the same ones that are emailed."""
+    recent = notifications.recent_for(user)
+    if not recent:
+        return None
+    unread = notifications.unread_count(user)
+    section = Section("Notifications")
+    section.lines.append(f"{unread} new." if unread else "Nothing new.")
+    section.links += [(notifications.title_of(n), n.link) for n in recent]
+    section.links.append(("All your notifications", url_for("notifications.index")))
+    return section
+
+
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
+    _notifications,
     _practitioner,
     _supervisor,
     _manager,

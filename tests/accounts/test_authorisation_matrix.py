@@ -24,6 +24,7 @@ from competency_app.accounts.permissions import PUBLIC
 from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
+from competency_app.jobs.services import request_job
 from competency_app.recruitment.services import add_candidate, create_vacancy
 from tests.factories import PASSWORD, commit, make_team, make_user
 
@@ -74,6 +75,19 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("coverage.my_plan", "GET", "-"): SIGNED_IN,
     ("exports.index", "GET", "-"): HR_ADMIN,
     ("exports.organisation_workbook", "GET", "-"): HR_ADMIN,
+    ("exports.organisation_workbook_job", "POST", "-"): HR_ADMIN,
+    ("exports.team_workbook_job", "POST", "own"): {"manager", "hr", "admin"},
+    ("exports.team_workbook_job", "POST", "other"): HR_ADMIN,
+    ("jobs.mine", "GET", "-"): SIGNED_IN,
+    # a job's page and file: only the people who asked for it ("own": all of them asked)
+    ("jobs.progress", "GET", "own"): SIGNED_IN,
+    ("jobs.progress", "GET", "other"): set(),
+    ("jobs.download", "GET", "own"): SIGNED_IN,
+    ("jobs.download", "GET", "other"): set(),
+    ("notifications.index", "GET", "-"): SIGNED_IN,
+    ("notifications.mark_read", "POST", "-"): SIGNED_IN,
+    ("notifications.settings", "GET", "-"): SIGNED_IN,
+    ("notifications.settings", "POST", "-"): SIGNED_IN,
     ("imports.upload", "GET", "-"): HR_ADMIN,
     ("imports.preview", "POST", "-"): HR_ADMIN,
     ("imports.apply", "POST", "-"): HR_ADMIN,
@@ -189,6 +203,10 @@ def world(app, framework):
         )
         north_candidate = add_candidate(north_vacancy, "Cara Candidate", "", None)
         south_candidate = add_candidate(south_vacancy, "Sid Candidate", "", None)
+        own_job, _ = request_job("organisation_workbook", {"probe": "own"}, people["hr"])
+        for person in people.values():
+            request_job("organisation_workbook", {"probe": "own"}, person)
+        other_job, _ = request_job("organisation_workbook", {"probe": "other"}, subject)
         commit()
         samples = {
             "-": {
@@ -206,6 +224,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "vacancy_id": north_vacancy.id,
                 "candidate_id": north_candidate.id,
+                "job_id": own_job.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -215,6 +234,7 @@ def world(app, framework):
                 "slug": south.slug,
                 "vacancy_id": south_vacancy.id,
                 "candidate_id": south_candidate.id,
+                "job_id": other_job.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
@@ -314,6 +334,7 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "assessments.submit": {"row_version": version},
         "assessments.validate": {"row_version": version},
         "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
+        "notifications.settings": {"kinds": "assessment_submitted"},
         "coverage.development": {
             "module": probes["module_key"],
             "completed_on": (date.today() - timedelta(days=1)).isoformat(),
