@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import click
 from flask import current_app
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Table, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from competency_app.accounts.models import User
 from competency_app.clock import today, utcnow
 from competency_app.common.dates import uk_date
-from competency_app.database import _writing
+from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
 from competency_app.jobs.queue import huey, job_app
 from competency_app.notifications.catalogue import KINDS, PASSWORD_LINK, Kind
@@ -60,8 +60,9 @@ def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fi
     session = db.session()
     dialect = session.get_bind().dialect.name
     builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = builder(Notification).values(**values).on_conflict_do_nothing()
-    created = _rowcount(session.execute(statement)) == 1
+    table = cast(Table, Notification.__table__)
+    statement = builder(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    created = session.execute(statement).scalar() is not None
     if created:
         session.info[_PENDING_FLAG] = True
     return created
@@ -400,23 +401,73 @@ def retry_failed() -> int:
     return _rowcount(result)
 
 
+def _links_in_app(pairs: list[tuple[int, str]]) -> Delivery:
+    """No MAIL_SERVER: settle every pending link email at once (an import of thousands)."""
+    user_ids = [user_id for user_id, _ in pairs]
+    settled = 0
+    token = _writing.set(True)
+    try:
+        for chunk in chunks(user_ids):
+            with db.engine.begin() as connection:
+                settled += _rowcount(
+                    connection.execute(
+                        update(Notification)
+                        .where(
+                            Notification.kind == PASSWORD_LINK.key,
+                            Notification.email_state == EmailState.PENDING,
+                            Notification.user_id.in_(chunk),
+                        )
+                        .values(email_state=EmailState.IN_APP)
+                    )
+                )
+    finally:
+        _writing.reset(token)
+    if current_app.config.get("MAIL_ECHO"):
+        emails = dict(
+            db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids[:20])))
+            .tuples()
+            .all()
+        )
+        for user_id, url in pairs[:20]:
+            click.echo(f"[mail not sent: no MAIL_SERVER] to {emails.get(user_id)}: {url}")
+        if len(pairs) > 20:
+            click.echo(f"[mail not sent: no MAIL_SERVER] and {len(pairs) - 20} more links")
+        db.session.rollback()
+    return Delivery(in_app=settled)
+
+
 # ---- account emails -----------------------------------------------------------------------
 
 
-def send_password_links(tokens: dict[int, str], link_for) -> None:
-    """Email each new person their set-your-password link, from a job. The token travels
-    only in the job's arguments: the outbox keeps that the email was sent, never the link."""
+def send_password_links(tokens: dict[int, str], link_for: Callable[[str], str]) -> None:
+    """Email each new person their set-your-password link, from a job queued when the
+    transaction commits. The link travels only in the job's arguments: the outbox keeps
+    that an email is due and whether it was sent, never the link."""
     if not tokens:
         return
-    days = int(current_app.config["PASSWORD_LINK_DAYS"])
-    expires = today() + timedelta(days=days)
-    pairs = []
-    for user_id, token in tokens.items():
-        if notify(user_id, PASSWORD_LINK, f"link:{token[:6]}", expires, "/set-password"):
-            pairs.append((user_id, link_for(token)))
-    db.session.info.pop(_PENDING_FLAG, None)  # sent by their own job, below
-    if pairs:
-        _after_commit(lambda: password_links_task(pairs))
+    now = utcnow()
+    expires = today() + timedelta(days=int(current_app.config["PASSWORD_LINK_DAYS"]))
+    subject = f"link:{now:%Y%m%d%H%M%S%f}"
+    insert_rows(
+        db.session,
+        Notification.__table__,
+        [
+            {
+                "user_id": user_id,
+                "kind": PASSWORD_LINK.key,
+                "subject": subject,
+                "due_on": expires,
+                "link": "/set-password",
+                "fields": {},
+                "created_at": now,
+                "email_state": EmailState.PENDING,
+                "attempts": 0,
+            }
+            for user_id in tokens
+        ],
+    )
+    pairs = [(user_id, link_for(token)) for user_id, token in tokens.items()]
+    _after_commit(lambda: password_links_task(pairs))
 
 
 def _after_commit(callback) -> None:
@@ -451,8 +502,12 @@ def password_links_task(pairs: list[tuple[int, str]]) -> None:
 
 
 def send_links(pairs: list[tuple[int, str]]) -> Delivery:
+    """Email each (person, link): the person's pending password-link notification is
+    claimed first, so a repeated job sends nothing twice."""
     config = current_app.config
     outcome = Delivery()
+    if not config.get("MAIL_SERVER"):
+        return _links_in_app(pairs)
     for user_id, url in pairs:
         notification_id = db.session.scalar(
             select(Notification.id)
