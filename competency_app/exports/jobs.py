@@ -29,7 +29,8 @@ def _organisation(params: dict, progress: Progress) -> JobResult:
     if not teams:
         raise JobError("There are no teams with members to export.")
     export = build_workbook(teams, version, utcnow(), scope="Organisation", progress=progress)
-    return _result(export, f"The organisation workbook ({len(teams)} teams)")
+    teams_text = f"{len(teams)} team" if len(teams) == 1 else f"{len(teams)} teams"
+    return _result(export, f"The organisation workbook ({teams_text})")
 
 
 def _team(params: dict, progress: Progress) -> JobResult:

@@ -190,6 +190,23 @@ def test_a_large_team_workbook_is_offered_as_a_job(app, organisation, jobs_dir):
         app.config["TEAM_WORKBOOK_JOB_MEMBERS"] = 150
 
 
+def test_a_waiting_job_page_refreshes_itself_unless_told_not_to(app, organisation):
+    with app.app_context():
+        hana = db.session.scalar(select_user("hana.hr"))
+        job, _ = jobs.request_job("organisation_workbook", {}, hana)
+        commit()
+        job_id = job.id
+    client = signed_in(app, "hana.hr")
+    waiting = client.get(f"/jobs/{job_id}")
+    assert waiting.headers["Refresh"] == "3"
+    assert "Not started yet" in waiting.get_data(as_text=True)
+    still = client.get(f"/jobs/{job_id}?refresh=off")
+    assert "Refresh" not in still.headers
+    assert "Refresh this page automatically" in still.get_data(as_text=True)
+    jobs.enqueue(job_id)
+    assert "Refresh" not in client.get(f"/jobs/{job_id}").headers
+
+
 def test_the_worker_command_needs_redis(runner):
     result = runner.invoke(args=["worker"])
     assert result.exit_code != 0
