@@ -159,6 +159,7 @@ class TestingConfig(DevelopmentConfig):
     # their parameters, so a production sign-in re-hashes such a hash at the full cost.
     PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
     MAIL_ECHO = False
+    PUBLIC_URL = ""  # links printed by the command line stay paths, as in production unset
 
 
 def is_per_process_storage(uri: str) -> bool:
