@@ -119,7 +119,8 @@ def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import load_framework_command
-    from competency_app.jobs.cli import clean_jobs_command, worker_command
+    from competency_app.jobs.cli import clean_jobs_command, run_job_command, worker_command
+    from competency_app.operations import jobs  # noqa: F401 - the purge job, daily tasks
     from competency_app.operations.backup import backup_command
     from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
@@ -138,6 +139,7 @@ def register_commands(app: Flask) -> None:
         demo_command,
         worker_command,
         clean_jobs_command,
+        run_job_command,
         send_reminders_command,
     ):
         app.cli.add_command(command)

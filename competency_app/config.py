@@ -71,6 +71,7 @@ class Config:
     JOBS_DIR = ""
     JOB_RESULT_HOURS = 24
     TEAM_WORKBOOK_JOB_MEMBERS = 150
+    IMPORT_JOB_ROWS = 2000  # a larger import is applied as a job
     # Email: an SMTP relay (NHSmail or the organisation's). Without MAIL_SERVER notifications
     # are kept in-app only; MAIL_ECHO prints where each would have gone (the demo).
     MAIL_SERVER = ""
@@ -121,6 +122,7 @@ class Config:
             "IMPORT_MAX_COLUMNS",
             "JOB_RESULT_HOURS",
             "TEAM_WORKBOOK_JOB_MEMBERS",
+            "IMPORT_JOB_ROWS",
             "MAIL_PORT",
             "MAIL_TIMEOUT",
         ):

@@ -211,3 +211,50 @@ def test_the_worker_command_needs_redis(runner):
     result = runner.invoke(args=["worker"])
     assert result.exit_code != 0
     assert "JOBS_REDIS_URL is not set" in result.output
+
+
+def test_a_large_import_is_applied_as_a_job_with_its_links(app, organisation, jobs_dir):
+    app.config["IMPORT_JOB_ROWS"] = 3
+    try:
+        hana = signed_in(app, "hana.hr")
+        lines = ["name,email,role,team"] + [
+            f"New Person {n},new{n}@example.nhs.uk,practitioner,north" for n in range(5)
+        ]
+        page = hana.get("/admin/imports").get_data(as_text=True)
+        preview = hana.post(
+            "/admin/imports/preview",
+            data={
+                "csrf_token": csrf_from(page),
+                "kind": "roster",
+                "file": (io.BytesIO("\n".join(lines).encode()), "staff.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert preview.status_code == 200, preview.get_data(as_text=True)[:2000]
+        body = preview.get_data(as_text=True)
+        token = re.search(r'name="token" value="([^"]+)"', body)
+        assert token
+        response = hana.post(
+            "/admin/imports/apply", data={"csrf_token": csrf_from(body), "token": token.group(1)}
+        )
+        assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+        page = hana.get(response.headers["Location"]).get_data(as_text=True)
+        assert "Staff roster: 5 rows imported." in page
+        links = hana.get(response.headers["Location"] + "/download")
+        assert links.status_code == 200
+        text = links.get_data(as_text=True)
+        assert text.count("/set-password/") == 5
+        with app.app_context():
+            assert db.session.scalar(select_user("new4")) is not None
+            job = db.session.scalar(select(Job).where(Job.kind == "apply_import"))
+            assert job is not None and job.done == job.total == 10
+        assert not list(jobs_dir.glob("import-*.json"))  # the checked rows are gone
+    finally:
+        app.config["IMPORT_JOB_ROWS"] = 2000
+
+
+def test_purge_candidates_runs_as_a_job(app, runner, organisation):
+    result = runner.invoke(args=["run-job", "purge_candidates"])
+    assert result.exit_code == 0, result.output
+    assert "Ready. 0 candidates' data purged from 0 vacancies." in result.output
+    assert runner.invoke(args=["run-job", "nonsense"]).exit_code != 0
