@@ -290,6 +290,16 @@ def _store(job_id: int, result: JobResult) -> str:
     return name
 
 
+def result_available(job: Job) -> bool:
+    """Whether the job's file can be downloaded now (an expired one is deleted; flushes)."""
+    if job.status is not JobState.DONE or job.result_file is None:
+        return False
+    if job.expires_at is not None and job.expires_at <= utcnow():
+        expire(job)
+        return False
+    return (jobs_dir() / job.result_file).exists()
+
+
 def result_bytes(job: Job) -> bytes | None:
     """The job's file, or None when it has none or it has expired (then it is deleted)."""
     if job.status is not JobState.DONE or job.result_file is None:

@@ -32,7 +32,7 @@ def mine():
 def progress(job_id: int):
     job = job_by_id(job_id)
     with unit_of_work():  # an expired file is deleted on sight
-        available = services.result_bytes(job) is not None if job.result_file else False
+        available = services.result_available(job)
     kind = services.kind_of(job)
     # Until the job ends the page reloads itself (the HTTP Refresh header: no JavaScript
     # needed); the person can stop that (WCAG 2.2.1) and refresh by hand instead.
