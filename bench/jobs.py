@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,35 @@ HR = "bench.hr@bench.invalid"
 MANAGER = "bench.manager@bench.invalid"
 
 
+class Database:
+    """A fresh database for this benchmark (SQLite file, or `name` on the PostgreSQL server
+    of `postgres_url`, which is used only to create and drop it)."""
+
+    def __init__(self, kind: str, postgres_url: str, name: str):
+        self.kind, self.name = kind, name
+        if kind == "sqlite":
+            self.folder = tempfile.mkdtemp(prefix="competency-bench-jobs-")
+            self.url = f"sqlite:///{self.folder}/bench.sqlite3"
+            return
+        from sqlalchemy import create_engine, text
+
+        self.admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop(self) -> None:
+        if self.kind == "sqlite":
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return
+        from sqlalchemy import text
+
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=2000)
@@ -49,6 +79,9 @@ def main() -> int:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--postgres-url", default=bench_all.DEFAULT_PG)
     parser.add_argument(
+        "--pg-database", default="competency_bench_jobs", help="the database made and dropped"
+    )
+    parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_JOBS_REDIS_URL", "redis://127.0.0.1:6379/3")
     )
     parser.add_argument("--smoke", action="store_true", help="tiny and short")
@@ -56,7 +89,7 @@ def main() -> int:
     if args.smoke:
         args.people, args.teams, args.cycles, args.seconds = 60, 4, 2, 3
 
-    database = bench_all.Database(args.database, args.postgres_url)
+    database = Database(args.database, args.postgres_url, args.pg_database)
     jobs_dir = tempfile.mkdtemp(prefix="competency-jobs-")
     env = {
         **os.environ,
