@@ -3,14 +3,22 @@ submitted (to the supervisors), returned and validated (to the keyworker)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 
 from competency_app.accounts.models import SupervisionLink, User
 from competency_app.assessments.models import Assessment
-from competency_app.clock import today
+from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON
 from competency_app.extensions import db
 from competency_app.notifications import catalogue
 from competency_app.notifications.services import notify, notify_many
+
+
+def today() -> date:
+    """The event's day in London (the due date of its notice)."""
+    return utcnow().astimezone(LONDON).date()
 
 
 def _subject(assessment: Assessment) -> str:
