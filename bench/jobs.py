@@ -9,8 +9,8 @@ and one `flask worker`, both on Redis (`--redis-url`, database 3 by default; onl
 queue's own keys are used). Measures the coverage page under 8 clients for `--seconds`
 without any job (p50/p95), then again while an HR officer's organisation workbook job
 runs, and how long the job took from the request to its file. Prints one JSON line and a
-short table; exit status 1 when the p95 with the job is above twice the p95 without it,
-or the job did not produce its file.
+short table; exit status 1 when the p95 with the job is above twice the p95 without it
+(not judged in a smoke run), or the job did not produce its file.
 """
 
 from __future__ import annotations
@@ -234,7 +234,9 @@ def main() -> int:
         f"organisation workbook job {job.get('seconds', float('nan')):.1f} s, "
         f"file {'ready' if job.get('ready') else 'NOT ready'}"
     )
-    return 0 if job.get("ready") and job.get("download") == 200 and ratio <= 2 else 1
+    # the smoke run checks that it works; its 3 s of load are too short to judge the ratio
+    within = ratio <= 2 or args.smoke
+    return 0 if job.get("ready") and job.get("download") == 200 and within else 1
 
 
 def newest_job(env: dict) -> int:
