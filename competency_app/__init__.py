@@ -78,6 +78,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to see this page."
     login_manager.login_message_category = "info"
+    from competency_app.jobs.queue import configure_queue
+
+    configure_queue(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -90,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.exports.import_views import blueprint as imports
     from competency_app.exports.views import blueprint as exports
     from competency_app.framework.views import blueprint as framework
+    from competency_app.jobs.views import blueprint as jobs
+    from competency_app.notifications.views import blueprint as notifications
     from competency_app.recruitment.views import blueprint as recruitment
     from competency_app.supervision.views import blueprint as supervision
     from competency_app.training.views import blueprint as training
@@ -111,6 +116,8 @@ def register_blueprints(app: Flask) -> None:
         recruitment,
         api,
         api_pages,
+        jobs,
+        notifications,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -120,9 +127,12 @@ def register_commands(app: Flask) -> None:
     from competency_app.accounts.cli import create_team_command, create_user_command
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import export_framework_command, load_framework_command
+    from competency_app.jobs.cli import clean_jobs_command, run_job_command, worker_command
+    from competency_app.operations import jobs  # noqa: F401 - the purge job, daily tasks
     from competency_app.operations.backup import backup_command
     from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
+    from competency_app.reminders.cli import send_reminders_command
     from competency_app.ui.demo import demo_command
 
     for command in (
@@ -136,6 +146,10 @@ def register_commands(app: Flask) -> None:
         backup_command,
         seed_scale_command,
         demo_command,
+        worker_command,
+        clean_jobs_command,
+        run_job_command,
+        send_reminders_command,
     ):
         app.cli.add_command(command)
 

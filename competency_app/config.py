@@ -64,6 +64,25 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     CANDIDATE_RETENTION_MONTHS = 12
+    # Jobs: Redis for the queue (empty: each job runs in-process, as in the demo and tests),
+    # where result files are kept (default instance/jobs; shared by the web and the worker),
+    # for how long, and from how many members a team's workbook becomes a job.
+    JOBS_REDIS_URL = ""
+    JOBS_DIR = ""
+    JOB_RESULT_HOURS = 24
+    TEAM_WORKBOOK_JOB_MEMBERS = 150
+    IMPORT_JOB_ROWS = 2000  # a larger import is applied as a job
+    # Email: an SMTP relay (NHSmail or the organisation's). Without MAIL_SERVER notifications
+    # are kept in-app only; MAIL_ECHO prints where each would have gone (the demo).
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "keyworking-competencies@localhost"
+    MAIL_TIMEOUT = 20
+    MAIL_ECHO = False
     JSON_LOGS = True  # one JSON line per request on stderr (no personal data)
     DEMO_PASSWORD = "keyworking-demo-2026"  # noqa: S105 - the demo's published password
     # argon2id cost at OWASP's recommended minimum (19 MiB, 2 passes), above ASVS's bar:
@@ -116,6 +135,12 @@ class Config:
             "OIDC_GROUPS_CLAIM",
             "OIDC_NEW_ACCOUNT_TEAM",
             "OIDC_TOKEN_AUTH_METHOD",
+            "JOBS_REDIS_URL",
+            "JOBS_DIR",
+            "MAIL_SERVER",
+            "MAIL_USERNAME",
+            "MAIL_PASSWORD",
+            "MAIL_FROM",
         ):
             if env.get(key):
                 settings[key] = env[key]
@@ -129,6 +154,11 @@ class Config:
             "IMPORT_MAX_ROWS",
             "IMPORT_MAX_COLUMNS",
             "OIDC_TIMEOUT_SECONDS",
+            "JOB_RESULT_HOURS",
+            "TEAM_WORKBOOK_JOB_MEMBERS",
+            "IMPORT_JOB_ROWS",
+            "MAIL_PORT",
+            "MAIL_TIMEOUT",
         ):
             if env.get(key):
                 settings[key] = int(env[key])
@@ -139,6 +169,8 @@ class Config:
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
         settings["JSON_LOGS"] = _bool("JSON_LOGS", settings["JSON_LOGS"])
+        for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_ECHO"):
+            settings[key] = _bool(key, settings[key])
         settings["SESSION_COOKIE_SECURE"] = _bool(
             "SESSION_COOKIE_SECURE", settings["SESSION_COOKIE_SECURE"]
         )
@@ -159,6 +191,8 @@ class DevelopmentConfig(Config):
     JSON_LOGS = False
     SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - replaced by SECRET_KEY in production
     SESSION_COOKIE_SECURE = False
+    MAIL_ECHO = True  # the demo prints where mail would have gone
+    PUBLIC_URL = "http://127.0.0.1:5000"
 
 
 class TestingConfig(DevelopmentConfig):
@@ -168,6 +202,8 @@ class TestingConfig(DevelopmentConfig):
     # argon2's minimum cost (1 pass, 8 KiB): tests hash hundreds of passwords. Hashes keep
     # their parameters, so a production sign-in re-hashes such a hash at the full cost.
     PASSWORD_HASH_COST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    MAIL_ECHO = False
+    PUBLIC_URL = ""  # links printed by the command line stay paths, as in production unset
 
 
 # The team roles a group may give; administrator and HR are granted by an administrator only.

@@ -19,6 +19,8 @@ PACKAGE_DIR = Path(competency_app.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"common", "config", "extensions", "database", "clock", "routing"},  # the ground floor
     {"accounts"},
+    {"jobs"},  # the queue, job records, progress, result files
+    {"notifications"},  # outbox, email, preferences, the reminder-source registry
     {"framework"},  # its pages carry accounts' @access
     {"assessments"},
     {"training"},  # completions and assigned modules
@@ -26,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"coverage"},
     {"exports"},
     {"recruitment"},
+    {"reminders"},  # reminder sources across features, send-reminders
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
     {"api"},  # the JSON API and its tokens: reads the features, as the pages do
     {"ui"},
@@ -33,6 +36,8 @@ LAYERS: list[set[str]] = [
 ]
 FEATURES = {
     "accounts",
+    "jobs",
+    "notifications",
     "framework",
     "assessments",
     "training",
@@ -40,6 +45,7 @@ FEATURES = {
     "coverage",
     "exports",
     "recruitment",
+    "reminders",
 }
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

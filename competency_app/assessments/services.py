@@ -17,6 +17,7 @@ from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import SupervisionLink, User
 from competency_app.accounts.permissions import supervises
 from competency_app.accounts.services import record
+from competency_app.assessments import notices
 from competency_app.assessments.models import (
     Assessment,
     AssessmentEvent,
@@ -449,6 +450,7 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
         skills=state.total,
     )
     db.session.flush()
+    notices.submitted(assessment)
 
 
 def require_validator(assessment: Assessment, supervisor: User) -> None:
@@ -563,6 +565,7 @@ def validate(
         adjusted=len(changed),
     )
     db.session.flush()
+    notices.validated(assessment)
     return len(rows)
 
 
@@ -590,6 +593,7 @@ def return_assessment(
         rated=progress(assessment).rated,
     )
     db.session.flush()
+    notices.returned(assessment)
 
 
 # ---- validation element by element, the values review and the sign-off --------------------

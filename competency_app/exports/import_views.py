@@ -1,7 +1,7 @@
 """Upload → preview with per-row errors → apply all or nothing.
 
-A 20,000-row roster applies in a few seconds with bulk statements, well inside the worker
-timeout, in the request itself; a later job queue can run the same service.
+A file of more than IMPORT_JOB_ROWS rows is applied as a job (exports/import_jobs.py):
+its page shows the progress, then the new people's links; a smaller one in the request.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    redirect,
     render_template,
     session,
+    url_for,
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,8 +29,9 @@ from competency_app.accounts.password_links import link_url
 from competency_app.accounts.permissions import access, is_hr_or_admin
 from competency_app.common.downloads import send_download, send_xlsx
 from competency_app.database import unit_of_work
-from competency_app.exports import imports
+from competency_app.exports import import_jobs, imports
 from competency_app.exports.forms import KIND_LABELS, ApplyForm, UploadForm
+from competency_app.jobs import services as jobs
 
 blueprint = Blueprint("imports", __name__, url_prefix="/admin/imports")
 # Up to this many new people's links are shown on the page; all are in the CSV download.
@@ -125,6 +128,8 @@ def apply():
     kind = pending["kind"]
     actor = current_user._get_current_object()
     rows = imports.rows_from_json(path.read_text(encoding="utf-8"))
+    if len(rows) > int(current_app.config["IMPORT_JOB_ROWS"]):
+        return _apply_as_job(path, kind, actor)
     result = imports.check_rows(kind, rows, actor)  # check again, now
     if result.errors:
         path.unlink(missing_ok=True)
@@ -152,6 +157,24 @@ def apply():
         links_on_page=LINKS_ON_PAGE,
         form=FlaskForm(),
     )
+
+
+def _apply_as_job(path: Path, kind: str, actor):
+    """Hand the checked rows to a job (its file kept where the worker reads it)."""
+    name = f"import-{secrets.token_urlsafe(16)}.json"
+    _write_private(import_jobs.rows_file(name), path.read_text(encoding="utf-8"))
+    path.unlink(missing_ok=True)
+    session.pop("pending_import", None)
+    with unit_of_work():
+        job, _ = jobs.request_job(
+            import_jobs.APPLY_IMPORT.name,
+            {"kind": kind, "rows_file": name, "actor_id": actor.id},
+            actor,
+            unit="rows",
+        )
+        job_id = job.id
+    jobs.enqueue(job_id)
+    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
 
 
 def _keep_links_for_download(links: list[tuple[str, str, str]]) -> None:

@@ -42,6 +42,7 @@ from competency_app.exports.upload_limits import (
 )
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.notifications.services import send_password_links
 
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
@@ -492,6 +493,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     tokens = password_links.issue_links(
         [ids[r["email"]] for r in new_rows], actor, by="import", **cli
     )
+    send_password_links(tokens, password_links.link_url)  # emailed after the commit
     accounts.record(
         "staff_imported",
         actor,

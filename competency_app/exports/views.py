@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user
 
 from competency_app.accounts.permissions import (
@@ -14,8 +14,10 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
+from competency_app.exports import jobs as workbook_jobs
 from competency_app.exports import services
 from competency_app.exports.workbooks import all_teams
+from competency_app.jobs import services as jobs
 
 blueprint = Blueprint("exports", __name__)
 
@@ -27,7 +29,41 @@ def _download(export) -> Response:
 @blueprint.get("/exports")
 @access(is_hr_or_admin)
 def index():
-    return render_template("exports/index.html", title="Workbooks for HR", teams=all_teams())
+    teams = all_teams()
+    threshold = int(current_app.config["TEAM_WORKBOOK_JOB_MEMBERS"])
+    large = {team.id for team in teams if workbook_jobs.team_size(team) > threshold}
+    return render_template(
+        "exports/index.html",
+        title="Workbooks for HR",
+        teams=teams,
+        large=large,
+        recent=jobs.jobs_of(current_user, limit=5),
+    )
+
+
+def _start(kind: str, params: dict):
+    """Ask for the job (or join the identical one already running) and show its page."""
+    with unit_of_work():
+        job, created = jobs.request_job(
+            kind, params, current_user._get_current_object(), unit="records"
+        )
+        job_id = job.id
+    if created:
+        jobs.enqueue(job_id)
+    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+
+
+@blueprint.post("/exports/organisation")
+@access(is_hr_or_admin)
+def organisation_workbook_job():
+    return _start(workbook_jobs.ORGANISATION.name, {})
+
+
+@blueprint.post("/teams/<slug>/export")
+@access(team_rule(can_export_team))
+def team_workbook_job(slug: str):
+    team = team_by_slug(slug)
+    return _start(workbook_jobs.TEAM.name, {"team": team.slug})
 
 
 @blueprint.get("/teams/<slug>/export.xlsx")

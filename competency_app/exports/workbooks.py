@@ -7,6 +7,7 @@ counted in Python) into write-only sheets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -279,8 +280,11 @@ def _gaps_sheet(workbook, coverages) -> int:
 STATUS_WORDS = {"gap": "gap", "at_risk": "at risk", "met": "met"}
 
 
-def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
-    """Every self-rating and its validation, long format; a new sheet at Excel's row limit."""
+def _ratings_sheets(
+    workbook, person_ids: list[int], notes: list[str], step: Callable[[int], None] | None = None
+) -> int:
+    """Every self-rating and its validation, long format; a new sheet at Excel's row limit.
+    `step(n)` is told each time the ratings of n more people are written."""
     validator = User.__table__.alias("validator")
     titles = [
         "Team member",
@@ -351,6 +355,8 @@ def _ratings_sheets(workbook, person_ids: list[int], notes: list[str]) -> int:
                 ]
             )
             total += 1
+        if step is not None:
+            step(len(chunk))
     if part > 1:
         notes.append(
             f"The ratings fill {part} sheets (Ratings to Ratings {part}): Excel holds "
@@ -519,27 +525,53 @@ def _training_sheet(workbook, version: FrameworkVersion, coverages, now: datetim
 
 
 def build_workbook(
-    teams: list[Team], version: FrameworkVersion, now: datetime, scope: str
+    teams: list[Team],
+    version: FrameworkVersion,
+    now: datetime,
+    scope: str,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Export:
-    """The workbook for `teams` (one team, or all of them) as at `now`."""
+    """The workbook for `teams` (one team, or all of them) as at `now`.
+
+    `progress(done, total)`, when given, is told how far it has gone: each team member's
+    coverage, then each member's ratings, then the last sheets (a job's progress page)."""
     # A single team's figures come from (and go to) the pages' cache; a whole organisation's
     # are computed afresh, so that a bulk export does not fill every worker's cache.
     cached = len(teams) == 1
-    coverages = [coverage_for_team(team, version, now, cached=cached) for team in teams]
+    coverages = []
+    done = 0
+    for team in teams:
+        coverages.append(coverage_for_team(team, version, now, cached=cached))
+        done += len(coverages[-1].members)
+        if progress is not None:
+            progress(done, 2 * done + 4)  # the total grows as members are counted
+    total = 2 * done + 4
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
     workbook = new_workbook()
     notes: list[str] = []
     # The summary goes first but its notes depend on the other sheets: build them, then
     # move the summary to the front.
     rows = _coverage_sheet(workbook, version, coverages, now)
     rows += _gaps_sheet(workbook, coverages)
-    rows += _ratings_sheets(workbook, [m.id for c in coverages for m in c.members], notes)
+    step(1)
+    rows += _ratings_sheets(workbook, [m.id for c in coverages for m in c.members], notes, step)
     rows += _values_sheet(workbook, version, coverages)
     rows += _training_sheet(workbook, version, coverages, now, scope)
+    step(1)
     summary = _summary(workbook, version, coverages, scope, now, notes)
+    step(1)
     workbook.move_sheet("Summary", offset=-(len(workbook.sheetnames) - 1))
     rows += summary.rows
     slug = teams[0].slug if len(teams) == 1 and scope != "Organisation" else "organisation"
-    return Export(to_bytes(workbook), rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")
+    content = to_bytes(workbook)
+    step(1)
+    return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")
 
 
 def all_teams() -> list[Team]:

@@ -21,6 +21,7 @@ from competency_app.common.home import HomeSection as Section
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.notifications import services as notifications
 from competency_app.recruitment import home as recruitment_home
 from competency_app.supervision import home as supervision
 from competency_app.training import home as training_home
@@ -155,7 +156,21 @@ def _admin(user: User) -> Section | None:
     return section
 
 
+def _notifications(user: User) -> Section | None:
+    """The latest notifications, the same ones that are emailed."""
+    recent = notifications.recent_for(user)
+    if not recent:
+        return None
+    unread = notifications.unread_count(user)
+    section = Section("Notifications")
+    section.lines.append(f"{unread} new." if unread else "Nothing new.")
+    section.links += [(notifications.title_of(n), n.link) for n in recent]
+    section.links.append(("All your notifications", url_for("notifications.index")))
+    return section
+
+
 SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
+    _notifications,
     _practitioner,
     training_home.keyworker_section,
     _supervisor,

@@ -25,6 +25,7 @@ from competency_app.api.tokens import create_token
 from competency_app.assessments.models import Assessment
 from competency_app.assessments.services import start_assessment
 from competency_app.extensions import db
+from competency_app.jobs.services import request_job
 from competency_app.recruitment.services import (
     add_candidate,
     create_vacancy,
@@ -98,6 +99,19 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("coverage.my_plan", "GET", "-"): SIGNED_IN,
     ("exports.index", "GET", "-"): HR_ADMIN,
     ("exports.organisation_workbook", "GET", "-"): HR_ADMIN,
+    ("exports.organisation_workbook_job", "POST", "-"): HR_ADMIN,
+    ("exports.team_workbook_job", "POST", "own"): {"manager", "hr", "admin"},
+    ("exports.team_workbook_job", "POST", "other"): HR_ADMIN,
+    ("jobs.mine", "GET", "-"): SIGNED_IN,
+    # a job's page and file: only the people who asked for it ("own": all of them asked)
+    ("jobs.progress", "GET", "own"): SIGNED_IN,
+    ("jobs.progress", "GET", "other"): set(),
+    ("jobs.download", "GET", "own"): SIGNED_IN,
+    ("jobs.download", "GET", "other"): set(),
+    ("notifications.index", "GET", "-"): SIGNED_IN,
+    ("notifications.mark_read", "POST", "-"): SIGNED_IN,
+    ("notifications.settings", "GET", "-"): SIGNED_IN,
+    ("notifications.settings", "POST", "-"): SIGNED_IN,
     ("imports.upload", "GET", "-"): HR_ADMIN,
     ("imports.preview", "POST", "-"): HR_ADMIN,
     ("imports.apply", "POST", "-"): HR_ADMIN,
@@ -305,6 +319,10 @@ def world(app, framework):
         people["panel_member"], _token = invite_panel_member(
             north_vacancy, "Lee Lay", "lee.lay@example.org", people["recruiter"]
         )
+        own_job, _ = request_job("organisation_workbook", {"probe": "own"}, people["hr"])
+        for person in people.values():
+            request_job("organisation_workbook", {"probe": "own"}, person)
+        other_job, _ = request_job("organisation_workbook", {"probe": "other"}, subject)
         commit()
         samples = {
             "-": {
@@ -325,6 +343,7 @@ def world(app, framework):
                 "session_id": own_session.id,
                 "token_id": own_token.id,
                 "assignment_id": own_assignment.id,
+                "job_id": own_job.id,
             },
             "other": {
                 "assessment_id": other.id,
@@ -337,6 +356,7 @@ def world(app, framework):
                 "session_id": other_session.id,
                 "token_id": other_token.id,
                 "assignment_id": other_assignment.id,
+                "job_id": other_job.id,
             },
         }
         ids = {role: user.id for role, user in people.items()}
@@ -452,6 +472,7 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "assessments.review_values": {"row_version": version, f"outcome-{value}": "evidenced"},
         "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
         "api_pages.tokens": {"name": "Probe token", "days": "30"},
+        "notifications.settings": {"kinds": "assessment_submitted"},
         "coverage.development": {
             "module": probes["module_key"],
             "completed_on": (date.today() - timedelta(days=1)).isoformat(),

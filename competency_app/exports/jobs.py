@@ -1,0 +1,89 @@
+"""The HR workbooks as jobs: the organisation's, and a large team's."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.clock import utcnow
+from competency_app.common.downloads import XLSX
+from competency_app.exports.services import ExportError, _audit, _version
+from competency_app.exports.workbooks import Export, all_teams, build_workbook
+from competency_app.extensions import db
+from competency_app.jobs.models import Job
+from competency_app.jobs.services import JobError, JobKind, JobResult, Progress, register
+
+
+def _result(export: Export, what: str) -> JobResult:
+    return JobResult(
+        summary=f"{what}: {export.rows:,} rows.", content=export.content, filename=export.filename
+    )
+
+
+def _organisation(params: dict, progress: Progress) -> JobResult:
+    try:
+        version = _version()
+    except ExportError as error:
+        raise JobError(str(error)) from None
+    teams = all_teams()
+    if not teams:
+        raise JobError("There are no teams with members to export.")
+    export = build_workbook(teams, version, utcnow(), scope="Organisation", progress=progress)
+    teams_text = f"{len(teams)} team" if len(teams) == 1 else f"{len(teams)} teams"
+    return _result(export, f"The organisation workbook ({teams_text})")
+
+
+def _team(params: dict, progress: Progress) -> JobResult:
+    try:
+        version = _version()
+    except ExportError as error:
+        raise JobError(str(error)) from None
+    team = db.session.scalar(select(Team).where(Team.slug == params["team"]))
+    if team is None:
+        raise JobError("This team no longer exists.")
+    export = build_workbook([team], version, utcnow(), scope=team.name, progress=progress)
+    return _result(export, f"The {team.name} workbook")
+
+
+def _audit_download(job: Job, user: User) -> None:
+    """Every download of a workbook is recorded, as a direct download is."""
+    scope = "organisation" if job.kind == ORGANISATION.name else f"team:{job.params['team']}"
+    export = Export(b"", _rows(job), job.result_name or "")
+    _audit(user, "web", scope, export)
+
+
+def _rows(job: Job) -> int:
+    # the summary says "...: 1,234 rows."; the audit keeps the count only
+    digits = "".join(ch for ch in (job.summary or "").rsplit(":", 1)[-1] if ch.isdigit())
+    return int(digits or 0)
+
+
+ORGANISATION = register(
+    JobKind(
+        name="organisation_workbook",
+        title="The organisation workbook",
+        run=_organisation,
+        mimetype=XLSX,
+        on_download=_audit_download,
+    )
+)
+TEAM = register(
+    JobKind(
+        name="team_workbook",
+        title="A team workbook",
+        run=_team,
+        mimetype=XLSX,
+        on_download=_audit_download,
+    )
+)
+
+
+def team_size(team: Team) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(RoleAssignment.user_id))).where(
+                RoleAssignment.team_id == team.id, RoleAssignment.role == Role.PRACTITIONER
+            )
+        )
+        or 0
+    )

@@ -1,0 +1,361 @@
+"""Jobs: ask for one (identical requests share it), run it with progress, keep its file for
+a while for the people who asked, then delete it.
+
+A feature registers a kind of job with `register(JobKind(...))`: its title, the function
+that does the work (`run(params, progress) -> JobResult`) and, for a file, what to record
+when someone downloads it. The work runs in the worker (or in-process, see `queue.py`)
+inside its own application context and session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from huey import crontab
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from competency_app.accounts.models import User
+from competency_app.clock import utcnow
+from competency_app.database import _writing, mark_read_only, unit_of_work
+from competency_app.extensions import db
+from competency_app.jobs.models import Job, JobRequester, JobState
+from competency_app.jobs.queue import huey, job_app
+
+log = logging.getLogger("competency_app.jobs")
+
+
+class JobError(ValueError):
+    """A refusal the person can act on: its message is shown on the job's page."""
+
+
+@dataclass
+class JobResult:
+    summary: str
+    content: bytes | None = None
+    filename: str | None = None
+
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    title: str
+    run: Callable[[dict, Progress], JobResult]
+    mimetype: str = "application/octet-stream"
+    on_download: Callable[[Job, User], None] | None = None
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+def kind_of(job: Job) -> JobKind | None:
+    return KINDS.get(job.kind)
+
+
+# ---- asking for a job ---------------------------------------------------------------------
+
+
+def params_hash(kind: str, params: dict) -> str:
+    text = json.dumps({"kind": kind, "params": params}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def request_job(
+    kind: str, params: dict, user: User | None, unit: str = "steps"
+) -> tuple[Job, bool]:
+    """The job for (`kind`, `params`) and whether it is new: the one already queued or
+    running (shared), or a new one. `user` becomes one of its requesters. Flushes; the
+    caller commits, then calls `enqueue(job.id)` for a new job."""
+    if kind not in KINDS:
+        raise JobError(f"There is no job of kind {kind!r}.")
+    key = params_hash(kind, params)
+    job = _active(key)
+    created = job is None
+    if job is None:
+        try:
+            with db.session.begin_nested():
+                job = Job(
+                    kind=kind,
+                    params=params,
+                    params_hash=key,
+                    active_key=key,
+                    state=JobState.QUEUED.value,
+                    unit=unit,
+                    owner_id=user.id if user else None,
+                    created_at=utcnow(),
+                )
+                db.session.add(job)
+                db.session.flush()
+        except IntegrityError:  # someone asked at the same moment: share theirs
+            created = False
+            job = _active(key)
+            if job is None:
+                raise JobError("The job could not be started: try again.") from None
+    if user is not None:
+        asked = db.session.scalar(
+            select(JobRequester.id).where(
+                JobRequester.job_id == job.id, JobRequester.user_id == user.id
+            )
+        )
+        if asked is None:
+            db.session.add(JobRequester(job_id=job.id, user_id=user.id, requested_at=utcnow()))
+            db.session.flush()
+    return job, created
+
+
+def _active(key: str) -> Job | None:
+    return db.session.scalar(select(Job).where(Job.active_key == key))
+
+
+def enqueue(job_id: int) -> None:
+    """Hand the committed job to the queue. In-process, it runs now."""
+    try:
+        run_job_task(job_id)
+    except Exception:
+        # The queue is down: say so on the job's page rather than leave it waiting.
+        log.exception("job %s could not be queued", job_id)
+        _finish(job_id, JobState.FAILED, error="The job queue is not available: try again later.")
+
+
+def jobs_of(user: User, limit: int = 20) -> list[Job]:
+    return list(
+        db.session.scalars(
+            select(Job)
+            .join(JobRequester, JobRequester.job_id == Job.id)
+            .where(JobRequester.user_id == user.id)
+            .order_by(Job.created_at.desc(), Job.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def is_requester(user: User, job: Job) -> bool:
+    return (
+        db.session.scalar(
+            select(JobRequester.id).where(
+                JobRequester.job_id == job.id, JobRequester.user_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+# ---- running a job ------------------------------------------------------------------------
+
+
+@huey.task(retries=0)
+def run_job_task(job_id: int) -> None:
+    app = job_app()
+    # A context of its own (its own session), also when run in-process inside a request.
+    with app.app_context():
+        token = _writing.set(True)
+        try:
+            run_job(job_id)
+        finally:
+            _writing.reset(token)
+            db.session.remove()
+
+
+def run_job(job_id: int) -> None:
+    """Run the job now, in this context: progress as it goes, its file when done."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.status is not JobState.QUEUED:
+        return  # already run (a repeated delivery) or gone
+    kind = kind_of(job)
+    params = dict(job.params)
+    db.session.rollback()
+    claimed = _update(
+        job_id, {"state": JobState.RUNNING.value, "started_at": utcnow()}, JobState.QUEUED
+    )
+    if not claimed:
+        return  # another worker took it
+    if kind is None:
+        _finish(job_id, JobState.FAILED, error="This kind of job is no longer available.")
+        return
+    reporter = _Reporter(job_id)
+    mark_read_only(True)  # reads in a deferred transaction: progress is written beside it
+    try:
+        result = kind.run(params, reporter)
+    except JobError as error:
+        db.session.rollback()
+        _finish(job_id, JobState.FAILED, error=str(error))
+        return
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s (%s) failed", job_id, kind.name)
+        _finish(
+            job_id,
+            JobState.FAILED,
+            error="Something went wrong while doing this: nothing was changed. Try again, "
+            "or tell the service desk if it happens again.",
+        )
+        return
+    finally:
+        mark_read_only(False)
+    db.session.rollback()
+    stored = _store(job_id, result) if result.content is not None else None
+    hours = int(current_app.config["JOB_RESULT_HOURS"])
+    _finish(
+        job_id,
+        JobState.DONE,
+        summary=result.summary,
+        result_file=stored,
+        result_name=result.filename,
+        expires_at=utcnow() + timedelta(hours=hours),
+        done=reporter.total or reporter.done,
+        total=reporter.total or reporter.done,
+    )
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """For a job that writes: a fresh writing transaction, committed at the end."""
+    db.session.rollback()
+    token = _writing.set(True)
+    try:
+        with unit_of_work():
+            yield
+    finally:
+        _writing.reset(token)
+
+
+class _Reporter:
+    """Writes done / total on the job's row, at most twice a second, beside the job's own
+    transaction (its own connection, committed at once)."""
+
+    def __init__(self, job_id: int):
+        self.job_id = job_id
+        self.done = 0
+        self.total = 0
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done, self.total = done, total
+        now = time.monotonic()
+        if done < total and now - self._last < 0.5:
+            return
+        self._last = now
+        _update(self.job_id, {"done": done, "total": total})
+
+
+def _update(job_id: int, values: dict, state: JobState | None = None) -> bool:
+    statement = update(Job).where(Job.id == job_id)
+    if state is not None:
+        statement = statement.where(Job.state == state.value)
+    token = _writing.set(True)
+    try:
+        with db.engine.begin() as connection:
+            return connection.execute(statement.values(**values)).rowcount == 1
+    finally:
+        _writing.reset(token)
+
+
+def _finish(job_id: int, state: JobState, **values) -> None:
+    _update(job_id, {"state": state.value, "finished_at": utcnow(), "active_key": None, **values})
+
+
+# ---- result files -------------------------------------------------------------------------
+
+
+def jobs_dir() -> Path:
+    configured = current_app.config.get("JOBS_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "jobs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _store(job_id: int, result: JobResult) -> str:
+    name = f"job-{job_id}-{secrets.token_hex(8)}"
+    path = jobs_dir() / name
+    path.write_bytes(result.content or b"")
+    path.chmod(0o600)
+    return name
+
+
+def result_available(job: Job) -> bool:
+    """Whether the job's file can be downloaded now (an expired one is deleted; flushes)."""
+    if job.status is not JobState.DONE or job.result_file is None:
+        return False
+    if job.expires_at is not None and job.expires_at <= utcnow():
+        expire(job)
+        return False
+    return (jobs_dir() / job.result_file).exists()
+
+
+def result_bytes(job: Job) -> bytes | None:
+    """The job's file, or None when it has none or it has expired (then it is deleted)."""
+    if job.status is not JobState.DONE or job.result_file is None:
+        return None
+    if job.expires_at is not None and job.expires_at <= utcnow():
+        expire(job)
+        return None
+    path = jobs_dir() / job.result_file
+    return path.read_bytes() if path.exists() else None
+
+
+def expire(job: Job) -> None:
+    """Delete the job's file and mark it deleted (flushes)."""
+    if job.result_file:
+        (jobs_dir() / job.result_file).unlink(missing_ok=True)
+    job.result_file = None
+    job.state = JobState.EXPIRED.value
+    db.session.flush()
+
+
+STALE_AFTER = timedelta(hours=6)
+
+
+def clean_up(now: datetime | None = None) -> tuple[int, int]:
+    """Delete expired files; mark jobs stuck for hours (a worker that died) as failed.
+    Returns (files deleted, jobs failed). Flushes."""
+    now = now or utcnow()
+    expired = list(
+        db.session.scalars(
+            select(Job).where(Job.state == JobState.DONE.value, Job.expires_at <= now)
+        )
+    )
+    for job in expired:
+        expire(job)
+    stuck = list(
+        db.session.scalars(
+            select(Job).where(
+                Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
+                Job.created_at <= now - STALE_AFTER,
+            )
+        )
+    )
+    for job in stuck:
+        job.state = JobState.FAILED.value
+        job.active_key = None
+        job.finished_at = now
+        job.error = "The job did not finish in time: try again."
+    db.session.flush()
+    return len(expired), len(stuck)
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def clean_up_task() -> None:
+    with job_app().app_context():
+        try:
+            with unit_of_work():
+                clean_up()
+        finally:
+            db.session.remove()

@@ -1,0 +1,66 @@
+"""A job's page (progress, then its file) and the file itself."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+from flask_login import current_user
+
+from competency_app.accounts.permissions import SIGNED_IN, access
+from competency_app.common.downloads import send_download
+from competency_app.database import unit_of_work
+from competency_app.jobs import services
+from competency_app.jobs.permissions import asked_for_job, job_by_id
+
+blueprint = Blueprint("jobs", __name__)
+
+REFRESH_SECONDS = 3
+
+
+@blueprint.get("/jobs")
+@access(SIGNED_IN)
+def mine():
+    return render_template(
+        "jobs/mine.html",
+        title="Your downloads and imports",
+        jobs=services.jobs_of(current_user),
+        kinds=services.KINDS,
+    )
+
+
+@blueprint.get("/jobs/<int:job_id>")
+@access(asked_for_job)
+def progress(job_id: int):
+    job = job_by_id(job_id)
+    with unit_of_work():  # an expired file is deleted on sight
+        available = services.result_available(job)
+    kind = services.kind_of(job)
+    # Until the job ends the page reloads itself (the HTTP Refresh header: no JavaScript
+    # needed); the person can stop that (WCAG 2.2.1) and refresh by hand instead.
+    refresh = not job.status.finished and request.args.get("refresh") != "off"
+    response = make_response(
+        render_template(
+            "jobs/progress.html",
+            title=kind.title if kind else "Job",
+            job=job,
+            available=available,
+            refresh=refresh,
+            seconds=REFRESH_SECONDS,
+        )
+    )
+    if refresh:
+        response.headers["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@blueprint.get("/jobs/<int:job_id>/download")
+@access(asked_for_job)
+def download(job_id: int):
+    job = job_by_id(job_id)
+    kind = services.kind_of(job)
+    with unit_of_work():  # the download's audit event; an expired file is deleted
+        content = services.result_bytes(job)
+        if content is None or kind is None:
+            abort(404)
+        if kind.on_download is not None:
+            kind.on_download(job, current_user._get_current_object())
+    return send_download(content, kind.mimetype, job.result_name or f"job-{job.id}")

@@ -1,0 +1,541 @@
+"""Write notifications with the event (one transaction), deliver them from a job.
+
+`notify(...)` adds a row to the outbox in the caller's transaction; a second row with the
+same (person, kind, subject, due date) is silently not written, which makes reminders
+idempotent across runs and hosts. When the transaction commits, a delivery job is queued;
+it claims each pending row (one UPDATE … WHERE state = 'pending'), so two delivery jobs
+never email the same row twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, cast
+
+import click
+from flask import current_app
+from sqlalchemy import Table, event, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from competency_app.accounts.models import User
+from competency_app.clock import today, utcnow
+from competency_app.common.dates import uk_date
+from competency_app.database import _writing, chunks, insert_rows
+from competency_app.extensions import db
+from competency_app.jobs.queue import huey, job_app
+from competency_app.notifications.catalogue import KINDS, PASSWORD_LINK, Kind
+from competency_app.notifications.mail import Letter, compose, smtp_connection
+from competency_app.notifications.models import (
+    EmailState,
+    Notification,
+    NotificationPreference,
+)
+
+log = logging.getLogger("competency_app.notifications")
+
+_PENDING_FLAG = "notifications_to_deliver"
+
+
+def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fields) -> bool:
+    """Record a notification for the person in the current transaction; True when it is
+    new (False: the same one exists already). Emailed after the transaction commits."""
+    values = {
+        "user_id": user_id,
+        "kind": kind.key,
+        "subject": subject[:80],
+        "due_on": due_on,
+        "link": link[:300],
+        "fields": {k: v for k, v in fields.items() if v is not None},
+        "created_at": utcnow(),
+        "email_state": EmailState.PENDING,
+        "attempts": 0,
+    }
+    session = db.session()
+    dialect = session.get_bind().dialect.name
+    builder = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = cast(Table, Notification.__table__)
+    statement = builder(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    created = session.execute(statement).scalar() is not None
+    if created:
+        session.info[_PENDING_FLAG] = True
+    return created
+
+
+def notify_many(
+    user_ids: Iterable[int], kind: Kind, subject: str, due_on: date, link: str, **fields
+) -> int:
+    return sum(notify(uid, kind, subject, due_on, link, **fields) for uid in set(user_ids))
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(session: Session) -> None:
+    if session.info.pop(_PENDING_FLAG, False):
+        queue_delivery()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_FLAG, None)
+
+
+def queue_delivery() -> None:
+    try:
+        deliver_task()
+    except Exception:  # the queue is down: the next run delivers what is pending
+        log.exception("could not queue the delivery of notifications")
+
+
+# ---- texts --------------------------------------------------------------------------------
+
+
+def _rowcount(result: Any) -> int:
+    """Rows an INSERT/UPDATE touched (a CursorResult's count; typed loosely by SQLAlchemy)."""
+    return int(cast(Any, result).rowcount or 0)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _fields(notification: Notification) -> dict:
+    return _Blank(notification.fields or {}, due=uk_date(notification.due_on))
+
+
+def title_of(notification: Notification) -> str:
+    kind = KINDS.get(notification.kind)
+    return kind.title.format_map(_fields(notification)) if kind else notification.kind
+
+
+def body_of(notification: Notification) -> str:
+    kind = KINDS.get(notification.kind)
+    return kind.body.format_map(_fields(notification)) if kind else ""
+
+
+def action_of(notification: Notification) -> str:
+    kind = KINDS.get(notification.kind)
+    return kind.action if kind else "Open"
+
+
+def absolute(path: str) -> str:
+    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return f"{base}{path}"
+
+
+# ---- in-app -------------------------------------------------------------------------------
+
+
+def recent_for(user: User, limit: int = 5) -> list[Notification]:
+    return list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user.id, Notification.kind != PASSWORD_LINK.key)
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unread_count(user: User) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(Notification.id)).where(
+                Notification.user_id == user.id,
+                Notification.read_at.is_(None),
+                Notification.kind != PASSWORD_LINK.key,
+            )
+        )
+        or 0
+    )
+
+
+def list_query(user: User):
+    return (
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.kind != PASSWORD_LINK.key)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return _rowcount(result)
+
+
+# ---- preferences --------------------------------------------------------------------------
+
+
+def email_choices(user: User) -> dict[str, bool]:
+    """Every optional kind → whether the person gets its email."""
+    off = set(
+        db.session.scalars(
+            select(NotificationPreference.kind).where(
+                NotificationPreference.user_id == user.id,
+                NotificationPreference.email.is_(False),
+            )
+        )
+    )
+    return {key: key not in off for key, kind in KINDS.items() if kind.optional}
+
+
+def set_email_choices(user: User, wanted: set[str]) -> int:
+    """Keep the person's choice for each optional kind; returns how many changed."""
+    current = email_choices(user)
+    changed = 0
+    for key, on in current.items():
+        want = key in wanted
+        if want == on:
+            continue
+        changed += 1
+        row = db.session.scalar(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id == user.id, NotificationPreference.kind == key
+            )
+        )
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=key, email=want))
+        else:
+            row.email = want
+    db.session.flush()
+    return changed
+
+
+def _emails_off(user_id: int) -> set[str]:
+    return set(
+        db.session.scalars(
+            select(NotificationPreference.kind).where(
+                NotificationPreference.user_id == user_id,
+                NotificationPreference.email.is_(False),
+            )
+        )
+    )
+
+
+# ---- delivery -----------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    in_app: int = 0
+    off: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+@huey.task(retries=2, retry_delay=60)
+def deliver_task() -> None:
+    with job_app().app_context():
+        # reads in deferred transactions; each claim and outcome commits on its own
+        token = _writing.set(False)
+        try:
+            deliver_pending()
+        finally:
+            _writing.reset(token)
+            db.session.remove()
+
+
+def _claim(notification_id: int) -> bool:
+    """Take the row for this delivery (committed at once, on a connection of its own)."""
+    token = _writing.set(True)
+    try:
+        with db.engine.begin() as connection:
+            claimed = connection.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.email_state == EmailState.PENDING,
+                )
+                .values(email_state=EmailState.SENDING, attempts=Notification.attempts + 1)
+            )
+            return _rowcount(claimed) == 1
+    finally:
+        _writing.reset(token)
+
+
+def _settle(notification_id: int, state: str, error: str | None = None) -> None:
+    token = _writing.set(True)
+    try:
+        _write_state(notification_id, state, error)
+    finally:
+        _writing.reset(token)
+
+
+def _write_state(notification_id: int, state: str, error: str | None) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .values(
+                email_state=state,
+                email_error=error,
+                emailed_at=utcnow() if state == EmailState.SENT else None,
+            )
+        )
+
+
+def deliver_pending(limit: int = 1000) -> Delivery:
+    """Email every pending notification once (each row claimed before it is sent)."""
+    token = _writing.set(False)  # reads only: each claim and outcome commits on its own
+    try:
+        return _deliver(limit)
+    finally:
+        _writing.reset(token)
+
+
+def _deliver(limit: int) -> Delivery:
+    config = current_app.config
+    outcome = Delivery()
+    rows = db.session.execute(
+        select(Notification.id, Notification.user_id)
+        .where(
+            Notification.email_state == EmailState.PENDING,
+            Notification.kind != PASSWORD_LINK.key,  # sent by their own job, with the link
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    ).all()
+    db.session.rollback()
+    if not rows:
+        return outcome
+    mailer = _Mailer(config)
+    try:
+        for notification_id, user_id in rows:
+            if not _claim(notification_id):
+                continue  # another delivery job has it
+            notification = db.session.get_one(Notification, notification_id)
+            person = db.session.get_one(User, user_id)
+            off = _emails_off(user_id)
+            db.session.expunge_all()  # keep what was read; end the read transaction
+            db.session.rollback()
+            kind = KINDS.get(notification.kind)
+            if kind is None or not person.active:
+                _settle(notification_id, EmailState.SKIPPED)
+                outcome.skipped += 1
+                continue
+            if kind.optional and kind.key in off:
+                _settle(notification_id, EmailState.OFF)
+                outcome.off += 1
+                continue
+            letter = Letter(
+                to=person.email,
+                subject=title_of(notification),
+                lines=[f"Dear {person.name},", body_of(notification)],
+                action=action_of(notification),
+                url=absolute(notification.link),
+            )
+            _send_one(mailer, notification_id, letter, outcome)
+    finally:
+        mailer.close()
+        db.session.rollback()
+    return outcome
+
+
+class _Mailer:
+    """One SMTP connection for a batch, opened on first use, reopened after a failure."""
+
+    def __init__(self, config):
+        self.config = config
+        self._stack: ExitStack | None = None
+        self._connection: smtplib.SMTP | None = None
+
+    def send(self, letter: Letter) -> None:
+        if self._connection is None:
+            self._stack = ExitStack()
+            self._connection = self._stack.enter_context(smtp_connection(self.config))
+        self._connection.send_message(compose(letter, self.config["MAIL_FROM"]))
+
+    def close(self) -> None:
+        stack, self._stack, self._connection = self._stack, None, None
+        if stack is not None:
+            with suppress(smtplib.SMTPException, OSError):
+                stack.close()
+
+
+def _send_one(mailer: _Mailer, notification_id: int, letter: Letter, outcome: Delivery) -> None:
+    if not mailer.config.get("MAIL_SERVER"):
+        _echo(letter)
+        _settle(notification_id, EmailState.IN_APP)
+        outcome.in_app += 1
+        return
+    try:
+        mailer.send(letter)
+    except (smtplib.SMTPException, OSError) as error:
+        log.warning("email %s not sent: %s", notification_id, type(error).__name__)
+        _settle(notification_id, EmailState.FAILED, type(error).__name__)
+        outcome.failed += 1
+        mailer.close()
+        return
+    _settle(notification_id, EmailState.SENT)
+    outcome.sent += 1
+
+
+def _echo(letter: Letter) -> None:
+    """Without MAIL_SERVER, the demo says where the email would have gone."""
+    if current_app.config.get("MAIL_ECHO"):
+        click.echo(
+            f"[mail not sent: no MAIL_SERVER] to {letter.to}: {letter.subject} — {letter.url}"
+        )
+
+
+def retry_failed() -> int:
+    """Put failed emails back in the outbox (the next delivery tries them again)."""
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.email_state == EmailState.FAILED, Notification.attempts < 5)
+        .values(email_state=EmailState.PENDING)
+    )
+    if _rowcount(result):
+        db.session.info[_PENDING_FLAG] = True
+    return _rowcount(result)
+
+
+def _links_in_app(pairs: list[tuple[int, str]]) -> Delivery:
+    """No MAIL_SERVER: settle every pending link email at once (an import of thousands)."""
+    user_ids = [user_id for user_id, _ in pairs]
+    settled = 0
+    token = _writing.set(True)
+    try:
+        for chunk in chunks(user_ids):
+            with db.engine.begin() as connection:
+                settled += _rowcount(
+                    connection.execute(
+                        update(Notification)
+                        .where(
+                            Notification.kind == PASSWORD_LINK.key,
+                            Notification.email_state == EmailState.PENDING,
+                            Notification.user_id.in_(chunk),
+                        )
+                        .values(email_state=EmailState.IN_APP)
+                    )
+                )
+    finally:
+        _writing.reset(token)
+    if current_app.config.get("MAIL_ECHO"):
+        emails = dict(
+            db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids[:20])))
+            .tuples()
+            .all()
+        )
+        for user_id, url in pairs[:20]:
+            click.echo(f"[mail not sent: no MAIL_SERVER] to {emails.get(user_id)}: {url}")
+        if len(pairs) > 20:
+            click.echo(f"[mail not sent: no MAIL_SERVER] and {len(pairs) - 20} more links")
+        db.session.rollback()
+    return Delivery(in_app=settled)
+
+
+# ---- account emails -----------------------------------------------------------------------
+
+
+def send_password_links(tokens: dict[int, str], link_for: Callable[[str], str]) -> None:
+    """Email each new person their set-your-password link, from a job queued when the
+    transaction commits. The link travels only in the job's arguments: the outbox keeps
+    that an email is due and whether it was sent, never the link."""
+    if not tokens:
+        return
+    now = utcnow()
+    expires = today() + timedelta(days=int(current_app.config["PASSWORD_LINK_DAYS"]))
+    subject = f"link:{now:%Y%m%d%H%M%S%f}"
+    insert_rows(
+        db.session,
+        Notification.__table__,
+        [
+            {
+                "user_id": user_id,
+                "kind": PASSWORD_LINK.key,
+                "subject": subject,
+                "due_on": expires,
+                "link": "/set-password",
+                "fields": {},
+                "created_at": now,
+                "email_state": EmailState.PENDING,
+                "attempts": 0,
+            }
+            for user_id in tokens
+        ],
+    )
+    pairs = [(user_id, link_for(token)) for user_id, token in tokens.items()]
+    _after_commit(lambda: password_links_task(pairs))
+
+
+def _after_commit(callback) -> None:
+    session = db.session()
+    callbacks = session.info.setdefault("after_commit_callbacks", [])
+    callbacks.append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_callbacks(session: Session) -> None:
+    for callback in session.info.pop("after_commit_callbacks", []):
+        try:
+            callback()
+        except Exception:
+            log.exception("could not queue a job after commit")
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_callbacks(session: Session) -> None:
+    session.info.pop("after_commit_callbacks", None)
+
+
+@huey.task(retries=2, retry_delay=60)
+def password_links_task(pairs: list[tuple[int, str]]) -> None:
+    with job_app().app_context():
+        token = _writing.set(False)
+        try:
+            send_links(pairs)
+        finally:
+            _writing.reset(token)
+            db.session.remove()
+
+
+def send_links(pairs: list[tuple[int, str]]) -> Delivery:
+    """Email each (person, link): the person's pending password-link notification is
+    claimed first, so a repeated job sends nothing twice."""
+    config = current_app.config
+    outcome = Delivery()
+    if not config.get("MAIL_SERVER"):
+        return _links_in_app(pairs)
+    for user_id, url in pairs:
+        notification_id = db.session.scalar(
+            select(Notification.id)
+            .where(
+                Notification.user_id == user_id,
+                Notification.kind == PASSWORD_LINK.key,
+                Notification.email_state == EmailState.PENDING,
+            )
+            .order_by(Notification.id.desc())
+        )
+        db.session.rollback()
+        if notification_id is None or not _claim(notification_id):
+            continue
+        notification = db.session.get_one(Notification, notification_id)
+        person = db.session.get_one(User, user_id)
+        db.session.expunge_all()
+        db.session.rollback()
+        letter = Letter(
+            to=person.email,
+            subject=title_of(notification),
+            lines=[f"Dear {person.name},", body_of(notification)],
+            action=action_of(notification),
+            url=url,
+        )
+        mailer = _Mailer(config)
+        try:
+            _send_one(mailer, notification_id, letter, outcome)
+        finally:
+            mailer.close()
+    db.session.rollback()
+    return outcome

@@ -1,0 +1,47 @@
+"""Daily work in the worker (with Redis): candidates' data past retention is purged and
+reminders are recorded and sent, as `flask purge-candidates` and `flask send-reminders`
+do from cron. Both are safe to run twice or on two hosts at once."""
+
+from __future__ import annotations
+
+from huey import crontab
+
+from competency_app.database import unit_of_work
+from competency_app.extensions import db
+from competency_app.jobs.queue import huey, job_app
+from competency_app.jobs.services import JobKind, JobResult, Progress, register, writing
+from competency_app.notifications.reminders import record_due_reminders
+from competency_app.recruitment.services import purge_candidates
+from competency_app.reminders.cli import london_today
+
+
+def _purge(params: dict, progress: Progress) -> JobResult:
+    months = int(params.get("months") or job_app().config["CANDIDATE_RETENTION_MONTHS"])
+    progress(0, 1)
+    with writing():
+        vacancies, candidates = purge_candidates(months, actor_label="worker")
+    progress(1, 1)
+    return JobResult(summary=f"{candidates} candidates' data purged from {vacancies} vacancies.")
+
+
+PURGE = register(JobKind(name="purge_candidates", title="Purge candidates' data", run=_purge))
+
+
+@huey.periodic_task(crontab(hour="3", minute="15"))
+def daily_purge() -> None:
+    with job_app().app_context():
+        try:
+            with unit_of_work():
+                purge_candidates(int(job_app().config["CANDIDATE_RETENTION_MONTHS"]), "worker")
+        finally:
+            db.session.remove()
+
+
+@huey.periodic_task(crontab(hour="7", minute="0"))
+def daily_reminders() -> None:
+    with job_app().app_context():
+        try:
+            with unit_of_work():
+                record_due_reminders(london_today())
+        finally:
+            db.session.remove()

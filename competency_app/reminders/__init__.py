@@ -1,0 +1,1 @@
+"""Reminder sources across features and the send-reminders command."""

@@ -1,0 +1,42 @@
+"""`flask send-reminders`: record what is due by today and email it (run daily)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+
+from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON
+from competency_app.database import unit_of_work
+from competency_app.jobs.queue import in_process
+from competency_app.notifications.reminders import record_due_reminders
+from competency_app.notifications.services import deliver_pending, retry_failed
+from competency_app.reminders import sources  # noqa: F401 - registers the sources
+
+
+def london_today() -> date:
+    return utcnow().astimezone(LONDON).date()
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Record every reminder due by today (each once, however often this runs) and send
+    what is waiting. Safe to run on several hosts at once, and after missed days."""
+    with unit_of_work():
+        result = record_due_reminders(london_today())
+        retried = retry_failed()
+    for kind, count in result.new.items():
+        if count:
+            click.echo(f"{kind}: {count} new")
+    click.echo(f"{result.total} new reminders recorded; {retried} failed emails to retry.")
+    if in_process():
+        # In-process the commit above has delivered them already; this catches any left
+        # pending by an earlier run that stopped half-way.
+        outcome = deliver_pending()
+        if outcome.sent or outcome.failed:
+            click.echo(f"{outcome.sent} emails sent, {outcome.failed} failed.")
+    else:
+        click.echo("Their emails are queued for the worker.")

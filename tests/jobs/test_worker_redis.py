@@ -1,0 +1,218 @@
+"""Jobs through Redis and a real worker process (`flask worker`), as in production.
+
+Skipped when Redis is not running on 127.0.0.1:6379, unless REQUIRE_REDIS=1 (as in CI),
+which turns that into a failure. Uses Redis database 3 and only the queue's own keys.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from competency_app.assessments import services as assessments
+from competency_app.database import mark_read_only, unit_of_work
+from competency_app.extensions import db
+from competency_app.jobs.models import Job, JobRequester, JobState
+from competency_app.jobs.queue import huey, in_process, use_redis
+from competency_app.notifications.models import EmailState, Notification
+from tests.conftest import csrf_from
+from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
+from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
+
+REDIS_URL = "redis://127.0.0.1:6379/3"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def redis_is_up() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+pytestmark = pytest.mark.skipif(
+    not redis_is_up() and os.environ.get("REQUIRE_REDIS") != "1",
+    reason="Redis is not running on 127.0.0.1:6379 (REQUIRE_REDIS=1 makes this a failure)",
+)
+
+
+@pytest.fixture
+def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
+    """A worker process on Redis db 3, the test database and the test's SMTP server; the
+    test process enqueues into the same Redis."""
+    assert redis_is_up(), "REQUIRE_REDIS=1 but Redis is not running on 127.0.0.1:6379"
+    inbox, port = smtp_server
+    jobs_dir = tmp_path / "jobs"
+    app.config.update(JOBS_DIR=str(jobs_dir), JOBS_REDIS_URL=REDIS_URL)
+    use_redis(REDIS_URL)
+    huey.flush()  # this queue's keys only
+    env = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "JOBS_REDIS_URL": REDIS_URL,
+        "JOBS_DIR": str(jobs_dir),
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(port),
+        "PUBLIC_URL": "https://competency.example.nhs.uk",
+        "JSON_LOGS": "0",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield inbox
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        huey.flush()
+        use_redis("")
+        app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
+        print((tmp_path / "worker.log").read_text()[-3000:])
+
+
+def wait_for(check, seconds: float = 90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError("timed out waiting")
+
+
+def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
+    app,
+    organisation,  # noqa: F811
+    worker,
+):
+    assert not in_process()
+    hana, hal = signed_in(app, "hana.hr"), signed_in(app, "hal.hr")
+    ids = []
+    for client in (hana, hal):
+        token = csrf_from(client.get("/exports").get_data(as_text=True))
+        response = client.post("/exports/organisation", data={"csrf_token": token})
+        assert response.status_code == 303
+        match = re.search(r"/jobs/(\d+)$", response.headers["Location"])
+        assert match
+        ids.append(int(match.group(1)))
+
+    def finished():
+        with app.app_context():
+            mark_read_only(True)
+            try:
+                jobs = list(db.session.scalars(select(Job)))
+            finally:
+                db.session.remove()
+                mark_read_only(False)
+            return jobs if jobs and all(j.status.finished for j in jobs) else None
+
+    jobs = wait_for(finished)
+    if ids[0] == ids[1]:  # asked while the first was still queued or running: shared
+        assert len(jobs) == 1
+        with app.app_context():
+            assert len(list(db.session.scalars(select(JobRequester)))) == 2
+    assert all(j.status is JobState.DONE for j in jobs), [(j.state, j.error) for j in jobs]
+    for client, job_id in ((hana, ids[0]), (hal, ids[1])):
+        response = client.get(f"/jobs/{job_id}/download")
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(response.data))
+        assert "Ratings" in book.sheetnames
+
+
+def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  # noqa: F811
+    with app.app_context():
+        from tests.notifications.test_notifications import person, rate_everything
+
+        kim = person("kw0.north")
+        with unit_of_work():
+            assessment = assessments.start_assessment(kim)
+            rate_everything(assessment, kim)
+            assessments.submit(assessment, kim, None)
+        subject = f"assessment:{assessment.id}:v{assessment.row_version}"
+    inbox = worker
+    [message] = wait_for(lambda: inbox.to("sue.north@example.nhs.uk"))
+    assert message["Subject"] == "Kw0 North has submitted a self-assessment"
+    with app.app_context():
+        state = db.session.scalar(
+            select(Notification.email_state).where(Notification.subject == subject)
+        )
+    assert state == EmailState.SENT  # delivered by the worker, after the commit
+
+
+def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):  # noqa: F811
+    rows = 20_000
+    lines = ["name,email,role,team"] + [
+        f"Roster Person {n},roster{n}@example.nhs.uk,practitioner,{'north' if n % 2 else 'south'}"
+        for n in range(rows)
+    ]
+    hana = signed_in(app, "hana.hr")
+    page = hana.get("/admin/imports").get_data(as_text=True)
+    # encoded in memory: the test client's own encoder spools a large body to a temporary
+    # file that nothing closes (a ResourceWarning in whichever test runs next)
+    boundary, body = encode_multipart(
+        MultiDict(
+            {
+                "csrf_token": csrf_from(page),
+                "kind": "roster",
+                "file": FileStorage(io.BytesIO("\n".join(lines).encode()), "staff.csv"),
+            }
+        )
+    )
+    preview = hana.post(
+        "/admin/imports/preview",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200, body[:2000]
+    token = re.search(r'name="token" value="([^"]+)"', body)
+    assert token
+    started = time.monotonic()
+    response = hana.post(
+        "/admin/imports/apply", data={"csrf_token": csrf_from(body), "token": token.group(1)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+
+    def done():
+        with app.app_context():
+            mark_read_only(True)  # as the job's page reads: never waits for the writer
+            try:
+                job = db.session.get_one(Job, job_id)
+            finally:
+                db.session.remove()
+                mark_read_only(False)
+            return job if job.status.finished else None
+
+    job = wait_for(done, seconds=300)
+    print(f"20,000-row roster applied by the worker in {time.monotonic() - started:.1f} s")
+    assert job.status is JobState.DONE, job.error
+    assert job.done == job.total == 2 * rows
+    links = hana.get(f"/jobs/{job_id}/download")
+    assert links.status_code == 200
+    assert links.get_data(as_text=True).count("/set-password/") == rows
