@@ -19,7 +19,7 @@ from competency_app.extensions import db
 from competency_app.jobs import services as jobs
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in
-from tests.factories import commit, make_team, make_user
+from tests.factories import commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -35,6 +35,7 @@ def hr_world(app, framework, tmp_path):
                 assessments.save_element(
                     assessment, person, element, {s.id: (2, "") for s in element.skills}, None
                 )
+            reflect_on_values(assessment, person)
             assessments.submit(assessment, person, None)
             assessments.validate(assessment, supervisor, {}, None)
         make_user("hana.hr", Role.HR)

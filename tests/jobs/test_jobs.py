@@ -20,7 +20,7 @@ from competency_app.jobs import services as jobs
 from competency_app.jobs.models import Job, JobRequester, JobState
 from competency_app.jobs.queue import in_process
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -45,6 +45,7 @@ def organisation(app, framework):
                     assessments.save_element(
                         assessment, person, element, {s.id: (2, "") for s in element.skills}, None
                     )
+                reflect_on_values(assessment, person)
                 assessments.submit(assessment, person, None)
                 assessments.validate(assessment, supervisor, {}, None)
         make_user("hana.hr", Role.HR)

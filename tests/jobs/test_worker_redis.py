@@ -28,6 +28,7 @@ from competency_app.jobs.models import Job, JobRequester, JobState
 from competency_app.jobs.queue import huey, in_process, use_redis
 from competency_app.notifications.models import EmailState, Notification
 from tests.conftest import csrf_from
+from tests.factories import reflect_on_values
 from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
@@ -152,6 +153,7 @@ def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  
         with unit_of_work():
             assessment = assessments.start_assessment(kim)
             rate_everything(assessment, kim)
+            reflect_on_values(assessment, kim)
             assessments.submit(assessment, kim, None)
         subject = f"assessment:{assessment.id}:v{assessment.row_version}"
     inbox = worker

@@ -21,7 +21,7 @@ from competency_app.notifications.catalogue import KINDS
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -61,6 +61,7 @@ def test_assessment_submitted_returned_validated(app, team, inbox):
         with unit_of_work():
             assessment = assessments.start_assessment(pat)
             rate_everything(assessment, pat)
+            reflect_on_values(assessment, pat)
             assessments.submit(assessment, pat, None)
         assessment_id = assessment.id
     [submitted] = inbox.to(email("sue.super"))
@@ -82,6 +83,7 @@ def test_assessment_submitted_returned_validated(app, team, inbox):
         pat, sue = person("pat.prac"), person("sue.super")
         assessment = assessments.assessments_of(pat)[0]
         with unit_of_work():
+            reflect_on_values(assessment, pat)
             assessments.submit(assessment, pat, None)  # the second submission: a new notice
         with unit_of_work():
             assessments.validate(assessment, sue, {}, None)
@@ -109,6 +111,7 @@ def expiring_team(app) -> date:
         with unit_of_work():
             assessment = assessments.start_assessment(pat)
             rate_everything(assessment, pat)
+            reflect_on_values(assessment, pat)
             assessments.submit(assessment, pat, None)
             assessments.validate(assessment, sue, {}, None)
         expiry = db.session.scalar(
@@ -318,6 +321,7 @@ def test_two_processes_at_once_send_each_reminder_once(app, team, inbox, tmp_pat
             with unit_of_work():
                 assessment = assessments.start_assessment(who)
                 rate_everything(assessment, who)
+                reflect_on_values(assessment, who)
                 assessments.submit(assessment, who, None)
                 assessments.validate(assessment, person("sue.super"), {}, None)
         with unit_of_work():
