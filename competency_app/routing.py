@@ -11,12 +11,34 @@ from werkzeug.routing import IntegerConverter
 MAX_ID = 2**31 - 1
 
 
+def _up_to(limit: int) -> str:
+    """A regular expression matching exactly the decimal numbers 0..`limit` (no leading 0s)."""
+    digits = str(limit)
+    shorter = f"[0-9]{{1,{len(digits) - 1}}}|" if len(digits) > 1 else ""
+    same_length = []
+    for i, digit in enumerate(digits):
+        rest = len(digits) - i - 1
+        low = "1" if i == 0 and len(digits) > 1 else "0"
+        if int(digit) > int(low):
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            same_length.append(f"{digits[:i]}[{low}-{int(digit) - 1}]{tail}")
+    same_length.append(digits)
+    return f"(?:{shorter}{'|'.join(same_length)})"
+
+
 class BoundedIntegerConverter(IntegerConverter):
-    """Werkzeug's `int` converter, refusing (404) values above `MAX_ID` unless told otherwise."""
+    """Werkzeug's `int` converter, refusing (404) values above `MAX_ID` unless told otherwise.
+
+    The bound is in the regular expression too: Werkzeug matches a URL's shape before it
+    converts, so a value refused only on conversion would let a rule of the same shape but
+    another method answer 405 instead of 404.
+    """
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - Werkzeug's argument name
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+        if self.max is not None and not kwargs.get("signed") and self.fixed_digits == 0:
+            self.regex = _up_to(self.max)
 
 
 def parse_id(raw: str | None) -> int | None:

@@ -75,16 +75,16 @@ def test_manager_assigns_from_the_plan_and_the_keyworker_sees_it(
     axe_check(page)
     page.get_by_role("link", name=re.compile(r"^Assign to Kim Keyworker")).first.click()
     expect(page.get_by_role("heading", name="Assign training")).to_be_visible()
-    expect(page.get_by_label("Keyworker", exact=True)).to_have_value(re.compile(r"\d+"))
+    expect(page.get_by_label("Person", exact=True)).to_have_value(re.compile(r"\d+"))
     axe_check(page)
     module = page.get_by_label("Module", exact=True).evaluate(
         "select => select.options[select.selectedIndex].text"
     )
     # a refusal first: no date; the form comes back with what was typed
-    page.get_by_label("Note for the keyworker (optional)").fill("Before your review, please")
+    page.get_by_label("Note for them (optional)").fill("Before your review, please")
     page.get_by_role("button", name="Assign module").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
-    expect(page.get_by_label("Note for the keyworker (optional)")).to_have_value(
+    expect(page.get_by_label("Note for them (optional)")).to_have_value(
         "Before your review, please"
     )
     axe_check(page)

@@ -4,6 +4,7 @@ JSON; HSTS over HTTPS."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from competency_app import create_app
 from competency_app.accounts.models import Role
 from competency_app.config import load_settings, require_shared_rate_limits
 from competency_app.extensions import limiter
+from competency_app.routing import _up_to
 from tests.conftest import sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
@@ -158,3 +160,13 @@ def test_numbers_in_query_strings_out_of_range_or_odd_are_refused_cleanly(signed
         assert signed_in_admin.get(f"/admin/audit?page={raw}").status_code == 200, raw
         response = signed_in_admin.get(f"/framework/versions/compare?from={raw}&to=1")
         assert response.status_code == 400, raw
+
+
+@pytest.mark.parametrize("limit", [0, 1, 9, 10, 99, 100, 305, 2**31 - 1])
+def test_the_id_pattern_matches_exactly_zero_to_the_bound(limit):
+    # Werkzeug matches a URL's shape before converting: the bound lives in the pattern too,
+    # so a GET-only and a POST-only rule of one shape both answer 404 beyond it (not 405).
+    pattern = re.compile(_up_to(limit) + r"\Z")
+    candidates = [*range(min(limit, 2000) + 50), limit - 1, limit, limit + 1, limit * 10 + 7]
+    for number in (n for n in candidates if n >= 0):
+        assert bool(pattern.match(str(number))) == (number <= limit), number
