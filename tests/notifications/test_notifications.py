@@ -17,6 +17,7 @@ from competency_app.assessments import services as assessments
 from competency_app.clock import utcnow
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
+from competency_app.notifications import services as notices
 from competency_app.notifications.catalogue import KINDS
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
@@ -394,3 +395,27 @@ def test_two_processes_at_once_send_each_reminder_once(app, team, inbox, tmp_pat
     assert sorted(m["To"] for m in inbox.messages) == sorted(email(p) for p in people)
     with app.app_context():
         assert set(db.session.scalars(select(Notification.email_state))) == {EmailState.SENT}
+
+
+def test_an_invitation_without_a_mail_server_is_kept_out_of_the_in_app_list(app, team):
+    assert not app.config["MAIL_SERVER"]
+    with app.app_context():
+        sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
+        with unit_of_work():
+            vacancy = recruitment.create_vacancy(
+                sue.roles[0].team,
+                "Keyworker",
+                date.today() + timedelta(days=30),
+                [sue, max_],
+                [sue, max_],
+                max_,
+                rae,
+            )
+        with unit_of_work():
+            lay, token = recruitment.invite_panel_member(
+                vacancy, "Pat Parent", "pat@example.org", rae
+            )
+        [row] = db.session.scalars(select(Notification).where(Notification.user_id == lay.id))
+        assert row.kind == "panel_invitation" and row.email_state == EmailState.IN_APP
+        assert token not in repr((row.subject, row.link, row.fields))
+        assert notices.recent_for(lay) == [] and notices.unread_count(lay) == 0
