@@ -133,6 +133,7 @@ def register_commands(app: Flask) -> None:
     from competency_app.operations.scale import seed_scale_command
     from competency_app.recruitment.cli import purge_command
     from competency_app.reminders.cli import send_reminders_command
+    from competency_app.reminders.recruitment import connect as connect_recruitment_notices
     from competency_app.ui.demo import demo_command
 
     for command in (
@@ -152,6 +153,7 @@ def register_commands(app: Flask) -> None:
         send_reminders_command,
     ):
         app.cli.add_command(command)
+    connect_recruitment_notices()  # recruitment's events → notifications
 
 
 def register_proxy(app: Flask) -> None:

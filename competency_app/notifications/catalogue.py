@@ -20,6 +20,9 @@ class Kind:
     body: str  # one or two sentences
     action: str  # the link's text
     optional: bool = True  # account emails cannot be turned off
+    # The email carries a secret link (set your password, a panel invitation): sent by its
+    # own job with the link in the job's arguments, never stored, never listed in-app.
+    carries_link: bool = False
 
 
 KINDS: dict[str, Kind] = {}
@@ -72,7 +75,7 @@ SUPERVISION_TOMORROW = _kind(
     "supervision_tomorrow",
     "A supervision session is tomorrow",
     "Supervision tomorrow, {due}",
-    "You have a supervision session tomorrow, {due}{with_whom}.",
+    "You have a supervision session tomorrow, {due}, at {time}{with_whom}.",
     "See the session",
 )
 VALIDATIONS_EXPIRING = _kind(
@@ -108,8 +111,8 @@ TRAINING_EXPIRED = _kind(
 MODULES_ASSIGNED = _kind(
     "modules_assigned",
     "Modules are assigned to you",
-    "{count} e-learning modules assigned to you",
-    "{count} e-learning modules have been assigned to you, to complete by {due}.",
+    "E-learning assigned to you: complete it by {due}",
+    "{by} has assigned you the e-learning module {module}, to complete by {due}.",
     "See your development plan",
 )
 SHORTLISTING_REQUESTED = _kind(
@@ -130,10 +133,10 @@ SCORES_REQUESTED = _kind(
 )
 AGREED_SCORES_READY = _kind(
     "agreed_scores_ready",
-    "A vacancy is ready for agreed scores",
-    "{vacancy} is ready for agreed scores",
-    "Every panel member has submitted their interview scores for {vacancy}. As chair, "
-    "record the agreed scores.",
+    "Interview scores are ready to agree",
+    "Interview scores ready to agree for {vacancy}",
+    "Every panel member has submitted their interview scores for candidate {reference} "
+    "for {vacancy}. As chair, record the agreed scores.",
     "Record the agreed scores",
 )
 PASSWORD_LINK = _kind(
@@ -144,4 +147,17 @@ PASSWORD_LINK = _kind(
     "once and expires on {due}.",
     "Choose your password",
     optional=False,
+    carries_link=True,
 )
+PANEL_INVITATION = _kind(
+    "panel_invitation",
+    "Your invitation to an interview panel",
+    "You are invited to the interview panel for {vacancy}",
+    "You are invited to sit on the interview panel for {vacancy}. Choose your password "
+    "through this link to see the candidates you will interview and score them; it works "
+    "once and expires on {due}.",
+    "Accept the invitation",
+    optional=False,
+    carries_link=True,
+)
+LINK_KINDS = frozenset(key for key, kind in KINDS.items() if kind.carries_link)

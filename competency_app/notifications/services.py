@@ -30,7 +30,7 @@ from competency_app.common.dates import uk_date
 from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
 from competency_app.jobs.queue import huey, job_app
-from competency_app.notifications.catalogue import KINDS, PASSWORD_LINK, Kind
+from competency_app.notifications.catalogue import KINDS, LINK_KINDS, PASSWORD_LINK, Kind
 from competency_app.notifications.mail import Letter, compose, smtp_connection
 from competency_app.notifications.models import (
     EmailState,
@@ -136,7 +136,7 @@ def recent_for(user: User, limit: int = 5) -> list[Notification]:
     return list(
         db.session.scalars(
             select(Notification)
-            .where(Notification.user_id == user.id, Notification.kind != PASSWORD_LINK.key)
+            .where(Notification.user_id == user.id, Notification.kind.notin_(LINK_KINDS))
             .order_by(Notification.created_at.desc(), Notification.id.desc())
             .limit(limit)
         )
@@ -149,7 +149,7 @@ def unread_count(user: User) -> int:
             select(func.count(Notification.id)).where(
                 Notification.user_id == user.id,
                 Notification.read_at.is_(None),
-                Notification.kind != PASSWORD_LINK.key,
+                Notification.kind.notin_(LINK_KINDS),
             )
         )
         or 0
@@ -159,7 +159,7 @@ def unread_count(user: User) -> int:
 def list_query(user: User):
     return (
         select(Notification)
-        .where(Notification.user_id == user.id, Notification.kind != PASSWORD_LINK.key)
+        .where(Notification.user_id == user.id, Notification.kind.notin_(LINK_KINDS))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
 
@@ -301,7 +301,7 @@ def _deliver(limit: int) -> Delivery:
         select(Notification.id, Notification.user_id)
         .where(
             Notification.email_state == EmailState.PENDING,
-            Notification.kind != PASSWORD_LINK.key,  # sent by their own job, with the link
+            Notification.kind.notin_(LINK_KINDS),  # sent by their own job, with the link
         )
         .order_by(Notification.id)
         .limit(limit)
@@ -401,7 +401,7 @@ def retry_failed() -> int:
     return _rowcount(result)
 
 
-def _links_in_app(pairs: list[tuple[int, str]]) -> Delivery:
+def _links_in_app(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> Delivery:
     """No MAIL_SERVER: settle every pending link email at once (an import of thousands)."""
     user_ids = [user_id for user_id, _ in pairs]
     settled = 0
@@ -413,7 +413,7 @@ def _links_in_app(pairs: list[tuple[int, str]]) -> Delivery:
                     connection.execute(
                         update(Notification)
                         .where(
-                            Notification.kind == PASSWORD_LINK.key,
+                            Notification.kind == kind,
                             Notification.email_state == EmailState.PENDING,
                             Notification.user_id.in_(chunk),
                         )
@@ -439,26 +439,33 @@ def _links_in_app(pairs: list[tuple[int, str]]) -> Delivery:
 # ---- account emails -----------------------------------------------------------------------
 
 
-def send_password_links(tokens: dict[int, str], link_for: Callable[[str], str]) -> None:
-    """Email each new person their set-your-password link, from a job queued when the
+def send_password_links(
+    tokens: dict[int, str],
+    link_for: Callable[[str], str],
+    kind: Kind = PASSWORD_LINK,
+    subject: str = "link",
+    **fields,
+) -> None:
+    """Email each new person their set-your-password link (or, with `kind`, another email
+    that carries a one-time link: a panel invitation), from a job queued when the
     transaction commits. The link travels only in the job's arguments: the outbox keeps
     that an email is due and whether it was sent, never the link."""
     if not tokens:
         return
+    assert kind.carries_link
     now = utcnow()
     expires = today() + timedelta(days=int(current_app.config["PASSWORD_LINK_DAYS"]))
-    subject = f"link:{now:%Y%m%d%H%M%S%f}"
     insert_rows(
         db.session,
         Notification.__table__,
         [
             {
                 "user_id": user_id,
-                "kind": PASSWORD_LINK.key,
-                "subject": subject,
+                "kind": kind.key,
+                "subject": f"{subject}:{now:%Y%m%d%H%M%S%f}"[:80],
                 "due_on": expires,
                 "link": "/set-password",
-                "fields": {},
+                "fields": {k: v for k, v in fields.items() if v is not None},
                 "created_at": now,
                 "email_state": EmailState.PENDING,
                 "attempts": 0,
@@ -467,7 +474,8 @@ def send_password_links(tokens: dict[int, str], link_for: Callable[[str], str]) 
         ],
     )
     pairs = [(user_id, link_for(token)) for user_id, token in tokens.items()]
-    _after_commit(lambda: password_links_task(pairs))
+    key = kind.key
+    _after_commit(lambda: password_links_task(pairs, key))
 
 
 def _after_commit(callback) -> None:
@@ -491,29 +499,29 @@ def _drop_callbacks(session: Session) -> None:
 
 
 @huey.task(retries=2, retry_delay=60)
-def password_links_task(pairs: list[tuple[int, str]]) -> None:
+def password_links_task(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> None:
     with job_app().app_context():
         token = _writing.set(False)
         try:
-            send_links(pairs)
+            send_links(pairs, kind)
         finally:
             _writing.reset(token)
             db.session.remove()
 
 
-def send_links(pairs: list[tuple[int, str]]) -> Delivery:
-    """Email each (person, link): the person's pending password-link notification is
+def send_links(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> Delivery:
+    """Email each (person, link): the person's pending notification of that kind is
     claimed first, so a repeated job sends nothing twice."""
     config = current_app.config
     outcome = Delivery()
     if not config.get("MAIL_SERVER"):
-        return _links_in_app(pairs)
+        return _links_in_app(pairs, kind)
     for user_id, url in pairs:
         notification_id = db.session.scalar(
             select(Notification.id)
             .where(
                 Notification.user_id == user_id,
-                Notification.kind == PASSWORD_LINK.key,
+                Notification.kind == kind,
                 Notification.email_state == EmailState.PENDING,
             )
             .order_by(Notification.id.desc())

@@ -13,7 +13,11 @@ from competency_app.database import unit_of_work
 from competency_app.jobs.queue import in_process
 from competency_app.notifications.reminders import record_due_reminders
 from competency_app.notifications.services import deliver_pending, retry_failed
-from competency_app.reminders import sources  # noqa: F401 - registers the sources
+from competency_app.reminders import (  # noqa: F401 - registers the sources and receivers
+    cycle,
+    recruitment,
+    sources,
+)
 
 
 def london_today() -> date:

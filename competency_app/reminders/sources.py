@@ -1,5 +1,7 @@
-"""The reminder sources whose data exists today: validations expiring in 60 and 30 days and
-expired, and recruitment panels (shortlisting, interview scores, agreed scores), read-only.
+"""Reminder sources: validations expiring in 60 and 30 days and expired, and shortlisters
+with candidates left to mark (read-only). The supervision cycle's sources are in cycle.py;
+recruitment's events (asked to score, ready for agreed scores, a panel invitation) are
+notified when they happen, by recruitment.py's signal receivers.
 
 Each is a window, not a day: see notifications/reminders.py.
 """
@@ -17,13 +19,8 @@ from competency_app.common.dates import LONDON
 from competency_app.extensions import db
 from competency_app.notifications import catalogue
 from competency_app.notifications.reminders import Due, reminder_source
-from competency_app.recruitment.models import (
-    AgreedScore,
-    InterviewSubmission,
-    ShortlistMark,
-    Vacancy,
-)
-from competency_app.recruitment.services import shortlist_results
+from competency_app.recruitment.models import ShortlistMark, Vacancy
+from competency_app.recruitment.services import SHORTLISTING_STATES
 
 WINDOWS = (60, 30)  # days before an expiry: one reminder in each window
 EXPIRED_LOOKBACK = 30  # an expiry older than this is not announced (first run, restores)
@@ -73,16 +70,22 @@ def validations_expired(today: date) -> Iterator[Due]:
         yield Due(person_id, "validations", day, f"/people/{person_id}/profile", {"count": count})
 
 
-def _open_vacancies() -> list[Vacancy]:
+def _shortlisting_vacancies() -> list[Vacancy]:
+    """Vacancies still being shortlisted (a later stage closes shortlisting)."""
     return list(
-        db.session.scalars(select(Vacancy).where(Vacancy.purged_at.is_(None)).order_by(Vacancy.id))
+        db.session.scalars(
+            select(Vacancy)
+            .where(Vacancy.purged_at.is_(None), Vacancy.state.in_(SHORTLISTING_STATES))
+            .order_by(Vacancy.id)
+        )
     )
 
 
 @reminder_source(catalogue.SHORTLISTING_REQUESTED)
 def shortlisting_requested(today: date) -> Iterator[Due]:
-    """Each shortlister who has not marked every candidate, once per vacancy."""
-    for vacancy in _open_vacancies():
+    """Each shortlister who has not marked every candidate of a vacancy still being
+    shortlisted, once per vacancy and closing date."""
+    for vacancy in _shortlisting_vacancies():
         candidates = {c.id for c in vacancy.candidates}
         if not candidates:
             continue
@@ -105,62 +108,3 @@ def shortlisting_requested(today: date) -> Iterator[Due]:
                     f"/recruitment/{vacancy.id}",
                     {"vacancy": vacancy.title},
                 )
-
-
-def _interview_state(vacancy: Vacancy) -> tuple[set[int], dict[int, set[int]], set[int]]:
-    """Candidates going forward; for each interviewer, the ones they have submitted; the
-    forward candidates with agreed scores."""
-    forward = {r.candidate.id for r in shortlist_results(vacancy) if r.goes_forward}
-    submitted: dict[int, set[int]] = {p.id: set() for p in vacancy.members("interviewer")}
-    agreed: set[int] = set()
-    if forward:
-        for candidate_id, member_id in db.session.execute(
-            select(InterviewSubmission.candidate_id, InterviewSubmission.panel_member_id).where(
-                InterviewSubmission.candidate_id.in_(forward)
-            )
-        ):
-            submitted.setdefault(member_id, set()).add(candidate_id)
-        agreed = set(
-            db.session.scalars(
-                select(AgreedScore.candidate_id).where(AgreedScore.candidate_id.in_(forward))
-            )
-        )
-    return forward, submitted, agreed
-
-
-@reminder_source(catalogue.SCORES_REQUESTED)
-def scores_requested(today: date) -> Iterator[Due]:
-    """Each interviewer who has not submitted scores for every candidate going forward."""
-    for vacancy in _open_vacancies():
-        forward, submitted, _agreed = _interview_state(vacancy)
-        if not forward:
-            continue
-        for person in vacancy.members("interviewer"):
-            if person.active and not forward <= submitted.get(person.id, set()):
-                yield Due(
-                    person.id,
-                    f"vacancy:{vacancy.id}",
-                    vacancy.closing_date,
-                    f"/recruitment/{vacancy.id}",
-                    {"vacancy": vacancy.title},
-                )
-
-
-@reminder_source(catalogue.AGREED_SCORES_READY)
-def agreed_scores_ready(today: date) -> Iterator[Due]:
-    """The chair, once every interviewer has submitted and agreed scores are missing."""
-    for vacancy in _open_vacancies():
-        forward, submitted, agreed = _interview_state(vacancy)
-        interviewers = vacancy.members("interviewer")
-        if not forward or not interviewers or forward <= agreed:
-            continue
-        if all(forward <= submitted.get(p.id, set()) for p in interviewers):
-            for chair in vacancy.members("chair"):
-                if chair.active:
-                    yield Due(
-                        chair.id,
-                        f"vacancy:{vacancy.id}",
-                        vacancy.closing_date,
-                        f"/recruitment/{vacancy.id}/ranking",
-                        {"vacancy": vacancy.title},
-                    )

@@ -18,6 +18,8 @@ from competency_app.common.dates import uk_date
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module, Skill
+from competency_app.notifications import catalogue
+from competency_app.notifications.services import notify
 from competency_app.training.models import ModuleCompletion, TrainingAssignment
 from competency_app.training.required import local_today
 
@@ -40,11 +42,14 @@ def assign_module(
     element_key: str | None = None,
     note: str | None = None,
 ) -> TrainingAssignment:
-    """Ask `person` to complete `module_key` by `due_on` (flushes, never commits).
+    """Ask `person` to complete `module_key` by `due_on` (flushes, never commits); the person
+    is told in the same transaction (the modules-assigned notification, emailed after the
+    commit).
 
     The module must be in `version`'s catalogue and the due date today (in London) or later.
     """
-    if module_key not in {module.key for module in version.modules}:
+    module = next((m for m in version.modules if m.key == module_key), None)
+    if module is None:
         raise AssignmentError("Choose a module from the catalogue", "module")
     if due_on < local_today():
         raise AssignmentError("The due date must be today or later", "due_on")
@@ -66,6 +71,15 @@ def assign_module(
         module=module_key,
         assignment=assignment.id,
         due_on=due_on.isoformat(),
+    )
+    notify(
+        person.id,
+        catalogue.MODULES_ASSIGNED,
+        f"assignment:{assignment.id}",
+        due_on,
+        f"/people/{person.id}/development",
+        module=module.title,
+        by=actor.name,
     )
     return assignment
 

@@ -17,6 +17,7 @@ from competency_app.assessments import services as assessments
 from competency_app.clock import utcnow
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
+from competency_app.notifications import services as notices
 from competency_app.notifications.catalogue import KINDS
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
@@ -42,6 +43,7 @@ def rate_everything(assessment, who, level: int = 2) -> None:
         assessments.save_element(
             assessment, who, element, {s.id: (level, "my evidence") for s in element.skills}, None
         )
+    reflect_on_values(assessment, who)
 
 
 @pytest.fixture
@@ -163,7 +165,10 @@ def test_validation_reminders_never_repeat_and_catch_up(app, team, inbox, runner
     assert len(inbox.messages) == 3  # nobody else was told anything
 
 
-def test_recruitment_panel_reminders(app, team, inbox, runner):
+def test_recruitment_panel_notifications_follow_the_lifecycle(app, team, inbox, runner):
+    """Shortlisting is a daily reminder while the vacancy is being shortlisted; the panel is
+    asked to score when the vacancy moves to interviewing (the lay member included, after
+    their invitation email); the chair is told when a candidate's scores are all in."""
     with app.app_context():
         sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
         north = sue.roles[0].team
@@ -178,9 +183,14 @@ def test_recruitment_panel_reminders(app, team, inbox, runner):
                 rae,
             )
             candidate = recruitment.add_candidate(vacancy, "Cara Candidate", "", None)
-        vacancy_id, candidate_id = vacancy.id, candidate.id
+            closed = recruitment.create_vacancy(
+                north, "Old post", date.today(), [sue, max_], [sue, max_], max_, rae
+            )
+            recruitment.add_candidate(closed, "Olly Old", "", None)
+            recruitment.move_vacancy(closed, "closed", rae)
+        vacancy_id, candidate_id, reference = vacancy.id, candidate.id, candidate.reference
     reminders(runner)
-    assert inbox.subjects() == [
+    assert inbox.subjects() == [  # nothing about the closed vacancy
         (email("max.manager"), "Shortlisting for Keyworker"),
         (email("sue.super"), "Shortlisting for Keyworker"),
     ]
@@ -198,11 +208,36 @@ def test_recruitment_panel_reminders(app, team, inbox, runner):
         with unit_of_work():
             for who in ("sue.super", "max.manager"):
                 recruitment.save_shortlist(candidate, person(who), marks)
-    reminders(runner)
+        with unit_of_work():
+            lay, token = recruitment.invite_panel_member(
+                vacancy, "Pat Parent", "pat@example.org", person("rae.recruit")
+            )
+        lay_id = lay.id
+    # the invitation: emailed with its one-time link, which the outbox never keeps
+    [invitation] = inbox.to("pat@example.org")
+    assert invitation["Subject"] == "You are invited to the interview panel for Keyworker"
+    assert f"{PUBLIC_URL}/set-password/{token}" in text_of(invitation)
+    assert f'href="{PUBLIC_URL}/set-password/{token}"' in html_of(invitation)
+    with app.app_context():
+        row = db.session.scalar(select(Notification).where(Notification.user_id == lay_id))
+        assert row is not None and row.kind == "panel_invitation"
+        assert row.email_state == EmailState.SENT
+        assert token not in repr((row.subject, row.link, row.fields))
+    assert app.test_client().get(f"/set-password/{token}").status_code == 200
+    assert "0 new reminders" in reminders(runner)  # every candidate is marked
+    assert len(inbox.messages) == 1
+    inbox.clear()
+
+    with app.app_context():
+        vacancy = db.session.get_one(recruitment.Vacancy, vacancy_id)
+        with unit_of_work():
+            recruitment.move_vacancy(vacancy, "interviewing", person("rae.recruit"))
     assert inbox.subjects() == [
         (email("max.manager"), "Interview scores for Keyworker"),
+        ("pat@example.org", "Interview scores for Keyworker"),
         (email("sue.super"), "Interview scores for Keyworker"),
     ]
+    assert f"{PUBLIC_URL}/recruitment/{vacancy_id}" in text_of(inbox.messages[0])
     inbox.clear()
 
     with app.app_context():
@@ -210,12 +245,17 @@ def test_recruitment_panel_reminders(app, team, inbox, runner):
         candidate = db.session.get_one(recruitment.Candidate, candidate_id)
         scores = {c.key: (3, "") for c in recruitment.interview_criteria(vacancy)}
         with unit_of_work():
-            for who in ("sue.super", "max.manager"):
-                recruitment.save_scores(candidate, person(who), scores, True)
-    reminders(runner)
-    assert inbox.subjects() == [(email("max.manager"), "Keyworker is ready for agreed scores")]
-    assert f"{PUBLIC_URL}/recruitment/{vacancy_id}/ranking" in text_of(inbox.messages[0])
-    reminders(runner)
+            for who in (person("sue.super"), person("max.manager")):
+                recruitment.save_scores(candidate, who, scores, True)
+        assert inbox.messages == []  # the lay member has not submitted yet
+        with unit_of_work():
+            recruitment.save_scores(candidate, db.session.get_one(User, lay_id), scores, True)
+    [ready] = inbox.messages
+    assert ready["To"] == email("max.manager")  # the chair
+    assert ready["Subject"] == "Interview scores ready to agree for Keyworker"
+    assert reference in text_of(ready) and "Cara" not in text_of(ready)
+    assert f"{PUBLIC_URL}/recruitment/{vacancy_id}/ranking" in text_of(ready)
+    assert "0 new reminders" in reminders(runner)
     assert len(inbox.messages) == 1
 
 
@@ -359,3 +399,27 @@ def test_two_processes_at_once_send_each_reminder_once(app, team, inbox, tmp_pat
     assert sorted(m["To"] for m in inbox.messages) == sorted(email(p) for p in people)
     with app.app_context():
         assert set(db.session.scalars(select(Notification.email_state))) == {EmailState.SENT}
+
+
+def test_an_invitation_without_a_mail_server_is_kept_out_of_the_in_app_list(app, team):
+    assert not app.config["MAIL_SERVER"]
+    with app.app_context():
+        sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
+        with unit_of_work():
+            vacancy = recruitment.create_vacancy(
+                sue.roles[0].team,
+                "Keyworker",
+                date.today() + timedelta(days=30),
+                [sue, max_],
+                [sue, max_],
+                max_,
+                rae,
+            )
+        with unit_of_work():
+            lay, token = recruitment.invite_panel_member(
+                vacancy, "Pat Parent", "pat@example.org", rae
+            )
+        [row] = db.session.scalars(select(Notification).where(Notification.user_id == lay.id))
+        assert row.kind == "panel_invitation" and row.email_state == EmailState.IN_APP
+        assert token not in repr((row.subject, row.link, row.fields))
+        assert notices.recent_for(lay) == [] and notices.unread_count(lay) == 0

@@ -373,22 +373,16 @@ def test_stages_move_by_the_right_role_and_each_move_is_audited(app, world):
             services.move_vacancy(vacancy, "interviewing", amy)
         assert refused.value.status == 403
         asked = []
-        signals.panel_asked_to_score.connect(lambda _sender, **kw: asked.append(kw), weak=False)
-        try:
+        with signals.panel_asked_to_score.connected_to(lambda _sender, **kw: asked.append(kw)):
             services.move_vacancy(vacancy, "interviewing", rae)
-        finally:
-            signals.panel_asked_to_score.receivers.clear()
         assert asked and set(asked[0]["user_ids"]) == {amy.id, bob.id}
         with pytest.raises(services.RecruitmentError, match="not agreed yet"):
             services.move_vacancy(vacancy, "decided", bob)
         keys = [c.key for c in services.interview_criteria(vacancy)]
         ready = []
-        signals.ready_for_agreed_scores.connect(lambda _sender, **kw: ready.append(kw), weak=False)
-        try:
+        with signals.ready_for_agreed_scores.connected_to(lambda _sender, **kw: ready.append(kw)):
             for person in (amy, bob):
                 services.save_scores(cara, person, {k: (4, "") for k in keys}, True)
-        finally:
-            signals.ready_for_agreed_scores.receivers.clear()
         assert ready == [{"vacancy_id": vacancy.id, "candidate_id": cara.id, "chair_ids": [bob.id]}]
         services.save_agreed(cara, bob, {k: 4 for k in keys})
         services.move_vacancy(vacancy, "decided", bob)  # the chair decides
@@ -528,16 +522,13 @@ def test_a_lay_panel_member_is_invited_scores_their_vacancy_only_and_loses_acces
         assert not _actions("panel_member_invited")
         assert len(_vacancy().panel) == 5  # two shortlisters, two interviewers, the chair
     invited = []
-    signals.panel_member_invited.connect(lambda _s, **kw: invited.append(kw), weak=False)
-    try:
+    with signals.panel_member_invited.connected_to(lambda _s, **kw: invited.append(kw)):
         response = _post(
             rae,
             page,
             f"{page}/panel",
             {"invite_name": "Pat Parent", "invite_email": "pat@example.org"},
         )
-    finally:
-        signals.panel_member_invited.receivers.clear()
     assert response.status_code == 200
     # inviting again before they chose a password sends a fresh link (the first stops working)
     first = re.search(r"/set-password/([A-Za-z0-9_-]+)", response.get_data(as_text=True)).group(1)
