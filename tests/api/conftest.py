@@ -11,7 +11,7 @@ from competency_app.accounts.models import Role
 from competency_app.api.tokens import create_token
 from competency_app.assessments import services
 from competency_app.recruitment.services import add_candidate, create_vacancy
-from tests.factories import commit, make_team, make_user
+from tests.factories import commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def api_world(app, framework):
             for element in services.elements_of(assessment.framework_version):
                 ratings = {s.id: (level, "evidence") for s in element.skills}
                 services.save_element(assessment, person, element, ratings, None)
+            reflect_on_values(assessment, person)
             services.submit(assessment, person, None)
             services.validate(assessment, supervisor, {}, None)
             people[local] = person.id
