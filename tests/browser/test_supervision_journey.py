@@ -139,7 +139,8 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     # the keyworker sees the assigned module
     sign_in(page, "pat.prac")
     expect(page.locator("body")).to_contain_text(
-        f"1 module is assigned to you, the first due by {uk_date(assigned_due)}."
+        f"Assigned to you: {module_title}, due by {uk_date(assigned_due)}."
     )
+    expect(page.get_by_text(module_title)).to_have_count(1)  # once: the training section
     axe_check(page)
     assert not page.console_errors

@@ -149,7 +149,9 @@ def test_the_record_shows_the_session_and_all_that_was_decided(app, ids):
     assert _client(app, "sam.south").get(page).status_code == 403
     # the keyworker sees the assigned module on home
     home = html.unescape(_client(app, "pat.prac").get("/").get_data(as_text=True))
-    assert "1 module is assigned to you, the first due by 30 April 2027." in home
+    # once, in the training section (not again under the self-assessment)
+    assert f"Assigned to you: {module_title}, due by 30 April 2027." in home
+    assert home.count(module_title) == 1 and "assigned to you, the first due" not in home
 
 
 def test_refused_actions_and_assignments_keep_what_was_typed(app, ids):
