@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from competency_app.accounts.models import AuditEvent
 from competency_app.assessments import services as assessments
-from competency_app.assessments.models import Assessment, ValueReview, ValueReviewOutcome
+from competency_app.assessments.models import (
+    Assessment,
+    AssessmentEvent,
+    ValueReview,
+    ValueReviewOutcome,
+)
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.supervision import services
@@ -241,6 +246,14 @@ def test_history_and_profile_read_as_text(app, ids):
     assert "Comment: “Not yet”" in history
     assert key_one not in history
     assert "Valid until 1 March 2028" in history
+    # each event by a readable name, each state by its label, never the raw action
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history))
+    assert "Self-assessment started (Draft)" in text
+    assert "Submitted for validation (Draft → Awaiting validation)" in text
+    assert "Validated in supervision (Awaiting validation → Validated)" in text
+    reviewed = AssessmentEvent(action="values reviewed", old_status=None, new_status=None)
+    assert (reviewed.label, reviewed.change_label) == ("Core values reviewed in supervision", None)
+    assert "draft →" not in history and "submitted →" not in history
     validated(
         app,
         "pat.prac",
