@@ -83,8 +83,27 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     page.get_by_role("link", name="Supervision", exact=True).first.click()
     axe_check(page)
     page.get_by_role("link", name="Pat Prac").click()
-    page.locator("select").first.select_option("1")
-    page.locator("textarea").first.fill("Needs more evidence of advice to families")
+    validation_url = page.url
+    expect(page.locator(".app-reflections")).to_contain_text("My reflection on")
+    page.locator("tbody a").first.click()
+    axe_check(page)
+    page.get_by_label(re.compile(r"Level for 1a skill 1: ")).select_option("1")
+    page.get_by_label(re.compile(r"Comment on 1a skill 1: ")).fill(
+        "Needs more evidence of advice to families"
+    )
+    while "/values" not in page.url:
+        with page.expect_navigation():
+            page.get_by_role("button", name=re.compile(r"^Save and continue")).click()
+    axe_check(page)
+    groups = page.locator(".app-skill")
+    for n in range(groups.count()):
+        groups.nth(n).get_by_role(
+            "radio", name="Discuss further" if n == 0 else "Evidenced"
+        ).check()
+    groups.nth(0).locator("textarea").fill("Talk through a recent example together")
+    page.get_by_role("button", name="Save the review").click()
+    page.wait_for_url(validation_url)
+    axe_check(page)
     page.get_by_role("button", name="Sign off and validate").click()
     expect(page.locator("body")).to_contain_text("assessment is validated")
 
@@ -106,6 +125,8 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     expect(body).to_contain_text("2 Competent")
     expect(body).to_contain_text("1 Developing")
     expect(body).to_contain_text("Needs more evidence of advice to families")
+    expect(body).to_contain_text("Discuss further")
+    expect(body).to_contain_text("Talk through a recent example together")
     expect(body).to_contain_text("Shadow a colleague on two home visits.")
     expect(body).to_contain_text(module_title)
     expect(body).to_contain_text(uk_date(assigned_due))

@@ -17,7 +17,7 @@ from competency_app.extensions import db
 from competency_app.training.models import ModuleCompletion
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in, sign_out
-from tests.factories import commit, make_team, make_user
+from tests.factories import commit, make_team, make_user, reflect_on_values
 
 
 @pytest.fixture
@@ -39,6 +39,7 @@ def team_with_training(app, framework):
                 services.save_element(
                     assessment, person, element, {s.id: (level, "") for s in element.skills}, None
                 )
+            reflect_on_values(assessment, person)
             services.submit(assessment, person, None)
             services.validate(assessment, supervisor, {}, None)
         for local, key, day in (
