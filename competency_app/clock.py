@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 from flask import current_app, has_app_context
 
+from competency_app.common.dates import london_day
+
 
 def utcnow() -> datetime:
     """Current UTC time; `app.config["FROZEN_NOW"]` (an aware datetime) overrides it."""
@@ -17,4 +19,5 @@ def utcnow() -> datetime:
 
 
 def today() -> date:
-    return utcnow().date()
+    """Today in Europe/London (the app's day), by the app's clock."""
+    return london_day(utcnow())

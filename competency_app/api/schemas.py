@@ -281,3 +281,59 @@ class VacancyOut(Answer):
 class VacancyList(Answer):
     items: list[VacancyOut]
     pagination: Pagination
+
+
+# ---- required training ------------------------------------------------------------------
+
+
+class TrainingQuery(Query):
+    module: Key | None = Field(
+        None, description="Only this required module (a module id, `module.cyp-keyworker`)."
+    )
+
+
+TrainingStatus = Literal["due", "in_date", "expiring", "overdue"]
+
+
+class TrainingCounts(Answer):
+    due: int = Field(description="Never completed.")
+    in_date: int
+    expiring: int = Field(description="The refresh falls due within the expiring-soon window.")
+    overdue: int = Field(description="The refresh date has been reached.")
+
+
+class StandingOut(MemberRef):
+    """One keyworker's standing on one required module, as the team's page shows it."""
+
+    completed_on: date | None = Field(description="The latest completion (none: never done).")
+    repeat_by: date | None = Field(
+        description="When the completion must be repeated (none: never done, or no refresh)."
+    )
+    status: TrainingStatus
+    compliant: bool = Field(description="In date or expiring.")
+
+
+class ModuleComplianceOut(Answer):
+    id: str = Field(description="The module's id.")
+    title: str
+    refresh_months: int | None = Field(description="How often it is repeated (none: never).")
+    people: int
+    compliant: int
+    percent: int = Field(description="Compliant keyworkers, a whole percentage rounded down.")
+    counts: TrainingCounts
+    standings: list[StandingOut] = Field(
+        description="Each keyworker: overdue first, then never done, expiring, in date."
+    )
+
+
+class TrainingOut(Answer):
+    team: TeamRef
+    framework_version: int
+    as_at: date = Field(description="The day judged (today in Europe/London).")
+    people: int = Field(description="Keyworkers in the team today.")
+    required: int = Field(description="(keyworker, required module) pairs.")
+    compliant: int = Field(description="Pairs in date or expiring.")
+    percent: int
+    fully_compliant: int = Field(description="Keyworkers compliant on every required module.")
+    counts: TrainingCounts
+    modules: list[ModuleComplianceOut]

@@ -26,10 +26,11 @@ TITLE = "Keyworking competency tracker API"
 API_VERSION = "1.0.0"
 DESCRIPTION = (
     "Read-only figures for reporting tools (Excel, Power BI): teams, coverage, members' "
-    "current validated levels, gaps and vacancies in figures. Send a personal API token, "
-    "created on the API tokens page, as `Authorization: Bearer <token>`; it sees exactly "
-    "what its owner may see in the app. Lists are paginated (`page`, `per_page`). Every "
-    "refusal is JSON: `{error, message, field?}` with 400, 401, 403, 404, 405 or 422."
+    "current validated levels, gaps, required-training compliance and vacancies in figures. "
+    "Send a personal API token, created on the API tokens page, as "
+    "`Authorization: Bearer <token>`; it sees exactly what its owner may see in the app. "
+    "Lists are paginated (`page`, `per_page`). Every refusal is JSON: "
+    "`{error, message, field?}` with 400, 401, 403, 404, 405 or 422."
 )
 ERROR_TEXT = {
     400: "The request cannot be read (a NUL character in an argument, for instance).",

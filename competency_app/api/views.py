@@ -54,6 +54,7 @@ from competency_app.recruitment.models import (
     PanelMember,
     Vacancy,
 )
+from competency_app.training import required as training
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 Q = TypeVar("Q", bound=schemas.Query)
@@ -392,6 +393,72 @@ def gaps(slug: str):
             "as_at": cov.now.isoformat(),
             "items": chosen[_window(args)],
             "pagination": _pagination(args, len(chosen)),
+        },
+    )
+
+
+# ---- required training -----------------------------------------------------------------
+
+
+def _training_counts(count) -> dict[str, int]:
+    return {status: count(status) for status in training.STATUS_LABELS}
+
+
+@blueprint.get("/teams/<slug>/training")
+@access(team_rule(can_view_team))
+@documented(
+    "A team's required-training compliance",
+    schemas.TrainingOut,
+    query=schemas.TrainingQuery,
+    description="Per required module: the share of the team's keyworkers in date, the counts "
+    "by standing and each keyworker's standing (the figures of the team's required training "
+    "page). `module` keeps one module; the totals then count that module alone.",
+)
+def training_compliance(slug: str):
+    args = query(schemas.TrainingQuery)
+    version = _version()
+    team = team_by_slug(slug)
+    compliance = training.team_compliance(team, version)
+    if args.module is not None:
+        compliance.modules = [m for m in compliance.modules if m.module.key == args.module]
+        if not compliance.modules:
+            raise ApiProblem(404, "module must be the id of a required module", "module")
+    modules = [
+        {
+            "id": mc.module.key,
+            "title": mc.module.title,
+            "refresh_months": mc.module.refresh_months,
+            "people": mc.people,
+            "compliant": mc.compliant,
+            "percent": mc.percent,
+            "counts": mc.counts,
+            "standings": [
+                {
+                    "id": s.person.id,
+                    "name": s.person.name,
+                    "completed_on": s.completed_on,
+                    "repeat_by": s.expires_on,
+                    "status": s.status,
+                    "compliant": s.compliant,
+                }
+                for s in mc.by_urgency()
+            ],
+        }
+        for mc in compliance.modules
+    ]
+    return respond(
+        schemas.TrainingOut,
+        {
+            "team": _team_ref(team),
+            "framework_version": version.number,
+            "as_at": compliance.today,
+            "people": len(compliance.people),
+            "required": compliance.required,
+            "compliant": compliance.compliant,
+            "percent": compliance.percent,
+            "fully_compliant": compliance.fully_compliant,
+            "counts": _training_counts(compliance.count),
+            "modules": modules,
         },
     )
 

@@ -218,6 +218,17 @@ class CurrentRating(Model):
     rating_id: Mapped[int] = mapped_column(ForeignKey("validated_rating.id"))
 
 
+# What each kind of assessment event (`AssessmentEvent.action`, written by
+# `assessments/services.py`) reads as in the history.
+EVENT_LABELS = {
+    "started": "Self-assessment started",
+    "submitted": "Submitted for validation",
+    "validated": "Validated in supervision",
+    "returned": "Returned for changes",
+    "values reviewed": "Core values reviewed in supervision",
+}
+
+
 class AssessmentEvent(Model):
     """Every transition and validation: who, when, what, old → new. Append-only."""
 
@@ -233,6 +244,27 @@ class AssessmentEvent(Model):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User] = relationship()
+
+    @property
+    def label(self) -> str:
+        """What happened, in words (an unknown kind reads as its name)."""
+        return EVENT_LABELS.get(self.action, self.action.replace("_", " ").capitalize())
+
+    @property
+    def change_label(self) -> str | None:
+        """'Draft → Awaiting validation', or None when the state did not change."""
+        if not self.new_status:
+            return None
+        new = _status_label(self.new_status)
+        old = self.old_status
+        return f"{_status_label(old)} → {new}" if old else new
+
+
+def _status_label(value: str) -> str:
+    try:
+        return Status(value).label
+    except ValueError:
+        return str(value)
 
 
 @event.listens_for(ValidatedRating, "before_update")

@@ -12,6 +12,12 @@ LONDON = ZoneInfo("Europe/London")
 Day = TypeVar("Day", date, datetime)
 
 
+def london_day(moment: datetime) -> date:
+    """The calendar day in London at `moment` (an aware datetime): 23:30 UTC on a summer
+    day is already the next day in London. Today is `clock.today()`."""
+    return moment.astimezone(LONDON).date()
+
+
 def add_months(moment: Day, months: int) -> Day:
     """`moment` moved by whole calendar months (back when negative), the day clamped to the
     month's last: 31 January + 1 month is 28 or 29 February."""

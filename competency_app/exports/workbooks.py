@@ -24,7 +24,7 @@ from competency_app.assessments.models import (
     SelfRating,
     ValidatedRating,
 )
-from competency_app.common.dates import uk_date
+from competency_app.common.dates import london_day, uk_date
 from competency_app.common.xlsx import (
     EXCEL_ROW_LIMIT,
     add_sheet,
@@ -44,7 +44,6 @@ from competency_app.training.required import (
     Compliance,
     completion_expiry,
     compliance_for,
-    local_today,
     organisation_keyworkers,
 )
 from competency_app.training.services import team_assignments
@@ -433,7 +432,7 @@ def _training_sheet(workbook, version: FrameworkVersion, coverages, now: datetim
     """Required training (each keyworker's standing and the compliance figures, as on the
     compliance pages), assigned modules with progress, completions and the suggested plan."""
     modules = {m.key: m for m in version.modules}
-    today = local_today(now)
+    today = london_day(now)
     sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 18, 14, 16, 26, 20, 50))
     sheet.header(TRAINING_HEADER)
     if scope == "Organisation":

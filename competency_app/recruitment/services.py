@@ -27,6 +27,7 @@ from competency_app.framework.models import Criterion, Element, FrameworkVersion
 from competency_app.framework.schema import AppointableRule
 from competency_app.framework.services import current_version
 from competency_app.framework.settings import InterviewSettings
+from competency_app.notifications.services import send_password_links
 from competency_app.recruitment import signals
 from competency_app.recruitment.models import (
     AgreedScore,
@@ -47,6 +48,7 @@ from competency_app.recruitment.permissions import (
     can_moderate_vacancy,
     on_panel,
 )
+from competency_app.training.services import assign_module
 
 
 class RecruitmentError(ValueError):
@@ -348,25 +350,44 @@ class Appointment:
     link: str  # the one-time set-your-password token, shown once
     assessment_id: int
     priority_modules: list[str]
+    training_due: date | None = None  # when the priority modules assigned are due
 
 
-def priority_modules_for_appointment(vacancy: Vacancy) -> list[str]:
-    """The e-learning module keys linked to the team gaps (and at-risk elements) this
-    vacancy targets: the elements the person specification's criteria evidence that the
-    team lacks. The training the new starter was hired for."""
+# The new starter's priority training is due this many months after their start date.
+PRIORITY_TRAINING_MONTHS = 3
+
+
+def priority_training_for_appointment(vacancy: Vacancy) -> list[tuple[str, str]]:
+    """(module key, element key) for each e-learning module linked to the team gaps (and
+    at-risk elements) this vacancy targets: the elements the person specification's criteria
+    evidence that the team lacks. The training the new starter was hired for; each module
+    with the first gap (in framework order) it closes."""
     version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
     cov = coverage_for_team(vacancy.team, version)
     gaps = {e.element.key for e in cov.gaps + cov.at_risk}
     targeted = gaps & {key for c in criteria_of(vacancy) for key in c.links}
     if not targeted:
         return []
-    return [
-        m.key
-        for m in db.session.scalars(
-            select(Module).where(Module.version_id == version.id).order_by(Module.key)
-        )
-        if targeted & set(m.element_keys or [])
-    ]
+    order = {e.element.key: i for i, e in enumerate(cov.elements)}
+    found = []
+    for module in db.session.scalars(
+        select(Module).where(Module.version_id == version.id).order_by(Module.key)
+    ):
+        closes = sorted(targeted & set(module.element_keys or []), key=lambda k: order.get(k, 0))
+        if closes:
+            found.append((module.key, closes[0]))
+    return found
+
+
+def priority_modules_for_appointment(vacancy: Vacancy) -> list[str]:
+    """The module keys of `priority_training_for_appointment`."""
+    return [key for key, _element in priority_training_for_appointment(vacancy)]
+
+
+def priority_training_due(start: date) -> date:
+    """When the new starter's priority training is due: PRIORITY_TRAINING_MONTHS after the
+    start date, and never before today."""
+    return max(add_months(start, PRIORITY_TRAINING_MONTHS), today())
 
 
 def appoint(
@@ -377,7 +398,8 @@ def appoint(
     actor: User,
 ) -> Appointment:
     """Appoint the offered candidate: their staff record (keyworker in the vacancy's team,
-    with a supervisor and a set-your-password link) and a draft first self-assessment."""
+    with a supervisor and a set-your-password link), a draft first self-assessment and their
+    priority training assigned by the appointing recruiter (`priority_training_due`)."""
     vacancy = candidate.vacancy
     if not can_manage(actor, vacancy):
         raise RecruitmentError("Only the team's recruiters and HR appoint.", status=403)
@@ -407,8 +429,22 @@ def appoint(
     user.password_hash = accounts.NO_PASSWORD  # they choose it through their link
     db.session.flush()
     token = password_links.issue_links([user.id], actor, reason="appointment")[user.id]
+    send_password_links({user.id: token}, password_links.link_url)  # emailed after the commit
     assessment = start_assessment(user)
-    modules = priority_modules_for_appointment(vacancy)
+    training = priority_training_for_appointment(vacancy)
+    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
+    due_on = priority_training_due(start)
+    for module_key, element_key in training:
+        assign_module(
+            user,
+            module_key,
+            due_on,
+            actor,
+            version,
+            element_key=element_key,
+            note="Priority training: a team gap this post was recruited for.",
+        )
+    modules = [key for key, _element in training]
     candidate.offer, candidate.staff_user_id, candidate.start_date = "appointed", user.id, start
     _set_state(vacancy, "appointed", actor, candidate=candidate.id)
     record(
@@ -421,7 +457,7 @@ def appoint(
         assessment=assessment.id,
         priority_modules=len(modules),
     )
-    return Appointment(user, token, assessment.id, modules)
+    return Appointment(user, token, assessment.id, modules, due_on if modules else None)
 
 
 # ---- interview slots -------------------------------------------------------------------------

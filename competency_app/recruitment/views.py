@@ -760,6 +760,7 @@ def appoint(vacancy_id: int, candidate_id: int):
                 link=password_links.link_url(done.link),
                 assessment_id=done.assessment_id,
                 modules=modules,
+                training_due=done.training_due,
             )
         typed = {
             "email": form.email.data or "",

@@ -14,14 +14,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from competency_app.accounts.models import User
-from competency_app.common.dates import LONDON, uk_datetime
+from competency_app.common.dates import LONDON, london_day, uk_datetime
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.notifications import catalogue
 from competency_app.notifications.reminders import Due, reminder_source
 from competency_app.reminders.sources import EXPIRED_LOOKBACK, WINDOWS
 from competency_app.supervision.models import SupervisionSession
-from competency_app.supervision.services import ReviewState, london_day, review_of
+from competency_app.supervision.services import ReviewState, review_of
 from competency_app.training.required import OVERDUE, organisation_keyworkers, standings_for
 
 # The self-assessment reminder goes this many days before it is due.

@@ -14,17 +14,12 @@ reminder source (`sources.py`).
 
 from __future__ import annotations
 
-from competency_app.clock import utcnow
+from competency_app.clock import today
 from competency_app.extensions import db
 from competency_app.notifications import catalogue
 from competency_app.notifications.services import notify, notify_many, send_password_links
 from competency_app.recruitment import signals
 from competency_app.recruitment.models import Candidate, Vacancy
-from competency_app.supervision.services import london_day
-
-
-def _today():
-    return london_day(utcnow())
 
 
 def asked_to_score(_sender, *, vacancy_id: int, user_ids: list[int], **_extra) -> None:
@@ -34,7 +29,7 @@ def asked_to_score(_sender, *, vacancy_id: int, user_ids: list[int], **_extra) -
         [uid for uid in user_ids if uid in active],
         catalogue.SCORES_REQUESTED,
         f"vacancy:{vacancy.id}",
-        _today(),
+        today(),
         f"/recruitment/{vacancy.id}",
         vacancy=vacancy.title,
     )
@@ -52,7 +47,7 @@ def ready_to_agree(
                 chair_id,
                 catalogue.AGREED_SCORES_READY,
                 f"candidate:{candidate.id}",
-                _today(),
+                today(),
                 f"/recruitment/{vacancy.id}/ranking",
                 vacancy=vacancy.title,
                 reference=candidate.reference,

@@ -13,14 +13,13 @@ from flask import url_for
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, User
-from competency_app.common.dates import how_long, uk_date, uk_datetime
+from competency_app.common.dates import how_long, london_day, uk_date, uk_datetime
 from competency_app.common.home import HomeItem, HomeSection
 from competency_app.framework.models import FrameworkVersion
 from competency_app.supervision.services import (
     Review,
     ReviewState,
     expiring_validations,
-    london_day,
     next_session,
     review_of,
     reviews_of,
@@ -28,7 +27,6 @@ from competency_app.supervision.services import (
     upcoming_for,
     waiting_validations,
 )
-from competency_app.training.services import open_assignments
 
 # Waiting longer than this for validation is shown as late.
 LATE_VALIDATION_DAYS = 28
@@ -70,13 +68,8 @@ def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> lis
             f"Your next competency review is due from {uk_date(review.review_due)}: "
             "no self-assessment is due before then."
         )
-    assigned = open_assignments(user)
-    if assigned:
-        count = len(assigned)
-        lines.append(
-            f"{count} {'module is' if count == 1 else 'modules are'} assigned to you, the "
-            f"first due by {uk_date(assigned[0].due_on)}."
-        )
+    # the modules assigned to the keyworker are listed in the training section
+    # (`training/home.py`), not here
     return lines
 
 

@@ -26,7 +26,7 @@ from competency_app.assessments.models import (
     ValueReview,
 )
 from competency_app.clock import utcnow
-from competency_app.common.dates import LONDON
+from competency_app.common.dates import LONDON, london_day
 from competency_app.extensions import db
 from competency_app.framework.models import CoreValue, Element, FrameworkVersion, Skill
 from competency_app.supervision.models import (
@@ -52,10 +52,6 @@ class SupervisionError(ValueError):
 
 
 # ---- times ---------------------------------------------------------------------------------
-
-
-def london_day(moment: datetime) -> date:
-    return moment.astimezone(LONDON).date()
 
 
 def starts_at(day: date, at: time) -> datetime:

@@ -15,7 +15,7 @@ from competency_app.accounts.permissions import (
     person_rule,
 )
 from competency_app.clock import utcnow
-from competency_app.common.dates import LONDON
+from competency_app.common.dates import LONDON, london_day
 from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
 from competency_app.framework.services import current_version
@@ -67,7 +67,7 @@ def overview():
         services.ReviewState.DUE: 3,
         services.ReviewState.NOT_DUE: 4,
     }
-    reviews.sort(key=lambda r: (order[r.state], r.due_on or now.date(), r.person.name))
+    reviews.sort(key=lambda r: (order[r.state], r.due_on or london_day(now), r.person.name))
     return render_template(
         "supervision/overview.html",
         title="Supervision sessions and due dates",
@@ -75,7 +75,7 @@ def overview():
         waiting=services.waiting_validations(members),
         upcoming=services.upcoming_for(members, now, limit=20),
         now=now,
-        today=services.london_day(now),
+        today=london_day(now),
         can_schedule={p.id: can_schedule_for(me, p) for p in members},
         is_supervisor=Role.SUPERVISOR in me.role_set,
     )
@@ -268,7 +268,7 @@ def record_pdf(session_id: int):
         typed={},
     )
     content = pdf_from_html(html)
-    day = services.london_day(session.starts_at)
+    day = london_day(session.starts_at)
     with unit_of_work():
         services.record_downloaded(session, _me())
     return send_download(

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from competency_app.accounts.models import User
+from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
 from competency_app.common.dates import add_months
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion
 from competency_app.training.models import ModuleCompletion
-from competency_app.training.required import local_today
 from competency_app.training.services import assign_module
 
 CORE = "module.cyp-keyworker"
@@ -20,7 +20,7 @@ OLIVER = "module.oliver-mcgowan"
 
 
 def _complete(person: User, key: str, days_ago: int | None = None, months_ago: int = 0):
-    today = local_today()
+    today = today_in_london()
     day = add_months(today, -months_ago) - timedelta(days=days_ago or 0)
     db.session.add(
         ModuleCompletion(
@@ -56,7 +56,7 @@ def create_demo_training(
             continue
         for key, days_ago, months_ago in completions:
             _complete(person, key, days_ago, months_ago)
-    today = local_today()
+    today = today_in_london()
     for local, key, days, gap in (
         ("farid.rahman", CORE, 30, None),
         ("daniel.okafor", CORE, 14, None),

@@ -91,3 +91,28 @@ def manager_section(user: User) -> HomeSection | None:
             )
         )
     return section
+
+
+def hr_section(user: User) -> HomeSection | None:
+    """For HR: the organisation's required-training figure (each keyworker once), with a
+    link to the organisation's compliance view."""
+    if Role.HR not in user.role_set:
+        return None
+    version = current_version(structure=True)
+    if version is None or not required.required_modules(version):
+        return None
+    overall = required.compliance_for(required.organisation_keyworkers(), version)
+    section = HomeSection("Required training across the organisation")
+    if not overall.people:
+        section.lines.append("No keyworkers yet.")
+    else:
+        section.lines.append(
+            f"{overall.percent}% compliant ({overall.compliant} of {overall.required}); "
+            f"{overall.count(required.OVERDUE)} overdue, {overall.count(required.DUE)} never "
+            f"done, {overall.count(required.EXPIRING)} expiring; "
+            f"{overall.fully_compliant} of {len(overall.people)} keyworkers in date on all of it."
+        )
+    section.links.append(
+        ("Required training across the organisation", url_for("training.organisation_compliance"))
+    )
+    return section

@@ -27,8 +27,9 @@ from sqlalchemy import func, or_, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.accounts.services import team_members
+from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
-from competency_app.common.dates import LONDON, add_months
+from competency_app.common.dates import add_months, london_day
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
@@ -50,11 +51,6 @@ STATUS_TAGS = {
 }
 COMPLIANT = frozenset({IN_DATE, EXPIRING})
 URGENCY = {OVERDUE: 0, DUE: 1, EXPIRING: 2, IN_DATE: 3}  # most urgent first in lists
-
-
-def local_today(now: datetime | None = None) -> date:
-    """Today in London (the app's clock)."""
-    return (now or utcnow()).astimezone(LONDON).date()
 
 
 def required_modules(version: FrameworkVersion) -> list[Module]:
@@ -133,7 +129,7 @@ def standings_for(
     people: Sequence[User], version: FrameworkVersion, today: date | None = None
 ) -> dict[tuple[int, str], Standing]:
     """(person id, module key) -> the standing of every person on every required module."""
-    today = today or local_today()
+    today = today or today_in_london()
     modules = required_modules(version)
     window = version.settings.expiring_soon_days
     latest = latest_completions([p.id for p in people], [m.key for m in modules])
@@ -246,7 +242,7 @@ def compliance_for(
     people: Sequence[User], version: FrameworkVersion, today: date | None = None
 ) -> Compliance:
     """Compliance of `people` (each person once) on the version's required modules."""
-    today = today or local_today()
+    today = today or today_in_london()
     unique = list({p.id: p for p in people}.values())
     return _compliance(unique, standings_for(unique, version, today), version, today)
 
@@ -258,7 +254,7 @@ def team_keyworkers(team: Team, now: datetime | None = None) -> list[User]:
 
 def team_compliance(team: Team, version: FrameworkVersion, now: datetime | None = None):
     now = now or utcnow()
-    return compliance_for(team_keyworkers(team, now), version, local_today(now))
+    return compliance_for(team_keyworkers(team, now), version, london_day(now))
 
 
 def keyworker_teams() -> list[Team]:
@@ -306,7 +302,7 @@ def organisation_compliance(
     """The organisation's figure (each keyworker once) and each team's, from one reading of
     the completions."""
     now = now or utcnow()
-    today = local_today(now)
+    today = london_day(now)
     people = organisation_keyworkers(now)
     standings = standings_for(people, version, today)
     by_id = {p.id: p for p in people}

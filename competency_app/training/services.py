@@ -13,15 +13,15 @@ from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.assessments.models import CurrentRating
+from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
-from competency_app.common.dates import uk_date
+from competency_app.common.dates import london_day, uk_date
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module, Skill
 from competency_app.notifications import catalogue
 from competency_app.notifications.services import notify
 from competency_app.training.models import ModuleCompletion, TrainingAssignment
-from competency_app.training.required import local_today
 
 
 class AssignmentError(ValueError):
@@ -51,7 +51,7 @@ def assign_module(
     module = next((m for m in version.modules if m.key == module_key), None)
     if module is None:
         raise AssignmentError("Choose a module from the catalogue", "module")
-    if due_on < local_today():
+    if due_on < today_in_london():
         raise AssignmentError("The due date must be today or later", "due_on")
     assignment = TrainingAssignment(
         person_id=person.id,
@@ -134,12 +134,12 @@ class AssignmentProgress:
 
 
 def _assigned_day(assignment: TrainingAssignment) -> date:
-    return local_today(assignment.assigned_at)
+    return london_day(assignment.assigned_at)
 
 
 def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentProgress]:
     """Each assignment with its progress (one query for the completions of all of them)."""
-    today = local_today()
+    today = today_in_london()
     if not assignments:
         return []
     people = sorted({a.person_id for a in assignments})
@@ -291,7 +291,7 @@ def skills_to_reassess(person: User, version: FrameworkVersion) -> list[Reassess
     if not latest:
         return []
     validated = {
-        key: local_today(at)
+        key: london_day(at)
         for key, at in db.session.execute(
             select(CurrentRating.skill_key, CurrentRating.validated_at).where(
                 CurrentRating.person_id == person.id

@@ -18,7 +18,7 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
 from competency_app.assessments.models import Assessment
 from competency_app.clock import utcnow
-from competency_app.common.dates import LONDON
+from competency_app.common.dates import london_day
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
@@ -97,7 +97,7 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
         held = now - timedelta(days=92)
         current_app.config["FROZEN_NOW"] = held - timedelta(days=3)
         (session,) = supervision.schedule_sessions(
-            keyworkers["ben.hughes"], supervisor, held.astimezone(LONDON).date(), time(9, 30)
+            keyworkers["ben.hughes"], supervisor, london_day(held), time(9, 30)
         )
         current_app.config["FROZEN_NOW"] = held + timedelta(hours=2)
         supervision.record_actions(
@@ -121,7 +121,7 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
         supervision.schedule_sessions(
             person,
             supervisor,
-            first.astimezone(LONDON).date(),
+            london_day(first),
             time(10 + number % 5, 0),
             place="Room 2, Riverside House",
             every_weeks=4,

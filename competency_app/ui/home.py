@@ -178,6 +178,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _manager,
     _team_supervision,
     training_home.manager_section,
+    training_home.hr_section,
     _admin,
     *recruitment_home.BLOCKS,
 ]

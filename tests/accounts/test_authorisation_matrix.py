@@ -171,6 +171,7 @@ for endpoint in [
     "api.coverage_api",
     "api.members",
     "api.gaps",
+    "api.training_compliance",
 ]:
     EXPECTED[(endpoint, "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
     EXPECTED[(endpoint, "GET", "other")] = {"hr", "admin"}
@@ -577,7 +578,12 @@ def test_api_token_matrix(app, world, capsys):
     ids, samples, probes = world
     session_ids = _session_ids(app, ids)
     api_rows = [(key, roles) for key, roles in EXPECTED.items() if key[0].startswith("api.")]
-    assert {key[0] for key, _ in api_rows} >= {"api.teams", "api.coverage_api", "api.members"}
+    assert {key[0] for key, _ in api_rows} >= {
+        "api.teams",
+        "api.coverage_api",
+        "api.members",
+        "api.training_compliance",
+    }
     checked = 0
     problems = []
     for (endpoint, method, variant), allowed_roles in api_rows:

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role
 from competency_app.assessments.models import Assessment
+from competency_app.common.dates import add_months
 from competency_app.extensions import db
+from competency_app.training.models import TrainingAssignment
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in, sign_out
 from tests.factories import commit, make_team, make_user
@@ -226,5 +228,15 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
         assert accounts.supervisor_of(person).name == "Amy Panel"
         draft = db.session.scalar(select(Assessment).where(Assessment.person_id == person.id))
         assert draft is not None and draft.status.editable
+        # the priority training waits for the new starter, assigned by the recruiter
+        assigned = list(
+            db.session.scalars(
+                select(TrainingAssignment).where(TrainingAssignment.person_id == person.id)
+            )
+        )
+        assert assigned and all(a.element_key for a in assigned)
+        assert {a.assigned_by.email for a in assigned} == {"rae.recruit@example.nhs.uk"}
+        start = date.today() + timedelta(days=42)
+        assert {a.due_on for a in assigned} == {add_months(start, 3)}
         db.session.remove()
     assert not page.console_errors

@@ -160,7 +160,10 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     # the keyworker sees the assigned module
     sign_in(page, "pat.prac")
     expect(page.locator("body")).to_contain_text(
-        f"1 module is assigned to you, the first due by {uk_date(assigned_due)}."
+        f"Assigned to you: {module_title}, due by {uk_date(assigned_due)}."
     )
+    # once: in the training section, not again under the self-assessment
+    expect(page.get_by_text(f"Assigned to you: {module_title}")).to_have_count(1)
+    expect(page.get_by_text("assigned to you, the first due")).to_have_count(0)
     axe_check(page)
     assert not page.console_errors

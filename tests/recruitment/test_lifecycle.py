@@ -19,6 +19,7 @@ from competency_app.assessments.models import Assessment
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, Module
 from competency_app.framework.schema import InterviewScoring
+from competency_app.notifications.models import Notification
 from competency_app.recruitment import services, signals
 from competency_app.recruitment.models import (
     AgreedScore,
@@ -29,8 +30,10 @@ from competency_app.recruitment.models import (
     ShortlistModeration,
     Vacancy,
 )
+from competency_app.training.models import TrainingAssignment
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.training.test_training import hand_months
 
 
 def user(local):
@@ -466,6 +469,11 @@ def test_appointing_creates_the_staff_record_assessment_and_priority_training(ap
         assert accounts.supervisor_of(person).id == sue_id
         assert person.password_hash == accounts.NO_PASSWORD
         assert db.session.scalar(select(PasswordLink).where(PasswordLink.user_id == person.id))
+        # the new starter is emailed their set-your-password link (the link itself is never
+        # kept in the outbox)
+        notices = db.session.scalars(select(Notification).where(Notification.user_id == person.id))
+        [notice] = [n for n in notices if n.kind == "password_link"]
+        assert "/set-password/" not in repr((notice.subject, notice.link, notice.fields))
         draft = db.session.scalar(select(Assessment).where(Assessment.person_id == person.id))
         assert draft is not None and draft.status.editable
         candidate = db.session.get(Candidate, cara_id)
@@ -476,6 +484,39 @@ def test_appointing_creates_the_staff_record_assessment_and_priority_training(ap
         assert "Cara" not in f"{event.target} {event.detail}"
         first = db.session.scalar(select(Module).where(Module.key == expected_modules[0]))
         assert html.escape(first.title, quote=False) in text
+        # the priority modules are assigned to the new starter by the recruiter, due three
+        # calendar months after the start date, each naming the team gap it closes
+        due = hand_months(date.fromisoformat(start), 3)
+        assigned = list(
+            db.session.scalars(
+                select(TrainingAssignment).where(TrainingAssignment.person_id == person.id)
+            )
+        )
+        assert sorted(a.module_key for a in assigned) == sorted(expected_modules)
+        rae_id = user("rae.recruit").id
+        for assignment in assigned:
+            assert assignment.assigned_by_id == rae_id
+            assert assignment.due_on == due
+            module = db.session.scalar(select(Module).where(Module.key == assignment.module_key))
+            assert assignment.element_key in linked & set(module.element_keys)
+        assert f"due {due.day} " in text  # the appointed page says when, in UK form
+        events = _actions("module_assigned")
+        assert len(events) == len(expected_modules)
+        assert {e.actor_id for e in events} == {rae_id}
+        # the new starter sees them once they have set their password
+        person.password_hash = accounts.hash_password(PASSWORD)
+        commit()
+        person_id = person.id
+    starter = app.test_client()
+    sign_in(starter, "cara.new@nhs.net", PASSWORD)
+    home = starter.get("/").get_data(as_text=True)
+    plan = starter.get(f"/people/{person_id}/development").get_data(as_text=True)
+    home_text, plan_text = html.unescape(home), html.unescape(plan)
+    for key in expected_modules:
+        with app.app_context():
+            title = db.session.scalar(select(Module.title).where(Module.key == key))
+        assert title in plan_text
+        assert f"Assigned to you: {title}, due by {due.day} " in home_text
     # retention still purges the candidate record; the staff record stays
     with app.app_context():
         db.session.get(Vacancy, vacancy_id).closing_date = date.today() - timedelta(days=800)

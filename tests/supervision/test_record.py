@@ -16,7 +16,12 @@ from sqlalchemy import select
 
 from competency_app.accounts.models import AuditEvent
 from competency_app.assessments import services as assessments
-from competency_app.assessments.models import Assessment, ValueReview, ValueReviewOutcome
+from competency_app.assessments.models import (
+    Assessment,
+    AssessmentEvent,
+    ValueReview,
+    ValueReviewOutcome,
+)
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.supervision import services
@@ -149,7 +154,10 @@ def test_the_record_shows_the_session_and_all_that_was_decided(app, ids):
     assert _client(app, "sam.south").get(page).status_code == 403
     # the keyworker sees the assigned module on home
     home = html.unescape(_client(app, "pat.prac").get("/").get_data(as_text=True))
-    assert "1 module is assigned to you, the first due by 30 April 2027." in home
+    # once, in the training section (not again under the self-assessment)
+    assert f"Assigned to you: {module_title}, due by 30 April 2027." in home
+    assert home.count(f"Assigned to you: {module_title}") == 1
+    assert "assigned to you, the first due" not in home
 
 
 def test_refused_actions_and_assignments_keep_what_was_typed(app, ids):
@@ -238,6 +246,14 @@ def test_history_and_profile_read_as_text(app, ids):
     assert "Comment: “Not yet”" in history
     assert key_one not in history
     assert "Valid until 1 March 2028" in history
+    # each event by a readable name, each state by its label, never the raw action
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history))
+    assert "Self-assessment started (Draft)" in text
+    assert "Submitted for validation (Draft → Awaiting validation)" in text
+    assert "Validated in supervision (Awaiting validation → Validated)" in text
+    reviewed = AssessmentEvent(action="values reviewed", old_status=None, new_status=None)
+    assert (reviewed.label, reviewed.change_label) == ("Core values reviewed in supervision", None)
+    assert "draft →" not in history and "submitted →" not in history
     validated(
         app,
         "pat.prac",

@@ -258,6 +258,14 @@ def test_team_compliance_equals_a_brute_force_count_and_the_workbook_agrees(app,
     assert figures["All required training"].startswith(f"{total_compliant * 100 // total}%")
     # the organisation page and workbook count every keyworker once
     org_html = text_of(page(hr, "/training/compliance"))
+    # HR's home carries the organisation's figure and links to the page
+    org_compliant = sum(c for c, _n, _s in org_expected.values())
+    org_total = sum(n for _c, n, _s in org_expected.values())
+    hr_home = text_of(page(hr, "/"))
+    assert "Required training across the organisation" in hr_home
+    assert (
+        f"{org_compliant * 100 // org_total}% compliant ({org_compliant} of {org_total})" in hr_home
+    )
     for team, count, figures_by_module in (
         ("North team", 7, expected),
         ("South team", 6, south_expected),
