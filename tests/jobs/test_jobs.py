@@ -125,7 +125,8 @@ def test_identical_requests_share_one_job_until_it_finishes(app, organisation, j
         assert fresh and other.id != first.id
         commit()
         job_id = first.id
-    jobs.enqueue(job_id)
+    with app.app_context():  # the job runs in this test's application
+        jobs.enqueue(job_id)
     with app.app_context():
         assert db.session.get_one(Job, job_id).status is JobState.DONE
         hana = db.session.scalar(select_user("hana.hr"))
@@ -204,7 +205,8 @@ def test_a_waiting_job_page_refreshes_itself_unless_told_not_to(app, organisatio
     still = client.get(f"/jobs/{job_id}?refresh=off")
     assert "Refresh" not in still.headers
     assert "Refresh this page automatically" in still.get_data(as_text=True)
-    jobs.enqueue(job_id)
+    with app.app_context():  # the job runs in this test's application
+        jobs.enqueue(job_id)
     assert "Refresh" not in client.get(f"/jobs/{job_id}").headers
 
 
