@@ -8,10 +8,11 @@ from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.clock import utcnow
 from competency_app.common.downloads import XLSX
 from competency_app.exports.services import ExportError, _audit, _version
-from competency_app.exports.workbooks import Export, all_teams, build_workbook
+from competency_app.exports.workbooks import Export, build_workbook
 from competency_app.extensions import db
 from competency_app.jobs.models import Job
 from competency_app.jobs.services import JobError, JobKind, JobResult, Progress, register
+from competency_app.training.required import keyworker_teams
 
 
 def _result(export: Export, what: str) -> JobResult:
@@ -25,7 +26,7 @@ def _organisation(params: dict, progress: Progress) -> JobResult:
         version = _version()
     except ExportError as error:
         raise JobError(str(error)) from None
-    teams = all_teams()
+    teams = keyworker_teams()
     if not teams:
         raise JobError("There are no teams with members to export.")
     export = build_workbook(teams, version, utcnow(), scope="Organisation", progress=progress)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import utcnow
-from competency_app.exports.workbooks import Export, all_teams, build_workbook
+from competency_app.exports.workbooks import Export, build_workbook
 from competency_app.framework.services import current_version
+from competency_app.training.required import keyworker_teams
 
 
 class ExportError(ValueError):
@@ -22,7 +23,7 @@ def export_team(team: Team, actor: User | None, actor_label: str = "cli") -> Exp
 
 def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
     version = _version()
-    teams = all_teams()
+    teams = keyworker_teams()
     if not teams:
         raise ExportError("There are no teams with members to export.")
     export = build_workbook(teams, version, utcnow(), scope="Organisation")

@@ -16,8 +16,8 @@ from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports import jobs as workbook_jobs
 from competency_app.exports import services
-from competency_app.exports.workbooks import all_teams
 from competency_app.jobs import services as jobs
+from competency_app.training.required import keyworker_teams
 
 blueprint = Blueprint("exports", __name__)
 
@@ -29,7 +29,7 @@ def _download(export) -> Response:
 @blueprint.get("/exports")
 @access(is_hr_or_admin)
 def index():
-    teams = all_teams()
+    teams = keyworker_teams()
     threshold = int(current_app.config["TEAM_WORKBOOK_JOB_MEMBERS"])
     large = {team.id for team in teams if workbook_jobs.team_size(team) > threshold}
     return render_template(

@@ -17,7 +17,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, select
 
-from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.models import Team, User
 from competency_app.assessments.models import (
     Assessment,
     CurrentRating,
@@ -571,17 +571,3 @@ def build_workbook(
     content = to_bytes(workbook)
     step(1)
     return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")
-
-
-def all_teams() -> list[Team]:
-    return list(
-        db.session.scalars(
-            select(Team)
-            .where(
-                Team.id.in_(
-                    select(RoleAssignment.team_id).where(RoleAssignment.role == Role.PRACTITIONER)
-                )
-            )
-            .order_by(Team.name)
-        )
-    )

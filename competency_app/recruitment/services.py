@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
 
@@ -927,23 +928,8 @@ def save_agreed(
     criteria = interview_criteria(vacancy)
     levels = scoring_of(vacancy).scale.values
     _check_scores(criteria, dict(scores), levels, "a-", complete, "agree them")
-    existing = {
-        a.criterion_key: a
-        for a in db.session.scalars(
-            select(AgreedScore).where(AgreedScore.candidate_id == candidate.id)
-        )
-    }
     now = utcnow()
-    for criterion in criteria:
-        score = scores.get(criterion.key)
-        row = existing.get(criterion.key)
-        if score is None:
-            if row is not None:
-                db.session.delete(row)
-            continue
-        row = row or AgreedScore(candidate_id=candidate.id, criterion_key=criterion.key)
-        row.score, row.chair_id, row.agreed_at = score, chair.id, now
-        db.session.add(row)
+    _write_scores(AgreedScore, candidate, criteria, scores, chair_id=chair.id, agreed_at=now)
     candidate.scores_agreed_at = now if complete else None
     db.session.flush()
     record(
@@ -957,27 +943,55 @@ def save_agreed(
     )
 
 
-def agreed_scores(candidate: Candidate) -> dict[str, int]:
+# The chair's agreed scores and the assessment task's scores: one row per criterion each.
+Score = TypeVar("Score", AgreedScore, AssessmentScore)
+
+
+def _scores_of(model: type[Score], candidate: Candidate) -> dict[str, int]:
+    """{criterion key: score} of the candidate's agreed or assessment-task scores."""
     return dict(
         db.session.execute(
-            select(AgreedScore.criterion_key, AgreedScore.score).where(
-                AgreedScore.candidate_id == candidate.id
-            )
+            select(model.criterion_key, model.score).where(model.candidate_id == candidate.id)
         ).all()
     )
+
+
+def _write_scores(
+    model: type[Score],
+    candidate: Candidate,
+    criteria: list[Criterion],
+    scores: dict[str, int],
+    **stamp,
+) -> None:
+    """Upsert one row per criterion scored (with `stamp`: who and when), delete the rows of
+    criteria left unscored. Flushes nothing."""
+    existing = {
+        row.criterion_key: row
+        for row in db.session.scalars(select(model).where(model.candidate_id == candidate.id))
+    }
+    for criterion in criteria:
+        score = scores.get(criterion.key)
+        row = existing.get(criterion.key)
+        if score is None:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        row = row or model(candidate_id=candidate.id, criterion_key=criterion.key)
+        row.score = score
+        for name, value in stamp.items():
+            setattr(row, name, value)
+        db.session.add(row)
+
+
+def agreed_scores(candidate: Candidate) -> dict[str, int]:
+    return _scores_of(AgreedScore, candidate)
 
 
 # ---- the assessment task ---------------------------------------------------------------------
 
 
 def task_scores(candidate: Candidate) -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(AssessmentScore.criterion_key, AssessmentScore.score).where(
-                AssessmentScore.candidate_id == candidate.id
-            )
-        ).all()
-    )
+    return _scores_of(AssessmentScore, candidate)
 
 
 def save_task_scores(candidate: Candidate, chair: User, scores: dict[str, int]) -> None:
@@ -990,19 +1004,9 @@ def save_task_scores(candidate: Candidate, chair: User, scores: dict[str, int]) 
     criteria = assessment_criteria(vacancy)
     levels = scoring_of(vacancy).scale.values
     _check_scores(criteria, dict(scores), levels, "t-", True, "save the assessment")
-    existing = {
-        a.criterion_key: a
-        for a in db.session.scalars(
-            select(AssessmentScore).where(AssessmentScore.candidate_id == candidate.id)
-        )
-    }
-    now = utcnow()
-    for criterion in criteria:
-        row = existing.get(criterion.key) or AssessmentScore(
-            candidate_id=candidate.id, criterion_key=criterion.key
-        )
-        row.score, row.assessor_id, row.scored_at = scores[criterion.key], chair.id, now
-        db.session.add(row)
+    _write_scores(
+        AssessmentScore, candidate, criteria, scores, assessor_id=chair.id, scored_at=utcnow()
+    )
     db.session.flush()
     record(
         "assessment_task_scored",
