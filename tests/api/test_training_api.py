@@ -57,7 +57,8 @@ def test_training_figures_equal_the_team_page_and_a_hand_count(app, framework, s
     html = text_of(page(client_of(app, "max.manager"), "/teams/north/training"))
     assert (
         f"{answer['percent']}% compliant: {answer['compliant']} of {answer['required']} "
-        f"required modules in date across {answer['people']} keyworkers; "
+        f"required modules in date across {answer['people']} "
+        f"{'person' if answer['people'] == 1 else 'people'}; "
         f"{answer['fully_compliant']} of {answer['people']} in date on all of them"
     ) in html
     assert f"{answer['counts']['overdue']} overdue" in html
