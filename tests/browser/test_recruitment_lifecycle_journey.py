@@ -131,6 +131,7 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     sign_in(page, "amy.panel")
     page.goto(vacancy_url)
     page.get_by_role("link", name="Interview scores for V1-C001").click()
+    page.wait_for_url(re.compile(r"/interview$"))  # the whole form before counting its radios
     axe_check(page)
     count = _check(page, '[name^="s-"]', "4", skip=2)
     page.locator("textarea").first.fill("Warm, clear examples")
@@ -164,6 +165,7 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     expect(page.locator("main")).not_to_contain_text("Dan Candidate")
     axe_check(page)
     page.get_by_role("link", name="Interview scores for V1-C001").click()
+    page.wait_for_url(re.compile(r"/interview$"))  # the whole form before counting its radios
     expect(page.locator("main")).to_contain_text("video link")
     assert "Amy Panel" not in page.content()  # nobody else's scores before submitting
     _check(page, '[name^="s-"]', "3")
@@ -180,6 +182,7 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     sign_in(page, "bob.panel")
     page.goto(vacancy_url)
     page.get_by_role("link", name="Interview scores for V1-C001").click()
+    page.wait_for_url(re.compile(r"/interview$"))  # the whole form before counting its radios
     _check(page, '[name^="s-"]', "4")
     page.get_by_role("button", name="Submit my scores").click()
     expect(page.locator("body")).to_contain_text("Lee Lay: 3")
