@@ -74,6 +74,18 @@ class RecruitmentError(ValueError):
         return cls(message, field, status, errors)
 
 
+def _record_candidate(action: str, actor: User | None, candidate: Candidate, **detail) -> None:
+    """Audit an event about one candidate: its reference, vacancy and id, never its name."""
+    record(
+        action,
+        actor,
+        target=f"candidate:{candidate.reference}",
+        vacancy=candidate.vacancy_id,
+        candidate=candidate.id,
+        **detail,
+    )
+
+
 # ---- criteria by their words ---------------------------------------------------------------
 
 SHORT_TITLE_WORDS = 8
@@ -209,12 +221,10 @@ def add_candidate(
     db.session.add(candidate)
     db.session.flush()
     if audit:
-        record(
+        _record_candidate(
             "candidate_added",
             actor,
-            target=f"candidate:{candidate.reference}",
-            vacancy=vacancy.id,
-            candidate=candidate.id,
+            candidate,
         )
     return candidate
 
@@ -448,12 +458,10 @@ def appoint(
     modules = [key for key, _element in training]
     candidate.offer, candidate.staff_user_id, candidate.start_date = "appointed", user.id, start
     _set_state(vacancy, "appointed", actor, candidate=candidate.id)
-    record(
+    _record_candidate(
         "candidate_appointed",
         actor,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
         user=user.id,
         assessment=assessment.id,
         priority_modules=len(modules),
@@ -476,12 +484,10 @@ def set_slot(candidate: Candidate, starts_at: datetime, place: str, actor: User)
     slot.starts_at, slot.place = starts_at, place
     db.session.add(slot)
     db.session.flush()
-    record(
+    _record_candidate(
         "interview_slot_set",
         actor,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
     )
     return slot
 
@@ -594,12 +600,10 @@ def save_shortlist(candidate: Candidate, shortlister: User, marks: dict[str, tup
     db.session.flush()
     if vacancy.state == "open":
         _set_state(vacancy, "shortlisting", shortlister)
-    record(
+    _record_candidate(
         "shortlist_marked",
         shortlister,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
         marked=len(criteria),
     )
 
@@ -655,12 +659,10 @@ def moderate(
         row.reason, row.moderator_id, row.moderated_at = reason.strip(), actor.id, now
         db.session.add(row)
     db.session.flush()
-    record(
+    _record_candidate(
         "shortlist_moderated",
         actor,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
         criteria=len(disputed),
     )
     return len(disputed)
@@ -863,12 +865,10 @@ def save_scores(
             )
         )
         db.session.flush()
-        record(
+        _record_candidate(
             "interview_scores_submitted",
             user,
-            target=f"candidate:{candidate.reference}",
-            vacancy=vacancy.id,
-            candidate=candidate.id,
+            candidate,
             criteria=len(criteria),
         )
         if all(has_submitted(candidate, u) for u in vacancy.members("interviewer")):
@@ -932,12 +932,10 @@ def save_agreed(
     _write_scores(AgreedScore, candidate, criteria, scores, chair_id=chair.id, agreed_at=now)
     candidate.scores_agreed_at = now if complete else None
     db.session.flush()
-    record(
+    _record_candidate(
         "scores_agreed",
         chair,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
         criteria=len(scores),
         complete=complete,
     )
@@ -1008,12 +1006,10 @@ def save_task_scores(candidate: Candidate, chair: User, scores: dict[str, int]) 
         AssessmentScore, candidate, criteria, scores, assessor_id=chair.id, scored_at=utcnow()
     )
     db.session.flush()
-    record(
+    _record_candidate(
         "assessment_task_scored",
         chair,
-        target=f"candidate:{candidate.reference}",
-        vacancy=vacancy.id,
-        candidate=candidate.id,
+        candidate,
         criteria=len(criteria),
     )
 
