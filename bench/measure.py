@@ -1,6 +1,7 @@
 """Measurements that run inside the application, one child process each (used by all.py).
 
     python bench/measure.py services URL TEAM_SLUG REPEAT  # coverage, saves, workbook, framework
+    python bench/measure.py coverage URL TEAM_SLUG REPEAT  # coverage only (growth series)
     python bench/measure.py org-workbook URL               # time and peak RSS of its own
     python bench/measure.py workbook-floor ROWS COLUMNS    # openpyxl write-only, same cells
 
@@ -73,12 +74,83 @@ def framework_300() -> bytes:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000).encode()
 
 
+def _team(slug: str):
+    """(now, the current version, the measured team, its members) in an app context."""
+    from sqlalchemy import select
+
+    from competency_app.accounts.models import Team
+    from competency_app.coverage.services import team_practitioners
+    from competency_app.extensions import db
+    from competency_app.framework.services import current_version
+
+    team = db.session.scalar(select(Team).where(Team.slug == slug))
+    return datetime.now(UTC), current_version(structure=True), team, team_practitioners(team)
+
+
+def _coverage(now, version, team, members, repeat: int) -> dict:
+    """Team coverage (computed from scratch, and as pages get it through the cache) beside
+    its floor, one GROUP BY of the team's current ratings; organisation coverage beside a
+    GROUP BY of every current rating."""
+    from sqlalchemy import func, select
+
+    from competency_app.accounts.models import User
+    from competency_app.assessments.models import CurrentRating
+    from competency_app.coverage.figures import version_shape
+    from competency_app.coverage.services import coverage_for_team, organisation_holders
+    from competency_app.extensions import db
+
+    competent = version.settings.scale.competent_level
+    ids = [m.id for m in members]
+
+    def floor_team():
+        db.session.execute(
+            select(CurrentRating.skill_key, func.count())
+            .where(
+                CurrentRating.person_id.in_(ids),
+                CurrentRating.level >= competent,
+                CurrentRating.expires_at > now,
+            )
+            .group_by(CurrentRating.skill_key)
+        ).all()
+
+    def floor_org():
+        db.session.execute(
+            select(CurrentRating.skill_key, func.count())
+            .where(CurrentRating.level >= competent, CurrentRating.expires_at > now)
+            .group_by(CurrentRating.skill_key)
+        ).all()
+
+    out: dict = {
+        "skills": len(version_shape(version).skill_keys),
+        "team_size": len(ids),
+        "people": db.session.scalar(select(func.count()).select_from(User)),
+        "team_floor": statistics.median(timed(floor_team, repeat)),
+        "team_cold": statistics.median(
+            timed(lambda: coverage_for_team(team, version, now, cached=False), repeat)
+        ),
+        "team_cached": statistics.median(
+            timed(lambda: coverage_for_team(team, version, now), repeat)
+        ),
+    }
+    org_repeat = max(3, repeat // 5)
+    out["org_floor"] = statistics.median(timed(floor_org, org_repeat))
+    out["org"] = statistics.median(timed(lambda: organisation_holders(version, now), org_repeat))
+    return out
+
+
+def coverage(url: str, slug: str, repeat: int) -> dict:
+    """Only the coverage figures (the growth series of `all.py --scales`)."""
+    with _app(url).app_context():
+        now, version, team, members = _team(slug)
+        return _coverage(now, version, team, members, repeat)
+
+
 def services(url: str, slug: str, repeat: int) -> dict:
     """Team and organisation coverage, validation save, team workbook and framework load."""
     import yaml
     from sqlalchemy import func, insert, select
 
-    from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+    from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, User
     from competency_app.assessments import projection
     from competency_app.assessments import services as workflow
     from competency_app.assessments.models import (
@@ -87,57 +159,20 @@ def services(url: str, slug: str, repeat: int) -> dict:
         ValidatedRating,
         ValueReflection,
     )
-    from competency_app.coverage.services import coverage_for_team, organisation_holders
     from competency_app.exports.services import export_team
     from competency_app.extensions import db
     from competency_app.framework.loader import parse_framework
-    from competency_app.framework.services import current_version, load_framework
+    from competency_app.framework.services import load_framework
 
-    now = datetime.now(UTC)
     app = _app(url)
     out: dict = {}
     with app.app_context():
-        version = current_version(structure=True)
-        competent = version.settings.scale.competent_level
-        team = db.session.scalar(select(Team).where(Team.slug == slug))
-        members = coverage_for_team(team, version, now, cached=False).members
+        now, version, team, members = _team(slug)
+        out.update(_coverage(now, version, team, members, repeat))
         ids = [m.id for m in members]
-
-        def floor_team():
-            db.session.execute(
-                select(CurrentRating.skill_key, func.count())
-                .where(
-                    CurrentRating.person_id.in_(ids),
-                    CurrentRating.level >= competent,
-                    CurrentRating.expires_at > now,
-                )
-                .group_by(CurrentRating.skill_key)
-            ).all()
-
-        def floor_org():
-            db.session.execute(
-                select(CurrentRating.skill_key, func.count())
-                .where(CurrentRating.level >= competent, CurrentRating.expires_at > now)
-                .group_by(CurrentRating.skill_key)
-            ).all()
-
-        out["team_size"] = len(ids)
-        out["people"] = db.session.scalar(select(func.count()).select_from(User))
         out["current_ratings"] = db.session.scalar(select(func.count()).select_from(CurrentRating))
         out["validated_ratings"] = db.session.scalar(
             select(func.count()).select_from(ValidatedRating)
-        )
-        out["team_floor"] = statistics.median(timed(floor_team, repeat))
-        out["team_cold"] = statistics.median(
-            timed(lambda: coverage_for_team(team, version, now, cached=False), repeat)
-        )
-        out["team_cached"] = statistics.median(
-            timed(lambda: coverage_for_team(team, version, now), repeat)
-        )
-        org_repeat = max(3, repeat // 5)
-        out["org_floor"] = statistics.median(timed(floor_org, org_repeat))
-        out["org"] = statistics.median(
-            timed(lambda: organisation_holders(version, now), org_repeat)
         )
 
         # ---- team workbook (as seeded: current ratings, no self-assessment history yet) and
@@ -297,19 +332,22 @@ def org_workbook(url: str) -> dict:
     with _app(url).app_context():
         start = time.perf_counter()
         export = export_organisation(None, "bench")
-        return {"seconds": time.perf_counter() - start, "rows": export.rows}
+        seconds = time.perf_counter() - start
+        return {"seconds": seconds, "rows": export.rows, "cells": getattr(export, "cells", None)}
 
 
 def workbook_floor(rows: int, cols: int) -> dict:
     start = time.perf_counter()
     _write_only(rows, cols)
-    return {"seconds": time.perf_counter() - start}
+    return {"seconds": time.perf_counter() - start, "cells": rows * cols}
 
 
 def main() -> int:
     kind, *args = sys.argv[1:]
     if kind == "services":
         result = services(args[0], args[1], int(args[2]))
+    elif kind == "coverage":
+        result = coverage(args[0], args[1], int(args[2]))
     elif kind == "org-workbook":
         result = org_workbook(args[0])
     elif kind == "workbook-floor":
