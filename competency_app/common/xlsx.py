@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -65,19 +65,42 @@ class SheetWriter:
     def __init__(self, sheet: WriteOnlyWorksheet):
         self.sheet = sheet
         self.rows = 0
+        # One style array per look (bold, fill, wrap, number format), shared by the cells
+        # that have it: openpyxl looks each style up again (hashing the font and fill) on
+        # every assignment, which cost more than writing the cell. The fill is kept with
+        # its array so that its id in the key stays its own.
+        self._styles: dict[tuple, tuple[StyleArray | None, PatternFill | None]] = {}
 
     def cell(self, value, *, bold: bool = False, fill: PatternFill | None = None, wrap=False):
-        cell = WriteOnlyCell(self.sheet, value=safe_value(value))
+        number_format = (
+            "dd/mm/yyyy hh:mm"
+            if isinstance(value, datetime)
+            else "dd/mm/yyyy"
+            if isinstance(value, date)
+            else None
+        )
+        key = (bold, id(fill), wrap, number_format)
+        known = self._styles.get(key)
+        cell = Cell(
+            self.sheet,
+            row=1,
+            column=1,
+            value=safe_value(value),
+            style_array=known[0] if known else None,
+        )
         if isinstance(cell.value, str):
             cell.data_type = "s"  # text, whatever it looks like
-        if bold:
-            cell.font = BOLD
-        if fill is not None:
-            cell.fill = fill
-        if wrap:
-            cell.alignment = WRAP
-        if isinstance(value, datetime | date):
-            cell.number_format = "dd/mm/yyyy hh:mm" if isinstance(value, datetime) else "dd/mm/yyyy"
+        if known is None:
+            if bold:
+                cell.font = BOLD
+            if fill is not None:
+                cell.fill = fill
+            if wrap:
+                cell.alignment = WRAP
+            if number_format is not None:
+                cell.number_format = number_format
+            style = cell._style  # type: ignore[attr-defined]  # (a slot the stubs miss)
+            self._styles[key] = (StyleArray(style) if style is not None else None, fill)
         return cell
 
     def header(self, titles: Sequence[str]) -> None:

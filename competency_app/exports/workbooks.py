@@ -51,6 +51,9 @@ from competency_app.training.services import team_assignments
 
 # Fills by where a level stands against the scale's competent level (as on the pages), so
 # that any scale reads the same: below, one below, competent, above.
+# Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
+STREAM_ROWS = 5000
+
 FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "above": "A2D5B7"}
 
 
@@ -176,28 +179,24 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
     sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
+    column = {skill.key: index for index, skill in enumerate(skills)}
     for cov in coverages:  # one team at a time: memory stays bounded by the team's size
-        ids = [m.id for m in cov.members]
-        levels: dict[int, dict[str, tuple[int, datetime]]] = {}
-        for person, key, level, expires in db.session.execute(
-            select(
-                CurrentRating.person_id,
-                CurrentRating.skill_key,
-                CurrentRating.level,
-                CurrentRating.expires_at,
-            ).where(CurrentRating.person_id.in_(ids or [-1]))
+        levels: dict[int, list[int | str | None]] = {
+            m.id: [None] * len(skills) for m in cov.members
+        }
+        # Plain tuples from a streamed cursor, the expiry judged by the database: no ORM
+        # object and no datetime conversion per rating.
+        live = (CurrentRating.expires_at > now).label("live")
+        for person, key, level, in_date in db.session.execute(
+            select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
+            .where(CurrentRating.person_id.in_(list(levels) or [-1]))
+            .execution_options(yield_per=STREAM_ROWS)
         ):
-            levels.setdefault(person, {})[key] = (level, expires)
+            index = column.get(key)
+            if index is not None:
+                levels[person][index] = level if in_date else "expired"
         for member in cov.members:
-            mine = levels.get(member.id, {})
-            values: list[int | str | None] = []
-            for skill in skills:
-                entry = mine.get(skill.key)
-                if entry is None:
-                    values.append(None)
-                else:
-                    values.append(entry[0] if entry[1] > now else "expired")
-            sheet.row([cov.team.name, member.name, member.email, *values])
+            sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
     last_row = max(2, sheet.rows)
     last_col = get_column_letter(3 + len(skills))
     # Write-only sheets have both (openpyxl's type stubs miss them).
@@ -356,7 +355,7 @@ def _ratings_sheets(
         )
         if not history:
             statement = statement.where(Assessment.cycle == _current_cycles())
-        for row in db.session.execute(statement.execution_options(yield_per=5000)):
+        for row in db.session.execute(statement.execution_options(yield_per=STREAM_ROWS)):
             if sheet.rows >= EXCEL_ROW_LIMIT:
                 part += 1
                 sheet = add_sheet(workbook, f"Ratings {part}", widths=widths)
