@@ -25,6 +25,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_CELL_LIMIT = 32_767
 EXCEL_ROW_LIMIT = 1_048_576
 TRUNCATED = " …[truncated]"
+# Values written as they are (a subclass, such as an IntEnum, goes through safe_value).
+PLAIN_TYPES = frozenset({type(None), bool, int, float})
 BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E8EDEE")
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -108,12 +110,13 @@ class SheetWriter:
         self.rows += 1
 
     def row(self, values: Iterable) -> None:
-        # Numbers, blanks and neutralised text go in as plain values (openpyxl reads only a
-        # leading "=" as a formula, and safe_value never leaves one); dates get a typed cell.
+        # Numbers and blanks go in as they are (openpyxl reads only a leading "=" as a
+        # formula, and safe_value never leaves one), text neutralised, dates as typed
+        # cells. The exact-type test is the cheap one: most cells are numbers or blanks.
         self.sheet.append(
             [
                 v
-                if v is None or isinstance(v, bool | int | float)
+                if type(v) in PLAIN_TYPES
                 else self.cell(v)
                 if isinstance(v, date)
                 else safe_value(v)
