@@ -15,9 +15,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -25,6 +25,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_CELL_LIMIT = 32_767
 EXCEL_ROW_LIMIT = 1_048_576
 TRUNCATED = " …[truncated]"
+# Values written as they are (a subclass, such as an IntEnum, goes through safe_value).
+PLAIN_TYPES = frozenset({type(None), bool, int, float})
 BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E8EDEE")
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -65,19 +67,42 @@ class SheetWriter:
     def __init__(self, sheet: WriteOnlyWorksheet):
         self.sheet = sheet
         self.rows = 0
+        # One style array per look (bold, fill, wrap, number format), shared by the cells
+        # that have it: openpyxl looks each style up again (hashing the font and fill) on
+        # every assignment, which cost more than writing the cell. The fill is kept with
+        # its array so that its id in the key stays its own.
+        self._styles: dict[tuple, tuple[StyleArray | None, PatternFill | None]] = {}
 
     def cell(self, value, *, bold: bool = False, fill: PatternFill | None = None, wrap=False):
-        cell = WriteOnlyCell(self.sheet, value=safe_value(value))
+        number_format = (
+            "dd/mm/yyyy hh:mm"
+            if isinstance(value, datetime)
+            else "dd/mm/yyyy"
+            if isinstance(value, date)
+            else None
+        )
+        key = (bold, id(fill), wrap, number_format)
+        known = self._styles.get(key)
+        cell = Cell(
+            self.sheet,
+            row=1,
+            column=1,
+            value=safe_value(value),
+            style_array=known[0] if known else None,
+        )
         if isinstance(cell.value, str):
             cell.data_type = "s"  # text, whatever it looks like
-        if bold:
-            cell.font = BOLD
-        if fill is not None:
-            cell.fill = fill
-        if wrap:
-            cell.alignment = WRAP
-        if isinstance(value, datetime | date):
-            cell.number_format = "dd/mm/yyyy hh:mm" if isinstance(value, datetime) else "dd/mm/yyyy"
+        if known is None:
+            if bold:
+                cell.font = BOLD
+            if fill is not None:
+                cell.fill = fill
+            if wrap:
+                cell.alignment = WRAP
+            if number_format is not None:
+                cell.number_format = number_format
+            style = cell._style  # type: ignore[attr-defined]  # (a slot the stubs miss)
+            self._styles[key] = (StyleArray(style) if style is not None else None, fill)
         return cell
 
     def header(self, titles: Sequence[str]) -> None:
@@ -85,12 +110,13 @@ class SheetWriter:
         self.rows += 1
 
     def row(self, values: Iterable) -> None:
-        # Numbers, blanks and neutralised text go in as plain values (openpyxl reads only a
-        # leading "=" as a formula, and safe_value never leaves one); dates get a typed cell.
+        # Numbers and blanks go in as they are (openpyxl reads only a leading "=" as a
+        # formula, and safe_value never leaves one), text neutralised, dates as typed
+        # cells. The exact-type test is the cheap one: most cells are numbers or blanks.
         self.sheet.append(
             [
                 v
-                if v is None or isinstance(v, bool | int | float)
+                if type(v) in PLAIN_TYPES
                 else self.cell(v)
                 if isinstance(v, date)
                 else safe_value(v)

@@ -21,12 +21,20 @@ from competency_app.extensions import db
 @click.command("export-xlsx")
 @click.option("--team", "team_slug", help="The team's short name.")
 @click.option("--all", "everything", is_flag=True, help="The whole organisation.")
+@click.option(
+    "--history",
+    is_flag=True,
+    help="With --team: every cycle's ratings, not only each member's current cycle.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @with_appcontext
-def export_command(team_slug: str | None, everything: bool, output: Path) -> None:
+def export_command(team_slug: str | None, everything: bool, history: bool, output: Path) -> None:
     """Write the HR workbook for a team (--team SLUG) or the organisation (--all)."""
     if bool(team_slug) == everything:
         click.echo("Error: give either --team SLUG or --all.", err=True)
+        raise SystemExit(2)
+    if history and everything:
+        click.echo("Error: --history is for --team (--all holds every cycle).", err=True)
         raise SystemExit(2)
     label = f"cli:{getpass.getuser()}"
     with unit_of_work():  # the audit event is kept only if the file is written
@@ -38,7 +46,7 @@ def export_command(team_slug: str | None, everything: bool, output: Path) -> Non
                 if team is None:
                     click.echo(f"Error: --team: there is no team {team_slug!r}.", err=True)
                     raise SystemExit(2)
-                export = services.export_team(team, None, label)
+                export = services.export_team(team, None, label, history=history)
         except services.ExportError as error:
             click.echo(f"Error: {error}", err=True)
             raise SystemExit(2) from None

@@ -1,10 +1,11 @@
-"""Import forms: the shape of what is posted (the importer checks the file and its rows)."""
+"""Export and import forms: the shape of what is asked for or posted (the importer checks
+the file and its rows)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, HiddenField, StringField
+from wtforms import BooleanField, Field, Form, HiddenField, StringField
 from wtforms.validators import ValidationError
 
 KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
@@ -36,3 +37,10 @@ class ApplyForm(FlaskForm):
     """Apply the previewed import: the token of the rows kept on the server."""
 
     token = HiddenField()
+
+
+class TeamWorkbookForm(Form):
+    """A team workbook's options (a download's query string, or a job's form): the
+    Ratings sheet holds each member's current cycle unless the whole history is asked for."""
+
+    history = BooleanField()

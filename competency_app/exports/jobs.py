@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.clock import utcnow
 from competency_app.common.downloads import XLSX
-from competency_app.exports.services import ExportError, _audit, _version
+from competency_app.exports.services import ExportError, _audit, _version, ratings_scope
 from competency_app.exports.workbooks import Export, build_workbook
 from competency_app.extensions import db
 from competency_app.jobs.models import Job
@@ -29,7 +29,9 @@ def _organisation(params: dict, progress: Progress) -> JobResult:
     teams = keyworker_teams()
     if not teams:
         raise JobError("There are no teams with members to export.")
-    export = build_workbook(teams, version, utcnow(), scope="Organisation", progress=progress)
+    export = build_workbook(
+        teams, version, utcnow(), scope="Organisation", progress=progress, history=True
+    )
     teams_text = f"{len(teams)} team" if len(teams) == 1 else f"{len(teams)} teams"
     return _result(export, f"The organisation workbook ({teams_text})")
 
@@ -42,15 +44,21 @@ def _team(params: dict, progress: Progress) -> JobResult:
     team = db.session.scalar(select(Team).where(Team.slug == params["team"]))
     if team is None:
         raise JobError("This team no longer exists.")
-    export = build_workbook([team], version, utcnow(), scope=team.name, progress=progress)
+    history = bool(params.get("history"))
+    export = build_workbook(
+        [team], version, utcnow(), scope=team.name, progress=progress, history=history
+    )
     return _result(export, f"The {team.name} workbook")
 
 
 def _audit_download(job: Job, user: User) -> None:
     """Every download of a workbook is recorded, as a direct download is."""
-    scope = "organisation" if job.kind == ORGANISATION.name else f"team:{job.params['team']}"
     export = Export(b"", _rows(job), job.result_name or "")
-    _audit(user, "web", scope, export)
+    if job.kind == ORGANISATION.name:
+        _audit(user, "web", "organisation", export)
+    else:
+        ratings = ratings_scope(bool(job.params.get("history")))
+        _audit(user, "web", f"team:{job.params['team']}", export, ratings=ratings)
 
 
 def _rows(job: Job) -> int:

@@ -14,11 +14,20 @@ class ExportError(ValueError):
     pass
 
 
-def export_team(team: Team, actor: User | None, actor_label: str = "cli") -> Export:
+def export_team(
+    team: Team, actor: User | None, actor_label: str = "cli", history: bool = False
+) -> Export:
+    """The team's workbook: its members' current cycle of ratings, or with `history` every
+    cycle (the audit event says which)."""
     version = _version()
-    export = build_workbook([team], version, utcnow(), scope=team.name)
-    _audit(actor, actor_label, f"team:{team.slug}", export)
+    export = build_workbook([team], version, utcnow(), scope=team.name, history=history)
+    _audit(actor, actor_label, f"team:{team.slug}", export, ratings=ratings_scope(history))
     return export
+
+
+def ratings_scope(history: bool) -> str:
+    """How the audit trail names the ratings a team workbook holds."""
+    return "every cycle" if history else "current cycle"
 
 
 def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
@@ -26,7 +35,8 @@ def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
     teams = keyworker_teams()
     if not teams:
         raise ExportError("There are no teams with members to export.")
-    export = build_workbook(teams, version, utcnow(), scope="Organisation")
+    # The organisation's workbook keeps every cycle, as it always has.
+    export = build_workbook(teams, version, utcnow(), scope="Organisation", history=True)
     _audit(actor, actor_label, "organisation", export)
     return export
 
@@ -38,6 +48,7 @@ def _version():
     return version
 
 
-def _audit(actor: User | None, label: str, scope: str, export: Export) -> None:
-    extra = {} if actor is not None else {"actor_label": label}
-    record("export", actor, target=scope, rows=export.rows, file=export.filename, **extra)
+def _audit(actor: User | None, label: str, scope: str, export: Export, **detail: str) -> None:
+    if actor is None:
+        detail["actor_label"] = label
+    record("export", actor, target=scope, rows=export.rows, file=export.filename, **detail)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from competency_app.accounts.permissions import (
@@ -16,6 +25,7 @@ from competency_app.common.downloads import send_xlsx
 from competency_app.database import unit_of_work
 from competency_app.exports import jobs as workbook_jobs
 from competency_app.exports import services
+from competency_app.exports.forms import TeamWorkbookForm
 from competency_app.jobs import services as jobs
 from competency_app.training.required import keyworker_teams
 
@@ -63,15 +73,21 @@ def organisation_workbook_job():
 @access(team_rule(can_export_team))
 def team_workbook_job(slug: str):
     team = team_by_slug(slug)
-    return _start(workbook_jobs.TEAM.name, {"team": team.slug})
+    params: dict = {"team": team.slug}
+    if TeamWorkbookForm(request.form).history.data:
+        params["history"] = True
+    return _start(workbook_jobs.TEAM.name, params)
 
 
 @blueprint.get("/teams/<slug>/export.xlsx")
 @access(team_rule(can_export_team))
 def team_workbook(slug: str):
+    history = bool(TeamWorkbookForm(request.args).history.data)
     try:
         with unit_of_work():  # the audit event
-            export = services.export_team(team_by_slug(slug), current_user._get_current_object())
+            export = services.export_team(
+                team_by_slug(slug), current_user._get_current_object(), history=history
+            )
     except services.ExportError as error:
         abort(409, str(error))
     return _download(export)

@@ -15,13 +15,14 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from competency_app.accounts.models import Team, User
 from competency_app.assessments.models import (
     Assessment,
     CurrentRating,
     SelfRating,
+    Status,
     ValidatedRating,
 )
 from competency_app.common.dates import london_day, uk_date
@@ -50,6 +51,9 @@ from competency_app.training.services import team_assignments
 
 # Fills by where a level stands against the scale's competent level (as on the pages), so
 # that any scale reads the same: below, one below, competent, above.
+# Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
+STREAM_ROWS = 5000
+
 FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "above": "A2D5B7"}
 
 
@@ -175,28 +179,24 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
     sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
+    column = {skill.key: index for index, skill in enumerate(skills)}
     for cov in coverages:  # one team at a time: memory stays bounded by the team's size
-        ids = [m.id for m in cov.members]
-        levels: dict[int, dict[str, tuple[int, datetime]]] = {}
-        for person, key, level, expires in db.session.execute(
-            select(
-                CurrentRating.person_id,
-                CurrentRating.skill_key,
-                CurrentRating.level,
-                CurrentRating.expires_at,
-            ).where(CurrentRating.person_id.in_(ids or [-1]))
+        levels: dict[int, list[int | str | None]] = {
+            m.id: [None] * len(skills) for m in cov.members
+        }
+        # Plain tuples from a streamed cursor, the expiry judged by the database: no ORM
+        # object and no datetime conversion per rating.
+        live = (CurrentRating.expires_at > now).label("live")
+        for person, key, level, in_date in db.session.execute(
+            select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
+            .where(CurrentRating.person_id.in_(list(levels) or [-1]))
+            .execution_options(yield_per=STREAM_ROWS)
         ):
-            levels.setdefault(person, {})[key] = (level, expires)
+            index = column.get(key)
+            if index is not None:
+                levels[person][index] = level if in_date else "expired"
         for member in cov.members:
-            mine = levels.get(member.id, {})
-            values: list[int | str | None] = []
-            for skill in skills:
-                entry = mine.get(skill.key)
-                if entry is None:
-                    values.append(None)
-                else:
-                    values.append(entry[0] if entry[1] > now else "expired")
-            sheet.row([cov.team.name, member.name, member.email, *values])
+            sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
     last_row = max(2, sheet.rows)
     last_col = get_column_letter(3 + len(skills))
     # Write-only sheets have both (openpyxl's type stubs miss them).
@@ -279,11 +279,32 @@ def _gaps_sheet(workbook, coverages) -> int:
 STATUS_WORDS = {"gap": "gap", "at_risk": "at risk", "met": "met"}
 
 
+def _current_cycles():
+    """Each person's current cycle: their latest validated assessment, the one whose
+    validated ratings the coverage counts (an assessment still in progress is not yet)."""
+    latest = Assessment.__table__.alias("latest")
+    return (
+        select(func.max(latest.c.cycle))
+        .where(
+            latest.c.person_id == Assessment.person_id,
+            latest.c.status == Status.VALIDATED,
+        )
+        .scalar_subquery()
+    )
+
+
 def _ratings_sheets(
-    workbook, person_ids: list[int], notes: list[str], step: Callable[[int], None] | None = None
+    workbook,
+    person_ids: list[int],
+    notes: list[str],
+    history: bool,
+    step: Callable[[int], None] | None = None,
 ) -> int:
-    """Every self-rating and its validation, long format; a new sheet at Excel's row limit.
-    `step(n)` is told each time the ratings of n more people are written."""
+    """The self-ratings and their validations, long format; a new sheet at Excel's row limit.
+
+    Each person's current cycle (`_current_cycles`) by default; with `history`, every
+    cycle, assessments in progress included. `step(n)` is told each time the ratings of n
+    more people are written."""
     validator = User.__table__.alias("validator")
     titles = [
         "Team member",
@@ -332,7 +353,9 @@ def _ratings_sheets(
             .where(Assessment.person_id.in_(chunk))
             .order_by(User.name, Assessment.cycle, Skill.id)
         )
-        for row in db.session.execute(statement.execution_options(yield_per=5000)):
+        if not history:
+            statement = statement.where(Assessment.cycle == _current_cycles())
+        for row in db.session.execute(statement.execution_options(yield_per=STREAM_ROWS)):
             if sheet.rows >= EXCEL_ROW_LIMIT:
                 part += 1
                 sheet = add_sheet(workbook, f"Ratings {part}", widths=widths)
@@ -356,6 +379,11 @@ def _ratings_sheets(
             total += 1
         if step is not None:
             step(len(chunk))
+    if not history:
+        notes.append(
+            "The Ratings sheet holds each team member's current cycle: their latest "
+            "validated assessment. Ask for the whole history to see every cycle."
+        )
     if part > 1:
         notes.append(
             f"The ratings fill {part} sheets (Ratings to Ratings {part}): Excel holds "
@@ -529,8 +557,10 @@ def build_workbook(
     now: datetime,
     scope: str,
     progress: Callable[[int, int], None] | None = None,
+    history: bool = False,
 ) -> Export:
-    """The workbook for `teams` (one team, or all of them) as at `now`.
+    """The workbook for `teams` (one team, or all of them) as at `now`; its Ratings sheet
+    holds each member's current cycle, or every cycle with `history`.
 
     `progress(done, total)`, when given, is told how far it has gone: each team member's
     coverage, then each member's ratings, then the last sheets (a job's progress page)."""
@@ -559,7 +589,9 @@ def build_workbook(
     rows = _coverage_sheet(workbook, version, coverages, now)
     rows += _gaps_sheet(workbook, coverages)
     step(1)
-    rows += _ratings_sheets(workbook, [m.id for c in coverages for m in c.members], notes, step)
+    rows += _ratings_sheets(
+        workbook, [m.id for c in coverages for m in c.members], notes, history, step
+    )
     rows += _values_sheet(workbook, version, coverages)
     rows += _training_sheet(workbook, version, coverages, now, scope)
     step(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -28,9 +29,15 @@ def test_hr_downloads_a_workbook_and_imports_staff(page, hr_world, axe_check, tm
     page.get_by_role("link", name="Workbooks").first.click()
     axe_check(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name="North keyworking team workbook (.xlsx)").click()
+        page.get_by_role("button", name="Download the North keyworking team workbook").click()
     book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
     assert book.sheetnames[:2] == ["Summary", "Coverage"]
+    every_cycle = page.get_by_role("checkbox", name="Every cycle in the North keyworking team")
+    expect(every_cycle).to_have_accessible_description(re.compile("latest validated assessment"))
+    every_cycle.check()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the North keyworking team workbook").click()
+    assert "history=y" in download.value.url
 
     page.get_by_role("link", name="Import staff or e-learning completions").click()
     axe_check(page)

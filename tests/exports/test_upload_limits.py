@@ -16,6 +16,9 @@ import textwrap
 import zipfile
 
 import pytest
+from lxml.etree import XMLSyntaxError
+from openpyxl.xml import LXML
+from openpyxl.xml.functions import fromstring
 
 from competency_app.accounts.models import Role
 from competency_app.exports.imports import ROSTER_COLUMNS, ImportFileError, read_rows
@@ -234,6 +237,56 @@ def test_each_limit_is_named(app):
     csv = "name,email,role\n" + "a,b@c.de,practitioner\n" * 5
     assert "more than 3 rows" in _refusal(app, csv.encode(), "s.csv", small)
     assert "not a readable .xlsx" in _refusal(app, b"PK\x03\x04 broken")
+
+
+LAUGHS = (
+    '<!DOCTYPE x [<!ENTITY l0 "lol">'
+    + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    + "]>"
+)
+EXTERNAL = '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+
+
+def _with_doctype(xml: bytes, doctype: str, reference: str = "") -> bytes:
+    """The part with a DTD after its declaration and `reference` in its first text."""
+    head, body = xml.split(b"?>", 1)
+    if reference:
+        body = body.replace(b"<t>", f"<t>{reference}".encode(), 1)
+    return head + b"?>" + doctype.encode() + body
+
+
+@pytest.mark.parametrize(
+    ("part", "doctype", "reference"),
+    [
+        ("xl/workbook.xml", LAUGHS, ""),  # read by openpyxl's lxml parser
+        ("xl/worksheets/sheet1.xml", LAUGHS, "&l9;"),
+        ("xl/worksheets/sheet1.xml", EXTERNAL, "&e;"),
+        ("[Content_Types].xml", '<!DOCTYPE x SYSTEM "http://example.invalid/x.dtd">', ""),
+        ("xl/sharedStrings.xml", EXTERNAL, "&e;"),
+    ],
+)
+def test_entity_expansion_and_external_entities_are_refused(app, part, doctype, reference):
+    """A billion laughs or an external entity in any part is refused before openpyxl reads
+    it, whichever XML library openpyxl uses (lxml, installed for the writer's speed)."""
+    assert LXML  # the reader below runs with lxml present
+    sheet = _sheet(HEADER_ROW + '<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c></row>')
+    parts = _parts(sheet, shared_strings=True)
+    parts["xl/sharedStrings.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}"><si><t>x</t></si></sst>'
+    ).encode()
+    parts[part] = _with_doctype(parts[part], doctype, reference)
+    assert _refusal(app, _zip(parts)) == (
+        f"The part {part} declares a DTD or entities; none are allowed."
+    )
+
+
+def test_openpyxls_own_parser_neither_expands_nor_fetches_entities():
+    """Behind the check, openpyxl's lxml parser refuses a billion laughs and leaves an
+    external entity unresolved."""
+    with pytest.raises(XMLSyntaxError, match="amplification"):
+        fromstring(f'<?xml version="1.0"?>{LAUGHS}<x>&l9;</x>'.encode())
+    parsed = fromstring(f'<?xml version="1.0"?>{EXTERNAL}<x>&e;</x>'.encode())
+    assert parsed.text is None and "root:" not in str(list(parsed))
 
 
 def test_a_bomb_upload_gets_a_clear_page_and_exit_2(app, client, runner, tmp_path):

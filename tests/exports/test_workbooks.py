@@ -113,6 +113,41 @@ def test_organisation_workbook_is_for_hr_and_admin_only(app, client, validated_t
     assert "Organisation" in sheet_rows(response.data, "Summary")[0]
 
 
+def test_team_workbook_holds_the_current_cycle_unless_history_is_asked_for(
+    app, client, runner, validated_team, tmp_path
+):
+    with app.app_context():  # Pat starts a second cycle: rated, not yet validated
+        pat = accounts.user_by_email("pat.prac@example.nhs.uk")
+        second = services.start_assessment(pat)
+        element = services.elements_of(second.framework_version)[0]
+        services.save_element(second, pat, element, {s.id: (3, "") for s in element.skills}, None)
+        commit()
+        skills = sum(len(e.skills) for e in services.elements_of(second.framework_version))
+        in_progress = len(element.skills)
+    sign_in(client, "max.manager@example.nhs.uk", PASSWORD)
+    expected = {"current cycle": 2 * skills, "every cycle": 2 * skills + in_progress}
+    for query, ratings in (("", "current cycle"), ("?history=y", "every cycle")):
+        content = client.get(f"/teams/north/export.xlsx{query}").data
+        rows = sheet_rows(content, "Ratings")[1:]
+        assert len(rows) == expected[ratings]
+        assert (("Pat Prac", 2) in {(r[0], r[2]) for r in rows}) is bool(query)
+        notes = [r[1] for r in sheet_rows(content, "Summary") if r and r[0] == "Note"]
+        assert any("current cycle" in n for n in notes) is not bool(query)
+        with app.app_context():
+            event = db.session.scalar(
+                select(AuditEvent)
+                .where(AuditEvent.action == "export")
+                .order_by(AuditEvent.id.desc())
+            )
+            assert event.target == "team:north" and event.detail["ratings"] == ratings
+    out = tmp_path / "north.xlsx"
+    result = runner.invoke(args=["export-xlsx", "--team", "north", "--history", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(sheet_rows(out.read_bytes(), "Ratings")) - 1 == expected["every cycle"]
+    refused = runner.invoke(args=["export-xlsx", "--all", "--history", "-o", str(out)])
+    assert refused.exit_code == 2 and "--history is for --team" in refused.output
+
+
 def test_export_command(app, runner, validated_team, tmp_path):
     out = tmp_path / "north.xlsx"
     result = runner.invoke(args=["export-xlsx", "--team", "north", "-o", str(out)])

@@ -181,13 +181,21 @@ def test_a_large_team_workbook_is_offered_as_a_job(app, organisation, jobs_dir):
         hana = signed_in(app, "hana.hr")
         page = hana.get("/exports").get_data(as_text=True)
         assert 'action="/teams/north/export"' in page  # a button, not a direct download
-        assert 'href="/teams/south/export.xlsx"' not in page  # both teams are "large" here
+        assert 'action="/teams/south/export.xlsx"' not in page  # both teams are "large" here
         token = csrf_from(page)
-        response = hana.post("/teams/north/export", data={"csrf_token": token})
-        assert response.status_code == 303
-        download = hana.get(response.headers["Location"] + "/download")
-        assert download.status_code == 200
-        assert "north-competencies-" in download.headers["Content-Disposition"]
+        for data, ratings in (({}, "current cycle"), ({"history": "y"}, "every cycle")):
+            response = hana.post("/teams/north/export", data={"csrf_token": token, **data})
+            assert response.status_code == 303
+            download = hana.get(response.headers["Location"] + "/download")
+            assert download.status_code == 200
+            assert "north-competencies-" in download.headers["Content-Disposition"]
+            with app.app_context():
+                event = db.session.scalar(
+                    select(AuditEvent)
+                    .where(AuditEvent.action == "export")
+                    .order_by(AuditEvent.id.desc())
+                )
+                assert event.target == "team:north" and event.detail["ratings"] == ratings
     finally:
         app.config["TEAM_WORKBOOK_JOB_MEMBERS"] = 150
 
