@@ -10,9 +10,11 @@ writes both tables in bulk for benchmarks, for new people in new teams (no epoch
 The statements are compiled once and run as Core on the session's connection (the ORM's
 bulk path costs more than the database work); the benchmark's floor runs the one-row pair
 (`INSERT_VALIDATED_RATINGS`, `UPSERT_CURRENT_RATINGS`). A sign-off's rows go in as one
-multi-row INSERT without RETURNING (asking for the ids back in order makes SQLAlchemy send
-one INSERT per row on SQLite), and the projection is upserted from them by one
-INSERT ... SELECT over the assessment's new history rows.
+multi-row INSERT on both databases: SQLAlchemy batches an executemany into one statement
+("insertmanyvalues") only when it has a RETURNING clause, and, on SQLite, only when the
+rows need not come back in order (then it sends one INSERT per row). So the ids come back
+unordered and unused, and the projection is upserted from the new history rows by one
+INSERT ... SELECT instead.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def _upsert_statement(dialect: str, from_history: bool = False):
 
 INSERT_VALIDATED_RATINGS = insert(_HISTORY).returning(_HISTORY.c.id, sort_by_parameter_order=True)
 UPSERT_CURRENT_RATINGS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
-_APPEND_HISTORY = insert(_HISTORY)
+_APPEND_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)  # RETURNING: see above
 _UPSERT_FROM_HISTORY = {
     name: _upsert_statement(name, from_history=True) for name in ("postgresql", "sqlite")
 }
