@@ -510,13 +510,14 @@ def validate(
             )
         ).all()
     )
-    skills = {skill.id: (skill, e.key) for e in elements_of(version) for skill in e.skills}
+    skills = {skill.id: (skill, e) for e in elements_of(version) for skill in e.skills}
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
-    labels = {
-        skill_id: name for e in elements_of(version) for skill_id, name in skill_names(e).items()
-    }
+
+    def label(skill_id: int) -> str:  # named only in a refusal: not built for every skill
+        return skill_names(skills[skill_id][1])[skill_id]
+
     rows: list[dict[str, Any]] = []
     refused: dict[str, str] = {}
     for skill_id, (skill, _element) in skills.items():
@@ -524,12 +525,12 @@ def validate(
         decision = decisions.get(skill_id) or Decision(None)
         level = self_level if decision.level is None else decision.level
         if level not in scale:
-            refused[f"level-{skill_id}"] = f"{labels[skill_id]}: choose a level from the scale"
+            refused[f"level-{skill_id}"] = f"{label(skill_id)}: choose a level from the scale"
             continue
         comment = (decision.comment or "").strip()[:MAX_NOTE] or None
         if level != self_level and not comment:
             refused[f"comment-{skill_id}"] = (
-                f"{labels[skill_id]}: add a comment to explain the different level"
+                f"{label(skill_id)}: add a comment to explain the different level"
             )
             continue
         rows.append(
