@@ -104,15 +104,16 @@ def chunks(items: list, size: int = 500) -> Iterator[list]:
 def insert_rows(session, table, rows: list[dict]) -> None:
     """Insert many rows into `table` (a Core Table) in the session's transaction, fast.
 
-    SQLite: executemany. PostgreSQL: COPY … FROM STDIN (an executemany runs row by row,
-    and a batched INSERT costs more to build than to run). Values go through each
+    SQLite, or a single row: executemany. PostgreSQL: COPY … FROM STDIN (an executemany
+    runs row by row, and a batched INSERT costs more to build than to run; for one row the
+    COPY's extra round trips cost more than an INSERT). Values go through each
     column's own bind processing, so enums, JSON and aware datetimes are stored exactly as
     an ORM insert would store them.
     """
     if not rows:
         return
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name != "postgresql" or len(rows) == 1:
         for start in range(0, len(rows), 5000):
             session.execute(insert(table), rows[start : start + 5000])
         return

@@ -114,11 +114,16 @@ def can_manage_team(user: User, team: Team) -> bool:
 
 
 def supervises(supervisor: User, supervisee: User) -> bool:
+    return supervises_id(supervisor, supervisee.id)
+
+
+def supervises_id(supervisor: User, supervisee_id: int) -> bool:
+    """`supervises` by the supervisee's id (no need to load the person)."""
     return (
         db.session.scalar(
             select(SupervisionLink.id).where(
                 SupervisionLink.supervisor_id == supervisor.id,
-                SupervisionLink.supervisee_id == supervisee.id,
+                SupervisionLink.supervisee_id == supervisee_id,
             )
         )
         is not None

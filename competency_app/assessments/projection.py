@@ -7,26 +7,57 @@ transaction. `write_ratings` does the three; the sign-off (`services.validate`, 
 it the demo) calls it. The exception is `flask seed-scale` (`operations/scale.py`), which
 writes both tables in bulk for benchmarks, for new people in new teams (no epoch to move).
 
-The two statements are compiled once and run as Core on the session's connection (the
-ORM's bulk path costs more than the database work); the benchmark's floor runs them too.
+The statements are compiled once and run as Core on the session's connection (the ORM's
+bulk path costs more than the database work); the benchmark's floor runs the one-row pair
+(`INSERT_VALIDATED_RATINGS`, `UPSERT_CURRENT_RATINGS`). A sign-off's rows go in as one
+multi-row INSERT on both databases: SQLAlchemy batches an executemany into one statement
+("insertmanyvalues") only when it has a RETURNING clause, and, on SQLite, only when the
+rows need not come back in order (then it sends one INSERT per row). So the ids come back
+unordered and unused, and the projection is upserted from the new history rows by one
+INSERT ... SELECT instead.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from competency_app.accounts.models import RoleAssignment, Team
 from competency_app.assessments.models import CurrentRating, ValidatedRating
 from competency_app.extensions import db
+from competency_app.framework.models import Element, Skill
+
+_HISTORY = cast(Table, ValidatedRating.__table__)
+
+# The assessment's validated ratings as current-rating rows (the element key from the
+# framework: the history does not keep it).
+_ASSESSMENT_RATINGS = (
+    select(
+        _HISTORY.c.person_id,
+        _HISTORY.c.skill_key,
+        Element.key,
+        _HISTORY.c.level,
+        _HISTORY.c.validated_at,
+        _HISTORY.c.expires_at,
+        _HISTORY.c.id,
+    )
+    .join(Skill, Skill.id == _HISTORY.c.skill_id)
+    .join(Element, Element.id == Skill.element_id)
+    .where(_HISTORY.c.assessment_id == bindparam("assessment_id"))
+)
+_PROJECTED = ("person_id", "skill_key", "element_key", "level", "validated_at", "expires_at")
 
 
-def _upsert_statement(dialect: str):
+def _upsert_statement(dialect: str, from_history: bool = False):
+    """The current-rating upsert: of the rows given, or (`from_history`) of an assessment's
+    history rows. SQLite needs the SELECT's WHERE to read ON CONFLICT as the upsert's."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
         cast(Table, CurrentRating.__table__)
     )
+    if from_history:
+        statement = statement.from_select([*_PROJECTED, "rating_id"], _ASSESSMENT_RATINGS)
     return statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],
         set_={
@@ -39,9 +70,12 @@ def _upsert_statement(dialect: str):
     )
 
 
-_HISTORY = cast(Table, ValidatedRating.__table__)
 INSERT_VALIDATED_RATINGS = insert(_HISTORY).returning(_HISTORY.c.id, sort_by_parameter_order=True)
 UPSERT_CURRENT_RATINGS = {name: _upsert_statement(name) for name in ("postgresql", "sqlite")}
+_APPEND_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)  # RETURNING: see above
+_UPSERT_FROM_HISTORY = {
+    name: _upsert_statement(name, from_history=True) for name in ("postgresql", "sqlite")
+}
 
 
 def bump_coverage_epoch(person_ids: set[int]) -> None:
@@ -68,29 +102,20 @@ def upsert_current(values: list[dict[str, Any]]) -> None:
     connection.execute(UPSERT_CURRENT_RATINGS[connection.dialect.name], values)
 
 
-def write_ratings(rows: list[dict[str, Any]], element_keys: list[str]) -> list[int]:
-    """Append validated-rating rows (the history) and project them onto the current ratings.
+def write_ratings(assessment_id: int, rows: list[dict[str, Any]]) -> None:
+    """Append the assessment's validated-rating rows (the history) and project them onto
+    the current ratings.
 
     `rows` are `ValidatedRating` columns (assessment_id, person_id, skill_id, skill_key,
-    self_level, level, comment, validated_by_id, validated_at, expires_at), one per skill;
-    `element_keys` the element key of each row's skill, in the same order. Two statements
-    and the epoch bump, in the caller's transaction; returns the new history row ids.
+    self_level, level, comment, validated_by_id, validated_at, expires_at), one per skill,
+    all of `assessment_id` and new to it. Two statements and the epoch bump, in the
+    caller's transaction.
     """
     if not rows:
-        return []
-    ids = list(db.session.connection().execute(INSERT_VALIDATED_RATINGS, rows).scalars())
-    upsert_current(
-        [
-            {
-                "person_id": row["person_id"],
-                "skill_key": row["skill_key"],
-                "element_key": element_key,
-                "level": row["level"],
-                "validated_at": row["validated_at"],
-                "expires_at": row["expires_at"],
-                "rating_id": rating_id,
-            }
-            for row, element_key, rating_id in zip(rows, element_keys, ids, strict=True)
-        ]
+        return
+    bump_coverage_epoch({row["person_id"] for row in rows})
+    connection = db.session.connection()
+    connection.execute(_APPEND_HISTORY, rows)
+    connection.execute(
+        _UPSERT_FROM_HISTORY[connection.dialect.name], {"assessment_id": assessment_id}
     )
-    return ids

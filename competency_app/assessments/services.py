@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import SupervisionLink, User
-from competency_app.accounts.permissions import supervises
-from competency_app.accounts.services import record
+from competency_app.accounts.permissions import supervises_id
+from competency_app.accounts.services import record, record_many
 from competency_app.assessments import notices
 from competency_app.assessments.models import (
     Assessment,
@@ -288,8 +288,9 @@ def _log(
     new: Status | None,
     **detail,
 ) -> None:
-    db.session.add(
-        AssessmentEvent(
+    # a Core insert: nothing reads the event back in this transaction
+    db.session.execute(
+        insert(AssessmentEvent).values(
             assessment_id=assessment.id,
             at=utcnow(),
             actor_id=actor.id,
@@ -301,12 +302,20 @@ def _log(
     )
 
 
-def _touch(assessment: Assessment, actor: User, seen_version: int | None) -> None:
-    """Check the caller saw the latest row, then mark it changed (bumps row_version)."""
+def _require_seen(assessment: Assessment, seen_version: int | None) -> None:
+    """Refuse a change made from a stale copy of the assessment."""
     if seen_version is not None and seen_version != assessment.row_version:
         raise Conflict(assessment)
+
+
+def _touch(assessment: Assessment, actor: User, seen_version: int | None, **changes) -> None:
+    """Check the caller saw the latest row, then mark it changed (bumps row_version),
+    with any other `changes` to its columns in the same UPDATE."""
+    _require_seen(assessment, seen_version)
     assessment.updated_at = utcnow()
     assessment.updated_by_id = actor.id
+    for name, value in changes.items():
+        setattr(assessment, name, value)
     # Write the version bump first: a concurrent writer waits on this row, then finds
     # the version moved on (StaleDataError) before it writes anything else.
     try:
@@ -457,7 +466,7 @@ def require_validator(assessment: Assessment, supervisor: User) -> None:
     """Refuse (403/409) unless `supervisor` may validate `assessment` now."""
     if assessment.person_id == supervisor.id:
         raise WorkflowError("You cannot validate your own assessment.", 403)
-    if not supervises(supervisor, assessment.person):
+    if not supervises_id(supervisor, assessment.person_id):
         raise WorkflowError("Only this person's supervisor can validate their assessment.", 403)
     if assessment.status != Status.SUBMITTED:
         raise WorkflowError(
@@ -481,12 +490,15 @@ def validate(
 ) -> int:
     """Sign off: one validated rating per skill (self-rating unless `decisions` differs).
 
-    Writes the history rows, the current-rating projection and the teams' coverage epoch
-    through `projection.write_ratings` in this transaction (two executemany statements,
-    compiled once); returns the number of skills validated.
+    Everything is judged before anything is written; then one UPDATE of the assessment
+    (version-checked: a concurrent sign-off waits on this row, then gets `Conflict`), the
+    history rows, the current-rating projection and the teams' coverage epoch through
+    `projection.write_ratings` (one multi-row INSERT, one INSERT ... SELECT upsert), the
+    drafts cleared, and one insert each for the event, the audit record and the notice,
+    all in this transaction; returns the number of skills validated.
     """
     require_validator(assessment, supervisor)
-    _touch(assessment, supervisor, seen_version)
+    _require_seen(assessment, seen_version)
     version = version_structure(assessment.framework_version)
     scale = version.settings.scale.values
     now = utcnow()
@@ -498,13 +510,14 @@ def validate(
             )
         ).all()
     )
-    skills = {skill.id: (skill, e.key) for e in elements_of(version) for skill in e.skills}
+    skills = {skill.id: (skill, e) for e in elements_of(version) for skill in e.skills}
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
-    labels = {
-        skill_id: name for e in elements_of(version) for skill_id, name in skill_names(e).items()
-    }
+
+    def label(skill_id: int) -> str:  # named only in a refusal: not built for every skill
+        return skill_names(skills[skill_id][1])[skill_id]
+
     rows: list[dict[str, Any]] = []
     refused: dict[str, str] = {}
     for skill_id, (skill, _element) in skills.items():
@@ -512,12 +525,12 @@ def validate(
         decision = decisions.get(skill_id) or Decision(None)
         level = self_level if decision.level is None else decision.level
         if level not in scale:
-            refused[f"level-{skill_id}"] = f"{labels[skill_id]}: choose a level from the scale"
+            refused[f"level-{skill_id}"] = f"{label(skill_id)}: choose a level from the scale"
             continue
         comment = (decision.comment or "").strip()[:MAX_NOTE] or None
         if level != self_level and not comment:
             refused[f"comment-{skill_id}"] = (
-                f"{labels[skill_id]}: add a comment to explain the different level"
+                f"{label(skill_id)}: add a comment to explain the different level"
             )
             continue
         rows.append(
@@ -536,12 +549,17 @@ def validate(
         )
     if refused:
         raise RatingError(refused)
-    write_ratings(rows, [skills[row["skill_id"]][1] for row in rows])
-    _clear_drafts(assessment)
     old = assessment.status
-    assessment.status = Status.VALIDATED
-    assessment.validated_at = now
-    assessment.validated_by_id = supervisor.id
+    _touch(
+        assessment,
+        supervisor,
+        seen_version,
+        status=Status.VALIDATED,
+        validated_at=now,
+        validated_by_id=supervisor.id,
+    )
+    write_ratings(assessment.id, rows)
+    _clear_drafts(assessment)
     changed = {
         r["skill_key"]: [r["self_level"], r["level"]] for r in rows if r["level"] != r["self_level"]
     }
@@ -556,15 +574,17 @@ def validate(
         expires=expires.date().isoformat(),
     )
     # Counts only in the audit log: the levels themselves stay in the assessment's history.
-    record(
+    # One Core insert (`record_many`): the sign-off has no use for the event object.
+    record_many(
         "assessment_validated",
         supervisor,
-        target=f"assessment:{assessment.id}",
-        person=assessment.person_id,
-        skills=len(rows),
-        adjusted=len(changed),
+        [
+            (
+                f"assessment:{assessment.id}",
+                {"person": assessment.person_id, "skills": len(rows), "adjusted": len(changed)},
+            )
+        ],
     )
-    db.session.flush()
     notices.validated(assessment)
     return len(rows)
 

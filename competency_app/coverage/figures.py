@@ -1,7 +1,9 @@
 """The team's rating aggregates as at a moment: the facts every coverage rule is judged on.
 
 Today (and any later moment) they come from the current-rating projection: one GROUP BY per
-(person, element) and one per skill, an index-only scan of `ix_current_rating_coverage`.
+(person, element), an index-only scan of `ix_current_rating_coverage`, that also lists
+each group's held skills, from which the per-skill figures are counted in Python (cheaper
+than a second scan of the same rows, grouped by skill).
 A later moment simply drops the validations that will have expired by then. An earlier
 moment reads the append-only history instead (the latest validation per person and skill
 at that moment, a window function): slower, and only for past dates.
@@ -78,19 +80,21 @@ _NOW = bindparam("now", type_=UTCDateTime())
 _HORIZON = bindparam("horizon", type_=UTCDateTime())
 
 
-def _statements(source):
-    """The two aggregates over a rating source with columns person_id, skill_key,
-    element_key, level and expires_at (the projection, or the history as at a moment).
+def _statement(source):
+    """The aggregate over a rating source with columns person_id, skill_key, element_key,
+    level and expires_at (the projection, or the history as at a moment).
 
     Per person and element: skills at competent or above, skills one level below
     (Developing), the earliest expiry among the competent ones, among all of them, and
-    among the competent ones that outlast the warning horizon. Per skill: holders, holders
-    beyond the horizon, and the lowest and highest holder id (the holder, when there is
-    one). Expiries come back as text on SQLite: only the few needed are parsed (`_aware`).
+    among the competent ones that outlast the warning horizon; and the keys of the skills
+    held, and of those held beyond the horizon (comma-separated: framework ids have no
+    commas), for the per-skill figures. Expiries come back as text on SQLite: only the few
+    needed are parsed (`aware`).
     """
     c = source.c
     competent = c.level >= _COMPETENT
-    element_stats = (
+    durable = and_(competent, c.expires_at > _HORIZON)
+    return (
         select(
             c.person_id,
             c.element_key,
@@ -98,9 +102,9 @@ def _statements(source):
             func.count(_when(c.level < _COMPETENT, 1)),
             type_coerce(func.min(_when(competent, c.expires_at)), String),
             type_coerce(func.min(c.expires_at), String),
-            type_coerce(
-                func.min(_when(and_(competent, c.expires_at > _HORIZON), c.expires_at)), String
-            ),
+            type_coerce(func.min(_when(durable, c.expires_at)), String),
+            func.aggregate_strings(_when(competent, c.skill_key), ","),
+            func.aggregate_strings(_when(durable, c.skill_key), ","),
         )
         .where(
             c.person_id.in_(bindparam("ids", expanding=True)),
@@ -110,27 +114,10 @@ def _statements(source):
         )
         .group_by(c.person_id, c.element_key)
     )
-    skill_stats = (
-        select(
-            c.skill_key,
-            func.count(),
-            func.count(_when(c.expires_at > _HORIZON, 1)),
-            func.min(c.person_id),
-            func.max(c.person_id),
-        )
-        .where(
-            c.person_id.in_(bindparam("ids", expanding=True)),
-            c.skill_key.in_(bindparam("keys", expanding=True)),
-            competent,
-            c.expires_at > _NOW,
-        )
-        .group_by(c.skill_key)
-    )
-    return element_stats, skill_stats
 
 
 # Built once. The projection already holds each person's latest validation per skill.
-_CURRENT = _statements(CurrentRating.__table__)
+_CURRENT = _statement(CurrentRating.__table__)
 
 # The history as at `now`: each person's latest validation of each of the version's skills.
 _RANKED = (
@@ -171,7 +158,7 @@ _LATEST = (
     .where(_RANKED.c.position == 1)
     .subquery()
 )
-_HISTORY = _statements(_LATEST)
+_HISTORY = _statement(_LATEST)
 
 
 def aware(value) -> datetime:
@@ -305,7 +292,6 @@ def team_figures(
     figures = _empty_figures(now, from_history)
     if not ids:
         return figures
-    element_stats, skill_stats = _HISTORY if from_history else _CURRENT
     params = {
         "ids": ids,
         "keys": shape.skill_keys,
@@ -315,22 +301,36 @@ def team_figures(
     }
     if from_history:
         params["version_id"] = version.id
-    connection = db.session.connection()
-    next_expiry = None  # raw (text on SQLite, sortable) until the minimum is known
-    lapses: list[datetime] = []
-    for person, key, held, developing, held_expiry, expiry, durable in connection.execute(
-        element_stats, params
-    ):
+    # raw (text on SQLite, sortable) until the minimum is known: parsing every row's
+    # expiries cost more than the query
+    next_expiry = next_durable = None
+    holders: dict[str, list[int]] = defaultdict(list)
+    durable_holders: dict[str, int] = defaultdict(int)
+    rows = db.session.connection().execute(_HISTORY if from_history else _CURRENT, params)
+    for person, key, held, developing, held_expiry, expiry, durable, keys, durable_keys in rows:
         if next_expiry is None or expiry < next_expiry:
             next_expiry = expiry
-        if durable is not None:
-            lapses.append(aware(durable) - warning)  # from then on it is "expiring soon"
-        expiry_if_held = aware(held_expiry) if held_expiry is not None else None
-        _add_person_element(figures, shape, person, key, held, developing, expiry_if_held)
-    for key, holders, durable, first, last in connection.execute(skill_stats, params):
-        figures.skills[key] = SkillFigures(holders, durable, first, last)
+        if durable is not None and (next_durable is None or durable < next_durable):
+            next_durable = durable
+        alone = held and held == shape.skill_counts.get(key)
+        _add_person_element(
+            figures, shape, person, key, held, developing, aware(held_expiry) if alone else None
+        )
+        if keys:
+            for skill in keys.split(","):
+                holders[skill].append(person)
+        if durable_keys:
+            for skill in durable_keys.split(","):
+                durable_holders[skill] += 1
+    for skill, people in holders.items():
+        figures.skills[skill] = SkillFigures(
+            len(people), durable_holders[skill], min(people), max(people)
+        )
+    lapses: list[datetime] = []
     if next_expiry is not None:
         lapses.append(aware(next_expiry))
+    if next_durable is not None:  # from then on the earliest of them is "expiring soon"
+        lapses.append(aware(next_durable) - warning)
     return _finish(figures, _values(version, ids, now), lapses, warning, now)
 
 

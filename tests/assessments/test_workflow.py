@@ -8,7 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, SupervisionLink
@@ -414,6 +414,58 @@ def test_validation_expires_after_the_validity_period(app, client, people):
     assert expires.date() == (datetime.now(UTC) + timedelta(days=1)).date().replace(
         year=expires.year
     ) or expires > datetime.now(UTC) + timedelta(days=360)
+
+
+def test_sign_off_writes_each_table_in_one_statement(app, people):
+    """The sign-off's writes, counted at the driver: one statement a table (one multi-row
+    INSERT of the history, not one per skill; one upsert of the projection; one UPDATE of
+    the assessment), and every projected row pointing at its own history row."""
+    assessment_id = rated_assessment(app)
+    with app.app_context():
+        assessment = db.session.get(Assessment, assessment_id)
+        supervisor = user("sue.super")
+        sent: list[str] = []
+
+        def keep(_conn, _cursor, statement, _params, _context, _executemany):
+            sent.append(" ".join(statement.split()))
+
+        event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            skills = services.validate(assessment, supervisor, {}, None)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", keep)
+        commit()
+
+        def starting(prefix: str) -> list[str]:
+            return [s for s in sent if s.startswith(prefix)]
+
+        assert skills > 1
+        assert len(starting("INSERT INTO validated_rating")) == 1
+        assert starting("INSERT INTO validated_rating")[0].count("), (") == skills - 1
+        assert len(starting("INSERT INTO current_rating")) == 1
+        assert len(starting("UPDATE assessment")) == 1
+        writes = [s.split(" (")[0].split(" SET")[0].split(" WHERE")[0] for s in sent]
+        assert sorted(w for w in writes if not w.startswith("SELECT")) == [
+            "DELETE FROM validation_draft",
+            "INSERT INTO assessment_event",
+            "INSERT INTO audit_event",
+            "INSERT INTO current_rating",
+            "INSERT INTO notification",
+            "INSERT INTO validated_rating",
+            "UPDATE assessment",
+            "UPDATE team",
+        ]
+        pairs = db.session.execute(
+            select(CurrentRating.rating_id, ValidatedRating.id)
+            .join(ValidatedRating, ValidatedRating.id == CurrentRating.rating_id)
+            .where(
+                ValidatedRating.assessment_id == assessment_id,
+                ValidatedRating.skill_key == CurrentRating.skill_key,
+                ValidatedRating.person_id == CurrentRating.person_id,
+                ValidatedRating.level == CurrentRating.level,
+            )
+        ).all()
+        assert len(pairs) == skills
 
 
 def _pat_id(app) -> int:
