@@ -1,0 +1,101 @@
+"""The team coverage page's matrix and gap cards, rendered once and reused.
+
+They are most of the page's rendering (a team of 50 has 400 matrix cells and a card per
+gap) and depend only on the team's figures, its members and the framework version: the
+same for every viewer with the same permissions. Today's unfiltered page keeps them in a
+per-process LRU (`FRAGMENTS`) under `fragment_key`; an as-at date or a member left out
+renders them afresh. A fragment holds nothing personal to the viewer and no form token,
+so the page around it (the header with the viewer's name, the sign-out form, the
+training line and the what-if form) is rendered on every request, and the response is
+still `no-store` to the browser.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from flask import current_app
+from markupsafe import Markup
+
+from competency_app.common.caches import per_process_cache
+from competency_app.common.dates import london_day
+from competency_app.coverage import services
+from competency_app.coverage.figures import figures_key
+from competency_app.coverage.services import TeamCoverage
+
+TEMPLATE = "coverage/_matrix_and_gaps.html"
+
+
+class FragmentCache:
+    """A bounded LRU of rendered HTML by key."""
+
+    def __init__(self, size: int = 256):
+        self.size = size
+        self.entries: OrderedDict[tuple, Markup] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Markup | None:
+        with self.lock:
+            html = self.entries.get(key)
+            if html is not None:
+                self.entries.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: Markup) -> None:
+        with self.lock:
+            self.entries[key] = html
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+FRAGMENTS = FragmentCache()
+per_process_cache("coverage page fragments", FRAGMENTS.clear)
+
+
+def fragment_key(cov: TeamCoverage, permission_class: tuple[bool, ...]) -> tuple:
+    """What the fragment shows depends on: the figures' key (team, coverage epoch, version
+    and content hash, member ids) and the moment they were computed (a recomputed set after
+    an expiry is a new key); the day, since the closest members to a skill read ratings below
+    Developing whose expiry the figures do not track; the members' names and the team's slug
+    (in its text and links, changed without an epoch bump); and the viewer's permission
+    class, never the viewer."""
+    ids = [m.id for m in cov.members]
+    return (
+        *figures_key(cov.team, cov.version, ids),
+        cov.figures_from,
+        london_day(cov.now),
+        tuple(m.name for m in cov.members),
+        cov.team.slug,
+        permission_class,
+    )
+
+
+def render(cov: TeamCoverage) -> Markup:
+    """The matrix and gap cards' HTML for `cov`, uncached."""
+    template = current_app.jinja_env.get_template(TEMPLATE)
+    return Markup(  # noqa: S704 - an autoescaping template's output, already escaped
+        template.render(
+            cov=cov,
+            rows=services.matrix_rows(cov),
+            actions=services.gap_actions(cov),
+            skill_actions=services.skill_gap_actions(cov),
+            status_labels=services.STATUS_LABELS,
+        )
+    )
+
+
+def matrix_and_gaps(cov: TeamCoverage, permission_class: tuple[bool, ...]) -> Markup:
+    """Today's fragment for this team and permission class: from the cache, or rendered
+    and kept."""
+    key = fragment_key(cov, permission_class)
+    html = FRAGMENTS.get(key)
+    if html is None:
+        html = render(cov)
+        FRAGMENTS.put(key, html)
+    return html
