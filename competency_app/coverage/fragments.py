@@ -12,13 +12,10 @@ still `no-store` to the browser.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from flask import current_app
 from markupsafe import Markup
 
-from competency_app.common.caches import per_process_cache
+from competency_app.common.caches import BoundedCache, per_process_cache
 from competency_app.common.dates import london_day
 from competency_app.coverage import services
 from competency_app.coverage.figures import figures_key
@@ -27,34 +24,7 @@ from competency_app.coverage.services import TeamCoverage
 TEMPLATE = "coverage/_matrix_and_gaps.html"
 
 
-class FragmentCache:
-    """A bounded LRU of rendered HTML by key."""
-
-    def __init__(self, size: int = 256):
-        self.size = size
-        self.entries: OrderedDict[tuple, Markup] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> Markup | None:
-        with self.lock:
-            html = self.entries.get(key)
-            if html is not None:
-                self.entries.move_to_end(key)
-            return html
-
-    def put(self, key: tuple, html: Markup) -> None:
-        with self.lock:
-            self.entries[key] = html
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-FRAGMENTS = FragmentCache()
+FRAGMENTS: BoundedCache[Markup] = BoundedCache(256)
 per_process_cache("coverage page fragments", FRAGMENTS.clear)
 
 
