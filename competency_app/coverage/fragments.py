@@ -4,10 +4,10 @@ They are most of the page's rendering (a team of 50 has 400 matrix cells and a c
 gap) and depend only on the team's figures, its members and the framework version: the
 same for every viewer with the same permissions. Today's unfiltered page keeps them in a
 per-process LRU (`FRAGMENTS`) under `fragment_key`; an as-at date or a member left out
-renders them afresh. A fragment holds nothing personal to the viewer and no form token,
-so the page around it (the header with the viewer's name, the sign-out form, the
-training line and the what-if form) is rendered on every request, and the response is
-still `no-store` to the browser.
+renders them afresh. A fragment holds nothing personal to the viewer and no form token:
+the page around it (the header with the viewer's name and sign-out form, the export link,
+the training line and the what-if form) is put together on every request, and the
+response is still `no-store` to the browser.
 """
 
 from __future__ import annotations
