@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
 from pathlib import Path
 
 from flask import Flask, abort, jsonify, render_template, request
+from flask.templating import Environment
 from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -48,7 +50,24 @@ def register_database(app: Flask) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
+class TemplateGlobals(ChainMap):
+    """A template's globals over the environment's, as Jinja builds them, with a `keys()`
+    compared at C speed: every `{% from … import %}` checks the importing page's globals
+    against the imported template's (`Template._get_default_module`), and through
+    ChainMap's own key view that cost ~60 µs an import on 38 globals, for a module that is
+    already cached (the design system's page template alone imports three)."""
+
+    def keys(self):  # a snapshot, not a live view
+        return dict.fromkeys(self).keys()
+
+
+class AppEnvironment(Environment):
+    def make_globals(self, d):
+        return TemplateGlobals(d or {}, self.globals)
+
+
 def register_templates(app: Flask) -> None:
+    app.jinja_environment = AppEnvironment
     app.jinja_options = {
         **app.jinja_options,
         # nhsuk-frontend-jinja macros chain optional params (params.hint.text…).

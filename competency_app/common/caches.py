@@ -7,12 +7,18 @@ tests call it after every test, and a process that has just restored the databas
 
 The caches (docs/architecture.md, "Caches"): loaded framework structures
 (`framework/services.py`), coverage figures and version shapes (`coverage/figures.py`),
-chart bytes (`charts.py`).
+chart bytes (`charts.py`), the coverage page's matrix and gap cards
+(`coverage/fragments.py`) and the page header (`ui/views.py`).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 _CLEARERS: dict[str, Callable[[], None]] = {}
 
@@ -30,3 +36,30 @@ def clear_caches() -> None:
     """Empty every per-process cache (after a restore, and between tests)."""
     for clear in _CLEARERS.values():
         clear()
+
+
+class BoundedCache(Generic[V]):
+    """A least-recently-used map of at most `size` entries, safe across threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple, V] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> V | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: V) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()

@@ -207,6 +207,7 @@ class TeamCoverage:
     rule: str = "each_skill"
     without: list[User] = field(default_factory=list)  # members supposed to have left
     from_history: bool = False
+    figures_from: datetime | None = None  # when the figures judged were computed
 
     @property
     def values_met(self) -> set[int]:
@@ -481,6 +482,7 @@ def judge(
         values=_judge_values(figures, members, horizon, warning, version),
         rule=rule,
         from_history=figures.from_history,
+        figures_from=figures.valid_from,
     )
 
 

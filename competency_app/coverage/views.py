@@ -32,8 +32,9 @@ from competency_app.accounts.permissions import (
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
 from competency_app.common import charts
+from competency_app.common.dates import london_day
 from competency_app.common.downloads import send_download
-from competency_app.coverage import services
+from competency_app.coverage import fragments, services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import (
     CompletionError,
@@ -48,7 +49,7 @@ from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
 from competency_app.training.permissions import can_assign_training
-from competency_app.training.required import team_compliance
+from competency_app.training.required import compliance_for
 from competency_app.training.services import Progress, team_assignments
 
 blueprint = Blueprint("coverage", __name__)
@@ -104,15 +105,25 @@ def team_coverage(slug: str):
     if args.is_forecast and not args.errors:
         changes = forecast(team, version, cov.now, args.without)
     now = utcnow()
+    can_export = can_export_team(current_user, cov.team)
+    is_today = args.day is None and not args.without
+    if is_today:
+        # Today's members are the team's keyworkers: the compliance reuses them.
+        permission_class = (can_export, can_assign_training(current_user, cov.team))
+        matrix_and_gaps = fragments.matrix_and_gaps(cov, permission_class)
+        training = {
+            "compliance": compliance_for(cov.members, version, london_day(cov.now)),
+            "progress": Progress.of(team_assignments(cov.members)),
+        }
+    else:
+        matrix_and_gaps, training = fragments.render(cov), None
     return (
         render_template(
             "coverage/team.html",
             title=f"{cov.team.name}: coverage",
             cov=cov,
-            rows=services.matrix_rows(cov),
-            actions=services.gap_actions(cov),
-            skill_actions=services.skill_gap_actions(cov),
-            can_export=can_export_team(current_user, cov.team),
+            matrix_and_gaps=matrix_and_gaps,
+            can_export=can_export,
             args=args,
             changes=changes,
             forecast_links=[(n, (now + timedelta(days=n)).date()) for n in FORECAST_DAYS],
@@ -121,17 +132,9 @@ def team_coverage(slug: str):
                 {"value": str(m.id), "text": m.name, "selected": str(m.id) == args.typed["without"]}
                 for m in sorted(cov.members + cov.without, key=lambda m: m.name)
             ],
-            is_today=args.day is None and not args.without,
-            training=(
-                {
-                    "compliance": team_compliance(team, version),
-                    "progress": Progress.of(team_assignments(cov.members)),
-                }
-                if args.day is None and not args.without
-                else None
-            ),
+            is_today=is_today,
+            training=training,
             forecast_now=now,
-            status_labels=services.STATUS_LABELS,
         ),
         400 if args.errors else 200,
     )

@@ -194,17 +194,31 @@ def current_version(structure: bool = False) -> FrameworkVersion | None:
     """The most recently loaded framework version.
 
     `structure=True` returns it with every item loaded, from a per-process cache (see
-    `version_structure`), for read-only pages that walk the whole framework.
+    `version_structure`), for read-only pages that walk the whole framework: the cache key's
+    three columns are read first, so a cached version costs no row object and no decoding
+    of its document.
     """
-    version = db.session.scalar(
-        select(FrameworkVersion).order_by(FrameworkVersion.number.desc()).limit(1)
-    )
+    latest = select(FrameworkVersion).order_by(FrameworkVersion.number.desc()).limit(1)
+    if structure:
+        key = db.session.execute(latest.with_only_columns(*_STRUCTURE_KEY_COLUMNS)).first()
+        if key is None:
+            return None
+        cached = _STRUCTURES.get(tuple(key))
+        if cached is not None:
+            return cached
+    version = db.session.scalar(latest)
     if structure and version is not None:
         return version_structure(version)
     return version
 
 
 _STRUCTURES: dict[tuple, FrameworkVersion] = {}
+# A cached structure's key: a loaded version never changes, and ids can be reused.
+_STRUCTURE_KEY_COLUMNS = (
+    FrameworkVersion.id,
+    FrameworkVersion.content_hash,
+    FrameworkVersion.loaded_at,
+)
 
 
 def forget_cached_structures() -> None:
@@ -226,7 +240,7 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
     both sides of every relationship populated. It is for reading only: never add its
     objects to a session or assign them to relationships (use their ids).
     """
-    key = (version.id, version.content_hash, version.loaded_at)
+    key = tuple(getattr(version, column.key) for column in _STRUCTURE_KEY_COLUMNS)
     cached = _STRUCTURES.get(key)
     if cached is not None:
         return cached

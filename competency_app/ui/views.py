@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, current_app, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    get_template_attribute,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -12,6 +20,7 @@ from sqlalchemy import select
 
 from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
+from competency_app.common.caches import BoundedCache, per_process_cache
 from competency_app.extensions import db
 from competency_app.recruitment.models import PanelMember
 from competency_app.ui.home import home_sections
@@ -25,8 +34,7 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "static" / "nhsuk" / "asse
 def template_helpers() -> dict:
     return {
         "csp_nonce": csp_nonce,
-        "navigation_items": navigation_items,
-        "sign_out_form": sign_out_form,
+        "site_header": site_header,
     }
 
 
@@ -92,6 +100,35 @@ def sign_out_form() -> Markup:
         '<input type="hidden" name="csrf_token" value="{token}">'
         '<button class="nhsuk-header__account-button" type="submit">Sign out</button></form>'
     ).format(action=escape(url_for("auth.logout")), token=escape(generate_csrf()))
+
+
+SERVICE_NAME = "Keyworking competency tracker"
+_HEADERS: BoundedCache[Markup] = BoundedCache(512)
+per_process_cache("page headers", _HEADERS.clear)
+_SIGN_OUT = Markup("<!-- sign-out form -->")  # escaped text can never contain it
+
+
+def site_header() -> Markup:
+    """The design system's header for this viewer: its macro calls cost ~3 ms a page, so it
+    is rendered once per process for each name and set of navigation links (their targets,
+    words and which is current) and the sign-out form, whose token belongs to the session,
+    is put in afterwards."""
+    links = navigation_items()
+    form = sign_out_form()
+    name = current_user.name if current_user.is_authenticated else None
+    key = (name, bool(form), tuple((link["href"], link["text"], link["current"]) for link in links))
+    html = _HEADERS.get(key)
+    if html is None:
+        params: dict = {
+            "service": {"text": SERVICE_NAME, "href": url_for("ui.home")},
+            "navigation": {"items": links},
+        }
+        if name is not None:
+            items = [{"text": name, "icon": True}, {"html": _SIGN_OUT if form else form}]
+            params["account"] = {"items": items}
+        html = get_template_attribute("nhsuk/components/header/macro.jinja", "header")(params)
+        _HEADERS.put(key, html)
+    return html.replace(_SIGN_OUT, form)
 
 
 def _has_endpoint(name: str) -> bool:
