@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from loadgen import (  # noqa: E402
     Session,
     free_port,
+    interleaved,
     latencies,
     load_run,
     spread,
@@ -140,10 +141,8 @@ def serve(
         session = Session(port)
         session.sign_in(*login)
         latencies(session, page, 20)  # warm both workers
-        out = {
-            "hello": spread(latencies(session, "/healthz/live", requests)),
-            "page": spread(latencies(session, page, requests)),
-        }
+        times = interleaved(session, ["/healthz/live", page], requests)
+        out = {"hello": spread(times["/healthz/live"]), "page": spread(times[page])}
         if not full:
             return out
         out |= {

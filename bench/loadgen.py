@@ -67,6 +67,16 @@ def wait_until_up(port: int, seconds: float = 30) -> None:
     raise RuntimeError("the server did not start")
 
 
+def interleaved(session: Session, paths: list[str], count: int) -> dict[str, list[float]]:
+    """`latencies` of each path, requested in turn (a, b, a, b, …) so that every path meets
+    the same moments of a shared machine: their ratio is then fair."""
+    times: dict[str, list[float]] = {path: [] for path in paths}
+    for _ in range(count):
+        for path in paths:
+            times[path] += latencies(session, path, 1)
+    return times
+
+
 def latencies(session: Session, path: str, count: int) -> list[float]:
     times = []
     for _ in range(count):
