@@ -28,12 +28,18 @@ from competency_app.assessments.models import (
 from competency_app.common.dates import london_day, uk_date
 from competency_app.common.xlsx import (
     EXCEL_ROW_LIMIT,
+    SheetWriter,
     add_sheet,
     new_workbook,
     safe_text,
     to_bytes,
 )
-from competency_app.coverage.services import TeamCoverage, coverage_for_team, training_plan
+from competency_app.coverage.services import (
+    TeamCoverage,
+    coverage_for_team,
+    rule_sentence,
+    training_plan,
+)
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
@@ -49,11 +55,11 @@ from competency_app.training.required import (
 )
 from competency_app.training.services import team_assignments
 
-# Fills by where a level stands against the scale's competent level (as on the pages), so
-# that any scale reads the same: below, one below, competent, above.
 # Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
 STREAM_ROWS = 5000
 
+# Fills by where a level stands against the scale's competent level (as on the pages), so
+# that any scale reads the same: below, one below, competent, above.
 FILLS = {"below": "F0F4F5", "developing": "FFF9C4", "competent": "CCE5D8", "above": "A2D5B7"}
 
 
@@ -86,35 +92,45 @@ def _element_name(element) -> str:
     return element.display_name
 
 
+def _summary_entry(cov: TeamCoverage) -> list[list]:
+    """A team's rows of the Summary sheet (kept while the other teams are written)."""
+    counts = cov.counts
+    return [
+        [],
+        [
+            cov.team.name,
+            f"{counts['elements_met']} of {counts['elements']} elements met; "
+            f"{counts['gaps']} gaps, {counts['at_risk']} at risk; "
+            f"{counts['skill_gaps']} skills held by too few",
+        ],
+        ["Gaps", "; ".join(_why(cov, key) for key in cov.gap_keys) or "None"],
+        ["At risk", "; ".join(_why(cov, key) for key in cov.at_risk_keys) or "None"],
+    ]
+
+
 def _summary(
     workbook,
     version: FrameworkVersion,
-    coverages: list[TeamCoverage],
+    teams: list[list[list]],
+    members: int,
     scope: str,
     now: datetime,
     notes: list[str],
+    single: TeamCoverage | None,
 ):
+    """The Summary sheet: `teams` are the teams' `_summary_entry` rows; `single`, the one
+    team's coverage of a team workbook (for its chart)."""
     sheet = add_sheet(workbook, "Summary", widths=(28, 70, 14, 60))
     sheet.header([f"{version.short_title}: workbook", scope])
     sheet.row(["Date", uk_date(now)])
     sheet.row(["Framework", f"{version.title}, version {version.number} ({version.label})"])
-    sheet.row(["Teams", len(coverages)])
-    sheet.row(["Team members", sum(len(c.members) for c in coverages)])
-    if coverages:
-        sheet.row(["Rule", coverages[0].rule_sentence])
-    for cov in coverages:
-        counts = cov.counts
-        sheet.row([])
-        sheet.row(
-            [
-                cov.team.name,
-                f"{counts['elements_met']} of {counts['elements']} elements met; "
-                f"{counts['gaps']} gaps, {counts['at_risk']} at risk; "
-                f"{counts['skill_gaps']} skills held by too few",
-            ]
-        )
-        sheet.row(["Gaps", "; ".join(_why(cov, key) for key in cov.gap_keys) or "None"])
-        sheet.row(["At risk", "; ".join(_why(cov, key) for key in cov.at_risk_keys) or "None"])
+    sheet.row(["Teams", len(teams)])
+    sheet.row(["Team members", members])
+    if teams:
+        sheet.row(["Rule", rule_sentence(version)])
+    for rows in teams:
+        for row in rows:
+            sheet.row(row)
     sheet.row([])
     sheet.header(["Level", "Meaning"])
     for level in version.settings.scale.levels:
@@ -130,8 +146,8 @@ def _summary(
     )
     for note in notes:
         sheet.row(["Note", note])
-    if len(coverages) == 1:
-        _holders_chart(sheet, coverages[0])
+    if single is not None:
+        _holders_chart(sheet, single)
     return sheet
 
 
@@ -174,29 +190,45 @@ def _skills(version: FrameworkVersion) -> list[Skill]:
     return [s for c in version.competencies for e in c.elements for s in e.skills]
 
 
-def _coverage_sheet(workbook, version, coverages, now) -> int:
-    skills = _skills(version)
+def _coverage_sheet(workbook, skills: list[Skill]):
+    """The Coverage sheet (its header; `_coverage_rows` adds each team) and the Skills
+    sheet beside it."""
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
     sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
+    skill_sheet = add_sheet(workbook, "Skills", widths=(10, 44, 100))
+    skill_sheet.header(["Skill", "Element", "Skill to be demonstrated"])
+    for skill in skills:
+        skill_sheet.row([skill.key, _element_name(skill.element), skill.text])
+    return sheet, skill_sheet.rows
+
+
+def _coverage_rows(
+    sheet: SheetWriter, skills: list[Skill], cov: TeamCoverage, now: datetime
+) -> None:
+    """One team's members with their current level of every skill ("expired" when the
+    validation has lapsed)."""
     column = {skill.key: index for index, skill in enumerate(skills)}
-    for cov in coverages:  # one team at a time: memory stays bounded by the team's size
-        levels: dict[int, list[int | str | None]] = {
-            m.id: [None] * len(skills) for m in cov.members
-        }
-        # Plain tuples from a streamed cursor, the expiry judged by the database: no ORM
-        # object and no datetime conversion per rating.
-        live = (CurrentRating.expires_at > now).label("live")
-        for person, key, level, in_date in db.session.execute(
-            select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
-            .where(CurrentRating.person_id.in_(list(levels) or [-1]))
-            .execution_options(yield_per=STREAM_ROWS)
-        ):
-            index = column.get(key)
-            if index is not None:
-                levels[person][index] = level if in_date else "expired"
-        for member in cov.members:
-            sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
+    levels: dict[int, list[int | str | None]] = {m.id: [None] * len(skills) for m in cov.members}
+    # Plain tuples from a streamed cursor, the expiry judged by the database: no ORM object
+    # and no datetime conversion per rating.
+    live = (CurrentRating.expires_at > now).label("live")
+    for person, key, level, in_date in db.session.execute(
+        select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
+        .where(CurrentRating.person_id.in_(list(levels) or [-1]))
+        .execution_options(yield_per=STREAM_ROWS)
+    ):
+        index = column.get(key)
+        if index is not None:
+            levels[person][index] = level if in_date else "expired"
+    for member in cov.members:
+        sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
+
+
+def _finish_coverage_sheet(
+    sheet: SheetWriter, version: FrameworkVersion, skills: list[Skill]
+) -> None:
+    """The filter and the level fills, once every team's rows are written."""
     last_row = max(2, sheet.rows)
     last_col = get_column_letter(3 + len(skills))
     # Write-only sheets have both (openpyxl's type stubs miss them).
@@ -211,69 +243,66 @@ def _coverage_sheet(workbook, version, coverages, now) -> int:
                 fill=PatternFill("solid", fgColor=colour, bgColor=colour),
             ),
         )
-    skill_sheet = add_sheet(workbook, "Skills", widths=(10, 44, 100))
-    skill_sheet.header(["Skill", "Element", "Skill to be demonstrated"])
-    for skill in skills:
-        skill_sheet.row([skill.key, _element_name(skill.element), skill.text])
-    return sheet.rows + skill_sheet.rows
 
 
 GAPS_HEADER = ["Team", "Kind", "Id", "Title", "Status", "Why", "Holders", "Needed", "E-learning"]
 
 
-def _gaps_sheet(workbook, coverages) -> int:
-    """Every element, skill and expectation below its rule or at risk, with the reason:
-    the same statuses as the page and the API (one computation)."""
+def _gaps_sheet(workbook) -> SheetWriter:
     sheet = add_sheet(workbook, "Gaps", widths=(24, 9, 9, 50, 9, 70, 9, 9, 80))
     sheet.header(GAPS_HEADER)
-    for cov in coverages:
-        for e in cov.gaps + cov.at_risk:
-            modules = [m.title for m in cov.version.modules if e.element.key in m.element_keys]
-            sheet.row(
-                [
-                    cov.team.name,
-                    "element",
-                    e.element.key,
-                    e.element.title,
-                    STATUS_WORDS[e.status],
-                    e.why,
-                    len(e.holder_expiry),
-                    e.needed,
-                    "; ".join(modules),
-                ]
-            )
-        if cov.values.status != "met":
-            values = cov.values
-            sheet.row(
-                [
-                    cov.team.name,
-                    "values",
-                    "values",
-                    "Core values",
-                    STATUS_WORDS[values.status],
-                    values.why,
-                    len(values.met),
-                    len(cov.members),
-                    None,
-                ]
-            )
-        for s in cov.skill_gaps + cov.skills_at_risk:
-            wanted = {s.skill.key, s.skill.element.key}
-            modules = [m.title for m in cov.version.modules if wanted & set(m.develops)]
-            sheet.row(
-                [
-                    cov.team.name,
-                    "skill",
-                    s.skill.key,
-                    s.skill.text,
-                    STATUS_WORDS[s.status],
-                    s.why,
-                    s.holders,
-                    s.min_holders,
-                    "; ".join(modules),
-                ]
-            )
-    return sheet.rows
+    return sheet
+
+
+def _gaps_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
+    """Every element, skill and expectation of the team below its rule or at risk, with the
+    reason: the same statuses as the page and the API (one computation)."""
+    for e in cov.gaps + cov.at_risk:
+        modules = [m.title for m in cov.version.modules if e.element.key in m.element_keys]
+        sheet.row(
+            [
+                cov.team.name,
+                "element",
+                e.element.key,
+                e.element.title,
+                STATUS_WORDS[e.status],
+                e.why,
+                len(e.holder_expiry),
+                e.needed,
+                "; ".join(modules),
+            ]
+        )
+    if cov.values.status != "met":
+        values = cov.values
+        sheet.row(
+            [
+                cov.team.name,
+                "values",
+                "values",
+                "Core values",
+                STATUS_WORDS[values.status],
+                values.why,
+                len(values.met),
+                len(cov.members),
+                None,
+            ]
+        )
+    for s in cov.skill_gaps + cov.skills_at_risk:
+        wanted = {s.skill.key, s.skill.element.key}
+        modules = [m.title for m in cov.version.modules if wanted & set(m.develops)]
+        sheet.row(
+            [
+                cov.team.name,
+                "skill",
+                s.skill.key,
+                s.skill.text,
+                STATUS_WORDS[s.status],
+                s.why,
+                s.holders,
+                s.min_holders,
+                "; ".join(modules),
+            ]
+        )
 
 
 STATUS_WORDS = {"gap": "gap", "at_risk": "at risk", "met": "met"}
@@ -392,20 +421,18 @@ def _ratings_sheets(
     return total
 
 
-def _values_sheet(workbook, version, coverages) -> int:
+def _values_sheet(workbook) -> SheetWriter:
     sheet = add_sheet(workbook, "Values", widths=(24, 24, 40))
     sheet.header(["Team", "Team member", "Core values reflection signed off in supervision"])
-    for cov in coverages:
-        for member in cov.members:
-            met = member.id in cov.values_met
-            sheet.row(
-                [
-                    cov.team.name,
-                    member.name,
-                    "Yes, within the validity period" if met else "Not yet",
-                ]
-            )
-    return sheet.rows
+    return sheet
+
+
+def _values_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
+    for member in cov.members:
+        met = member.id in cov.values_met
+        sheet.row(
+            [cov.team.name, member.name, "Yes, within the validity period" if met else "Not yet"]
+        )
 
 
 TRAINING_HEADER = [
@@ -456,99 +483,102 @@ def _compliance_rows(sheet, team_name: str, compliance: Compliance) -> None:
         )
 
 
-def _training_sheet(workbook, version: FrameworkVersion, coverages, now: datetime, scope) -> int:
-    """Required training (each keyworker's standing and the compliance figures, as on the
-    compliance pages), assigned modules with progress, completions and the suggested plan."""
-    modules = {m.key: m for m in version.modules}
-    today = london_day(now)
+def _training_sheet(workbook, version: FrameworkVersion, now: datetime, scope):
+    """The Training sheet, with the organisation's compliance figures first in the
+    organisation workbook; `_training_rows` adds each team."""
     sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 18, 14, 16, 26, 20, 50))
     sheet.header(TRAINING_HEADER)
     if scope == "Organisation":
-        overall = compliance_for(organisation_keyworkers(now), version, today)
+        overall = compliance_for(organisation_keyworkers(now), version, london_day(now))
         _compliance_rows(sheet, "Organisation (each keyworker once)", overall)
-    for cov in coverages:
-        compliance = compliance_for(cov.members, version, today)
-        _compliance_rows(sheet, cov.team.name, compliance)
-        for standing in compliance.standings:
+    return sheet
+
+
+def _training_rows(
+    sheet: SheetWriter, version: FrameworkVersion, cov: TeamCoverage, now: datetime
+) -> None:
+    """The team's required training (each keyworker's standing and the compliance figures,
+    as on the compliance pages), assigned modules with progress, completions and the
+    suggested plan."""
+    modules = {m.key: m for m in version.modules}
+    today = london_day(now)
+    compliance = compliance_for(cov.members, version, today)
+    _compliance_rows(sheet, cov.team.name, compliance)
+    for standing in compliance.standings:
+        sheet.row(
+            [
+                cov.team.name,
+                standing.person.name,
+                standing.module.title,
+                "Required training",
+                standing.completed_on,
+                standing.expires_on,
+                standing.label,
+                None,
+                None,
+            ]
+        )
+    gaps = {e.element.key: e.element for e in cov.elements}
+    for item in team_assignments(cov.members):
+        a = item.assignment
+        module = modules.get(a.module_key)
+        sheet.row(
+            [
+                cov.team.name,
+                a.person.name,
+                module.title if module else a.module_key,
+                "Assigned",
+                item.completed_on,
+                a.due_on,
+                item.label,
+                None,
+                f"Assigned by {a.assigned_by.name} on {uk_date(a.assigned_at)}"
+                + (f", for {_element_name(gaps[a.element_key])}" if a.element_key in gaps else ""),
+            ]
+        )
+    ids = [m.id for m in cov.members]
+    names = {m.id: m.name for m in cov.members}
+    for person, key, completed, certificate in db.session.execute(
+        select(
+            ModuleCompletion.person_id,
+            ModuleCompletion.module_key,
+            ModuleCompletion.completed_on,
+            ModuleCompletion.certificate_ref,
+        )
+        .where(ModuleCompletion.person_id.in_(ids or [-1]))
+        .order_by(ModuleCompletion.completed_on)
+    ):
+        module = modules.get(key)
+        sheet.row(
+            [
+                cov.team.name,
+                names[person],
+                module.title if module else key,
+                "Completion",
+                completed,
+                completion_expiry(completed, module) if module else None,
+                None,
+                certificate,
+                "Completed: reassess the skills it covers",
+            ]
+        )
+    for step in training_plan(cov):
+        closes = ", ".join(_element_name(e) for e in step.closes)
+        members: list[User | None] = [*step.members] or [None]
+        for member in members:
             sheet.row(
                 [
                     cov.team.name,
-                    standing.person.name,
-                    standing.module.title,
-                    "Required training",
-                    standing.completed_on,
-                    standing.expires_on,
-                    standing.label,
+                    member.name if member else "Anyone in the team",
+                    step.module.title,
+                    "Suggested",
                     None,
                     None,
+                    None,
+                    None,
+                    f"Suggested, for {closes}",
                 ]
             )
-        gaps = {e.element.key: e.element for e in cov.elements}
-        for item in team_assignments(cov.members):
-            a = item.assignment
-            module = modules.get(a.module_key)
-            sheet.row(
-                [
-                    cov.team.name,
-                    a.person.name,
-                    module.title if module else a.module_key,
-                    "Assigned",
-                    item.completed_on,
-                    a.due_on,
-                    item.label,
-                    None,
-                    f"Assigned by {a.assigned_by.name} on {uk_date(a.assigned_at)}"
-                    + (
-                        f", for {_element_name(gaps[a.element_key])}"
-                        if a.element_key in gaps
-                        else ""
-                    ),
-                ]
-            )
-        ids = [m.id for m in cov.members]
-        names = {m.id: m.name for m in cov.members}
-        for person, key, completed, certificate in db.session.execute(
-            select(
-                ModuleCompletion.person_id,
-                ModuleCompletion.module_key,
-                ModuleCompletion.completed_on,
-                ModuleCompletion.certificate_ref,
-            )
-            .where(ModuleCompletion.person_id.in_(ids or [-1]))
-            .order_by(ModuleCompletion.completed_on)
-        ):
-            module = modules.get(key)
-            sheet.row(
-                [
-                    cov.team.name,
-                    names[person],
-                    module.title if module else key,
-                    "Completion",
-                    completed,
-                    completion_expiry(completed, module) if module else None,
-                    None,
-                    certificate,
-                    "Completed: reassess the skills it covers",
-                ]
-            )
-        for step in training_plan(cov):
-            closes = ", ".join(_element_name(e) for e in step.closes)
-            members: list[User | None] = [*step.members] or [None]
-            for member in members:
-                sheet.row(
-                    [
-                        cov.team.name,
-                        member.name if member else "Anyone in the team",
-                        step.module.title,
-                        "Suggested",
-                        None,
-                        None,
-                        None,
-                        None,
-                        f"Suggested, for {closes}",
-                    ]
-                )
-    return sheet.rows
 
 
 def build_workbook(
@@ -565,16 +595,34 @@ def build_workbook(
     `progress(done, total)`, when given, is told how far it has gone: each team member's
     coverage, then each member's ratings, then the last sheets (a job's progress page)."""
     # A single team's figures come from (and go to) the pages' cache; a whole organisation's
-    # are computed afresh, so that a bulk export does not fill every worker's cache.
+    # are computed afresh, so that a bulk export does not fill every worker's cache. Each
+    # team's coverage is written to every sheet that needs it and then let go: memory stays
+    # bounded by the largest team, not the organisation.
     cached = len(teams) == 1
-    coverages = []
-    done = 0
+    workbook = new_workbook()
+    notes: list[str] = []
+    skills = _skills(version)
+    coverage_sheet, skill_rows = _coverage_sheet(workbook, skills)
+    gaps = _gaps_sheet(workbook)
+    values = _values_sheet(workbook)
+    training = _training_sheet(workbook, version, now, scope)
+    summaries: list[list[list]] = []
+    person_ids: list[int] = []
+    single = None
     for team in teams:
-        coverages.append(coverage_for_team(team, version, now, cached=cached))
-        done += len(coverages[-1].members)
+        cov = coverage_for_team(team, version, now, cached=cached)
+        _coverage_rows(coverage_sheet, skills, cov, now)
+        _gaps_rows(gaps, cov)
+        _values_rows(values, cov)
+        _training_rows(training, version, cov, now)
+        summaries.append(_summary_entry(cov))
+        person_ids += [m.id for m in cov.members]
+        single = cov if len(teams) == 1 else None
         if progress is not None:
+            done = len(person_ids)
             progress(done, 2 * done + 4)  # the total grows as members are counted
-    total = 2 * done + 4
+    _finish_coverage_sheet(coverage_sheet, version, skills)
+    done, total = len(person_ids), 2 * len(person_ids) + 4
 
     def step(count: int) -> None:
         nonlocal done
@@ -582,23 +630,26 @@ def build_workbook(
         if progress is not None:
             progress(done, total)
 
-    workbook = new_workbook()
-    notes: list[str] = []
-    # The summary goes first but its notes depend on the other sheets: build them, then
-    # move the summary to the front.
-    rows = _coverage_sheet(workbook, version, coverages, now)
-    rows += _gaps_sheet(workbook, coverages)
     step(1)
-    rows += _ratings_sheets(
-        workbook, [m.id for c in coverages for m in c.members], notes, history, step
+    ratings = _ratings_sheets(workbook, person_ids, notes, history, step)
+    summary = _summary(workbook, version, summaries, len(person_ids), scope, now, notes, single)
+    step(1)
+    # In reading order: the summary, the coverage and its skills, the gaps, the ratings
+    # (written last, as they may fill several sheets), the values and the training.
+    order = ["Summary", "Coverage", "Skills", "Gaps"]
+    order += [t for t in workbook.sheetnames if t.startswith("Ratings")]
+    order += ["Values", "Training"]
+    for index, title in enumerate(order):
+        workbook.move_sheet(title, offset=index - workbook.sheetnames.index(title))
+    rows = (
+        coverage_sheet.rows
+        + skill_rows
+        + gaps.rows
+        + ratings
+        + values.rows
+        + training.rows
+        + summary.rows
     )
-    rows += _values_sheet(workbook, version, coverages)
-    rows += _training_sheet(workbook, version, coverages, now, scope)
-    step(1)
-    summary = _summary(workbook, version, coverages, scope, now, notes)
-    step(1)
-    workbook.move_sheet("Summary", offset=-(len(workbook.sheetnames) - 1))
-    rows += summary.rows
     slug = teams[0].slug if len(teams) == 1 and scope != "Organisation" else "organisation"
     content = to_bytes(workbook)
     step(1)
