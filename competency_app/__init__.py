@@ -6,6 +6,7 @@ import logging
 from collections import ChainMap
 from pathlib import Path
 
+import click
 from flask import Flask, abort, jsonify, render_template, request
 from flask.templating import Environment
 from flask_wtf.csrf import CSRFError
@@ -14,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from competency_app.config import load_settings, require_shared_rate_limits
 from competency_app.database import configure_sqlite, mark_read_only
-from competency_app.extensions import csrf, db, limiter, login_manager, migrate
+from competency_app.extensions import csrf, db, limiter, login_manager
 from competency_app.routing import register_converters
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -88,9 +89,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
-    migrate.init_app(
-        app, db, directory=str(PACKAGE_DIR.parent / "migrations"), render_as_batch=True
-    )
+    register_migrations(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -100,6 +99,70 @@ def register_extensions(app: Flask) -> None:
     from competency_app.jobs.queue import configure_queue
 
     configure_queue(app)
+
+
+MIGRATIONS_DIR = str(PACKAGE_DIR.parent / "migrations")
+
+
+class LazyMigrations:
+    """Flask-Migrate's settings for the app (`app.extensions["migrate"]`), set up when a
+    migration first asks for them: importing Alembic costs every web worker about 10 MB
+    that serving pages never uses. Flask-Migrate then replaces this with its own."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def __getattr__(self, name: str):
+        from flask_migrate import Migrate
+
+        Migrate(self.app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+        return getattr(self.app.extensions["migrate"], name)
+
+
+class LazyMigrationCommands(click.Group):
+    """`flask db …`: Flask-Migrate's command group, imported when a command runs, with its
+    options (`--directory`, `--x-arg`) passed on to it."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "db",
+            help="Perform database migrations.",
+            params=[
+                click.Option(
+                    ["-d", "--directory"],
+                    default=None,
+                    help='Migration script directory (default is "migrations")',
+                ),
+                click.Option(
+                    ["-x", "--x-arg"],
+                    multiple=True,
+                    help="Additional arguments consumed by custom env.py scripts",
+                ),
+            ],
+            callback=self.forward,
+        )
+
+    @staticmethod
+    def commands_group() -> click.Group:
+        from flask_migrate.cli import db as commands
+
+        return commands
+
+    def forward(self, directory: str | None, x_arg: tuple[str, ...]) -> None:
+        callback = self.commands_group().callback
+        assert callback is not None
+        click.get_current_context().invoke(callback, directory=directory, x_arg=x_arg)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self.commands_group().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self.commands_group().get_command(ctx, cmd_name)
+
+
+def register_migrations(app: Flask) -> None:
+    app.extensions["migrate"] = LazyMigrations(app)
+    app.cli.add_command(LazyMigrationCommands())
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import requests
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import current_app, request, session
-from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import select
 
 from competency_app.accounts import services
@@ -30,6 +27,12 @@ from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import Role, RoleAssignment, SsoIdentity, Team, User
 from competency_app.clock import utcnow
 from competency_app.extensions import db
+
+if TYPE_CHECKING:
+    from joserfc.errors import ClaimError
+
+# Authlib (with requests and joserfc) is imported on the first sign-in with the provider,
+# not when the app loads: about 17 MB a web worker that a site without it never needs.
 
 CLIENT_NAME = "organisation"  # Authlib's name for the provider (keys in the session)
 LEEWAY_SECONDS = 60  # clock difference allowed between this server and the provider
@@ -211,6 +214,8 @@ def _client(config: SsoSettings):
     clients = current_app.extensions.setdefault("competency_sso_clients", {})
     client = clients.get(config)
     if client is None:
+        from authlib.integrations.flask_client import OAuth  # noqa: PLC0415 - see above
+
         oauth = OAuth(current_app._get_current_object())  # type: ignore[attr-defined]
         client = oauth.register(
             name=CLIENT_NAME,
@@ -231,6 +236,8 @@ def _client(config: SsoSettings):
 
 def _metadata(client, config: SsoSettings) -> dict:
     """The provider's discovery document; its issuer must be the configured one."""
+    import requests  # noqa: PLC0415 - with Authlib, on first use
+
     try:
         metadata = client.load_server_metadata()
     except (requests.RequestException, ValueError):
@@ -263,6 +270,18 @@ def _claim_refusal(error: ClaimError) -> str:
 
 def _verified_claims(config: SsoSettings) -> dict:
     """Exchange the callback's code (with the PKCE verifier) and check the ID token."""
+    import requests  # noqa: PLC0415 - with Authlib, on first use
+    from authlib.integrations.base_client import (  # noqa: PLC0415 - on first use
+        MismatchingStateError,
+        OAuthError,
+    )
+    from joserfc.errors import (  # noqa: PLC0415 - with Authlib, on first use
+        BadSignatureError,
+        ClaimError,
+        ExpiredTokenError,
+        JoseError,
+    )
+
     client = _client(config)
     metadata = _metadata(client, config)
     error = request.args.get("error")

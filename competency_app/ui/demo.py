@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
@@ -131,6 +130,8 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
 
 def prepare_demo() -> tuple[list[str], list[tuple[str, str, str]]]:
     """Migrate the schema, load the framework and create the demo organisation."""
+    from flask_migrate import upgrade  # noqa: PLC0415 - Alembic, paid only when migrating
+
     upgrade()
     document = read_and_parse(
         Path(current_app.config["FRAMEWORK_PATH"]),
