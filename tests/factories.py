@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from competency_app.accounts import services
-from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.extensions import db
 
 PASSWORD = "correct horse battery"
@@ -41,3 +41,12 @@ def reflect_on_values(assessment, person) -> None:
 
     texts = {v.id: f"How I show {v.title.lower()}" for v in assessment.framework_version.values}
     assessments.save_reflections(assessment, person, texts, None)
+
+
+def latest_audit(action: str):
+    """The newest audit event of `action` (in an app context)."""
+    from sqlalchemy import select
+
+    return db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id.desc())
+    )

@@ -17,8 +17,7 @@ cached (`charts.cached_chart`) under `chart_key`, built from the same facts and 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -33,7 +32,7 @@ from competency_app.assessments.models import (
     ValueReview,
     ValueReviewOutcome,
 )
-from competency_app.common.caches import per_process_cache
+from competency_app.common.caches import BoundedCache, per_process_cache
 from competency_app.database import UTCDateTime
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -334,7 +333,7 @@ def team_figures(
     return _finish(figures, _values(version, ids, now), lapses, warning, now)
 
 
-class FiguresCache:
+class FiguresCache(BoundedCache[TeamFigures]):
     """Per-process LRU of team figures, keyed by the team's coverage epoch and members.
 
     An entry is reused while the team's `coverage_epoch` is unchanged (every validation
@@ -343,11 +342,10 @@ class FiguresCache:
     """
 
     def __init__(self, size: int = 512):
-        self.size = size
-        self.entries: OrderedDict[tuple, TeamFigures] = OrderedDict()
-        self.lock = threading.Lock()
+        super().__init__(size)
 
-    def get(self, key: tuple, now: datetime) -> TeamFigures | None:
+    def get_at(self, key: tuple, now: datetime) -> TeamFigures | None:
+        """The entry, if the clock is within the moments it holds for (else it is dropped)."""
         with self.lock:
             figures = self.entries.get(key)
             if figures is None:
@@ -357,17 +355,6 @@ class FiguresCache:
                 return None
             self.entries.move_to_end(key)
             return figures
-
-    def put(self, key: tuple, figures: TeamFigures) -> None:
-        with self.lock:
-            self.entries[key] = figures
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
 
 
 FIGURES = FiguresCache()
@@ -391,7 +378,7 @@ def figures_for(
     (only "now" is cached), else computed (and kept when `cached`)."""
     use_cache = cached and not from_history
     key = figures_key(team, version, ids)
-    figures = FIGURES.get(key, now) if use_cache else None
+    figures = FIGURES.get_at(key, now) if use_cache else None
     if figures is None:
         figures = team_figures(version, ids, now, from_history=from_history)
         if use_cache:

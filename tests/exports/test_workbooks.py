@@ -20,7 +20,14 @@ from competency_app.assessments.models import Assessment
 from competency_app.common.xlsx import EXCEL_CELL_LIMIT, safe_value
 from competency_app.extensions import db
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
+from tests.factories import (
+    PASSWORD,
+    commit,
+    latest_audit,
+    make_team,
+    make_user,
+    reflect_on_values,
+)
 
 
 @pytest.fixture
@@ -134,11 +141,7 @@ def test_team_workbook_holds_the_current_cycle_unless_history_is_asked_for(
         notes = [r[1] for r in sheet_rows(content, "Summary") if r and r[0] == "Note"]
         assert any("current cycle" in n for n in notes) is not bool(query)
         with app.app_context():
-            event = db.session.scalar(
-                select(AuditEvent)
-                .where(AuditEvent.action == "export")
-                .order_by(AuditEvent.id.desc())
-            )
+            event = latest_audit("export")
             assert event.target == "team:north" and event.detail["ratings"] == ratings
     out = tmp_path / "north.xlsx"
     result = runner.invoke(args=["export-xlsx", "--team", "north", "--history", "-o", str(out)])

@@ -20,7 +20,14 @@ from competency_app.jobs import services as jobs
 from competency_app.jobs.models import Job, JobRequester, JobState
 from competency_app.jobs.queue import in_process
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
+from tests.factories import (
+    PASSWORD,
+    commit,
+    latest_audit,
+    make_team,
+    make_user,
+    reflect_on_values,
+)
 
 
 @pytest.fixture
@@ -190,11 +197,7 @@ def test_a_large_team_workbook_is_offered_as_a_job(app, organisation, jobs_dir):
             assert download.status_code == 200
             assert "north-competencies-" in download.headers["Content-Disposition"]
             with app.app_context():
-                event = db.session.scalar(
-                    select(AuditEvent)
-                    .where(AuditEvent.action == "export")
-                    .order_by(AuditEvent.id.desc())
-                )
+                event = latest_audit("export")
                 assert event.target == "team:north" and event.detail["ratings"] == ratings
     finally:
         app.config["TEAM_WORKBOOK_JOB_MEMBERS"] = 150
