@@ -197,9 +197,11 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     screenshot(page, "recruitment-ranking-reasons")
     page.goto(vacancy_url)
     page.get_by_role("link", name="Panel scores for V1-C001").click()
+    page.wait_for_url(re.compile(r"/interview$"))  # the whole form before checking its radios
     _check(page, '[name^="a-"]', "4")
     page.get_by_role("button", name="Save agreed scores", exact=True).click()
-    expect(page.locator("body")).to_contain_text("Appointable")
+    # the verdict's own tag ("Not appointable" also contains the word)
+    expect(page.locator(".nhsuk-tag--green", has_text="Appointable")).to_have_count(1)
     page.goto(vacancy_url)
     page.get_by_role("button", name="Move to decided").click()
     expect(page.locator("body")).to_contain_text("now at the stage “Decided”")
