@@ -173,8 +173,9 @@ def serve(
     return out
 
 
-def prepare(database: Database, args) -> dict:
-    """Migrate the fresh database and load the framework; the environment to run it with."""
+def prepare(database, args, **extra: str) -> dict:
+    """Migrate the fresh database (with a `url`) and load the framework; the environment
+    to run it with (`extra` settings added)."""
     env = {
         **os.environ,
         "DATABASE_URL": database.url,
@@ -183,6 +184,7 @@ def prepare(database: Database, args) -> dict:
         "RATELIMIT_STORAGE_URI": args.redis_url,
         "SESSION_COOKIE_SECURE": "0",
         "JSON_LOGS": "0",
+        **extra,
     }
     flask(env, "db", "upgrade")
     flask(env, "load-framework", str(ROOT / "data" / "framework.yaml"))

@@ -91,22 +91,10 @@ def main() -> int:
 
     database = Database(args.database, args.postgres_url, args.pg_database)
     jobs_dir = tempfile.mkdtemp(prefix="competency-jobs-")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "SECRET_KEY": "bench",
-        "APP_ENV": "production",
-        "RATELIMIT_STORAGE_URI": args.redis_url,
-        "JOBS_REDIS_URL": args.redis_url,
-        "JOBS_DIR": jobs_dir,
-        "SESSION_COOKIE_SECURE": "0",
-        "JSON_LOGS": "0",
-    }
     processes: list[subprocess.Popen] = []
     try:
         flask = bench_all.flask
-        flask(env, "db", "upgrade")
-        flask(env, "load-framework", str(ROOT / "data" / "framework.yaml"))
+        env = bench_all.prepare(database, args, JOBS_REDIS_URL=args.redis_url, JOBS_DIR=jobs_dir)
         flask(
             env,
             "seed-scale",
