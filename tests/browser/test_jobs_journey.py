@@ -13,13 +13,12 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from competency_app.accounts.models import Role, User
-from competency_app.assessments import services as assessments
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.jobs import services as jobs
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in
-from tests.factories import commit, make_team, make_user, reflect_on_values
+from tests.factories import commit, make_team, make_user, validated_assessment
 
 
 @pytest.fixture
@@ -30,14 +29,7 @@ def hr_world(app, framework, tmp_path):
         supervisor = make_user("sue.super", Role.SUPERVISOR, team=north)
         for local in ("pat.prac", "kim.keyworker"):
             person = make_user(local, Role.PRACTITIONER, team=north, supervisor=supervisor)
-            assessment = assessments.start_assessment(person)
-            for element in assessments.elements_of(assessment.framework_version):
-                assessments.save_element(
-                    assessment, person, element, {s.id: (2, "") for s in element.skills}, None
-                )
-            reflect_on_values(assessment, person)
-            assessments.submit(assessment, person, None)
-            assessments.validate(assessment, supervisor, {}, None)
+            validated_assessment(person, supervisor)
         make_user("hana.hr", Role.HR)
         make_user("hal.hr", Role.HR)
         commit()

@@ -13,7 +13,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from competency_app.accounts.models import AuditEvent, Role
-from competency_app.assessments import services as assessments
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.jobs import services as jobs
@@ -26,7 +25,7 @@ from tests.factories import (
     latest_audit,
     make_team,
     make_user,
-    reflect_on_values,
+    validated_assessment,
 )
 
 
@@ -47,14 +46,7 @@ def organisation(app, framework):
                 person = make_user(
                     f"kw{n}.{slug}", Role.PRACTITIONER, team=team, supervisor=supervisor
                 )
-                assessment = assessments.start_assessment(person)
-                for element in assessments.elements_of(assessment.framework_version):
-                    assessments.save_element(
-                        assessment, person, element, {s.id: (2, "") for s in element.skills}, None
-                    )
-                reflect_on_values(assessment, person)
-                assessments.submit(assessment, person, None)
-                assessments.validate(assessment, supervisor, {}, None)
+                validated_assessment(person, supervisor)
         make_user("hana.hr", Role.HR)
         make_user("hal.hr", Role.HR)
         commit()
