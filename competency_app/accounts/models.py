@@ -75,6 +75,10 @@ class Team(Model):
     # Bumped in the transaction that changes a member's validated ratings: the per-process
     # coverage cache is keyed by it (competency_app/coverage/services.py).
     coverage_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped by every flush that records a member's completion or makes or cancels an
+    # assignment (`training/models.py`): the coverage page's training line is
+    # cached by it.
+    training_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship(back_populates="teams")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Protocol
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, has_request_context, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -96,9 +96,15 @@ def is_hr_or_admin(user: User, **_kwargs) -> bool:
 
 
 def team_by_slug(slug: str) -> Team:
-    team = db.session.scalar(select(Team).where(Team.slug == slug))
+    """The team (404 if none), read once per request: the access rule and the view both
+    ask for it."""
+    seen = request.environ.setdefault("competency_app.teams", {}) if has_request_context() else {}
+    team = seen.get(slug)
     if team is None:
-        abort(404)
+        team = db.session.scalar(select(Team).where(Team.slug == slug))
+        if team is None:
+            abort(404)
+        seen[slug] = team
     return team
 
 

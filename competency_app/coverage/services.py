@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
-from competency_app.accounts.services import team_members
+from competency_app.accounts.services import team_member_names, team_members
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
 from competency_app.coverage.figures import (
@@ -277,6 +277,11 @@ class TeamCoverage:
 def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
     """The team's active keyworkers; with `on`, those who have not left by that day."""
     return team_members(team, Role.PRACTITIONER, on=on)
+
+
+def team_practitioner_names(team: Team, on: datetime | None = None):
+    """The same people as (id, name) rows."""
+    return team_member_names(team, Role.PRACTITIONER, on=on)
 
 
 # ---- judging the figures by the rule ----------------------------------------------------

@@ -13,9 +13,11 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import and_, select
 
 from competency_app.accounts.permissions import (
@@ -49,8 +51,8 @@ from competency_app.extensions import db
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
 from competency_app.training.permissions import can_assign_training
-from competency_app.training.required import compliance_for
 from competency_app.training.services import Progress, team_assignments
+from competency_app.training.team_line import TrainingLine, team_training_line
 
 blueprint = Blueprint("coverage", __name__)
 
@@ -99,44 +101,45 @@ def team_coverage(slug: str):
     if version is None:
         abort(404)
     team = team_by_slug(slug)
+    can_export = can_export_team(current_user, team)
+    permission_class = (can_export, can_assign_training(current_user, team))
+    if not request.args and "_flashes" not in session:
+        # Today's page, kept per process for each permission class (coverage/fragments.py).
+        def shell(cov: services.TeamCoverage, matrix: Markup) -> str:
+            line = team_training_line(team, cov.members, version, london_day(cov.now))
+            return _page(cov, _as_at(team), matrix, line, can_export)
+
+        return fragments.today_page(team, version, permission_class, shell)
     args = _as_at(team)
     cov = services.coverage_for_team(team, version, args.moment, without=args.without)
+    if args.day is None and not args.without:  # today, with an argument it refused
+        matrix = fragments.matrix_and_gaps(cov, permission_class)
+        training = team_training_line(team, cov.members, version, london_day(cov.now))
+    else:
+        matrix, training = fragments.render(cov), None
+    return _page(cov, args, matrix, training, can_export), 400 if args.errors else 200
+
+
+def _page(cov, args: AsAt, matrix: Markup, training: TrainingLine | None, can_export) -> str:
+    """The coverage page: today's (with the `training` line), as at a day, or without
+    someone."""
+    now = utcnow()
     changes = []
     if args.is_forecast and not args.errors:
-        changes = forecast(team, version, cov.now, args.without)
-    now = utcnow()
-    can_export = can_export_team(current_user, cov.team)
-    is_today = args.day is None and not args.without
-    if is_today:
-        # Today's members are the team's keyworkers: the compliance reuses them.
-        permission_class = (can_export, can_assign_training(current_user, cov.team))
-        matrix_and_gaps = fragments.matrix_and_gaps(cov, permission_class)
-        training = {
-            "compliance": compliance_for(cov.members, version, london_day(cov.now)),
-            "progress": Progress.of(team_assignments(cov.members)),
-        }
-    else:
-        matrix_and_gaps, training = fragments.render(cov), None
-    return (
-        render_template(
-            "coverage/team.html",
-            title=f"{cov.team.name}: coverage",
-            cov=cov,
-            matrix_and_gaps=matrix_and_gaps,
-            can_export=can_export,
-            args=args,
-            changes=changes,
-            forecast_links=[(n, (now + timedelta(days=n)).date()) for n in FORECAST_DAYS],
-            member_items=[{"value": "", "text": "Choose a team member"}]
-            + [
-                {"value": str(m.id), "text": m.name, "selected": str(m.id) == args.typed["without"]}
-                for m in sorted(cov.members + cov.without, key=lambda m: m.name)
-            ],
-            is_today=is_today,
-            training=training,
-            forecast_now=now,
-        ),
-        400 if args.errors else 200,
+        changes = forecast(cov.team, cov.version, cov.now, args.without)
+    return render_template(
+        "coverage/team.html",
+        title=f"{cov.team.name}: coverage",
+        cov=cov,
+        matrix_and_gaps=matrix,
+        can_export=can_export,
+        args=args,
+        changes=changes,
+        forecast_links=[(n, (now + timedelta(days=n)).date()) for n in FORECAST_DAYS],
+        member_options=fragments.member_options(cov.members + cov.without, args.typed["without"]),
+        is_today=training is not None,
+        training=training,
+        forecast_now=now,
     )
 
 

@@ -4,11 +4,12 @@ itself) and modules assigned to a person with a due date."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import chain
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from competency_app.accounts.models import User
+from competency_app.accounts.models import RoleAssignment, Team, User
 from competency_app.database import UTCDateTime
 from competency_app.extensions import Model
 
@@ -51,3 +52,26 @@ class TrainingAssignment(Model):
 
     person: Mapped[User] = relationship(foreign_keys=[person_id])
     assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id])
+
+
+@event.listens_for(Session, "after_flush")
+def bump_training_epoch(session: Session, _context) -> None:
+    """Move on the `training_epoch` of every team whose members' completions or assignments
+    this flush wrote, in the same transaction (the coverage page's training line is cached
+    by it). Every write of these records goes through the ORM; none is bulk."""
+    people = {
+        record.person_id
+        for record in chain(session.new, session.dirty, session.deleted)
+        if isinstance(record, ModuleCompletion | TrainingAssignment)
+    }
+    if people:
+        session.connection().execute(
+            update(Team)
+            .where(
+                Team.id.in_(
+                    select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(people))
+                )
+            )
+            .values(training_epoch=Team.training_epoch + 1)
+            .execution_options(synchronize_session=False)
+        )

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
 from competency_app.common.caches import BoundedCache, per_process_cache
+from competency_app.common.holes import filled_by, holes_open, marker
 from competency_app.extensions import db
 from competency_app.recruitment.models import PanelMember
 from competency_app.ui.home import home_sections
@@ -35,6 +36,8 @@ def template_helpers() -> dict:
     return {
         "csp_nonce": csp_nonce,
         "site_header": site_header,
+        "site_footer": site_footer,
+        "skip_link": skip_link,
     }
 
 
@@ -112,7 +115,9 @@ def site_header() -> Markup:
     """The design system's header for this viewer: its macro calls cost ~3 ms a page, so it
     is rendered once per process for each name and set of navigation links (their targets,
     words and which is current) and the sign-out form, whose token belongs to the session,
-    is put in afterwards."""
+    is put in afterwards. A page rendered to be kept gets a marker (`common/holes.py`)."""
+    if holes_open():
+        return marker("header")
     links = navigation_items()
     form = sign_out_form()
     name = current_user.name if current_user.is_authenticated else None
@@ -129,6 +134,54 @@ def site_header() -> Markup:
         html = get_template_attribute("nhsuk/components/header/macro.jinja", "header")(params)
         _HEADERS.put(key, html)
     return html.replace(_SIGN_OUT, form)
+
+
+filled_by("header", site_header)
+
+
+_FURNITURE: BoundedCache[Markup] = BoundedCache(16)
+per_process_cache("page furniture", _FURNITURE.clear)
+
+
+def _macro_once(key: tuple, component: str, macro: str, params) -> Markup:
+    """A design-system component's markup that depends only on `key`, rendered once a
+    process (`params` is called for the macro's parameters the first time)."""
+    html = _FURNITURE.get(key)
+    if html is None:
+        template = f"nhsuk/components/{component}/macro.jinja"
+        html = get_template_attribute(template, macro)(params())
+        _FURNITURE.put(key, html)
+    return html
+
+
+def skip_link() -> Markup:
+    return _macro_once(
+        ("skip link",),
+        "skip-link",
+        "skipLink",
+        lambda: {"href": "#maincontent", "text": "Skip to main content"},
+    )
+
+
+def site_footer() -> Markup:
+    """The footer's links: the framework's pages, and the API's for those signed in."""
+    signed_in = current_user.is_authenticated
+
+    def params() -> dict:
+        items = [
+            {"href": url_for("framework.overview"), "text": "Competency framework"},
+            {"href": url_for("framework.versions"), "text": "Framework versions"},
+        ]
+        if signed_in:
+            items.append({"href": url_for("api_pages.docs"), "text": "API for reporting tools"})
+        return {"meta": {"items": items}, "copyright": {"text": "Keyworking competency tracker"}}
+
+    return _macro_once(
+        ("footer", request.script_root, signed_in),
+        "footer",
+        "footer",
+        params,
+    )
 
 
 def _has_endpoint(name: str) -> bool:
