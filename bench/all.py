@@ -301,7 +301,8 @@ def rows_for(f: dict) -> list[tuple[str, str, str, str]]:
     load = s["load"]
     book, floor_book = f["org_book"], f["org_book_floor"]
     team_ratio = f["team_cached"] / f["team_floor"]
-    cold_ratio = f["team_cold"] / f["team_floor"]
+    cold_ratio = f["team_cold_cache"] / f["team_floor_after"]
+    scratch_ratio = f["team_cold"] / f["team_floor"]
     org_ratio = f["org"] / f["org_floor"]
     book_ratio = per_cell_ratio(book, floor_book)
     book_cells = book.get("cells") or floor_book["cells"]
@@ -316,10 +317,16 @@ def rows_for(f: dict) -> list[tuple[str, str, str, str]]:
             f"{team_ratio:.1f}× {ok(team_ratio, 2)} (≤ 2×)",
         ),
         (
-            "team coverage computed from scratch (a validation since)",
+            f"team coverage, cold cache after {f['signoffs']} sign-offs (the stored figures)",
+            f"{f['team_cold_cache']:.2f} ms",
+            f"{f['team_floor_after']:.2f} ms",
+            f"{cold_ratio:.1f}× {ok(cold_ratio, 2)} (≤ 2×)",
+        ),
+        (
+            "team coverage worked out from scratch (no stored figures)",
             f"{f['team_cold']:.2f} ms",
             f"{f['team_floor']:.2f} ms",
-            f"{cold_ratio:.1f}× {ok(cold_ratio, 2)} (≤ 2×)",
+            f"{scratch_ratio:.1f}× (no target: the stored figures' fallback)",
         ),
         (
             f"organisation coverage, {f['people']:,} people",

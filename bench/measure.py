@@ -93,6 +93,27 @@ def _team(slug: str):
     return datetime.now(UTC), current_version(structure=True), team, team_practitioners(team)
 
 
+def _team_floor(ids: list[int], competent: int, now):
+    """The team coverage floor: one GROUP BY skill of the team's current ratings."""
+    from sqlalchemy import func, select
+
+    from competency_app.assessments.models import CurrentRating
+    from competency_app.extensions import db
+
+    def floor_team():
+        db.session.execute(
+            select(CurrentRating.skill_key, func.count())
+            .where(
+                CurrentRating.person_id.in_(ids),
+                CurrentRating.level >= competent,
+                CurrentRating.expires_at > now,
+            )
+            .group_by(CurrentRating.skill_key)
+        ).all()
+
+    return floor_team
+
+
 def _coverage(now, version, team, members, repeat: int) -> dict:
     """Team coverage (computed from scratch, and as pages get it through the cache) beside
     its floor, one GROUP BY of the team's current ratings; organisation coverage beside a
@@ -107,17 +128,7 @@ def _coverage(now, version, team, members, repeat: int) -> dict:
 
     competent = version.settings.scale.competent_level
     ids = [m.id for m in members]
-
-    def floor_team():
-        db.session.execute(
-            select(CurrentRating.skill_key, func.count())
-            .where(
-                CurrentRating.person_id.in_(ids),
-                CurrentRating.level >= competent,
-                CurrentRating.expires_at > now,
-            )
-            .group_by(CurrentRating.skill_key)
-        ).all()
+    floor_team = _team_floor(ids, competent, now)
 
     def floor_org():
         db.session.execute(
@@ -248,6 +259,23 @@ def services(url: str, slug: str, repeat: int) -> dict:
         from competency_app.jobs.queue import huey
 
         huey.flush()  # the queued deliveries: nobody runs them here
+
+        # ---- team coverage with a cold cache after those validations, as a process that
+        # has not seen the team since gets it (the figures the sign-offs kept), beside the
+        # floor measured again now
+        from competency_app.coverage.figures import FIGURES
+        from competency_app.coverage.services import coverage_for_team
+
+        db.session.refresh(team)
+        after = datetime.now(UTC)
+        floor_now = _team_floor(ids, version.settings.scale.competent_level, after)
+
+        def cold_cache():
+            FIGURES.clear()
+            coverage_for_team(team, version, after)
+
+        out["team_cold_cache"] = statistics.median(timed(cold_cache, repeat))
+        out["team_floor_after"] = statistics.median(timed(floor_now, repeat))
         out["signoffs"] = len(saves)
         saves = saves[1:]  # the first warms the statement caches
         out["save_p50"], out["save_p95"] = statistics.median(saves), p95(saves)

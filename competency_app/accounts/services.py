@@ -432,13 +432,13 @@ def supervisees(supervisor: User) -> list[User]:
     )
 
 
-def _team_members(what, team: Team, role: Role, on: datetime | None):
+def _team_members(what, team_id: int, role: Role, on: datetime | None):
     """The one query for "the team's active members in a role", by name (then id); with
     `on`, those who have not left by that day."""
     statement = (
         select(*what)
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.team_id == team.id, RoleAssignment.role == role, User.active)
+        .where(RoleAssignment.team_id == team_id, RoleAssignment.role == role, User.active)
         .order_by(User.name, User.id)
     )
     if on is not None:
@@ -452,12 +452,17 @@ def team_members(
 ) -> list[User]:
     """The team's active members with `role`, by name; with `on`, those who have not left
     by that day."""
-    return list(db.session.scalars(_team_members((User,), team, role, on)))
+    return list(db.session.scalars(_team_members((User,), team.id, role, on)))
 
 
 def team_member_names(team: Team, role: Role = Role.PRACTITIONER, on: datetime | None = None):
     """The same people as `team_members`, as (id, name) rows: no ORM objects."""
-    return db.session.execute(_team_members((User.id, User.name), team, role, on)).all()
+    return db.session.execute(_team_members((User.id, User.name), team.id, role, on)).all()
+
+
+def team_member_ids(team_id: int, role: Role = Role.PRACTITIONER, on: datetime | None = None):
+    """The ids of the same people as `team_members`, in the same order."""
+    return list(db.session.scalars(_team_members((User.id,), team_id, role, on)))
 
 
 def count_users() -> int:

@@ -19,6 +19,7 @@ INSERT ... SELECT instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -27,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from competency_app.accounts.models import RoleAssignment, Team
 from competency_app.assessments.models import CurrentRating, ValidatedRating
 from competency_app.extensions import db
-from competency_app.framework.models import Element, Skill
+from competency_app.framework.models import Element, FrameworkVersion, Skill
 
 _HISTORY = cast(Table, ValidatedRating.__table__)
 
@@ -78,6 +79,16 @@ _UPSERT_FROM_HISTORY = {
 }
 
 
+_AFTER_WRITE: list[Callable[[set[int], FrameworkVersion], None]] = []
+
+
+def after_ratings_written(callback: Callable[[set[int], FrameworkVersion], None]) -> None:
+    """Have `callback(person_ids, version)` run after `write_ratings` has written those
+    people's ratings of `version` and moved their teams' epochs on, in the same transaction
+    (the stored coverage figures: `coverage/stored.py`, registered when it is imported)."""
+    _AFTER_WRITE.append(callback)
+
+
 def bump_coverage_epoch(person_ids: set[int]) -> None:
     """Invalidate the cached coverage (figures and charts) of every team these people are in."""
     db.session.execute(
@@ -102,20 +113,27 @@ def upsert_current(values: list[dict[str, Any]]) -> None:
     connection.execute(UPSERT_CURRENT_RATINGS[connection.dialect.name], values)
 
 
-def write_ratings(assessment_id: int, rows: list[dict[str, Any]]) -> None:
+def write_ratings(
+    assessment_id: int, rows: list[dict[str, Any]], version: FrameworkVersion
+) -> None:
     """Append the assessment's validated-rating rows (the history) and project them onto
     the current ratings.
 
     `rows` are `ValidatedRating` columns (assessment_id, person_id, skill_id, skill_key,
     self_level, level, comment, validated_by_id, validated_at, expires_at), one per skill,
-    all of `assessment_id` and new to it. Two statements and the epoch bump, in the
-    caller's transaction.
+    all of `assessment_id` (of `version`) and new to it. Two statements and the epoch
+    bump, then what
+    was registered with `after_ratings_written` (the teams' stored coverage figures), in
+    the caller's transaction.
     """
     if not rows:
         return
-    bump_coverage_epoch({row["person_id"] for row in rows})
+    people = {row["person_id"] for row in rows}
+    bump_coverage_epoch(people)
     connection = db.session.connection()
     connection.execute(_APPEND_HISTORY, rows)
     connection.execute(
         _UPSERT_FROM_HISTORY[connection.dialect.name], {"assessment_id": assessment_id}
     )
+    for callback in _AFTER_WRITE:
+        callback(people, version)

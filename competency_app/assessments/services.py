@@ -558,7 +558,7 @@ def validate(
         validated_at=now,
         validated_by_id=supervisor.id,
     )
-    write_ratings(assessment.id, rows)
+    write_ratings(assessment.id, rows, version)
     _clear_drafts(assessment)
     changed = {
         r["skill_key"]: [r["self_level"], r["level"]] for r in rows if r["level"] != r["self_level"]

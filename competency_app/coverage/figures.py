@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Integer, String, and_, bindparam, case, func, select, type_coerce
 
@@ -243,13 +244,6 @@ def _values_met(version: FrameworkVersion, signoffs, members, now: datetime) -> 
     return met
 
 
-def _values(version: FrameworkVersion, person_ids: list[int], now: datetime) -> dict:
-    """`_values_met` for these people at `now`, read from the database."""
-    since = version.settings.validity.earliest_valid(now)
-    signoffs = _value_signoffs(person_ids, now, since=since)
-    return _values_met(version, signoffs, set(person_ids), now)
-
-
 def _empty_figures(now: datetime, from_history: bool) -> TeamFigures:
     return TeamFigures(
         defaultdict(dict), defaultdict(dict), defaultdict(dict), {}, {}, now, None, from_history
@@ -279,58 +273,132 @@ def _finish(figures, values_met, lapses, warning, now) -> TeamFigures:
     return figures
 
 
+def fetch(version: FrameworkVersion, ids: list[int], now: datetime, from_history: bool = False):
+    """What these people's figures at `now` are worked out from: the rows of the aggregate
+    (`_statement`) and their values sign-offs (two statements)."""
+    params = {
+        "ids": ids,
+        "keys": version_shape(version).skill_keys,
+        "competent": version.settings.scale.competent_level,
+        "now": now,
+        "horizon": now + version.settings.expiring_soon,
+    }
+    if from_history:
+        params["version_id"] = version.id
+    rows = db.session.connection().execute(_HISTORY if from_history else _CURRENT, params).all()
+    since = version.settings.validity.earliest_valid(now)
+    return rows, _value_signoffs(ids, now, since=since).all()
+
+
+@dataclass
+class Tally:
+    """The figures added up person by person from the aggregate's rows: what `from_rows`
+    builds, and what the stored figures keep (`coverage/stored.py`) so that a sign-off
+    takes one person's part out and puts the new one in (`remove`, `add`) without going
+    over the others'. Expiries stay raw (text on SQLite, sortable) until they are needed:
+    parsing every row's expiries cost more than the query."""
+
+    competent: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    developing: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
+    # element -> person holding every skill of it -> earliest of those expiries (raw)
+    whole: dict[str, dict[int, Any]] = field(default_factory=lambda: defaultdict(dict))
+    holders: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    durable: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # person -> [earliest expiry, earliest expiry beyond the warning horizon] (raw)
+    changes: dict[int, list] = field(default_factory=dict)
+
+    def add(self, shape: VersionShape, row) -> None:
+        """One row of the aggregate: a person's standing on an element."""
+        person, key, held, developing, held_expiry, expiry, durable, keys, durable_keys = row
+        change = self.changes.setdefault(person, [None, None])
+        if change[0] is None or expiry < change[0]:
+            change[0] = expiry
+        if durable is not None and (change[1] is None or durable < change[1]):
+            change[1] = durable
+        if held:
+            self.competent[key][person] = held
+            if held == shape.skill_counts.get(key):
+                self.whole[key][person] = held_expiry
+        if developing:
+            self.developing[key][person] = developing
+        if keys:
+            for skill in keys.split(","):
+                self.holders[skill].append(person)
+        if durable_keys:
+            for skill in durable_keys.split(","):
+                self.durable[skill].append(person)
+
+    def remove(self, people: set[int]) -> None:
+        """Take these people's part out."""
+        for by_person in (*self.competent.values(), *self.developing.values()):
+            for person in people:
+                by_person.pop(person, None)
+        for expiries in self.whole.values():
+            for person in people:
+                expiries.pop(person, None)
+        for lists in (self.holders, self.durable):
+            for skill, who in lists.items():
+                lists[skill] = [p for p in who if p not in people]
+        for person in people:
+            self.changes.pop(person, None)
+
+    def figures(
+        self,
+        version: FrameworkVersion,
+        ids: list[int],
+        now: datetime,
+        signoffs,
+        from_history: bool = False,
+    ) -> TeamFigures:
+        """The figures at `now`, the values sign-offs of `ids` (`fetch`'s) added, and until
+        when they hold."""
+        warning = version.settings.expiring_soon
+        figures = _empty_figures(now, from_history)
+        figures.competent.update({k: v for k, v in self.competent.items() if v})
+        figures.developing.update({k: v for k, v in self.developing.items() if v})
+        figures.holder_expiry.update(
+            {k: {p: aware(t) for p, t in v.items()} for k, v in self.whole.items() if v}
+        )
+        for skill, people in self.holders.items():
+            if people:
+                durable = len(self.durable.get(skill, ()))
+                figures.skills[skill] = SkillFigures(len(people), durable, min(people), max(people))
+        expiries = [c[0] for c in self.changes.values() if c[0] is not None]
+        durables = [c[1] for c in self.changes.values() if c[1] is not None]
+        lapses: list[datetime] = []
+        if expiries:
+            lapses.append(aware(min(expiries)))
+        if durables:  # from then on the earliest of them is "expiring soon"
+            lapses.append(aware(min(durables)) - warning)
+        values_met = _values_met(version, signoffs, set(ids), now)
+        return _finish(figures, values_met, lapses, warning, now)
+
+
+def from_rows(
+    version: FrameworkVersion,
+    ids: list[int],
+    now: datetime,
+    rows,
+    signoffs,
+    from_history: bool = False,
+) -> TeamFigures:
+    """The figures of these people at `now` from `fetch`'s rows and sign-offs."""
+    tally = Tally()
+    shape = version_shape(version)
+    for row in rows:
+        tally.add(shape, row)
+    return tally.figures(version, ids, now, signoffs, from_history)
+
+
 def team_figures(
     version: FrameworkVersion, ids: list[int], now: datetime, from_history: bool = False
 ) -> TeamFigures:
     """The aggregates for these people at `now` (no cache): from the projection, or from
     the rating history when `from_history` (for moments in the past)."""
-    competent = version.settings.scale.competent_level
-    warning = version.settings.expiring_soon
-    horizon = now + warning
-    shape = version_shape(version)
-    figures = _empty_figures(now, from_history)
     if not ids:
-        return figures
-    params = {
-        "ids": ids,
-        "keys": shape.skill_keys,
-        "competent": competent,
-        "now": now,
-        "horizon": horizon,
-    }
-    if from_history:
-        params["version_id"] = version.id
-    # raw (text on SQLite, sortable) until the minimum is known: parsing every row's
-    # expiries cost more than the query
-    next_expiry = next_durable = None
-    holders: dict[str, list[int]] = defaultdict(list)
-    durable_holders: dict[str, int] = defaultdict(int)
-    rows = db.session.connection().execute(_HISTORY if from_history else _CURRENT, params)
-    for person, key, held, developing, held_expiry, expiry, durable, keys, durable_keys in rows:
-        if next_expiry is None or expiry < next_expiry:
-            next_expiry = expiry
-        if durable is not None and (next_durable is None or durable < next_durable):
-            next_durable = durable
-        alone = held and held == shape.skill_counts.get(key)
-        _add_person_element(
-            figures, shape, person, key, held, developing, aware(held_expiry) if alone else None
-        )
-        if keys:
-            for skill in keys.split(","):
-                holders[skill].append(person)
-        if durable_keys:
-            for skill in durable_keys.split(","):
-                durable_holders[skill] += 1
-    for skill, people in holders.items():
-        figures.skills[skill] = SkillFigures(
-            len(people), durable_holders[skill], min(people), max(people)
-        )
-    lapses: list[datetime] = []
-    if next_expiry is not None:
-        lapses.append(aware(next_expiry))
-    if next_durable is not None:  # from then on the earliest of them is "expiring soon"
-        lapses.append(aware(next_durable) - warning)
-    return _finish(figures, _values(version, ids, now), lapses, warning, now)
+        return _empty_figures(now, from_history)
+    rows, signoffs = fetch(version, ids, now, from_history)
+    return from_rows(version, ids, now, rows, signoffs, from_history)
 
 
 class FiguresCache(BoundedCache[TeamFigures]):
@@ -364,26 +432,6 @@ per_process_cache("coverage figures", FIGURES.clear)
 def figures_key(team: Team, version: FrameworkVersion, ids: list[int]) -> tuple:
     """What the team's figures for "now" depend on, apart from the clock."""
     return (team.id, team.coverage_epoch, version.id, version.content_hash, tuple(ids))
-
-
-def figures_for(
-    team: Team,
-    version: FrameworkVersion,
-    ids: list[int],
-    now: datetime,
-    from_history: bool = False,
-    cached: bool = True,
-) -> TeamFigures:
-    """The team's figures at `now`: from the cache when `cached` and not from the history
-    (only "now" is cached), else computed (and kept when `cached`)."""
-    use_cache = cached and not from_history
-    key = figures_key(team, version, ids)
-    figures = FIGURES.get_at(key, now) if use_cache else None
-    if figures is None:
-        figures = team_figures(version, ids, now, from_history=from_history)
-        if use_cache:
-            FIGURES.put(key, figures)
-    return figures
 
 
 def chart_key(kind: str, team: Team, version: FrameworkVersion, ids: list[int], now) -> tuple:

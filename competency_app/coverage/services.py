@@ -30,10 +30,10 @@ from competency_app.clock import utcnow
 from competency_app.coverage.figures import (
     TeamFigures,
     _aware,  # noqa: F401 - re-exported for older callers
-    figures_for,
     figures_over_time,
     version_shape,
 )
+from competency_app.coverage.stored import figures_for
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
 

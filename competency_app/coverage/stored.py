@@ -1,0 +1,275 @@
+"""Each team's coverage figures kept in the database, brought up to date by every sign-off.
+
+The per-process cache (`figures.FIGURES`) starts empty in every process, and every
+validation moves the team's epoch on, so after a validation each process would work the
+figures out afresh: the coverage aggregate over every member's ratings, the values
+sign-offs, and the Python that turns them into figures. Instead the sign-off's own
+transaction brings the team's stored figures up to date (`keep_current`, run by
+`assessments/projection.write_ratings` after the epoch bump): it reads only the signed-off
+person's rows of the aggregate and values sign-offs, takes that person's old part out of
+the team's kept tally and adds the new one (`figures.Tally`, with which a fresh
+computation adds up every member's rows), and stores the tally and the figures it gives,
+for the team's new epoch. A process with a
+cold cache reads the figures (`stored_figures`: one row by key) when they are for the
+team's current epoch, the same members in the same order, the current version, and a
+moment within the window they hold for; anything else is computed as before.
+
+When the stored figures cannot be brought up to date from the last ones — none yet (a new
+team, or bulk-seeded data), another epoch (a write that did not keep them), the members
+changed, another version, or the clock past the moment they held until — the sign-off
+computes the team's in full. A sign-off waits on the team row's epoch bump, so two
+sign-offs in one team bring the figures up to date one after the other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+
+from competency_app.accounts.models import Role, RoleAssignment, Team
+from competency_app.accounts.services import team_member_ids
+from competency_app.assessments.projection import after_ratings_written
+from competency_app.clock import utcnow
+from competency_app.coverage.figures import (
+    FIGURES,
+    SkillFigures,
+    Tally,
+    TeamFigures,
+    aware,
+    fetch,
+    figures_key,
+    team_figures,
+    version_shape,
+)
+from competency_app.coverage.models import StoredTeamFigures
+from competency_app.extensions import db
+from competency_app.framework.models import FrameworkVersion
+
+_TABLE = cast(Table, StoredTeamFigures.__table__)
+# The shape of the stored JSON: figures stored in another shape are not read.
+_FORMAT = 1
+_S = StoredTeamFigures
+
+
+def _moment(value) -> str | None:
+    """A kept row's time (a datetime, or SQLite's text) as text of one fixed shape, so that
+    kept and new rows compare as text the way they would as times."""
+    return None if value is None else aware(value).isoformat(timespec="microseconds")
+
+
+def _fetched(version: FrameworkVersion, ids: list[int], now: datetime) -> tuple[list, list]:
+    """`fetch`'s rows and sign-offs with every time as `_moment` text: the tally kept
+    compares them as text with the rows fetched at the next sign-off."""
+    rows, signoffs = fetch(version, ids, now)
+    return (
+        [
+            (person, key, held, developing, _moment(whole), _moment(expiry), _moment(durable), *k)
+            for person, key, held, developing, whole, expiry, durable, *k in rows
+        ],
+        [[person, _moment(validated), evidenced] for person, validated, evidenced in signoffs],
+    )
+
+
+def _pairs(by_person: dict) -> list[list]:
+    return [[person, value] for person, value in by_person.items()]
+
+
+def _dump_tally(tally: Tally, signoffs: list) -> dict[str, Any]:
+    return {
+        "format": _FORMAT,
+        "competent": {key: _pairs(people) for key, people in tally.competent.items() if people},
+        "developing": {key: _pairs(people) for key, people in tally.developing.items() if people},
+        "whole": {key: _pairs(people) for key, people in tally.whole.items() if people},
+        "holders": {key: people for key, people in tally.holders.items() if people},
+        "durable": {key: people for key, people in tally.durable.items() if people},
+        "changes": [[person, *change] for person, change in tally.changes.items()],
+        "signoffs": signoffs,
+    }
+
+
+def _load_tally(body: dict[str, Any]) -> tuple[Tally, list]:
+    def by_element(part: str) -> defaultdict:
+        return defaultdict(dict, {key: dict(people) for key, people in body[part].items()})
+
+    tally = Tally(
+        by_element("competent"),
+        by_element("developing"),
+        by_element("whole"),
+        defaultdict(list, body["holders"]),
+        defaultdict(list, body["durable"]),
+        {person: change for person, *change in body["changes"]},
+    )
+    return tally, body["signoffs"]
+
+
+def _dump(figures: TeamFigures) -> dict[str, Any]:
+    return {
+        "format": _FORMAT,
+        "competent": {key: _pairs(people) for key, people in figures.competent.items()},
+        "developing": {key: _pairs(people) for key, people in figures.developing.items()},
+        "holder_expiry": {
+            key: [[person, moment.isoformat()] for person, moment in people.items()]
+            for key, people in figures.holder_expiry.items()
+        },
+        "skills": {
+            key: [s.holders, s.durable, s.first_holder, s.last_holder]
+            for key, s in figures.skills.items()
+        },
+        "values": [[person, lapse.isoformat()] for person, lapse in figures.values_met.items()],
+    }
+
+
+def _load(body: dict[str, Any], valid_from: datetime, valid_until: datetime | None):
+    parse = datetime.fromisoformat
+    return TeamFigures(
+        defaultdict(dict, {key: dict(people) for key, people in body["competent"].items()}),
+        defaultdict(dict, {key: dict(people) for key, people in body["developing"].items()}),
+        defaultdict(
+            dict,
+            {
+                key: {person: parse(moment) for person, moment in people}
+                for key, people in body["holder_expiry"].items()
+            },
+        ),
+        {key: SkillFigures(*figures) for key, figures in body["skills"].items()},
+        {person: parse(lapse) for person, lapse in body["values"]},
+        valid_from,
+        valid_until,
+    )
+
+
+def _holds(valid_from: datetime, valid_until: datetime | None, now: datetime) -> bool:
+    return valid_from <= now and (valid_until is None or now < valid_until)
+
+
+def stored_figures(
+    team: Team, version: FrameworkVersion, ids: list[int], now: datetime
+) -> TeamFigures | None:
+    """The team's stored figures, when they are for its epoch as read in this transaction,
+    `version`, these members in this order, and hold at `now`; else None."""
+    row = db.session.execute(
+        select(_S.members, _S.valid_from, _S.valid_until, _S.figures).where(
+            _S.team_id == team.id,
+            _S.epoch == team.coverage_epoch,
+            _S.content_hash == version.content_hash,
+        )
+    ).first()
+    if row is None or row.members != ids or not _holds(row.valid_from, row.valid_until, now):
+        return None
+    if row.figures.get("format") != _FORMAT:
+        return None
+    return _load(row.figures, row.valid_from, row.valid_until)
+
+
+def figures_for(
+    team: Team,
+    version: FrameworkVersion,
+    ids: list[int],
+    now: datetime,
+    from_history: bool = False,
+    cached: bool = True,
+) -> TeamFigures:
+    """The team's figures at `now`: when `cached` and not from the history (only "now" is
+    kept), from the per-process cache, else the stored figures, else computed (and kept in
+    the process); otherwise computed."""
+    if not cached or from_history:
+        return team_figures(version, ids, now, from_history=from_history)
+    key = figures_key(team, version, ids)
+    figures = FIGURES.get_at(key, now)
+    if figures is None:
+        figures = stored_figures(team, version, ids, now) or team_figures(version, ids, now)
+        FIGURES.put(key, figures)
+    return figures
+
+
+def _holds_for(kept, epoch: int, version, ids: list[int], now: datetime) -> bool:
+    """Whether `kept` (a team's stored figures) were those of the epoch before `epoch`, for
+    `version` and `ids`, and still hold at `now`: then only the changed people's part
+    needs working out again."""
+    return (
+        kept.epoch == epoch - 1
+        and kept.content_hash == version.content_hash
+        and kept.members == ids
+        and _holds(kept.valid_from, kept.valid_until, now)
+        and kept.people.get("format") == _FORMAT
+    )
+
+
+def _mine(rows, people: set[int]) -> list:
+    return [row for row in rows if row[0] in people]
+
+
+def _others(rows, people: set[int]) -> list:
+    return [row for row in rows if row[0] not in people]
+
+
+def keep_current(people: set[int], version: FrameworkVersion) -> None:
+    """After `people`'s ratings of `version` were written and their teams' epochs moved on,
+    in the same transaction: bring each of those teams' stored figures of `version` up to
+    date. (An assessment begun before a newer version was loaded keeps its own version's
+    figures, which no page reads; the current version's then no longer match the epoch and
+    are worked out afresh, as they would be without stored figures.)
+
+    Statements: the teams with their stored figures, then per team its members and the
+    write, and the changed people's rows and sign-offs once for all the teams."""
+    now = utcnow()
+    shape = version_shape(version)
+    teams = db.session.execute(
+        select(
+            Team.id,
+            Team.coverage_epoch,
+            _S.team_id,
+            _S.epoch,
+            _S.content_hash,
+            _S.members,
+            _S.valid_from,
+            _S.valid_until,
+            _S.people,
+        )
+        .outerjoin(_S, _S.team_id == Team.id)
+        .where(
+            Team.id.in_(select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(people)))
+        )
+    ).all()
+    theirs: tuple[list, list] | None = None
+    for team in teams:
+        ids = team_member_ids(team.id, Role.PRACTITIONER, on=now)
+        kept = team.team_id is not None
+        if kept and _holds_for(team, team.coverage_epoch, version, ids, now):
+            tally, signoffs = _load_tally(team.people)
+            changed = people & set(ids)
+            if changed:
+                if theirs is None:
+                    theirs = _fetched(version, sorted(people), now)
+                tally.remove(changed)
+                signoffs = _others(signoffs, changed)
+                for row in _mine(theirs[0], changed):
+                    tally.add(shape, row)
+                signoffs += _mine(theirs[1], changed)
+        else:
+            tally, signoffs = Tally(), []
+            if ids:
+                rows, signoffs = _fetched(version, ids, now)
+                for row in rows:
+                    tally.add(shape, row)
+        figures = tally.figures(version, ids, now, signoffs)
+        values = {
+            "epoch": team.coverage_epoch,
+            "content_hash": version.content_hash,
+            "members": ids,
+            "valid_from": now,
+            "valid_until": figures.valid_until,
+            "figures": _dump(figures),
+            "people": _dump_tally(tally, signoffs),
+        }
+        connection = db.session.connection()
+        if kept:
+            connection.execute(update(_TABLE).where(_TABLE.c.team_id == team.id), values)
+        else:
+            connection.execute(insert(_TABLE), {"team_id": team.id, **values})
+
+
+after_ratings_written(keep_current)
