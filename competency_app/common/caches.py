@@ -7,8 +7,9 @@ tests call it after every test, and a process that has just restored the databas
 
 The caches (docs/architecture.md, "Caches"): loaded framework structures
 (`framework/services.py`), coverage figures and version shapes (`coverage/figures.py`),
-chart bytes (`charts.py`), the coverage page's matrix and gap cards
-(`coverage/fragments.py`) and the page header (`ui/views.py`).
+chart bytes (`charts.py`), the coverage page's matrix and gap cards, the rest of the page
+and the what-if list (`coverage/fragments.py`), a team's training line
+(`training/team_line.py`) and the page header, footer and skip link (`ui/views.py`).
 """
 
 from __future__ import annotations
