@@ -11,9 +11,10 @@ For each database it makes a fresh database (SQLite: a temporary file; PostgreSQ
 `competency_bench` on the server of --postgres-url, dropped afterwards), migrates it, loads
 the framework, generates the region with `flask seed-scale` plus one team of 50 (the team
 that is measured), then measures:
-  * in one child process (bench/measure.py): team coverage (computed, and through the cache
-    the pages use), organisation coverage, saving a validation, the team workbook and loading
-    a 300-skill framework, each with its floor measured in the same run;
+  * in one child process (bench/measure.py): team coverage (worked out from scratch,
+    through the cache the pages use, and with a cold cache after the sign-offs: the stored
+    figures), organisation coverage, saving a validation, the team workbook and loading a
+    300-skill framework, each with its floor measured in the same run;
   * the organisation workbook and its openpyxl write-only floor, each in a child process of
     its own so that the peak RSS is its own;
   * under gunicorn (gunicorn.conf.py, 2 sync workers) on 127.0.0.1: the "hello" route and the
