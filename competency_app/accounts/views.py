@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from competency_app.accounts import password_links, services, sso
 from competency_app.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
@@ -36,7 +37,8 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # the roles with the person: every page asks for them (navigation, access rules)
+    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
