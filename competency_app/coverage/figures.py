@@ -480,3 +480,88 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
         figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
     values_met = _values_met(version, signoffs, members, now)
     return _finish(figures, values_met, lapses, warning, now)
+
+
+# ---- many teams' figures for "now", from one statement -----------------------------------
+
+
+def figures_for_teams(
+    version: FrameworkVersion, teams: list[list[int]], now: datetime
+) -> list[TeamFigures]:
+    """`team_figures(version, ids, now)` for each list of member ids in `teams` (no cache),
+    from one run of the same aggregate over all their people and one read of their value
+    sign-offs, split by team in Python. A person in two teams counts in both. The caller
+    bounds the people per call (the IN list and the rows held at once)."""
+    everyone = sorted({person for ids in teams for person in ids})
+    if not everyone:
+        return [_empty_figures(now, False) for _ in teams]
+    competent = version.settings.scale.competent_level
+    warning = version.settings.expiring_soon
+    shape = version_shape(version)
+    params = {
+        "ids": everyone,
+        "keys": shape.skill_keys,
+        "competent": competent,
+        "now": now,
+        "horizon": now + warning,
+    }
+    rows: dict[int, list] = defaultdict(list)  # person -> their (person, element) rows
+    for row in db.session.connection().execute(_CURRENT, params):
+        rows[row[0]].append(tuple(row))
+    since = version.settings.validity.earliest_valid(now)
+    signoffs: dict[int, list] = defaultdict(list)
+    for person, validated, evidenced in _value_signoffs(everyone, now, since=since):
+        signoffs[person].append((person, validated, evidenced))
+    return [_figures_of(version, shape, ids, rows, signoffs, now) for ids in teams]
+
+
+def _figures_of(version, shape, ids, rows, signoffs, now) -> TeamFigures:
+    """One team's figures from the rows of `figures_for_teams`: the same steps as
+    `team_figures` takes over the rows of its own statement (in person order, as its
+    GROUP BY returns them)."""
+    warning = version.settings.expiring_soon
+    figures = _empty_figures(now, False)
+    if not ids:
+        return figures
+    next_expiry = next_durable = None
+    holders: dict[str, list[int]] = defaultdict(list)
+    durable_holders: dict[str, int] = defaultdict(int)
+    people = sorted(set(ids))
+    for person in people:
+        for (
+            _person,
+            key,
+            held,
+            developing,
+            held_expiry,
+            expiry,
+            durable,
+            keys,
+            durable_keys,
+        ) in rows.get(person, ()):
+            if next_expiry is None or expiry < next_expiry:
+                next_expiry = expiry
+            if durable is not None and (next_durable is None or durable < next_durable):
+                next_durable = durable
+            alone = held and held == shape.skill_counts.get(key)
+            _add_person_element(
+                figures, shape, person, key, held, developing, aware(held_expiry) if alone else None
+            )
+            if keys:
+                for skill in keys.split(","):
+                    holders[skill].append(person)
+            if durable_keys:
+                for skill in durable_keys.split(","):
+                    durable_holders[skill] += 1
+    for skill, holding in holders.items():
+        figures.skills[skill] = SkillFigures(
+            len(holding), durable_holders[skill], min(holding), max(holding)
+        )
+    lapses: list[datetime] = []
+    if next_expiry is not None:
+        lapses.append(aware(next_expiry))
+    if next_durable is not None:  # from then on the earliest of them is "expiring soon"
+        lapses.append(aware(next_durable) - warning)
+    team_signoffs = [row for person in people for row in signoffs.get(person, ())]
+    values_met = _values_met(version, team_signoffs, set(people), now)
+    return _finish(figures, values_met, lapses, warning, now)
