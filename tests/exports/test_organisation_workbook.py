@@ -12,7 +12,12 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, select, update
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
-from competency_app.assessments.models import Assessment, ValueReview, ValueReviewOutcome
+from competency_app.assessments.models import (
+    Assessment,
+    CurrentRating,
+    ValueReview,
+    ValueReviewOutcome,
+)
 from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
 from competency_app.exports import workbooks
@@ -139,12 +144,50 @@ def organisation(app, framework):
             for n, value in enumerate(version.values)
         ]
         db.session.execute(insert(ValueReview), reviews)
+        # validations about to lapse (at risk) and lapsed ("expired") for some people, and
+        # value sign-offs that lapse within the warning period
+        seeded = [person for person, _team in people]
+        expiring = [person for person, team in people if team == teams[1]] + seeded[2::5]
+        db.session.execute(
+            update(CurrentRating)
+            .where(CurrentRating.person_id.in_(expiring))
+            .values(expires_at=now + timedelta(days=10))
+        )
+        db.session.execute(
+            update(CurrentRating)
+            .where(CurrentRating.person_id.in_(seeded[2::11]), CurrentRating.skill_key < "3")
+            .values(expires_at=now - timedelta(days=1))
+        )
+        db.session.execute(
+            update(Assessment)
+            .where(Assessment.cycle == 4, Assessment.person_id.in_(seeded[::4]))
+            .values(validated_at=now - timedelta(days=340))
+        )
         commit()
 
 
 def _sheets(content: bytes) -> dict[str, list[tuple]]:
     book = load_workbook(io.BytesIO(content))
     return {title: list(book[title].iter_rows(values_only=True)) for title in book.sheetnames}
+
+
+def _same_day_unordered(rows: list[tuple]) -> tuple[list, list]:
+    """The Training sheet's rows, in order, with each completion cut down to its team and
+    day, and every row sorted: the team-by-team path lists a team's completions by day
+    only (`ORDER BY completed_on`), so the order of one day's completions is whatever the
+    database gives (on PostgreSQL, not the order of the people)."""
+    kind = 3
+    ordered = [(r[0], r[kind], r[4]) if r[kind] == "Completion" else r for r in rows]
+    return ordered, sorted(rows, key=repr)
+
+
+def _assert_same(got: dict[str, list[tuple]], expected: dict[str, list[tuple]]) -> None:
+    assert list(got) == list(expected)
+    for title, rows in expected.items():
+        if title == "Training":
+            assert _same_day_unordered(got[title]) == _same_day_unordered(rows)
+        else:
+            assert got[title] == rows, title
 
 
 def _build(monkeypatch, team_by_team: bool, batch: int):
@@ -172,10 +215,8 @@ def test_organisation_workbook_read_in_batches_matches_team_by_team(
         db.session.remove()
     with app.app_context():
         together, together_steps = _build(monkeypatch, team_by_team=False, batch=batch)
-    expected, got = _sheets(one_by_one.content), _sheets(together.content)
-    assert list(got) == list(expected)
-    for title, rows in expected.items():
-        assert got[title] == rows, title
+    expected = _sheets(one_by_one.content)
+    _assert_same(_sheets(together.content), expected)
     assert together.rows == one_by_one.rows
     assert together_steps == steps
     # the data reached every kind of row
@@ -188,6 +229,9 @@ def test_organisation_workbook_read_in_batches_matches_team_by_team(
     }
     values = {row[2] for row in expected["Values"][1:]}
     assert len(values) == 2
+    assert "expired" in {cell for row in expected["Coverage"][1:] for cell in row[3:]}
+    assert {"gap", "at risk"} <= {row[4] for row in expected["Gaps"][1:]}
+    assert "at risk" in {row[4] for row in expected["Gaps"][1:] if row[1] == "skill"}
 
 
 def test_organisation_compliance_counted_in_chunks_matches_every_keyworker_loaded(
@@ -214,4 +258,4 @@ def test_a_team_left_empty_is_written_alike(app, organisation, monkeypatch):
             build_workbook(teams, version, utcnow(), "Organisation", team_by_team=flag).content
             for flag in (True, False)
         ]
-    assert _sheets(contents[0]) == _sheets(contents[1])
+    _assert_same(_sheets(contents[1]), _sheets(contents[0]))
