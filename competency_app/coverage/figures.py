@@ -528,3 +528,32 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
         figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
     values_met = _values_met(version, signoffs, members, now)
     return _finish(figures, values_met, lapses, warning, now)
+
+
+# ---- many teams' figures for "now", from one statement -----------------------------------
+
+
+def figures_for_teams(
+    version: FrameworkVersion, teams: list[list[int]], now: datetime
+) -> list[TeamFigures]:
+    """`team_figures(version, ids, now)` for each list of member ids in `teams` (no cache),
+    from one run of the same aggregate over all their people and one read of their value
+    sign-offs, split by team in Python (`from_rows`). A person in two teams counts in both.
+    The caller bounds the people per call (the IN list and the rows held at once)."""
+    everyone = sorted({person for ids in teams for person in ids})
+    if not everyone:
+        return [_empty_figures(now, False) for _ in teams]
+    rows, signoffs = fetch(version, everyone, now)
+    rows_of: dict[int, list] = defaultdict(list)
+    for row in rows:
+        rows_of[row[0]].append(row)
+    signoffs_of: dict[int, list] = defaultdict(list)
+    for signoff in signoffs:
+        signoffs_of[signoff[0]].append(signoff)
+    result = []
+    for ids in teams:
+        people = sorted(set(ids))
+        team_rows = [row for person in people for row in rows_of.get(person, ())]
+        team_signoffs = [row for person in people for row in signoffs_of.get(person, ())]
+        result.append(from_rows(version, ids, now, team_rows, team_signoffs))
+    return result

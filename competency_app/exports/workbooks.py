@@ -7,17 +7,19 @@ counted in Python) into write-only sheets.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import cast
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
-from competency_app.accounts.models import Team, User
+from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.assessments.models import (
     Assessment,
     CurrentRating,
@@ -25,6 +27,8 @@ from competency_app.assessments.models import (
     Status,
     ValidatedRating,
 )
+from competency_app.clock import today as today_in_london
+from competency_app.clock import utcnow
 from competency_app.common.dates import london_day, uk_date
 from competency_app.common.xlsx import (
     EXCEL_ROW_LIMIT,
@@ -34,26 +38,35 @@ from competency_app.common.xlsx import (
     safe_text,
     to_bytes,
 )
+from competency_app.coverage.figures import figures_for_teams
 from competency_app.coverage.services import (
     TeamCoverage,
     coverage_for_team,
+    judge,
     rule_sentence,
     training_plan,
 )
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Skill
-from competency_app.training.models import ModuleCompletion
+from competency_app.training.models import ModuleCompletion, TrainingAssignment
 from competency_app.training.required import (
     DUE,
     EXPIRING,
     OVERDUE,
-    Compliance,
+    ComplianceCounts,
     completion_expiry,
     compliance_for,
-    organisation_keyworkers,
+    compliance_from,
+    organisation_compliance_counts,
 )
-from competency_app.training.services import team_assignments
+from competency_app.training.services import (
+    DONE,
+    LATE,
+    OPEN,
+    PROGRESS_LABELS,
+    team_assignments,
+)
 
 # Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
 STREAM_ROWS = 5000
@@ -384,7 +397,9 @@ def _ratings_sheets(
         )
         if not history:
             statement = statement.where(Assessment.cycle == _current_cycles())
-        for row in db.session.execute(statement.execution_options(yield_per=STREAM_ROWS)):
+        # Run as Core on the session's connection: plain rows, no ORM row processing.
+        rows = db.session.connection().execute(statement.execution_options(yield_per=STREAM_ROWS))
+        for row in rows:
             if sheet.rows >= EXCEL_ROW_LIMIT:
                 part += 1
                 sheet = add_sheet(workbook, f"Ratings {part}", widths=widths)
@@ -448,7 +463,7 @@ TRAINING_HEADER = [
 ]
 
 
-def _compliance_rows(sheet, team_name: str, compliance: Compliance) -> None:
+def _compliance_rows(sheet, team_name: str, compliance: ComplianceCounts) -> None:
     """The figures of the compliance pages: per required module, then overall."""
     for mc in compliance.modules:
         counts = mc.counts
@@ -477,7 +492,7 @@ def _compliance_rows(sheet, team_name: str, compliance: Compliance) -> None:
                 f"{compliance.percent}% compliant "
                 f"({compliance.compliant} of {compliance.required})",
                 None,
-                f"{compliance.fully_compliant} of {len(compliance.people)} keyworkers in date "
+                f"{compliance.fully_compliant} of {compliance.people} keyworkers in date "
                 "on every required module",
             ]
         )
@@ -489,7 +504,9 @@ def _training_sheet(workbook, version: FrameworkVersion, now: datetime, scope):
     sheet = add_sheet(workbook, "Training", widths=(24, 24, 60, 18, 14, 16, 26, 20, 50))
     sheet.header(TRAINING_HEADER)
     if scope == "Organisation":
-        overall = compliance_for(organisation_keyworkers(now), version, london_day(now))
+        # Counted from the keyworkers' ids a chunk at a time, not from every keyworker loaded
+        # at once (which grew the peak memory with the organisation).
+        overall = organisation_compliance_counts(version, now)
         _compliance_rows(sheet, "Organisation (each keyworker once)", overall)
     return sheet
 
@@ -503,7 +520,7 @@ def _training_rows(
     modules = {m.key: m for m in version.modules}
     today = london_day(now)
     compliance = compliance_for(cov.members, version, today)
-    _compliance_rows(sheet, cov.team.name, compliance)
+    _compliance_rows(sheet, cov.team.name, ComplianceCounts.of(compliance))
     for standing in compliance.standings:
         sheet.row(
             [
@@ -562,6 +579,234 @@ def _training_rows(
                 "Completed: reassess the skills it covers",
             ]
         )
+    _plan_rows(sheet, cov)
+
+
+# ---- the organisation: many teams at once -------------------------------------------------
+
+# People whose figures, levels and training are read together, a few teams at a time: one
+# set of statements per batch instead of one per team, and memory bounded by the batch.
+BATCH_PEOPLE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A team member as the workbook needs them: read as a plain row, not an ORM object."""
+
+    id: int
+    name: str
+    email: str
+
+
+def _team_members(teams: list[Team], now: datetime) -> dict[int, list[Member]]:
+    """Team id -> its active keyworkers who have not left by `now`'s day, by name (the
+    people `coverage_for_team` counts), from one statement for every team."""
+    day = now.date()  # as `team_members` reads a leaving date
+    members: dict[int, list[Member]] = {team.id: [] for team in teams}
+    for chunk in chunks([team.id for team in teams], 900):
+        rows = db.session.connection().execute(
+            select(RoleAssignment.team_id, User.id, User.name, User.email)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.team_id.in_(chunk),
+                RoleAssignment.role == Role.PRACTITIONER,
+                User.active,
+                or_(User.leaving_date.is_(None), User.leaving_date > day),
+            )
+            .order_by(RoleAssignment.team_id, User.name, User.id)
+            .execution_options(yield_per=STREAM_ROWS)
+        )
+        for team_id, person, name, email in rows:
+            if team_id is not None:  # (always: the statement asks for these teams)
+                members[team_id].append(Member(person, name, email))
+    return members
+
+
+def _batches(teams: list[Team], members: dict[int, list[Member]]):
+    """The teams in order, a few at a time: each batch up to `BATCH_PEOPLE` members (a
+    larger team alone)."""
+    batch: list[Team] = []
+    people = 0
+    for team in teams:
+        size = len(members[team.id])
+        if batch and people + size > BATCH_PEOPLE:
+            yield batch
+            batch, people = [], 0
+        batch.append(team)
+        people += size
+    if batch:
+        yield batch
+
+
+def _levels(person_ids: list[int], skills: list[Skill], now: datetime) -> dict[int, list]:
+    """Person -> their current level of every skill ("expired" when the validation has
+    lapsed, None when never validated), from one streamed statement. (This and the other
+    batch reads run as Core on the session's connection: plain rows, no ORM row
+    processing, which cost more than the query.)"""
+    column = {skill.key: index for index, skill in enumerate(skills)}
+    levels: dict[int, list[int | str | None]] = {p: [None] * len(skills) for p in person_ids}
+    live = (CurrentRating.expires_at > now).label("live")
+    for chunk in chunks(sorted(levels), 900):
+        for person, key, level, in_date in db.session.connection().execute(
+            select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
+            .where(CurrentRating.person_id.in_(chunk))
+            .execution_options(yield_per=STREAM_ROWS)
+        ):
+            index = column.get(key)
+            if index is not None:
+                levels[person][index] = level if in_date else "expired"
+    return levels
+
+
+@dataclass
+class _Training:
+    """A batch's completions and assignments (not cancelled), by person."""
+
+    completions: dict[int, list[tuple]]  # person -> (id, module key, completed on, cert.)
+    assignments: dict[int, list[tuple]]  # person -> (id, key, due, element, at, by whom)
+
+
+def _training_of(person_ids: list[int]) -> _Training:
+    completions: dict[int, list[tuple]] = defaultdict(list)
+    assignments: dict[int, list[tuple]] = defaultdict(list)
+    assigner = User.__table__.alias("assigner")
+    for chunk in chunks(sorted(set(person_ids)), 900):
+        for person, *row in db.session.connection().execute(
+            select(
+                ModuleCompletion.person_id,
+                ModuleCompletion.id,
+                ModuleCompletion.module_key,
+                ModuleCompletion.completed_on,
+                ModuleCompletion.certificate_ref,
+            ).where(ModuleCompletion.person_id.in_(chunk))
+        ):
+            completions[person].append(tuple(row))
+        for person, *row in db.session.connection().execute(
+            select(
+                TrainingAssignment.person_id,
+                TrainingAssignment.id,
+                TrainingAssignment.module_key,
+                TrainingAssignment.due_on,
+                TrainingAssignment.element_key,
+                TrainingAssignment.assigned_at,
+                assigner.c.name,
+            )
+            .join(assigner, assigner.c.id == TrainingAssignment.assigned_by_id)
+            .where(
+                TrainingAssignment.person_id.in_(chunk),
+                TrainingAssignment.cancelled_at.is_(None),
+            )
+        ):
+            assignments[person].append(tuple(row))
+    return _Training(completions, assignments)
+
+
+def _training_rows_from(
+    sheet: SheetWriter,
+    version: FrameworkVersion,
+    cov: TeamCoverage,
+    now: datetime,
+    training: _Training,
+) -> None:
+    """`_training_rows` from a batch's completions and assignments already read: the same
+    rows in the same order (completions by date, then person and record)."""
+    modules = {m.key: m for m in version.modules}
+    today = london_day(now)
+    team = cov.team.name
+    members = cov.members
+    names = {m.id: m.name for m in members}
+    ids = list(names)
+    latest: dict[tuple[int, str], object] = {}
+    for person in ids:
+        for _id, key, completed, _certificate in training.completions.get(person, ()):
+            if (person, key) not in latest or completed > latest[(person, key)]:
+                latest[(person, key)] = completed
+    compliance = compliance_from(members, latest, version, today)
+    _compliance_rows(sheet, team, ComplianceCounts.of(compliance))
+    for standing in compliance.standings:
+        sheet.row(
+            [
+                team,
+                standing.person.name,
+                standing.module.title,
+                "Required training",
+                standing.completed_on,
+                standing.expires_on,
+                standing.label,
+                None,
+                None,
+            ]
+        )
+    # Each assignment's progress as `training.services.progress_of` judges it: done by the
+    # first completion of the module on or after the London day it was assigned.
+    progress_today = today_in_london()
+    gaps = {e.element.key: e.element for e in cov.elements}
+    assigned = []
+    for person in ids:
+        done_on: dict[str, list] = defaultdict(list)
+        for _id, key, completed, _certificate in training.completions.get(person, ()):
+            done_on[key].append(completed)
+        for number, key, due_on, element_key, at, by in training.assignments.get(person, ()):
+            since = london_day(at)
+            dates = [d for d in done_on.get(key, ()) if d >= since]
+            completed_on = min(dates) if dates else None
+            status = DONE if completed_on else LATE if due_on < progress_today else OPEN
+            assigned.append(
+                (
+                    completed_on is not None,
+                    due_on,
+                    number,
+                    person,
+                    key,
+                    completed_on,
+                    status,
+                    by,
+                    at,
+                    element_key,
+                )
+            )
+    assigned.sort(key=lambda a: (a[0], a[1], a[2]))
+    for _done, due_on, _number, person, key, completed_on, status, by, at, element_key in assigned:
+        module = modules.get(key)
+        sheet.row(
+            [
+                team,
+                names[person],
+                module.title if module else key,
+                "Assigned",
+                completed_on,
+                due_on,
+                PROGRESS_LABELS[status],
+                None,
+                f"Assigned by {by} on {uk_date(at)}"
+                + (f", for {_element_name(gaps[element_key])}" if element_key in gaps else ""),
+            ]
+        )
+    done = sorted(
+        (completed, person, number, key, certificate)
+        for person in ids
+        for number, key, completed, certificate in training.completions.get(person, ())
+    )
+    for completed, person, _number, key, certificate in done:
+        module = modules.get(key)
+        sheet.row(
+            [
+                team,
+                names[person],
+                module.title if module else key,
+                "Completion",
+                completed,
+                completion_expiry(completed, module) if module else None,
+                None,
+                certificate,
+                "Completed: reassess the skills it covers",
+            ]
+        )
+    _plan_rows(sheet, cov)
+
+
+def _plan_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
+    """The suggested plan: who could close which gap with which module."""
     for step in training_plan(cov):
         closes = ", ".join(_element_name(e) for e in step.closes)
         members: list[User | None] = [*step.members] or [None]
@@ -581,6 +826,36 @@ def _training_rows(
             )
 
 
+def _teams_together(teams: list[Team], version: FrameworkVersion, now: datetime):
+    """Each team's (coverage, members' levels, training) in order, computed a batch of
+    teams at a time: what `coverage_for_team(team, version, now, cached=False)` gives,
+    from one aggregate over the batch's people (`figures_for_teams`) and one read each
+    of their levels, completions and assignments."""
+    skills = _skills(version)
+    members = _team_members(teams, now)
+    for batch in _batches(teams, members):
+        groups = [members[team.id] for team in batch]
+        figures = figures_for_teams(version, [[m.id for m in group] for group in groups], now)
+        everyone = [m.id for group in groups for m in group]
+        levels = _levels(everyone, skills, now)
+        training = _training_of(everyone)
+        for team, group, team_figures in zip(batch, groups, figures, strict=True):
+            people = cast(list[User], group)  # judged by id and name only
+            yield judge(team, version, people, team_figures, now), levels, training
+
+
+def _teams(
+    teams: list[Team], version: FrameworkVersion, now: datetime, cached: bool, team_by_team: bool
+):
+    """(coverage, levels, training) of each team in order: levels and training None when
+    read team by team (the sheets then read them per team)."""
+    if team_by_team:
+        for team in teams:
+            yield coverage_for_team(team, version, now, cached=cached), None, None
+    else:
+        yield from _teams_together(teams, version, now)
+
+
 def build_workbook(
     teams: list[Team],
     version: FrameworkVersion,
@@ -588,12 +863,19 @@ def build_workbook(
     scope: str,
     progress: Callable[[int, int], None] | None = None,
     history: bool = False,
+    team_by_team: bool | None = None,
 ) -> Export:
     """The workbook for `teams` (one team, or all of them) as at `now`; its Ratings sheet
     holds each member's current cycle, or every cycle with `history`.
 
     `progress(done, total)`, when given, is told how far it has gone: each team member's
-    coverage, then each member's ratings, then the last sheets (a job's progress page)."""
+    coverage, then each member's ratings, then the last sheets (a job's progress page).
+
+    Several teams are read a batch at a time (`_teams_together`); one team, or a moment in
+    the past (read from the rating history), team by team through `coverage_for_team`
+    (`team_by_team` chooses either way: the tests compare the two)."""
+    if team_by_team is None:
+        team_by_team = len(teams) == 1 or now < utcnow() - timedelta(hours=1)
     # A single team's figures come from (and go to) the pages' cache; a whole organisation's
     # are computed afresh, so that a bulk export does not fill every worker's cache. Each
     # team's coverage is written to every sheet that needs it and then let go: memory stays
@@ -609,12 +891,16 @@ def build_workbook(
     summaries: list[list[list]] = []
     person_ids: list[int] = []
     single = None
-    for team in teams:
-        cov = coverage_for_team(team, version, now, cached=cached)
-        _coverage_rows(coverage_sheet, skills, cov, now)
+    for cov, levels, read in _teams(teams, version, now, cached, team_by_team):
+        if levels is None or read is None:
+            _coverage_rows(coverage_sheet, skills, cov, now)
+            _training_rows(training, version, cov, now)
+        else:
+            for member in cov.members:
+                coverage_sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
+            _training_rows_from(training, version, cov, now, read)
         _gaps_rows(gaps, cov)
         _values_rows(values, cov)
-        _training_rows(training, version, cov, now)
         summaries.append(_summary_entry(cov))
         person_ids += [m.id for m in cov.members]
         single = cov if len(teams) == 1 else None
