@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask_login import UserMixin
@@ -16,6 +17,8 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    select,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -144,6 +147,22 @@ class RoleAssignment(Model):
 
     user: Mapped[User] = relationship(back_populates="roles")
     team: Mapped[Team | None] = relationship()
+
+
+def teams_of(person_ids: Iterable[int]):
+    """The ids of the teams these people hold any role in, as a subquery."""
+    return select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(person_ids))
+
+
+def move_teams_on(counter: str, person_ids: Iterable[int], connection) -> None:
+    """Add one to `counter` (`coverage_epoch` or `training_epoch`) of every team these people
+    hold a role in, on `connection` (the writing transaction's)."""
+    connection.execute(
+        update(Team)
+        .where(Team.id.in_(teams_of(person_ids)))
+        .values({counter: getattr(Team, counter) + 1})
+        .execution_options(synchronize_session=False)
+    )
 
 
 class SupervisionLink(Model):

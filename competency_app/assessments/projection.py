@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from competency_app.accounts.models import RoleAssignment, Team
+from competency_app.accounts.models import move_teams_on
 from competency_app.assessments.models import CurrentRating, ValidatedRating
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -91,16 +91,7 @@ def after_ratings_written(callback: Callable[[set[int], FrameworkVersion], None]
 
 def bump_coverage_epoch(person_ids: set[int]) -> None:
     """Invalidate the cached coverage (figures and charts) of every team these people are in."""
-    db.session.execute(
-        update(Team)
-        .where(
-            Team.id.in_(
-                select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(person_ids))
-            )
-        )
-        .values(coverage_epoch=Team.coverage_epoch + 1)
-        .execution_options(synchronize_session=False)
-    )
+    move_teams_on("coverage_epoch", person_ids, db.session.connection())
 
 
 def upsert_current(values: list[dict[str, Any]]) -> None:

@@ -119,24 +119,12 @@ per_process_cache("coverage pages", SHELLS.clear)
 MATRIX = "matrix-and-gaps"
 
 
-def shell_key(
-    team: Team,
-    version: FrameworkVersion,
-    members: Sequence,
-    figures_from: datetime | None,
-    now: datetime,
-    permission_class: tuple[bool, ...],
-) -> tuple:
-    """The rest of today's page depends on what the fragment does, and on the team's name
-    (its title), its training epoch (the training line: `training/team_line.py`), the UTC
-    day (the look-ahead links) and the address the app is served under."""
-    return (
-        *fragment_key(team, version, members, figures_from, now, permission_class),
-        team.name,
-        team.training_epoch,
-        now.date(),
-        request.script_root,
-    )
+def shell_key(fragment: tuple, team: Team, now: datetime) -> tuple:
+    """The rest of today's page depends on what the fragment does (`fragment`, its key), and
+    on the team's name (its title), its training epoch (the training line:
+    `training/team_line.py`), the UTC day (the look-ahead links) and the address the app is
+    served under."""
+    return (*fragment, team.name, team.training_epoch, now.date(), request.script_root)
 
 
 def today_page(
@@ -159,13 +147,13 @@ def today_page(
     people = services.team_practitioner_names(team, now)
     figures = FIGURES.get_at(figures_key(team, version, [p.id for p in people]), now)
     if figures is not None:
-        inputs = (team, version, people, figures.valid_from, now, permission_class)
-        shell = SHELLS.get(shell_key(*inputs))
-        matrix = FRAGMENTS.get(fragment_key(*inputs))
+        fragment = fragment_key(team, version, people, figures.valid_from, now, permission_class)
+        shell = SHELLS.get(shell_key(fragment, team, now))
+        matrix = FRAGMENTS.get(fragment)
         if shell is not None and matrix is not None:
             return fill(shell, **{MATRIX: matrix})
     cov = services.coverage_for_team(team, version)
-    key = shell_key(cov.team, version, cov.members, cov.figures_from, cov.now, permission_class)
+    key = shell_key(_key_of(cov, permission_class), cov.team, cov.now)
     shell = SHELLS.get(key)
     if shell is None:
         with holes():

@@ -29,7 +29,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 
-from competency_app.accounts.models import Role, RoleAssignment, Team
+from competency_app.accounts.models import Role, Team, teams_of
 from competency_app.accounts.services import team_member_ids
 from competency_app.assessments.projection import after_ratings_written
 from competency_app.clock import utcnow
@@ -230,9 +230,7 @@ def keep_current(people: set[int], version: FrameworkVersion) -> None:
             _S.people,
         )
         .outerjoin(_S, _S.team_id == Team.id)
-        .where(
-            Team.id.in_(select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(people)))
-        )
+        .where(Team.id.in_(teams_of(people)))
     ).all()
     theirs: tuple[list, list] | None = None
     for team in teams:

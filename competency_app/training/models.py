@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from itertools import chain
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, event, select, update
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from competency_app.accounts.models import RoleAssignment, Team, User
+from competency_app.accounts.models import User, move_teams_on
 from competency_app.database import UTCDateTime
 from competency_app.extensions import Model
 
@@ -65,13 +65,4 @@ def bump_training_epoch(session: Session, _context) -> None:
         if isinstance(record, ModuleCompletion | TrainingAssignment)
     }
     if people:
-        session.connection().execute(
-            update(Team)
-            .where(
-                Team.id.in_(
-                    select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(people))
-                )
-            )
-            .values(training_epoch=Team.training_epoch + 1)
-            .execution_options(synchronize_session=False)
-        )
+        move_teams_on("training_epoch", people, session.connection())
