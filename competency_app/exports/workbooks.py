@@ -17,9 +17,10 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 
-from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.services import members_of_teams
 from competency_app.assessments.models import (
     Assessment,
     CurrentRating,
@@ -56,7 +57,6 @@ from competency_app.training.required import (
     OVERDUE,
     ComplianceCounts,
     completion_expiry,
-    compliance_for,
     compliance_from,
     organisation_compliance_counts,
 )
@@ -65,7 +65,6 @@ from competency_app.training.services import (
     LATE,
     OPEN,
     PROGRESS_LABELS,
-    team_assignments,
 )
 
 # Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
@@ -216,24 +215,8 @@ def _coverage_sheet(workbook, skills: list[Skill]):
     return sheet, skill_sheet.rows
 
 
-def _coverage_rows(
-    sheet: SheetWriter, skills: list[Skill], cov: TeamCoverage, now: datetime
-) -> None:
-    """One team's members with their current level of every skill ("expired" when the
-    validation has lapsed)."""
-    column = {skill.key: index for index, skill in enumerate(skills)}
-    levels: dict[int, list[int | str | None]] = {m.id: [None] * len(skills) for m in cov.members}
-    # Plain tuples from a streamed cursor, the expiry judged by the database: no ORM object
-    # and no datetime conversion per rating.
-    live = (CurrentRating.expires_at > now).label("live")
-    for person, key, level, in_date in db.session.execute(
-        select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.level, live)
-        .where(CurrentRating.person_id.in_(list(levels) or [-1]))
-        .execution_options(yield_per=STREAM_ROWS)
-    ):
-        index = column.get(key)
-        if index is not None:
-            levels[person][index] = level if in_date else "expired"
+def _coverage_rows(sheet: SheetWriter, cov: TeamCoverage, levels: dict[int, list]) -> None:
+    """One team's members with their current level of every skill (`_levels`)."""
     for member in cov.members:
         sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
 
@@ -511,77 +494,6 @@ def _training_sheet(workbook, version: FrameworkVersion, now: datetime, scope):
     return sheet
 
 
-def _training_rows(
-    sheet: SheetWriter, version: FrameworkVersion, cov: TeamCoverage, now: datetime
-) -> None:
-    """The team's required training (each keyworker's standing and the compliance figures,
-    as on the compliance pages), assigned modules with progress, completions and the
-    suggested plan."""
-    modules = {m.key: m for m in version.modules}
-    today = london_day(now)
-    compliance = compliance_for(cov.members, version, today)
-    _compliance_rows(sheet, cov.team.name, ComplianceCounts.of(compliance))
-    for standing in compliance.standings:
-        sheet.row(
-            [
-                cov.team.name,
-                standing.person.name,
-                standing.module.title,
-                "Required training",
-                standing.completed_on,
-                standing.expires_on,
-                standing.label,
-                None,
-                None,
-            ]
-        )
-    gaps = {e.element.key: e.element for e in cov.elements}
-    for item in team_assignments(cov.members):
-        a = item.assignment
-        module = modules.get(a.module_key)
-        sheet.row(
-            [
-                cov.team.name,
-                a.person.name,
-                module.title if module else a.module_key,
-                "Assigned",
-                item.completed_on,
-                a.due_on,
-                item.label,
-                None,
-                f"Assigned by {a.assigned_by.name} on {uk_date(a.assigned_at)}"
-                + (f", for {_element_name(gaps[a.element_key])}" if a.element_key in gaps else ""),
-            ]
-        )
-    ids = [m.id for m in cov.members]
-    names = {m.id: m.name for m in cov.members}
-    for person, key, completed, certificate in db.session.execute(
-        select(
-            ModuleCompletion.person_id,
-            ModuleCompletion.module_key,
-            ModuleCompletion.completed_on,
-            ModuleCompletion.certificate_ref,
-        )
-        .where(ModuleCompletion.person_id.in_(ids or [-1]))
-        .order_by(ModuleCompletion.completed_on)
-    ):
-        module = modules.get(key)
-        sheet.row(
-            [
-                cov.team.name,
-                names[person],
-                module.title if module else key,
-                "Completion",
-                completed,
-                completion_expiry(completed, module) if module else None,
-                None,
-                certificate,
-                "Completed: reassess the skills it covers",
-            ]
-        )
-    _plan_rows(sheet, cov)
-
-
 # ---- the organisation: many teams at once -------------------------------------------------
 
 # People whose figures, levels and training are read together, a few teams at a time: one
@@ -600,25 +512,11 @@ class Member:
 
 def _team_members(teams: list[Team], now: datetime) -> dict[int, list[Member]]:
     """Team id -> its active keyworkers who have not left by `now`'s day, by name (the
-    people `coverage_for_team` counts), from one statement for every team."""
-    day = now.date()  # as `team_members` reads a leaving date
+    people `coverage_for_team` counts), a chunk of teams a statement."""
     members: dict[int, list[Member]] = {team.id: [] for team in teams}
     for chunk in chunks([team.id for team in teams], 900):
-        rows = db.session.connection().execute(
-            select(RoleAssignment.team_id, User.id, User.name, User.email)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.team_id.in_(chunk),
-                RoleAssignment.role == Role.PRACTITIONER,
-                User.active,
-                or_(User.leaving_date.is_(None), User.leaving_date > day),
-            )
-            .order_by(RoleAssignment.team_id, User.name, User.id)
-            .execution_options(yield_per=STREAM_ROWS)
-        )
-        for team_id, person, name, email in rows:
-            if team_id is not None:  # (always: the statement asks for these teams)
-                members[team_id].append(Member(person, name, email))
+        for team_id, person, name, email in members_of_teams(chunk, Role.PRACTITIONER, now):
+            members[team_id].append(Member(person, name, email))
     return members
 
 
@@ -701,15 +599,17 @@ def _training_of(person_ids: list[int]) -> _Training:
     return _Training(completions, assignments)
 
 
-def _training_rows_from(
+def _training_rows(
     sheet: SheetWriter,
     version: FrameworkVersion,
     cov: TeamCoverage,
     now: datetime,
     training: _Training,
 ) -> None:
-    """`_training_rows` from a batch's completions and assignments already read: the same
-    rows in the same order (completions by date, then person and record)."""
+    """The team's required training (each keyworker's standing and the compliance figures,
+    as on the compliance pages), assigned modules with progress, completions (by date, then
+    person and record) and the suggested plan, from its batch's completions and assignments
+    (`_training_of`)."""
     modules = {m.key: m for m in version.modules}
     today = london_day(now)
     team = cov.team.name
@@ -826,12 +726,13 @@ def _plan_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
             )
 
 
-def _teams_together(teams: list[Team], version: FrameworkVersion, now: datetime):
+def _teams_together(
+    teams: list[Team], version: FrameworkVersion, now: datetime, skills: list[Skill]
+):
     """Each team's (coverage, members' levels, training) in order, computed a batch of
     teams at a time: what `coverage_for_team(team, version, now, cached=False)` gives,
     from one aggregate over the batch's people (`figures_for_teams`) and one read each
     of their levels, completions and assignments."""
-    skills = _skills(version)
     members = _team_members(teams, now)
     for batch in _batches(teams, members):
         groups = [members[team.id] for team in batch]
@@ -845,15 +746,21 @@ def _teams_together(teams: list[Team], version: FrameworkVersion, now: datetime)
 
 
 def _teams(
-    teams: list[Team], version: FrameworkVersion, now: datetime, cached: bool, team_by_team: bool
+    teams: list[Team],
+    version: FrameworkVersion,
+    now: datetime,
+    cached: bool,
+    team_by_team: bool,
+    skills: list[Skill],
 ):
-    """(coverage, levels, training) of each team in order: levels and training None when
-    read team by team (the sheets then read them per team)."""
-    if team_by_team:
-        for team in teams:
-            yield coverage_for_team(team, version, now, cached=cached), None, None
-    else:
-        yield from _teams_together(teams, version, now)
+    """(coverage, members' levels, training) of each team in order."""
+    if not team_by_team:
+        yield from _teams_together(teams, version, now, skills)
+        return
+    for team in teams:
+        cov = coverage_for_team(team, version, now, cached=cached)
+        ids = [m.id for m in cov.members]
+        yield cov, _levels(ids, skills, now), _training_of(ids)
 
 
 def build_workbook(
@@ -891,14 +798,9 @@ def build_workbook(
     summaries: list[list[list]] = []
     person_ids: list[int] = []
     single = None
-    for cov, levels, read in _teams(teams, version, now, cached, team_by_team):
-        if levels is None or read is None:
-            _coverage_rows(coverage_sheet, skills, cov, now)
-            _training_rows(training, version, cov, now)
-        else:
-            for member in cov.members:
-                coverage_sheet.row([cov.team.name, member.name, member.email, *levels[member.id]])
-            _training_rows_from(training, version, cov, now, read)
+    for cov, levels, read in _teams(teams, version, now, cached, team_by_team, skills):
+        _coverage_rows(coverage_sheet, cov, levels)
+        _training_rows(training, version, cov, now, read)
         _gaps_rows(gaps, cov)
         _values_rows(values, cov)
         summaries.append(_summary_entry(cov))

@@ -129,20 +129,9 @@ def standings_for(
     people: Sequence[User], version: FrameworkVersion, today: date | None = None
 ) -> dict[tuple[int, str], Standing]:
     """(person id, module key) -> the standing of every person on every required module."""
-    today = today or today_in_london()
-    modules = required_modules(version)
-    window = version.settings.expiring_soon_days
-    latest = latest_completions([p.id for p in people], [m.key for m in modules])
-    result = {}
-    for person in people:
-        for module in modules:
-            completed_on = latest.get((person.id, module.key))
-            expires_on = completion_expiry(completed_on, module) if completed_on else None
-            status = standing_status(expires_on, completed_on is not None, today, window)
-            result[(person.id, module.key)] = Standing(
-                person, module, completed_on, expires_on, status
-            )
-    return result
+    keys = [m.key for m in required_modules(version)]
+    latest = latest_completions([p.id for p in people], keys)
+    return standings_from(people, latest, version, today or today_in_london())
 
 
 def person_standings(
@@ -272,22 +261,19 @@ def keyworker_teams() -> list[Team]:
     )
 
 
+def _keyworkers(what, now: datetime | None):
+    """Every active keyworker who has not left by `now`'s day, in any team, once each."""
+    day = (now or utcnow()).date()  # as `team_members` reads a leaving date
+    return select(what).where(
+        User.active,
+        or_(User.leaving_date.is_(None), User.leaving_date > day),
+        User.id.in_(select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)),
+    )
+
+
 def organisation_keyworkers(now: datetime | None = None) -> list[User]:
     """Every active keyworker who has not left, in any team, once each, by name."""
-    day = (now or utcnow()).date()  # as `team_members` reads a leaving date
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.active,
-                or_(User.leaving_date.is_(None), User.leaving_date > day),
-                User.id.in_(
-                    select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)
-                ),
-            )
-            .order_by(User.name, User.id)
-        )
-    )
+    return list(db.session.scalars(_keyworkers(User, now).order_by(User.name, User.id)))
 
 
 @dataclass
@@ -412,23 +398,12 @@ def organisation_compliance_counts(
     flat however many keyworkers the organisation has."""
     now = now or utcnow()
     today = london_day(now)
-    day = now.date()  # as `organisation_keyworkers` reads a leaving date
     modules = required_modules(version)
     window = version.settings.expiring_soon_days
     counts = {m.key: dict.fromkeys(STATUS_LABELS, 0) for m in modules}
     people = fully = 0
-    ids = db.session.execute(
-        select(User.id)
-        .where(
-            User.active,
-            or_(User.leaving_date.is_(None), User.leaving_date > day),
-            User.id.in_(
-                select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)
-            ),
-        )
-        .execution_options(yield_per=chunk)
-    ).scalars()
-    for part in ids.partitions(chunk):
+    ids = db.session.execute(_keyworkers(User.id, now).execution_options(yield_per=chunk))
+    for part in ids.scalars().partitions(chunk):
         latest = latest_completions(list(part), [m.key for m in modules])
         for person in part:
             people += 1
