@@ -16,7 +16,7 @@ from typing import Protocol
 
 from flask import abort, current_app, has_request_context, jsonify, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.common.loaders import get_or_404
@@ -95,13 +95,16 @@ def is_hr_or_admin(user: User, **_kwargs) -> bool:
     return user.is_authenticated and bool({Role.HR, Role.ADMIN} & user.role_set)
 
 
+_TEAM_BY_SLUG = select(Team).where(Team.slug == bindparam("slug"))
+
+
 def team_by_slug(slug: str) -> Team:
     """The team (404 if none), read once per request: the access rule and the view both
     ask for it."""
     seen = request.environ.setdefault("competency_app.teams", {}) if has_request_context() else {}
     team = seen.get(slug)
     if team is None:
-        team = db.session.scalar(select(Team).where(Team.slug == slug))
+        team = db.session.scalar(_TEAM_BY_SLUG, {"slug": slug})
         if team is None:
             abort(404)
         seen[slug] = team

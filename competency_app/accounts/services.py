@@ -8,11 +8,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from werkzeug.security import check_password_hash
 
 from competency_app.accounts.audit import AuditAction
@@ -432,19 +433,35 @@ def supervisees(supervisor: User) -> list[User]:
     )
 
 
-def _team_members(what, team_ids: list[int], role: Role, on: datetime | None):
+_MEMBERS: dict[tuple, Any] = {}
+
+
+def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | None):
     """The one query for "the teams' active members in a role", by team, then name and id;
-    with `on`, those who have not left by that day."""
-    statement = (
-        select(*what)
-        .join(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(RoleAssignment.team_id.in_(team_ids), RoleAssignment.role == role, User.active)
-        .order_by(RoleAssignment.team_id, User.name, User.id)
-    )
+    with `on`, those who have not left by that day. (Built once for each of its uses and
+    run with parameters: every team page asks for its members.)"""
+    key = (what, on is not None)
+    statement = _MEMBERS.get(key)
+    if statement is None:
+        statement = (
+            select(*what)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.team_id.in_(bindparam("teams", expanding=True)),
+                RoleAssignment.role == bindparam("role"),
+                User.active,
+            )
+            .order_by(RoleAssignment.team_id, User.name, User.id)
+        )
+        if on is not None:
+            statement = statement.where(
+                or_(User.leaving_date.is_(None), User.leaving_date > bindparam("day"))
+            )
+        _MEMBERS[key] = statement
+    params: dict[str, Any] = {"teams": team_ids, "role": role}
     if on is not None:
-        day = on.date()
-        statement = statement.where(or_(User.leaving_date.is_(None), User.leaving_date > day))
-    return statement
+        params["day"] = on.date()
+    return statement, params
 
 
 def team_members(
@@ -452,27 +469,27 @@ def team_members(
 ) -> list[User]:
     """The team's active members with `role`, by name; with `on`, those who have not left
     by that day."""
-    return list(db.session.scalars(_team_members((User,), [team.id], role, on)))
+    return list(db.session.scalars(*_team_members((User,), [team.id], role, on)))
 
 
 def team_member_names(team: Team, role: Role = Role.PRACTITIONER, on: datetime | None = None):
     """The same people as `team_members`, as (id, name) rows: no ORM objects."""
-    return db.session.execute(_team_members((User.id, User.name), [team.id], role, on)).all()
+    return db.session.execute(*_team_members((User.id, User.name), [team.id], role, on)).all()
 
 
 def team_member_ids(team_id: int, role: Role = Role.PRACTITIONER, on: datetime | None = None):
     """The ids of the same people as `team_members`, in the same order."""
-    return list(db.session.scalars(_team_members((User.id,), [team_id], role, on)))
+    return list(db.session.scalars(*_team_members((User.id,), [team_id], role, on)))
 
 
 def members_of_teams(team_ids: list[int], role: Role = Role.PRACTITIONER, on=None):
     """(team id, id, name, email) of the same people as `team_members` for each of these
     teams, team by team in that order, as plain rows streamed from the session's
     connection (the organisation workbook's thousands)."""
-    statement = _team_members(
+    statement, params = _team_members(
         (RoleAssignment.team_id, User.id, User.name, User.email), team_ids, role, on
     )
-    return db.session.connection().execute(statement.execution_options(yield_per=5000))
+    return db.session.connection().execute(statement, params, execution_options={"yield_per": 5000})
 
 
 def count_users() -> int:

@@ -198,9 +198,9 @@ def current_version(structure: bool = False) -> FrameworkVersion | None:
     three columns are read first, so a cached version costs no row object and no decoding
     of its document.
     """
-    latest = select(FrameworkVersion).order_by(FrameworkVersion.number.desc()).limit(1)
+    latest = _LATEST
     if structure:
-        key = db.session.execute(latest.with_only_columns(*_STRUCTURE_KEY_COLUMNS)).first()
+        key = db.session.execute(_LATEST_KEY).first()
         if key is None:
             return None
         cached = _STRUCTURES.get(tuple(key))
@@ -219,6 +219,12 @@ _STRUCTURE_KEY_COLUMNS = (
     FrameworkVersion.content_hash,
     FrameworkVersion.loaded_at,
 )
+
+
+# Built once: every page asks for the current version (building a statement costs more
+# than running this one).
+_LATEST = select(FrameworkVersion).order_by(FrameworkVersion.number.desc()).limit(1)
+_LATEST_KEY = _LATEST.with_only_columns(*_STRUCTURE_KEY_COLUMNS)
 
 
 def forget_cached_structures() -> None:

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
@@ -87,11 +87,11 @@ def navigation_items() -> list[dict]:
     return links
 
 
+_PANEL_MEMBER = select(PanelMember.id).where(PanelMember.user_id == bindparam("user")).limit(1)
+
+
 def _on_a_panel(user_id: int) -> bool:
-    return (
-        db.session.scalar(select(PanelMember.id).where(PanelMember.user_id == user_id).limit(1))
-        is not None
-    )
+    return db.session.scalar(_PANEL_MEMBER, {"user": user_id}) is not None
 
 
 def sign_out_form() -> Markup:
