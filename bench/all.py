@@ -106,20 +106,27 @@ class Database:
         self.admin.dispose()
 
 
-def worker_rss_mb(master: int) -> float:
-    """The largest resident set among the gunicorn master's children."""
-    largest = 0.0
+def worker_memory_mb(master: int) -> tuple[float, float]:
+    """The largest resident set among the gunicorn master's children, and that worker's
+    proportional set (PSS: the pages it shares with the master and the other workers, such
+    as the libraries loaded before forking, counted in proportion)."""
+    largest, pss = 0.0, 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             status = (entry / "status").read_text()
+            rollup = (entry / "smaps_rollup").read_text()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("PPid", "").strip() == str(master):
-            largest = max(largest, int(fields["VmRSS"].split()[0]) / 1024)
-    return largest
+        if fields.get("PPid", "").strip() != str(master):
+            continue
+        rss = int(fields["VmRSS"].split()[0]) / 1024
+        if rss > largest:
+            shares = dict(line.split(":", 1) for line in rollup.splitlines()[1:] if ":" in line)
+            largest, pss = rss, int(shares["Pss"].split()[0]) / 1024
+    return largest, pss
 
 
 def serve(
@@ -167,7 +174,7 @@ def serve(
             "p50_p95": spread(times) if times else (0, 0),
             "seconds": load_seconds,
         }
-        out["worker_rss_mb"] = worker_rss_mb(server.pid)
+        out["worker_rss_mb"], out["worker_pss_mb"] = worker_memory_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -389,7 +396,7 @@ def rows_for(f: dict) -> list[tuple[str, str, str, str]]:
         ),
         (
             "gunicorn worker memory after the load run",
-            f"{s['worker_rss_mb']:.0f} MB",
+            f"{s['worker_rss_mb']:.0f} MB (PSS {s.get('worker_pss_mb', 0):.0f} MB)",
             "",
             f"{ok(s['worker_rss_mb'], 150)} ≤ 150 MB",
         ),
