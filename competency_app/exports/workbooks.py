@@ -61,10 +61,9 @@ from competency_app.training.required import (
     organisation_compliance_counts,
 )
 from competency_app.training.services import (
-    DONE,
-    LATE,
-    OPEN,
     PROGRESS_LABELS,
+    completed_since,
+    progress_status,
 )
 
 # Rows fetched at a time from a streamed (server-side, on PostgreSQL) cursor.
@@ -637,8 +636,7 @@ def _training_rows(
                 None,
             ]
         )
-    # Each assignment's progress as `training.services.progress_of` judges it: done by the
-    # first completion of the module on or after the London day it was assigned.
+    # Each assignment's progress by the rules `training.services.progress_of` applies.
     progress_today = today_in_london()
     gaps = {e.element.key: e.element for e in cov.elements}
     assigned = []
@@ -647,10 +645,8 @@ def _training_rows(
         for _id, key, completed, _certificate in training.completions.get(person, ()):
             done_on[key].append(completed)
         for number, key, due_on, element_key, at, by in training.assignments.get(person, ()):
-            since = london_day(at)
-            dates = [d for d in done_on.get(key, ()) if d >= since]
-            completed_on = min(dates) if dates else None
-            status = DONE if completed_on else LATE if due_on < progress_today else OPEN
+            completed_on = completed_since(at, done_on.get(key, ()))
+            status = progress_status(completed_on, due_on, progress_today)
             assigned.append(
                 (
                     completed_on is not None,

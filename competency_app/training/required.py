@@ -81,6 +81,15 @@ def standing_status(expires_on: date | None, completed: bool, today: date, windo
     return IN_DATE
 
 
+def judge_completion(
+    completed_on: date | None, module: Module, today: date, window_days: int
+) -> tuple[date | None, str]:
+    """A person's latest completion of a required module (None: never) judged on `today`:
+    (when it must be repeated, the standing)."""
+    expires_on = completion_expiry(completed_on, module) if completed_on else None
+    return expires_on, standing_status(expires_on, completed_on is not None, today, window_days)
+
+
 @dataclass(frozen=True)
 class Standing:
     """One person's standing on one required module."""
@@ -178,17 +187,10 @@ class ModuleCompliance:
         return {status: len(self.with_status(status)) for status in STATUS_LABELS}
 
 
-@dataclass
-class Compliance:
-    """Required-training compliance of a group of people (a team, or the organisation)."""
+class _Totals:
+    """Compliance figures summed over `modules` (each with `compliant` and `people`)."""
 
-    people: list[User]
-    modules: list[ModuleCompliance]
-    today: date
-
-    @property
-    def standings(self) -> list[Standing]:
-        return [s for m in self.modules for s in m.standings]
+    modules: Sequence
 
     @property
     def compliant(self) -> int:
@@ -203,6 +205,19 @@ class Compliance:
     @property
     def percent(self) -> int:
         return _percent(self.compliant, self.required)
+
+
+@dataclass
+class Compliance(_Totals):
+    """Required-training compliance of a group of people (a team, or the organisation)."""
+
+    people: list[User]
+    modules: list[ModuleCompliance]
+    today: date
+
+    @property
+    def standings(self) -> list[Standing]:
+        return [s for m in self.modules for s in m.standings]
 
     @property
     def fully_compliant(self) -> int:
@@ -324,8 +339,7 @@ def standings_from(
     for person in people:
         for module in modules:
             completed_on = latest.get((person.id, module.key))
-            expires_on = completion_expiry(completed_on, module) if completed_on else None
-            status = standing_status(expires_on, completed_on is not None, today, window)
+            expires_on, status = judge_completion(completed_on, module, today, window)
             result[(person.id, module.key)] = Standing(
                 person, module, completed_on, expires_on, status
             )
@@ -361,25 +375,13 @@ class ModuleCounts:
 
 
 @dataclass
-class ComplianceCounts:
+class ComplianceCounts(_Totals):
     """A `Compliance`'s figures (per module and overall) without its people and standings:
     what a compliance row of a workbook says."""
 
     modules: list[ModuleCounts]
     people: int
     fully_compliant: int
-
-    @property
-    def compliant(self) -> int:
-        return sum(m.compliant for m in self.modules)
-
-    @property
-    def required(self) -> int:
-        return sum(m.people for m in self.modules)
-
-    @property
-    def percent(self) -> int:
-        return _percent(self.compliant, self.required)
 
     @classmethod
     def of(cls, compliance: Compliance) -> ComplianceCounts:
@@ -409,9 +411,9 @@ def organisation_compliance_counts(
             people += 1
             compliant = True
             for module in modules:
-                completed_on = latest.get((person, module.key))
-                expires_on = completion_expiry(completed_on, module) if completed_on else None
-                status = standing_status(expires_on, completed_on is not None, today, window)
+                _expires_on, status = judge_completion(
+                    latest.get((person, module.key)), module, today, window
+                )
                 counts[module.key][status] += 1
                 compliant = compliant and status in COMPLIANT
             fully += compliant

@@ -3,9 +3,9 @@ progress, cancelling them, and the skills a completion asks to reassess."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -116,9 +116,7 @@ class AssignmentProgress:
 
     @property
     def status(self) -> str:
-        if self.completed_on is not None:
-            return DONE
-        return LATE if self.assignment.due_on < self.today else OPEN
+        return progress_status(self.completed_on, self.assignment.due_on, self.today)
 
     @property
     def label(self) -> str:
@@ -133,8 +131,18 @@ class AssignmentProgress:
         return self.completed_on is not None
 
 
-def _assigned_day(assignment: TrainingAssignment) -> date:
-    return london_day(assignment.assigned_at)
+def progress_status(completed_on: date | None, due_on: date, today: date) -> str:
+    """Where an assignment stands: done once completed, else overdue after its due day."""
+    if completed_on is not None:
+        return DONE
+    return LATE if due_on < today else OPEN
+
+
+def completed_since(assigned_at: datetime, dates: Iterable[date]) -> date | None:
+    """The first of the module's completion `dates` on or after the London day it was
+    assigned: the completion that counts for the assignment."""
+    since = london_day(assigned_at)
+    return min((day for day in dates if day >= since), default=None)
 
 
 def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentProgress]:
@@ -156,10 +164,9 @@ def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentPro
             done.setdefault((person_id, key), []).append(completed_on)
     result = []
     for assignment in assignments:
-        since = _assigned_day(assignment)
-        found = done.get((assignment.person_id, assignment.module_key), [])
-        dates = [d for d in found if d >= since]
-        result.append(AssignmentProgress(assignment, min(dates) if dates else None, today))
+        dates = done.get((assignment.person_id, assignment.module_key), ())
+        completed = completed_since(assignment.assigned_at, dates)
+        result.append(AssignmentProgress(assignment, completed, today))
     return result
 
 
