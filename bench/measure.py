@@ -15,7 +15,6 @@ import copy
 import json
 import os
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -25,7 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("SECRET_KEY", "bench")
+
+from roster_import import peak_mb  # noqa: E402 - beside this file
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -378,18 +380,13 @@ def org_workbook(url: str) -> dict:
         seconds = time.perf_counter() - start
         # the export's own peak, read before the cells are counted (unzipping every sheet
         # and searching it costs tens of MB at 10,000 people: the measurement, not the export)
-        peak = _peak_rss_mb()
+        peak = peak_mb()
         return {
             "seconds": seconds,
             "rows": export.rows,
             "cells": cells_in(export.content),
             "peak_rss_mb": peak,
         }
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cells_in(content: bytes) -> int:
@@ -425,7 +422,7 @@ def main() -> int:
         result = workbook_floor(int(args[0]), int(args[1]))
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
-    result.setdefault("peak_rss_mb", _peak_rss_mb())
+    result.setdefault("peak_rss_mb", peak_mb())
     print(json.dumps(result))
     return 0
 

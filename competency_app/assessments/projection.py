@@ -113,9 +113,8 @@ def write_ratings(
     `rows` are `ValidatedRating` columns (assessment_id, person_id, skill_id, skill_key,
     self_level, level, comment, validated_by_id, validated_at, expires_at), one per skill,
     all of `assessment_id` (of `version`) and new to it. Two statements and the epoch
-    bump, then what
-    was registered with `after_ratings_written` (the teams' stored coverage figures), in
-    the caller's transaction.
+    bump, then what was registered with `after_ratings_written` (the teams' stored coverage
+    figures), in the caller's transaction.
     """
     if not rows:
         return

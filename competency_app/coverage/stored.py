@@ -90,14 +90,16 @@ def _dump_tally(tally: Tally, signoffs: list) -> dict[str, Any]:
     }
 
 
-def _load_tally(body: dict[str, Any]) -> tuple[Tally, list]:
-    def by_element(part: str) -> defaultdict:
-        return defaultdict(dict, {key: dict(people) for key, people in body[part].items()})
+def _by_element(pairs: dict[str, list]) -> defaultdict:
+    """`_pairs` per element back into element -> person -> value."""
+    return defaultdict(dict, {key: dict(people) for key, people in pairs.items()})
 
+
+def _load_tally(body: dict[str, Any]) -> tuple[Tally, list]:
     tally = Tally(
-        by_element("competent"),
-        by_element("developing"),
-        by_element("whole"),
+        _by_element(body["competent"]),
+        _by_element(body["developing"]),
+        _by_element(body["whole"]),
         defaultdict(list, body["holders"]),
         defaultdict(list, body["durable"]),
         {person: change for person, *change in body["changes"]},
@@ -125,8 +127,8 @@ def _dump(figures: TeamFigures) -> dict[str, Any]:
 def _load(body: dict[str, Any], valid_from: datetime, valid_until: datetime | None):
     parse = datetime.fromisoformat
     return TeamFigures(
-        defaultdict(dict, {key: dict(people) for key, people in body["competent"].items()}),
-        defaultdict(dict, {key: dict(people) for key, people in body["developing"].items()}),
+        _by_element(body["competent"]),
+        _by_element(body["developing"]),
         defaultdict(
             dict,
             {
