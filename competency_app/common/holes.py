@@ -2,7 +2,8 @@
 
 A view that keeps a rendered page renders it inside `holes()`. There, the parts of the
 layout that belong to one request — the header (the viewer's name and the sign-out form
-with the session's token) and the inline script's nonce — write a marker (`marker(name)`)
+with the session's token), the session's waiting messages and the inline script's nonce —
+write a marker (`marker(name)`)
 instead of their content, and `fill(page)` puts the request's own content in, asking the
 filler each part registered (`filled_by`). A view can leave holes of its own and fill them
 by name. A marker carries a random token made when the process starts: page text, all of

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
@@ -103,7 +102,7 @@ def team_coverage(slug: str):
     team = team_by_slug(slug)
     can_export = can_export_team(current_user, team)
     permission_class = (can_export, can_assign_training(current_user, team))
-    if not request.args and "_flashes" not in session:
+    if not request.args:
         # Today's page, kept per process for each permission class (coverage/fragments.py).
         def shell(cov: services.TeamCoverage, matrix: Markup) -> str:
             line = team_training_line(team, cov.members, version, london_day(cov.now))

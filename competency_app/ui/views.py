@@ -7,10 +7,12 @@ from pathlib import Path
 from flask import (
     Blueprint,
     current_app,
+    get_flashed_messages,
     get_template_attribute,
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -38,6 +40,7 @@ def template_helpers() -> dict:
         "site_header": site_header,
         "site_footer": site_footer,
         "skip_link": skip_link,
+        "flash_messages": flash_messages,
     }
 
 
@@ -137,6 +140,20 @@ def site_header() -> Markup:
 
 
 filled_by("header", site_header)
+
+
+def flash_messages() -> Markup:
+    """The messages waiting for this session (each shown once); a marker in a page rendered
+    to be kept (`common/holes.py`), so a kept page shows the viewer's own messages."""
+    if holes_open():
+        return marker("messages")
+    if "_flashes" not in session:  # nearly every page: no message, nothing to render
+        return Markup("")
+    messages = get_flashed_messages(with_categories=True)
+    return Markup(render_template("_flash_messages.html", messages=messages))  # noqa: S704 - an autoescaping template's output
+
+
+filled_by("messages", flash_messages)
 
 
 _FURNITURE: BoundedCache[Markup] = BoundedCache(16)
