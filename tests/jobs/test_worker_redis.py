@@ -32,7 +32,9 @@ from tests.factories import reflect_on_values
 from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
-REDIS_URL = "redis://127.0.0.1:6379/3"
+# TEST_REDIS_HOST_PORT points the worker tests at another Redis server (parallel runs).
+REDIS_SERVER = os.environ.get("TEST_REDIS_HOST_PORT", "127.0.0.1:6379")
+REDIS_URL = f"redis://{REDIS_SERVER}/3"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -47,7 +49,7 @@ def redis_is_up() -> bool:
 
 pytestmark = pytest.mark.skipif(
     not redis_is_up() and os.environ.get("REQUIRE_REDIS") != "1",
-    reason="Redis is not running on 127.0.0.1:6379 (REQUIRE_REDIS=1 makes this a failure)",
+    reason=f"Redis is not running on {REDIS_SERVER} (REQUIRE_REDIS=1 makes this a failure)",
 )
 
 
@@ -55,7 +57,7 @@ pytestmark = pytest.mark.skipif(
 def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
     """A worker process on Redis db 3, the test database and the test's SMTP server; the
     test process enqueues into the same Redis."""
-    assert redis_is_up(), "REQUIRE_REDIS=1 but Redis is not running on 127.0.0.1:6379"
+    assert redis_is_up(), f"REQUIRE_REDIS=1 but Redis is not running on {REDIS_SERVER}"
     inbox, port = smtp_server
     jobs_dir = tmp_path / "jobs"
     app.config.update(JOBS_DIR=str(jobs_dir), JOBS_REDIS_URL=REDIS_URL)
