@@ -107,7 +107,9 @@ def check_foreign_keys(connection: Connection) -> None:
     ]
     raise ForeignKeyViolation(
         "Migration stopped and not committed: the database would hold rows whose foreign "
-        "keys point at nothing.\n" + "\n".join(lines)
+        "keys point at nothing.\n"
+        + "\n".join(lines)
+        + "\nNothing was changed: correct or delete these rows, then run the upgrade again."
     )
 
 

@@ -183,12 +183,17 @@ def read_rows(connection: Connection, tables: dict[str, list[str]]) -> dict[str,
     found = {}
     for name, columns in tables.items():
         order = inspector.get_pk_constraint(name)["constrained_columns"]
-        listed = ", ".join(f'"{c}"' for c in columns)
-        keys = ", ".join(f'"{c}"' for c in order)
-        result = connection.execute(sa.text(f'SELECT {listed} FROM "{name}" ORDER BY {keys}'))
+        query = (
+            sa.select(*(sa.column(c) for c in columns))
+            .select_from(sa.table(name))
+            .order_by(*(sa.column(c) for c in order))
+        )
         found[name] = [
-            {c: json.dumps(v, default=str, sort_keys=True) for c, v in zip(columns, row)}
-            for row in result
+            {
+                c: json.dumps(v, default=str, sort_keys=True)
+                for c, v in zip(columns, row, strict=True)
+            }
+            for row in connection.execute(query)
         ]
     return found
 

@@ -80,9 +80,7 @@ def count_lines(before: dict, after: dict) -> str:
     )
 
 
-@pytest.mark.parametrize(
-    "start", [INITIAL, RELEASED_48E31F0, BEFORE_RECRUITMENT_LIFECYCLE, "head"]
-)
+@pytest.mark.parametrize("start", [INITIAL, RELEASED_48E31F0, BEFORE_RECRUITMENT_LIFECYCLE, "head"])
 def test_upgrade_from_a_released_schema_keeps_every_row(scratch_app, start):
     columns, rows = populated_at(start)
     kept = compared(columns)
@@ -111,6 +109,8 @@ def schema_of(connection) -> dict:
     inspector = sa.inspect(connection)
     found = {}
     for table in inspector.get_table_names():
+        uniques = inspector.get_unique_constraints(table)
+        indexes = inspector.get_indexes(table)
         found[table] = (
             [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
             inspector.get_pk_constraint(table)["constrained_columns"],
@@ -118,8 +118,8 @@ def schema_of(connection) -> dict:
                 (fk["name"], fk["constrained_columns"], fk["referred_table"], fk["options"])
                 for fk in inspector.get_foreign_keys(table)
             ),
-            sorted((u["name"], u["column_names"]) for u in inspector.get_unique_constraints(table)),
-            sorted((i["name"], i["column_names"], i["unique"]) for i in inspector.get_indexes(table)),
+            sorted((u["name"], u["column_names"]) for u in uniques),
+            sorted((i["name"], i["column_names"], i["unique"]) for i in indexes),
         )
     return found
 
