@@ -195,7 +195,7 @@ def prepare(database, args, **extra: str) -> dict:
         **extra,
     }
     flask(env, "db", "upgrade")
-    flask(env, "load-framework", str(ROOT / "data" / "framework.yaml"))
+    flask(env, "load-framework", str(ROOT / "competency_app" / "data" / "framework.yaml"))
     return env
 
 

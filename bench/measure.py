@@ -61,7 +61,7 @@ def framework_300() -> bytes:
     """The real framework with each element's skills repeated as variants up to 300 skills."""
     import yaml
 
-    data = yaml.safe_load((ROOT / "data" / "framework.yaml").read_bytes())
+    data = yaml.safe_load((ROOT / "competency_app" / "data" / "framework.yaml").read_bytes())
     elements = [e for c in data["competencies"] for e in c["elements"]]
     total = sum(len(e["skills"]) for e in elements)
     variant = 1

@@ -101,7 +101,8 @@ def register_extensions(app: Flask) -> None:
     configure_queue(app)
 
 
-MIGRATIONS_DIR = str(PACKAGE_DIR.parent / "migrations")
+# Inside the package, so that an installed wheel can migrate from any directory.
+MIGRATIONS_DIR = str(PACKAGE_DIR / "migrations")
 
 
 class LazyMigrations:
@@ -131,7 +132,7 @@ class LazyMigrationCommands(click.Group):
                 click.Option(
                     ["-d", "--directory"],
                     default=None,
-                    help='Migration script directory (default is "migrations")',
+                    help="Migration script directory (default: the package's own migrations)",
                 ),
                 click.Option(
                     ["-x", "--x-arg"],

@@ -10,7 +10,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-DEFAULT_FRAMEWORK_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
+# Inside the package, so an installed wheel carries it.
+DEFAULT_FRAMEWORK_PATH = Path(__file__).resolve().parent / "data" / "framework.yaml"
 
 
 def _bool(name: str, default: bool) -> bool:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, event, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
 from competency_app.extensions import db
@@ -50,6 +50,67 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows whose foreign keys point at nothing; it was not committed.
+
+    A RuntimeError, so `flask db upgrade` prints its message and exits 1 (no traceback)."""
+
+
+@contextmanager
+def foreign_keys_deferred(connection: Connection) -> Iterator[None]:
+    """SQLite: foreign keys off on `connection` for the block, restored after it.
+
+    A migration that rebuilds a table (`batch_alter_table`) drops the old one; with
+    foreign keys on, that drop deletes every row of every `ON DELETE CASCADE` child (and a
+    drop with plain references fails). SQLite ignores the pragma inside a transaction, so
+    it is set here, before the migration's transaction begins; `check_foreign_keys` then
+    runs before that transaction commits. No-op for other dialects (PostgreSQL alters
+    tables in place and checks every key as it is written).
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    if connection.in_transaction():
+        raise RuntimeError("foreign keys can only be turned off outside a transaction")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a live connection
+    was_on = driver.execute("PRAGMA foreign_keys").fetchone()[0]
+    driver.execute("PRAGMA foreign_keys=OFF")
+    if driver.execute("PRAGMA foreign_keys").fetchone()[0]:
+        raise RuntimeError("SQLite did not turn foreign keys off (a transaction is open)")
+    try:
+        yield
+    finally:
+        if was_on and connection.connection.is_valid:
+            driver.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """SQLite: raise ForeignKeyViolation, naming each table and the first offending rows,
+    if any row's foreign key points at nothing (run it inside the migration's transaction,
+    which then rolls back). No-op for other dialects."""
+    if connection.dialect.name != "sqlite":
+        return
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if not violations:
+        return
+    by_table: dict[tuple[str, str], list[int]] = {}
+    for table, rowid, parent, _key in violations:
+        by_table.setdefault((table, parent), []).append(rowid)
+    lines = [
+        f"{table}: {len(rowids)} row(s) point at no {parent} (rowid "
+        + ", ".join(map(str, rowids[:5]))
+        + (", …)" if len(rowids) > 5 else ")")
+        for (table, parent), rowids in sorted(by_table.items())
+    ]
+    raise ForeignKeyViolation(
+        "Migration stopped and not committed: the database would hold rows whose foreign "
+        "keys point at nothing.\n"
+        + "\n".join(lines)
+        + "\nNothing was changed: correct or delete these rows, then run the upgrade again."
+    )
 
 
 @contextmanager

@@ -18,6 +18,7 @@ PACKAGE_DIR = Path(competency_app.__file__).resolve().parent
 # it; ui/ (pages across features, the demo) and the application factory sit on top.
 LAYERS: list[set[str]] = [
     {"common", "config", "extensions", "database", "clock", "routing"},  # the ground floor
+    {"migrations"},  # Alembic's scripts: the ground floor's column types and checks only
     {"accounts"},
     {"jobs"},  # the queue, job records, progress, result files
     {"notifications"},  # outbox, email, preferences, the reminder-source registry

@@ -1,4 +1,4 @@
-"""The shape of `data/framework.yaml`, as pydantic models.
+"""The shape of `competency_app/data/framework.yaml`, as pydantic models.
 
 The schema is strict (unknown fields are errors) so that a typo in a framework file is
 reported rather than silently ignored. Cross-references (ids that must exist) are checked

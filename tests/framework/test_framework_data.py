@@ -1,4 +1,5 @@
-"""data/framework.yaml against its source documents: counts per element and verbatim text."""
+"""The framework file (competency_app/data/framework.yaml) against its source documents:
+counts per element and verbatim text."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from competency_app.config import DEFAULT_FRAMEWORK_PATH
 from competency_app.framework.loader import parse_framework
 from competency_app.framework.schema import FrameworkDocument
 
 ROOT = Path(__file__).resolve().parents[2]
-FRAMEWORK = ROOT / "data" / "framework.yaml"
+FRAMEWORK = DEFAULT_FRAMEWORK_PATH
 SOURCE = ROOT / "data" / "sources" / "competency-framework.txt"
 JOB = ROOT / "data" / "sources" / "keyworker-job-description.txt"
 

@@ -167,7 +167,7 @@ def build_random_teams(seed: int):
 
 def brute_force(people: list, completions, modules) -> dict:
     """Per module: (compliant, people, {status: [names]}); counted by hand."""
-    window = 60  # rules.expiring_soon_days in data/framework.yaml
+    window = 60  # rules.expiring_soon_days in competency_app/data/framework.yaml
     today = NOW.date()
     result = {}
     for module in modules:

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from competency_app.database import check_foreign_keys, foreign_keys_deferred
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -91,15 +93,24 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    # SQLite: foreign keys off for the whole run (set before the transaction begins, since
+    # SQLite ignores the pragma inside one) so that rebuilding a table never cascades into
+    # its children; every key is checked before the one transaction of the run commits,
+    # and a violation rolls the whole run back. PostgreSQL is unchanged.
+    with connectable.connect() as connection, foreign_keys_deferred(connection):
+        sqlite = connection.dialect.name == "sqlite"
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # One transaction for the run on SQLite too (Alembic's default there is one
+            # per migration), so that the check below decides for all of it.
+            **({"transactional_ddl": True} if sqlite else {}),
             **conf_args
         )
 
         with context.begin_transaction():
             context.run_migrations()
+            check_foreign_keys(connection)
 
 
 if context.is_offline_mode():
