@@ -52,10 +52,6 @@ USERS = [
     provider_user("sub-new-pat", "pat.prac.new@example.nhs.uk"),
     provider_user("sub-newcomer", "nina.newcomer@example.nhs.uk", groups=["kw-north-managers"]),
     provider_user("sub-mo", "mo.mapped@example.nhs.uk", groups=["kw-north-managers"]),
-    # an ID token too big to keep in the session cookie (sso.ID_TOKEN_KEPT_UP_TO)
-    provider_user(
-        "sub-many", "many.groups@example.nhs.uk", groups=[f"group-{n:04d}" for n in range(120)]
-    ),
 ]
 
 

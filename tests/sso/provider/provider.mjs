@@ -7,7 +7,8 @@
 //   OIDC_TEST_USERS    JSON list of {sub, email, email_verified, name, password, groups}
 //   OIDC_TEST_CONTROL  "1" opens POST /test-control/next-id-token, which makes the next
 //                      token response carry a spoiled ID token (tampered, wrong audience,
-//                      wrong nonce, wrong issuer, expired); the provider still issues the
+//                      wrong nonce, wrong issuer, expired; or, valid but
+//                      oversized, as big as one with many groups); the provider still issues the
 //                      real token first, so the code is spent as in a real attack; and
 //                      POST /test-control/groups (sub, groups: a JSON list), which changes
 //                      a person's groups in the directory as an administrator there would.
@@ -79,6 +80,8 @@ function spoil(idToken, how) {
       return sign(header, { ...claims, iss: 'https://issuer.invalid' });
     case 'expired':
       return sign(header, { ...claims, iat: now - 7200, exp: now - 3600 });
+    case 'oversized': // not spoiled: a valid token as big as one carrying many groups
+      return sign(header, { ...claims, groups: Array.from({ length: 150 }, (_, n) => `group-${n}`) });
     default:
       throw new Error(`unknown spoiling ${how}`);
   }
