@@ -24,7 +24,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, request, session
 from sqlalchemy import select
@@ -544,6 +544,19 @@ class ProviderSignOut:
     display_name: str
 
 
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def provider_origin() -> str | None:
+    """The provider's origin (its issuer's), where the sign-out form may be redirected:
+    the pages' Content-Security-Policy allows it in form-action. None when it is off."""
+    return _origin(current_app.config.get("OIDC_ISSUER") or "")
+
+
 def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
     """For a session signed in through the provider: RP-initiated logout (OpenID Connect
     RP-Initiated Logout 1.0) at the discovery document's `end_session_endpoint`, with
@@ -560,7 +573,8 @@ def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
         endpoint = _metadata(_client(config), config).get("end_session_endpoint")
     except SsoRefusal:
         endpoint = None
-    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+    if not isinstance(endpoint, str) or _origin(endpoint) != provider_origin():
+        # elsewhere than the issuer's origin the page's form-action would stop the browser
         return ProviderSignOut(None, state, config.display_name)
     params = {
         **({"id_token_hint": id_token} if id_token else {}),

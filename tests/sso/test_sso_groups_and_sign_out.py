@@ -172,6 +172,9 @@ def test_sign_out_ends_the_provider_session_so_the_next_person_is_asked_to_sign_
         assert not provider.asks_for_credentials(
             app.test_client().get("/login/sso").headers["Location"], shared_computer
         )
+        # browsers check the form's redirect to the provider against the page's policy
+        csp = client.get("/").headers["Content-Security-Policy"]
+        assert f"form-action 'self' {provider.issuer};" in csp
         assert client.get("/logout").status_code == 405  # still a POST with its CSRF token
         assert client.post("/logout").status_code == 400
         response = sign_out(client)
