@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from flask import session as flask_session
 from sqlalchemy import select
 
-from competency_app.accounts import services
+from competency_app.accounts import services, sso
 from competency_app.accounts.models import AuditEvent, Role, User
 from competency_app.config import parse_group_roles
 from competency_app.extensions import db
@@ -155,7 +157,7 @@ def claims_of(jwt: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def sign_out(client) -> requests.Response:
+def sign_out(client):
     token = csrf_from(client.get("/").get_data(as_text=True))
     return client.post("/logout", data={"csrf_token": token})
 
@@ -247,3 +249,16 @@ def test_a_password_session_signs_out_here_only(app, people, provider):
         page = client.get("/login").get_data(as_text=True)
     assert "You have signed out." in page and "may still be signed in" not in page
     assert events(app, "sign_out")[0].detail == {}
+
+
+def test_the_biggest_id_token_kept_leaves_the_session_cookie_under_4_kb(app):
+    token = base64.urlsafe_b64encode(os.urandom(2000)).decode()[: sso.ID_TOKEN_KEPT_UP_TO]
+    with app.test_request_context():
+        flask_session.update({"_user_id": "1234567:89", "_fresh": True, "_id": "f" * 128})
+        flask_session["csrf_token"] = "c" * 40
+        sso.remember_sign_in(token)
+        assert flask_session[sso.SIGNED_IN_KEY] == token
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(flask_session))
+        sso.remember_sign_in(token + "x")  # one character more is not kept
+        assert flask_session[sso.SIGNED_IN_KEY] == ""
+    assert len(cookie) < 3600  # room left for a message or two within a browser's 4,096
