@@ -88,6 +88,12 @@ def test_a_role_from_a_group_goes_when_the_person_leaves_the_group(app, people, 
         ("manager@north", True),
         ("practitioner@north", False),
     ]
+    admin = app.test_client()
+    sign_in(admin, "ada.admin@example.nhs.uk", PASSWORD)
+    with app.app_context():
+        mo_id = db.session.scalar(select(User.id).where(User.email == "mo.mapped@example.nhs.uk"))
+    page = admin.get(f"/admin/people/{mo_id}").get_data(as_text=True)
+    assert "sign-in: Manager (North team). These go" in page
     # the directory's administrator takes Mo out of the group
     groups.set_groups("sub-mo", ["kw-canteen-rota"])
     client = app.test_client()
