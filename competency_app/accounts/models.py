@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    false,
     select,
     update,
 )
@@ -144,6 +145,10 @@ class RoleAssignment(Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=20))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    # Given by the mapping of the identity provider's groups (OIDC_GROUP_ROLES) at a sign-in,
+    # so taken away at the sign-in that no longer carries the group; a role given by hand
+    # (an administrator, HR, an import, the command line) is never taken away that way.
+    from_group: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="roles")
     team: Mapped[Team | None] = relationship()

@@ -187,10 +187,14 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def sign_out(user: User) -> None:
-    """End every session of `user` (a copied cookie stops working)."""
+def sign_out(user: User, provider: bool | None = None) -> None:
+    """End every session of `user` (a copied cookie stops working); for a session through
+    the provider, `provider` says whether the provider was asked to sign them out too."""
     user.session_version += 1
-    record("sign_out", user)
+    if provider is None:
+        record("sign_out", user)
+    else:
+        record("sign_out", user, provider=provider)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -333,9 +337,16 @@ def set_roles(user: User, grants: list[RoleGrant], actor: User | None) -> None:
     before = sorted(
         f"{a.role.value}@{a.team.slug if a.team else 'organisation'}" for a in user.roles
     )
-    user.roles.clear()
+    # A role held before and still granted is kept as it is: one the identity provider's
+    # groups gave stays theirs to take away (accounts/sso.py).
+    wanted = {(g.role, g.team.id if g.team else None): g for g in grants}
+    for assignment in [a for a in user.roles if (a.role, a.team_id) not in wanted]:
+        user.roles.remove(assignment)
     db.session.flush()
-    user.roles.extend(RoleAssignment(role=g.role, team=g.team) for g in grants)
+    kept = {(a.role, a.team_id) for a in user.roles}
+    user.roles.extend(
+        RoleAssignment(role=g.role, team=g.team) for key, g in wanted.items() if key not in kept
+    )
     after = sorted(f"{g.role.value}@{g.team.slug if g.team else 'organisation'}" for g in grants)
     if before != after:
         user.session_version += 1

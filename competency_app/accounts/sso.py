@@ -10,7 +10,13 @@ Who is signed in: the person already linked to the provider's (issuer, subject);
 the person an administrator or an import created with the verified email address the token
 carries, who is then linked. Nobody else, unless just-in-time accounts are switched on
 (OIDC_CREATE_ACCOUNTS), and then only as a keyworker. Every refusal has a reason code
-(`REFUSALS`), a page of its own and an audit event; no token or claim value is stored.
+(`REFUSALS`), a page of its own and an audit event; no token or claim value is stored in
+the database.
+
+Roles from the provider's groups (OIDC_GROUP_ROLES) follow the groups at every sign-in,
+hand-given roles stay (`_sync_group_roles`). Signing out of a session that came through the
+provider signs out there too when its discovery document names an `end_session_endpoint`
+(`provider_sign_out`), with the ID token kept in the signed session as `id_token_hint`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urlsplit
 
 from flask import current_app, request, session
 from sqlalchemy import select
@@ -175,6 +182,14 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
         "Your account in this service has been disabled. Ask an administrator if you think "
         "this is wrong.",
     ),
+    "no_role": (
+        403,
+        "You have no role in this service any more",
+        "Your organisation's sign-in service no longer puts you in a group that gives you a "
+        "role here, so the roles that group gave you have been taken away and you are not "
+        "signed in. If you still need this service, ask your manager or IT service desk to "
+        "add you to the right group, or an administrator to give you a role.",
+    ),
     "identity_mismatch": (
         403,
         "This account is linked to someone else",
@@ -268,8 +283,9 @@ def _claim_refusal(error: ClaimError) -> str:
     }.get(error.claim, "invalid_token")
 
 
-def _verified_claims(config: SsoSettings) -> dict:
-    """Exchange the callback's code (with the PKCE verifier) and check the ID token."""
+def _verified_claims(config: SsoSettings) -> tuple[dict, str]:
+    """Exchange the callback's code (with the PKCE verifier) and check the ID token; the
+    verified claims and the ID token as the provider issued it (for sign-out)."""
     import requests  # noqa: PLC0415 - with Authlib, on first use
     from authlib.integrations.base_client import (  # noqa: PLC0415 - on first use
         MismatchingStateError,
@@ -320,6 +336,7 @@ def _verified_claims(config: SsoSettings) -> dict:
     if not id_token:  # no ID token in the token response: nothing verifies who this is
         raise SsoRefusal("invalid_token")
     claims = dict(id_token)
+    issued = token.get("id_token") or ""
     if config.email_claim not in claims and metadata.get("userinfo_endpoint"):
         # Providers that keep the ID token small give the other claims at userinfo; those
         # count only for the same subject (OpenID Connect Core 5.3.2).
@@ -330,7 +347,7 @@ def _verified_claims(config: SsoSettings) -> dict:
         if userinfo.get("sub") != claims["sub"]:
             raise SsoRefusal("invalid_token")
         claims = {**userinfo, **claims}
-    return claims
+    return claims, issued
 
 
 # ---- who is signed in -------------------------------------------------------------------
@@ -357,9 +374,15 @@ def _grant_key(role: Role, team: Team | None) -> str:
 
 
 def _sync_group_roles(user: User, claims: dict, config: SsoSettings) -> None:
-    """Give the team roles the person's groups map to, and take away mapped roles whose group
-    they have left; roles an administrator gave outside the mapping stay as they are.
-    Administrator and HR never come from a group (config.py refuses such a mapping)."""
+    """Roles from the mapping follow the person's groups at each sign-in.
+
+    A mapped role whose group they are in is given (marked `from_group`); a role the mapping
+    gave is taken away once the sign-in no longer carries its group (or the mapping no
+    longer gives it), even the person's last role. A role given by hand (an administrator,
+    HR, an import) is never taken away here, nor taken over by a group that maps to it.
+    Administrator and HR never come from a group (config.py refuses such a mapping). With
+    the mapping off (no groups claim or no mapping) nothing changes.
+    """
     if not config.groups_claim or not config.group_roles:
         return
     groups = _groups_of(claims, config)
@@ -369,31 +392,39 @@ def _sync_group_roles(user: User, claims: dict, config: SsoSettings) -> None:
             select(Team).where(Team.slug.in_({slug for _, _, slug in config.group_roles}))
         )
     }
-    mapped = {(Role(role), slug) for _, role, slug in config.group_roles if slug in teams}
     wanted = {
         (Role(role), slug)
         for group, role, slug in config.group_roles
         if group in groups and slug in teams
     }
-    held = {(a.role, a.team.slug): a for a in user.roles if a.team is not None}
-    before = sorted(_grant_key(a.role, a.team) for a in user.roles)
-    removed = [held[key] for key in mapped - wanted if key in held]
-    added = [key for key in wanted if key not in held]
+    held = {(a.role, a.team.slug) for a in user.roles if a.team is not None}
+    removed = [
+        a
+        for a in user.roles
+        if a.from_group and (a.role, a.team.slug if a.team else "") not in wanted
+    ]
+    added = sorted(wanted - held)
     if not removed and not added:
         return
-    new_roles = ({a.role for a in user.roles if a not in removed}) | {r for r, _ in added}
-    if not new_roles:
-        return  # leaving every mapped group does not leave a person with no role at all
-    services.check_may_change(None, user, new_roles)
+    before = sorted(_grant_key(a.role, a.team) for a in user.roles)
+    new_roles = {a.role for a in user.roles if a not in removed} | {r for r, _ in added}
+    services.check_may_change(None, user, new_roles)  # the one rule for every grant
     for assignment in removed:
         user.roles.remove(assignment)
-    db.session.flush()
-    user.roles.extend(RoleAssignment(role=role, team=teams[slug]) for role, slug in added)
+    user.roles.extend(
+        RoleAssignment(role=role, team=teams[slug], from_group=True) for role, slug in added
+    )
     user.session_version += 1  # other sessions pick up the new rights at once
     db.session.flush()
     after = sorted(_grant_key(a.role, a.team) for a in user.roles)
     services.record(
-        "roles_changed", None, target=user.email, old=before, new=after, actor_label="sso"
+        AuditAction.ROLES_CHANGED,
+        None,
+        target=user.email,
+        old=before,
+        new=after,
+        actor_label="sso",
+        groups=True,
     )
 
 
@@ -455,22 +486,118 @@ def _account_for(claims: dict, config: SsoSettings) -> tuple[User, bool]:
     return user, True
 
 
-def finish() -> User:
+@dataclass(frozen=True)
+class SsoSignIn:
+    """What the provider's callback decided: who, the ID token as issued (the sign-out's
+    `id_token_hint`), and a refusal that must keep this sign-in's changes (`no_role`)."""
+
+    user: User
+    id_token: str
+    refusal: SsoRefusal | None = None
+
+
+def finish() -> SsoSignIn:
     """The person the provider's callback signs in (audited), or SsoRefusal.
 
     Flushes only: the view commits, and records the refusal (`record_refusal`) in its own
-    unit of work when this raises.
+    unit of work when this raises. A person whose groups no longer give them any role
+    loses the mapped roles and is refused: that refusal comes back in `refusal`, not
+    raised, so that the view commits the roles taken away.
     """
     config = settings()
     assert config is not None  # the views answer 404 first when the provider is off
-    claims = _verified_claims(config)
+    claims, id_token = _verified_claims(config)
     user, linked = _account_for(claims, config)
     if not user.active:
         raise SsoRefusal("account_disabled", account=user)
     _sync_group_roles(user, claims, config)
+    if not user.roles:
+        return SsoSignIn(user, id_token, SsoRefusal("no_role", account=user))
     user.last_sign_in_at = utcnow()
     services.record("sign_in", user, method="sso", linked=linked)
-    return user
+    return SsoSignIn(user, id_token)
+
+
+# ---- signing out at the provider too -------------------------------------------------------
+
+SIGNED_IN_KEY = "sso_id_token"  # in the session: signed in through the provider, and how
+SIGNED_OUT_KEY = "sso_sign_out_state"
+# The ID token rides in the signed session cookie (it is the person's own claims) when it
+# leaves the cookie under a browser's 4 kB; a bigger one (many groups) is not kept, and the
+# provider is sent the client id instead, which some providers answer with a question.
+ID_TOKEN_KEPT_UP_TO = 2400
+
+
+def remember_sign_in(id_token: str) -> None:
+    """Mark the new session as signed in through the provider, keeping the ID token for
+    the sign-out's `id_token_hint` when it is small enough."""
+    session[SIGNED_IN_KEY] = id_token if len(id_token) <= ID_TOKEN_KEPT_UP_TO else ""
+
+
+@dataclass(frozen=True)
+class ProviderSignOut:
+    """Where a sign-out through the provider goes next: the provider's end-session address
+    with its parameters, or None when the provider offers none (or cannot be reached)."""
+
+    url: str | None
+    state: str
+    display_name: str
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def provider_origin() -> str | None:
+    """The provider's origin (its issuer's), where the sign-out form may be redirected:
+    the pages' Content-Security-Policy allows it in form-action. None when it is off."""
+    return _origin(current_app.config.get("OIDC_ISSUER") or "")
+
+
+def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
+    """For a session signed in through the provider: RP-initiated logout (OpenID Connect
+    RP-Initiated Logout 1.0) at the discovery document's `end_session_endpoint`, with
+    `id_token_hint`, `client_id`, `post_logout_redirect_uri` and a fresh `state`. None for a
+    session signed in with a password. Read before the session is cleared."""
+    if SIGNED_IN_KEY not in session:
+        return None
+    id_token = session.get(SIGNED_IN_KEY) or ""
+    config = settings()
+    state = secrets.token_urlsafe(24)
+    if config is None:
+        return ProviderSignOut(None, state, current_app.config["OIDC_DISPLAY_NAME"])
+    try:
+        endpoint = _metadata(_client(config), config).get("end_session_endpoint")
+    except SsoRefusal:
+        endpoint = None
+    if not isinstance(endpoint, str) or _origin(endpoint) != provider_origin():
+        # elsewhere than the issuer's origin the page's form-action would stop the browser
+        return ProviderSignOut(None, state, config.display_name)
+    params = {
+        **({"id_token_hint": id_token} if id_token else {}),
+        "client_id": config.client_id,
+        "post_logout_redirect_uri": post_logout_redirect_uri,
+        "state": state,
+    }
+    separator = "&" if "?" in endpoint else "?"
+    return ProviderSignOut(endpoint + separator + urlencode(params), state, config.display_name)
+
+
+def expect_return(sign_out: ProviderSignOut) -> None:
+    """Remember (in the session left after signing out) the state the provider returns."""
+    session[SIGNED_OUT_KEY] = sign_out.state
+
+
+def returned_from_sign_out(state: str | None) -> bool:
+    """Whether this request is the provider sending the person back after signing them out
+    (the state given at sign-out, once)."""
+    if not state:
+        return False
+    expected = session.pop(SIGNED_OUT_KEY, None)
+    return bool(expected and secrets.compare_digest(state, expected))
 
 
 # ---- links, as administrators see them ----------------------------------------------------

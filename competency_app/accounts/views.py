@@ -77,6 +77,13 @@ def _failed(response) -> bool:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("ui.home"))
+    provider = sso.settings()
+    if (
+        provider is not None
+        and request.method == "GET"
+        and sso.returned_from_sign_out(request.args.get("state"))
+    ):
+        flash(f"You have signed out of this service and of {provider.display_name}.", "info")
     if not sso.local_passwords_allowed() and request.method == "POST":
         with unit_of_work():
             services.record(
@@ -99,7 +106,7 @@ def login():
         "accounts/login.html",
         form=form,
         title="Sign in",
-        provider=sso.settings(),
+        provider=provider,
         local_passwords=sso.local_passwords_allowed(),
     )
 
@@ -121,13 +128,13 @@ def _sso_failed(response) -> bool:
     return response.status_code >= 400
 
 
-def _callback_url() -> str:
-    """Where the provider sends people back: PUBLIC_URL's when set (behind a proxy that
-    rewrites the host), else this request's own address."""
+def _public_url(endpoint: str) -> str:
+    """An address the provider sends people back to: PUBLIC_URL's when set (behind a proxy
+    that rewrites the host), else this request's own address."""
     public = current_app.config.get("PUBLIC_URL") or ""
     if public:
-        return public.rstrip("/") + url_for("auth.sso_callback")
-    return url_for("auth.sso_callback", _external=True)
+        return public.rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
 
 
 def _sso_refused(refusal: sso.SsoRefusal):
@@ -155,7 +162,7 @@ def sso_start():
         return redirect(url_for("ui.home"))
     session["sso_next"] = safe_next(request.args.get("next"))
     try:
-        return sso.begin(_callback_url())
+        return sso.begin(_public_url("auth.sso_callback"))
     except sso.SsoRefusal as refusal:
         return _sso_refused(refusal)
 
@@ -170,22 +177,41 @@ def sso_callback():
     next_url = safe_next(session.get("sso_next"))
     try:
         with unit_of_work():
-            user = sso.finish()
+            signed_in = sso.finish()
     except sso.SsoRefusal as refusal:
         return _sso_refused(refusal)
+    if signed_in.refusal is not None:  # the roles taken away are kept; nobody signs in
+        return _sso_refused(signed_in.refusal)
     session.clear()  # a fresh session (and CSRF token) at every sign-in
-    login_user(user)
+    login_user(signed_in.user)
+    sso.remember_sign_in(signed_in.id_token)
     return redirect(next_url, code=303)
 
 
 @blueprint.post("/logout")
 @access(SIGNED_IN)
 def logout():
+    """Sign out here and, for a session that came through the provider, there too."""
+    at_provider = sso.provider_sign_out(_public_url("auth.login"))
     with unit_of_work():
-        services.sign_out(current_user._get_current_object())
+        services.sign_out(
+            current_user._get_current_object(),
+            None if at_provider is None else at_provider.url is not None,
+        )
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    if at_provider is not None and at_provider.url is not None:
+        sso.expect_return(at_provider)
+        return redirect(at_provider.url, code=303)
+    if at_provider is not None:
+        flash(
+            f"You have signed out of this service, but you may still be signed in to "
+            f"{at_provider.display_name}. On a shared computer, sign out there too or close "
+            "every browser window.",
+            "info",
+        )
+    else:
+        flash("You have signed out.", "info")
     return redirect(url_for("auth.login"), code=303)
 
 

@@ -6,13 +6,16 @@ import secrets
 
 from flask import Response, current_app, g, request
 
+from competency_app.accounts import sso
 from competency_app.common.holes import filled_by, holes_open, marker
 
 # The NHS.UK page template has one inline script (it marks the body as JS-enabled): it is
-# allowed by a per-response nonce; nothing else inline runs.
+# allowed by a per-response nonce; nothing else inline runs. Forms post to this site only,
+# and the sign-out form's redirect to the identity provider's end-session page (browsers
+# check form-action along redirects) to the provider's own origin.
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self' "
-    "'nonce-{nonce}'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "'nonce-{nonce}'; font-src 'self'; form-action 'self'{provider}; frame-ancestors 'none'; "
     "base-uri 'self'; object-src 'none'"
 )
 
@@ -32,7 +35,11 @@ filled_by("nonce", csp_nonce)
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    provider = sso.provider_origin()
+    headers.setdefault(
+        "Content-Security-Policy",
+        CSP.format(nonce=csp_nonce(), provider=f" {provider}" if provider else ""),
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -20,7 +20,9 @@ BUTTON = f"Sign in with {NAME}"
 
 @pytest.fixture(scope="module")
 def provider(live_server):
-    running = LocalProvider([f"{live_server}/login/sso/callback"])
+    running = LocalProvider(
+        [f"{live_server}/login/sso/callback"], post_logout_redirect_uris=[f"{live_server}/login"]
+    )
     yield running
     running.stop()
 
@@ -78,8 +80,20 @@ def test_a_keyworker_signs_in_through_the_provider_and_out(
     axe_check(page)
     screenshot(page, "sso-home")
     cookies = page.context.cookies(live_server)
+    # signing out here signs out at the provider too: it asks, then sends the browser back
     page.get_by_role("button", name="Sign out").click()
-    page.wait_for_url("**/login")
+    page.wait_for_url(f"{sso.issuer}/session/end**")
+    page.get_by_role("button", name="Yes, sign me out").click()
+    page.wait_for_url(f"{live_server}/login?state=*")
+    assert page.get_by_role("status").inner_text() == (
+        f"You have signed out of this service and of {NAME}."
+    )
+    axe_check(page)
+    screenshot(page, "sso-signed-out-at-provider")
+    # the next person at this computer is asked for their own password by the provider
+    page.get_by_role("button", name=BUTTON).click()
+    page.wait_for_url(f"{sso.issuer}/interaction/**")
+    assert page.get_by_label("Password").count() == 1
     # the cookie copied before signing out opens nothing any more
     replay = browser.new_context(base_url=live_server)
     replay.add_cookies(cookies)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import selectors
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -49,6 +51,7 @@ USERS = [
     provider_user("sub-sue", "sue.super@example.nhs.uk", groups=["kw-north-supervisors"]),
     provider_user("sub-new-pat", "pat.prac.new@example.nhs.uk"),
     provider_user("sub-newcomer", "nina.newcomer@example.nhs.uk", groups=["kw-north-managers"]),
+    provider_user("sub-mo", "mo.mapped@example.nhs.uk", groups=["kw-north-managers"]),
 ]
 
 
@@ -78,7 +81,16 @@ def ensure_installed() -> None:
 class LocalProvider:
     """One running provider process; `issuer` is its address on 127.0.0.1."""
 
-    def __init__(self, redirect_uris: list[str], users: list[dict] = USERS):
+    def __init__(
+        self,
+        redirect_uris: list[str],
+        users: list[dict] = USERS,
+        *,
+        post_logout_redirect_uris: Sequence[str] = (),
+        end_session: bool = True,
+    ):
+        """`end_session` False: a provider without RP-initiated logout (no
+        end_session_endpoint in its discovery document)."""
         node = node_or_skip()
         ensure_installed()
         self.log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log")  # noqa: SIM115
@@ -90,11 +102,13 @@ class LocalProvider:
                         "client_id": CLIENT_ID,
                         "client_secret": CLIENT_SECRET,
                         "redirect_uris": redirect_uris,
+                        "post_logout_redirect_uris": list(post_logout_redirect_uris),
                     }
                 ]
             ),
             "OIDC_TEST_USERS": json.dumps(users),
             "OIDC_TEST_CONTROL": "1",
+            "OIDC_TEST_NO_LOGOUT": "" if end_session else "1",
         }
         self.process = subprocess.Popen(
             [node, "provider.mjs"],
@@ -129,6 +143,15 @@ class LocalProvider:
         )
         assert response.status_code == 204
 
+    def set_groups(self, sub: str, groups: list[str]) -> None:
+        """Change a person's groups in the provider's directory (their next ID token)."""
+        response = requests.post(
+            f"{self.issuer}/test-control/groups",
+            data={"sub": sub, "groups": json.dumps(groups)},
+            timeout=10,
+        )
+        assert response.status_code == 204
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -157,10 +180,19 @@ class LocalProvider:
             **changes,
         }
 
-    def authorise(self, authorisation_url: str, email: str, *, consent: bool = True) -> str:
+    def authorise(
+        self,
+        authorisation_url: str,
+        email: str,
+        *,
+        consent: bool = True,
+        browser: requests.Session | None = None,
+    ) -> str:
         """Sign in at the provider's own pages as `email` (a person of USERS) and allow or
-        deny access; returns the URL the provider sends the browser back to."""
-        browser = requests.Session()
+        deny access; returns the URL the provider sends the browser back to. `browser`
+        keeps the provider's cookies from one call to the next (one shared computer);
+        without it every call is a new browser."""
+        browser = browser or requests.Session()
         url = authorisation_url
         for _ in range(12):
             response = browser.get(url, allow_redirects=False, timeout=10)
@@ -186,6 +218,36 @@ class LocalProvider:
             if not url.startswith(self.issuer):
                 return url
         raise AssertionError("the provider never sent the browser back")
+
+    def asks_for_credentials(self, authorisation_url: str, browser: requests.Session) -> bool:
+        """Whether the provider asks this browser for a password (rather than sending it
+        straight back to the app as someone still signed in there)."""
+        url = authorisation_url
+        for _ in range(12):
+            response = browser.get(url, allow_redirects=False, timeout=10)
+            if response.status_code not in (302, 303):
+                return 'name="password"' in response.text
+            url = urljoin(url, response.headers["Location"])
+            if not url.startswith(self.issuer):
+                return False
+        raise AssertionError("the provider kept redirecting")
+
+    def end_session(self, end_session_url: str, browser: requests.Session) -> str:
+        """Answer the provider's sign-out question with yes; returns where it sends the
+        browser then."""
+        page = browser.get(end_session_url, allow_redirects=False, timeout=10)
+        assert page.status_code == 200, page.text[:500]
+        action = re.search(r'<form id="op.logoutForm" method="post" action="([^"]+)"', page.text)
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', page.text)
+        assert action and xsrf, page.text[:500]
+        response = browser.post(
+            urljoin(end_session_url, action.group(1)),
+            data={"xsrf": xsrf.group(1), "logout": "yes"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        assert response.status_code == 303, response.text[:500]
+        return response.headers["Location"]
 
 
 @contextlib.contextmanager

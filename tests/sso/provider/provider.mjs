@@ -2,12 +2,18 @@
 // package, with its own sign-in and consent pages and the test users it is given.
 //
 // Environment:
-//   OIDC_TEST_CLIENTS  JSON list of {client_id, client_secret, redirect_uris}
+//   OIDC_TEST_CLIENTS  JSON list of {client_id, client_secret, redirect_uris,
+//                      post_logout_redirect_uris}
 //   OIDC_TEST_USERS    JSON list of {sub, email, email_verified, name, password, groups}
 //   OIDC_TEST_CONTROL  "1" opens POST /test-control/next-id-token, which makes the next
 //                      token response carry a spoiled ID token (tampered, wrong audience,
-//                      wrong nonce, wrong issuer, expired); the provider still issues the
-//                      real token first, so the code is spent as in a real attack.
+//                      wrong nonce, wrong issuer, expired; or, valid but
+//                      oversized, as big as one with many groups); the provider still issues the
+//                      real token first, so the code is spent as in a real attack; and
+//                      POST /test-control/groups (sub, groups: a JSON list), which changes
+//                      a person's groups in the directory as an administrator there would.
+//   OIDC_TEST_NO_LOGOUT "1" turns RP-initiated logout off: the discovery document then has
+//                      no end_session_endpoint.
 //
 // It listens on 127.0.0.1 on a free port and prints "listening <issuer>" once ready.
 
@@ -19,6 +25,7 @@ import Provider from 'oidc-provider';
 const clients = JSON.parse(process.env.OIDC_TEST_CLIENTS || '[]');
 const users = JSON.parse(process.env.OIDC_TEST_USERS || '[]');
 const controlEnabled = process.env.OIDC_TEST_CONTROL === '1';
+const logoutEnabled = process.env.OIDC_TEST_NO_LOGOUT !== '1';
 
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key-1', use: 'sig', alg: 'RS256' };
@@ -73,6 +80,8 @@ function spoil(idToken, how) {
       return sign(header, { ...claims, iss: 'https://issuer.invalid' });
     case 'expired':
       return sign(header, { ...claims, iat: now - 7200, exp: now - 3600 });
+    case 'oversized': // not spoiled: a valid token as big as one carrying many groups
+      return sign(header, { ...claims, groups: Array.from({ length: 150 }, (_, n) => `group-${n}`) });
     default:
       throw new Error(`unknown spoiling ${how}`);
   }
@@ -123,9 +132,22 @@ async function interaction(provider, req, res) {
 
 async function control(req, res) {
   const form = await readForm(req);
-  nextIdToken = form.spoil || null;
+  if (req.url === '/test-control/groups') {
+    const user = users.find((u) => u.sub === form.sub);
+    if (!user) return send(res, 404, page('No such person', ''));
+    user.groups = JSON.parse(form.groups);
+  } else {
+    nextIdToken = form.spoil || null;
+  }
   res.writeHead(204);
-  res.end();
+  return res.end();
+}
+
+// The question before signing out (as most providers ask); the button submits the form
+// oidc-provider gives, with its xsrf value.
+async function logoutSource(ctx, form) {
+  ctx.body = page('Sign out', `<p>Sign out of the test identity provider?</p>${form}
+<button type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>`);
 }
 
 const server = http.createServer();
@@ -152,7 +174,10 @@ server.listen(0, '127.0.0.1', () => {
       groups: ['groups'],
     },
     scopes: ['openid', 'email', 'profile', 'groups'],
-    features: { devInteractions: { enabled: false } },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: logoutEnabled, logoutSource },
+    },
     interactions: { url: (ctx, details) => `/interaction/${details.uid}` },
     pkce: { required: () => true },
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
@@ -171,7 +196,7 @@ server.listen(0, '127.0.0.1', () => {
   server.on('request', (req, res) => {
     if (req.url.startsWith('/interaction/')) {
       interaction(provider, req, res).catch((error) => send(res, 500, page('Error', escape(error.message))));
-    } else if (controlEnabled && req.method === 'POST' && req.url === '/test-control/next-id-token') {
+    } else if (controlEnabled && req.method === 'POST' && req.url.startsWith('/test-control/')) {
       control(req, res).catch(() => send(res, 400, page('Error', '')));
     } else {
       handle(req, res);
