@@ -31,8 +31,9 @@ errors_log = logging.getLogger("competency_app")
 JSON_PATHS = ("/api/", "/healthz")
 UNAVAILABLE = {
     "database": "The service cannot reach its database. Try again in a few minutes.",
-    "Redis": "Part of the service is not answering, so signing in cannot be checked safely. "
-    "Try again in a few minutes.",
+    "sign-in limits' store": "Signing in cannot be checked safely just now. Try again in a "
+    "few minutes.",
+    "Redis": "Part of the service is not answering. Try again in a few minutes.",
 }
 # A probe of Redis waits this long at most (seconds) before reporting it down.
 PROBE_TIMEOUT = 2
@@ -101,7 +102,7 @@ def unavailable_answer(error: BaseException):
             # or rendering the page would ask the database again and fail with a bare 500.
             g._login_user = login_manager.anonymous_user()
     elif store_unreachable(error):
-        what = "Redis"
+        what = "sign-in limits' store" if isinstance(error, StorageError) else "Redis"
     else:
         return None
     errors_log.error(

@@ -102,11 +102,13 @@ def test_sign_in_answers_503_while_the_limits_store_is_down_and_recovers(
             assert response.status_code == 503, response.status_code
             page = response.get_data(as_text=True)
             assert "Sorry, the service is unavailable" in page and "Traceback" not in page
+            assert "Signing in cannot be checked safely" in page
             assert response.headers["Retry-After"] == "60"
             assert seconds < 3
             assert (
-                "Redis unavailable (StorageError (redis.exceptions.ConnectionError))" in caplog.text
-            )
+                "sign-in limits' store unavailable (StorageError "
+                "(redis.exceptions.ConnectionError)) on POST /login"
+            ) in caplog.text
             health = stranger.get("/healthz")
             assert health.status_code == 503
             assert health.get_json() == {
