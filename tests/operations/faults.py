@@ -4,6 +4,7 @@ a free port, and a TCP proxy in front of the database whose stop cuts every conn
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -11,9 +12,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import redis
 
 from tests.notifications.conftest import free_port
+
+# Without redis-server the Redis fault tests skip, unless REQUIRE_REDIS=1 (as in CI).
+requires_redis_server = pytest.mark.skipif(
+    shutil.which("redis-server") is None and os.environ.get("REQUIRE_REDIS") != "1",
+    reason="redis-server is not installed (REQUIRE_REDIS=1 makes this a failure)",
+)
 
 
 class RedisServer:

@@ -28,7 +28,7 @@ from competency_app.jobs.queue import configure_queue
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 from tests.notifications.conftest import free_port
-from tests.operations.faults import RedisServer, TcpProxy
+from tests.operations.faults import RedisServer, TcpProxy, requires_redis_server
 
 ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql")
 
@@ -81,6 +81,7 @@ def manager(app, framework):
     return secret
 
 
+@requires_redis_server
 def test_sign_in_answers_503_while_the_limits_store_is_down_and_recovers(
     app, manager, tmp_path, caplog
 ):
@@ -129,6 +130,7 @@ def test_sign_in_answers_503_while_the_limits_store_is_down_and_recovers(
         server.stop()
 
 
+@requires_redis_server
 def test_healthz_reports_the_job_queue_down(app, tmp_path):
     server = RedisServer(tmp_path)
     server.start()
@@ -318,6 +320,7 @@ def test_the_classification_of_database_failures_postgresql(app):
     assert database_unreachable(refused), failure_name(refused)
 
 
+@requires_redis_server
 def test_the_classification_of_redis_failures(tmp_path):
     server = RedisServer(tmp_path)
     server.start()
