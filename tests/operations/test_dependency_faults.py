@@ -336,3 +336,13 @@ def test_the_classification_of_redis_failures(tmp_path):
     assert store_unreachable(store_down) and store_unreachable(queue_down)
     assert not store_unreachable(wrong_type)  # a command refused is a fault, not an outage
     assert failure_name(store_down) == "StorageError (redis.exceptions.ConnectionError)"
+
+
+def test_postgresql_connections_give_up_after_seconds_unless_the_url_says(app):
+    nowhere = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    with separate_app(app, SQLALCHEMY_DATABASE_URI=nowhere) as default:
+        options = default.config["SQLALCHEMY_ENGINE_OPTIONS"]
+        assert options["connect_args"] == {"connect_timeout": 5}
+        assert options["pool_pre_ping"] is True
+    with separate_app(app, SQLALCHEMY_DATABASE_URI=nowhere + "?connect_timeout=2") as chosen:
+        assert "connect_args" not in chosen.config["SQLALCHEMY_ENGINE_OPTIONS"]
