@@ -11,15 +11,21 @@ from flask import Flask, abort, jsonify, render_template, request
 from flask.templating import Environment
 from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from competency_app.config import load_settings, require_shared_rate_limits
+from competency_app.config import (
+    load_settings,
+    rate_limit_storage_options,
+    require_shared_rate_limits,
+)
 from competency_app.database import configure_sqlite, mark_read_only
 from competency_app.extensions import csrf, db, limiter, login_manager
 from competency_app.routing import register_converters
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+DATABASE_CONNECT_TIMEOUT = 5  # seconds; a DATABASE_URL's own connect_timeout wins
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -48,6 +54,12 @@ def register_database(app: Flask) -> None:
     if uri.startswith("sqlite"):
         options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {"timeout": 10})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    elif uri.startswith("postgresql") and "connect_timeout" not in make_url(uri).query:
+        # libpq waits for ever by default: a request while the server is unreachable gets the
+        # 503 page after this many seconds instead.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"connect_timeout": DATABASE_CONNECT_TIMEOUT})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -91,6 +103,10 @@ def register_extensions(app: Flask) -> None:
         configure_sqlite(db.engine)
     register_migrations(app)
     csrf.init_app(app)
+    app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+        **rate_limit_storage_options(app.config.get("RATELIMIT_STORAGE_URI") or "memory://"),
+        **(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}),
+    }
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -262,6 +278,9 @@ def register_request_hooks(app: Flask) -> None:
             for name, value in source.items(multi=True):
                 if "\x00" in value or "\x00" in name:
                     abort(400, f"The field {name[:40]!r} contains a NUL character.")
+        # nothing is named with a NUL: a path holding one names nothing (as on SQLite)
+        if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+            abort(404)
 
     app.after_request(add_security_headers)
     from competency_app.ui import health
@@ -296,13 +315,23 @@ API_ERROR_CODES = {
 
 
 def register_error_pages(app: Flask) -> None:
+    from competency_app.common.outages import failure_name
+    from competency_app.ui.health import unavailable_answer
+
     log = logging.getLogger("competency_app")
 
     def handler(status: int, title: str, message: str | None):
         def render(error):
             if status == 500:
                 db.session.rollback()
-                log.error("unhandled error on %s %s", request.method, request.path)
+                # an outage raised outside a view (in an after-request hook) comes here
+                original = getattr(error, "original_exception", None) or error
+                outage = unavailable_answer(original)
+                if outage is not None:
+                    return outage
+                log.error(
+                    "unhandled %s on %s %s", failure_name(original), request.method, request.path
+                )
             text = getattr(error, "description", "") if message is None else message
             if request.path.startswith("/api/"):  # the API's errors are JSON too
                 code = API_ERROR_CODES.get(status, "error")

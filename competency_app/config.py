@@ -265,6 +265,24 @@ def is_per_process_storage(uri: str) -> bool:
     return uri.strip().lower().startswith("memory://")
 
 
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://")
+# Seconds the sign-in limits wait for Redis before the request is answered 503.
+RATE_LIMIT_STORE_TIMEOUT = 2
+
+
+def rate_limit_storage_options(uri: str) -> dict:
+    """Options for the sign-in limits' store: any failure of it raised as one error type
+    (answered 503: sign-in is refused while it cannot be throttled, never let through), and
+    Redis given short timeouts, so a request waits seconds for an unreachable server."""
+    options: dict = {"wrap_exceptions": True}
+    if uri.strip().lower().startswith(REDIS_SCHEMES):
+        options.update(
+            socket_connect_timeout=RATE_LIMIT_STORE_TIMEOUT,
+            socket_timeout=RATE_LIMIT_STORE_TIMEOUT,
+        )
+    return options
+
+
 def require_shared_rate_limits(settings, workers: int | None = None) -> None:
     """Refuse per-process (`memory://`) sign-in throttling where it would not hold.
 

@@ -30,7 +30,8 @@ DESCRIPTION = (
     "Send a personal API token, created on the API tokens page, as "
     "`Authorization: Bearer <token>`; it sees exactly what its owner may see in the app. "
     "Lists are paginated (`page`, `per_page`). Every refusal is JSON: "
-    "`{error, message, field?}` with 400, 401, 403, 404, 405 or 422."
+    "`{error, message, field?}` with 400, 401, 403, 404, 405 or 422, and 503 (with "
+    "`Retry-After`) while the database cannot be reached."
 )
 ERROR_TEXT = {
     400: "The request cannot be read (a NUL character in an argument, for instance).",
@@ -38,6 +39,7 @@ ERROR_TEXT = {
     403: "The token's owner may not see this.",
     404: "No such team (or other object named in the path).",
     422: "A query argument is not valid; `field` names it.",
+    503: "The database cannot be reached just now: try again after `Retry-After` seconds.",
 }
 
 
@@ -174,8 +176,9 @@ def build_spec(app: Flask) -> dict:
                 },
             }
         }
-        # 400: the app refuses any request carrying a NUL character before routing it
-        errors = set(operation.errors) | {400} | ({404} if names else set())
+        # 400: the app refuses any request carrying a NUL character before routing it; 503:
+        # any request may meet a database outage
+        errors = set(operation.errors) | {400, 503} | ({404} if names else set())
         for status in sorted(errors):
             responses[str(status)] = {
                 "description": ERROR_TEXT[status],

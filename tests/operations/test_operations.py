@@ -20,7 +20,12 @@ from tests.factories import PASSWORD, commit, make_team, make_user
 
 
 def test_healthz(client, app):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up"}
+    assert client.get("/healthz").get_json() == {
+        "status": "ok",
+        "database": "up",
+        "rate_limit_store": "in-process",
+        "job_queue": "in-process",
+    }
     assert client.get("/healthz/live").data == b"ok"
 
 
