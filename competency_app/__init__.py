@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from competency_app.config import load_settings, require_shared_rate_limits
+from competency_app.config import load_settings, require_job_queue, require_shared_rate_limits
 from competency_app.database import configure_sqlite, mark_read_only
 from competency_app.extensions import csrf, db, limiter, login_manager
 from competency_app.routing import register_converters
@@ -27,6 +27,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app = Flask(__name__, instance_relative_config=True, static_folder="static")
     app.config.from_mapping(load_settings(config_name, overrides))
     require_shared_rate_limits(app.config)
+    require_job_queue(app.config)
     register_database(app)
     register_templates(app)
     register_extensions(app)
