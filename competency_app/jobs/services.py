@@ -96,8 +96,11 @@ def request_job(
         raise JobError(f"There is no job of kind {kind!r}.")
     key = params_hash(kind, params)
     job = _active(key)
-    if job is not None and fail_stalled(job.id):
-        job = _active(key)  # its worker is gone: start afresh (or join who just did)
+    if job is not None and is_stalled(job):
+        # Its worker is gone: fail it, then start afresh, or join the job of whoever
+        # failed it at the same moment (read again either way: their UPDATE won).
+        fail_stalled(job.id)
+        job = _active(key)
     created = job is None
     if job is None:
         try:
