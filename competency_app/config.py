@@ -75,6 +75,8 @@ class Config:
     # A running job whose progress has not moved for this long (minutes; a fraction is
     # allowed) has lost its worker: it is failed and the next request starts afresh.
     JOB_LEASE_MINUTES = 5.0
+    # Fault tests only: a pause at each progress step of a job, to catch it midway.
+    JOB_STEP_DELAY_SECONDS = 0.0
     # An import job writes this many rows per transaction, so sign-in gets through between.
     IMPORT_BATCH_ROWS = 1000
     # Production refuses to start without JOBS_REDIS_URL unless this says, on purpose, that
@@ -177,8 +179,9 @@ class Config:
             settings["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
-        if env.get("JOB_LEASE_MINUTES"):
-            settings["JOB_LEASE_MINUTES"] = float(env["JOB_LEASE_MINUTES"])
+        for key in ("JOB_LEASE_MINUTES", "JOB_STEP_DELAY_SECONDS"):
+            if env.get(key):
+                settings[key] = float(env[key])
         settings["JOBS_IN_PROCESS"] = _bool("JOBS_IN_PROCESS", settings["JOBS_IN_PROCESS"])
         settings["JSON_LOGS"] = _bool("JSON_LOGS", settings["JSON_LOGS"])
         for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_ECHO"):

@@ -290,8 +290,11 @@ class _Reporter:
         self.done = 0
         self.total = 0
         self._last = 0.0
+        self._delay = float(current_app.config["JOB_STEP_DELAY_SECONDS"])
 
     def __call__(self, done: int, total: int) -> None:
+        if self._delay:
+            time.sleep(self._delay)  # fault tests: a job slow enough to be caught midway
         self.done, self.total = done, total
         now = time.monotonic()
         if done < total and now - self._last < 0.5:

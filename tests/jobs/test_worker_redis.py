@@ -53,48 +53,68 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
-    """A worker process on Redis db 3, the test database and the test's SMTP server; the
-    test process enqueues into the same Redis."""
+def worker_env(app, jobs_dir: Path, mail_port: int, **extra: str) -> dict:
+    """The environment of a worker process on Redis db 3, the test database, `jobs_dir`
+    and the test's SMTP server; the test process is pointed at the same queue."""
     assert redis_is_up(), f"REQUIRE_REDIS=1 but Redis is not running on {REDIS_SERVER}"
-    inbox, port = smtp_server
-    jobs_dir = tmp_path / "jobs"
     app.config.update(JOBS_DIR=str(jobs_dir), JOBS_REDIS_URL=REDIS_URL)
     use_redis(REDIS_URL)
     huey.flush()  # this queue's keys only
-    env = {
+    return {
         **os.environ,
         "APP_ENV": "testing",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "JOBS_REDIS_URL": REDIS_URL,
         "JOBS_DIR": str(jobs_dir),
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(port),
+        "MAIL_PORT": str(mail_port),
         "PUBLIC_URL": "https://competency.example.nhs.uk",
         "JSON_LOGS": "0",
+        **extra,
     }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
+
+
+def start_worker(env: dict, log) -> subprocess.Popen:
+    """`flask worker` with two threads, its output to the open file `log`."""
+    return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
         env=env,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def forget_the_queue(app) -> None:
+    huey.flush()
+    use_redis("")
+    app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
+
+
+@pytest.fixture
+def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
+    """A worker process on Redis db 3, the test database and the test's SMTP server; the
+    test process enqueues into the same Redis."""
+    inbox, port = smtp_server
+    env = worker_env(app, tmp_path / "jobs", port)
+    log = (tmp_path / "worker.log").open("w")
+    process = start_worker(env, log)
     try:
         yield inbox
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_worker(process)
         log.close()
-        huey.flush()
-        use_redis("")
-        app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
+        forget_the_queue(app)
         print((tmp_path / "worker.log").read_text()[-3000:])
 
 
