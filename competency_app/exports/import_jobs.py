@@ -10,8 +10,8 @@ import io
 from pathlib import Path
 
 from competency_app.accounts.models import User
-from competency_app.accounts.permissions import is_hr_or_admin
 from competency_app.accounts.password_links import link_url
+from competency_app.accounts.permissions import is_hr_or_admin
 from competency_app.exports import imports
 from competency_app.exports.forms import KIND_LABELS
 from competency_app.extensions import db

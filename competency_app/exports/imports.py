@@ -45,8 +45,8 @@ from competency_app.exports.upload_limits import (
 )
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
-from competency_app.training.models import ModuleCompletion
 from competency_app.notifications.services import send_password_links
+from competency_app.training.models import ModuleCompletion
 
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
@@ -558,15 +558,16 @@ def apply_completions(preview: Preview, actor: User) -> None:
         people[row["email"]] = person
     recorded = set()
     for chunk in chunks(sorted({person.id for person in people.values()}), CHUNK):
-        recorded |= set(
-            db.session.execute(
+        recorded |= {
+            (person_id, key, day)
+            for person_id, key, day in db.session.execute(
                 select(
                     ModuleCompletion.person_id,
                     ModuleCompletion.module_key,
                     ModuleCompletion.completed_on,
                 ).where(ModuleCompletion.person_id.in_(chunk))
-            ).tuples()
-        )
+            )
+        }
     for row in preview.rows:
         key = titles.get(row["module"].lower(), row["module"])
         person = people[row["email"]]
@@ -591,8 +592,8 @@ def apply_batches(kind: str, rows: list[dict], size: int) -> list[list[dict]]:
             chain.append(current)
             current = accounts.normalise_email(by_email[current].get("supervisor") or "")
         if current in chain:  # a loop: its rows go last, together
-            for looped in chain:
-                depth[looped] = len(rows) + 1
+            for member in chain:
+                depth[member] = len(rows) + 1
             continue
         base = depth.get(current, -1)
         for step, person in enumerate(reversed(chain), start=1):

@@ -21,12 +21,7 @@ from competency_app.jobs.models import Job, JobRequester, JobState
 from competency_app.jobs.services import JobStopped
 from tests.conftest import csrf_from
 from tests.factories import commit, make_user
-from tests.jobs.test_jobs import (  # noqa: F401 - fixtures
-    ask_for_organisation_workbook,
-    jobs_dir,
-    organisation,
-    signed_in,
-)
+from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 
 ORGANISATION = "organisation_workbook"
 HANA = "hana.hr@example.nhs.uk"
@@ -91,12 +86,11 @@ def test_the_page_of_a_dead_job_says_why_and_tries_again(app, organisation, jobs
 
 def test_try_again_is_refused_to_who_may_no_longer_ask(app, organisation, jobs_dir):
     dead = dead_job(app)
-    with app.app_context():
-        with unit_of_work():
-            jobs.fail_stalled(dead)
-            kim = user_by_email("kw0.north@example.nhs.uk")  # a keyworker, not HR
-            assert kim is not None
-            db.session.add(JobRequester(job_id=dead, user_id=kim.id, requested_at=utcnow()))
+    with app.app_context(), unit_of_work():
+        jobs.fail_stalled(dead)
+        kim = user_by_email("kw0.north@example.nhs.uk")  # a keyworker, not HR
+        assert kim is not None
+        db.session.add(JobRequester(job_id=dead, user_id=kim.id, requested_at=utcnow()))
     kim_client = signed_in(app, "kw0.north")
     page = kim_client.get(f"/jobs/{dead}").get_data(as_text=True)
     assert "no progress since" in page and "job-try-again" not in page
@@ -106,12 +100,11 @@ def test_try_again_is_refused_to_who_may_no_longer_ask(app, organisation, jobs_d
 
 def test_clean_jobs_fails_jobs_past_their_lease(app, organisation, runner):
     dead, alive = dead_job(app), None
-    with app.app_context():
-        with unit_of_work():
-            job, _ = jobs.request_job(ORGANISATION, {"other": 1}, None)
-            job.state, job.started_at = JobState.RUNNING.value, utcnow()
-            job.heartbeat_at = utcnow()
-            alive = job.id
+    with app.app_context(), unit_of_work():
+        job, _ = jobs.request_job(ORGANISATION, {"other": 1}, None)
+        job.state, job.started_at = JobState.RUNNING.value, utcnow()
+        job.heartbeat_at = utcnow()
+        alive = job.id
     result = runner.invoke(args=["clean-jobs"])
     assert "1 stuck jobs marked as failed" in result.output, result.output
     assert state_of(app, dead).status is JobState.FAILED
@@ -164,4 +157,3 @@ def test_two_requests_at_once_for_a_dead_job_start_one_job(app, organisation):
     with app.app_context():
         active = db.session.scalars(select(Job).where(Job.active_key.is_not(None))).all()
         assert [job.id for job in active] == [got[0][0]] and got[0][0] != dead
-

@@ -14,11 +14,7 @@ import time
 from competency_app.database import mark_read_only
 from competency_app.extensions import db
 from competency_app.jobs.models import Job, JobState
-from tests.jobs.test_jobs import (  # noqa: F401 - fixtures
-    ask_for_organisation_workbook,
-    organisation,
-    signed_in,
-)
+from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 from tests.jobs.test_worker_redis import (  # noqa: F401 - the module's skip rule
     forget_the_queue,
     pytestmark,
@@ -47,7 +43,7 @@ def read_job(app, job_id: int) -> Job:
 
 def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_job(
     app,
-    organisation,  # noqa: F811
+    organisation,
     smtp_server,  # noqa: F811
     tmp_path,
 ):

@@ -29,7 +29,7 @@ from competency_app.jobs.queue import huey, in_process, use_redis
 from competency_app.notifications.models import EmailState, Notification
 from tests.conftest import csrf_from
 from tests.factories import reflect_on_values
-from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
+from tests.jobs.test_jobs import signed_in
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
 # TEST_REDIS_HOST_PORT points the worker tests at another Redis server (parallel runs).
@@ -130,7 +130,7 @@ def wait_for(check, seconds: float = 90):
 
 def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
     app,
-    organisation,  # noqa: F811
+    organisation,
     worker,
 ):
     assert not in_process()
@@ -167,7 +167,7 @@ def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
         assert "Ratings" in book.sheetnames
 
 
-def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  # noqa: F811
+def test_notifications_are_delivered_by_the_worker(app, organisation, worker):
     with app.app_context():
         from tests.notifications.test_notifications import person, rate_everything
 
@@ -188,7 +188,7 @@ def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  
     assert state == EmailState.SENT  # delivered by the worker, after the commit
 
 
-def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):  # noqa: F811
+def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):
     rows = 20_000
     lines = ["name,email,role,team"] + [
         f"Roster Person {n},roster{n}@example.nhs.uk,practitioner,{'north' if n % 2 else 'south'}"
