@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 from competency_app.accounts.models import User
@@ -25,6 +26,8 @@ from competency_app.jobs.services import (
     register,
     writing,
 )
+
+SQLITE_GAP_SECONDS = 0.15  # between two batches, for whoever waits to write
 
 
 def rows_file(name: str) -> Path:
@@ -66,6 +69,10 @@ def _apply(params: dict, progress: Progress) -> JobResult:
                     imports.apply_completions(part, actor)
             written += len(batch)
             progress(total + written, 2 * total)
+            if db.engine.dialect.name == "sqlite":
+                # A writer waiting for SQLite's lock retries at intervals of up to 100 ms
+                # (its busy handler): without a gap it may never find the lock free.
+                time.sleep(SQLITE_GAP_SECONDS)
     finally:
         path.unlink(missing_ok=True)
     summary = f"{KIND_LABELS[kind]}: {total:,} rows imported."

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import time
 
-from competency_app.database import mark_read_only
-from competency_app.extensions import db
-from competency_app.jobs.models import Job, JobState
+from competency_app.jobs.models import JobState
 from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 from tests.jobs.test_worker_redis import (  # noqa: F401 - the module's skip rule
     forget_the_queue,
     pytestmark,
+    read_job,
     start_worker,
     stop_worker,
     wait_for,
@@ -27,18 +26,6 @@ from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
 LEASE_MINUTES = 0.05  # 3 seconds
 STEP_DELAY = "1"  # seconds at each progress step: the workbook takes several seconds
-
-
-def read_job(app, job_id: int) -> Job:
-    with app.app_context():
-        mark_read_only(True)  # as the job's page reads: never waits for a writer
-        try:
-            job = db.session.get_one(Job, job_id)
-            db.session.expunge(job)
-            return job
-        finally:
-            db.session.remove()
-            mark_read_only(False)
 
 
 def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_job(
