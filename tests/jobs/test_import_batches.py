@@ -6,15 +6,19 @@ and applying the same file again changes nothing."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from competency_app.accounts.models import AuditEvent, SupervisionLink, User
+from competency_app.accounts.services import user_by_email
+from competency_app.clock import utcnow
 from competency_app.database import unit_of_work
-from competency_app.exports import imports
+from competency_app.exports import import_jobs, imports
 from competency_app.extensions import db
+from competency_app.jobs import services as jobs
 from competency_app.jobs.models import JobState
-from tests.conftest import sign_in
+from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD
 from tests.jobs.test_worker_redis import (  # noqa: F401 - the module's skip rule and fixture
     apply_roster_as_job,
@@ -106,3 +110,40 @@ def test_batches_put_supervisors_first_and_a_second_run_changes_nothing(app, org
         assert created == db.session.scalar(
             select(func.count()).where(AuditEvent.action == "user_created")
         )
+
+
+def test_an_import_stopped_midway_is_applied_again_by_try_again(app, organisation, jobs_dir):
+    """A worker died after the first batch: the job fails when its lease runs out, and
+    "Try again" applies the kept rows again: the first batch changes nothing, the rest are
+    applied, and the links file lists the people that run created."""
+    rows = roster(
+        *[(f"New Person {n}", f"new{n}@example.nhs.uk", "practitioner", "") for n in range(5)]
+    )
+    with app.app_context():
+        hana = user_by_email("hana.hr@example.nhs.uk")
+        assert hana is not None
+        name = "import-stopped.json"
+        import_jobs.rows_file(name).write_text(imports.rows_to_json(rows), encoding="utf-8")
+        with unit_of_work():  # what the dead worker wrote: its first batch
+            imports.apply_roster(imports.check_rows("roster", rows[:2], hana), hana)
+            params = {"kind": "roster", "rows_file": name, "actor_id": hana.id}
+            job, _ = jobs.request_job(import_jobs.APPLY_IMPORT.name, params, hana, "rows")
+            silent = utcnow() - timedelta(minutes=10)
+            job.state, job.started_at, job.heartbeat_at = "running", silent, silent
+            job.done, job.total, dead = 7, 10, job.id
+    client = signed_in(app, "hana.hr")
+    page = client.get(f"/jobs/{dead}").get_data(as_text=True)
+    assert "no progress since" in page and "job-try-again" in page
+    response = client.post(f"/jobs/{dead}/try-again", data={"csrf_token": csrf_from(page)})
+    fresh = int(response.headers["Location"].rsplit("/", 1)[1])
+    job = read_job(app, fresh)
+    assert job.status is JobState.DONE, job.error
+    links = client.get(f"/jobs/{fresh}/download").get_data(as_text=True)
+    assert links.count("/set-password/") == 3  # the people this run created
+    with app.app_context():
+        emails = set(db.session.scalars(select(User.email).where(User.email.like("new%"))))
+        assert emails == {f"new{n}@example.nhs.uk" for n in range(5)}
+        # the rows are deleted once applied: nothing left to try again with
+        assert not import_jobs.rows_file(name).exists()
+    page = client.get(f"/jobs/{dead}").get_data(as_text=True)
+    assert "job-try-again" not in page
