@@ -192,6 +192,7 @@ def prepare(database, args, **extra: str) -> dict:
         "RATELIMIT_STORAGE_URI": args.redis_url,
         "SESSION_COOKIE_SECURE": "0",
         "JSON_LOGS": "0",
+        "JOBS_IN_PROCESS": "1",  # bench/jobs.py passes JOBS_REDIS_URL for its worker
         **extra,
     }
     flask(env, "db", "upgrade")

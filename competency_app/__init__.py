@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from competency_app.config import (
     load_settings,
     rate_limit_storage_options,
+    require_job_queue,
     require_shared_rate_limits,
 )
 from competency_app.database import configure_sqlite, mark_read_only
@@ -33,6 +34,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app = Flask(__name__, instance_relative_config=True, static_folder="static")
     app.config.from_mapping(load_settings(config_name, overrides))
     require_shared_rate_limits(app.config)
+    require_job_queue(app.config)
     register_database(app)
     register_templates(app)
     register_extensions(app)

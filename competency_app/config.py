@@ -73,6 +73,16 @@ class Config:
     JOB_RESULT_HOURS = 24
     TEAM_WORKBOOK_JOB_MEMBERS = 150
     IMPORT_JOB_ROWS = 2000  # a larger import is applied as a job
+    # A running job whose progress has not moved for this long (minutes; a fraction is
+    # allowed) has lost its worker: it is failed and the next request starts afresh.
+    JOB_LEASE_MINUTES = 5.0
+    # Fault tests only: a pause at each progress step of a job, to catch it midway.
+    JOB_STEP_DELAY_SECONDS = 0.0
+    # An import job writes this many rows per transaction, so sign-in gets through between.
+    IMPORT_BATCH_ROWS = 1000
+    # Production refuses to start without JOBS_REDIS_URL unless this says, on purpose, that
+    # one small site runs its jobs inside the web process.
+    JOBS_IN_PROCESS = False
     # Email: an SMTP relay (NHSmail or the organisation's). Without MAIL_SERVER notifications
     # are kept in-app only; MAIL_ECHO prints where each would have gone (the demo).
     MAIL_SERVER = ""
@@ -158,6 +168,7 @@ class Config:
             "JOB_RESULT_HOURS",
             "TEAM_WORKBOOK_JOB_MEMBERS",
             "IMPORT_JOB_ROWS",
+            "IMPORT_BATCH_ROWS",
             "MAIL_PORT",
             "MAIL_TIMEOUT",
         ):
@@ -169,6 +180,10 @@ class Config:
             settings["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
+        for key in ("JOB_LEASE_MINUTES", "JOB_STEP_DELAY_SECONDS"):
+            if env.get(key):
+                settings[key] = float(env[key])
+        settings["JOBS_IN_PROCESS"] = _bool("JOBS_IN_PROCESS", settings["JOBS_IN_PROCESS"])
         settings["JSON_LOGS"] = _bool("JSON_LOGS", settings["JSON_LOGS"])
         for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_ECHO"):
             settings[key] = _bool(key, settings[key])
@@ -303,6 +318,22 @@ def require_shared_rate_limits(settings, workers: int | None = None) -> None:
         f"RATELIMIT_STORAGE_URI is {uri} (one process only): {reason}, so sign-in "
         "throttling would not hold. Set RATELIMIT_STORAGE_URI to a Redis URL shared by every "
         "worker, for example redis://redis-host:6379/0."
+    )
+
+
+def require_job_queue(settings) -> None:
+    """Refuse production without the job queue on Redis: jobs would run inside web requests,
+    a long workbook holding a web worker for its whole run, and a restart losing it.
+    `JOBS_IN_PROCESS=1` says, on purpose, that one small site accepts that."""
+    if settings.get("ENV_NAME") != "production" or settings.get("JOBS_REDIS_URL"):
+        return
+    if settings.get("JOBS_IN_PROCESS"):
+        return
+    raise RuntimeError(
+        "JOBS_REDIS_URL is not set: in production jobs (workbooks, imports, reminders) need "
+        "the queue on Redis and a `flask --app competency_app worker` beside the web server. "
+        "Set JOBS_REDIS_URL, for example redis://redis-host:6379/1, or, for a single small "
+        "site that accepts jobs running inside web requests, set JOBS_IN_PROCESS=1."
     )
 
 

@@ -3,7 +3,10 @@
 A file is checked against the upload limits before anything parses it
 (`upload_limits.py`), read in streaming mode with bounded rows and columns, every row is
 checked (row, column, reason), and only a file with no errors is applied, in one
-transaction: all or nothing. xlsx and csv are accepted.
+transaction: all or nothing. xlsx and csv are accepted. A large file applied as a job is
+checked whole first, then written in batches (`apply_batches`), each its own short
+transaction, so other people's writes (a sign-in) get through between them on SQLite;
+applying the same file again is safe (rows already applied change nothing).
 
 The roster is applied with bulk statements (a few per thousand rows, never one password
 hash per person): new people get a one-time set-your-password link instead of a password.
@@ -43,6 +46,7 @@ from competency_app.exports.upload_limits import (
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.notifications.services import send_password_links
+from competency_app.training.models import ModuleCompletion
 
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
@@ -542,15 +546,62 @@ def check_completions(rows: list[dict]) -> Preview:
 
 
 def apply_completions(preview: Preview, actor: User) -> None:
+    """Record each completion; one already recorded (the same person, module and date,
+    from an earlier run of the file or a row repeated in it) is not recorded twice."""
     version = current_version()
     assert version is not None  # the preview checked the modules against it
     titles = {m.title.lower(): m.key for m in version.modules}
+    people = {}
     for row in preview.rows:
-        key = titles.get(row["module"].lower(), row["module"])
         person = accounts.user_by_email(row["email"])
         assert person is not None  # the preview found everyone
+        people[row["email"]] = person
+    recorded = set()
+    for chunk in chunks(sorted({person.id for person in people.values()}), CHUNK):
+        recorded |= {
+            (person_id, key, day)
+            for person_id, key, day in db.session.execute(
+                select(
+                    ModuleCompletion.person_id,
+                    ModuleCompletion.module_key,
+                    ModuleCompletion.completed_on,
+                ).where(ModuleCompletion.person_id.in_(chunk))
+            )
+        }
+    for row in preview.rows:
+        key = titles.get(row["module"].lower(), row["module"])
+        person = people[row["email"]]
+        if (person.id, key, row["date"]) in recorded:
+            continue
+        recorded.add((person.id, key, row["date"]))
         record_completion(person, key, row["date"], "", actor)
     accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
+
+
+def apply_batches(kind: str, rows: list[dict], size: int) -> list[list[dict]]:
+    """Checked rows cut into batches to apply one after another: a roster's supervisors
+    before the people they supervise (a batch links only people who exist by then); the
+    rows of a supervision loop, if any, together in the last batch."""
+    if kind != "roster":
+        return list(chunks(rows, size))
+    by_email = {accounts.normalise_email(row["email"]): row for row in rows}
+    depth: dict[str, int] = {}
+    for email in by_email:
+        chain, current = [], email
+        while current in by_email and current not in depth and current not in chain:
+            chain.append(current)
+            current = accounts.normalise_email(by_email[current].get("supervisor") or "")
+        if current in chain:  # a loop: its rows go last, together
+            for member in chain:
+                depth[member] = len(rows) + 1
+            continue
+        base = depth.get(current, -1)
+        for step, person in enumerate(reversed(chain), start=1):
+            depth[person] = base + step if base <= len(rows) else len(rows) + 1
+    ordered = sorted(rows, key=lambda row: depth[accounts.normalise_email(row["email"])])
+    looped = [row for row in ordered if depth[accounts.normalise_email(row["email"])] > len(rows)]
+    straight = ordered[: len(ordered) - len(looped)]
+    return list(chunks(straight, size)) + ([looped] if looped else [])
 
 
 def check_rows(kind: str, rows: list[dict], actor: User | None = None) -> Preview:

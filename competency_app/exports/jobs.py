@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.permissions import can_export_team, is_hr_or_admin
 from competency_app.clock import utcnow
 from competency_app.common.downloads import XLSX
 from competency_app.exports.services import ExportError, _audit, _version, ratings_scope
@@ -61,6 +62,12 @@ def _audit_download(job: Job, user: User) -> None:
         _audit(user, "web", f"team:{job.params['team']}", export, ratings=ratings)
 
 
+def _may_ask_for_team(user: User, params: dict) -> bool:
+    """As the team workbook's request: the team's managers, HR and admins."""
+    team = db.session.scalar(select(Team).where(Team.slug == params.get("team")))
+    return team is not None and can_export_team(user, team)
+
+
 def _rows(job: Job) -> int:
     # the summary says "...: 1,234 rows."; the audit keeps the count only
     digits = "".join(ch for ch in (job.summary or "").rsplit(":", 1)[-1] if ch.isdigit())
@@ -74,6 +81,7 @@ ORGANISATION = register(
         run=_organisation,
         mimetype=XLSX,
         on_download=_audit_download,
+        may_request=lambda user, _params: is_hr_or_admin(user),
     )
 )
 TEAM = register(
@@ -83,6 +91,7 @@ TEAM = register(
         run=_team,
         mimetype=XLSX,
         on_download=_audit_download,
+        may_request=_may_ask_for_team,
     )
 )
 

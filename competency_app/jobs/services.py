@@ -22,11 +22,12 @@ from pathlib import Path
 
 from flask import current_app
 from huey import crontab
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from competency_app.accounts.models import User
 from competency_app.clock import utcnow
+from competency_app.common.dates import LONDON
 from competency_app.database import _writing, mark_read_only, unit_of_work
 from competency_app.extensions import db
 from competency_app.jobs.models import Job, JobRequester, JobState
@@ -37,6 +38,10 @@ log = logging.getLogger("competency_app.jobs")
 
 class JobError(ValueError):
     """A refusal the person can act on: its message is shown on the job's page."""
+
+
+class JobStopped(Exception):
+    """The job's row is no longer running (its lease ran out): the work stops here."""
 
 
 @dataclass
@@ -56,6 +61,9 @@ class JobKind:
     run: Callable[[dict, Progress], JobResult]
     mimetype: str = "application/octet-stream"
     on_download: Callable[[Job, User], None] | None = None
+    # Whether this person may ask for this job with these parameters now (the rule of the
+    # request that starts it), so a failed job can be tried again; None: not from the web.
+    may_request: Callable[[User, dict], bool] | None = None
 
 
 KINDS: dict[str, JobKind] = {}
@@ -88,6 +96,11 @@ def request_job(
         raise JobError(f"There is no job of kind {kind!r}.")
     key = params_hash(kind, params)
     job = _active(key)
+    if job is not None and is_stalled(job):
+        # Its worker is gone: fail it, then start afresh, or join the job of whoever
+        # failed it at the same moment (read again either way: their UPDATE won).
+        fail_stalled(job.id)
+        job = _active(key)
     created = job is None
     if job is None:
         try:
@@ -122,7 +135,28 @@ def request_job(
 
 
 def _active(key: str) -> Job | None:
-    return db.session.scalar(select(Job).where(Job.active_key == key))
+    return db.session.scalar(
+        select(Job).where(Job.active_key == key).execution_options(populate_existing=True)
+    )
+
+
+def may_try_again(user: User, job: Job) -> bool:
+    """Whether `user` may start this failed job afresh: they asked for it, and may still
+    ask for a job of its kind with its parameters."""
+    kind = kind_of(job)
+    return (
+        job.status is JobState.FAILED
+        and kind is not None
+        and kind.may_request is not None
+        and is_requester(user, job)
+        and kind.may_request(user, dict(job.params))
+    )
+
+
+def try_again(job: Job, user: User) -> tuple[Job, bool]:
+    """A fresh job of the failed job's kind and parameters (or the identical one already
+    running), as `request_job`. Flushes."""
+    return request_job(job.kind, dict(job.params), user, unit=job.unit)
 
 
 def enqueue(job_id: int) -> None:
@@ -182,8 +216,11 @@ def run_job(job_id: int) -> None:
     kind = kind_of(job)
     params = dict(job.params)
     db.session.rollback()
+    now = utcnow()
     claimed = _update(
-        job_id, {"state": JobState.RUNNING.value, "started_at": utcnow()}, JobState.QUEUED
+        job_id,
+        {"state": JobState.RUNNING.value, "started_at": now, "heartbeat_at": now},
+        JobState.QUEUED,
     )
     if not claimed:
         return  # another worker took it
@@ -194,6 +231,10 @@ def run_job(job_id: int) -> None:
     mark_read_only(True)  # reads in a deferred transaction: progress is written beside it
     try:
         result = kind.run(params, reporter)
+    except JobStopped:
+        db.session.rollback()
+        log.warning("job %s (%s) stopped: its lease ran out", job_id, kind.name)
+        return
     except JobError as error:
         db.session.rollback()
         _finish(job_id, JobState.FAILED, error=str(error))
@@ -213,7 +254,7 @@ def run_job(job_id: int) -> None:
     db.session.rollback()
     stored = _store(job_id, result) if result.content is not None else None
     hours = int(current_app.config["JOB_RESULT_HOURS"])
-    _finish(
+    finished = _finish(
         job_id,
         JobState.DONE,
         summary=result.summary,
@@ -223,6 +264,8 @@ def run_job(job_id: int) -> None:
         done=reporter.total or reporter.done,
         total=reporter.total or reporter.done,
     )
+    if not finished and stored is not None:  # failed meanwhile (its lease ran out)
+        (jobs_dir() / stored).unlink(missing_ok=True)
 
 
 @contextmanager
@@ -238,28 +281,36 @@ def writing() -> Iterator[None]:
 
 
 class _Reporter:
-    """Writes done / total on the job's row, at most twice a second, beside the job's own
-    transaction (its own connection, committed at once)."""
+    """Writes done / total and the heartbeat on the job's row, at most twice a second,
+    beside the job's own transaction (its own connection, committed at once). A job no
+    longer running (failed when its lease ran out) is stopped: `JobStopped`."""
 
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.done = 0
         self.total = 0
         self._last = 0.0
+        self._delay = float(current_app.config["JOB_STEP_DELAY_SECONDS"])
 
     def __call__(self, done: int, total: int) -> None:
+        if self._delay:
+            time.sleep(self._delay)  # fault tests: a job slow enough to be caught midway
         self.done, self.total = done, total
         now = time.monotonic()
         if done < total and now - self._last < 0.5:
             return
         self._last = now
-        _update(self.job_id, {"done": done, "total": total})
+        values = {"done": done, "total": total, "heartbeat_at": utcnow()}
+        if not _update(self.job_id, values, JobState.RUNNING):
+            raise JobStopped(self.job_id)
 
 
-def _update(job_id: int, values: dict, state: JobState | None = None) -> bool:
+def _update(job_id: int, values: dict, *states: JobState) -> bool:
+    """Set `values` on the job's row if it is in one of `states` (any, if none given), on
+    a connection of its own, committed at once. Whether it did."""
     statement = update(Job).where(Job.id == job_id)
-    if state is not None:
-        statement = statement.where(Job.state == state.value)
+    if states:
+        statement = statement.where(Job.state.in_([state.value for state in states]))
     token = _writing.set(True)
     try:
         with db.engine.begin() as connection:
@@ -268,8 +319,71 @@ def _update(job_id: int, values: dict, state: JobState | None = None) -> bool:
         _writing.reset(token)
 
 
-def _finish(job_id: int, state: JobState, **values) -> None:
-    _update(job_id, {"state": state.value, "finished_at": utcnow(), "active_key": None, **values})
+def _finish(job_id: int, state: JobState, **values) -> bool:
+    """End a job still queued or running (one failed meanwhile stays failed)."""
+    values = {"state": state.value, "finished_at": utcnow(), "active_key": None, **values}
+    return _update(job_id, values, JobState.QUEUED, JobState.RUNNING)
+
+
+# ---- the lease: a running job must show progress ------------------------------------------
+
+
+def lease() -> timedelta:
+    return timedelta(minutes=float(current_app.config["JOB_LEASE_MINUTES"]))
+
+
+def _last_sign_of_life():
+    return func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
+
+
+def is_stalled(job: Job, now: datetime | None = None) -> bool:
+    """Whether a running job has shown no progress for longer than the lease (read from
+    the loaded row; `fail_stalled` decides for sure, in the database)."""
+    seen = job.heartbeat_at or job.started_at or job.created_at
+    return job.status is JobState.RUNNING and seen < (now or utcnow()) - lease()
+
+
+def fail_stalled(job_id: int | None = None, now: datetime | None = None) -> int:
+    """Fail the running jobs (or the one job) whose progress has not moved within the
+    lease: their worker died. Each is failed with the time of its last progress and gives
+    up its key, so the next request starts afresh. One conditional UPDATE per job, in the
+    session's transaction: of two requests at once only one fails it (the other's UPDATE
+    matches no row), and a job that moved meanwhile is left alone. Returns how many."""
+    now = now or utcnow()
+    cutoff = now - lease()
+    running = select(Job.id, _last_sign_of_life()).where(
+        Job.state == JobState.RUNNING.value, _last_sign_of_life() < cutoff
+    )
+    if job_id is not None:
+        running = running.where(Job.id == job_id)
+    failed = 0
+    for stalled_id, seen in db.session.execute(running).all():
+        result = db.session.execute(
+            update(Job)
+            .where(
+                Job.id == stalled_id,
+                Job.state == JobState.RUNNING.value,
+                _last_sign_of_life() < cutoff,
+            )
+            .values(
+                state=JobState.FAILED.value,
+                active_key=None,
+                finished_at=now,
+                error=stalled_reason(seen),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        failed += result.rowcount  # type: ignore[attr-defined]
+    if failed:
+        db.session.expire_all()
+    return failed
+
+
+def stalled_reason(seen: datetime) -> str:
+    return (
+        f"The worker doing this stopped: no progress since {seen.astimezone(LONDON):%H:%M}. "
+        "Try again."
+    )
 
 
 # ---- result files -------------------------------------------------------------------------
@@ -324,8 +438,8 @@ STALE_AFTER = timedelta(hours=6)
 
 
 def clean_up(now: datetime | None = None) -> tuple[int, int]:
-    """Delete expired files; mark jobs stuck for hours (a worker that died) as failed.
-    Returns (files deleted, jobs failed). Flushes."""
+    """Delete expired files; fail running jobs past their lease, and jobs stuck for hours
+    (queued for a worker that never came). Returns (files deleted, jobs failed). Flushes."""
     now = now or utcnow()
     expired = list(
         db.session.scalars(
@@ -334,11 +448,11 @@ def clean_up(now: datetime | None = None) -> tuple[int, int]:
     )
     for job in expired:
         expire(job)
+    stalled = fail_stalled(now=now)
     stuck = list(
         db.session.scalars(
             select(Job).where(
-                Job.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
-                Job.created_at <= now - STALE_AFTER,
+                Job.state == JobState.QUEUED.value, Job.created_at <= now - STALE_AFTER
             )
         )
     )
@@ -348,10 +462,12 @@ def clean_up(now: datetime | None = None) -> tuple[int, int]:
         job.finished_at = now
         job.error = "The job did not finish in time: try again."
     db.session.flush()
-    return len(expired), len(stuck)
+    return len(expired), stalled + len(stuck)
 
 
-@huey.periodic_task(crontab(minute="*/15"))
+# Every minute: a job whose worker died is failed within a minute of its lease even when
+# nobody asks for it again or looks at its page.
+@huey.periodic_task(crontab(minute="*"))
 def clean_up_task() -> None:
     with job_app().app_context():
         try:

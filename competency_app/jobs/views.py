@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from competency_app.accounts.permissions import SIGNED_IN, access
 from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
 from competency_app.jobs import services
-from competency_app.jobs.permissions import asked_for_job, job_by_id
+from competency_app.jobs.permissions import asked_for_job, can_try_job_again, job_by_id
 
 blueprint = Blueprint("jobs", __name__)
 
@@ -31,9 +31,15 @@ def mine():
 @access(asked_for_job)
 def progress(job_id: int):
     job = job_by_id(job_id)
+    if services.is_stalled(job):
+        # Its worker is gone: fail it now, in a transaction that writes from the start.
+        with services.writing():
+            services.fail_stalled(job.id)
+        job = job_by_id(job_id)
     with unit_of_work():  # an expired file is deleted on sight
         available = services.result_available(job)
     kind = services.kind_of(job)
+    user = current_user._get_current_object()
     # Until the job ends the page reloads itself (the HTTP Refresh header: no JavaScript
     # needed); the person can stop that (WCAG 2.2.1) and refresh by hand instead.
     refresh = not job.status.finished and request.args.get("refresh") != "off"
@@ -45,6 +51,7 @@ def progress(job_id: int):
             available=available,
             refresh=refresh,
             seconds=REFRESH_SECONDS,
+            may_try_again=services.may_try_again(user, job),
         )
     )
     if refresh:
@@ -64,3 +71,15 @@ def download(job_id: int):
         if kind.on_download is not None:
             kind.on_download(job, current_user._get_current_object())
     return send_download(content, kind.mimetype, job.result_name or f"job-{job.id}")
+
+
+@blueprint.post("/jobs/<int:job_id>/try-again")
+@access(can_try_job_again)
+def try_again(job_id: int):
+    """A fresh job of the failed one's kind and parameters (or the identical one running)."""
+    with unit_of_work():
+        job, created = services.try_again(job_by_id(job_id), current_user._get_current_object())
+        new_id = job.id
+    if created:
+        services.enqueue(new_id)
+    return redirect(url_for("jobs.progress", job_id=new_id), code=303)

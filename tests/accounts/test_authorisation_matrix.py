@@ -108,6 +108,10 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("jobs.progress", "GET", "other"): set(),
     ("jobs.download", "GET", "own"): SIGNED_IN,
     ("jobs.download", "GET", "other"): set(),
+    # try a failed job again: its requesters who may still ask for its kind (the
+    # organisation workbook: HR and admins)
+    ("jobs.try_again", "POST", "own"): HR_ADMIN,
+    ("jobs.try_again", "POST", "other"): set(),
     ("notifications.index", "GET", "-"): SIGNED_IN,
     ("notifications.mark_read", "POST", "-"): SIGNED_IN,
     ("notifications.settings", "GET", "-"): SIGNED_IN,
@@ -324,6 +328,8 @@ def world(app, framework):
         for person in people.values():
             request_job("organisation_workbook", {"probe": "own"}, person)
         other_job, _ = request_job("organisation_workbook", {"probe": "other"}, subject)
+        for job in (own_job, other_job):  # failed, so that "try again" applies to them
+            job.state, job.active_key, job.error = "failed", None, "The worker stopped."
         commit()
         samples = {
             "-": {

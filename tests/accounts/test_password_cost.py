@@ -20,6 +20,7 @@ def _hash_in(config_name: str, tmp_path) -> str:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'x.db'}",
             # production refuses per-process throttling; the app never reaches Redis here
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+            "JOBS_IN_PROCESS": True,  # production refuses in-process jobs unless told
         },
     )
     with other.app_context():

@@ -1,6 +1,7 @@
 """HR asks for the organisation workbook: the job's page shows its progress and refreshes
 itself (no JavaScript needed), offers the file, which openpyxl opens; another person cannot
-have it; after its expiry it is gone. Then the notifications pages."""
+have it; after its expiry it is gone. A job whose worker died says why and tries again.
+Then the notifications pages."""
 
 from __future__ import annotations
 
@@ -88,6 +89,30 @@ def test_hr_prepares_the_organisation_workbook(
     assert page.goto(job_url + "/download").status == 404
     page.goto(job_url)
     expect(page.locator("body")).to_contain_text("was deleted")
+    axe_check(page)
+
+
+def test_a_dead_workers_job_says_why_and_tries_again(page, app, hr_world, axe_check):
+    """A workbook whose worker died midway (running 3 of 7, silent past the lease): its
+    page says it failed and why, and "Try again" starts a fresh job that completes."""
+    with app.app_context():
+        hana = db.session.scalar(select(User).where(User.email == "hana.hr@example.nhs.uk"))
+        dead, _ = jobs.request_job("organisation_workbook", {}, hana, unit="records")
+        silent = utcnow() - timedelta(minutes=float(app.config["JOB_LEASE_MINUTES"]) + 1)
+        dead.state, dead.done, dead.total = "running", 3, 7
+        dead.started_at = dead.heartbeat_at = silent
+        commit()
+        dead_id = dead.id
+    sign_in(page, "hana.hr")
+    response = page.goto(f"/jobs/{dead_id}")
+    assert response is not None and "refresh" not in response.headers
+    expect(page.locator("body")).to_contain_text("Failed")
+    expect(page.locator("body")).to_contain_text("The worker doing this stopped: no progress since")
+    axe_check(page)
+    screenshot(page, "job-failed")
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_test_id("job-download")).to_be_visible()
+    assert page.url.rsplit("/", 1)[1] != str(dead_id)
     axe_check(page)
 
 

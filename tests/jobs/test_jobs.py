@@ -6,9 +6,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -25,31 +23,7 @@ from tests.factories import (
     latest_audit,
     make_team,
     make_user,
-    validated_assessment,
 )
-
-
-@pytest.fixture
-def jobs_dir(app, tmp_path):
-    app.config["JOBS_DIR"] = str(tmp_path / "jobs")
-    yield Path(app.config["JOBS_DIR"])
-    app.config["JOBS_DIR"] = ""
-
-
-@pytest.fixture
-def organisation(app, framework):
-    with app.app_context():
-        for slug in ("north", "south"):
-            team = make_team(slug)
-            supervisor = make_user(f"sue.{slug}", Role.SUPERVISOR, team=team)
-            for n in range(3):
-                person = make_user(
-                    f"kw{n}.{slug}", Role.PRACTITIONER, team=team, supervisor=supervisor
-                )
-                validated_assessment(person, supervisor)
-        make_user("hana.hr", Role.HR)
-        make_user("hal.hr", Role.HR)
-        commit()
 
 
 def signed_in(app, local: str):

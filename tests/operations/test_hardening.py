@@ -13,7 +13,7 @@ import pytest
 
 from competency_app import create_app
 from competency_app.accounts.models import Role
-from competency_app.config import load_settings, require_shared_rate_limits
+from competency_app.config import load_settings, require_job_queue, require_shared_rate_limits
 from competency_app.extensions import limiter
 from competency_app.routing import _up_to
 from tests.conftest import sign_in
@@ -59,13 +59,32 @@ def test_the_rule_refuses_memory_in_production_or_with_workers_only(monkeypatch)
     require_shared_rate_limits(development, workers=1)  # the demo: one process, memory is fine
     with pytest.raises(RuntimeError, match="2 workers"):
         require_shared_rate_limits(development, workers=2)
-    shared = {**load_settings("production"), "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/2"}
+    shared = {
+        **load_settings("production"),
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/2",
+        "JOBS_IN_PROCESS": True,
+    }
     require_shared_rate_limits(shared, workers=8)
     saved = limiter._storage, limiter._limiter  # init_app replaces the session app's storage
     try:
         create_app("production", {"SQLALCHEMY_DATABASE_URI": "sqlite://", **shared})
     finally:
         limiter._storage, limiter._limiter = saved
+
+
+def test_production_without_a_job_queue_refuses_to_start(monkeypatch):
+    """Without JOBS_REDIS_URL production jobs would silently run inside web requests."""
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    for name in ("JOBS_REDIS_URL", "JOBS_IN_PROCESS"):
+        monkeypatch.delenv(name, raising=False)
+    shared = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": "redis://x:1/0"}
+    with pytest.raises(RuntimeError, match=r"JOBS_REDIS_URL is not set.*JOBS_IN_PROCESS=1"):
+        create_app("production", shared)
+    production = {**load_settings("production"), **shared}
+    require_job_queue({**production, "JOBS_REDIS_URL": "redis://redis-host:6379/1"})
+    monkeypatch.setenv("JOBS_IN_PROCESS", "1")  # one small site, on purpose
+    require_job_queue(load_settings("production"))
+    require_job_queue(load_settings("development"))  # the demo runs jobs in-process
 
 
 @pytest.fixture
