@@ -89,6 +89,7 @@ class Config:
     # back to pending and is sent again: at least once, rarely twice. Well above the time
     # one email may take (MAIL_TIMEOUT for each SMTP step).
     MAIL_LEASE_SECONDS = 600
+    MAIL_BATCH = 1000  # emails a delivery job takes; one that takes this many queues the next
     JSON_LOGS = True  # one JSON line per request on stderr (no personal data)
     DEMO_PASSWORD = "keyworking-demo-2026"  # noqa: S105 - the demo's published password
     # argon2id cost at OWASP's recommended minimum (19 MiB, 2 passes), above ASVS's bar:
@@ -166,6 +167,7 @@ class Config:
             "MAIL_PORT",
             "MAIL_TIMEOUT",
             "MAIL_LEASE_SECONDS",
+            "MAIL_BATCH",
         ):
             if env.get(key):
                 settings[key] = int(env[key])

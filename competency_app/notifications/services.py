@@ -48,7 +48,6 @@ log = logging.getLogger("competency_app.notifications")
 
 _PENDING_FLAG = "notifications_to_deliver"
 SETTINGS_PATH = "/notifications/settings"  # notifications.settings, linked from every email
-BATCH = 1000  # rows a delivery job takes; one that takes this many queues the next
 
 
 def sends_email(config) -> bool:
@@ -57,10 +56,11 @@ def sends_email(config) -> bool:
 
 
 def first_email_state(kind: Kind, user_id: int) -> str:
-    """The one place that decides whether a new notification is an email: `off` when the
-    person has turned this kind off, `in_app` when this deployment sends no email, else
-    `pending` (to be sent by a delivery; never settled otherwise by a process that did not
-    write it)."""
+    """The one place that decides whether a new notification is an email: `in_app` when
+    this process has no MAIL_SERVER (a deployment that sends no email, the demo; an
+    operator's shell without the settings keeps its own notifications in-app), `off` when
+    the person has turned this kind off, else `pending`: sent by a delivery in a process
+    that has MAIL_SERVER, and never settled by any other."""
     if not sends_email(current_app.config):
         return EmailState.IN_APP
     if kind.optional and kind.key in _emails_off(user_id):
@@ -304,8 +304,9 @@ def deliver_task() -> None:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox_task() -> None:
-    """Every minute in the worker (and when it starts): emails whose delivery died with its
-    worker go back to pending, and a delivery is queued whenever an email waits."""
+    """Every minute in the worker (and when it starts: Huey checks periodic tasks at once):
+    emails whose delivery died with its worker go back to pending, and a delivery is queued
+    whenever an email waits."""
     with job_app().app_context():
         try:
             waiting = sweep_outbox()
@@ -399,7 +400,7 @@ def _write_state(notification_id: int, state: str, error: str | None) -> None:
         )
 
 
-def deliver_pending(limit: int = BATCH) -> Delivery:
+def deliver_pending(limit: int | None = None) -> Delivery:
     """Email up to `limit` pending notifications once each (each row claimed before it is
     sent); `more` says the batch was full. Without MAIL_SERVER nothing is sent and no row
     changes: another process, with the deployment's mail settings, sends them."""
@@ -408,7 +409,7 @@ def deliver_pending(limit: int = BATCH) -> Delivery:
     token = _writing.set(False)  # reads only: each claim and outcome commits on its own
     try:
         release_stale_claims()
-        return _deliver(limit)
+        return _deliver(limit or int(current_app.config["MAIL_BATCH"]))
     finally:
         _writing.reset(token)
 

@@ -53,16 +53,13 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
-    """A worker process on Redis db 3, the test database and the test's SMTP server; the
-    test process enqueues into the same Redis."""
+def start_worker(app, tmp_path, mail_port: int, name: str = "worker", **settings: str):
+    """A `flask worker` process on Redis db 3, the test database and an SMTP server on
+    `mail_port`, with extra settings; its output goes to tmp_path/<name>.log."""
     assert redis_is_up(), f"REQUIRE_REDIS=1 but Redis is not running on {REDIS_SERVER}"
-    inbox, port = smtp_server
     jobs_dir = tmp_path / "jobs"
     app.config.update(JOBS_DIR=str(jobs_dir), JOBS_REDIS_URL=REDIS_URL)
     use_redis(REDIS_URL)
-    huey.flush()  # this queue's keys only
     env = {
         **os.environ,
         "APP_ENV": "testing",
@@ -70,32 +67,52 @@ def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same 
         "JOBS_REDIS_URL": REDIS_URL,
         "JOBS_DIR": str(jobs_dir),
         "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(port),
+        "MAIL_PORT": str(mail_port),
         "PUBLIC_URL": "https://competency.example.nhs.uk",
         "JSON_LOGS": "0",
+        **settings,
     }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        yield inbox
-    finally:
+    with (tmp_path / f"{name}.log").open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
-        log.close()
-        huey.flush()
-        use_redis("")
-        app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
-        print((tmp_path / "worker.log").read_text()[-3000:])
+    process.wait()
+
+
+def forget_workers(app, tmp_path) -> None:
+    """After the test: this queue's keys emptied, jobs in-process again, the log shown."""
+    huey.flush()
+    use_redis("")
+    app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
+    for log in sorted(tmp_path.glob("*.log")):
+        print(log.name, log.read_text()[-3000:])
+
+
+@pytest.fixture
+def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same name
+    """A worker process on Redis db 3, the test database and the test's SMTP server; the
+    test process enqueues into the same Redis."""
+    inbox, port = smtp_server
+    huey.flush()  # this queue's keys only
+    process = start_worker(app, tmp_path, port)
+    try:
+        yield inbox
+    finally:
+        stop_worker(process)
+        forget_workers(app, tmp_path)
 
 
 def wait_for(check, seconds: float = 90):

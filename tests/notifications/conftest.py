@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 from email import message_from_bytes
@@ -18,12 +19,17 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self._lock = threading.Lock()
+        # Seconds before each message is acknowledged (kept already): a slow relay, so that
+        # a sender can die mid-batch, or between a message kept and its "250".
+        self.delay = 0.0
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
         message = message_from_bytes(envelope.content, policy=default)
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return "250 Message accepted"
 
     def to(self, email: str) -> list[EmailMessage]:
