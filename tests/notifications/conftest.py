@@ -12,6 +12,9 @@ from email.policy import default
 import pytest
 from aiosmtpd.controller import Controller
 
+from competency_app.accounts.models import Role
+from tests.factories import commit, make_team, make_user
+
 PUBLIC_URL = "https://competency.example.nhs.uk"
 
 
@@ -46,6 +49,18 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture
+def team(app, framework):
+    """A team with a supervisor, a keyworker, a manager and a recruiter."""
+    with app.app_context():
+        north = make_team("north")
+        sue = make_user("sue.super", Role.SUPERVISOR, team=north)
+        make_user("pat.prac", Role.PRACTITIONER, team=north, supervisor=sue)
+        make_user("max.manager", Role.MANAGER, team=north)
+        make_user("rae.recruit", Role.RECRUITER, team=north)
+        commit()
 
 
 @pytest.fixture

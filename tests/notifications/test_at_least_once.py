@@ -24,7 +24,7 @@ from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Vacancy
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
-from tests.notifications.test_notifications import email, person, team  # noqa: F401 - fixture
+from tests.notifications.test_notifications import person
 
 
 def backlog(count: int, state: str = EmailState.PENDING) -> list[str]:
@@ -161,9 +161,7 @@ def test_a_claim_whose_delivery_died_is_sent_again_once_its_lease_has_passed(app
         assert states() == {EmailState.SENDING: 1}
         app.config["FROZEN_NOW"] = claimed + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"])
         assert notices.deliver_pending().sent == 0  # the lease has not passed yet
-        app.config["FROZEN_NOW"] = claimed + timedelta(
-            seconds=app.config["MAIL_LEASE_SECONDS"] + 1
-        )
+        app.config["FROZEN_NOW"] = claimed + timedelta(seconds=app.config["MAIL_LEASE_SECONDS"] + 1)
         assert notices.deliver_pending().sent == 1
         assert states() == {EmailState.SENT: 1}
         attempts = db.session.scalar(select(Notification.attempts))

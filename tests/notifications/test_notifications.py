@@ -22,7 +22,7 @@ from competency_app.notifications.catalogue import KINDS
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
+from tests.factories import PASSWORD, commit, make_user, reflect_on_values
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,17 +44,6 @@ def rate_everything(assessment, who, level: int = 2) -> None:
             assessment, who, element, {s.id: (level, "my evidence") for s in element.skills}, None
         )
     reflect_on_values(assessment, who)
-
-
-@pytest.fixture
-def team(app, framework):
-    with app.app_context():
-        north = make_team("north")
-        sue = make_user("sue.super", Role.SUPERVISOR, team=north)
-        make_user("pat.prac", Role.PRACTITIONER, team=north, supervisor=sue)
-        make_user("max.manager", Role.MANAGER, team=north)
-        make_user("rae.recruit", Role.RECRUITER, team=north)
-        commit()
 
 
 def test_assessment_submitted_returned_validated(app, team, inbox):
