@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from competency_app.accounts.models import User
 from competency_app.clock import today, utcnow
 from competency_app.common.dates import uk_date
-from competency_app.database import _writing, insert_rows
+from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
 from competency_app.jobs.queue import huey, job_app
 from competency_app.notifications.catalogue import KINDS, LINK_KINDS, PASSWORD_LINK, Kind
@@ -357,15 +357,19 @@ def release_stale_claims() -> int:
     return released
 
 
-def _claim(notification_id: int) -> bool:
-    """Take the row for this delivery (committed at once, on a connection of its own)."""
+CLAIM_CHUNK = 10  # rows claimed in one statement: one commit for ten emails, not ten
+
+
+def _claim(notification_ids: list[int]) -> set[int]:
+    """Take these rows for this delivery, those still pending (committed at once, on a
+    connection of its own); returns the ids taken."""
     token = _writing.set(True)
     try:
         with db.engine.begin() as connection:
-            claimed = connection.execute(
+            claimed = connection.scalars(
                 update(Notification)
                 .where(
-                    Notification.id == notification_id,
+                    Notification.id.in_(notification_ids),
                     Notification.email_state == EmailState.PENDING,
                 )
                 .values(
@@ -373,8 +377,9 @@ def _claim(notification_id: int) -> bool:
                     claimed_at=utcnow(),
                     attempts=Notification.attempts + 1,
                 )
+                .returning(Notification.id)
             )
-            return _rowcount(claimed) == 1
+            return set(claimed)
     finally:
         _writing.reset(token)
 
@@ -425,38 +430,49 @@ def deliver_all() -> Delivery:
 def _deliver(limit: int) -> Delivery:
     config = current_app.config
     outcome = Delivery()
-    rows = db.session.execute(
-        select(Notification.id, Notification.user_id)
-        .where(
-            Notification.email_state == EmailState.PENDING,
-            Notification.kind.notin_(LINK_KINDS),  # sent by their own job, with the link
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.email_state == EmailState.PENDING,
+                Notification.kind.notin_(LINK_KINDS),  # sent by their own job, with the link
+            )
+            .order_by(Notification.id)
+            .limit(limit)
         )
-        .order_by(Notification.id)
-        .limit(limit)
-    ).all()
+    )
     db.session.rollback()
-    if not rows:
+    if not ids:
         return outcome
-    outcome.more = len(rows) >= limit
+    outcome.more = len(ids) >= limit
     mailer = _Mailer(config)
     try:
-        for notification_id, user_id in rows:
-            if not _claim(notification_id):
-                continue  # another delivery job has it
-            notification = db.session.get_one(Notification, notification_id)
-            person = db.session.get_one(User, user_id)
-            db.session.expunge_all()  # keep what was read; end the read transaction
-            db.session.rollback()
-            if notification.kind not in KINDS or not person.active:
-                _settle(notification_id, EmailState.SKIPPED)
-                outcome.skipped += 1
-                continue
-            letter = letter_for(notification, person, absolute(notification.link))
-            _send_one(mailer, notification_id, letter, outcome)
+        for chunk in chunks(ids, CLAIM_CHUNK):
+            claimed = _claim(chunk)  # what another delivery job has taken is left to it
+            if claimed:
+                _send_claimed(mailer, claimed, outcome)
     finally:
         mailer.close()
         db.session.rollback()
     return outcome
+
+
+def _send_claimed(mailer: _Mailer, claimed: set[int], outcome: Delivery) -> None:
+    pairs = db.session.execute(
+        select(Notification, User)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(claimed))
+        .order_by(Notification.id)
+    ).all()
+    db.session.expunge_all()  # keep what was read; end the read transaction
+    db.session.rollback()
+    for notification, person in pairs:
+        if notification.kind not in KINDS or not person.active:
+            _settle(notification.id, EmailState.SKIPPED)
+            outcome.skipped += 1
+            continue
+        letter = letter_for(notification, person, absolute(notification.link))
+        _send_one(mailer, notification.id, letter, outcome)
 
 
 class _Mailer:
@@ -624,7 +640,7 @@ def send_links(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> D
             .order_by(Notification.id.desc())
         )
         db.session.rollback()
-        if notification_id is None or not _claim(notification_id):
+        if notification_id is None or not _claim([notification_id]):
             continue
         notification = db.session.get_one(Notification, notification_id)
         person = db.session.get_one(User, user_id)

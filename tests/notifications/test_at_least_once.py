@@ -153,7 +153,7 @@ def test_a_claim_whose_delivery_died_is_sent_again_once_its_lease_has_passed(app
         # a delivery claimed it, then its worker died: `sending` for good, until the lease
         notification_id = db.session.scalar(select(Notification.id))
         db.session.rollback()
-        assert notices._claim(notification_id)
+        assert notices._claim([notification_id]) == {notification_id}
         claimed = db.session.scalar(select(Notification.claimed_at))
         assert claimed is not None
         db.session.rollback()
@@ -174,7 +174,7 @@ def test_the_periodic_sweep_sends_what_waits_and_what_a_dead_delivery_held(app, 
         addresses = backlog(3)
         first = db.session.scalar(select(func.min(Notification.id)))
         db.session.rollback()
-        assert notices._claim(first)
+        assert notices._claim([first]) == {first}
         app.config["FROZEN_NOW"] = utcnow() + timedelta(hours=1)
         notices.sweep_outbox_task()  # in-process: runs now, as the worker does each minute
         assert states() == {EmailState.SENT: 3}
