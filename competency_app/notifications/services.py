@@ -535,11 +535,12 @@ def _echo_links(pairs: list[tuple[int, str]]) -> None:
     """No MAIL_SERVER: the rows were written in-app only; the demo prints the links."""
     user_ids = [user_id for user_id, _ in pairs]
     if current_app.config.get("MAIL_ECHO"):
-        emails = dict(
-            db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids[:20])))
-            .tuples()
-            .all()
-        )
+        emails: dict[int, str] = {
+            user_id: address
+            for user_id, address in db.session.execute(
+                select(User.id, User.email).where(User.id.in_(user_ids[:20]))
+            )
+        }
         for user_id, url in pairs[:20]:
             click.echo(f"[mail not sent: no MAIL_SERVER] to {emails.get(user_id)}: {url}")
         if len(pairs) > 20:
