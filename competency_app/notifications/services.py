@@ -35,7 +35,7 @@ from competency_app.clock import today, utcnow
 from competency_app.common.dates import uk_date
 from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
-from competency_app.jobs.queue import huey, job_app
+from competency_app.jobs.queue import huey, in_process, job_app
 from competency_app.notifications.catalogue import KINDS, LINK_KINDS, PASSWORD_LINK, Kind
 from competency_app.notifications.mail import Letter, compose, smtp_connection
 from competency_app.notifications.models import (
@@ -56,12 +56,13 @@ def sends_email(config) -> bool:
 
 
 def first_email_state(kind: Kind, user_id: int) -> str:
-    """The one place that decides whether a new notification is an email: `in_app` when
-    this process has no MAIL_SERVER (a deployment that sends no email, the demo; an
-    operator's shell without the settings keeps its own notifications in-app), `off` when
-    the person has turned this kind off, else `pending`: sent by a delivery in a process
-    that has MAIL_SERVER, and never settled by any other."""
-    if not sends_email(current_app.config):
+    """The one place that decides whether a new notification is an email: `in_app` when no
+    process will send it — this one has no MAIL_SERVER and runs its jobs itself (the demo,
+    a site without email, an operator's shell without the deployment's settings); `off`
+    when the person has turned this kind off; else `pending`, for a delivery in a process
+    that has MAIL_SERVER (this one, or the worker its jobs go to). No process settles a
+    pending email any other way."""
+    if not sends_email(current_app.config) and in_process():
         return EmailState.IN_APP
     if kind.optional and kind.key in _emails_off(user_id):
         return EmailState.OFF
@@ -308,6 +309,8 @@ def sweep_outbox_task() -> None:
     emails whose delivery died with its worker go back to pending, and a delivery is queued
     whenever an email waits."""
     with job_app().app_context():
+        if not sends_email(current_app.config):
+            return  # a worker without MAIL_SERVER leaves the outbox as it is
         try:
             waiting = sweep_outbox()
         finally:
