@@ -24,7 +24,7 @@ from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Vacancy
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
-from tests.notifications.test_notifications import person
+from tests.notifications.test_notifications import keyworker_vacancy, person
 
 
 def backlog(count: int, state: str = EmailState.PENDING) -> list[str]:
@@ -116,18 +116,8 @@ def test_no_header_value_can_lose_a_message_or_add_a_header():
 
 def test_an_invitation_for_a_title_with_a_line_break_is_sent_with_its_link(app, team, inbox):
     with app.app_context():
-        sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
-        with unit_of_work():
-            vacancy = recruitment.create_vacancy(
-                sue.roles[0].team,
-                "Keyworker",
-                date.today() + timedelta(days=30),
-                [sue, max_],
-                [sue, max_],
-                max_,
-                rae,
-            )
-            # a title saved before forms refused line breaks
+        vacancy = keyworker_vacancy()
+        with unit_of_work():  # a title saved before forms refused line breaks
             db.session.execute(
                 update(Vacancy)
                 .where(Vacancy.id == vacancy.id)
@@ -136,7 +126,10 @@ def test_an_invitation_for_a_title_with_a_line_break_is_sent_with_its_link(app, 
         db.session.expire_all()
         with unit_of_work():
             _lay, token = recruitment.invite_panel_member(
-                db.session.get_one(Vacancy, vacancy.id), "Pat Parent", "pat@example.org", rae
+                db.session.get_one(Vacancy, vacancy.id),
+                "Pat Parent",
+                "pat@example.org",
+                person("rae.recruit"),
             )
         assert states() == {EmailState.SENT: 1}
     [invitation] = inbox.to("pat@example.org")

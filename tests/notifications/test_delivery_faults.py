@@ -64,8 +64,16 @@ def all_sent(app, expected: int):
     return check
 
 
-def received(inbox) -> Counter:
-    return Counter(message["To"] for message in inbox.messages)
+def every_one_received(inbox, addresses: list[str], started: float, note: str = "") -> int:
+    """Checks every address got its email; prints the figures; returns the duplicates."""
+    counts = Counter(message["To"] for message in inbox.messages)
+    duplicates = sum(count - 1 for count in counts.values())
+    print(
+        f"{note}{len(counts)}/{len(addresses)} received, {duplicates} duplicates, "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    assert set(counts) == set(addresses)  # every email at least once
+    return duplicates
 
 
 def test_a_worker_killed_mid_delivery_loses_no_email(app, team, smtp_server, workers):
@@ -85,14 +93,8 @@ def test_a_worker_killed_mid_delivery_loses_no_email(app, team, smtp_server, wor
     time.sleep(float(LEASE) + 0.5)  # the dead delivery's claim expires
     workers("second")  # its sweep returns the claim to pending and queues the rest
     wait_for(all_sent(app, len(addresses)), seconds=90)
-    counts = received(inbox)
-    duplicates = sum(count - 1 for count in counts.values())
-    print(
-        f"killed after {before_kill} of {len(addresses)} emails ({left}); in the end "
-        f"{len(counts)}/{len(addresses)} received, {duplicates} duplicates, "
-        f"{time.monotonic() - started:.1f} s"
-    )
-    assert set(counts) == set(addresses)  # every email at least once
+    note = f"killed after {before_kill} of {len(addresses)} emails ({left}); in the end "
+    duplicates = every_one_received(inbox, addresses, started, note)
     assert duplicates <= 2  # at most the messages in flight when the worker died
 
 
@@ -110,13 +112,7 @@ def test_a_backlog_of_2500_is_all_sent_after_one_send_reminders(
     assert "0 new reminders recorded" in result.output
     assert "queued for the worker" in result.output
     wait_for(all_sent(app, len(addresses)), seconds=240)
-    counts = received(inbox)
-    duplicates = sum(count - 1 for count in counts.values())
-    print(
-        f"{len(counts)}/{len(addresses)} received, {duplicates} duplicates, "
-        f"{time.monotonic() - started:.1f} s after one send-reminders"
-    )
-    assert set(counts) == set(addresses) and duplicates == 0
+    assert every_one_received(inbox, addresses, started, "after one send-reminders: ") == 0
 
 
 def test_a_command_without_mail_settings_leaves_others_emails_to_the_worker(
@@ -149,10 +145,4 @@ def test_a_command_without_mail_settings_leaves_others_emails_to_the_worker(
     started = time.monotonic()
     workers("worker")
     wait_for(all_sent(app, len(addresses)), seconds=60)
-    counts = received(inbox)
-    duplicates = sum(count - 1 for count in counts.values())
-    print(
-        f"{len(counts)}/{len(addresses)} received, {duplicates} duplicates, "
-        f"{time.monotonic() - started:.1f} s after the worker started"
-    )
-    assert set(counts) == set(addresses) and duplicates == 0
+    assert every_one_received(inbox, addresses, started, "after the worker started: ") == 0
