@@ -25,7 +25,7 @@ from typing import Any, cast
 import click
 from flask import current_app
 from huey import crontab
-from sqlalchemy import Table, event, func, select, update
+from sqlalchemy import Table, case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ from competency_app.notifications.models import (
 log = logging.getLogger("competency_app.notifications")
 
 _PENDING_FLAG = "notifications_to_deliver"
+MAX_ATTEMPTS = 5  # tries of one email (a relay's refusals, interrupted deliveries)
 SETTINGS_PATH = "/notifications/settings"  # notifications.settings, linked from every email
 
 
@@ -335,8 +336,9 @@ def sweep_outbox() -> int:
 def release_stale_claims() -> int:
     """Rows claimed longer ago than MAIL_LEASE_SECONDS and still `sending` (the delivery
     died: a killed worker, a lost host) go back to pending. A rare duplicate beats a
-    silent loss. Link emails are left alone: their link was never stored, so only the
-    job that held it could send them."""
+    silent loss; one interrupted MAX_ATTEMPTS times (an email that kills its worker each
+    time) is failed instead, never tried again. Link emails are left alone: their link was
+    never stored, so only the job that held it could send them."""
     lease = timedelta(seconds=int(current_app.config["MAIL_LEASE_SECONDS"]))
     token = _writing.set(True)
     try:
@@ -350,13 +352,23 @@ def release_stale_claims() -> int:
                         (Notification.claimed_at < utcnow() - lease)
                         | Notification.claimed_at.is_(None),  # claimed before the column
                     )
-                    .values(email_state=EmailState.PENDING, claimed_at=None)
+                    .values(
+                        email_state=case(
+                            (Notification.attempts >= MAX_ATTEMPTS, EmailState.FAILED),
+                            else_=EmailState.PENDING,
+                        ),
+                        email_error=case(
+                            (Notification.attempts >= MAX_ATTEMPTS, "Interrupted"),
+                            else_=Notification.email_error,
+                        ),
+                        claimed_at=None,
+                    )
                 )
             )
     finally:
         _writing.reset(token)
     if released:
-        log.warning("%s emails claimed by a delivery that stopped go back to pending", released)
+        log.warning("%s emails claimed by a delivery that stopped are released", released)
     return released
 
 
@@ -526,7 +538,10 @@ def retry_failed() -> int:
     """Put failed emails back in the outbox (the next delivery tries them again)."""
     result = db.session.execute(
         update(Notification)
-        .where(Notification.email_state == EmailState.FAILED, Notification.attempts < 5)
+        .where(
+            Notification.email_state == EmailState.FAILED,
+            Notification.attempts < MAX_ATTEMPTS,
+        )
         .values(email_state=EmailState.PENDING)
     )
     if _rowcount(result):

@@ -162,6 +162,19 @@ def test_a_claim_whose_delivery_died_is_sent_again_once_its_lease_has_passed(app
     assert attempts == 2
 
 
+def test_an_email_interrupted_five_times_is_failed_not_tried_for_ever(app, team, inbox):
+    with app.app_context():
+        backlog(1, EmailState.SENDING)  # its delivery died, four times already
+        db.session.execute(update(Notification).values(attempts=notices.MAX_ATTEMPTS))
+        db.session.commit()
+        assert notices.release_stale_claims() == 1  # claimed before the column: stale
+        assert notices.deliver_pending().sent == 0
+        assert states() == {EmailState.FAILED: 1}
+        assert db.session.scalar(select(Notification.email_error)) == "Interrupted"
+        assert notices.retry_failed() == 0
+    assert inbox.messages == []
+
+
 def test_the_periodic_sweep_sends_what_waits_and_what_a_dead_delivery_held(app, team, inbox):
     with app.app_context():
         addresses = backlog(3)
