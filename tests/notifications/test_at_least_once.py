@@ -21,6 +21,7 @@ from competency_app.notifications import services as notices
 from competency_app.notifications.catalogue import VALIDATIONS_EXPIRING
 from competency_app.notifications.mail import Letter, compose
 from competency_app.notifications.models import EmailState, Notification
+from competency_app.operations.jobs import daily_reminders
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Vacancy
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
@@ -210,6 +211,14 @@ def test_send_reminders_sends_every_email_waiting_with_no_new_reminder(app, team
         assert "8 emails sent" in result.output
     finally:
         app.config["MAIL_BATCH"] = 1000
+    assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
+
+
+def test_the_workers_daily_reminders_send_every_email_waiting(app, team, inbox):
+    with app.app_context():
+        addresses = backlog(3)  # nothing new to record today
+        daily_reminders()  # in-process: runs now, as the worker does at 07:00
+        assert states() == {EmailState.SENT: 3}
     assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
 
 
