@@ -83,8 +83,10 @@ class Config:
     # Production refuses to start without JOBS_REDIS_URL unless this says, on purpose, that
     # one small site runs its jobs inside the web process.
     JOBS_IN_PROCESS = False
-    # Email: an SMTP relay (NHSmail or the organisation's). Without MAIL_SERVER notifications
-    # are kept in-app only; MAIL_ECHO prints where each would have gone (the demo).
+    # Email: an SMTP relay (NHSmail or the organisation's). Every process of a deployment
+    # (web, worker, cron, an operator's shell) needs the same mail settings. A process without
+    # MAIL_SERVER writes its own notifications in-app only and leaves others' unsent emails
+    # for a process that has it; MAIL_ECHO prints where each would have gone (the demo).
     MAIL_SERVER = ""
     MAIL_PORT = 25
     MAIL_USE_TLS = False  # STARTTLS after connecting
@@ -94,6 +96,11 @@ class Config:
     MAIL_FROM = "keyworking-competencies@localhost"
     MAIL_TIMEOUT = 20
     MAIL_ECHO = False
+    # An email claimed by a delivery and not sent within this time (its worker died) goes
+    # back to pending and is sent again: at least once, rarely twice. Well above the time
+    # one email may take (MAIL_TIMEOUT for each SMTP step).
+    MAIL_LEASE_SECONDS = 600
+    MAIL_BATCH = 1000  # emails a delivery job takes; one that takes this many queues the next
     JSON_LOGS = True  # one JSON line per request on stderr (no personal data)
     DEMO_PASSWORD = "keyworking-demo-2026"  # noqa: S105 - the demo's published password
     # argon2id cost at OWASP's recommended minimum (19 MiB, 2 passes), above ASVS's bar:
@@ -171,6 +178,8 @@ class Config:
             "IMPORT_BATCH_ROWS",
             "MAIL_PORT",
             "MAIL_TIMEOUT",
+            "MAIL_LEASE_SECONDS",
+            "MAIL_BATCH",
         ):
             if env.get(key):
                 settings[key] = int(env[key])

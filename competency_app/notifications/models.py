@@ -14,10 +14,10 @@ from competency_app.extensions import Model
 
 class EmailState:
     PENDING = "pending"  # to be emailed by the next delivery job
-    SENDING = "sending"  # claimed by one delivery job
+    SENDING = "sending"  # claimed by one delivery job (back to pending past the lease)
     SENT = "sent"
-    IN_APP = "in_app"  # no MAIL_SERVER: shown in-app only
-    OFF = "off"  # the person turned this kind of email off
+    IN_APP = "in_app"  # written where the deployment sends no email: shown in-app only
+    OFF = "off"  # the person had turned this kind of email off when it was written
     SKIPPED = "skipped"  # account disabled, or nothing to send it with
     FAILED = "failed"
 
@@ -39,6 +39,9 @@ class Notification(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     email_state: Mapped[str] = mapped_column(String(12), default=EmailState.PENDING, index=True)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a delivery claimed it: a row still `sending` past MAIL_LEASE_SECONDS (its worker
+    # died) goes back to pending.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

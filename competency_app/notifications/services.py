@@ -2,9 +2,14 @@
 
 `notify(...)` adds a row to the outbox in the caller's transaction; a second row with the
 same (person, kind, subject, due date) is silently not written, which makes reminders
-idempotent across runs and hosts. When the transaction commits, a delivery job is queued;
-it claims each pending row (one UPDATE … WHERE state = 'pending'), so two delivery jobs
-never email the same row twice.
+idempotent across runs and hosts. Whether the row is to be emailed is decided once, when it
+is written (`first_email_state`). When the transaction commits, a delivery job is queued;
+it claims each pending row (one UPDATE … WHERE state = 'pending', stamping `claimed_at`),
+so two delivery jobs never email the same row twice. A row whose delivery died with its
+worker goes back to pending once its lease has passed: at least once, rarely twice. A
+delivery that reaches its batch limit queues the next, and the worker's periodic sweep
+queues one whenever something waits (left there while Redis was down, say). A process
+without MAIL_SERVER sends nothing and settles no row it did not write.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from typing import Any, cast
 
 import click
 from flask import current_app
-from sqlalchemy import Table, event, func, select, update
+from huey import crontab
+from sqlalchemy import Table, case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,7 +35,7 @@ from competency_app.clock import today, utcnow
 from competency_app.common.dates import uk_date
 from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
-from competency_app.jobs.queue import huey, job_app
+from competency_app.jobs.queue import huey, in_process, job_app
 from competency_app.notifications.catalogue import KINDS, LINK_KINDS, PASSWORD_LINK, Kind
 from competency_app.notifications.mail import Letter, compose, smtp_connection
 from competency_app.notifications.models import (
@@ -41,20 +47,43 @@ from competency_app.notifications.models import (
 log = logging.getLogger("competency_app.notifications")
 
 _PENDING_FLAG = "notifications_to_deliver"
+MAX_ATTEMPTS = 5  # tries of one email (a relay's refusals, interrupted deliveries)
+SETTINGS_PATH = "/notifications/settings"  # notifications.settings, linked from every email
+
+
+def sends_email(config) -> bool:
+    """Whether this process can send email (has an SMTP relay)."""
+    return bool(config.get("MAIL_SERVER"))
+
+
+def first_email_state(kind: Kind, user_id: int) -> str:
+    """The one place that decides whether a new notification is an email: `in_app` when no
+    process will send it — this one has no MAIL_SERVER and runs its jobs itself (the demo,
+    a site without email, an operator's shell without the deployment's settings); `off`
+    when the person has turned this kind off; else `pending`, for a delivery in a process
+    that has MAIL_SERVER (this one, or the worker its jobs go to). No process settles a
+    pending email any other way."""
+    if not sends_email(current_app.config) and in_process():
+        return EmailState.IN_APP
+    if kind.optional and kind.key in _emails_off(user_id):
+        return EmailState.OFF
+    return EmailState.PENDING
 
 
 def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fields) -> bool:
     """Record a notification for the person in the current transaction; True when it is
     new (False: the same one exists already). Emailed after the transaction commits."""
+    state = first_email_state(kind, user_id)
+    kept = {k: v for k, v in fields.items() if v is not None}
     values = {
         "user_id": user_id,
         "kind": kind.key,
         "subject": subject[:80],
         "due_on": due_on,
         "link": link[:300],
-        "fields": {k: v for k, v in fields.items() if v is not None},
+        "fields": kept,
         "created_at": utcnow(),
-        "email_state": EmailState.PENDING,
+        "email_state": state,
         "attempts": 0,
     }
     session = db.session()
@@ -63,8 +92,10 @@ def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fi
     table = cast(Table, Notification.__table__)
     statement = builder(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     created = session.execute(statement).scalar() is not None
-    if created:
+    if created and state == EmailState.PENDING:
         session.info[_PENDING_FLAG] = True
+    elif created and state == EmailState.IN_APP and current_app.config.get("MAIL_ECHO"):
+        _echo_after_commit(user_id, kind, due_on, link, kept)
     return created
 
 
@@ -85,11 +116,15 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(_PENDING_FLAG, None)
 
 
-def queue_delivery() -> None:
+def queue_delivery() -> bool:
+    """Queue a delivery job (in-process: run it now); False when the queue is down (the
+    worker's periodic sweep sends what waits once it is back)."""
     try:
         deliver_task()
-    except Exception:  # the queue is down: the next run delivers what is pending
+    except Exception:
         log.exception("could not queue the delivery of notifications")
+        return False
+    return True
 
 
 # ---- texts --------------------------------------------------------------------------------
@@ -127,6 +162,23 @@ def action_of(notification: Notification) -> str:
 def absolute(path: str) -> str:
     base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     return f"{base}{path}"
+
+
+def _settings_url() -> str:
+    """The notification settings page for List-Unsubscribe and the footer: an absolute
+    address, so only with PUBLIC_URL set."""
+    return absolute(SETTINGS_PATH) if current_app.config.get("PUBLIC_URL") else ""
+
+
+def letter_for(notification: Notification, person: User, url: str) -> Letter:
+    return Letter(
+        to=person.email,
+        subject=title_of(notification),
+        lines=[f"Dear {person.name},", body_of(notification)],
+        action=action_of(notification),
+        url=url,
+        settings_url=_settings_url(),
+    )
 
 
 # ---- in-app -------------------------------------------------------------------------------
@@ -228,10 +280,14 @@ def _emails_off(user_id: int) -> set[str]:
 @dataclass
 class Delivery:
     sent: int = 0
-    in_app: int = 0
-    off: int = 0
     skipped: int = 0
     failed: int = 0
+    more: bool = False  # the batch was full: more may be waiting
+
+    def add(self, other: Delivery) -> None:
+        for name in ("sent", "skipped", "failed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.more = other.more
 
 
 @huey.task(retries=2, retry_delay=60)
@@ -240,26 +296,105 @@ def deliver_task() -> None:
         # reads in deferred transactions; each claim and outcome commits on its own
         token = _writing.set(False)
         try:
-            deliver_pending()
+            outcome = deliver_pending()
         finally:
             _writing.reset(token)
             db.session.remove()
+    if outcome.more:  # a backlog larger than a batch: the next job takes the next batch
+        queue_delivery()
 
 
-def _claim(notification_id: int) -> bool:
-    """Take the row for this delivery (committed at once, on a connection of its own)."""
+@huey.periodic_task(crontab(minute="*"))
+def sweep_outbox_task() -> None:
+    """Every minute in the worker (and when it starts: Huey checks periodic tasks at once):
+    emails whose delivery died with its worker go back to pending, and a delivery is queued
+    whenever an email waits."""
+    with job_app().app_context():
+        if not sends_email(current_app.config):
+            return  # a worker without MAIL_SERVER leaves the outbox as it is
+        try:
+            waiting = sweep_outbox()
+        finally:
+            db.session.remove()
+    if waiting:
+        queue_delivery()
+
+
+def sweep_outbox() -> int:
+    """Return stale claims to pending; how many emails now wait for a delivery."""
+    release_stale_claims()
+    waiting = db.session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.email_state == EmailState.PENDING,
+            Notification.kind.notin_(LINK_KINDS),
+        )
+    )
+    db.session.rollback()
+    return waiting or 0
+
+
+def release_stale_claims() -> int:
+    """Rows claimed longer ago than MAIL_LEASE_SECONDS and still `sending` (the delivery
+    died: a killed worker, a lost host) go back to pending. A rare duplicate beats a
+    silent loss; one interrupted MAX_ATTEMPTS times (an email that kills its worker each
+    time) is failed instead, never tried again. Link emails are left alone: their link was
+    never stored, so only the job that held it could send them."""
+    lease = timedelta(seconds=int(current_app.config["MAIL_LEASE_SECONDS"]))
     token = _writing.set(True)
     try:
         with db.engine.begin() as connection:
-            claimed = connection.execute(
+            released = _rowcount(
+                connection.execute(
+                    update(Notification)
+                    .where(
+                        Notification.email_state == EmailState.SENDING,
+                        Notification.kind.notin_(LINK_KINDS),
+                        (Notification.claimed_at < utcnow() - lease)
+                        | Notification.claimed_at.is_(None),  # claimed before the column
+                    )
+                    .values(
+                        email_state=case(
+                            (Notification.attempts >= MAX_ATTEMPTS, EmailState.FAILED),
+                            else_=EmailState.PENDING,
+                        ),
+                        email_error=case(
+                            (Notification.attempts >= MAX_ATTEMPTS, "Interrupted"),
+                            else_=Notification.email_error,
+                        ),
+                        claimed_at=None,
+                    )
+                )
+            )
+    finally:
+        _writing.reset(token)
+    if released:
+        log.warning("%s emails claimed by a delivery that stopped are released", released)
+    return released
+
+
+CLAIM_CHUNK = 10  # rows claimed in one statement: one commit for ten emails, not ten
+
+
+def _claim(notification_ids: list[int]) -> set[int]:
+    """Take these rows for this delivery, those still pending (committed at once, on a
+    connection of its own); returns the ids taken."""
+    token = _writing.set(True)
+    try:
+        with db.engine.begin() as connection:
+            claimed = connection.scalars(
                 update(Notification)
                 .where(
-                    Notification.id == notification_id,
+                    Notification.id.in_(notification_ids),
                     Notification.email_state == EmailState.PENDING,
                 )
-                .values(email_state=EmailState.SENDING, attempts=Notification.attempts + 1)
+                .values(
+                    email_state=EmailState.SENDING,
+                    claimed_at=utcnow(),
+                    attempts=Notification.attempts + 1,
+                )
+                .returning(Notification.id)
             )
-            return _rowcount(claimed) == 1
+            return set(claimed)
     finally:
         _writing.reset(token)
 
@@ -285,61 +420,74 @@ def _write_state(notification_id: int, state: str, error: str | None) -> None:
         )
 
 
-def deliver_pending(limit: int = 1000) -> Delivery:
-    """Email every pending notification once (each row claimed before it is sent)."""
+def deliver_pending(limit: int | None = None) -> Delivery:
+    """Email up to `limit` pending notifications once each (each row claimed before it is
+    sent); `more` says the batch was full. Without MAIL_SERVER nothing is sent and no row
+    changes: another process, with the deployment's mail settings, sends them."""
+    if not sends_email(current_app.config):
+        return Delivery()
     token = _writing.set(False)  # reads only: each claim and outcome commits on its own
     try:
-        return _deliver(limit)
+        release_stale_claims()
+        return _deliver(limit or int(current_app.config["MAIL_BATCH"]))
     finally:
         _writing.reset(token)
+
+
+def deliver_all() -> Delivery:
+    """Every pending email, batch after batch (in-process: the command line, the demo)."""
+    total = Delivery(more=True)
+    while total.more:
+        total.add(deliver_pending())
+    return total
 
 
 def _deliver(limit: int) -> Delivery:
     config = current_app.config
     outcome = Delivery()
-    rows = db.session.execute(
-        select(Notification.id, Notification.user_id)
-        .where(
-            Notification.email_state == EmailState.PENDING,
-            Notification.kind.notin_(LINK_KINDS),  # sent by their own job, with the link
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.email_state == EmailState.PENDING,
+                Notification.kind.notin_(LINK_KINDS),  # sent by their own job, with the link
+            )
+            .order_by(Notification.id)
+            .limit(limit)
         )
-        .order_by(Notification.id)
-        .limit(limit)
-    ).all()
+    )
     db.session.rollback()
-    if not rows:
+    if not ids:
         return outcome
+    outcome.more = len(ids) >= limit
     mailer = _Mailer(config)
     try:
-        for notification_id, user_id in rows:
-            if not _claim(notification_id):
-                continue  # another delivery job has it
-            notification = db.session.get_one(Notification, notification_id)
-            person = db.session.get_one(User, user_id)
-            off = _emails_off(user_id)
-            db.session.expunge_all()  # keep what was read; end the read transaction
-            db.session.rollback()
-            kind = KINDS.get(notification.kind)
-            if kind is None or not person.active:
-                _settle(notification_id, EmailState.SKIPPED)
-                outcome.skipped += 1
-                continue
-            if kind.optional and kind.key in off:
-                _settle(notification_id, EmailState.OFF)
-                outcome.off += 1
-                continue
-            letter = Letter(
-                to=person.email,
-                subject=title_of(notification),
-                lines=[f"Dear {person.name},", body_of(notification)],
-                action=action_of(notification),
-                url=absolute(notification.link),
-            )
-            _send_one(mailer, notification_id, letter, outcome)
+        for chunk in chunks(ids, CLAIM_CHUNK):
+            claimed = _claim(chunk)  # what another delivery job has taken is left to it
+            if claimed:
+                _send_claimed(mailer, claimed, outcome)
     finally:
         mailer.close()
         db.session.rollback()
     return outcome
+
+
+def _send_claimed(mailer: _Mailer, claimed: set[int], outcome: Delivery) -> None:
+    pairs = db.session.execute(
+        select(Notification, User)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.id.in_(claimed))
+        .order_by(Notification.id)
+    ).all()
+    db.session.expunge_all()  # keep what was read; end the read transaction
+    db.session.rollback()
+    for notification, person in pairs:
+        if notification.kind not in KINDS or not person.active:
+            _settle(notification.id, EmailState.SKIPPED)
+            outcome.skipped += 1
+            continue
+        letter = letter_for(notification, person, absolute(notification.link))
+        _send_one(mailer, notification.id, letter, outcome)
 
 
 class _Mailer:
@@ -364,14 +512,11 @@ class _Mailer:
 
 
 def _send_one(mailer: _Mailer, notification_id: int, letter: Letter, outcome: Delivery) -> None:
-    if not mailer.config.get("MAIL_SERVER"):
-        _echo(letter)
-        _settle(notification_id, EmailState.IN_APP)
-        outcome.in_app += 1
-        return
     try:
         mailer.send(letter)
-    except (smtplib.SMTPException, OSError) as error:
+    # ValueError: a message the email package refuses to write; failed (and counted),
+    # never left `sending`
+    except (smtplib.SMTPException, OSError, ValueError) as error:
         log.warning("email %s not sent: %s", notification_id, type(error).__name__)
         _settle(notification_id, EmailState.FAILED, type(error).__name__)
         outcome.failed += 1
@@ -381,19 +526,22 @@ def _send_one(mailer: _Mailer, notification_id: int, letter: Letter, outcome: De
     outcome.sent += 1
 
 
-def _echo(letter: Letter) -> None:
-    """Without MAIL_SERVER, the demo says where the email would have gone."""
-    if current_app.config.get("MAIL_ECHO"):
-        click.echo(
-            f"[mail not sent: no MAIL_SERVER] to {letter.to}: {letter.subject} — {letter.url}"
-        )
+def _echo_after_commit(user_id: int, kind: Kind, due_on: date, link: str, fields: dict) -> None:
+    """Without MAIL_SERVER, the demo says where the email would have gone (once written)."""
+    person = db.session.get_one(User, user_id)
+    subject = kind.title.format_map(_Blank(fields, due=uk_date(due_on)))
+    line = f"[mail not sent: no MAIL_SERVER] to {person.email}: {subject} — {absolute(link)}"
+    _after_commit(lambda: click.echo(line))
 
 
 def retry_failed() -> int:
     """Put failed emails back in the outbox (the next delivery tries them again)."""
     result = db.session.execute(
         update(Notification)
-        .where(Notification.email_state == EmailState.FAILED, Notification.attempts < 5)
+        .where(
+            Notification.email_state == EmailState.FAILED,
+            Notification.attempts < MAX_ATTEMPTS,
+        )
         .values(email_state=EmailState.PENDING)
     )
     if _rowcount(result):
@@ -401,39 +549,21 @@ def retry_failed() -> int:
     return _rowcount(result)
 
 
-def _links_in_app(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> Delivery:
-    """No MAIL_SERVER: settle every pending link email at once (an import of thousands)."""
+def _echo_links(pairs: list[tuple[int, str]]) -> None:
+    """No MAIL_SERVER: the rows were written in-app only; the demo prints the links."""
     user_ids = [user_id for user_id, _ in pairs]
-    settled = 0
-    token = _writing.set(True)
-    try:
-        for chunk in chunks(user_ids):
-            with db.engine.begin() as connection:
-                settled += _rowcount(
-                    connection.execute(
-                        update(Notification)
-                        .where(
-                            Notification.kind == kind,
-                            Notification.email_state == EmailState.PENDING,
-                            Notification.user_id.in_(chunk),
-                        )
-                        .values(email_state=EmailState.IN_APP)
-                    )
-                )
-    finally:
-        _writing.reset(token)
     if current_app.config.get("MAIL_ECHO"):
-        emails = dict(
-            db.session.execute(select(User.id, User.email).where(User.id.in_(user_ids[:20])))
-            .tuples()
-            .all()
-        )
+        emails: dict[int, str] = {
+            user_id: address
+            for user_id, address in db.session.execute(
+                select(User.id, User.email).where(User.id.in_(user_ids[:20]))
+            )
+        }
         for user_id, url in pairs[:20]:
             click.echo(f"[mail not sent: no MAIL_SERVER] to {emails.get(user_id)}: {url}")
         if len(pairs) > 20:
             click.echo(f"[mail not sent: no MAIL_SERVER] and {len(pairs) - 20} more links")
         db.session.rollback()
-    return Delivery(in_app=settled)
 
 
 # ---- account emails -----------------------------------------------------------------------
@@ -453,6 +583,7 @@ def send_password_links(
     if not tokens:
         return
     assert kind.carries_link
+    state = first_email_state(kind, next(iter(tokens)))  # account emails: never turned off
     now = utcnow()
     expires = today() + timedelta(days=int(current_app.config["PASSWORD_LINK_DAYS"]))
     insert_rows(
@@ -467,7 +598,7 @@ def send_password_links(
                 "link": "/set-password",
                 "fields": {k: v for k, v in fields.items() if v is not None},
                 "created_at": now,
-                "email_state": EmailState.PENDING,
+                "email_state": state,
                 "attempts": 0,
             }
             for user_id in tokens
@@ -514,8 +645,9 @@ def send_links(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> D
     claimed first, so a repeated job sends nothing twice."""
     config = current_app.config
     outcome = Delivery()
-    if not config.get("MAIL_SERVER"):
-        return _links_in_app(pairs, kind)
+    if not sends_email(config):
+        _echo_links(pairs)
+        return outcome
     for user_id, url in pairs:
         notification_id = db.session.scalar(
             select(Notification.id)
@@ -527,19 +659,13 @@ def send_links(pairs: list[tuple[int, str]], kind: str = PASSWORD_LINK.key) -> D
             .order_by(Notification.id.desc())
         )
         db.session.rollback()
-        if notification_id is None or not _claim(notification_id):
+        if notification_id is None or not _claim([notification_id]):
             continue
         notification = db.session.get_one(Notification, notification_id)
         person = db.session.get_one(User, user_id)
         db.session.expunge_all()
         db.session.rollback()
-        letter = Letter(
-            to=person.email,
-            subject=title_of(notification),
-            lines=[f"Dear {person.name},", body_of(notification)],
-            action=action_of(notification),
-            url=url,
-        )
+        letter = letter_for(notification, person, url)
         mailer = _Mailer(config)
         try:
             _send_one(mailer, notification_id, letter, outcome)

@@ -11,6 +11,7 @@ from competency_app.extensions import db
 from competency_app.jobs.queue import huey, job_app
 from competency_app.jobs.services import JobKind, JobResult, Progress, register, writing
 from competency_app.notifications.reminders import record_due_reminders
+from competency_app.notifications.services import queue_delivery, retry_failed
 from competency_app.recruitment.services import purge_candidates
 from competency_app.reminders.cli import london_today
 
@@ -43,5 +44,7 @@ def daily_reminders() -> None:
         try:
             with unit_of_work():
                 record_due_reminders(london_today())
+                retry_failed()
         finally:
             db.session.remove()
+    queue_delivery()  # always: what earlier runs left waiting goes too

@@ -14,13 +14,12 @@ import time
 from competency_app.jobs.models import JobState
 from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 from tests.jobs.test_worker_redis import (  # noqa: F401 - the module's skip rule
-    forget_the_queue,
+    forget_workers,
     pytestmark,
     read_job,
     start_worker,
     stop_worker,
     wait_for,
-    worker_env,
 )
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
@@ -35,17 +34,11 @@ def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_j
     tmp_path,
 ):
     lease = LEASE_MINUTES * 60
-    env = worker_env(
-        app,
-        tmp_path / "jobs",
-        smtp_server[1],
-        JOB_LEASE_MINUTES=str(LEASE_MINUTES),
-        JOB_STEP_DELAY_SECONDS=STEP_DELAY,
-    )
+    settings = {"JOB_LEASE_MINUTES": str(LEASE_MINUTES), "JOB_STEP_DELAY_SECONDS": STEP_DELAY}
+    port = smtp_server[1]
     saved_lease = app.config["JOB_LEASE_MINUTES"]
     app.config["JOB_LEASE_MINUTES"] = LEASE_MINUTES  # the web side judges the lease
-    log = (tmp_path / "worker.log").open("w")
-    first = start_worker(env, log)
+    first = start_worker(app, tmp_path, port, "first", **settings)
     second = None
     try:
         hana = signed_in(app, "hana.hr")
@@ -56,7 +49,7 @@ def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_j
         first.wait(timeout=10)
         killed_at = time.monotonic()
         at_kill = read_job(app, dead)
-        second = start_worker(env, log)  # a deploy brings a new worker up
+        second = start_worker(app, tmp_path, port, "second", **settings)  # a deploy's new worker
 
         # Until the lease runs out the job may still be alive; after it, another HR
         # officer's request must start a new job, not join the dead one.
@@ -87,6 +80,4 @@ def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_j
         for process in (first, second):
             if process is not None:
                 stop_worker(process)
-        log.close()
-        forget_the_queue(app)
-        print((tmp_path / "worker.log").read_text()[-3000:])
+        forget_workers(app, tmp_path)

@@ -29,7 +29,7 @@ from competency_app.jobs.queue import huey, in_process, use_redis
 from competency_app.notifications.models import EmailState, Notification
 from tests.conftest import csrf_from
 from tests.factories import reflect_on_values
-from tests.jobs.test_jobs import signed_in
+from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
 # TEST_REDIS_HOST_PORT points the worker tests at another Redis server (parallel runs).
@@ -53,14 +53,14 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def worker_env(app, jobs_dir: Path, mail_port: int, **extra: str) -> dict:
-    """The environment of a worker process on Redis db 3, the test database, `jobs_dir`
-    and the test's SMTP server; the test process is pointed at the same queue."""
+def start_worker(app, tmp_path, mail_port: int, name: str = "worker", **settings: str):
+    """A `flask worker` process on Redis db 3, the test database and an SMTP server on
+    `mail_port`, with extra settings; its output goes to tmp_path/<name>.log."""
     assert redis_is_up(), f"REQUIRE_REDIS=1 but Redis is not running on {REDIS_SERVER}"
+    jobs_dir = tmp_path / "jobs"
     app.config.update(JOBS_DIR=str(jobs_dir), JOBS_REDIS_URL=REDIS_URL)
     use_redis(REDIS_URL)
-    huey.flush()  # this queue's keys only
-    return {
+    env = {
         **os.environ,
         "APP_ENV": "testing",
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -70,35 +70,35 @@ def worker_env(app, jobs_dir: Path, mail_port: int, **extra: str) -> dict:
         "MAIL_PORT": str(mail_port),
         "PUBLIC_URL": "https://competency.example.nhs.uk",
         "JSON_LOGS": "0",
-        **extra,
+        **settings,
     }
-
-
-def start_worker(env: dict, log) -> subprocess.Popen:
-    """`flask worker` with two threads, its output to the open file `log`."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (tmp_path / f"{name}.log").open("a") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "competency_app", "worker", "--workers", "2"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def stop_worker(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    process.wait()
 
 
-def forget_the_queue(app) -> None:
+def forget_workers(app, tmp_path) -> None:
+    """After the test: this queue's keys emptied, jobs in-process again, the log shown."""
     huey.flush()
     use_redis("")
     app.config.update(JOBS_DIR="", JOBS_REDIS_URL="")
+    for log in sorted(tmp_path.glob("*.log")):
+        print(log.name, log.read_text()[-3000:])
 
 
 @pytest.fixture
@@ -106,16 +106,13 @@ def worker(app, tmp_path, smtp_server):  # noqa: F811 - the fixture of the same 
     """A worker process on Redis db 3, the test database and the test's SMTP server; the
     test process enqueues into the same Redis."""
     inbox, port = smtp_server
-    env = worker_env(app, tmp_path / "jobs", port)
-    log = (tmp_path / "worker.log").open("w")
-    process = start_worker(env, log)
+    huey.flush()  # this queue's keys only
+    process = start_worker(app, tmp_path, port)
     try:
         yield inbox
     finally:
         stop_worker(process)
-        log.close()
-        forget_the_queue(app)
-        print((tmp_path / "worker.log").read_text()[-3000:])
+        forget_workers(app, tmp_path)
 
 
 def wait_for(check, seconds: float = 90):
@@ -130,7 +127,7 @@ def wait_for(check, seconds: float = 90):
 
 def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
     app,
-    organisation,
+    organisation,  # noqa: F811
     worker,
 ):
     assert not in_process()
@@ -167,7 +164,7 @@ def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
         assert "Ratings" in book.sheetnames
 
 
-def test_notifications_are_delivered_by_the_worker(app, organisation, worker):
+def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  # noqa: F811
     with app.app_context():
         from tests.notifications.test_notifications import person, rate_everything
 
@@ -188,14 +185,14 @@ def test_notifications_are_delivered_by_the_worker(app, organisation, worker):
     assert state == EmailState.SENT  # delivered by the worker, after the commit
 
 
-def apply_roster_as_job(client, rows: int) -> int:
-    """Upload a roster of `rows` new keyworkers, preview it and apply it (as a job, above
-    IMPORT_JOB_ROWS): the job's id."""
+def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):  # noqa: F811
+    rows = 20_000
     lines = ["name,email,role,team"] + [
         f"Roster Person {n},roster{n}@example.nhs.uk,practitioner,{'north' if n % 2 else 'south'}"
         for n in range(rows)
     ]
-    page = client.get("/admin/imports").get_data(as_text=True)
+    hana = signed_in(app, "hana.hr")
+    page = hana.get("/admin/imports").get_data(as_text=True)
     # encoded in memory: the test client's own encoder spools a large body to a temporary
     # file that nothing closes (a ResourceWarning in whichever test runs next)
     boundary, body = encode_multipart(
@@ -207,42 +204,33 @@ def apply_roster_as_job(client, rows: int) -> int:
             }
         )
     )
-    preview = client.post(
+    preview = hana.post(
         "/admin/imports/preview",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
-    text = preview.get_data(as_text=True)
-    assert preview.status_code == 200, text[:2000]
-    token = re.search(r'name="token" value="([^"]+)"', text)
+    body = preview.get_data(as_text=True)
+    assert preview.status_code == 200, body[:2000]
+    token = re.search(r'name="token" value="([^"]+)"', body)
     assert token
-    response = client.post(
-        "/admin/imports/apply", data={"csrf_token": csrf_from(text), "token": token.group(1)}
+    started = time.monotonic()
+    response = hana.post(
+        "/admin/imports/apply", data={"csrf_token": csrf_from(body), "token": token.group(1)}
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return int(response.headers["Location"].rsplit("/", 1)[1])
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
 
+    def done():
+        with app.app_context():
+            mark_read_only(True)  # as the job's page reads: never waits for the writer
+            try:
+                job = db.session.get_one(Job, job_id)
+            finally:
+                db.session.remove()
+                mark_read_only(False)
+            return job if job.status.finished else None
 
-def read_job(app, job_id: int) -> Job:
-    """The job's row as its page reads it (a read that never waits for a writer)."""
-    with app.app_context():
-        mark_read_only(True)
-        try:
-            job = db.session.get_one(Job, job_id)
-            db.session.expunge(job)
-            return job
-        finally:
-            db.session.remove()
-            mark_read_only(False)
-
-
-def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):
-    rows = 20_000
-    hana = signed_in(app, "hana.hr")
-    job_id = apply_roster_as_job(hana, rows)
-    started = time.monotonic()
-
-    job = wait_for(lambda: (job := read_job(app, job_id)).status.finished and job, seconds=300)
+    job = wait_for(done, seconds=300)
     print(f"20,000-row roster applied by the worker in {time.monotonic() - started:.1f} s")
     assert job.status is JobState.DONE, job.error
     assert job.done == job.total == 2 * rows

@@ -22,7 +22,7 @@ from competency_app.notifications.catalogue import KINDS
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.recruitment import services as recruitment
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user, reflect_on_values
+from tests.factories import PASSWORD, commit, make_user, reflect_on_values
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -44,17 +44,6 @@ def rate_everything(assessment, who, level: int = 2) -> None:
             assessment, who, element, {s.id: (level, "my evidence") for s in element.skills}, None
         )
     reflect_on_values(assessment, who)
-
-
-@pytest.fixture
-def team(app, framework):
-    with app.app_context():
-        north = make_team("north")
-        sue = make_user("sue.super", Role.SUPERVISOR, team=north)
-        make_user("pat.prac", Role.PRACTITIONER, team=north, supervisor=sue)
-        make_user("max.manager", Role.MANAGER, team=north)
-        make_user("rae.recruit", Role.RECRUITER, team=north)
-        commit()
 
 
 def test_assessment_submitted_returned_validated(app, team, inbox):
@@ -172,16 +161,8 @@ def test_recruitment_panel_notifications_follow_the_lifecycle(app, team, inbox, 
     with app.app_context():
         sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
         north = sue.roles[0].team
+        vacancy = keyworker_vacancy()
         with unit_of_work():
-            vacancy = recruitment.create_vacancy(
-                north,
-                "Keyworker",
-                date.today() + timedelta(days=30),
-                [sue, max_],
-                [sue, max_],
-                max_,
-                rae,
-            )
             candidate = recruitment.add_candidate(vacancy, "Cara Candidate", "", None)
             closed = recruitment.create_vacancy(
                 north, "Old post", date.today(), [sue, max_], [sue, max_], max_, rae
@@ -401,20 +382,28 @@ def test_two_processes_at_once_send_each_reminder_once(app, team, inbox, tmp_pat
         assert set(db.session.scalars(select(Notification.email_state))) == {EmailState.SENT}
 
 
+def keyworker_vacancy() -> recruitment.Vacancy:
+    """A Keyworker vacancy for the north team: Sue and Max shortlist and interview, Max
+    chairs, Rae recruits (committed)."""
+    sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
+    with unit_of_work():
+        vacancy = recruitment.create_vacancy(
+            sue.roles[0].team,
+            "Keyworker",
+            date.today() + timedelta(days=30),
+            [sue, max_],
+            [sue, max_],
+            max_,
+            rae,
+        )
+    return vacancy
+
+
 def test_an_invitation_without_a_mail_server_is_kept_out_of_the_in_app_list(app, team):
     assert not app.config["MAIL_SERVER"]
     with app.app_context():
-        sue, max_, rae = person("sue.super"), person("max.manager"), person("rae.recruit")
-        with unit_of_work():
-            vacancy = recruitment.create_vacancy(
-                sue.roles[0].team,
-                "Keyworker",
-                date.today() + timedelta(days=30),
-                [sue, max_],
-                [sue, max_],
-                max_,
-                rae,
-            )
+        rae = person("rae.recruit")
+        vacancy = keyworker_vacancy()
         with unit_of_work():
             lay, token = recruitment.invite_panel_member(
                 vacancy, "Pat Parent", "pat@example.org", rae
