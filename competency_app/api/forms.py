@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from competency_app.api.tokens import LIFETIMES_DAYS
+from competency_app.common.forms import AppForm
 
 LIFETIME_LABELS = {30: "30 days", 90: "90 days", 180: "6 months", 365: "1 year"}
 
 
-class NewTokenForm(FlaskForm):
+class NewTokenForm(AppForm):
     name = StringField("Name", filters=[lambda value: (value or "").strip()])
     days = RadioField(
         "How long should it last?",

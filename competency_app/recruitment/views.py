@@ -231,6 +231,8 @@ def add_candidate(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     form = forms.CandidateForm()
     typed = {"name": form.name.data or "", "email": form.email.data or ""}
+    if not form.validate():
+        return _vacancy_page(vacancy, form.error_dict(), typed, 400)
     try:
         with unit_of_work():
             candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
@@ -270,6 +272,8 @@ def invite(vacancy_id: int):
         "invite_name": form.invite_name.data or "",
         "invite_email": form.invite_email.data or "",
     }
+    if not form.validate():
+        return _vacancy_page(vacancy, form.error_dict(), typed, 400)
     try:
         with unit_of_work():
             person, token = services.invite_panel_member(

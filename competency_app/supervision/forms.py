@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from competency_app.common.forms import AppForm
 from competency_app.supervision.services import MAX_PLACE, MAX_TEXT
 
 
@@ -35,7 +35,7 @@ def parse_time(text: str) -> dt.time | None:
         return None
 
 
-class _Form(FlaskForm):
+class _Form(AppForm):
     def typed(self) -> dict[str, str]:
         return {
             f.name: f.data if isinstance(f.data, str) else ""

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
+
+from competency_app.common.forms import AppForm
 
 
 def _stripped(value: str | None) -> str:
     return (value or "").strip()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     """A module assigned to a keyworker with a due date; who may be chosen, which module
     and which dates are allowed is `services.assign_in_team`'s rule."""
 
