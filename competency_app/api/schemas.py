@@ -115,7 +115,9 @@ class GapsQuery(PageQuery):
 class VacanciesQuery(PageQuery):
     team: Key | None = Field(None, description="Only this team's vacancies (a team slug).")
     status: Literal["open", "closed"] | None = Field(
-        None, description="Open: the closing date is today or later."
+        None,
+        description="Open: taking applications (at the stage 'open', the closing date today "
+        "or later); closed: every other vacancy.",
     )
 
 
@@ -272,7 +274,20 @@ class VacancyOut(Answer):
     team: TeamRef
     title: str
     closing_date: date
-    status: Literal["open", "closed"]
+    state: Literal[
+        "open",
+        "shortlisting",
+        "interviewing",
+        "decided",
+        "offer_made",
+        "appointed",
+        "withdrawn",
+        "closed",
+    ] = Field(description="The vacancy's stage, from 'open' (for applications) to 'closed'.")
+    status: Literal["open", "closed"] = Field(
+        description="Open: taking applications (at the stage 'open', the closing date today "
+        "or later)."
+    )
     candidates: int
     interviewed: int = Field(description="Candidates with at least one interview score sheet.")
     scores_agreed: int = Field(description="Candidates whose panel has agreed the scores.")

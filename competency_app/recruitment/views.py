@@ -30,7 +30,6 @@ from competency_app.recruitment import forms, services
 from competency_app.recruitment.models import (
     STATE_LABELS,
     Candidate,
-    PanelMember,
     ShortlistMark,
     Vacancy,
 )
@@ -42,6 +41,7 @@ from competency_app.recruitment.permissions import (
     can_view_vacancy,
     is_lay_member,
     on_panel,
+    panel_vacancy_ids,
     vacancy_by_id,
     vacancy_rule,
 )
@@ -104,7 +104,7 @@ def index():
         statement = statement.where(
             or_(
                 Vacancy.team_id.in_(me.team_ids(Role.RECRUITER) or {-1}),
-                Vacancy.id.in_(select(PanelMember.vacancy_id).where(PanelMember.user_id == me.id)),
+                Vacancy.id.in_(panel_vacancy_ids(me)),
             )
         )
     vacancies = [v for v in db.session.scalars(statement) if can_view_vacancy(me, v)]
