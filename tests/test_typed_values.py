@@ -23,10 +23,10 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.common.forms import AppForm, QueryForm
 from competency_app.common.text import email_problem
 from competency_app.extensions import db
-from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
 from tests.conftest import csrf_from, post_form, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, commit, make_user
+from tests.recruitment.test_lifecycle import world  # noqa: F401 - its fixture, shared
 
 HOSTILE_ADDRESS = "lay3<evil@attacker.example>"
 BREAKS = ["Keyworker\r\nBcc: evil@attacker.example", "Keyworker\n", "Key\x1bworker", "Key\x85"]
@@ -109,19 +109,18 @@ def test_the_address_parser_takes_plain_addresses(address):
 
 
 @pytest.fixture
-def world(app, framework):
+def ids(app, world):  # noqa: F811 - the recruitment fixture, by name
+    """The recruitment tests' vacancy, with an administrator and an HR officer."""
     with app.app_context():
-        north = make_team("north", "North keyworking team")
-        rae = make_user("rae.recruit", Role.RECRUITER, team=north)
-        amy = make_user("amy.panel", Role.SUPERVISOR, team=north)
-        bob = make_user("bob.panel", Role.MANAGER, team=north)
         make_user("ada.admin", Role.ADMIN)
         make_user("hana.hr", Role.HR)
-        vacancy = recruitment.create_vacancy(
-            north, "Keyworker", date.today() + timedelta(days=14), [amy, bob], [amy, bob], bob, rae
-        )
         commit()
-        return {"vacancy": vacancy.id, "team": north.id, "amy": amy.id, "bob": bob.id}
+        return {
+            "vacancy": world["vacancy"],
+            "team": db.session.scalar(select(Team.id).where(Team.slug == "north")),
+            "amy": accounts.user_by_email("amy.panel@example.nhs.uk").id,
+            "bob": accounts.user_by_email("bob.panel@example.nhs.uk").id,
+        }
 
 
 def _client(app, local: str):
@@ -144,18 +143,18 @@ def _refused(response, message: str) -> None:
     assert message in page, page[:3000]
 
 
-def test_line_breaks_in_titles_and_names_are_refused_at_every_form(app, world):
+def test_line_breaks_in_titles_and_names_are_refused_at_every_form(app, ids):
     before = _counts(app)
     rae, ada = _client(app, "rae.recruit"), _client(app, "ada.admin")
-    page = f"/recruitment/{world['vacancy']}"
+    page = f"/recruitment/{ids['vacancy']}"
     for value in BREAKS:
         vacancy = {
-            "team": str(world["team"]),
+            "team": str(ids["team"]),
             "title": value,
             "closing_date": (date.today() + timedelta(days=9)).isoformat(),
-            "shortlisters": [str(world["amy"]), str(world["bob"])],
-            "interviewers": [str(world["amy"]), str(world["bob"])],
-            "chair": str(world["bob"]),
+            "shortlisters": [str(ids["amy"]), str(ids["bob"])],
+            "interviewers": [str(ids["amy"]), str(ids["bob"])],
+            "chair": str(ids["bob"]),
         }
         _refused(post_form(rae, "/recruitment/new", vacancy), "Post title: keep it on one line")
         token = csrf_from(rae.get(page).get_data(as_text=True))
@@ -170,10 +169,10 @@ def test_line_breaks_in_titles_and_names_are_refused_at_every_form(app, world):
     assert _counts(app) == before
 
 
-def test_an_address_with_a_display_name_is_refused_at_every_form(app, world):
+def test_an_address_with_a_display_name_is_refused_at_every_form(app, ids):
     before = _counts(app)
     rae, ada = _client(app, "rae.recruit"), _client(app, "ada.admin")
-    page = f"/recruitment/{world['vacancy']}"
+    page = f"/recruitment/{ids['vacancy']}"
     token = csrf_from(rae.get(page).get_data(as_text=True))
     invite = {"csrf_token": token, "invite_name": "Lay Three", "invite_email": HOSTILE_ADDRESS}
     _refused(rae.post(f"{page}/panel", data=invite), "no name, angle brackets")
@@ -196,7 +195,7 @@ def _import(client, text: str):
 
 
 def test_the_roster_import_refuses_line_breaks_and_display_names_by_row_and_column(
-    app, world, runner, tmp_path
+    app, ids, runner, tmp_path
 ):
     before = _counts(app)
     hana = _client(app, "hana.hr")
@@ -216,7 +215,7 @@ def test_the_roster_import_refuses_line_breaks_and_display_names_by_row_and_colu
     assert _counts(app) == before
 
 
-def test_the_commands_refuse_line_breaks_in_names_and_display_names(app, world, runner):
+def test_the_commands_refuse_line_breaks_in_names_and_display_names(app, ids, runner):
     before = _counts(app)
     for args, message in [
         (["create-user", "ann@example.nhs.uk", "--name", "Ann\nBcc: x"], "--name: Full name"),

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from competency_app.recruitment.models import STATES
 from competency_app.routing import MAX_ID
 
 MAX_PAGE = 100_000  # far beyond any real list; keeps OFFSET within every database's range
@@ -274,16 +275,10 @@ class VacancyOut(Answer):
     team: TeamRef
     title: str
     closing_date: date
-    state: Literal[
-        "open",
-        "shortlisting",
-        "interviewing",
-        "decided",
-        "offer_made",
-        "appointed",
-        "withdrawn",
-        "closed",
-    ] = Field(description="The vacancy's stage, from 'open' (for applications) to 'closed'.")
+    state: str = Field(
+        description="The vacancy's stage, from 'open' (for applications) to 'closed'.",
+        json_schema_extra={"enum": list(STATES)},
+    )
     status: Literal["open", "closed"] = Field(
         description="Open: taking applications (at the stage 'open', the closing date today "
         "or later)."

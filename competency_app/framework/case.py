@@ -333,8 +333,8 @@ class _Object(dict):
 def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
     result = _Object(pairs)
     if len(result) < len(pairs):
-        seen: set[str] = set()
-        result.duplicates = tuple(k for k, _v in pairs if k in seen or seen.add(k))
+        keys = [key for key, _value in pairs]
+        result.duplicates = tuple(sorted({key for key in keys if keys.count(key) > 1}))
     return result
 
 
