@@ -23,6 +23,7 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.common.forms import AppForm, QueryForm
 from competency_app.common.text import email_problem
 from competency_app.extensions import db
+from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
 from tests.conftest import csrf_from, post_form, sign_in
 from tests.factories import PASSWORD, commit, make_user
@@ -227,3 +228,20 @@ def test_the_commands_refuse_line_breaks_in_names_and_display_names(app, ids, ru
         assert result.exit_code == 2, result.output
         assert message in result.output, result.output
     assert _counts(app) == before
+
+
+def test_a_superscript_digit_is_refused_by_name_not_a_crash(app, ids):
+    """`"²".isdigit()` is true and `int("²")` raises: numbers are read by one strict parse."""
+    bob = _client(app, "bob.panel")  # manages the north team and sits on the panel
+    coverage = bob.get("/teams/north/coverage?without=%C2%B2")
+    assert coverage.status_code in (200, 400)
+    assert "without must be the id of a member of this team" in coverage.get_data(as_text=True)
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, ids["vacancy"])
+        criteria = recruitment.interview_criteria(vacancy)
+        path = f"/recruitment/{vacancy.id}/candidates/{vacancy.candidates[0].id}/interview"
+    scores = {f"s-{c.key}": "3" for c in criteria} | {f"s-{criteria[0].key}": "²"}
+    token = csrf_from(bob.get(path).get_data(as_text=True))
+    response = bob.post(path, data={**scores, "action": "submit", "csrf_token": token})
+    assert response.status_code == 400
+    assert "Choose a score from the scale for" in response.get_data(as_text=True)

@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from competency_app.api.tokens import LIFETIMES_DAYS
 from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 
 LIFETIME_LABELS = {30: "30 days", 90: "90 days", 180: "6 months", 365: "1 year"}
 
@@ -23,7 +24,7 @@ class NewTokenForm(AppForm):
     @property
     def lifetime(self) -> int:
         raw = self.days.data or ""
-        return int(raw) if raw.isdigit() and len(raw) < 5 else 0
+        return whole_number(raw, 9999) or 0
 
     def typed(self) -> dict[str, str]:
         return {"name": self.name.data or "", "days": self.days.data or ""}

@@ -16,6 +16,7 @@ from wtforms.validators import Length, ValidationError
 
 from competency_app.assessments.services import MAX_NOTE, empty_reflection_message, skill_names
 from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.framework.models import CoreValue, Element
 from competency_app.routing import parse_id
 
@@ -67,7 +68,7 @@ def _whole_number(message: str, *, also: Iterable[str] = ()) -> Callable[[object
 
     def check(_form: object, field: Field) -> None:
         raw = field.data or ""
-        if raw and raw not in allowed and not raw.isdigit():
+        if raw and raw not in allowed and whole_number(raw, 99) is None:
             raise ValidationError(message)
 
     return check

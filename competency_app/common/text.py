@@ -26,6 +26,18 @@ _DOMAIN_LABEL = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 EMAIL_FORMAT = "Enter an email address in the right format, like name@nhs.net"
 
 
+def whole_number(raw: str | None, most: int) -> int | None:
+    """`raw` as a whole number from 0 to `most`, typed in ASCII digits; else None.
+
+    `str.isdigit` is not enough: it takes "²" and other digits `int()` then refuses, and
+    Python refuses to build an int of over 4,300 digits.
+    """
+    if not raw or len(raw) > len(str(most)) or not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if value <= most else None
+
+
 def has_control_characters(text: str, multi_line: bool = False) -> bool:
     """Whether `text` holds a character a single-line (or, with `multi_line`, a textarea)
     value may not hold."""

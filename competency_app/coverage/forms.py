@@ -10,6 +10,7 @@ from wtforms.validators import Length, ValidationError
 
 from competency_app.clock import today
 from competency_app.common.forms import AppForm, QueryForm
+from competency_app.routing import parse_id
 
 
 class CompletionForm(AppForm):
@@ -84,7 +85,7 @@ class WhatIfForm(QueryForm):
 
     def validate_without(self, field: Field) -> None:
         raw = field.data
-        if raw and (not raw.isdigit() or int(raw) not in self._member_ids()):
+        if raw and parse_id(raw) not in self._member_ids():
             raise ValidationError("without must be the id of a member of this team")
 
     def typed(self) -> dict[str, str]:

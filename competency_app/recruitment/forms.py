@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError
 from competency_app.accounts.models import Team, User
 from competency_app.common.dates import LONDON
 from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.framework.models import Criterion
 
 
@@ -110,7 +111,8 @@ def score_of(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdigit() else OFF_SCALE
+    value = whole_number(raw, 99)  # far above any scale: the service names it off the scale
+    return OFF_SCALE if value is None else value
 
 
 def _fields(names: Iterable[str]) -> dict[str, Field]:

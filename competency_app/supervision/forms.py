@@ -9,6 +9,7 @@ from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.supervision.services import MAX_PLACE, MAX_TEXT
 
 
@@ -73,7 +74,7 @@ class _When(_Form):
 
 
 def _whole(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return whole_number(text, 9999)
 
 
 class ScheduleForm(_When):

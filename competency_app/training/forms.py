@@ -8,6 +8,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.common.forms import AppForm
+from competency_app.routing import parse_id
 
 
 def _stripped(value: str | None) -> str:
@@ -31,7 +32,7 @@ class AssignForm(AppForm):
     FIELDS = ("person", "module", "due_on", "note")
 
     def validate_person(self, field: Field) -> None:
-        if not (field.data or "").isdigit():
+        if parse_id(field.data) is None:
             raise ValidationError("Choose the keyworker to assign the module to")
 
     def validate_module(self, field: Field) -> None:
