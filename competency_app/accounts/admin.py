@@ -24,6 +24,7 @@ from competency_app.common.dates import LONDON
 from competency_app.common.pagination import paginate
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
+from competency_app.routing import parse_id
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -52,7 +53,8 @@ def _fill_choices(form) -> None:
 
 
 def _grants(form) -> list[services.RoleGrant]:
-    team = db.session.get(Team, int(form.team.data)) if (form.team.data or "").isdigit() else None
+    team_id = parse_id(form.team.data)
+    team = db.session.get(Team, team_id) if team_id is not None else None
     return [
         services.RoleGrant(role, team if role.team_scoped else None)
         for role in (Role(value) for value in form.roles.data)
@@ -60,8 +62,8 @@ def _grants(form) -> list[services.RoleGrant]:
 
 
 def _supervisor(form) -> User | None:
-    raw = form.supervisor.data or ""
-    return db.session.get(User, int(raw)) if raw.isdigit() else None
+    supervisor_id = parse_id(form.supervisor.data)
+    return db.session.get(User, supervisor_id) if supervisor_id is not None else None
 
 
 def _show_error(form, error: services.AccountError) -> None:

@@ -59,6 +59,7 @@ class AuditAction(enum.StrEnum):
     PANEL_MEMBER_INVITED = "panel_member_invited"
     ASSESSMENT_TASK_SCORED = "assessment_task_scored"
     CANDIDATE_APPOINTED = "candidate_appointed"
+    PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
 
     @property
     def label(self) -> str:
@@ -123,4 +124,5 @@ AUDIT_LABELS = {
     AuditAction.PANEL_MEMBER_INVITED: "Lay panel member invited",
     AuditAction.ASSESSMENT_TASK_SCORED: "Assessment task scored",
     AuditAction.CANDIDATE_APPOINTED: "Candidate appointed",
+    AuditAction.PASSWORD_LINKS_DOWNLOADED: "Set-password links file downloaded",
 }

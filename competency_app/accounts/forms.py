@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
-    Form,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -19,9 +17,10 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import ROLE_LABELS
+from competency_app.common.forms import AppForm, QueryForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(AppForm):
     email = StringField(
         "Email address", validators=[DataRequired("Enter your email address"), Length(max=254)]
     )
@@ -30,7 +29,7 @@ class SignInForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password")]
     )
@@ -46,7 +45,7 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError("The two new passwords do not match")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(AppForm):
     new_password = PasswordField(
         "New password", validators=[DataRequired("Enter a new password"), Length(max=256)]
     )
@@ -59,7 +58,7 @@ class SetPasswordForm(FlaskForm):
             raise ValidationError("The two new passwords do not match")
 
 
-class TeamForm(FlaskForm):
+class TeamForm(AppForm):
     name = StringField(
         "Team name", validators=[DataRequired("Enter the team name"), Length(max=200)]
     )
@@ -72,7 +71,7 @@ class TeamForm(FlaskForm):
 ROLE_CHOICES = [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
-class PersonForm(FlaskForm):
+class PersonForm(AppForm):
     name = StringField("Full name", validators=[DataRequired("Enter the person's full name")])
     email = StringField("Email address", validators=[DataRequired("Enter an email address")])
     team = SelectField("Team", validators=[Optional()])
@@ -82,7 +81,7 @@ class PersonForm(FlaskForm):
     supervisor = SelectField("Their supervisor", validators=[Optional()])
 
 
-class RolesForm(FlaskForm):
+class RolesForm(AppForm):
     team = SelectField("Team", validators=[Optional()])
     roles = SelectMultipleField(
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
@@ -92,7 +91,7 @@ class RolesForm(FlaskForm):
     active = BooleanField("Account is active")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """An empty form: a CSRF token for a confirmed POST (reset, disable)."""
 
 
@@ -100,7 +99,7 @@ def _query_text(value: str | None) -> str:
     return (value or "").strip()[:254]
 
 
-class AuditFilterForm(Form):
+class AuditFilterForm(QueryForm):
     """The audit log's filters, read from the query string (a GET carries no CSRF token)."""
 
     action = StringField(filters=[_query_text])

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select, update
 
+from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import PasswordLink, User
 from competency_app.accounts.services import check_password_strength, hash_password, record
 from competency_app.clock import utcnow
+from competency_app.common.xlsx import csv_text
 from competency_app.database import chunks, insert_rows
 from competency_app.extensions import db
 
@@ -69,6 +72,18 @@ def link_url(token: str) -> str:
         return url_for("auth.set_password", token=token, _external=True)
     base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     return f"{base}/set-password/{token}"
+
+
+def links_csv_text(links: Iterable[tuple[str, str, str]]) -> str:
+    """The set-password links file: name, email and link of each new person, every cell
+    neutralised as in a workbook (a name such as `=HYPERLINK(...)` stays text)."""
+    return csv_text([("name", "email", "set-password link"), *links])
+
+
+def record_links_download(actor: User, **detail) -> None:
+    """Audit a download of the links file (live one-time links): who, and how many or
+    which job's (`detail`)."""
+    record(AuditAction.PASSWORD_LINKS_DOWNLOADED, actor, target="set-password-links.csv", **detail)
 
 
 def valid_link(token: str) -> PasswordLink | None:

@@ -28,6 +28,11 @@ from competency_app.accounts.models import (
 )
 from competency_app.accounts.permissions import role_change_refusal
 from competency_app.clock import utcnow
+from competency_app.common.text import (
+    control_character_problem,
+    email_problem,
+    has_control_characters,
+)
 from competency_app.config import Config
 from competency_app.database import insert_rows
 from competency_app.extensions import db
@@ -37,6 +42,8 @@ MIN_PASSWORD_LENGTH = 12
 # ever match it, so such an account cannot sign in with one.
 NO_PASSWORD = "!no-password-set"  # noqa: S105 - a marker, never a password
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Only a first sieve for an address a sign-in provider asserts; every address entered here
+# (forms, imports, commands) is checked by `common.text.email_problem`.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -242,6 +249,8 @@ def create_team(slug: str, name: str, actor: User | None) -> Team:
         )
     if not name or len(name) > 200:
         raise AccountError("Enter the team name (up to 200 characters)", "name")
+    if has_control_characters(name):
+        raise AccountError(control_character_problem("Team name"), "name")
     if db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
         raise AccountError(f"A team with the short name {slug} already exists", "slug")
     team = Team(organisation=default_organisation(), slug=slug, name=name, created_at=utcnow())
@@ -290,10 +299,13 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     name = name.strip()
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        raise AccountError("Enter an email address in the right format, like name@nhs.net", "email")
+    problem = email_problem(email)
+    if problem:
+        raise AccountError(problem, "email")
     if not name or len(name) > 200:
         raise AccountError("Enter the person's full name (up to 200 characters)", "name")
+    if has_control_characters(name):
+        raise AccountError(control_character_problem("Full name"), "name")
     if user_by_email(email) is not None:
         raise AccountError(f"Someone with the email {email} already exists", "email")
     check_password_strength(password, email)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from competency_app.api.tokens import LIFETIMES_DAYS
+from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 
 LIFETIME_LABELS = {30: "30 days", 90: "90 days", 180: "6 months", 365: "1 year"}
 
 
-class NewTokenForm(FlaskForm):
+class NewTokenForm(AppForm):
     name = StringField("Name", filters=[lambda value: (value or "").strip()])
     days = RadioField(
         "How long should it last?",
@@ -23,7 +24,7 @@ class NewTokenForm(FlaskForm):
     @property
     def lifetime(self) -> int:
         raw = self.days.data or ""
-        return int(raw) if raw.isdigit() and len(raw) < 5 else 0
+        return whole_number(raw, 9999) or 0
 
     def typed(self) -> dict[str, str]:
         return {"name": self.name.data or "", "days": self.days.data or ""}

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from competency_app.recruitment.models import STATES
 from competency_app.routing import MAX_ID
 
 MAX_PAGE = 100_000  # far beyond any real list; keeps OFFSET within every database's range
@@ -115,7 +116,9 @@ class GapsQuery(PageQuery):
 class VacanciesQuery(PageQuery):
     team: Key | None = Field(None, description="Only this team's vacancies (a team slug).")
     status: Literal["open", "closed"] | None = Field(
-        None, description="Open: the closing date is today or later."
+        None,
+        description="Open: taking applications (at the stage 'open', the closing date today "
+        "or later); closed: every other vacancy.",
     )
 
 
@@ -272,7 +275,14 @@ class VacancyOut(Answer):
     team: TeamRef
     title: str
     closing_date: date
-    status: Literal["open", "closed"]
+    state: str = Field(
+        description="The vacancy's stage, from 'open' (for applications) to 'closed'.",
+        json_schema_extra={"enum": list(STATES)},
+    )
+    status: Literal["open", "closed"] = Field(
+        description="Open: taking applications (at the stage 'open', the closing date today "
+        "or later)."
+    )
     candidates: int
     interviewed: int = Field(description="Candidates with at least one interview score sheet.")
     scores_agreed: int = Field(description="Candidates whose panel has agreed the scores.")

@@ -24,7 +24,7 @@ from typing import TypeVar
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from werkzeug.exceptions import HTTPException
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
@@ -51,9 +51,9 @@ from competency_app.recruitment.models import (
     AgreedScore,
     Candidate,
     InterviewSubmission,
-    PanelMember,
     Vacancy,
 )
+from competency_app.recruitment.permissions import panel_vacancy_ids
 from competency_app.training import required as training
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -473,7 +473,7 @@ def visible_vacancies(user: User):
     if is_hr_or_admin(user):
         return statement
     teams = user.team_ids(Role.MANAGER, Role.SUPERVISOR, Role.RECRUITER)
-    on_panel = exists().where(PanelMember.vacancy_id == Vacancy.id, PanelMember.user_id == user.id)
+    on_panel = Vacancy.id.in_(panel_vacancy_ids(user))  # a lay member: until it closes
     return statement.where(or_(Vacancy.team_id.in_(teams or [-1]), on_panel))
 
 
@@ -504,10 +504,11 @@ def vacancies():
     statement = visible_vacancies(current_user).join(Team, Team.id == Vacancy.team_id)
     if args.team:
         statement = statement.where(Team.slug == args.team)
+    taking_applications = and_(Vacancy.state == "open", Vacancy.closing_date >= today())
     if args.status == "open":
-        statement = statement.where(Vacancy.closing_date >= today())
+        statement = statement.where(taking_applications)
     elif args.status == "closed":
-        statement = statement.where(Vacancy.closing_date < today())
+        statement = statement.where(not_(taking_applications))
     total = db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
     page = list(
         db.session.scalars(
@@ -532,7 +533,8 @@ def vacancies():
             "team": _team_ref(v.team),
             "title": v.title,
             "closing_date": v.closing_date,
-            "status": "open" if v.closing_date >= today() else "closed",
+            "state": v.state,
+            "status": "open" if v.state == "open" and v.closing_date >= today() else "closed",
             "candidates": candidates.get(v.id, 0),
             "interviewed": interviewed.get(v.id, 0),
             "scores_agreed": agreed.get(v.id, 0),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, StringField
+from wtforms import Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.assessments.services import MAX_NOTE, empty_reflection_message, skill_names
+from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.framework.models import CoreValue, Element
 from competency_app.routing import parse_id
 
@@ -24,7 +25,7 @@ from competency_app.routing import parse_id
 STALE_FORM = "This form is missing its version: reload the page and try again. Nothing was saved."
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(AppForm):
     """A form over one assessment, carrying the row version it was drawn from."""
 
     row_version = HiddenField()
@@ -67,7 +68,7 @@ def _whole_number(message: str, *, also: Iterable[str] = ()) -> Callable[[object
 
     def check(_form: object, field: Field) -> None:
         raw = field.data or ""
-        if raw and raw not in allowed and not raw.isdigit():
+        if raw and raw not in allowed and whole_number(raw, 99) is None:
             raise ValidationError(message)
 
     return check
@@ -93,13 +94,14 @@ def element_form(element: Element) -> type[VersionedForm]:
                 _level_for_evidence(evidence, f"{name}: choose a level for your evidence"),
             ]
         )
-        fields[evidence] = StringField(
+        fields[evidence] = TextAreaField(
+            f"{name}: evidence",
             validators=[
                 Length(
                     max=MAX_NOTE,
                     message=f"{name}: evidence must be {MAX_NOTE:,} characters or fewer",
                 )
-            ]
+            ],
         )
     fields["then"] = StringField()
     return _build("ElementForm", fields)
@@ -116,14 +118,15 @@ def _not_blank(message: str) -> Callable[[object, Field], None]:
 def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
     """The reflection on each core value (each one must say something)."""
     fields: dict[str, Field] = {
-        f"value-{value.id}": StringField(
+        f"value-{value.id}": TextAreaField(
+            f"{value.title}: reflection",
             validators=[
                 _not_blank(empty_reflection_message(value)),
                 Length(
                     max=MAX_NOTE,
                     message=f"{value.title}: a reflection must be {MAX_NOTE:,} characters or fewer",
                 ),
-            ]
+            ],
         )
         for value in values
     }
@@ -144,8 +147,9 @@ def decisions_form(elements: Iterable[Element]) -> type[VersionedForm]:
                     _whole_number(f"{label}: choose a level from the scale", also=("agree",))
                 ],
             )
-            fields[f"comment-{skill.id}"] = StringField(
-                validators=[Length(max=MAX_NOTE, message=f"{label}: the comment is too long")]
+            fields[f"comment-{skill.id}"] = TextAreaField(
+                f"{label}: comment",
+                validators=[Length(max=MAX_NOTE, message=f"{label}: the comment is too long")],
             )
     fields["then"] = StringField()
     return _build("DecisionsForm", fields)
@@ -157,8 +161,9 @@ def value_review_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
     fields: dict[str, Field] = {}
     for value in values:
         fields[f"outcome-{value.id}"] = StringField()
-        fields[f"note-{value.id}"] = StringField(
-            validators=[Length(max=MAX_NOTE, message=f"{value.title}: the comment is too long")]
+        fields[f"note-{value.id}"] = TextAreaField(
+            f"{value.title}: comment",
+            validators=[Length(max=MAX_NOTE, message=f"{value.title}: the comment is too long")],
         )
     return _build("ValueReviewForm", fields)
 
@@ -170,4 +175,4 @@ class SubmitForm(VersionedForm):
 class ReturnForm(VersionedForm):
     """Return an assessment to the practitioner with a comment (required by the service)."""
 
-    return_comment = StringField()
+    return_comment = TextAreaField("Comment for the practitioner")

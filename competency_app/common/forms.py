@@ -3,12 +3,75 @@
 Templates call `field_params(form.email, hint="…")` and pass the result to the matching
 macro (`input`, `textarea`, `radios`, `checkboxes`, `select`), and `error_list(form)` to
 `errorSummary`. One place decides ids, values and error messages for every form.
+
+Every form of the application derives from `AppForm` (a posted form, with its CSRF token) or
+`QueryForm` (read from a query string): their `TextInputMeta` gives every text field the one
+check of `common/text.py`, so no single-line value (a title, a name, an address) is ever
+stored with a line break or a control character, and a textarea with nothing but line
+breaks and tabs. A test walks every form class to keep it so.
 """
 
 from __future__ import annotations
 
+from flask_wtf import FlaskForm
 from wtforms import Field, Form
-from wtforms.fields import BooleanField, RadioField, SelectField, SelectMultipleField
+from wtforms.fields import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import StopValidation
+
+from competency_app.common.text import control_character_problem, has_control_characters
+
+
+def field_label(field: Field) -> str:
+    """The name a message gives the field: its label, or its name in words."""
+    text = field.label.text if field.label else ""
+    return text or field.name.replace("_", " ").replace("-", " ").capitalize()
+
+
+def _text_check(multi_line: bool):
+    def check(form: Form, field: Field) -> None:
+        data = field.data
+        if isinstance(data, str) and has_control_characters(data, multi_line):
+            raise StopValidation(control_character_problem(field_label(field), multi_line))
+
+    return check
+
+
+_SINGLE_LINE = _text_check(multi_line=False)
+_MULTI_LINE = _text_check(multi_line=True)
+
+
+class TextInputMeta:
+    """Puts the control-character check first on every text field as the form is built
+    (passwords are left as typed: they are never shown, sent or stored as text)."""
+
+    def bind_field(self, form: Form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+        if isinstance(field, StringField) and not isinstance(field, PasswordField):
+            check = _MULTI_LINE if isinstance(field, TextAreaField) else _SINGLE_LINE
+            field.validators = [check, *field.validators]  # a new list: never the class's
+        return field
+
+
+class AppForm(FlaskForm):
+    """The base of every posted form."""
+
+    class Meta(TextInputMeta):
+        pass
+
+
+class QueryForm(Form):
+    """The base of every form read from a query string (a GET carries no CSRF token)."""
+
+    class Meta(TextInputMeta):
+        pass
 
 
 def _first_error(field: Field) -> str | None:

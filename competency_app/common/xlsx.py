@@ -5,11 +5,13 @@ characters, so one hostile value could either plant a formula in HR's workbook o
 whole export. Every cell goes through `safe_value`: strings that start
 with = + - @, tab or CR get a leading apostrophe and are typed as text, illegal characters are
 replaced, and text is cut to Excel's cell limit with a visible marker. Workbooks are built in
-write-only mode, so memory stays flat however many rows there are.
+write-only mode, so memory stays flat however many rows there are. A CSV file opens in a
+spreadsheet too, so `csv_text` puts every cell through the same `safe_value`.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
@@ -46,6 +48,13 @@ def safe_value(value):
     if len(text) > EXCEL_CELL_LIMIT:
         text = text[: EXCEL_CELL_LIMIT - len(TRUNCATED)] + TRUNCATED
     return text
+
+
+def csv_text(rows: Iterable[Iterable]) -> str:
+    """`rows` as CSV text, every cell neutralised by `safe_value` as a workbook's are."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([safe_value(value) for value in row] for row in rows)
+    return buffer.getvalue()
 
 
 def safe_text(text: str) -> str:

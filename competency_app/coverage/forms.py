@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask_wtf import FlaskForm
-from wtforms import Field, Form, StringField
+from wtforms import Field, StringField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.clock import today
+from competency_app.common.forms import AppForm, QueryForm
+from competency_app.routing import parse_id
 
 
-class CompletionForm(FlaskForm):
+class CompletionForm(AppForm):
     """A completed e-learning module; whether the module and the date are allowed is the
     service's rule (`record_completion` raises `CompletionError` for a field)."""
 
     module = StringField(filters=[lambda value: (value or "").strip()])
     completed_on = StringField(filters=[lambda value: (value or "").strip()])
     certificate_ref = StringField(
+        "Certificate reference",
         filters=[lambda value: (value or "").strip()],
         validators=[
             Length(max=120, message="The certificate reference must be 120 characters or fewer")
@@ -56,7 +58,7 @@ def _query_value(value: str | None) -> str:
     return (value or "").strip()[:40]
 
 
-class WhatIfForm(Form):
+class WhatIfForm(QueryForm):
     """The coverage page's and API's query arguments: `as_at` (a day) and `without` (a
     team member's id). A plain WTForms form: a GET carries no CSRF token."""
 
@@ -83,7 +85,7 @@ class WhatIfForm(Form):
 
     def validate_without(self, field: Field) -> None:
         raw = field.data
-        if raw and (not raw.isdigit() or int(raw) not in self._member_ids()):
+        if raw and parse_id(raw) not in self._member_ids():
             raise ValidationError("without must be the id of a member of this team")
 
     def typed(self) -> dict[str, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import os
 from pathlib import Path
@@ -12,7 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from competency_app.accounts.models import Team
-from competency_app.accounts.password_links import link_url
+from competency_app.accounts.password_links import link_url, links_csv_text
 from competency_app.database import unit_of_work
 from competency_app.exports import imports, services
 from competency_app.extensions import db
@@ -96,9 +95,7 @@ def import_staff_command(path: Path, check: bool, links_path: Path | None) -> No
             try:
                 descriptor = os.open(links_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                 with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as file:
-                    writer = csv.writer(file)
-                    writer.writerow(["name", "email", "set-password link"])
-                    writer.writerows(links)
+                    file.write(links_csv_text(links))
             except OSError as error:
                 click.echo(f"Error: --links: cannot write {links_path}: {error.strerror}", err=True)
                 raise SystemExit(2) from None

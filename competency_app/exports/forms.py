@@ -3,15 +3,16 @@ the file and its rows)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, Field, Form, HiddenField, StringField
+from wtforms import BooleanField, Field, HiddenField, StringField
 from wtforms.validators import ValidationError
+
+from competency_app.common.forms import AppForm, QueryForm
 
 KIND_LABELS = {"roster": "Staff roster", "completions": "E-learning completions"}
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     """What the file holds and the file itself, in page order."""
 
     kind = StringField()
@@ -33,13 +34,13 @@ class UploadForm(FlaskForm):
         }
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(AppForm):
     """Apply the previewed import: the token of the rows kept on the server."""
 
     token = HiddenField()
 
 
-class TeamWorkbookForm(Form):
+class TeamWorkbookForm(QueryForm):
     """A team workbook's options (a download's query string, or a job's form): the
     Ratings sheet holds each member's current cycle unless the whole history is asked for."""
 

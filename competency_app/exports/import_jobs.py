@@ -5,17 +5,20 @@ to each of them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from pathlib import Path
 
 from competency_app.accounts.models import User
-from competency_app.accounts.password_links import link_url
+from competency_app.accounts.password_links import (
+    link_url,
+    links_csv_text,
+    record_links_download,
+)
 from competency_app.accounts.permissions import is_hr_or_admin
 from competency_app.exports import imports
 from competency_app.exports.forms import KIND_LABELS
 from competency_app.extensions import db
+from competency_app.jobs.models import Job
 from competency_app.jobs.queue import job_app
 from competency_app.jobs.services import (
     JobError,
@@ -78,14 +81,11 @@ def _apply(params: dict, progress: Progress) -> JobResult:
     summary = f"{KIND_LABELS[kind]}: {total:,} rows imported."
     if not links:
         return JobResult(summary=summary)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["name", "email", "set-password link"])
-    writer.writerows((name, email, link_url(token)) for name, email, token in links)
+    content = links_csv_text((name, email, link_url(token)) for name, email, token in links)
     return JobResult(
         summary=f"{summary} {len(links):,} new people: each is emailed their "
         "set-your-password link, and the file below lists them all.",
-        content=buffer.getvalue().encode("utf-8"),
+        content=content.encode("utf-8"),
         filename="set-password-links.csv",
     )
 
@@ -100,6 +100,11 @@ def _may_apply_again(user: User, params: dict) -> bool:
     )
 
 
+def _audit_download(job: Job, user: User) -> None:
+    """Each download of the job's links file is recorded, as the direct download is."""
+    record_links_download(user, job=job.id)
+
+
 APPLY_IMPORT = register(
     JobKind(
         name="apply_import",
@@ -107,5 +112,6 @@ APPLY_IMPORT = register(
         run=_apply,
         mimetype="text/csv",
         may_request=_may_apply_again,
+        on_download=_audit_download,
     )
 )

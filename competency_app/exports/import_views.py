@@ -25,7 +25,11 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from competency_app.accounts.password_links import link_url
+from competency_app.accounts.password_links import (
+    link_url,
+    links_csv_text,
+    record_links_download,
+)
 from competency_app.accounts.permissions import access, is_hr_or_admin
 from competency_app.common.downloads import send_download, send_xlsx
 from competency_app.database import unit_of_work
@@ -180,11 +184,7 @@ def _apply_as_job(path: Path, kind: str, actor):
 def _keep_links_for_download(links: list[tuple[str, str, str]]) -> None:
     """Write the links to a private file, downloadable once by this session."""
     name = f"{secrets.token_urlsafe(16)}-links.csv"
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["name", "email", "set-password link"])
-    writer.writerows(links)
-    _write_private(_pending_dir() / name, buffer.getvalue())
+    _write_private(_pending_dir() / name, links_csv_text(links))
     session["import_links"] = name
 
 
@@ -204,6 +204,9 @@ def links_csv():
     if path is None or not path.exists():
         abort(409, "Those links have already been downloaded or have expired.")
     content = path.read_bytes()
+    with unit_of_work():
+        rows = len(list(csv.reader(io.StringIO(content.decode("utf-8"))))) - 1
+        record_links_download(current_user._get_current_object(), links=rows)
     path.unlink(missing_ok=True)
     return send_download(content, "text/csv", "set-password-links.csv")
 

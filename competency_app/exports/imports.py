@@ -34,6 +34,7 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.accounts.permissions import active_admin_ids, role_change_refusal
 from competency_app.clock import today, utcnow
+from competency_app.common.text import email_problem, has_control_characters
 from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.coverage.development import record_completion
 from competency_app.database import chunks, insert_rows
@@ -157,8 +158,11 @@ def read_rows(
         for column in columns:
             position = index.get(column)
             value = values[position] if position is not None and position < len(values) else ""
-            if "\x00" in str(value):
-                raise ImportFileError(f"Row {number}, column {column}: contains a NUL character.")
+            if has_control_characters(str(value)):
+                raise ImportFileError(
+                    f"Row {number}, column {column}: holds a line break or another control "
+                    "character; keep each value on one line."
+                )
             row[column] = (
                 value if isinstance(value, datetime | date) else unneutralise(str(value).strip())
             )
@@ -286,8 +290,8 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
     for row in rows:
         n = row["_row"]
         email = accounts.normalise_email(row["email"])
-        if not accounts.EMAIL_PATTERN.match(email) or len(email) > 254:
-            preview.errors.append(RowError(n, "email", "not an email address"))
+        if problem := email_problem(email):
+            preview.errors.append(RowError(n, "email", f"not an email address ({problem})"))
         elif email in emails_in_file:
             preview.errors.append(
                 RowError(n, "email", f"appears again (first on row {emails_in_file[email]})")

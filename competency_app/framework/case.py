@@ -17,11 +17,19 @@ such a package back into the YAML model (`schema.FrameworkDocument`), so a round
 YAML → CASE → YAML gives the same content hash. A package from another tool without those
 extensions, or with items this model has no place for, is refused with a message per
 problem (`FrameworkFileError`, as a YAML file's problems are).
+
+The JSON is held to the YAML file's bounds before anything is built from it: nesting at
+most `MAX_DEPTH` deep and numbers within `MAX_INTEGER` (both found by a scan of the text,
+since `json.loads` recurses and Python refuses to build an int of over 4,300 digits), no
+duplicate keys, no NUL or lone surrogate in any text, and every value of the type its
+field holds (`strict` validation: no "3" for 3, no 3 for "3").
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -29,7 +37,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from competency_app.framework.loader import FrameworkFileError, Problem
+from competency_app.framework.loader import (
+    BAD_TEXT,
+    MAX_DEPTH,
+    MAX_INTEGER,
+    FrameworkFileError,
+    Problem,
+    bad_text_message,
+)
 from competency_app.framework.schema import FrameworkDocument
 
 EXTENSION = "keyworkingCompetencyTracker"
@@ -219,6 +234,34 @@ def to_case(document: FrameworkDocument, changed_at: datetime | None = None) -> 
 
 # ---- CASE → YAML model ------------------------------------------------------------------
 
+# A string, a bracket or a number, in the order they come (text inside strings is skipped).
+_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{}]|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?')
+_LONGEST_NUMBER = 40  # characters: far beyond MAX_INTEGER, or any float a framework holds
+_DIGITS = re.compile(r"[0-9]{1,9}")  # a competency's number; str.isdigit takes "²" too
+# the text fields of a CFItem and of the CFDocument that this mapping reads
+ITEM_TEXT = (
+    "identifier",
+    "CFItemType",
+    "humanCodingScheme",
+    "fullStatement",
+    "abbreviatedStatement",
+    "alternativeLabel",
+    "listEnumeration",
+    "notes",
+)
+DOCUMENT_TEXT = (
+    "identifier",
+    "title",
+    "creator",
+    "publisher",
+    "notes",
+    "officialSourceURL",
+    "version",
+    "description",
+)
+# the package extension's settings, validated under the same names in the YAML model
+SETTINGS = ("rating_scale", "rules", "elearning", "person_specifications", "interview_scoring")
+
 
 class _Refusal:
     """Problems found while mapping, each with the JSON path it concerns."""
@@ -227,8 +270,10 @@ class _Refusal:
         self.name = name
         self.problems: list[Problem] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, None, None, message))
+    def add(
+        self, path: str, message: str, line: int | None = None, column: int | None = None
+    ) -> None:
+        self.problems.append(Problem(path, line, column, message))
 
     def raise_if_any(self) -> None:
         if self.problems:
@@ -244,15 +289,144 @@ def _text(item: dict, field: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _scan(text: str, refusal: _Refusal) -> None:
+    """Refuse nesting deeper than MAX_DEPTH and numbers out of bounds, with their line and
+    column, before `json.loads` builds anything."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            continue
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                where = _position(text, match.start())
+                refusal.add("", f"nesting deeper than {MAX_DEPTH} levels", *where)
+                return
+        elif token in ("]", "}"):
+            depth -= 1
+        elif (
+            len(token) > _LONGEST_NUMBER
+            or (token.lstrip("-").isdecimal() and abs(int(token)) > MAX_INTEGER)
+            or not math.isfinite(float(token))
+        ):
+            refusal.add(
+                "",
+                f"the number {token[:20]}{'…' if len(token) > 20 else ''} is out of range "
+                f"(at most {MAX_INTEGER:,} either side of zero)",
+                *_position(text, match.start()),
+            )
+            return
+
+
+class _Object(dict):
+    """A JSON object, with the keys that came more than once."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    result = _Object(pairs)
+    if len(result) < len(pairs):
+        keys = [key for key, _value in pairs]
+        result.duplicates = tuple(sorted({key for key in keys if keys.count(key) > 1}))
+    return result
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_values(package: Any, refusal: _Refusal) -> None:
+    """Duplicate keys, and NUL or lone surrogates in any key or text, by their JSON path."""
+    todo: list[tuple[tuple[str | int, ...], Any]] = [((), package)]
+    while todo:
+        path, value = todo.pop()
+        where = ".".join(str(part) for part in path)
+        if isinstance(value, str):
+            if BAD_TEXT.search(value):
+                refusal.add(where, bad_text_message(value))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                refusal.add(f"{where}.{key}".lstrip("."), f"duplicate key {key!r}")
+            for key, item in reversed(value.items()):
+                if BAD_TEXT.search(key):
+                    refusal.add(where, f"a key: {bad_text_message(key)}")
+                todo.append(((*path, key), item))
+        elif isinstance(value, list):
+            todo.extend(((*path, i), item) for i, item in reversed(list(enumerate(value))))
+
+
+def _parse(raw: bytes, refusal: _Refusal) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        refusal.add("", f"not a JSON file: not valid UTF-8 (byte {exc.start})")
+        refusal.raise_if_any()
+    _scan(text, refusal)
+    refusal.raise_if_any()
+    try:
+        package = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        refusal.add("", f"not a JSON file: {exc.msg}", exc.lineno, exc.colno)
+    except (ValueError, RecursionError) as exc:  # NaN or Infinity; nesting the scan missed
+        refusal.add("", f"not a JSON file: {exc}")
+    refusal.raise_if_any()
+    _check_values(package, refusal)
+    refusal.raise_if_any()
+    return package
+
+
+def _check_types(cf_document: dict, items: list, associations: list, refusal: _Refusal) -> None:
+    """The CASE fields this mapping reads hold what CASE says they hold."""
+    for field in DOCUMENT_TEXT:
+        if field in cf_document and not isinstance(cf_document[field], str):
+            refusal.add(f"CFDocument.{field}", "must be text")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            refusal.add(f"CFItems.{i}", "each CFItem must be an object")
+            continue
+        for field in ITEM_TEXT:
+            if field in item and not isinstance(item[field], str):
+                refusal.add(f"CFItems.{i}.{field}", "must be text")
+        number = item.get("listEnumeration")
+        if (
+            str(item.get("CFItemType", "")).casefold() == "competency"
+            and isinstance(number, str)
+            and not _DIGITS.fullmatch(number)
+        ):
+            refusal.add(
+                f"CFItems.{i}.listEnumeration",
+                f"a competency's listEnumeration is its number in digits 0-9, not {number[:20]!r}",
+            )
+    for i, association in enumerate(associations):
+        if not isinstance(association, dict):
+            refusal.add(f"CFAssociations.{i}", "each CFAssociation must be an object")
+            continue
+        sequence = association.get("sequenceNumber")
+        if sequence is not None and type(sequence) is not int:
+            refusal.add(f"CFAssociations.{i}.sequenceNumber", "must be a whole number")
+
+
+def _package_path(location: tuple) -> str:
+    """Where a problem the YAML model found is in the package: the extension's settings
+    under their own names; the items' tree by the model's path (competencies.0.title)."""
+    path = ".".join(str(part) for part in location)
+    if location and location[0] in SETTINGS:
+        return f"extensions.{EXTENSION}.{path}"
+    return path
+
+
 def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
     """Read a CASE 1.1 package written by `to_case` (or by another tool, if it carries the
     same extensions) into the YAML model; `FrameworkFileError` lists every problem."""
     refusal = _Refusal(name)
-    try:
-        package = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        refusal.add("", f"not a JSON file: {exc}")
-        refusal.raise_if_any()
+    package = _parse(raw, refusal)
     if not isinstance(package, dict) or not isinstance(package.get("CFDocument"), dict):
         refusal.add("CFDocument", "a CASE package needs a CFDocument object")
         refusal.raise_if_any()
@@ -271,6 +445,8 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
         refusal.add("CFItems", "the package has no CFItems")
     if not isinstance(raw_associations, list):
         refusal.add("CFAssociations", "the package has no CFAssociations (isChildOf)")
+    refusal.raise_if_any()
+    _check_types(cf_document, raw_items, raw_associations, refusal)
     refusal.raise_if_any()
 
     items: dict[str, dict] = {}
@@ -408,21 +584,21 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
         "person_specifications": settings.get("person_specifications", []),
         "interview_scoring": settings.get("interview_scoring"),
     }
-    try:
-        document = FrameworkDocument.model_validate(data)
+    try:  # strict: JSON gives each value its own type, which must be the field's
+        document = FrameworkDocument.model_validate(data, strict=True)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
-            refusal.add(".".join(str(p) for p in error["loc"]), error["msg"])
+            refusal.add(_package_path(tuple(error["loc"])), error["msg"])
         refusal.raise_if_any()
     for path, message in document.check_references():
-        refusal.add(".".join(str(p) for p in path), message)
+        refusal.add(_package_path(tuple(path)), message)
     refusal.raise_if_any()
     return document
 
 
 def _number(value: Any) -> Any:
-    """A competency's number, kept in listEnumeration as text."""
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    """A competency's number, kept in listEnumeration as text (digits 0-9 only: checked)."""
+    return int(value) if isinstance(value, str) and _DIGITS.fullmatch(value) else value
 
 
 def looks_like_case(raw: bytes) -> bool:

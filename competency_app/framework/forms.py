@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from wtforms import Field, Form, StringField
+from wtforms import Field, StringField
 from wtforms.validators import ValidationError
 
+from competency_app.common.forms import QueryForm
 from competency_app.framework import services
 from competency_app.framework.models import FrameworkVersion
 from competency_app.routing import parse_id
 
 
-class CompareForm(Form):
+class CompareForm(QueryForm):
     """`from` and `to`: the numbers of two stored versions (a GET: no CSRF token)."""
 
     version_from = StringField(name="from")

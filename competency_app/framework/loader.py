@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,18 @@ MAX_INTEGER = 2**31 - 1
 _INT_TAG = "tag:yaml.org,2002:int"
 _STR_TAG = "tag:yaml.org,2002:str"
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+# Text no database column takes the same way: a NUL (PostgreSQL refuses it, SQLite would
+# store it) or half of a surrogate pair (not encodable as UTF-8). A YAML "\0" or a JSON
+# "\u0000" escape writes one without a NUL byte in the file.
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def bad_text_message(text: str) -> str:
+    found = BAD_TEXT.search(text)
+    if found and found.group() == "\x00":
+        return "contains a NUL character"
+    return "contains half of a surrogate pair (not a character)"
+
 
 _Loader: type[yaml.SafeLoader]
 try:  # the C parser is 5-7× faster; fall back so the app still runs without libyaml
@@ -155,7 +168,10 @@ class _Walker:
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         if node.tag == _INT_TAG and isinstance(node, yaml.ScalarNode):
             return self._integer(node, path)
-        return self.loader.construct_object(node, deep=True)
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, str) and BAD_TEXT.search(value):
+            self._fail(path, node, bad_text_message(value))
+        return value
 
     def _integer(self, node: yaml.ScalarNode, path: Path) -> int:
         too_big = f"the number is out of range (at most {MAX_INTEGER:,} either side of zero)"

@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from competency_app.accounts.models import Team, User
 from competency_app.common.dates import LONDON
+from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.framework.models import Criterion
 
 
-class RecruitmentForm(FlaskForm):
+class RecruitmentForm(AppForm):
     def error_dict(self) -> dict[str, str]:
         """The first error of each field, by field name, in page order."""
         return {
@@ -31,7 +32,7 @@ class RecruitmentForm(FlaskForm):
 
 class VacancyForm(RecruitmentForm):
     team = StringField()
-    title = StringField()
+    title = StringField("Post title")
     closing_date = StringField()
     shortlisters = SelectMultipleField(validate_choice=False)
     interviewers = SelectMultipleField(validate_choice=False)
@@ -88,8 +89,8 @@ class VacancyForm(RecruitmentForm):
 class CandidateForm(RecruitmentForm):
     """One candidate; the service checks the name and email and refuses duplicates."""
 
-    name = StringField()
-    email = StringField()
+    name = StringField("Candidate's name")
+    email = StringField("Contact email")
 
 
 class CandidateImportForm(RecruitmentForm):
@@ -110,11 +111,15 @@ def score_of(raw: str | None) -> int | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdigit() else OFF_SCALE
+    value = whole_number(raw, 99)  # far above any scale: the service names it off the scale
+    return OFF_SCALE if value is None else value
 
 
 def _fields(names: Iterable[str]) -> dict[str, Field]:
-    return {name: StringField() for name in names}
+    """A text field for each name; notes (`n-`) and reasons (`r-`) are textareas."""
+    return {
+        name: TextAreaField() if name.startswith(("n-", "r-")) else StringField() for name in names
+    }
 
 
 def shortlist_form(criteria: Iterable[Criterion]) -> type[RecruitmentForm]:
@@ -151,7 +156,7 @@ class SlotForm(RecruitmentForm):
 
     slot_date = StringField()
     slot_time = StringField()
-    place = StringField()
+    place = StringField("Place or video link")
 
     def validate_slot_date(self, field: Field) -> None:
         try:
@@ -183,8 +188,8 @@ class SlotForm(RecruitmentForm):
 
 
 class InviteForm(RecruitmentForm):
-    invite_name = StringField()
-    invite_email = StringField()
+    invite_name = StringField("Panel member's full name")
+    invite_email = StringField("Panel member's email")
 
 
 class StageForm(RecruitmentForm):

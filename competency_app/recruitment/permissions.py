@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sqlalchemy import Select, or_, select
+
 from competency_app.accounts.models import Role, User
 from competency_app.accounts.permissions import Rule
 from competency_app.common.loaders import get_or_404
-from competency_app.recruitment.models import Vacancy
+from competency_app.recruitment.models import PanelMember, Vacancy
 
 
 def vacancy_by_id(vacancy_id: int) -> Vacancy:
@@ -26,6 +28,19 @@ def on_panel(user: User, vacancy: Vacancy, *roles: str) -> bool:
         and (not roles or p.role in roles)
         and not (p.lay and vacancy.state == "closed")
         for p in vacancy.panel
+    )
+
+
+def panel_vacancy_ids(user: User) -> Select:
+    """The ids of the vacancies `user` is `on_panel` for, as a query (the lists of vacancies,
+    on the pages and in the API): a lay member's only until the vacancy closes."""
+    return (
+        select(PanelMember.vacancy_id)
+        .join(Vacancy, Vacancy.id == PanelMember.vacancy_id)
+        .where(
+            PanelMember.user_id == user.id,
+            or_(PanelMember.lay.is_(False), Vacancy.state != "closed"),
+        )
     )
 
 

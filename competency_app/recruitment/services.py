@@ -18,10 +18,15 @@ from sqlalchemy import delete, func, select
 from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
-from competency_app.accounts.services import EMAIL_PATTERN, record
+from competency_app.accounts.services import record
 from competency_app.assessments.services import start_assessment
 from competency_app.clock import today, utcnow
 from competency_app.common.dates import add_months
+from competency_app.common.text import (
+    control_character_problem,
+    email_problem,
+    has_control_characters,
+)
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, Element, FrameworkVersion, Module
@@ -204,10 +209,10 @@ def add_candidate(
     _require_state(vacancy, CANDIDATE_STATES, "adding candidates")
     if not name or len(name) > 200:
         raise RecruitmentError("Enter the candidate's name (up to 200 characters)", "name")
-    if email and ("@" not in email or len(email) > 254):
-        raise RecruitmentError(
-            "Enter a contact email like name@example.com, or leave it blank", "email"
-        )
+    if has_control_characters(name):
+        raise RecruitmentError(control_character_problem("Candidate's name"), "name")
+    if email and (problem := email_problem(email)):
+        raise RecruitmentError(f"{problem}, or leave it blank", "email")
     count = db.session.execute(
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id == vacancy.id)
     ).scalar_one()
@@ -418,8 +423,8 @@ def appoint(
         raise RecruitmentError("Make this candidate an offer before appointing.", status=409)
     errors: dict[str, str] = {}
     email = accounts.normalise_email(email or "")
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        errors["email"] = "Enter the new starter's work email, like name@nhs.net"
+    if problem := email_problem(email):
+        errors["email"] = problem
     elif accounts.user_by_email(email) is not None:
         errors["email"] = f"Someone with the email {email} already has an account"
     if start is None:
@@ -508,8 +513,10 @@ def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) ->
     name, email = name.strip(), accounts.normalise_email(email or "")
     if not name or len(name) > 200:
         errors["invite_name"] = "Enter the panel member's full name (up to 200 characters)"
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        errors["invite_email"] = "Enter an email address in the right format, like name@example.com"
+    elif has_control_characters(name):
+        errors["invite_name"] = control_character_problem("Panel member's full name")
+    if problem := email_problem(email):
+        errors["invite_email"] = problem
     existing = accounts.user_by_email(email) if "invite_email" not in errors else None
     if existing is not None and existing.role_set != {Role.PANEL_MEMBER}:
         errors["invite_email"] = (

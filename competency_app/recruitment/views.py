@@ -30,7 +30,6 @@ from competency_app.recruitment import forms, services
 from competency_app.recruitment.models import (
     STATE_LABELS,
     Candidate,
-    PanelMember,
     ShortlistMark,
     Vacancy,
 )
@@ -42,6 +41,7 @@ from competency_app.recruitment.permissions import (
     can_view_vacancy,
     is_lay_member,
     on_panel,
+    panel_vacancy_ids,
     vacancy_by_id,
     vacancy_rule,
 )
@@ -104,7 +104,7 @@ def index():
         statement = statement.where(
             or_(
                 Vacancy.team_id.in_(me.team_ids(Role.RECRUITER) or {-1}),
-                Vacancy.id.in_(select(PanelMember.vacancy_id).where(PanelMember.user_id == me.id)),
+                Vacancy.id.in_(panel_vacancy_ids(me)),
             )
         )
     vacancies = [v for v in db.session.scalars(statement) if can_view_vacancy(me, v)]
@@ -231,6 +231,8 @@ def add_candidate(vacancy_id: int):
     vacancy = vacancy_by_id(vacancy_id)
     form = forms.CandidateForm()
     typed = {"name": form.name.data or "", "email": form.email.data or ""}
+    if not form.validate():
+        return _vacancy_page(vacancy, form.error_dict(), typed, 400)
     try:
         with unit_of_work():
             candidate = services.add_candidate(vacancy, typed["name"], typed["email"], _me())
@@ -270,6 +272,8 @@ def invite(vacancy_id: int):
         "invite_name": form.invite_name.data or "",
         "invite_email": form.invite_email.data or "",
     }
+    if not form.validate():
+        return _vacancy_page(vacancy, form.error_dict(), typed, 400)
     try:
         with unit_of_work():
             person, token = services.invite_panel_member(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from competency_app.common.forms import AppForm
+from competency_app.common.text import whole_number
 from competency_app.supervision.services import MAX_PLACE, MAX_TEXT
 
 
@@ -35,7 +36,7 @@ def parse_time(text: str) -> dt.time | None:
         return None
 
 
-class _Form(FlaskForm):
+class _Form(AppForm):
     def typed(self) -> dict[str, str]:
         return {
             f.name: f.data if isinstance(f.data, str) else ""
@@ -73,7 +74,7 @@ class _When(_Form):
 
 
 def _whole(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) <= 4 else None
+    return whole_number(text, 9999)
 
 
 class ScheduleForm(_When):

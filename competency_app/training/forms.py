@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
+
+from competency_app.common.forms import AppForm
+from competency_app.routing import parse_id
 
 
 def _stripped(value: str | None) -> str:
     return (value or "").strip()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     """A module assigned to a keyworker with a due date; who may be chosen, which module
     and which dates are allowed is `services.assign_in_team`'s rule."""
 
@@ -30,7 +32,7 @@ class AssignForm(FlaskForm):
     FIELDS = ("person", "module", "due_on", "note")
 
     def validate_person(self, field: Field) -> None:
-        if not (field.data or "").isdigit():
+        if parse_id(field.data) is None:
             raise ValidationError("Choose the keyworker to assign the module to")
 
     def validate_module(self, field: Field) -> None:

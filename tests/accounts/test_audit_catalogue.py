@@ -81,6 +81,7 @@ AGREED_ACTIONS = [
     "panel_member_invited",
     "assessment_task_scored",
     "candidate_appointed",
+    "password_links_downloaded",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -160,6 +161,7 @@ def import_csv(app, kind: str, text: str):
         "/admin/imports/apply", data={"csrf_token": csrf_from(preview_html), "token": pending}
     )
     assert response.status_code == 200
+    return hr, response
 
 
 def _bytes(text: str):
@@ -303,6 +305,19 @@ def do_password_link_issued(app, world, runner, tmp_path):
         "name,email,role,team,supervisor\n"
         "Nia New,nia.new@example.nhs.uk,practitioner,north,sue.super@example.nhs.uk\n",
     )
+
+
+def do_password_links_downloaded(app, world, runner, tmp_path):
+    hr, done = import_csv(
+        app,
+        "roster",
+        "name,email,role,team,supervisor\n"
+        "Nia New,nia.new@example.nhs.uk,practitioner,north,sue.super@example.nhs.uk\n",
+    )
+    token = csrf_from(done.get_data(as_text=True))
+    response = hr.post("/admin/imports/links.csv", data={"csrf_token": token})
+    assert response.status_code == 200
+    assert "nia.new@example.nhs.uk" in response.get_data(as_text=True)
 
 
 def do_password_set_by_link(app, world, runner, tmp_path):
@@ -730,6 +745,7 @@ PERFORM = {
     AuditAction.CANDIDATE_APPOINTED: do_candidate_appointed,
     AuditAction.PASSWORD_LINK_ISSUED: do_password_link_issued,
     AuditAction.PASSWORD_SET_BY_LINK: do_password_set_by_link,
+    AuditAction.PASSWORD_LINKS_DOWNLOADED: do_password_links_downloaded,
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,

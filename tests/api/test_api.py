@@ -12,9 +12,12 @@ from sqlalchemy import select
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent
+from competency_app.accounts.password_links import set_password_by_link, valid_link
 from competency_app.api.models import ApiToken
 from competency_app.api.tokens import TokenError, create_token, token_hash
 from competency_app.extensions import db
+from competency_app.recruitment import services as recruitment
+from competency_app.recruitment.models import Vacancy
 from tests.api.conftest import bearer
 from tests.conftest import post_form, sign_in
 from tests.factories import PASSWORD, commit
@@ -104,6 +107,43 @@ def test_vacancies_in_figures_without_personal_data(app, api_world):
     assert [v["id"] for v in closed["items"]] == [api_world["south_vacancy"]]
     north = get(app, "/api/v1/vacancies?team=south", api_world["tokens"]["manager"]).get_json()
     assert north["items"] == []  # a filter never widens what the token sees
+
+
+def test_the_vacancy_list_follows_the_stages_and_a_lay_members_reach(app, api_world):
+    """As the pages have it: a lay panel member sees their vacancy until it closes, and a
+    vacancy closed before its closing date is closed."""
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, api_world["north_vacancy"])
+        recruiter = accounts.user_by_email("rae.recruit@example.nhs.uk")
+        _lay, link = recruitment.invite_panel_member(
+            vacancy, "Lay Three", "lay3@example.org", recruiter
+        )
+        set_password_by_link(valid_link(link), PASSWORD)
+        commit()
+    lay = app.test_client()  # a lay member holds no token: the API answers their session
+    assert sign_in(lay, "lay3@example.org", PASSWORD).status_code == 303
+    listed = lay.get("/api/v1/vacancies").get_json()["items"]
+    assert [(v["id"], v["state"], v["status"]) for v in listed] == [
+        (api_world["north_vacancy"], "open", "open")
+    ]
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, api_world["north_vacancy"])
+        recruiter = accounts.user_by_email("rae.recruit@example.nhs.uk")
+        recruitment.move_vacancy(vacancy, "closed", recruiter)
+        commit()
+    assert lay.get("/api/v1/vacancies").get_json()["items"] == []
+    hr = api_world["tokens"]["hr"]
+    closed = get(app, "/api/v1/vacancies?status=closed", hr).get_json()["items"]
+    assert {(v["id"], v["state"], v["status"]) for v in closed} == {
+        (api_world["north_vacancy"], "closed", "closed"),
+        (api_world["south_vacancy"], "open", "closed"),  # past its closing date
+    }
+    assert get(app, "/api/v1/vacancies?status=open", hr).get_json()["items"] == []
+    # the manager of the vacancy's team still sees it, closed
+    manager = get(app, "/api/v1/vacancies", api_world["tokens"]["manager"]).get_json()
+    assert [(v["id"], v["status"]) for v in manager["items"]] == [
+        (api_world["north_vacancy"], "closed")
+    ]
 
 
 def test_refusals_are_json_401s(app, api_world):

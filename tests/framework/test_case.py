@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -152,3 +153,88 @@ def test_what_cannot_be_mapped_is_refused_with_exit_2(app, runner, framework, tm
     bad_scale["extensions"][EXTENSION]["rating_scale"]["competent_level"] = 7
     assert "competent_level 7 is not one of" in _refused(runner, tmp_path, bad_scale)
     assert versions(app) == 1
+
+
+def _first(package: dict, item_type: str) -> dict:
+    return next(i for i in package["CFItems"] if i["CFItemType"] == item_type)
+
+
+def _malformed(package: dict, case: str) -> tuple[str, str]:
+    """A hostile or broken variant of `package`, as text, and where it must be reported."""
+    good = json.dumps(package, indent=1)
+    bad = copy.deepcopy(package)
+    if case == "deep nesting":
+        return good[:-1] + ', "x": ' + "[" * 10_000 + "]" * 10_000 + "}", "nesting deeper than 24"
+    if case == "5,000-digit number":
+        digits = "9" * 5_000
+        return good.replace('"sequenceNumber": 1,', f'"sequenceNumber": {digits},', 1), (
+            ": the number 99999999999999999999… is out of range"
+        )
+    if case == "huge float":
+        return good.replace('"sequenceNumber": 1,', '"sequenceNumber": 1e999,', 1), (
+            ": the number 1e999 is out of range"
+        )
+    if case == "NaN":
+        return good.replace('"sequenceNumber": 1,', '"sequenceNumber": NaN,', 1), "NaN"
+    if case == "listEnumeration ²":
+        _first(bad, "Competency")["listEnumeration"] = "²"
+        index = bad["CFItems"].index(_first(bad, "Competency"))
+        return json.dumps(bad), f"CFItems.{index}.listEnumeration: a competency's"
+    if case == "sequenceNumber abc":
+        bad["CFAssociations"][2]["sequenceNumber"] = "abc"
+        return json.dumps(bad), "CFAssociations.2.sequenceNumber: must be a whole number"
+    if case == "NUL":
+        _first(bad, "Skill")["fullStatement"] = "A skill\x00with a NUL"
+        index = bad["CFItems"].index(_first(bad, "Skill"))
+        return json.dumps(bad), f"CFItems.{index}.fullStatement: contains a NUL character"
+    if case == "duplicate key":
+        duplicated = good.replace('"caseVersion": "1.1"', '"caseVersion": "1.1", "title": "x"')
+        return duplicated, "CFDocument.title: duplicate key 'title'"
+    if case == "number for text":
+        _first(bad, "Skill")["fullStatement"] = 42
+        index = bad["CFItems"].index(_first(bad, "Skill"))
+        return json.dumps(bad), f"CFItems.{index}.fullStatement: must be text"
+    assert case == "text for number"
+    bad["extensions"][EXTENSION]["rules"]["validity_months"] = "12"
+    return json.dumps(bad), f"extensions.{EXTENSION}.rules.validity_months: Input should be"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "deep nesting",
+        "5,000-digit number",
+        "huge float",
+        "NaN",
+        "listEnumeration ²",
+        "sequenceNumber abc",
+        "NUL",
+        "duplicate key",
+        "number for text",
+        "text for number",
+    ],
+)
+def test_a_malformed_package_is_refused_with_exit_2_and_its_place(
+    app, runner, framework, tmp_path, case
+):
+    package = json.loads(export(runner, tmp_path, "case", "framework.json").read_text())
+    text, place = _malformed(package, case)
+    path = tmp_path / "malformed.json"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(args=["load-framework", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path}:" in result.output and place in result.output, result.output
+    assert "refused; nothing was loaded" in result.output
+    assert versions(app) == 1
+
+
+def test_a_nul_written_as_a_yaml_escape_is_refused_with_its_place(runner, tmp_path):
+    text = (Path(__file__).parents[2] / "data" / "framework.yaml").read_text(encoding="utf-8")
+    title = re.search(r"^  title: (.*)$", text, re.MULTILINE)
+    assert title
+    path = tmp_path / "nul.yaml"
+    path.write_text(text.replace(title.group(0), '  title: "Keyworking\\0framework"', 1))
+    result = runner.invoke(args=["load-framework", "--check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "metadata.title: contains a NUL character" in result.output
