@@ -29,7 +29,7 @@ from competency_app.jobs.queue import huey, in_process, use_redis
 from competency_app.notifications.models import EmailState, Notification
 from tests.conftest import csrf_from
 from tests.factories import reflect_on_values
-from tests.jobs.test_jobs import organisation, signed_in  # noqa: F401 - a fixture
+from tests.jobs.test_jobs import signed_in
 from tests.notifications.conftest import smtp_server  # noqa: F401 - a fixture
 
 # TEST_REDIS_HOST_PORT points the worker tests at another Redis server (parallel runs).
@@ -127,7 +127,7 @@ def wait_for(check, seconds: float = 90):
 
 def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
     app,
-    organisation,  # noqa: F811
+    organisation,
     worker,
 ):
     assert not in_process()
@@ -164,7 +164,7 @@ def test_workbook_job_runs_in_the_worker_and_identical_requests_share_it(
         assert "Ratings" in book.sheetnames
 
 
-def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  # noqa: F811
+def test_notifications_are_delivered_by_the_worker(app, organisation, worker):
     with app.app_context():
         from tests.notifications.test_notifications import person, rate_everything
 
@@ -185,14 +185,14 @@ def test_notifications_are_delivered_by_the_worker(app, organisation, worker):  
     assert state == EmailState.SENT  # delivered by the worker, after the commit
 
 
-def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):  # noqa: F811
-    rows = 20_000
+def apply_roster_as_job(client, rows: int) -> int:
+    """Upload a roster of `rows` new keyworkers, preview it and apply it (as a job, above
+    IMPORT_JOB_ROWS): the job's id."""
     lines = ["name,email,role,team"] + [
         f"Roster Person {n},roster{n}@example.nhs.uk,practitioner,{'north' if n % 2 else 'south'}"
         for n in range(rows)
     ]
-    hana = signed_in(app, "hana.hr")
-    page = hana.get("/admin/imports").get_data(as_text=True)
+    page = client.get("/admin/imports").get_data(as_text=True)
     # encoded in memory: the test client's own encoder spools a large body to a temporary
     # file that nothing closes (a ResourceWarning in whichever test runs next)
     boundary, body = encode_multipart(
@@ -204,33 +204,42 @@ def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, wo
             }
         )
     )
-    preview = hana.post(
+    preview = client.post(
         "/admin/imports/preview",
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
-    body = preview.get_data(as_text=True)
-    assert preview.status_code == 200, body[:2000]
-    token = re.search(r'name="token" value="([^"]+)"', body)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200, text[:2000]
+    token = re.search(r'name="token" value="([^"]+)"', text)
     assert token
-    started = time.monotonic()
-    response = hana.post(
-        "/admin/imports/apply", data={"csrf_token": csrf_from(body), "token": token.group(1)}
+    response = client.post(
+        "/admin/imports/apply", data={"csrf_token": csrf_from(text), "token": token.group(1)}
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    return int(response.headers["Location"].rsplit("/", 1)[1])
 
-    def done():
-        with app.app_context():
-            mark_read_only(True)  # as the job's page reads: never waits for the writer
-            try:
-                job = db.session.get_one(Job, job_id)
-            finally:
-                db.session.remove()
-                mark_read_only(False)
-            return job if job.status.finished else None
 
-    job = wait_for(done, seconds=300)
+def read_job(app, job_id: int) -> Job:
+    """The job's row as its page reads it (a read that never waits for a writer)."""
+    with app.app_context():
+        mark_read_only(True)
+        try:
+            job = db.session.get_one(Job, job_id)
+            db.session.expunge(job)
+            return job
+        finally:
+            db.session.remove()
+            mark_read_only(False)
+
+
+def test_a_20000_row_roster_applies_as_a_job_in_the_worker(app, organisation, worker):
+    rows = 20_000
+    hana = signed_in(app, "hana.hr")
+    job_id = apply_roster_as_job(hana, rows)
+    started = time.monotonic()
+
+    job = wait_for(lambda: (job := read_job(app, job_id)).status.finished and job, seconds=300)
     print(f"20,000-row roster applied by the worker in {time.monotonic() - started:.1f} s")
     assert job.status is JobState.DONE, job.error
     assert job.done == job.total == 2 * rows
