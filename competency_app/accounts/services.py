@@ -44,7 +44,6 @@ NO_PASSWORD = "!no-password-set"  # noqa: S105 - a marker, never a password
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Only a first sieve for an address a sign-in provider asserts; every address entered here
 # (forms, imports, commands) is checked by `common.text.email_problem`.
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(ValueError):

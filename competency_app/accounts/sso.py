@@ -33,6 +33,7 @@ from competency_app.accounts import services
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import Role, RoleAssignment, SsoIdentity, Team, User
 from competency_app.clock import utcnow
+from competency_app.common.text import CONTROL_CHARACTERS, email_problem
 from competency_app.extensions import db
 
 if TYPE_CHECKING:
@@ -355,7 +356,8 @@ def _verified_claims(config: SsoSettings) -> tuple[dict, str]:
 
 def _email_of(claims: dict, config: SsoSettings) -> str:
     email = claims.get(config.email_claim)
-    if not isinstance(email, str) or not services.EMAIL_PATTERN.match(email.strip()):
+    # the provider's address is held to the rule of every address typed here
+    if not isinstance(email, str) or email_problem(email.strip()) is not None:
         raise SsoRefusal("no_email")
     if config.email_verified_claim and claims.get(config.email_verified_claim) is not True:
         raise SsoRefusal("email_not_verified")
@@ -434,11 +436,12 @@ def _new_account(email: str, claims: dict, config: SsoSettings) -> User:
     if team is None:
         raise SsoRefusal("unknown_user")  # misconfigured: refuse rather than guess a team
     name = claims.get("name")
-    if not isinstance(name, str) or not name.strip():
-        name = email.split("@", 1)[0]
+    # a name claim is the provider's to word: line breaks and other controls become spaces
+    # (the forms refuse them; a sign-in is not refused for how the directory spells a name)
+    name = " ".join(CONTROL_CHARACTERS.sub(" ", name).split()) if isinstance(name, str) else ""
     user = services.create_user(
         email,
-        name.strip()[:200],
+        name[:200] or email.split("@", 1)[0],
         secrets.token_urlsafe(24),  # replaced below: nobody ever knows it
         [services.RoleGrant(Role.PRACTITIONER, team)],
         None,

@@ -48,6 +48,8 @@ log = logging.getLogger("competency_app.notifications")
 
 _PENDING_FLAG = "notifications_to_deliver"
 MAX_ATTEMPTS = 5  # tries of one email (a relay's refusals, interrupted deliveries)
+# A one-time link email whose delivery died: its link was never stored, so it stays failed.
+LINK_INTERRUPTED = "Interrupted before it was sent: the link is gone, issue a new one"
 SETTINGS_PATH = "/notifications/settings"  # notifications.settings, linked from every email
 
 
@@ -337,8 +339,9 @@ def release_stale_claims() -> int:
     """Rows claimed longer ago than MAIL_LEASE_SECONDS and still `sending` (the delivery
     died: a killed worker, a lost host) go back to pending. A rare duplicate beats a
     silent loss; one interrupted MAX_ATTEMPTS times (an email that kills its worker each
-    time) is failed instead, never tried again. Link emails are left alone: their link was
-    never stored, so only the job that held it could send them."""
+    time) is failed instead, never tried again. A link email cannot be sent again (its link
+    was never stored: only the job that held it could send it), so past the lease it is
+    failed with a reason that says a new link is needed, never left `sending`."""
     lease = timedelta(seconds=int(current_app.config["MAIL_LEASE_SECONDS"]))
     token = _writing.set(True)
     try:
@@ -365,10 +368,28 @@ def release_stale_claims() -> int:
                     )
                 )
             )
+            lost_links = _rowcount(
+                connection.execute(
+                    update(Notification)
+                    .where(
+                        Notification.email_state == EmailState.SENDING,
+                        Notification.kind.in_(LINK_KINDS),
+                        (Notification.claimed_at < utcnow() - lease)
+                        | Notification.claimed_at.is_(None),
+                    )
+                    .values(
+                        email_state=EmailState.FAILED,
+                        email_error=LINK_INTERRUPTED,
+                        claimed_at=None,
+                    )
+                )
+            )
     finally:
         _writing.reset(token)
     if released:
         log.warning("%s emails claimed by a delivery that stopped are released", released)
+    if lost_links:
+        log.warning("%s one-time link emails were interrupted: new links are needed", lost_links)
     return released
 
 
@@ -541,6 +562,7 @@ def retry_failed() -> int:
         .where(
             Notification.email_state == EmailState.FAILED,
             Notification.attempts < MAX_ATTEMPTS,
+            Notification.kind.notin_(LINK_KINDS),  # its link is gone: only a new one helps
         )
         .values(email_state=EmailState.PENDING)
     )

@@ -18,7 +18,7 @@ from competency_app.clock import utcnow
 from competency_app.database import insert_rows, unit_of_work
 from competency_app.extensions import db
 from competency_app.notifications import services as notices
-from competency_app.notifications.catalogue import VALIDATIONS_EXPIRING
+from competency_app.notifications.catalogue import PASSWORD_LINK, VALIDATIONS_EXPIRING
 from competency_app.notifications.mail import Letter, compose
 from competency_app.notifications.models import EmailState, Notification
 from competency_app.operations.jobs import daily_reminders
@@ -173,6 +173,23 @@ def test_an_email_interrupted_five_times_is_failed_not_tried_for_ever(app, team,
         assert states() == {EmailState.FAILED: 1}
         assert db.session.scalar(select(Notification.email_error)) == "Interrupted"
         assert notices.retry_failed() == 0
+    assert inbox.messages == []
+
+
+def test_a_link_email_whose_delivery_died_is_failed_with_its_reason_not_left_sending(
+    app, team, inbox
+):
+    """Its link was never stored, so nothing can send it again: past the lease it says a new
+    link is needed (never `sending` for ever), and retrying failed emails leaves it."""
+    with app.app_context():
+        [_address] = backlog(1, EmailState.SENDING)
+        db.session.execute(update(Notification).values(kind=PASSWORD_LINK.key, link="/"))
+        db.session.commit()
+        assert notices.release_stale_claims() == 0  # nothing to send again
+        assert states() == {EmailState.FAILED: 1}
+        assert db.session.scalar(select(Notification.email_error)) == notices.LINK_INTERRUPTED
+        assert notices.retry_failed() == 0
+        assert states() == {EmailState.FAILED: 1}
     assert inbox.messages == []
 
 

@@ -52,6 +52,9 @@ USERS = [
     provider_user("sub-new-pat", "pat.prac.new@example.nhs.uk"),
     provider_user("sub-newcomer", "nina.newcomer@example.nhs.uk", groups=["kw-north-managers"]),
     provider_user("sub-mo", "mo.mapped@example.nhs.uk", groups=["kw-north-managers"]),
+    # a directory whose name holds a line break, and one whose address has a display part
+    {**provider_user("sub-carla", "carla.crlf@example.nhs.uk"), "name": "Carla\r\nBcc: x"},
+    provider_user("sub-odd", "odd<evil@attacker.example>"),
 ]
 
 

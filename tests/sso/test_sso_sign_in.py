@@ -306,6 +306,22 @@ def test_just_in_time_accounts_are_keyworkers_when_switched_on(app, people, prov
     assert sign_in(app.test_client(), "stranger@example.nhs.uk", PASSWORD).status_code == 200
 
 
+def test_a_just_in_time_name_loses_its_line_breaks_and_an_odd_address_is_refused(
+    app, people, provider
+):
+    """The directory's words reach an account only as the forms would take them."""
+    settings = provider.settings(OIDC_CREATE_ACCOUNTS=True, OIDC_NEW_ACCOUNT_TEAM="north")
+    with app_settings(app, settings):
+        response, _ = sign_in_through(app.test_client(), provider, "carla.crlf@example.nhs.uk")
+        assert response.status_code == 303
+        refused, _ = sign_in_through(app.test_client(), provider, "odd<evil@attacker.example>")
+        assert refused.status_code == 403
+    with app.app_context():
+        carla = db.session.scalar(select(User).where(User.email == "carla.crlf@example.nhs.uk"))
+        assert carla.name == "Carla Bcc: x"
+        assert db.session.scalar(select(User).where(User.email.contains("attacker"))) is None
+
+
 # ---- password sign-in switched off -------------------------------------------------------
 
 
