@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
+from competency_app.config import DEFAULT_FRAMEWORK_PATH
 from competency_app.extensions import db
 from competency_app.framework.case import EXTENSION, framework_namespace, from_case, to_case
 from competency_app.framework.loader import content_hash, parse_framework
@@ -230,7 +231,7 @@ def test_a_malformed_package_is_refused_with_exit_2_and_its_place(
 
 
 def test_a_nul_written_as_a_yaml_escape_is_refused_with_its_place(runner, tmp_path):
-    text = (Path(__file__).parents[2] / "data" / "framework.yaml").read_text(encoding="utf-8")
+    text = DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8")
     title = re.search(r"^  title: (.*)$", text, re.MULTILINE)
     assert title
     path = tmp_path / "nul.yaml"
