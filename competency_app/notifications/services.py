@@ -343,19 +343,17 @@ def release_stale_claims() -> int:
     was never stored: only the job that held it could send it), so past the lease it is
     failed with a reason that says a new link is needed, never left `sending`."""
     lease = timedelta(seconds=int(current_app.config["MAIL_LEASE_SECONDS"]))
+    stale = update(Notification).where(
+        Notification.email_state == EmailState.SENDING,
+        (Notification.claimed_at < utcnow() - lease)
+        | Notification.claimed_at.is_(None),  # claimed before the column
+    )
     token = _writing.set(True)
     try:
         with db.engine.begin() as connection:
             released = _rowcount(
                 connection.execute(
-                    update(Notification)
-                    .where(
-                        Notification.email_state == EmailState.SENDING,
-                        Notification.kind.notin_(LINK_KINDS),
-                        (Notification.claimed_at < utcnow() - lease)
-                        | Notification.claimed_at.is_(None),  # claimed before the column
-                    )
-                    .values(
+                    stale.where(Notification.kind.notin_(LINK_KINDS)).values(
                         email_state=case(
                             (Notification.attempts >= MAX_ATTEMPTS, EmailState.FAILED),
                             else_=EmailState.PENDING,
@@ -370,17 +368,8 @@ def release_stale_claims() -> int:
             )
             lost_links = _rowcount(
                 connection.execute(
-                    update(Notification)
-                    .where(
-                        Notification.email_state == EmailState.SENDING,
-                        Notification.kind.in_(LINK_KINDS),
-                        (Notification.claimed_at < utcnow() - lease)
-                        | Notification.claimed_at.is_(None),
-                    )
-                    .values(
-                        email_state=EmailState.FAILED,
-                        email_error=LINK_INTERRUPTED,
-                        claimed_at=None,
+                    stale.where(Notification.kind.in_(LINK_KINDS)).values(
+                        email_state=EmailState.FAILED, email_error=LINK_INTERRUPTED, claimed_at=None
                     )
                 )
             )
