@@ -3,7 +3,6 @@ and the completions import refuse it with the field named, and nothing is stored
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from competency_app.accounts.models import Role
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.training.models import ModuleCompletion
-from tests.conftest import csrf_from, sign_in
+from tests.conftest import csrf_from, preview_import, sign_in
 from tests.factories import PASSWORD, commit, make_team, make_user
 
 MESSAGE = "Date completed must be today or in the past"
@@ -69,22 +68,13 @@ def test_the_development_plan_refuses_a_completion_after_today(app, client, peop
 
 def test_the_completions_import_names_the_row_and_column_and_applies_nothing(app, client, people):
     sign_in(client, "hana.hr@example.nhs.uk", PASSWORD)
-    token = csrf_from(client.get("/admin/imports").get_data(as_text=True))
     ahead = (UK_TODAY + timedelta(days=400)).isoformat()
     rows = (
         "email,module,date\n"
         f"pat.prac@example.nhs.uk,{people['module']},{UK_TODAY.isoformat()}\n"
         f"pat.prac@example.nhs.uk,{people['module']},{ahead}\n"
     )
-    response = client.post(
-        "/admin/imports/preview",
-        data={
-            "csrf_token": token,
-            "kind": "completions",
-            "file": (io.BytesIO(rows.encode()), "done.csv"),
-        },
-        content_type="multipart/form-data",
-    )
+    response = preview_import(client, "completions", rows)
     assert response.status_code == 400
     assert f"Row 3, column date: {MESSAGE}" in response.get_data(as_text=True)
     assert 'name="token"' not in response.get_data(as_text=True)  # nothing to apply
