@@ -7,6 +7,7 @@ emptied after each test, and the schema is dropped at the end, so a run leaves n
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -136,3 +137,13 @@ def post_form(client, path: str, data: dict | None = None, follow: bool = False)
     """POST to `path` with the CSRF token taken from the page at `path`."""
     token = csrf_from(client.get(path).get_data(as_text=True))
     return client.post(path, data={**(data or {}), "csrf_token": token}, follow_redirects=follow)
+
+
+def preview_import(client, kind: str, text: str, filename: str = "import.csv"):
+    """Upload `text` as a CSV to the import preview (`kind`: roster or completions)."""
+    token = csrf_from(client.get("/admin/imports").get_data(as_text=True))
+    return client.post(
+        "/admin/imports/preview",
+        data={"csrf_token": token, "kind": kind, "file": (io.BytesIO(text.encode()), filename)},
+        content_type="multipart/form-data",
+    )

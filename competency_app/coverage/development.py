@@ -10,9 +10,10 @@ from sqlalchemy import select
 from competency_app.accounts.models import User
 from competency_app.accounts.services import record
 from competency_app.assessments.profile import SkillLine, profile_of
-from competency_app.clock import today, utcnow
+from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module
+from competency_app.training.completion_dates import completion_date_refusal
 from competency_app.training.models import ModuleCompletion
 from competency_app.training.required import Standing, completion_expiry, person_standings
 from competency_app.training.services import (
@@ -114,8 +115,9 @@ def record_completion(
     """
     if version is not None and module_key not in {m.key for m in version.modules}:
         raise CompletionError("Choose the module you completed", "module")
-    if completed_on > today():
-        raise CompletionError("The completion date cannot be in the future", "completed_on")
+    refusal = completion_date_refusal(completed_on)
+    if refusal:
+        raise CompletionError(refusal, "completed_on")
     db.session.add(
         ModuleCompletion(
             person_id=person.id,

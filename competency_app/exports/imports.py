@@ -33,7 +33,7 @@ from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.accounts.permissions import active_admin_ids, role_change_refusal
-from competency_app.clock import today, utcnow
+from competency_app.clock import utcnow
 from competency_app.common.text import email_problem, has_control_characters
 from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
 from competency_app.coverage.development import record_completion
@@ -47,6 +47,7 @@ from competency_app.exports.upload_limits import (
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.notifications.services import send_password_links
+from competency_app.training.completion_dates import completion_date_refusal
 from competency_app.training.models import ModuleCompletion
 
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
@@ -542,8 +543,9 @@ def check_completions(rows: list[dict]) -> Preview:
             except ValueError:
                 preview.errors.append(RowError(n, "date", "use YYYY-MM-DD, for example 2026-11-02"))
                 continue
-        if value > today():
-            preview.errors.append(RowError(n, "date", "is in the future"))
+        refusal = completion_date_refusal(value)
+        if refusal:
+            preview.errors.append(RowError(n, "date", refusal))
         row["date"] = value
     preview.summary = [f"{len(rows)} completions"]
     return preview

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.database import UTCDateTime
 from competency_app.extensions import Model
-from competency_app.framework.schema import LOCAL_PROVIDER
+from competency_app.framework.schema import LOCAL_PROVIDER, criterion_full_text
 from competency_app.framework.settings import FrameworkSettings, settings_of
 
 
@@ -218,9 +218,16 @@ class Criterion(_VersionedItem, Model):
     spec_key: Mapped[str] = mapped_column(String(80))
     spec_title: Mapped[str] = mapped_column(String(300))
     text: Mapped[str] = mapped_column(Text)
+    # The words the source sets above the run of criteria this one belongs to, if any.
+    lead_in: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(200))
     requirement: Mapped[str] = mapped_column(String(20))  # essential / desirable
     assessed_by: Mapped[list] = mapped_column(JSON)
     links: Mapped[list] = mapped_column(JSON)  # element / value keys
 
     version: Mapped[FrameworkVersion] = relationship(back_populates="criteria")
+
+    @property
+    def full_text(self) -> str:
+        """The criterion as read on its own: its lead-in (if any), then its text."""
+        return criterion_full_text(self.lead_in, self.text)

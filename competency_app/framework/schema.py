@@ -245,12 +245,27 @@ class Module(Strict):
 class Criterion(Strict):
     id: str
     text: str
+    # The words the source sets above a run of bullets ("The post holder will have a proven
+    # understanding of:"), given on each criterion of the run: the text stays verbatim and
+    # the lead-in is shown with it wherever the criterion stands alone.
+    lead_in: str | None = Field(default=None, min_length=1)
     category: str
     requirement: Literal["essential", "desirable"]
     assessed_by: list[Literal["application", "interview", "assessment"]] = Field(min_length=1)
     links: list[str] = Field(default=[], description="Element or value ids it evidences.")
+    source_notes: str | None = None
 
     _id = field_validator("id")(_check_id)
+
+    @property
+    def full_text(self) -> str:
+        """The criterion as read on its own: its lead-in (if any), then its text."""
+        return criterion_full_text(self.lead_in, self.text)
+
+
+def criterion_full_text(lead_in: str | None, text: str) -> str:
+    """A criterion's text with the lead-in that governs it: the one way to join them."""
+    return f"{lead_in} {text}" if lead_in else text
 
 
 class ScoreLevel(Strict):

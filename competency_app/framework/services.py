@@ -164,6 +164,7 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
                     spec_key=spec.id,
                     spec_title=spec.title,
                     text=criterion.text,
+                    lead_in=criterion.lead_in,
                     category=criterion.category,
                     requirement=criterion.requirement,
                     assessed_by=list(criterion.assessed_by),

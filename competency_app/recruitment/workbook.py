@@ -82,7 +82,7 @@ def vacancy_workbook(vacancy: Vacancy) -> tuple[bytes, int]:
                 services.short_title(criterion),
                 criterion.requirement,
                 criterion.category,
-                criterion.text,
+                criterion.full_text,
                 criterion.key,
             ]
         )

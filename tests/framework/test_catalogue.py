@@ -104,15 +104,24 @@ def test_mecc_is_not_linked_to_effective_communication(framework_document):
     assert "lifestyle" in mecc.description
 
 
-def test_person_specification_lead_ins_are_restored_verbatim(framework_document):
-    criteria = {c.id: c.text for c in framework_document.person_specifications[0].criteria}
-    c04 = criteria["spec.keyworker.c04"]
-    c16 = criteria["spec.keyworker.c16"]
-    assert c04.startswith("The post holder will have a proven understanding of: The education,")
-    assert c16.startswith("Experience of: Working with children/young adults")
+def test_person_specification_lead_ins_are_given_on_every_criterion_they_govern(
+    framework_document,
+):
+    criteria = {c.id: c for c in framework_document.person_specifications[0].criteria}
+    understanding = "The post holder will have a proven understanding of:"
+    by_lead_in: dict[str | None, set[str]] = {}
+    for key, criterion in criteria.items():
+        by_lead_in.setdefault(criterion.lead_in, set()).add(key)
+    assert by_lead_in[understanding] == {f"spec.keyworker.c{n:02d}" for n in range(4, 13)}
+    assert by_lead_in["Experience of:"] == {"spec.keyworker.c16", "spec.keyworker.c17"}
+    assert set(by_lead_in) == {None, understanding, "Experience of:"}
+    c04, c16 = criteria["spec.keyworker.c04"], criteria["spec.keyworker.c16"]
+    # The text is the bullet alone; read on its own it carries the lead-in.
+    assert c04.text.startswith("The education,") and c16.text.startswith("Working with")
+    assert c04.full_text.startswith(f"{understanding} The education,")
     source = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", JOB.read_text(encoding="utf-8")))
     source = re.sub(r"\s+", " ", source.replace("•", " "))
-    assert c04 in source and c16 in source
+    assert c04.full_text in source and c16.full_text in source
 
 
 def _edited(framework_data, **changes) -> bytes:

@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from competency_app.accounts import services as accounts
@@ -251,3 +252,37 @@ def test_vacancy_page_names_what_each_criterion_evidences(app, client, vacancy_i
         keys = {k for c in db.session.scalars(select(Criterion)) for k in c.links}
     shown = [f"{k} {elements[k]}" for k in sorted(keys & set(elements))]
     assert shown and all(html.escape(title, quote=False) in page for title in shown)
+
+
+UNDERSTANDING = "The post holder will have a proven understanding of:"
+
+
+def test_each_criterion_standing_alone_carries_its_lead_in(app, client, vacancy_id):
+    """The person specification's lead-ins go with every criterion they govern wherever a
+    criterion is read on its own: shortlisting and interview scoring, the vacancy, the
+    person-specification page and the workbook's full text; c09 without the page number."""
+    c05 = f"{UNDERSTANDING} An excellent understanding of the difficulties and inequality"
+    c09 = f"{UNDERSTANDING} Working knowledge of legal frameworks that support the Keyworker"
+    c16 = "Experience of: Working with children/young adults and their families"
+    with app.app_context():
+        candidate_id = _vacancy().candidates[0].id
+    sign_in(client, "amy.panel@example.nhs.uk", PASSWORD)
+    base = f"/recruitment/{vacancy_id}/candidates/{candidate_id}"
+    pages = {
+        "shortlist": client.get(f"{base}/shortlist"),
+        "interview": client.get(f"{base}/interview"),
+        "vacancy": client.get(f"/recruitment/{vacancy_id}"),
+        "specification": client.get("/framework/person-specification"),
+    }
+    for name, response in pages.items():
+        assert response.status_code == 200, name
+        text = html.unescape(re.sub(r"\s+", " ", response.get_data(as_text=True)))
+        assert c05 in text and c16 in text, name
+        assert c09 in text and "32 Keyworker" not in text, name
+    hr = app.test_client()
+    sign_in(hr, "rae.recruit@example.nhs.uk", PASSWORD)
+    workbook = hr.get(f"/recruitment/{vacancy_id}/workbook.xlsx")
+    sheet = load_workbook(io.BytesIO(workbook.data), read_only=True)["Criteria"]
+    full_texts = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert any(t.startswith(c05) for t in full_texts)
+    assert any(t.startswith(c16) for t in full_texts)
