@@ -38,8 +38,19 @@ class Reason(str):
         reason.parts = tuple(merged)
         return reason
 
-    def __reduce__(self):
-        return (Reason, self.parts)
+    @property
+    def predicate(self) -> Reason:
+        """What is said of the skill a reason starts with ("3a.s4 is held by nobody" ->
+        "held by nobody"), for a line that names the skill already; else the whole."""
+        if len(self.parts) < 2 or isinstance(self.parts[0], str):
+            return self
+        rest = self.parts[1]
+        if not isinstance(rest, str):
+            return self
+        for lead in (" is ", ": "):
+            if rest.startswith(lead):
+                rest = rest[len(lead) :]
+        return Reason(rest, *self.parts[2:])
 
     @property
     def skills(self) -> list[NamedSkill]:
@@ -66,7 +77,7 @@ def summarise(reasons: list[Reason], limit: int = 3) -> Reason:
 
 
 def skill_list(skills: list[NamedSkill]) -> Reason:
-    """"A, B and C"; past four, the first three "and N more skills"."""
+    """ "A, B and C"; past four, the first three "and N more skills"."""
     if len(skills) > 4:
         return Reason(joined(skills[:3], ", "), f" and {len(skills) - 3} more skills")
     if len(skills) == 1:
@@ -94,7 +105,9 @@ def grouped(skills: list, shared, total: int) -> list[Reason]:
         named = groups[reason]
         if len(named) == total and total > 1:
             return Reason(
-                "no skill is held by anyone" if reason == "held by nobody" else f"every skill is {reason}"
+                "no skill is held by anyone"
+                if reason == "held by nobody"
+                else f"every skill is {reason}"
             )
         return Reason(skill_list(named), f" {'is' if len(named) == 1 else 'are'} {reason}")
 

@@ -94,6 +94,7 @@ def _record_candidate(action: str, actor: User | None, candidate: Candidate, **d
 
 # ---- criteria by their words ---------------------------------------------------------------
 
+
 def short_title(criterion: Criterion) -> str:
     """The criterion's first words: a title for lists (the full text is shown on demand)."""
     return short_form(criterion.text)

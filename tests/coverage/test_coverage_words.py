@@ -71,7 +71,9 @@ def test_headline_counts_are_the_cards(client, demo, days):
     headline = HEADLINE.search(visible_text(page))
     assert headline, visible_text(page)[:2000]
     met, elements, gaps, at_risk, values_met, members = map(int, headline.groups())
-    element_cards = re.findall(r'<div class="nhsuk-card app-gap" id="gap-[^"]+">(.*?)</h3>', page, re.S)
+    element_cards = re.findall(
+        r'<div class="nhsuk-card app-gap" id="gap-[^"]+">(.*?)</h3>', page, re.S
+    )
     gap_cards = [c for c in element_cards if "nhsuk-tag--red" in c]
     assert gaps == len(gap_cards)
     assert at_risk == len(element_cards) - len(gap_cards)

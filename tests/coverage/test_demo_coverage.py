@@ -38,8 +38,9 @@ def test_demo_facts_in_the_api_page_home_and_workbook(app, client, demo):
     assert page.count(api["rule_text"]) == 1
     card = page[page.index('id="gap-skill-3a-s4"') :]
     # the page names the skill by its text, the API by its id
-    assert "“Previous record of influencing cultural or strategic change” is held by nobody" in (
-        card[:3000]
+    assert (
+        "“Previous record of influencing cultural or strategic change” is held by nobody"
+        in (card[:3000])
     )
     assert "Closest to holding it" in card[:3000] and "Training that develops it" in card[:3000]
     assert "Effective communication: 7 of 8 have not yet met it" in page
