@@ -80,3 +80,15 @@ def email_problem(text: str) -> str | None:
     if labels[-1].isdigit():
         return EMAIL_FORMAT
     return None
+
+
+SHORT_FORM_WORDS = 8
+
+
+def short_form(text: str, words: int = SHORT_FORM_WORDS) -> str:
+    """The text's first words: a title for lists and sentences, with the full text shown on
+    demand. A text only a little longer than the limit is kept whole."""
+    split = text.split()
+    if len(split) <= words + 2:
+        return text
+    return " ".join(split[:words]).rstrip(",.;:") + "…"

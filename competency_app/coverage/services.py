@@ -33,6 +33,7 @@ from competency_app.coverage.figures import (
     figures_over_time,
     version_shape,
 )
+from competency_app.coverage.reasons import Reason, grouped, summarise
 from competency_app.coverage.stored import figures_for
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
@@ -289,31 +290,27 @@ def team_practitioner_names(team: Team, on: datetime | None = None):
 
 def _judge_skill(cov_skill: SkillCoverage, warning_days: int, name) -> None:
     s, needed = cov_skill, cov_skill.min_holders
-    key = s.skill.key
+    skill = s.skill
     if s.holders < needed:
         s.status = GAP
         s.why = (
-            f"{key} is held by nobody"
+            Reason(skill, " is held by nobody")
             if s.holders == 0
-            else f"{key}: {_holding(s.holders, needed)}"
+            else Reason(skill, f": {_holding(s.holders, needed)}")
         )
     elif s.holders == 1:
         s.status = AT_RISK
-        s.why = f"{key} is held only by {name(s.holder_id)}"
+        s.why = Reason(skill, f" is held only by {name(s.holder_id)}")
     elif s.durable < needed:
         s.status = AT_RISK
-        s.why = (
-            f"{key}: {_holding(s.holders, needed)}, but only {s.durable} of those "
-            f"validations run beyond {warning_days} days"
+        s.why = Reason(
+            skill,
+            f": {_holding(s.holders, needed)}, but only {s.durable} of those "
+            f"validations run beyond {warning_days} days",
         )
     else:
         s.status = MET
-        s.why = f"{key}: {_holding(s.holders, needed)}"
-
-
-def _summarise(reasons: list[str], limit: int = 3) -> str:
-    shown = "; ".join(reasons[:limit])
-    return shown + (f"; and {len(reasons) - limit} more" if len(reasons) > limit else "")
+        s.why = Reason(skill, f": {_holding(s.holders, needed)}")
 
 
 def _judge_element(e: ElementCoverage, members: list[User], horizon: datetime, warning: int):
@@ -356,59 +353,25 @@ def _judge_element(e: ElementCoverage, members: list[User], horizon: datetime, w
         else:
             e.status, e.why = MET, f"{element.title}: {_holding(len(alone), e.needed)}"
         return
-    short = _grouped(
+    short = grouped(
         [s for s in e.skills if s.is_gap],
         lambda s: "held by nobody" if s.holders == 0 else None,
         len(e.skills),
     )
-    risky = _grouped(
+    risky = grouped(
         [s for s in e.skills if s.is_at_risk],
         lambda s: f"held only by {_name(members, s.holder_id)}" if s.holder_id else None,
         len(e.skills),
     )
     if short:
-        e.status, e.why = GAP, _summarise(short)
+        e.status, e.why = GAP, summarise(short)
     elif risky:
-        e.status, e.why = AT_RISK, _summarise(risky)
+        e.status, e.why = AT_RISK, summarise(risky)
     else:
         counts = [s.holders for s in e.skills]
         spread = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
         e.status = MET
         e.why = f"{element.title}: every skill is held by {e.needed} or more (each by {spread})"
-
-
-def _keys(keys: list[str]) -> str:
-    if len(keys) > 4:
-        return f"{', '.join(keys[:3])} and {len(keys) - 3} more skills"
-    return keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} and {keys[-1]}"
-
-
-def _grouped(skills: list[SkillCoverage], shared, total: int) -> list[str]:
-    """Reasons, with skills that share one ("held by nobody", "held only by X") named
-    together: "3a.s4 is held by nobody", "1a.s1, 1a.s2 and 1a.s3 are held only by X"."""
-    groups: dict[str, list[str]] = {}
-    reasons: list[str] = []
-    for s in skills:
-        reason = shared(s)
-        if reason is None:
-            reasons.append(s.why)
-        else:
-            if reason not in groups:
-                groups[reason] = []
-                reasons.append(reason)
-            groups[reason].append(s.skill.key)
-
-    def said(reason: str) -> str:
-        keys = groups[reason]
-        if len(keys) == total and total > 1:
-            return (
-                "no skill is held by anyone"
-                if reason == "held by nobody"
-                else (f"every skill is {reason}")
-            )
-        return f"{_keys(keys)} {'is' if len(keys) == 1 else 'are'} {reason}"
-
-    return [said(r) if r in groups else r for r in reasons]
 
 
 def _name(members: list[User], person_id: int | None) -> str:

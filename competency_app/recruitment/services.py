@@ -26,6 +26,7 @@ from competency_app.common.text import (
     control_character_problem,
     email_problem,
     has_control_characters,
+    short_form,
 )
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
@@ -93,15 +94,10 @@ def _record_candidate(action: str, actor: User | None, candidate: Candidate, **d
 
 # ---- criteria by their words ---------------------------------------------------------------
 
-SHORT_TITLE_WORDS = 8
-
 
 def short_title(criterion: Criterion) -> str:
     """The criterion's first words: a title for lists (the full text is shown on demand)."""
-    words = criterion.text.split()
-    if len(words) <= SHORT_TITLE_WORDS + 2:
-        return criterion.text
-    return " ".join(words[:SHORT_TITLE_WORDS]).rstrip(",.;:") + "…"
+    return short_form(criterion.text)
 
 
 def criterion_titles(vacancy: Vacancy) -> dict[str, str]:

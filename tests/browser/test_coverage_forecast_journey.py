@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import expect
 
-from competency_app.extensions import db
-from competency_app.ui.demo import create_demo_organisation
 from tests.browser.conftest import screenshot
+from tests.coverage import conftest as coverage_fixtures
 
-PASSWORD = "demo password for tests"
-
-
-@pytest.fixture
-def demo(app, framework):
-    with app.app_context():
-        create_demo_organisation(PASSWORD)
-        db.session.commit()
-        db.session.remove()
+PASSWORD = coverage_fixtures.DEMO_PASSWORD
+demo = coverage_fixtures.demo  # the demo organisation, as the coverage tests build it
 
 
 def test_manager_reads_demo_coverage_and_the_forecast(page, demo, axe_check):
@@ -31,11 +22,15 @@ def test_manager_reads_demo_coverage_and_the_forecast(page, demo, axe_check):
     axe_check(page)
     screenshot(page, "coverage-demo")
 
-    # 4b is met by its skills; 3a.s4 is a skill gap with its reason; element 2 not met
+    # 4b is met by its skills; 3a.s4 is a skill gap with its reason, named by its text;
+    # element 2 not met
     expect(page.locator('[data-status="met"]').first).to_be_visible()
     assert page.locator("#gap-4b").count() == 0
     skill_gap = page.locator("#gap-skill-3a-s4")
-    expect(skill_gap).to_contain_text("3a.s4 is held by nobody")
+    expect(skill_gap).to_contain_text(
+        "“Previous record of influencing cultural or strategic change” is held by nobody"
+    )
+    expect(page.locator("#coverage-headline")).to_contain_text("core values:")
     expect(skill_gap).to_contain_text("Closest to holding it")
     expect(page.locator("#gap-2")).to_contain_text(
         "Effective communication: 7 of 8 have not yet met it"
@@ -55,4 +50,11 @@ def test_manager_reads_demo_coverage_and_the_forecast(page, demo, axe_check):
     expect(page.locator("body")).to_contain_text("As if Ben Hughes had left")
     expect(page.locator("#forecast-changes")).to_contain_text("if Ben Hughes left")
     axe_check(page)
+    screenshot(page, "coverage-what-if-1280")
+    page.set_viewport_size({"width": 390, "height": 900})
+    screenshot(page, "coverage-what-if-390")
+    page.get_by_role("link", name="today", exact=True).click()
+    expect(page.locator("body")).not_to_contain_text("As if Ben Hughes had left")
+    axe_check(page)
+    screenshot(page, "coverage-demo-390")
     assert not page.console_errors
