@@ -46,7 +46,7 @@ from competency_app.framework.loader import (
     Problem,
     bad_text_message,
 )
-from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.schema import FrameworkDocument, read_earlier_version
 
 EXTENSION = "keyworkingCompetencyTracker"
 # The namespace of every identifier this application writes; a framework's own namespace is
@@ -578,6 +578,10 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
             for c in ordered(doc_id or "", "competency")
         ],
     }
+    data, earlier = read_earlier_version(data)
+    for path, message in earlier:
+        refusal.add(f"extensions.{EXTENSION}.{_package_path(path)}", message)
+    refusal.raise_if_any()
     try:  # strict: JSON gives each value its own type, which must be the field's
         document = FrameworkDocument.model_validate(data, strict=True)
     except ValidationError as exc:

@@ -307,8 +307,39 @@ class InterviewScoring(Strict):
         return values[round(0.75 * (len(values) - 1))]
 
 
+SCHEMA_VERSION = 2
+
+
+def read_earlier_version(data: dict) -> tuple[dict, list[tuple[tuple[str | int, ...], str]]]:
+    """A file of an earlier `schema_version` as the current version reads it, or why not.
+
+    Version 2 made `source` mandatory on each e-learning module (where its title, provider
+    and link were found). A version 1 file whose modules all give one says nothing version 2
+    would read differently, so it is read as version 2; one whose modules lack it is refused
+    with the modules named, rather than with a bare "field required" per module.
+    """
+    if data.get("schema_version") != 1:
+        return data, []
+    modules = data.get("elearning")
+    missing = [
+        str(module.get("id", i))
+        for i, module in enumerate(modules if isinstance(modules, list) else [])
+        if isinstance(module, dict) and not module.get("source")
+    ]
+    if missing:
+        return data, [
+            (
+                ("schema_version",),
+                "schema_version 1 files need `source` on each module: add where each "
+                "module's title, provider and link were found (a URL or a citation) to "
+                f"{', '.join(missing)}, then set schema_version: {SCHEMA_VERSION}",
+            )
+        ]
+    return {**data, "schema_version": SCHEMA_VERSION}, []
+
+
 class FrameworkDocument(Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     metadata: Metadata
     rating_scale: RatingScale
     rules: Rules
