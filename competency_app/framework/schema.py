@@ -98,6 +98,49 @@ class ReviewCycle(Strict):
     )
 
 
+class Words(Strict):
+    """The words people read for the role the framework describes, its service's posts and
+    its skills. Left out, they are plain ones; the keyworking file names its own."""
+
+    practitioner: str = Field(
+        default="practitioner",
+        min_length=1,
+        max_length=40,
+        description="One person in the practitioner role, as within a sentence: 'keyworker'.",
+    )
+    practitioners: str = Field(
+        default="practitioners", min_length=1, max_length=40, description="Its plural."
+    )
+    vacancy_title: str = Field(
+        default="Practitioner",
+        min_length=1,
+        max_length=200,
+        description="The title a new vacancy starts with: 'Keyworker'.",
+    )
+    skill_heading: str = Field(
+        default="Skill",
+        min_length=1,
+        max_length=60,
+        description="The heading over a skill's text in workbooks: 'Skill to be demonstrated'.",
+    )
+
+    @property
+    def practitioner_title(self) -> str:
+        """The word at the start of a sentence or a label: 'Keyworker'."""
+        return self.practitioner[:1].upper() + self.practitioner[1:]
+
+    @property
+    def role_label(self) -> str:
+        """The practitioner role as role lists name it: 'Keyworker (practitioner)'."""
+        if self.practitioner.casefold() == "practitioner":
+            return self.practitioner_title
+        return f"{self.practitioner_title} (practitioner)"
+
+    def count(self, number: int) -> str:
+        """'1 keyworker', '3 keyworkers'."""
+        return f"{number} {self.practitioner if number == 1 else self.practitioners}"
+
+
 class CoreValue(Strict):
     id: str
     title: str
@@ -344,6 +387,7 @@ class FrameworkDocument(Strict):
     rating_scale: RatingScale
     rules: Rules
     supervision: ReviewCycle = ReviewCycle()
+    words: Words = Words()
     core_values: list[CoreValue] = Field(min_length=1)
     competencies: list[Competency] = Field(min_length=1)
     elearning: list[Module] = []

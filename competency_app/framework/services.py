@@ -23,7 +23,7 @@ from competency_app.framework.models import (
     Skill,
     Task,
 )
-from competency_app.framework.schema import FrameworkDocument, read_earlier_version
+from competency_app.framework.schema import FrameworkDocument, Words, read_earlier_version
 from competency_app.framework.settings import forget_cached_settings
 
 
@@ -211,6 +211,12 @@ def current_version(structure: bool = False) -> FrameworkVersion | None:
     if structure and version is not None:
         return version_structure(version)
     return version
+
+
+def current_words() -> Words:
+    """The current version's words for the practitioner role (plain ones before any)."""
+    version = current_version(structure=True)
+    return version.settings.words if version is not None else Words()
 
 
 _STRUCTURES: dict[tuple, FrameworkVersion] = {}

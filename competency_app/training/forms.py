@@ -33,7 +33,7 @@ class AssignForm(AppForm):
 
     def validate_person(self, field: Field) -> None:
         if parse_id(field.data) is None:
-            raise ValidationError("Choose the keyworker to assign the module to")
+            raise ValidationError("Choose the person to assign the module to")
 
     def validate_module(self, field: Field) -> None:
         if not field.data:
