@@ -8,7 +8,7 @@ in `FrameworkDocument.check_references`, after the field-level validation.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -98,30 +98,23 @@ class ReviewCycle(Strict):
     )
 
 
+def _word(default: str, max_length: int, description: str) -> Any:
+    return Field(default=default, min_length=1, max_length=max_length, description=description)
+
+
 class Words(Strict):
     """The words people read for the role the framework describes, its service's posts and
     its skills. Left out, they are plain ones; the keyworking file names its own."""
 
-    practitioner: str = Field(
-        default="practitioner",
-        min_length=1,
-        max_length=40,
-        description="One person in the practitioner role, as within a sentence: 'keyworker'.",
+    practitioner: str = _word(
+        "practitioner",
+        40,
+        "One person in the practitioner role, as within a sentence: 'keyworker'.",
     )
-    practitioners: str = Field(
-        default="practitioners", min_length=1, max_length=40, description="Its plural."
-    )
-    vacancy_title: str = Field(
-        default="Practitioner",
-        min_length=1,
-        max_length=200,
-        description="The title a new vacancy starts with: 'Keyworker'.",
-    )
-    skill_heading: str = Field(
-        default="Skill",
-        min_length=1,
-        max_length=60,
-        description="The heading over a skill's text in workbooks: 'Skill to be demonstrated'.",
+    practitioners: str = _word("practitioners", 40, "Its plural: 'keyworkers'.")
+    vacancy_title: str = _word("Practitioner", 200, "A new vacancy's title at first: 'Keyworker'.")
+    skill_heading: str = _word(
+        "Skill", 60, "The heading over a skill's text in workbooks: 'Skill to be demonstrated'."
     )
 
     @property
