@@ -8,9 +8,12 @@ import json
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from competency_app.extensions import db
 from competency_app.framework.case import from_case, to_case
 from competency_app.framework.loader import FrameworkFileError, content_hash, parse_framework
+from competency_app.framework.models import FrameworkVersion
 from competency_app.framework.schema import SCHEMA_VERSION
 
 
@@ -56,3 +59,14 @@ def test_a_version_1_file_with_every_source_reads_as_version_2(framework_bytes, 
     document = parse_framework(yaml.safe_dump(data, allow_unicode=True).encode())
     assert document.schema_version == SCHEMA_VERSION == 2
     assert content_hash(document) == content_hash(framework_document)
+
+
+def test_a_version_stored_from_a_version_1_file_still_exports(app, runner, framework, tmp_path):
+    with app.app_context():
+        version = db.session.scalars(select(FrameworkVersion)).one()
+        version.document = {**version.document, "schema_version": 1}
+        db.session.commit()
+    path = tmp_path / "exported.yaml"
+    result = runner.invoke(args=["export-framework", "--format", "yaml", "--output", str(path)])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(path.read_text())["schema_version"] == SCHEMA_VERSION
