@@ -243,7 +243,7 @@ def create_team(slug: str, name: str, actor: User | None) -> Team:
     if not SLUG_PATTERN.match(slug) or len(slug) > 60:
         raise AccountError(
             "Team short name must be lower-case letters, digits and single hyphens, "
-            "up to 60 characters (for example north-keyworkers)",
+            "up to 60 characters (for example north-team)",
             "slug",
         )
     if not name or len(name) > 200:

@@ -201,14 +201,14 @@ def _skills(version: FrameworkVersion) -> list[Skill]:
     return [s for c in version.competencies for e in c.elements for s in e.skills]
 
 
-def _coverage_sheet(workbook, skills: list[Skill]):
+def _coverage_sheet(workbook, skills: list[Skill], skill_heading: str):
     """The Coverage sheet (its header; `_coverage_rows` adds each team) and the Skills
     sheet beside it."""
     sheet = add_sheet(workbook, "Coverage", widths=(24, 24, 30, *([8] * len(skills))))
     sheet.sheet.freeze_panes = "D2"
     sheet.header(["Team", "Team member", "Email", *[s.key for s in skills]])
     skill_sheet = add_sheet(workbook, "Skills", widths=(10, 44, 100))
-    skill_sheet.header(["Skill", "Element", "Skill to be demonstrated"])
+    skill_sheet.header(["Skill", "Element", skill_heading])
     for skill in skills:
         skill_sheet.row([skill.key, _element_name(skill.element), skill.text])
     return sheet, skill_sheet.rows
@@ -445,7 +445,9 @@ TRAINING_HEADER = [
 ]
 
 
-def _compliance_rows(sheet, team_name: str, compliance: ComplianceCounts) -> None:
+def _compliance_rows(
+    sheet, team_name: str, compliance: ComplianceCounts, practitioners: str
+) -> None:
     """The figures of the compliance pages: per required module, then overall."""
     for mc in compliance.modules:
         counts = mc.counts
@@ -474,7 +476,7 @@ def _compliance_rows(sheet, team_name: str, compliance: ComplianceCounts) -> Non
                 f"{compliance.percent}% compliant "
                 f"({compliance.compliant} of {compliance.required})",
                 None,
-                f"{compliance.fully_compliant} of {compliance.people} keyworkers in date "
+                f"{compliance.fully_compliant} of {compliance.people} {practitioners} in date "
                 "on every required module",
             ]
         )
@@ -489,7 +491,10 @@ def _training_sheet(workbook, version: FrameworkVersion, now: datetime, scope):
         # Counted from the keyworkers' ids a chunk at a time, not from every keyworker loaded
         # at once (which grew the peak memory with the organisation).
         overall = organisation_compliance_counts(version, now)
-        _compliance_rows(sheet, "Organisation (each keyworker once)", overall)
+        words = version.settings.words
+        _compliance_rows(
+            sheet, f"Organisation (each {words.practitioner} once)", overall, words.practitioners
+        )
     return sheet
 
 
@@ -621,7 +626,9 @@ def _training_rows(
             if (person, key) not in latest or completed > latest[(person, key)]:
                 latest[(person, key)] = completed
     compliance = compliance_from(members, latest, version, today)
-    _compliance_rows(sheet, team, ComplianceCounts.of(compliance))
+    _compliance_rows(
+        sheet, team, ComplianceCounts.of(compliance), version.settings.words.practitioners
+    )
     for standing in compliance.standings:
         sheet.row(
             [
@@ -787,7 +794,9 @@ def build_workbook(
     workbook = new_workbook()
     notes: list[str] = []
     skills = _skills(version)
-    coverage_sheet, skill_rows = _coverage_sheet(workbook, skills)
+    coverage_sheet, skill_rows = _coverage_sheet(
+        workbook, skills, version.settings.words.skill_heading
+    )
     gaps = _gaps_sheet(workbook)
     values = _values_sheet(workbook)
     training = _training_sheet(workbook, version, now, scope)

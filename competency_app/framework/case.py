@@ -8,15 +8,16 @@ competency → document, element → competency, skill and task → element, in 
 id, so the same framework always exports the same identifiers and a reworded skill keeps
 its identifier.
 
-What CASE has no field for travels in the package's `extensions` under `EXTENSION`: the
-rating scale, the rules (validity, coverage rule, who must hold what), the e-learning
-catalogue, the person specifications and the interview scoring, and per item the few
-attributes of the YAML model without a CASE home (an element's areas and minimum holders,
-a skill's area and "enhanced" mark, a competency's "overarching"). `from_case(raw)` reads
-such a package back into the YAML model (`schema.FrameworkDocument`), so a round trip
-YAML → CASE → YAML gives the same content hash. A package from another tool without those
-extensions, or with items this model has no place for, is refused with a message per
-problem (`FrameworkFileError`, as a YAML file's problems are).
+What CASE has no field for travels in the package's `extensions` under `EXTENSION`: every
+section of the file but its metadata and its items' tree (the rating scale, the rules, the
+supervision cycle, the e-learning catalogue, the person specifications, the interview
+scoring, and any section the schema gains: `SETTINGS` is read from the schema), and per
+item the few attributes of the YAML model without a CASE home (an element's areas and
+minimum holders, a skill's area and "enhanced" mark, a competency's "overarching").
+`from_case(raw)` reads such a package back into the YAML model (`schema.FrameworkDocument`),
+so a round trip YAML → CASE → YAML gives the same content hash. A package from another tool
+without those extensions, or with items this model has no place for, is refused with a
+message per problem (`FrameworkFileError`, as a YAML file's problems are).
 
 The JSON is held to the YAML file's bounds before anything is built from it: nesting at
 most `MAX_DEPTH` deep and numbers within `MAX_INTEGER` (both found by a scan of the text,
@@ -45,7 +46,7 @@ from competency_app.framework.loader import (
     Problem,
     bad_text_message,
 )
-from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.schema import FrameworkDocument, read_earlier_version
 
 EXTENSION = "keyworkingCompetencyTracker"
 # The namespace of every identifier this application writes; a framework's own namespace is
@@ -61,6 +62,14 @@ ITEM_TYPES = {
 KIND_BY_TYPE = {title.casefold(): kind for kind, (title, _text) in ITEM_TYPES.items()}
 # an element's attributes with no CASE field, carried in its item's extension
 ELEMENT_EXTRAS = {"min_holders", "areas_kind", "areas", "closing_statement"}
+# the file's sections with no CASE home: in the package's extension under the same names
+# (every top-level section but the two the CFDocument and the CFItems carry, and the two
+# written beside them)
+SETTINGS = tuple(
+    name
+    for name in FrameworkDocument.model_fields
+    if name not in {"schema_version", "metadata", "core_values", "competencies"}
+)
 CHILD_OF = {
     "value": "document",
     "competency": "document",
@@ -217,16 +226,7 @@ def to_case(document: FrameworkDocument, changed_at: datetime | None = None) -> 
             EXTENSION: {
                 "schema_version": document.schema_version,
                 "short_title": metadata.short_title,
-                **document.model_dump(
-                    mode="json",
-                    include={
-                        "rating_scale",
-                        "rules",
-                        "elearning",
-                        "person_specifications",
-                        "interview_scoring",
-                    },
-                ),
+                **document.model_dump(mode="json", include=set(SETTINGS)),
             }
         },
     }
@@ -259,8 +259,6 @@ DOCUMENT_TEXT = (
     "version",
     "description",
 )
-# the package extension's settings, validated under the same names in the YAML model
-SETTINGS = ("rating_scale", "rules", "elearning", "person_specifications", "interview_scoring")
 
 
 class _Refusal:
@@ -529,8 +527,7 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
                 "notes": cf_document.get("description"),
             }
         ),
-        "rating_scale": settings.get("rating_scale"),
-        "rules": settings.get("rules"),
+        **{name: settings[name] for name in SETTINGS if name in settings},
         "core_values": [
             {
                 "id": v["humanCodingScheme"],
@@ -580,10 +577,11 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
             )
             for c in ordered(doc_id or "", "competency")
         ],
-        "elearning": settings.get("elearning", []),
-        "person_specifications": settings.get("person_specifications", []),
-        "interview_scoring": settings.get("interview_scoring"),
     }
+    data, earlier = read_earlier_version(data)
+    for path, message in earlier:
+        refusal.add(f"extensions.{EXTENSION}.{_package_path(path)}", message)
+    refusal.raise_if_any()
     try:  # strict: JSON gives each value its own type, which must be the field's
         document = FrameworkDocument.model_validate(data, strict=True)
     except ValidationError as exc:

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.schema import FrameworkDocument, read_earlier_version
 
 MAX_DEPTH = 24
 # No number in a framework (levels, months, holders, minutes) comes near this; a larger one
@@ -234,6 +234,12 @@ def parse_framework(
     if not isinstance(data, dict):
         raise FrameworkFileError(name, [Problem("", 1, 1, "the file must hold a mapping")])
 
+    data, earlier = read_earlier_version(data)
+    if earlier:
+        raise FrameworkFileError(
+            name,
+            [Problem(_dotted(path), *walker.position(path), message) for path, message in earlier],
+        )
     try:
         document = FrameworkDocument.model_validate(data)
     except ValidationError as exc:

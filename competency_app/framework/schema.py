@@ -8,7 +8,7 @@ in `FrameworkDocument.check_references`, after the field-level validation.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -96,6 +96,42 @@ class ReviewCycle(Strict):
         le=90,
         description="Days before the review's supervision session the self-assessment is due.",
     )
+
+
+def _word(default: str, max_length: int, description: str) -> Any:
+    return Field(default=default, min_length=1, max_length=max_length, description=description)
+
+
+class Words(Strict):
+    """The words people read for the role the framework describes, its service's posts and
+    its skills. Left out, they are plain ones; the keyworking file names its own."""
+
+    practitioner: str = _word(
+        "practitioner",
+        40,
+        "One person in the practitioner role, as within a sentence: 'keyworker'.",
+    )
+    practitioners: str = _word("practitioners", 40, "Its plural: 'keyworkers'.")
+    vacancy_title: str = _word("Practitioner", 200, "A new vacancy's title at first: 'Keyworker'.")
+    skill_heading: str = _word(
+        "Skill", 60, "The heading over a skill's text in workbooks: 'Skill to be demonstrated'."
+    )
+
+    @property
+    def practitioner_title(self) -> str:
+        """The word at the start of a sentence or a label: 'Keyworker'."""
+        return self.practitioner[:1].upper() + self.practitioner[1:]
+
+    @property
+    def role_label(self) -> str:
+        """The practitioner role as role lists name it: 'Keyworker (practitioner)'."""
+        if self.practitioner.casefold() == "practitioner":
+            return self.practitioner_title
+        return f"{self.practitioner_title} (practitioner)"
+
+    def count(self, number: int) -> str:
+        """'1 keyworker', '3 keyworkers'."""
+        return f"{number} {self.practitioner if number == 1 else self.practitioners}"
 
 
 class CoreValue(Strict):
@@ -322,12 +358,44 @@ class InterviewScoring(Strict):
         return values[round(0.75 * (len(values) - 1))]
 
 
+SCHEMA_VERSION = 2
+
+
+def read_earlier_version(data: dict) -> tuple[dict, list[tuple[tuple[str | int, ...], str]]]:
+    """A file of an earlier `schema_version` as the current version reads it, or why not.
+
+    Version 2 made `source` mandatory on each e-learning module (where its title, provider
+    and link were found). A version 1 file whose modules all give one says nothing version 2
+    would read differently, so it is read as version 2; one whose modules lack it is refused
+    with the modules named, rather than with a bare "field required" per module.
+    """
+    if data.get("schema_version") != 1:
+        return data, []
+    modules = data.get("elearning")
+    missing = [
+        str(module.get("id", i))
+        for i, module in enumerate(modules if isinstance(modules, list) else [])
+        if isinstance(module, dict) and not module.get("source")
+    ]
+    if missing:
+        return data, [
+            (
+                ("schema_version",),
+                "schema_version 1 files need `source` on each module: add where each "
+                "module's title, provider and link were found (a URL or a citation) to "
+                f"{', '.join(missing)}, then set schema_version: {SCHEMA_VERSION}",
+            )
+        ]
+    return {**data, "schema_version": SCHEMA_VERSION}, []
+
+
 class FrameworkDocument(Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     metadata: Metadata
     rating_scale: RatingScale
     rules: Rules
     supervision: ReviewCycle = ReviewCycle()
+    words: Words = Words()
     core_values: list[CoreValue] = Field(min_length=1)
     competencies: list[Competency] = Field(min_length=1)
     elearning: list[Module] = []

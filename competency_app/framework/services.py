@@ -23,7 +23,7 @@ from competency_app.framework.models import (
     Skill,
     Task,
 )
-from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.schema import FrameworkDocument, Words, read_earlier_version
 from competency_app.framework.settings import forget_cached_settings
 
 
@@ -187,8 +187,9 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
 
 def document_of(version: FrameworkVersion) -> FrameworkDocument:
     """The version's whole stored document as the schema's model (to export it); a rule or
-    a label is read through `version.settings`, never from here."""
-    return FrameworkDocument.model_validate(version.document)
+    a label is read through `version.settings`, never from here. A version stored from a
+    file of an earlier schema_version is exported as the current version reads it."""
+    return FrameworkDocument.model_validate(read_earlier_version(version.document)[0])
 
 
 def current_version(structure: bool = False) -> FrameworkVersion | None:
@@ -211,6 +212,12 @@ def current_version(structure: bool = False) -> FrameworkVersion | None:
     if structure and version is not None:
         return version_structure(version)
     return version
+
+
+def current_words() -> Words:
+    """The current version's words for the practitioner role (plain ones before any)."""
+    version = current_version(structure=True)
+    return version.settings.words if version is not None else Words()
 
 
 _STRUCTURES: dict[tuple, FrameworkVersion] = {}

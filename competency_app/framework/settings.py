@@ -24,6 +24,7 @@ from competency_app.framework.schema import (
     ReviewCycle,
     Rules,
     ScoreLevel,
+    Words,
 )
 
 
@@ -137,6 +138,7 @@ class FrameworkSettings:
     interview: InterviewSettings
     person_specifications: tuple[PersonSpecificationName, ...]
     review_cycle: ReviewCycleSettings
+    words: Words = Words()
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -179,6 +181,8 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
             for spec in document.get("person_specifications") or []
         ),
         review_cycle=ReviewCycleSettings(cycle.review_cycle_months, cycle.self_assessment_due_days),
+        # versions stored before the file named its words take the plain ones
+        words=Words.model_validate(document.get("words") or {}),
     )
 
 

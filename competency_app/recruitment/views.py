@@ -25,7 +25,7 @@ from competency_app.database import unit_of_work
 from competency_app.exports.imports import ImportFileError, read_rows
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, FrameworkVersion, Module
-from competency_app.framework.services import link_titles, version_structure
+from competency_app.framework.services import current_words, link_titles, version_structure
 from competency_app.recruitment import forms, services
 from competency_app.recruitment.models import (
     STATE_LABELS,
@@ -134,7 +134,7 @@ def new_vacancy():
     people = _people_for({t.id for t in teams})
     form = forms.VacancyForm(teams, people)
     if request.method == "GET":
-        form.title.data = "Keyworker"
+        form.title.data = current_words().vacancy_title
     errors: dict[str, str] = {}
     if request.method == "POST":
         form.validate()

@@ -8,6 +8,7 @@ from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.common.forms import AppForm
+from competency_app.framework.services import current_words
 from competency_app.routing import parse_id
 
 
@@ -33,7 +34,8 @@ class AssignForm(AppForm):
 
     def validate_person(self, field: Field) -> None:
         if parse_id(field.data) is None:
-            raise ValidationError("Choose the keyworker to assign the module to")
+            practitioner = current_words().practitioner
+            raise ValidationError(f"Choose the {practitioner} to assign the module to")
 
     def validate_module(self, field: Field) -> None:
         if not field.data:

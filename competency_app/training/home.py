@@ -104,13 +104,14 @@ def hr_section(user: User) -> HomeSection | None:
     overall = required.compliance_for(required.organisation_keyworkers(), version)
     section = HomeSection("Required training across the organisation")
     if not overall.people:
-        section.lines.append("No keyworkers yet.")
+        section.lines.append(f"No {version.settings.words.practitioners} yet.")
     else:
         section.lines.append(
             f"{overall.percent}% compliant ({overall.compliant} of {overall.required}); "
             f"{overall.count(required.OVERDUE)} overdue, {overall.count(required.DUE)} never "
             f"done, {overall.count(required.EXPIRING)} expiring; "
-            f"{overall.fully_compliant} of {len(overall.people)} keyworkers in date on all of it."
+            f"{overall.fully_compliant} of {len(overall.people)} "
+            f"{version.settings.words.practitioners} in date on all of it."
         )
     section.links.append(
         ("Required training across the organisation", url_for("training.organisation_compliance"))

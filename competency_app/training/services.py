@@ -226,7 +226,8 @@ def assign_in_team(
     module already assigned to the person and not yet completed."""
     person = next((m for m in members if m.id == person_id), None)
     if person is None:
-        raise AssignmentError(f"Choose a keyworker in {team.name}", "person")
+        words = version.settings.words
+        raise AssignmentError(f"Choose a {words.practitioner} in {team.name}", "person")
     if module_key not in {module.key for module in version.modules}:
         raise AssignmentError("Choose a module from the catalogue", "module")
     if element_key and element_key not in {e.key for c in version.competencies for e in c.elements}:

@@ -15,7 +15,7 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.common.dates import uk_date
 from competency_app.database import unit_of_work
-from competency_app.framework.services import current_version, element_by_key
+from competency_app.framework.services import current_version, current_words, element_by_key
 from competency_app.training import required, services
 from competency_app.training.forms import AssignForm
 from competency_app.training.permissions import can_assign_training
@@ -106,7 +106,7 @@ def assign(slug: str):
             errors=errors,
             typed=typed,
             element=element,
-            person_items=[{"value": "", "text": "Choose a keyworker"}]
+            person_items=[{"value": "", "text": f"Choose a {current_words().practitioner}"}]
             + [
                 {"value": str(m.id), "text": m.name, "selected": str(m.id) == typed["person"]}
                 for m in members

@@ -20,6 +20,7 @@ from competency_app.clock import utcnow
 from competency_app.common.home import HomeSection as Section
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
+from competency_app.framework.schema import Words
 from competency_app.framework.services import current_version
 from competency_app.notifications import services as notifications
 from competency_app.recruitment import home as recruitment_home
@@ -100,10 +101,11 @@ def _manager(user: User) -> Section | None:
     if not team_ids:
         return None
     version = current_version(structure=True)
+    words = version.settings.words if version is not None else Words()
     section = Section("Your teams")
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):
         count = len(accounts.team_members(team))
-        line = f"{team.name}: {count} {'keyworker' if count == 1 else 'keyworkers'}"
+        line = f"{team.name}: {words.count(count)}"
         if version is not None:
             counts = coverage_for_team(team, version).counts
             gaps, risky, skills = counts["gaps"], counts["at_risk"], counts["skill_gaps"]

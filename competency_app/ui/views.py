@@ -25,6 +25,7 @@ from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_ad
 from competency_app.common.caches import BoundedCache, per_process_cache
 from competency_app.common.holes import filled_by, holes_open, marker
 from competency_app.extensions import db
+from competency_app.framework.services import current_words
 from competency_app.recruitment.models import PanelMember
 from competency_app.ui.home import home_sections
 from competency_app.ui.security import csp_nonce
@@ -41,7 +42,14 @@ def template_helpers() -> dict:
         "site_footer": site_footer,
         "skip_link": skip_link,
         "flash_messages": flash_messages,
+        "framework_words": current_words,
+        "role_label": role_label,
     }
+
+
+def role_label(role: Role) -> str:
+    """A role as people read it: the practitioner role in the framework file's words."""
+    return current_words().role_label if role is Role.PRACTITIONER else role.label
 
 
 def navigation_items() -> list[dict]:

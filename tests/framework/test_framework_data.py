@@ -69,7 +69,7 @@ def table() -> str:
 
 def test_file_is_valid_and_self_consistent(document):
     assert document.check_references() == []
-    assert yaml.safe_load(FRAMEWORK.read_bytes())["schema_version"] == 1
+    assert yaml.safe_load(FRAMEWORK.read_bytes())["schema_version"] == 2
 
 
 def test_counts_per_element_match_the_source(document):

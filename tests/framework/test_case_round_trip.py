@@ -1,0 +1,77 @@
+"""Every section of the framework file travels through CASE: a file with a value other than
+the schema's default in every field that has one (the supervision cycle included) is loaded,
+exported as a CASE package and loaded back as the same version, with the same content hash
+and the same settings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from competency_app.config import DEFAULT_FRAMEWORK_PATH
+from competency_app.framework.case import from_case
+from competency_app.framework.loader import content_hash, parse_framework
+from competency_app.framework.services import current_version
+
+
+def fields_left_at_default(document: BaseModel) -> list[str]:
+    """`Model.field` for every optional field no instance in `document` sets otherwise."""
+    changed: dict[str, bool] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, BaseModel):
+            for name, field in type(value).model_fields.items():
+                own = getattr(value, name)
+                if not field.is_required():
+                    key = f"{type(value).__name__}.{name}"
+                    default = field.get_default(call_default_factory=True)
+                    changed[key] = changed.get(key, False) or own != default
+                walk(own)
+
+    walk(document)
+    return sorted(key for key, was_changed in changed.items() if not was_changed)
+
+
+def non_default_file() -> dict:
+    """The keyworking file with the settings it leaves at their defaults set otherwise."""
+    data = yaml.safe_load(DEFAULT_FRAMEWORK_PATH.read_bytes())
+    data["supervision"] = {"review_cycle_months": 6, "self_assessment_due_days": 14}
+    data["rules"]["coverage_rule"] = "whole_element"
+    data["interview_scoring"]["appointable_rule"]["forbidden_applies_to"] = "all"
+    element = data["competencies"][0]["elements"][0]
+    element["min_holders"] = 3
+    element["short_label"] = "Direct support"
+    return data
+
+
+def test_every_section_survives_yaml_case_load(app, runner, tmp_path):
+    yaml_file = tmp_path / "settings.yaml"
+    yaml_file.write_text(yaml.safe_dump(non_default_file(), allow_unicode=True, sort_keys=False))
+    document = parse_framework(yaml_file.read_bytes())
+    assert fields_left_at_default(document) == []
+    assert document.supervision.review_cycle_months == 6
+
+    result = runner.invoke(args=["load-framework", str(yaml_file)])
+    assert result.exit_code == 0, result.output
+    case_file = tmp_path / "settings.json"
+    result = runner.invoke(args=["export-framework", "--format", "case", "--output", case_file])
+    assert result.exit_code == 0, result.output
+
+    package = json.loads(case_file.read_text())
+    assert content_hash(from_case(case_file.read_bytes())) == content_hash(document)
+    result = runner.invoke(args=["load-framework", str(case_file)])
+    assert result.exit_code == 0, result.output
+    assert "identical to framework version 1" in result.output
+    with app.app_context():
+        cycle = current_version().settings.review_cycle
+    assert (cycle.months, cycle.due_days) == (6, 14)
+
+    # the supervision section on its own: without it the cycle would come back as 12
+    del package["extensions"]["keyworkingCompetencyTracker"]["supervision"]
+    assert from_case(json.dumps(package).encode()).supervision.review_cycle_months == 12
