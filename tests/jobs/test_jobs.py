@@ -16,7 +16,7 @@ from competency_app.extensions import db
 from competency_app.jobs import services as jobs
 from competency_app.jobs.models import Job, JobRequester, JobState
 from competency_app.jobs.queue import in_process
-from tests.conftest import csrf_from, sign_in
+from tests.conftest import csrf_from, preview_import, sign_in
 from tests.factories import (
     PASSWORD,
     commit,
@@ -231,6 +231,27 @@ def test_a_large_import_is_applied_as_a_job_with_its_links(app, organisation, jo
         assert not list(jobs_dir.glob("import-*.json"))  # the checked rows are gone
     finally:
         app.config["IMPORT_JOB_ROWS"] = 2000
+
+
+def test_an_import_one_row_over_a_batch_writes_its_last_row(app, organisation, jobs_dir):
+    app.config["IMPORT_JOB_ROWS"], app.config["IMPORT_BATCH_ROWS"] = 3, 4
+    try:
+        hana = signed_in(app, "hana.hr")
+        lines = ["name,email,role,team"] + [
+            f"New Person {n},new{n}@example.nhs.uk,practitioner,north" for n in range(5)
+        ]  # IMPORT_BATCH_ROWS + 1: a batch of four, then one
+        body = preview_import(hana, "roster", "\n".join(lines)).get_data(as_text=True)
+        token = re.search(r'name="token" value="([^"]+)"', body)
+        assert token
+        response = hana.post(
+            "/admin/imports/apply", data={"csrf_token": csrf_from(body), "token": token.group(1)}
+        )
+        assert response.status_code == 303 and "/jobs/" in response.headers["Location"]
+        assert "Staff roster: 5 rows imported." in hana.get(response.headers["Location"]).text
+        with app.app_context():
+            assert db.session.scalar(select_user("new4")) is not None  # the row past the batch
+    finally:
+        app.config["IMPORT_JOB_ROWS"], app.config["IMPORT_BATCH_ROWS"] = 2000, 1000
 
 
 def test_purge_candidates_runs_as_a_job(app, runner, organisation):

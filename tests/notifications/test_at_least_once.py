@@ -217,6 +217,21 @@ def test_a_full_batch_queues_the_next_until_none_is_left(app, team, inbox):
     assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
 
 
+def test_a_batch_one_over_mail_batch_sends_the_last_email_in_the_next_job(app, team, inbox):
+    app.config["MAIL_BATCH"] = 3
+    try:
+        with app.app_context():
+            addresses = backlog(4)  # MAIL_BATCH + 1
+            first = notices.deliver_pending()
+            assert (first.sent, first.more) == (3, True)  # full: the next job is queued
+            second = notices.deliver_pending()
+            assert (second.sent, second.more) == (1, False)  # the last one, nothing after
+            assert states() == {EmailState.SENT: 4}
+    finally:
+        app.config["MAIL_BATCH"] = 1000
+    assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
+
+
 def test_send_reminders_sends_every_email_waiting_with_no_new_reminder(app, team, inbox, runner):
     app.config["MAIL_BATCH"] = 3
     try:
