@@ -42,8 +42,6 @@ MIN_PASSWORD_LENGTH = 12
 # ever match it, so such an account cannot sign in with one.
 NO_PASSWORD = "!no-password-set"  # noqa: S105 - a marker, never a password
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# Only a first sieve for an address a sign-in provider asserts; every address entered here
-# (forms, imports, commands) is checked by `common.text.email_problem`.
 
 
 class AccountError(ValueError):
