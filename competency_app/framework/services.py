@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -182,6 +183,8 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
         source=source_name[:100],
         actor_label=loaded_by[:200],
     )
+    if has_request_context():
+        g.pop("framework_words", None)
     return LoadResult(version, created=True)
 
 
@@ -215,9 +218,19 @@ def current_version(structure: bool = False) -> FrameworkVersion | None:
 
 
 def current_words() -> Words:
-    """The current version's words for the practitioner role (plain ones before any)."""
+    """The current version's words for the practitioner role (plain ones before any).
+
+    Read once a request: a page asks for them each time it names a role (a list of people
+    names many), and each read would otherwise ask the database for the current version.
+    """
+    if has_request_context() and "framework_words" in g:
+        words: Words = g.framework_words
+        return words
     version = current_version(structure=True)
-    return version.settings.words if version is not None else Words()
+    words = version.settings.words if version is not None else Words()
+    if has_request_context():
+        g.framework_words = words
+    return words
 
 
 _STRUCTURES: dict[tuple, FrameworkVersion] = {}
