@@ -64,7 +64,10 @@ def progress(job_id: int):
 def download(job_id: int):
     job = job_by_id(job_id)
     kind = services.kind_of(job)
-    with unit_of_work():  # the download's audit event; an expired file is deleted
+    # The download's audit event (and an expired file deleted): a GET that writes, so its
+    # transaction writes from the start (SQLite: a read upgraded to a write fails when a
+    # worker committed in between).
+    with services.writing():
         content = services.result_bytes(job)
         if content is None or kind is None:
             abort(404)
