@@ -16,6 +16,7 @@ from competency_app.assessments.models import (
     Status,
     ValidatedRating,
 )
+from competency_app.assessments.reworded import Reworded, reworded_for
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -29,23 +30,38 @@ class SkillLine:
     validated: CurrentRating | None
     now: datetime
     soon_days: int
+    # validated against an earlier wording of the skill (`reworded.py`)
+    reworded: Reworded | None = None
+
+    @property
+    def needs_revalidation(self) -> bool:
+        """Reworded with `revalidate: true`: the validation no longer counts."""
+        return self.reworded is not None and self.reworded.revalidate
 
     @property
     def expired(self) -> bool:
-        return self.validated is not None and self.validated.expires_at <= self.now
+        return (
+            self.validated is not None
+            and not self.needs_revalidation
+            and self.validated.expires_at <= self.now
+        )
 
     @property
     def expiring_soon(self) -> bool:
         return (
             self.validated is not None
             and not self.expired
+            and not self.needs_revalidation
             and self.validated.expires_at <= self.now + timedelta(days=self.soon_days)
         )
 
     @property
     def counted_level(self) -> int | None:
-        """The validated level that counts now (None when absent or expired)."""
-        return None if self.validated is None or self.expired else self.validated.level
+        """The validated level that counts now (None when absent, expired or to be
+        validated again)."""
+        if self.validated is None or self.expired or self.needs_revalidation:
+            return None
+        return self.validated.level
 
 
 @dataclass
@@ -69,6 +85,15 @@ class Profile:
     @property
     def expiring_soon(self) -> list[SkillLine]:
         return [line for e in self.elements for line in e.lines if line.expiring_soon]
+
+    @property
+    def reworded(self) -> list[SkillLine]:
+        """Validations made against an earlier wording of their skill."""
+        return [line for e in self.elements for line in e.lines if line.reworded is not None]
+
+    @property
+    def to_revalidate(self) -> list[SkillLine]:
+        return [line for line in self.reworded if line.needs_revalidation]
 
 
 def _latest_self_levels(person: User) -> dict[str, int]:
@@ -102,13 +127,21 @@ def profile_of(person: User) -> Profile | None:
             select(CurrentRating).where(CurrentRating.person_id == person.id)
         )
     }
+    reworded = reworded_for(person, version)
     elements = []
     for competency in version.competencies:
         for element in competency.elements:
             group = ElementLines(element)
             for skill in element.skills:
                 group.lines.append(
-                    SkillLine(skill, selfs.get(skill.key), current.get(skill.key), now, soon)
+                    SkillLine(
+                        skill,
+                        selfs.get(skill.key),
+                        current.get(skill.key),
+                        now,
+                        soon,
+                        reworded.get(skill.key),
+                    )
                 )
             elements.append(group)
     assessments = list(

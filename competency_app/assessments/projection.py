@@ -20,9 +20,10 @@ INSERT ... SELECT instead.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from competency_app.accounts.models import move_teams_on
@@ -127,3 +128,48 @@ def write_ratings(
     )
     for callback in _AFTER_WRITE:
         callback(people, version)
+
+
+_CURRENT = cast(Table, CurrentRating.__table__)
+_SHORTEN = (
+    update(_CURRENT)
+    .where(_CURRENT.c.id == bindparam("row_id"))
+    .values(expires_at=bindparam("stopped_at"))
+)
+
+
+def bring_expiry_forward(
+    stopped: dict[tuple[int, str], datetime], version: FrameworkVersion
+) -> int:
+    """End the current ratings keyed (person id, skill key) in `stopped` at the moment
+    given, where they would have lasted longer (a reworded skill to be validated again:
+    `reworded.py`), then move the people's teams' coverage epoch on and run what was
+    registered with `after_ratings_written` for `version` (the stored coverage figures), in
+    the caller's transaction. The history keeps each validation's own expiry. Returns the
+    number of ratings ended."""
+    if not stopped:
+        return 0
+    people = {person for person, _ in stopped}
+    rows = db.session.execute(
+        select(
+            _CURRENT.c.id, _CURRENT.c.person_id, _CURRENT.c.skill_key, _CURRENT.c.expires_at
+        ).where(_CURRENT.c.person_id.in_(sorted(people)))
+    ).all()
+    changes = [
+        {"row_id": row.id, "stopped_at": stopped[(row.person_id, row.skill_key)]}
+        for row in rows
+        if (row.person_id, row.skill_key) in stopped
+        and _aware(row.expires_at) > stopped[(row.person_id, row.skill_key)]
+    ]
+    if not changes:
+        return 0
+    ended = {row.person_id for row in rows if row.id in {c["row_id"] for c in changes}}
+    bump_coverage_epoch(ended)
+    db.session.connection().execute(_SHORTEN, changes)
+    for callback in _AFTER_WRITE:
+        callback(ended, version)
+    return len(changes)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

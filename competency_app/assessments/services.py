@@ -31,6 +31,7 @@ from competency_app.assessments.models import (
     ValueReviewOutcome,
 )
 from competency_app.assessments.projection import write_ratings
+from competency_app.assessments.reworded import revalidation_cutoffs
 from competency_app.clock import utcnow
 from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
@@ -511,6 +512,9 @@ def validate(
         ).all()
     )
     skills = {skill.id: (skill, e) for e in elements_of(version) for skill in e.skills}
+    # An assessment of an earlier version: a skill reworded since with `revalidate: true`
+    # is validated against wording that stopped counting then (`reworded.py`).
+    cutoffs = revalidation_cutoffs(version)
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
@@ -544,7 +548,7 @@ def validate(
                 "comment": comment,
                 "validated_by_id": supervisor.id,
                 "validated_at": now,
-                "expires_at": expires,
+                "expires_at": min(expires, cutoffs.get(skill.key, expires)),
             }
         )
     if refused:

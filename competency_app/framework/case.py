@@ -13,7 +13,8 @@ section of the file but its metadata and its items' tree (the rating scale, the 
 supervision cycle, the e-learning catalogue, the person specifications, the interview
 scoring, and any section the schema gains: `SETTINGS` is read from the schema), and per
 item the few attributes of the YAML model without a CASE home (an element's areas and
-minimum holders, a skill's area and "enhanced" mark, a competency's "overarching").
+minimum holders, a skill's area, "enhanced" mark and "revalidate" mark (written only when
+set), a competency's "overarching").
 `from_case(raw)` reads such a package back into the YAML model (`schema.FrameworkDocument`),
 so a round trip YAML → CASE → YAML gives the same content hash. A package from another tool
 without those extensions, or with items this model has no place for, is refused with a
@@ -185,7 +186,13 @@ def to_case(document: FrameworkDocument, changed_at: datetime | None = None) -> 
                     (element.id, element_id),
                     s,
                     fullStatement=skill.text,
-                    extensions={EXTENSION: {"enhanced": skill.enhanced, "area": skill.area}},
+                    extensions={
+                        EXTENSION: {
+                            "enhanced": skill.enhanced,
+                            "area": skill.area,
+                            **({"revalidate": True} if skill.revalidate else {}),
+                        }
+                    },
                 )
             for t, task in enumerate(element.tasks, len(element.skills) + 1):
                 add("task", task.id, (element.id, element_id), t, fullStatement=task.text)
@@ -561,6 +568,7 @@ def from_case(raw: bytes, name: str = "framework.json") -> FrameworkDocument:
                                             "text": s.get("fullStatement"),
                                             "enhanced": ext(s).get("enhanced", False),
                                             "area": ext(s).get("area"),
+                                            "revalidate": ext(s).get("revalidate", False),
                                         }
                                     )
                                     for s in ordered(e["_id"], "skill")

@@ -161,6 +161,11 @@ class Skill(_VersionedItem, Model):
     text: Mapped[str] = mapped_column(Text)
     enhanced: Mapped[bool] = mapped_column(Boolean, default=False)
     area: Mapped[str | None] = mapped_column(String(80))
+    # This version rewords the skill (its text differs from the version loaded before) and
+    # the file marks it `revalidate: true`: validations made against the earlier wording
+    # stopped counting when this version was loaded. False where the file marks a skill
+    # whose text did not change (the mark then means nothing).
+    revalidate: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     element: Mapped[Element] = relationship(back_populates="skills")
 

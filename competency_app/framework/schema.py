@@ -14,8 +14,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -154,8 +156,27 @@ class Skill(Strict):
     text: str = Field(min_length=1)
     enhanced: bool = False
     area: str | None = Field(default=None, description="Id of the element's area, if grouped.")
+    revalidate: bool = Field(
+        default=False,
+        description=(
+            "Set on a skill whose text this version rewords: validations made against the "
+            "earlier wording stop counting from the day the version is loaded, and need "
+            "validating again. Left out, they count until their next review but are flagged "
+            "'validated against earlier wording'. It means nothing where the text is the "
+            "same as in the version loaded before (it is then ignored)."
+        ),
+    )
 
     _id = field_validator("id")(_check_id)
+
+    @model_serializer(mode="wrap")
+    def _revalidate_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """`revalidate` is written only when true, so that a file without it has the same
+        content hash (and stored document) as before the field existed."""
+        data = handler(self)
+        if not self.revalidate:
+            data.pop("revalidate", None)
+        return data
 
 
 class Task(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,10 +35,27 @@ class LoadResult:
     created: bool
 
 
+# What runs once a new version's rows are written, in the same transaction, given the new
+# version and the one loaded before it (None for the first); each returns counts for the
+# load's audit event. Registered by the layers above (`assessments/reworded.py`: the
+# validations of reworded skills), which this module cannot import.
+_AFTER_LOAD: list[Callable[[FrameworkVersion, FrameworkVersion | None], dict[str, Any]]] = []
+
+
+def after_version_loaded(
+    callback: Callable[[FrameworkVersion, FrameworkVersion | None], dict[str, Any]],
+) -> None:
+    """Have `callback(version, previous)` run after `load_framework` has written a new
+    version, before its audit event (which records the counts it returns)."""
+    _AFTER_LOAD.append(callback)
+
+
 def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str) -> LoadResult:
     """Store `document` as a new framework version, or return the identical one.
 
-    Flushes only: the caller commits, so a load applies whole or not at all.
+    A skill the file marks `revalidate: true` is stored so only when its text differs from
+    the version loaded before (else the mark means nothing). Flushes only: the caller
+    commits, so a load applies whole or not at all.
     """
     digest = content_hash(document)
     existing = db.session.scalar(
@@ -45,6 +63,16 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
     )
     if existing is not None:
         return LoadResult(existing, created=False)
+    previous = db.session.scalar(_LATEST)
+    earlier_texts: dict[str, str] = (
+        {}
+        if previous is None
+        else dict(
+            db.session.execute(
+                select(Skill.key, Skill.text).where(Skill.version_id == previous.id)
+            ).all()
+        )
+    )
 
     number = (db.session.scalar(select(func.max(FrameworkVersion.number))) or 0) + 1
     version = FrameworkVersion(
@@ -115,6 +143,9 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
                     text=skill.text,
                     enhanced=skill.enhanced,
                     area=skill.area,
+                    revalidate=skill.revalidate
+                    and skill.id in earlier_texts
+                    and earlier_texts[skill.id] != skill.text,
                 )
                 for position, skill in enumerate(source.skills)
             )
@@ -174,6 +205,9 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
             )
             position += 1
     db.session.flush()
+    counts: dict[str, Any] = {}
+    for callback in _AFTER_LOAD:
+        counts.update(callback(version, previous))
     record(
         "framework_loaded",
         None,
@@ -182,6 +216,7 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
         content_hash=digest,
         source=source_name[:100],
         actor_label=loaded_by[:200],
+        **counts,
     )
     if has_request_context():
         g.pop("framework_words", None)
@@ -387,7 +422,11 @@ def _flatten(document: dict) -> dict[tuple[str, str], dict[str, object]]:
             for area in element["areas"]:
                 items[("area", area["id"])] = {k: v for k, v in area.items() if k != "id"}
             for skill in element["skills"]:
-                items[("skill", skill["id"])] = {k: v for k, v in skill.items() if k != "id"}
+                # `revalidate` says how a rewording applies, not what the skill is: the
+                # effects of a change (`change_effects`) tell it.
+                items[("skill", skill["id"])] = {
+                    k: v for k, v in skill.items() if k not in ("id", "revalidate")
+                }
             for task in element["tasks"]:
                 items[("task", task["id"])] = {"text": task["text"]}
     for module in document["elearning"]:
@@ -415,3 +454,25 @@ def compare_versions(old: FrameworkVersion, new: FrameworkVersion) -> list[Chang
         if ident not in after:
             changes.append(Change(ident[0], ident[1], "removed", old=fields))
     return changes
+
+
+# What a change does to what people hold, from the layers above (`assessments/reworded.py`:
+# the validations a reworded skill affects), which this module cannot import.
+_EFFECTS: list[Callable[[FrameworkVersion, FrameworkVersion, list[Change]], dict[str, str]]] = []
+
+
+def describe_effects(
+    callback: Callable[[FrameworkVersion, FrameworkVersion, list[Change]], dict[str, str]],
+) -> None:
+    """Have `callback(old, new, changes)` say, by item key, what a change affects."""
+    _EFFECTS.append(callback)
+
+
+def change_effects(
+    old: FrameworkVersion, new: FrameworkVersion, changes: list[Change]
+) -> dict[str, str]:
+    """A sentence per changed item that affects something people hold, by item key."""
+    effects: dict[str, str] = {}
+    for callback in _EFFECTS:
+        effects.update(callback(old, new, changes))
+    return effects

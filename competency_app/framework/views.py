@@ -115,5 +115,9 @@ def compare():
     chosen = form.chosen
     changes = services.compare_versions(chosen["from"], chosen["to"])
     return render_template(
-        "framework/compare.html", old=chosen["from"], new=chosen["to"], changes=changes
+        "framework/compare.html",
+        old=chosen["from"],
+        new=chosen["to"],
+        changes=changes,
+        effects=services.change_effects(chosen["from"], chosen["to"], changes),
     )

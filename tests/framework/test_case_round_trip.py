@@ -47,6 +47,7 @@ def non_default_file() -> dict:
     element = data["competencies"][0]["elements"][0]
     element["min_holders"] = 3
     element["short_label"] = "Direct support"
+    element["skills"][1]["revalidate"] = True
     return data
 
 
@@ -71,6 +72,14 @@ def test_every_section_survives_yaml_case_load(app, runner, tmp_path):
     with app.app_context():
         cycle = current_version().settings.review_cycle
     assert (cycle.months, cycle.due_days) == (6, 14)
+    skill = package["CFItems"][[i["humanCodingScheme"] for i in package["CFItems"]].index("1a.s2")]
+    assert skill["extensions"]["keyworkingCompetencyTracker"]["revalidate"] is True
+    back = from_case(case_file.read_bytes())
+    assert [s.revalidate for s in back.competencies[0].elements[0].skills[:3]] == [
+        False,
+        True,
+        False,
+    ]
 
     # the supervision section on its own: without it the cycle would come back as 12
     del package["extensions"]["keyworkingCompetencyTracker"]["supervision"]
