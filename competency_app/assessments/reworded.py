@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from competency_app.accounts.models import User
-from competency_app.assessments.models import CurrentRating, ValidatedRating
+from competency_app.assessments.models import Assessment, CurrentRating, ValidatedRating
 from competency_app.assessments.projection import bring_expiry_forward
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -47,6 +47,9 @@ class Reworded:
     reworded_in: int  # the first later version that reworded the skill
     reworded_on: datetime  # when that version was loaded
     stopped_at: datetime | None  # set when a rewording asked for it to be validated again
+    # The wording is an assessment's own, of an earlier version than the latest (rated and
+    # validated against earlier wording), rather than that of a past validation.
+    in_assessment: bool = False
 
     @property
     def revalidate(self) -> bool:
@@ -138,27 +141,9 @@ def reworded_for(person: User, version: FrameworkVersion) -> dict[str, Reworded]
     return {key: found for (_, key), found in earlier_wording(version, [person.id]).items()}
 
 
-def reworded_skills(
-    person: User, version: FrameworkVersion
-) -> list[tuple[Element, int, Skill, Reworded]]:
-    """The skills of `version` whose validation `person` holds was made against an earlier
-    wording, in the framework's order: (element, the skill's number in it, skill, how)."""
-    found = reworded_for(person, version)
-    if not found:
-        return []
-    return [
-        (element, number, skill, found[skill.key])
-        for competency in version.competencies
-        for element in competency.elements
-        for number, skill in enumerate(element.skills, start=1)
-        if skill.key in found
-    ]
-
-
-def revalidation_cutoffs(version: FrameworkVersion) -> dict[str, datetime]:
-    """For a sign-off of an assessment of `version` after later versions were loaded: the
-    moment each of its skills' validations stopped counting (a later version reworded the
-    skill with `revalidate: true`), by skill key; empty when `version` is the latest."""
+def superseded_wording(version: FrameworkVersion) -> dict[str, Reworded]:
+    """The skills of `version` that a later version has reworded, by key: an assessment of
+    `version` is rated and validated against their earlier wording. Empty for the latest."""
     latest = db.session.scalar(select(func.max(FrameworkVersion.number)))
     if latest is None or latest <= version.number:
         return {}
@@ -167,12 +152,49 @@ def revalidation_cutoffs(version: FrameworkVersion) -> dict[str, datetime]:
             select(Skill.key, Skill.text).where(Skill.version_id == version.id)
         ).all()
     )
-    cutoffs: dict[str, datetime] = {}
+    found: dict[str, Reworded] = {}
     for key, wordings in _wordings(texts, latest).items():
         reworded = _since(version.number, texts[key], wordings)
-        if reworded is not None and reworded.stopped_at is not None:
-            cutoffs[key] = reworded.stopped_at
-    return cutoffs
+        if reworded is not None:
+            found[key] = replace(reworded, in_assessment=True)
+    return found
+
+
+def revalidation_cutoffs(version: FrameworkVersion) -> dict[str, datetime]:
+    """For a sign-off of an assessment of `version` after later versions were loaded: the
+    moment each of its skills' validations stopped counting (a later version reworded the
+    skill with `revalidate: true`), by skill key; empty when `version` is the latest."""
+    return {
+        key: found.stopped_at
+        for key, found in superseded_wording(version).items()
+        if found.stopped_at is not None
+    }
+
+
+def reworded_in_assessment(assessment: Assessment) -> dict[str, Reworded]:
+    """The skills of `assessment` to flag, by key: those whose current validation was made
+    against an earlier wording than the assessment's, and those whose wording in the
+    assessment a later version has changed (these first: they are about this rating)."""
+    version = assessment.framework_version
+    return {
+        **reworded_for(assessment.person, version),
+        **superseded_wording(version),
+    }
+
+
+def reworded_skills(assessment: Assessment) -> list[tuple[Element, int, Skill, Reworded]]:
+    """`reworded_in_assessment` in the framework's order: (element, the skill's number in
+    it, skill, how)."""
+    found = reworded_in_assessment(assessment)
+    if not found:
+        return []
+    return [
+        (element, number, skill, found[skill.key])
+        for competency in assessment.framework_version.competencies
+        for element in competency.elements
+        for number, skill in enumerate(element.skills, start=1)
+        if skill.key in found
+    ]
 
 
 def _on_load(version: FrameworkVersion, previous: FrameworkVersion | None) -> dict[str, Any]:
@@ -227,14 +249,12 @@ def _effects(old: FrameworkVersion, new: FrameworkVersion, changes: list[Change]
         held = "1 current validation" if count == 1 else f"{count} current validations"
         if key in revalidate:
             effects[key] = (
-                f"Affects {held} made against the earlier wording: "
-                f"validate again (they stopped counting when version {new.number} was loaded)."
+                f"Affects {held}: re-validation required; not counted since version "
+                f"{new.number} was loaded."
             )
         else:
-            effects[key] = (
-                f"Affects {held} made against the earlier wording: "
-                "flagged, and counted until their next review."
-            )
+            its = "its" if count == 1 else "their"
+            effects[key] = f"Affects {held}: flagged, counted until {its} next review."
     return effects
 
 

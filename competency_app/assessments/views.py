@@ -43,7 +43,7 @@ from competency_app.assessments.profile import (
     chart_series,
     profile_of,
 )
-from competency_app.assessments.reworded import reworded_for, reworded_skills
+from competency_app.assessments.reworded import reworded_in_assessment, reworded_skills
 from competency_app.clock import utcnow
 from competency_app.common import charts
 from competency_app.common.downloads import send_download
@@ -207,7 +207,7 @@ def rate_element(assessment_id: int, key: str):
             following=following,
             state=services.progress(assessment),
             names=services.skill_names(element),
-            reworded=reworded_for(assessment.person, assessment.framework_version),
+            reworded=reworded_in_assessment(assessment),
         ),
         status,
     )
@@ -424,7 +424,7 @@ def _validate_page(assessment, errors: dict, return_comment: str):
             errors=errors,
             form=FlaskForm(),
             return_comment=return_comment,
-            reworded=reworded_skills(assessment.person, version),
+            reworded=reworded_skills(assessment),
         ),
         (409 if "row_version" in errors else 400) if errors else 200,
     )
@@ -504,7 +504,7 @@ def validate_element(assessment_id: int, key: str):
             labels=_labels(assessment),
             selfs=services.self_ratings_by_skill(assessment),
             previous_ratings=services.current_ratings(assessment.person),
-            reworded=reworded_for(assessment.person, version),
+            reworded=reworded_in_assessment(assessment),
             names=services.skill_names(element),
             typed=typed,
             errors=errors,

@@ -21,6 +21,7 @@ from competency_app.common.dates import london_day
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
+from competency_app.framework.schema import FrameworkDocument
 from competency_app.framework.services import current_version, load_framework
 from competency_app.supervision import services as supervision
 from competency_app.training.demo import create_demo_training
@@ -138,9 +139,46 @@ def prepare_demo() -> tuple[list[str], list[tuple[str, str, str]]]:
         current_app.config["FRAMEWORK_MAX_BYTES"],
     )
     with unit_of_work():
-        result = load_framework(document, "framework.yaml", loaded_by="demo")
+        load_framework(document, "framework.yaml", loaded_by="demo")
         logins = create_demo_organisation(current_app.config["DEMO_PASSWORD"])
-    return [f"Framework version {result.version.number}: {result.version.title}"], logins
+        revision = demo_revision(document)
+        if revision is not None:
+            load_framework(revision, "framework-demo-revision.yaml", loaded_by="demo")
+    version = current_version()
+    assert version is not None  # loaded just above
+    return [f"Framework version {version.number}: {version.title}"], logins
+
+
+# The demo's second framework version: one skill reworded after the team's validations, so
+# that their profiles, the supervisor's validation page and the version comparison show
+# validations made against the earlier wording. Not the source's words: a demo change.
+REWORDED_SKILL = "1a.s2"
+REWORDED_TEXT = (
+    "A compassionate, empathetic and trauma-informed approach to children, young people "
+    "and their families"
+)
+
+
+def demo_revision(document: FrameworkDocument) -> FrameworkDocument | None:
+    """`document` with `REWORDED_SKILL` reworded (its validations then count until their
+    next review, flagged), or None for a framework without that skill."""
+    data = document.model_dump(mode="json")
+    skills = [
+        skill
+        for competency in data["competencies"]
+        for element in competency["elements"]
+        for skill in element["skills"]
+        if skill["id"] == REWORDED_SKILL
+    ]
+    if not skills:
+        return None
+    skills[0]["text"] = REWORDED_TEXT
+    data["metadata"]["version_label"] = "Demo revision: one skill reworded"
+    data["metadata"]["notes"] = (
+        f"A demo change, not the source's words: skill {REWORDED_SKILL} reworded after the "
+        "team's validations. " + (data["metadata"].get("notes") or "")
+    ).strip()
+    return FrameworkDocument.model_validate(data)
 
 
 def login_table(logins: list[tuple[str, str, str]], password: str) -> str:

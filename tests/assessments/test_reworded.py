@@ -117,9 +117,9 @@ def test_without_revalidate_the_validations_count_but_are_flagged(
     assert "counts until its next review" in row
     assert re.search(r"until \d{1,2} \w+ \d{4}", row)  # still counted, with its expiry
     assert 'data-reworded="flagged"' in row
-    assert "1 skill reworded in a later framework version counts until the next review" in page
+    assert "1 skill reworded since it was validated still counts until the next review" in page
     # the other skills are not flagged
-    assert page.count("Validated against earlier wording:") + page.count('data-reworded="') == 2
+    assert page.count('data-reworded="') == 1
 
 
 def test_with_revalidate_they_stop_counting_and_the_stored_figures_follow(
@@ -205,7 +205,7 @@ def test_the_supervisor_sees_reworded_skills_first_and_flagged(app, client, team
 
     sign_in(client, "sue.super@example.nhs.uk", PASSWORD)
     page = html.unescape(client.get(f"/supervision/{assessment_id}").data.decode())
-    assert page.index("Reworded since Ann One's last validation") < page.index(
+    assert page.index("Reworded skills: check these first") < page.index(
         "Steps of the validation"
     )
     listed = re.findall(r'id="reworded-([^"]+)"', page)
@@ -231,7 +231,7 @@ def test_the_supervisor_sees_reworded_skills_first_and_flagged(app, client, team
 
 
 def test_a_sign_off_of_the_earlier_wording_after_revalidate_does_not_count(
-    app, team, framework_bytes
+    app, client, team, framework_bytes
 ):
     with app.app_context():
         ann = db.session.get(assessments.User, team["people"][0])
@@ -245,6 +245,19 @@ def test_a_sign_off_of_the_earlier_wording_after_revalidate_does_not_count(
         assessments.submit(assessment, ann, None)
         commit()
         load(reworded_file(framework_bytes, revalidate=True))
+        assessment_id = assessment.id
+
+    # the supervisor is told before signing off
+    sign_in(client, "sue.super@example.nhs.uk", PASSWORD)
+    page = html.unescape(client.get(f"/supervision/{assessment_id}").get_data(as_text=True))
+    item = re.search(r'id="reworded-1a.s2">(.*?)</li>', page, re.S).group(1)
+    assert "Earlier wording" in item and "Its validation will not count" in item
+    assert re.findall(r'id="reworded-([^"]+)"', page) == [SKILL]
+
+    with app.app_context():
+        ann = db.session.get(assessments.User, team["people"][0])
+        sue = db.session.get(assessments.User, team["sue"])
+        assessment = db.session.get(assessments.Assessment, assessment_id)
         assessments.validate(assessment, sue, {}, None)
         commit()
         rows = dict(
@@ -272,11 +285,10 @@ def test_the_version_diff_says_how_many_validations_each_change_affects(
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
     row = re.search(r'data-key="1a.s2">(.*?)</tr>', page, re.S).group(1)
-    assert "Affects 5 current validations made against the earlier wording" in row
     if revalidate:
-        assert "validate again" in row
+        assert "Affects 5 current validations: re-validation required" in row
     else:
-        assert "counted until their next review" in row
+        assert "Affects 5 current validations: flagged, counted until their next review" in row
     # the metadata change affects no validation
     setting = re.search(r'data-key="metadata">(.*?)</tr>', page, re.S).group(1)
     assert "Affects" not in setting
