@@ -21,7 +21,7 @@ from competency_app.common.dates import london_day
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
-from competency_app.framework.schema import FrameworkDocument
+from competency_app.framework.schema import FrameworkDocument, Skill
 from competency_app.framework.services import current_version, load_framework
 from competency_app.supervision import services as supervision
 from competency_app.training.demo import create_demo_training
@@ -162,23 +162,34 @@ REWORDED_TEXT = (
 def demo_revision(document: FrameworkDocument) -> FrameworkDocument | None:
     """`document` with `REWORDED_SKILL` reworded (its validations then count until their
     next review, flagged), or None for a framework without that skill."""
-    data = document.model_dump(mode="json")
-    skills = [
-        skill
-        for competency in data["competencies"]
-        for element in competency["elements"]
-        for skill in element["skills"]
-        if skill["id"] == REWORDED_SKILL
-    ]
-    if not skills:
+    if not any(skill.id == REWORDED_SKILL for e in document.elements() for skill in e.skills):
         return None
-    skills[0]["text"] = REWORDED_TEXT
-    data["metadata"]["version_label"] = "Demo revision: one skill reworded"
-    data["metadata"]["notes"] = (
-        f"A demo change, not the source's words: skill {REWORDED_SKILL} reworded after the "
-        "team's validations. " + (data["metadata"].get("notes") or "")
-    ).strip()
-    return FrameworkDocument.model_validate(data)
+
+    def reworded(skill: Skill) -> Skill:
+        if skill.id != REWORDED_SKILL:
+            return skill
+        return skill.model_copy(update={"text": REWORDED_TEXT})
+
+    competencies = [
+        competency.model_copy(
+            update={
+                "elements": [
+                    element.model_copy(update={"skills": [reworded(s) for s in element.skills]})
+                    for element in competency.elements
+                ]
+            }
+        )
+        for competency in document.competencies
+    ]
+    earlier = document.metadata
+    metadata = earlier.model_copy(
+        update={
+            "version_label": "Demo revision: one skill reworded",
+            "notes": f"A demo change, not the source's words: skill {REWORDED_SKILL} reworded "
+            f"after the team's validations. {earlier.notes or ''}".strip(),
+        }
+    )
+    return document.model_copy(update={"competencies": competencies, "metadata": metadata})
 
 
 def login_table(logins: list[tuple[str, str, str]], password: str) -> str:

@@ -205,9 +205,7 @@ def test_the_supervisor_sees_reworded_skills_first_and_flagged(app, client, team
 
     sign_in(client, "sue.super@example.nhs.uk", PASSWORD)
     page = html.unescape(client.get(f"/supervision/{assessment_id}").data.decode())
-    assert page.index("Reworded skills: check these first") < page.index(
-        "Steps of the validation"
-    )
+    assert page.index("Reworded skills: check these first") < page.index("Steps of the validation")
     listed = re.findall(r'id="reworded-([^"]+)"', page)
     assert listed == [SKILL]
     assert NEW_TEXT in page and "no longer counts" in page

@@ -88,3 +88,38 @@ def test_demo_refuses_postgresql():
     )
     result = other.test_cli_runner().invoke(args=["demo", "--reset", "--yes"])
     assert result.exit_code == 2 and "SQLite only" in result.output
+
+
+def test_the_demo_shows_validations_of_a_reworded_skill(tmp_path):
+    """The demo loads a second version rewording one skill after the team's validations:
+    the supervisor's pages and a keyworker's profile flag them; coverage still counts them
+    (no `revalidate`)."""
+    import html
+
+    from tests.conftest import sign_in
+
+    path = tmp_path / "demo.sqlite3"
+    demo = _app_on(path)
+    result = demo.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Framework version 2:" in result.output
+    client = demo.test_client()
+    sign_in(client, f"sam.taylor@{DOMAIN}", demo.config["DEMO_PASSWORD"])
+    with demo.app_context():
+        from competency_app.assessments.models import Assessment, Status
+
+        farid = accounts.user_by_email(f"farid.rahman@{DOMAIN}")
+        submitted = db.session.scalar(
+            select(Assessment.id).where(
+                Assessment.person_id == farid.id, Assessment.status == Status.SUBMITTED
+            )
+        )
+        db.session.remove()
+    page = html.unescape(client.get(f"/supervision/{submitted}").get_data(as_text=True))
+    assert "Reworded skills: check these first" in page and "Earlier wording" in page
+    page = html.unescape(client.get(f"/people/{farid.id}/profile").get_data(as_text=True))
+    assert "Validated against earlier wording" in page
+    page = client.get("/framework/versions/compare?from=1&to=2").get_data(as_text=True)
+    assert "flagged, counted until their next review" in page
+    with demo.app_context():
+        db.engine.dispose()
