@@ -66,6 +66,13 @@ def load_framework_command(path: Path, check: bool) -> None:
         result = load_framework(document, path.name, loaded_by=f"cli:{getpass.getuser()}")
     if result.created:
         click.echo(f"Loaded {path} as framework version {result.version.number} ({summary}).")
+        effects = result.effects
+        if effects.get("validations_flagged"):
+            click.echo(
+                f"Reworded skills {', '.join(effects['reworded_skills'])}: "
+                f"{effects['validations_flagged']} validations of the earlier wording flagged; "
+                f"{effects['validations_stopped']} no longer count (revalidate)."
+            )
     else:
         click.echo(
             f"{path} is identical to framework version {result.version.number}; nothing changed."

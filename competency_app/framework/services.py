@@ -33,6 +33,8 @@ from competency_app.framework.settings import forget_cached_settings
 class LoadResult:
     version: FrameworkVersion
     created: bool
+    # what the load did to what people hold (the counts its audit event records)
+    effects: dict[str, Any] = field(default_factory=dict)
 
 
 # What runs once a new version's rows are written, in the same transaction, given the new
@@ -220,7 +222,7 @@ def load_framework(document: FrameworkDocument, source_name: str, loaded_by: str
     )
     if has_request_context():
         g.pop("framework_words", None)
-    return LoadResult(version, created=True)
+    return LoadResult(version, created=True, effects=counts)
 
 
 def document_of(version: FrameworkVersion) -> FrameworkDocument:

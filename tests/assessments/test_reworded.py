@@ -290,3 +290,15 @@ def test_the_version_diff_says_how_many_validations_each_change_affects(
     # the metadata change affects no validation
     setting = re.search(r'data-key="metadata">(.*?)</tr>', page, re.S).group(1)
     assert "Affects" not in setting
+
+
+def test_the_command_says_what_the_rewording_did(app, runner, team, framework_bytes, tmp_path):
+    path = tmp_path / "v2.yaml"
+    path.write_bytes(reworded_file(framework_bytes, revalidate=True))
+    result = runner.invoke(args=["load-framework", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Reworded skills 1a.s2: 5 validations of the earlier wording flagged; "
+        "5 no longer count (revalidate)." in result.output
+    )
+    assert holders(app, team["team"]) == 0
