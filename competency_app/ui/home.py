@@ -58,6 +58,13 @@ def _practitioner(user: User) -> Section | None:
         section.lines.append(
             f"{len(profile.expired)} validated skills have expired: reassess them next time."
         )
+    if profile is not None and profile.to_revalidate:
+        count = len(profile.to_revalidate)
+        section.lines.append(
+            f"{count} validated {'skill was' if count == 1 else 'skills were'} reworded in the "
+            "framework since: validated against earlier wording, "
+            f"{'it needs' if count == 1 else 'they need'} validating again."
+        )
     section.links.append(("Your profile", url_for("assessments.profile", user_id=user.id)))
     section.links.append(
         ("Your development plan", url_for("coverage.development", user_id=user.id))

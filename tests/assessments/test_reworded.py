@@ -157,6 +157,11 @@ def test_with_revalidate_they_stop_counting_and_the_stored_figures_follow(
     assert "no longer counts" in row and 'data-reworded="revalidate"' in row
     assert not re.search(r"until \d{1,2} \w+ \d{4}", row)
     assert "Validate again" in page and "Expired" not in row
+    # the keyworker's home says so too
+    own = app.test_client()
+    sign_in(own, "ann.one@example.nhs.uk", PASSWORD)
+    home = html.unescape(own.get("/").get_data(as_text=True))
+    assert "1 validated skill was reworded in the framework since" in home
 
 
 def test_revalidate_on_an_unchanged_text_means_nothing(app, team, framework_bytes):
