@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     TEAM_CHANGED = "team_changed"
     SUPERVISOR_CHANGED = "supervisor_changed"
     LEAVING_DATE_CHANGED = "leaving_date_changed"
+    START_DATE_CHANGED = "start_date_changed"
     TEAM_CREATED = "team_created"
     STAFF_IMPORTED = "staff_imported"
     COMPLETIONS_IMPORTED = "completions_imported"
