@@ -323,9 +323,7 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
 # rules.expected_of_everyone: the keyworking file's (element 2 but its enhanced 2.s12, and
 # the values), without the values, skills named one by one (an enhanced one among them),
 # and nothing at all
-EVERYONE = st.sampled_from(
-    [("values", "2"), ("2",), ("values", "1a.s2", "2.s12", "4b"), ()]
-)
+EVERYONE = st.sampled_from([("values", "2"), ("2",), ("values", "1a.s2", "2.s12", "4b"), ()])
 # a member's start date (days from NOW; None: not recorded)
 STARTS = st.one_of(st.none(), st.integers(-500, 20))
 
