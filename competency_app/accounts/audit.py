@@ -93,6 +93,7 @@ AUDIT_LABELS = {
     AuditAction.TEAM_CHANGED: "Team changed",
     AuditAction.SUPERVISOR_CHANGED: "Supervisor changed",
     AuditAction.LEAVING_DATE_CHANGED: "Leaving date changed",
+    AuditAction.START_DATE_CHANGED: "Start date changed",
     AuditAction.TEAM_CREATED: "Team created",
     AuditAction.STAFF_IMPORTED: "Staff roster imported",
     AuditAction.COMPLETIONS_IMPORTED: "E-learning completions imported",

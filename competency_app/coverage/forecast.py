@@ -165,27 +165,28 @@ def _explain(changes: list[Change], today: TeamCoverage, without: tuple[int, ...
             if m.leaving_date == day and m.id not in without and change.days > 0
         ]
         what = "values sign-off" if change.kind == "values" else "validations"
-        single = "values sign-off lapses" if change.kind == "values" else "validations lapse"
         parts = []
         if lapse:
             people = sorted(names[p] for p in lapse)
-            parts.append(f"{_possessive(people)} {single} on {uk_date(day)}")
+            parts.append(f"{_whose(people, what)} on {uk_date(day)}")
         if leaving:
             verb = "leaves" if len(leaving) == 1 else "leave"
             parts.append(f"{_names(sorted(leaving))} {verb} on {uk_date(day)}")
         if warned and not lapse and not leaving:
             first = min(warned.values())
             people = sorted(names[p] for p in warned)
-            parts.append(
-                f"{_possessive(people)} {what} lapse on {uk_date(first)}, "
-                f"within {warning.days} days"
-            )
+            parts.append(f"{_whose(people, what)} on {uk_date(first)}, within {warning.days} days")
         gone = [names[p] for p in without if p in names]
         if gone and not parts:
             parts.append(f"as if {_names(gone)} left")
         change.cause = "; ".join(parts)
 
 
-def _possessive(people: list[str]) -> str:
-    """ "Farid Rahman's", "Farid Rahman's and Aisha Khan's"."""
-    return _names([f"{name}'s" for name in people])
+def _whose(people: list[str], what: str) -> str:
+    """ "Farid Rahman's validations lapse", "the validations of Farid Rahman and Aisha Khan
+    lapse", "Farid Rahman's values sign-off lapses"."""
+    if len(people) == 1:
+        verb = "lapses" if what == "values sign-off" else "lapse"
+        return f"{people[0]}'s {what} {verb}"
+    plural = "values sign-offs" if what == "values sign-off" else what
+    return f"the {plural} of {_names(people)} lapse"
