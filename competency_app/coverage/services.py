@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
-from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.models import Role, Team, User
 from competency_app.accounts.services import team_member_names, team_members
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
@@ -36,8 +36,10 @@ from competency_app.coverage.figures import (
     figures_over_time,
     version_shape,
 )
+from competency_app.coverage.organisation import organisation_holders  # noqa: F401
 from competency_app.coverage.reasons import NamedSkill, Reason, grouped, skill_list, summarise
 from competency_app.coverage.stored import figures_for
+from competency_app.coverage.words import headline, rule_sentence
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
 
@@ -51,42 +53,6 @@ def coverage_rule(version: FrameworkVersion) -> str:
     """The rule named in the framework file (versions loaded before it existed: the
     default)."""
     return version.settings.coverage_rule
-
-
-def rule_sentence(version: FrameworkVersion) -> str:
-    competent = version.settings.scale.competent_level
-    label = version.settings.scale.competent_label
-    counted = (
-        f"A skill is held by someone whose latest supervisor validation of it is at "
-        f"{label} ({competent}) or above and in date."
-    )
-    if coverage_rule(version) == "whole_element":
-        rule = (
-            "An element is met when enough team members (its number needed) can each "
-            "fulfil the whole element alone, holding every skill of it."
-        )
-    else:
-        rule = (
-            "An element is met when every skill of it is held by enough team members (its "
-            "number needed): the team meets it together, not every person alone."
-        )
-    everyone = "Anything expected of everyone is met only when every member meets it"
-    if _enhanced_left_out(version):
-        everyone += "; an enhanced skill is held by the team, not asked of every member"
-    return f"{rule} {everyone}. {counted}"
-
-
-def _enhanced_left_out(version: FrameworkVersion) -> list[Skill]:
-    """Enhanced skills of elements expected of everyone, which the rule leaves out."""
-    expected = version.settings.everyone_skills
-    return [
-        skill
-        for c in version.competencies
-        for e in c.elements
-        if e.expected_of_everyone
-        for skill in e.skills
-        if skill.enhanced and skill.key not in expected
-    ]
 
 
 def _holding(count: int, needed: int) -> str:
@@ -322,25 +288,6 @@ class TeamCoverage:
     @property
     def rule_sentence(self) -> str:
         return rule_sentence(self.version)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word if count == 1 else word + 's'}"
-
-
-def headline(cov: TeamCoverage) -> str:
-    """`TeamCoverage.headline`: written once, for every page that gives it."""
-    members = _plural(len(cov.members), "member")
-    values = f"{len(cov.values.met)} of {members}"
-    if not cov.values.required:
-        values = f"not expected of everyone ({values} signed off)"
-    elif cov.values.status == AT_RISK:
-        values += " (at risk)"
-    return (
-        f"{cov.covered_count} of {len(cov.elements)} elements met: "
-        f"{_plural(len(cov.gaps), 'gap')}, {len(cov.at_risk)} at risk; core values: {values}; "
-        f"{_plural(len(cov.skill_gaps), 'skill')} held by too few"
-    )
 
 
 def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
@@ -823,42 +770,3 @@ def matrix_rows(cov: TeamCoverage) -> list[tuple[ElementCoverage, list[str]]]:
         )
         for e in cov.elements
     ]
-
-
-def organisation_holders(version: FrameworkVersion, now: datetime | None = None) -> dict:
-    """(team id, element key) -> members who hold every skill, for every team at once:
-    two GROUP BYs in SQL (the organisation-wide figure the benchmarks measure)."""
-    now = now or utcnow()
-    competent = version.settings.scale.competent_level
-    skill_counts = (
-        select(Element.key.label("element_key"), func.count(Skill.id).label("n"))
-        .join(Skill, Skill.element_id == Element.id)
-        .where(Element.version_id == version.id)
-        .group_by(Element.key)
-        .subquery()
-    )
-    per_person = (
-        select(CurrentRating.person_id, CurrentRating.element_key, func.count().label("held"))
-        .where(
-            CurrentRating.level >= competent,
-            CurrentRating.expires_at > now,
-            CurrentRating.skill_key.in_(version_shape(version).skill_keys),
-        )
-        .group_by(CurrentRating.person_id, CurrentRating.element_key)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(RoleAssignment.team_id, per_person.c.element_key, func.count())
-        .select_from(per_person)
-        .join(skill_counts, skill_counts.c.element_key == per_person.c.element_key)
-        .join(
-            RoleAssignment,
-            and_(
-                RoleAssignment.user_id == per_person.c.person_id,
-                RoleAssignment.role == Role.PRACTITIONER,
-            ),
-        )
-        .where(per_person.c.held == skill_counts.c.n)
-        .group_by(RoleAssignment.team_id, per_person.c.element_key)
-    )
-    return {(team, key): holders for team, key, holders in rows}
