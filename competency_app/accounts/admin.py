@@ -168,12 +168,16 @@ def person(user_id: int):
         form.supervisor.data = str(supervisor.id) if supervisor else ""
         form.active.data = user.active
         form.leaving_date.data = user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else ""
+        form.start_date.data = user.start_date.strftime("%d/%m/%Y") if user.start_date else ""
     elif form.validate_on_submit():
         try:
             with unit_of_work():
+                start = services.parse_start_date(form.start_date.data)
                 leaving = services.parse_leaving_date(form.leaving_date.data)
+                services.check_start_before_leaving(start, leaving)
                 services.set_roles(user, _grants(form), current_user)
                 services.set_supervisor(user, _supervisor(form), current_user)
+                services.set_start_date(user, start, current_user)
                 services.set_leaving_date(user, leaving, current_user)
                 services.set_active(user, bool(form.active.data), current_user)
         except services.AccountError as error:

@@ -27,6 +27,7 @@ class AuditAction(enum.StrEnum):
     TEAM_CHANGED = "team_changed"
     SUPERVISOR_CHANGED = "supervisor_changed"
     LEAVING_DATE_CHANGED = "leaving_date_changed"
+    START_DATE_CHANGED = "start_date_changed"
     TEAM_CREATED = "team_created"
     STAFF_IMPORTED = "staff_imported"
     COMPLETIONS_IMPORTED = "completions_imported"
@@ -92,6 +93,7 @@ AUDIT_LABELS = {
     AuditAction.TEAM_CHANGED: "Team changed",
     AuditAction.SUPERVISOR_CHANGED: "Supervisor changed",
     AuditAction.LEAVING_DATE_CHANGED: "Leaving date changed",
+    AuditAction.START_DATE_CHANGED: "Start date changed",
     AuditAction.TEAM_CREATED: "Team created",
     AuditAction.STAFF_IMPORTED: "Staff roster imported",
     AuditAction.COMPLETIONS_IMPORTED: "E-learning completions imported",

@@ -87,6 +87,7 @@ class RolesForm(AppForm):
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
     )
     supervisor = SelectField("Their supervisor", validators=[Optional()])
+    start_date = StringField("Start date (optional)", validators=[Length(max=20)])
     leaving_date = StringField("Leaving date (optional)", validators=[Length(max=20)])
     active = BooleanField("Account is active")
 

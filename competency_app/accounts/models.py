@@ -105,6 +105,9 @@ class User(UserMixin, Model):
     # The day the person leaves (from then on they count for no team's coverage); the
     # coverage forecast reads it.
     leaving_date: Mapped[date | None] = mapped_column(Date)
+    # The day the person started (before it they count for no team's coverage, so coverage
+    # as at a past date counts who was a member then); None: not recorded, counted always.
+    start_date: Mapped[date | None] = mapped_column(Date)
 
     organisation: Mapped[Organisation] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(

@@ -410,6 +410,23 @@ def set_active(user: User, active: bool, actor: User | None) -> None:
 def parse_leaving_date(text: str):
     """A leaving date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
     AccountError (field `leaving_date`) for anything else."""
+    return _parse_day(text, "leaving_date", "leaving date", "31/03/2027")
+
+
+def parse_start_date(text: str):
+    """A start date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
+    AccountError (field `start_date`) for anything else. A day ahead is allowed (someone
+    set up before they start counts from that day)."""
+    return _parse_day(text, "start_date", "start date", "01/09/2025")
+
+
+def check_start_before_leaving(start, leaving) -> None:
+    """A start date on or after the leaving date is refused (field `start_date`)."""
+    if start is not None and leaving is not None and start >= leaving:
+        raise AccountError("The start date must be before the leaving date", "start_date")
+
+
+def _parse_day(text: str, field: str, label: str, example: str):
     text = (text or "").strip()
     if not text:
         return None
@@ -422,8 +439,7 @@ def parse_leaving_date(text: str):
             break
         return day
     raise AccountError(
-        "Enter the leaving date as DD/MM/YYYY or YYYY-MM-DD, for example 31/03/2027",
-        "leaving_date",
+        f"Enter the {label} as DD/MM/YYYY or YYYY-MM-DD, for example {example}", field
     )
 
 
@@ -435,6 +451,21 @@ def set_leaving_date(user: User, day, actor: User | None) -> None:
     user.leaving_date = day
     record(
         "leaving_date_changed",
+        actor,
+        target=user.email,
+        set=day is not None,
+        **({} if actor else {"actor_label": "cli"}),
+    )
+
+
+def set_start_date(user: User, day, actor: User | None) -> None:
+    """Set or clear the day the person started (team coverage counts them from then).
+    Audited; the detail says only whether a date is set."""
+    if user.start_date == day:
+        return
+    user.start_date = day
+    record(
+        "start_date_changed",
         actor,
         target=user.email,
         set=day is not None,
@@ -475,7 +506,8 @@ def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | N
         )
         if on is not None:
             statement = statement.where(
-                or_(User.leaving_date.is_(None), User.leaving_date > bindparam("day"))
+                or_(User.leaving_date.is_(None), User.leaving_date > bindparam("day")),
+                or_(User.start_date.is_(None), User.start_date <= bindparam("day")),
             )
         _MEMBERS[key] = statement
     params: dict[str, Any] = {"teams": team_ids, "role": role}
@@ -487,8 +519,8 @@ def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | N
 def team_members(
     team: Team, role: Role = Role.PRACTITIONER, on: datetime | None = None
 ) -> list[User]:
-    """The team's active members with `role`, by name; with `on`, those who have not left
-    by that day."""
+    """The team's active members with `role`, by name; with `on`, those who had started
+    and had not left by that day."""
     return list(db.session.scalars(*_team_members((User,), [team.id], role, on)))
 
 

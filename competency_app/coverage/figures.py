@@ -46,6 +46,12 @@ class VersionShape:
     skill_keys: tuple[str, ...]
     skill_counts: dict[str, int]  # element key -> skills
     element_of: dict[str, str]  # skill key -> element key
+    # element key -> its skills expected of every member (`rules.expected_of_everyone`)
+    everyone: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def everyone_keys(self) -> tuple[str, ...]:
+        return tuple(sorted(key for keys in self.everyone.values() for key in keys))
 
 
 _SHAPES: dict[str, VersionShape] = {}
@@ -62,10 +68,17 @@ def version_shape(version: FrameworkVersion) -> VersionShape:
             .where(Skill.version_id == version.id)
         ).all()
         counts: dict[str, int] = defaultdict(int)
-        for _skill, element in rows:
+        everyone: dict[str, set[str]] = defaultdict(set)
+        expected = version.settings.everyone_skills
+        for skill, element in rows:
             counts[element] += 1
+            if skill in expected:
+                everyone[element].add(skill)
         shape = VersionShape(
-            tuple(skill for skill, _ in rows), dict(counts), {skill: e for skill, e in rows}
+            tuple(skill for skill, _ in rows),
+            dict(counts),
+            {skill: e for skill, e in rows},
+            {element: frozenset(keys) for element, keys in everyone.items()},
         )
         _SHAPES[version.content_hash] = shape
     return shape
@@ -85,8 +98,9 @@ def _statement(source):
     level and expires_at (the projection, or the history as at a moment).
 
     Per person and element: skills at competent or above, skills one level below
-    (Developing), the earliest expiry among the competent ones, among all of them, and
-    among the competent ones that outlast the warning horizon; and the keys of the skills
+    (Developing), the earliest expiry among the competent ones, among all of them, among
+    the competent ones that outlast the warning horizon, and among the competent ones
+    expected of every member (`everyone`); and the keys of the skills
     held, and of those held beyond the horizon (comma-separated: framework ids have no
     commas), for the per-skill figures. Expiries come back as text on SQLite: only the few
     needed are parsed (`aware`).
@@ -94,6 +108,7 @@ def _statement(source):
     c = source.c
     competent = c.level >= _COMPETENT
     durable = and_(competent, c.expires_at > _HORIZON)
+    everyone = and_(competent, c.skill_key.in_(bindparam("everyone", expanding=True)))
     return (
         select(
             c.person_id,
@@ -103,6 +118,7 @@ def _statement(source):
             type_coerce(func.min(_when(competent, c.expires_at)), String),
             type_coerce(func.min(c.expires_at), String),
             type_coerce(func.min(_when(durable, c.expires_at)), String),
+            type_coerce(func.min(_when(everyone, c.expires_at)), String),
             func.aggregate_strings(_when(competent, c.skill_key), ","),
             func.aggregate_strings(_when(durable, c.skill_key), ","),
         )
@@ -192,6 +208,11 @@ class TeamFigures:
     valid_until: datetime | None = None  # the next moment a figure would change
     from_history: bool = False
     lapses: list[datetime] = field(default_factory=list)
+    # element key -> member holding every skill of it expected of everyone -> earliest of
+    # those expiries (only elements with skills expected of everyone)
+    everyone_expiry: dict[str, dict[int, datetime]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
 
     @property
     def skill_holders(self) -> dict[str, int]:
@@ -250,15 +271,21 @@ def _empty_figures(now: datetime, from_history: bool) -> TeamFigures:
     )
 
 
-def _add_person_element(figures, shape, person, key, held, developing, held_expiry) -> None:
-    """One person's standing on one element: skills held, skills developing, and whether
-    they hold every skill of it (then until the earliest of those validations expires)."""
+def _add_person_element(
+    figures, shape, person, key, held, developing, held_expiry, everyone, everyone_expiry
+) -> None:
+    """One person's standing on one element: skills held, skills developing, whether they
+    hold every skill of it (then until the earliest of those validations expires), and
+    whether they hold every skill of it expected of everyone (`everyone` of them held)."""
     if held:
         figures.competent[key][person] = held
     if developing:
         figures.developing[key][person] = developing
     if held and held == shape.skill_counts.get(key):
         figures.holder_expiry[key][person] = held_expiry
+    expected = shape.everyone.get(key)
+    if expected and everyone == len(expected):
+        figures.everyone_expiry[key][person] = everyone_expiry
 
 
 def _finish(figures, values_met, lapses, warning, now) -> TeamFigures:
@@ -276,9 +303,12 @@ def _finish(figures, values_met, lapses, warning, now) -> TeamFigures:
 def fetch(version: FrameworkVersion, ids: list[int], now: datetime, from_history: bool = False):
     """What these people's figures at `now` are worked out from: the rows of the aggregate
     (`_statement`) and their values sign-offs (two statements)."""
+    shape = version_shape(version)
     params = {
         "ids": ids,
-        "keys": version_shape(version).skill_keys,
+        "keys": shape.skill_keys,
+        # never an empty list: an IN of nothing is written differently by each dialect
+        "everyone": shape.everyone_keys or ("",),
         "competent": version.settings.scale.competent_level,
         "now": now,
         "horizon": now + version.settings.expiring_soon,
@@ -306,10 +336,13 @@ class Tally:
     durable: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     # person -> [earliest expiry, earliest expiry beyond the warning horizon] (raw)
     changes: dict[int, list] = field(default_factory=dict)
+    # element -> person holding every skill of it expected of everyone -> earliest (raw)
+    everyone: dict[str, dict[int, Any]] = field(default_factory=lambda: defaultdict(dict))
 
     def add(self, shape: VersionShape, row) -> None:
         """One row of the aggregate: a person's standing on an element."""
-        person, key, held, developing, held_expiry, expiry, durable, keys, durable_keys = row
+        person, key, held, developing, held_expiry, expiry, durable, everyone, *kept = row
+        keys, durable_keys = kept
         change = self.changes.setdefault(person, [None, None])
         if change[0] is None or expiry < change[0]:
             change[0] = expiry
@@ -322,8 +355,12 @@ class Tally:
         if developing:
             self.developing[key][person] = developing
         if keys:
-            for skill in keys.split(","):
+            held_keys = keys.split(",")
+            for skill in held_keys:
                 self.holders[skill].append(person)
+            expected = shape.everyone.get(key)
+            if expected and expected <= set(held_keys):
+                self.everyone[key][person] = everyone
         if durable_keys:
             for skill in durable_keys.split(","):
                 self.durable[skill].append(person)
@@ -333,7 +370,7 @@ class Tally:
         for by_person in (*self.competent.values(), *self.developing.values()):
             for person in people:
                 by_person.pop(person, None)
-        for expiries in self.whole.values():
+        for expiries in (*self.whole.values(), *self.everyone.values()):
             for person in people:
                 expiries.pop(person, None)
         for lists in (self.holders, self.durable):
@@ -358,6 +395,9 @@ class Tally:
         figures.developing.update({k: v for k, v in self.developing.items() if v})
         figures.holder_expiry.update(
             {k: {p: aware(t) for p, t in v.items()} for k, v in self.whole.items() if v}
+        )
+        figures.everyone_expiry.update(
+            {k: {p: aware(t) for p, t in v.items()} for k, v in self.everyone.items() if v}
         )
         for skill, people in self.holders.items():
             if people:
@@ -499,19 +539,24 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
     if not ids:
         return figures
     members = set(ids)
-    # per (person, element): held, developing, earliest expiries (held, any, held and durable)
+    # per (person, element): held, developing, earliest expiries (held, any, held and
+    # durable), held of those expected of everyone and the earliest of their expiries
     groups: dict[tuple[int, str], list] = {}
+    expected = set(shape.everyone_keys)
     skills: dict[str, list] = {}
     for (person, skill), (level, expires) in latest.items():
         if person not in members or level < competent - 1 or expires <= now:
             continue
-        group = groups.setdefault((person, element_of[skill]), [0, 0, None, None, None])
+        group = groups.setdefault((person, element_of[skill]), [0, 0, None, None, None, 0, None])
         group[3] = expires if group[3] is None else min(group[3], expires)
         if level >= competent:
             group[0] += 1
             group[2] = expires if group[2] is None else min(group[2], expires)
             if expires > horizon:
                 group[4] = expires if group[4] is None else min(group[4], expires)
+            if skill in expected:
+                group[5] += 1
+                group[6] = expires if group[6] is None else min(group[6], expires)
             held = skills.setdefault(skill, [0, 0, person, person])
             held[0] += 1
             held[1] += expires > horizon
@@ -519,11 +564,11 @@ def _figures_from(version, ids, now, latest, element_of, signoffs) -> TeamFigure
         else:
             group[1] += 1
     lapses: list[datetime] = []
-    for (person, key), (held, developing, held_expiry, expiry, durable) in groups.items():
+    for (person, key), (held, developing, held_expiry, expiry, durable, *every) in groups.items():
         if durable is not None:
             lapses.append(durable - warning)
         lapses.append(expiry)
-        _add_person_element(figures, shape, person, key, held, developing, held_expiry)
+        _add_person_element(figures, shape, person, key, held, developing, held_expiry, *every)
     for key, (holders, durable_holders, first, last) in skills.items():
         figures.skills[key] = SkillFigures(holders, durable_holders, first, last)
     values_met = _values_met(version, signoffs, members, now)

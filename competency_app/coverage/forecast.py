@@ -4,7 +4,9 @@ In the future nothing is validated yet, so coverage only changes when a validati
 (or comes within the warning period), a values sign-off lapses, or someone leaves. The
 forecast evaluates `coverage_for_team` — the one computation — at the end of each day on
 which such an event falls, up to the chosen date, and reports the first day each element,
-skill or the core values would be worse than today.
+skill or the core values would be worse than today, and what makes it so: whose
+validations lapse (or come within the warning period), whose values sign-off lapses, or
+who leaves, on which day ("Farid Rahman's validations lapse on 6 January 2027").
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from sqlalchemy import select
 
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
+from competency_app.common.dates import uk_date
+from competency_app.common.text import short_form
 from competency_app.coverage.figures import aware
 from competency_app.coverage.services import AT_RISK, GAP, MET, TeamCoverage, coverage_for_team
 from competency_app.extensions import db
@@ -32,6 +36,18 @@ class Change:
     before: str
     after: str
     why: str
+    cause: str = ""  # what happens that day to make it so, in words ("" when not known)
+    days: int = 0  # days from now
+
+    @property
+    def sentence(self) -> str:
+        """'In 30 days (6 January 2027): 1a Enabling/organising direct support becomes at
+        risk — Farid Rahman's validations lapse on 6 January 2027'."""
+        when = "Today" if self.days <= 0 else f"In {self.days} day{'s' if self.days != 1 else ''}"
+        after = "a gap" if self.after == "gap" else "at risk"
+        cause = f" — {self.cause}" if self.cause else ""
+        title = f"“{short_form(self.title)}”" if self.kind == "skill" else self.title
+        return f"{when} ({uk_date(self.when)}): {title} becomes {after}{cause}"
 
 
 def at_day(day: date, now: datetime | None = None) -> datetime:
@@ -42,7 +58,9 @@ def at_day(day: date, now: datetime | None = None) -> datetime:
 
 
 def _statuses(cov: TeamCoverage) -> dict[tuple[str, str], tuple[str, str, str]]:
-    items = {("element", e.element.key): (e.status, e.element.title, e.why) for e in cov.elements}
+    items = {
+        ("element", e.element.key): (e.status, e.element.display_name, e.why) for e in cov.elements
+    }
     items.update({("skill", s.skill.key): (s.status, s.skill.text, s.why) for s in cov.skills})
     items[("values", "values")] = (cov.values.status, "Core values", cov.values.why)
     return items
@@ -94,4 +112,81 @@ def forecast(team, version, until: datetime, without: tuple[int, ...] = ()) -> l
             if item not in changes and RANK[status] > RANK[was]:
                 changes[item] = Change(moment, item[0], item[1], title, was, status, why)
     order = {item: n for n, item in enumerate(before)}
-    return sorted(changes.values(), key=lambda c: (c.when, order[(c.kind, c.key)]))
+    found = sorted(changes.values(), key=lambda c: (c.when, order[(c.kind, c.key)]))
+    _explain(found, today, without)
+    return found
+
+
+def _names(people: list[str]) -> str:
+    return people[0] if len(people) == 1 else ", ".join(people[:-1]) + " and " + people[-1]
+
+
+def _explain(changes: list[Change], today: TeamCoverage, without: tuple[int, ...]) -> None:
+    """Each change's cause: the events of its day that touch its item — validations of its
+    skills lapsing or coming within the warning period, a values sign-off lapsing, a member
+    leaving — with the people named and the day in words."""
+    if not changes:
+        return
+    warning = today.version.settings.expiring_soon
+    members = {m.id: m for m in today.members}
+    names = {m.id: m.name for m in today.members}
+    ratings = db.session.execute(
+        select(CurrentRating.person_id, CurrentRating.skill_key, CurrentRating.expires_at).where(
+            CurrentRating.person_id.in_(list(members) or [-1]),
+            CurrentRating.level >= today.competent_level,
+            CurrentRating.expires_at > today.now,
+        )
+    ).all()
+    skills_of = {e.element.key: {s.skill.key for s in e.skills} for e in today.elements}
+    for change in changes:
+        day = change.when.date()
+        change.days = (day - today.now.date()).days
+        keys = skills_of.get(change.key, set()) if change.kind == "element" else {change.key}
+        lapse: dict[int, date] = {}
+        warned: dict[int, date] = {}
+        if change.kind == "values":
+            for person, ends in today.values.met.items():
+                if ends.date() == day:
+                    lapse[person] = ends.date()
+                elif (ends - warning).date() == day:
+                    warned[person] = ends.date()
+        else:
+            for person, key, expires in ratings:
+                ends = aware(expires)
+                if key not in keys or person in without:
+                    continue
+                if ends.date() == day:
+                    lapse[person] = ends.date()
+                elif (ends - warning).date() == day:
+                    warned.setdefault(person, ends.date())
+        leaving = [
+            m.name
+            for m in members.values()
+            if m.leaving_date == day and m.id not in without and change.days > 0
+        ]
+        what = "values sign-off" if change.kind == "values" else "validations"
+        parts = []
+        if lapse:
+            people = sorted(names[p] for p in lapse)
+            parts.append(f"{_whose(people, what)} on {uk_date(day)}")
+        if leaving:
+            verb = "leaves" if len(leaving) == 1 else "leave"
+            parts.append(f"{_names(sorted(leaving))} {verb} on {uk_date(day)}")
+        if warned and not lapse and not leaving:
+            first = min(warned.values())
+            people = sorted(names[p] for p in warned)
+            parts.append(f"{_whose(people, what)} on {uk_date(first)}, within {warning.days} days")
+        gone = [names[p] for p in without if p in names]
+        if gone and not parts:
+            parts.append(f"as if {_names(gone)} left")
+        change.cause = "; ".join(parts)
+
+
+def _whose(people: list[str], what: str) -> str:
+    """ "Farid Rahman's validations lapse", "the validations of Farid Rahman and Aisha Khan
+    lapse", "Farid Rahman's values sign-off lapses"."""
+    if len(people) == 1:
+        verb = "lapses" if what == "values sign-off" else "lapse"
+        return f"{people[0]}'s {what} {verb}"
+    plural = "values sign-offs" if what == "values sign-off" else what
+    return f"the {plural} of {_names(people)} lapse"

@@ -53,6 +53,15 @@ class Reason(str):
         return Reason(rest, *self.parts[2:])
 
     @property
+    def after_colon(self) -> Reason:
+        """What follows the first ": " of a reason that starts with words ("Effective
+        communication: all 8 have met it" -> "all 8 have met it"); else the whole."""
+        first = self.parts[0] if self.parts else ""
+        if not isinstance(first, str) or ": " not in first:
+            return self
+        return Reason(first.split(": ", 1)[1], *self.parts[1:])
+
+    @property
     def skills(self) -> list[NamedSkill]:
         """The skills named, each once, in order."""
         seen: list[NamedSkill] = []

@@ -10,8 +10,11 @@ reason for each in words, the gaps, what is at risk and the headline counts.
   "are met in full by the Keyworking function" though not every person fulfils each
   element): an element is met when every skill of it is held by at least `min_holders`
   members. `whole_element`: when at least `min_holders` members each hold every skill.
-- Elements (and the core values) expected of everyone are met only when every member
-  meets them.
+- What the file's `rules.expected_of_everyone` asks of every member is met only when every
+  member meets it: the core values when it names `values`; of an element it names, every
+  skill but those marked enhanced (the enhanced ones are held by the team, each by its
+  number needed); a skill it names. An element with skills expected of everyone is met
+  when every member holds those and the rest of its skills are held as the rule says.
 - A *gap* is an element, skill or expectation below its rule. *At risk*: met, but by a
   single holder, or only through validations that expire within the warning period.
 """
@@ -21,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
-from competency_app.accounts.models import Role, RoleAssignment, Team, User
+from competency_app.accounts.models import Role, Team, User
 from competency_app.accounts.services import team_member_names, team_members
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
@@ -33,12 +36,15 @@ from competency_app.coverage.figures import (
     figures_over_time,
     version_shape,
 )
-from competency_app.coverage.reasons import Reason, grouped, summarise
+from competency_app.coverage.organisation import organisation_holders  # noqa: F401
+from competency_app.coverage.reasons import NamedSkill, Reason, grouped, skill_list, summarise
 from competency_app.coverage.stored import figures_for
+from competency_app.coverage.words import headline, rule_sentence
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
 
 MET, AT_RISK, GAP = "met", "at_risk", "gap"
+RANK = {MET: 0, AT_RISK: 1, GAP: 2}
 STATUS_LABELS = {MET: "Met", AT_RISK: "At risk", GAP: "Gap"}
 RULES = ("each_skill", "whole_element")
 
@@ -47,26 +53,6 @@ def coverage_rule(version: FrameworkVersion) -> str:
     """The rule named in the framework file (versions loaded before it existed: the
     default)."""
     return version.settings.coverage_rule
-
-
-def rule_sentence(version: FrameworkVersion) -> str:
-    competent = version.settings.scale.competent_level
-    label = version.settings.scale.competent_label
-    counted = (
-        f"A skill is held by someone whose latest supervisor validation of it is at "
-        f"{label} ({competent}) or above and in date."
-    )
-    if coverage_rule(version) == "whole_element":
-        rule = (
-            "An element is met when enough team members (its number needed) can each "
-            "fulfil the whole element alone, holding every skill of it."
-        )
-    else:
-        rule = (
-            "An element is met when every skill of it is held by enough team members (its "
-            "number needed): the team meets it together, not every person alone."
-        )
-    return f"{rule} Anything expected of everyone is met only when every member meets it. {counted}"
 
 
 def _holding(count: int, needed: int) -> str:
@@ -125,6 +111,21 @@ class ElementCoverage(_Judged):
     why: str = ""
     not_met_ids: list[int] = field(default_factory=list)  # expected of everyone: who not yet
     skill_rule: str = "each_skill"  # the framework's coverage rule
+    # the element's skills expected of every member, and the members holding all of them
+    # (-> the earliest expiry among those validations)
+    everyone_keys: frozenset[str] = frozenset()
+    everyone_expiry: dict[int, datetime] = field(default_factory=dict)
+
+    @property
+    def expects_everyone(self) -> bool:
+        """Whether any skill of the element is expected of every member."""
+        return bool(self.everyone_keys)
+
+    @property
+    def met_by(self) -> dict[int, datetime]:
+        """Members who have met what is expected of everyone (an element that expects
+        something of everyone), else those who hold every skill of it."""
+        return self.everyone_expiry if self.expects_everyone else self.holder_expiry
 
     @property
     def holders(self) -> list[int]:
@@ -141,8 +142,8 @@ class ElementCoverage(_Judged):
         element expected of everyone), members holding every skill of `min_holders`
         (whole_element), or skills held by enough members of all its skills (each_skill).
         The workbook's figures and the chart's bars."""
-        if self.element.expected_of_everyone:
-            return len(self.holder_expiry), self.needed
+        if self.expects_everyone:
+            return len(self.everyone_expiry), self.needed
         if self.skill_rule == "whole_element":
             return len(self.holder_expiry), self.min_holders
         return self.skills_held, self.skill_count
@@ -156,8 +157,8 @@ class ElementCoverage(_Judged):
     def short_text(self) -> str:
         """The matrix cell: the figure the rule in force judges, in words."""
         alone = len(self.holder_expiry)
-        if self.element.expected_of_everyone:
-            return f"{alone} of {self.needed} have met it"
+        if self.expects_everyone:
+            return f"{len(self.everyone_expiry)} of {self.needed} have met it"
         if self.skill_rule == "each_skill" and self.skills:
             counts = [s.holders for s in self.skills]
             low, high = min(counts), max(counts)
@@ -169,8 +170,8 @@ class ElementCoverage(_Judged):
     def holders_text(self) -> str:
         """Both figures in words: skills held across the team and whole-element holders."""
         alone = len(self.holder_expiry)
-        if self.element.expected_of_everyone:
-            return f"{alone} of {self.needed} have met it"
+        if self.expects_everyone:
+            return f"{len(self.everyone_expiry)} of {self.needed} have met it"
         whole = f"{_everyone(alone)} {'holds' if alone <= 1 else 'hold'} every skill"
         if len(self.skills) and self.skill_rule == "each_skill":
             counts = [s.holders for s in self.skills]
@@ -185,13 +186,15 @@ class ElementCoverage(_Judged):
 
 @dataclass
 class ValuesCoverage:
-    """The core values, expected of everyone: met by a person whose latest validation's
-    review in supervision says evidenced for every value."""
+    """The core values: met by a person whose latest validation's review in supervision
+    says evidenced for every value. Judged (a gap while someone has not) only when the
+    file expects them of everyone; else always met, with the sign-offs counted."""
 
     met: dict[int, datetime]  # person -> when the sign-off lapses
     not_met_ids: list[int]
     status: str
     why: str
+    required: bool = True  # the file's `expected_of_everyone` names `values`
 
 
 @dataclass
@@ -232,10 +235,10 @@ class TeamCoverage:
 
     @property
     def everyone_elements(self) -> list[ElementCoverage]:
-        return [e for e in self.elements if e.element.expected_of_everyone]
+        return [e for e in self.elements if e.expects_everyone]
 
     def not_met(self, coverage: ElementCoverage) -> list[User]:
-        return [m for m in self.members if m.id not in coverage.holder_expiry]
+        return [m for m in self.members if m.id not in coverage.met_by]
 
     @property
     def values_not_met(self) -> list[User]:
@@ -258,17 +261,29 @@ class TeamCoverage:
 
     @property
     def counts(self) -> dict[str, int]:
-        """The headline figures (home page, workbook summary, API)."""
+        """The headline figures (home page, workbook summary, API). `gaps` and `at_risk`
+        count the core values with the elements (as `gap_keys` lists them);
+        `element_gaps` and `elements_at_risk` the elements alone."""
         return {
             "elements": len(self.elements),
             "elements_met": self.covered_count,
             "gaps": len(self.gap_keys),
             "at_risk": len(self.at_risk_keys),
+            "element_gaps": len(self.gaps),
+            "elements_at_risk": len(self.at_risk),
+            "values_met": len(self.values.met),
             "skills": len(self.skills),
             "skill_gaps": len(self.skill_gaps),
             "skills_at_risk": len(self.skills_at_risk),
             "members": len(self.members),
         }
+
+    @property
+    def headline(self) -> str:
+        """The sentence the coverage page and the home page open with: elements and the core
+        values counted apart, "7 of 8 elements met: 1 gap, 1 at risk; core values: 5 of 8
+        members; 3 skills held by too few"."""
+        return headline(self)
 
     @property
     def rule_sentence(self) -> str:
@@ -278,6 +293,14 @@ class TeamCoverage:
 def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
     """The team's active keyworkers; with `on`, those who have not left by that day."""
     return team_members(team, Role.PRACTITIONER, on=on)
+
+
+def is_member_on(person: User, moment: datetime) -> bool:
+    """Whether `person` (an active member) counts on `moment`'s day: started by then (or no
+    start date recorded) and not yet left, as `team_members(on=...)` reads them."""
+    day = moment.date()
+    started = person.start_date is None or person.start_date <= day
+    return started and (person.leaving_date is None or person.leaving_date > day)
 
 
 def team_practitioner_names(team: Team, on: datetime | None = None):
@@ -313,26 +336,64 @@ def _judge_skill(cov_skill: SkillCoverage, warning_days: int, name) -> None:
         s.why = Reason(skill, f": {_holding(s.holders, needed)}")
 
 
+def _judge_everyone(e: ElementCoverage, members: list[User], horizon: datetime, warning: int):
+    """What the element asks of every member: (status, why)."""
+    element, met = e.element, e.everyone_expiry
+    e.not_met_ids = [m.id for m in members if m.id not in met]
+    expiring = [m.id for m in members if m.id in met and met[m.id] <= horizon]
+    what = "it" if element.expected_of_everyone else _asked(e)
+    if not members:
+        return GAP, Reason(f"{element.title}: the team has no members to meet ", what)
+    if e.not_met_ids:
+        have = f"{len(e.not_met_ids)} of {len(members)} have not yet met "
+        return GAP, Reason(f"{element.title}: {have}", what)
+    if expiring:
+        return AT_RISK, Reason(
+            f"{element.title}: all {len(members)} have met ",
+            what,
+            f", but {len(expiring)} only through validations that expire within {warning} days",
+        )
+    return MET, Reason(f"{element.title}: all {len(members)} have met ", what)
+
+
+def _asked(e: ElementCoverage) -> Reason:
+    """The skills of an element asked of everyone when the file names them one by one."""
+    asked: list[NamedSkill] = [s.skill for s in e.skills if s.skill.key in e.everyone_keys]
+    return Reason("what is expected of everyone (", skill_list(asked), ")")
+
+
+def _judge_skills(e: ElementCoverage, members: list[User], skills: list[SkillCoverage]):
+    """The element's skills judged one by one (each_skill): (status, why)."""
+    short = grouped(
+        [s for s in skills if s.is_gap],
+        lambda s: "held by nobody" if s.holders == 0 else None,
+        len(e.skills),
+    )
+    risky = grouped(
+        [s for s in skills if s.is_at_risk],
+        lambda s: f"held only by {_name(members, s.holder_id)}" if s.holder_id else None,
+        len(e.skills),
+    )
+    if short:
+        return GAP, summarise(short)
+    if risky:
+        return AT_RISK, summarise(risky)
+    return MET, ""
+
+
 def _judge_element(e: ElementCoverage, members: list[User], horizon: datetime, warning: int):
     element = e.element
     alone = e.holder_expiry
-    if element.expected_of_everyone:
+    if e.expects_everyone:
+        # every member holds what is asked of everyone; the element's other skills (the
+        # enhanced ones) are held by the team, each by the number needed
         e.needed = len(members)
-        e.not_met_ids = [m.id for m in members if m.id not in alone]
-        expiring = [m.id for m in members if m.id in alone and alone[m.id] <= horizon]
-        if not members:
-            e.status, e.why = GAP, f"{element.title}: the team has no members to meet it"
-        elif e.not_met_ids:
-            e.status = GAP
-            e.why = f"{element.title}: {len(e.not_met_ids)} of {len(members)} have not yet met it"
-        elif expiring:
-            e.status = AT_RISK
-            e.why = (
-                f"{element.title}: all {len(members)} have met it, but {len(expiring)} only "
-                f"through validations that expire within {warning} days"
-            )
-        else:
-            e.status, e.why = MET, f"{element.title}: all {len(members)} have met it"
+        status, why = _judge_everyone(e, members, horizon, warning)
+        rest = [s for s in e.skills if s.skill.key not in e.everyone_keys]
+        rest_status, rest_why = _judge_skills(e, members, rest)
+        if RANK[rest_status] > RANK[status]:
+            status, why = rest_status, rest_why
+        e.status, e.why = status, why
         return
     e.needed = element.min_holders
     if e.skill_rule == "whole_element":
@@ -353,24 +414,10 @@ def _judge_element(e: ElementCoverage, members: list[User], horizon: datetime, w
         else:
             e.status, e.why = MET, f"{element.title}: {_holding(len(alone), e.needed)}"
         return
-    short = grouped(
-        [s for s in e.skills if s.is_gap],
-        lambda s: "held by nobody" if s.holders == 0 else None,
-        len(e.skills),
-    )
-    risky = grouped(
-        [s for s in e.skills if s.is_at_risk],
-        lambda s: f"held only by {_name(members, s.holder_id)}" if s.holder_id else None,
-        len(e.skills),
-    )
-    if short:
-        e.status, e.why = GAP, summarise(short)
-    elif risky:
-        e.status, e.why = AT_RISK, summarise(risky)
-    else:
+    e.status, e.why = _judge_skills(e, members, e.skills)
+    if e.status == MET:
         counts = [s.holders for s in e.skills]
         spread = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
-        e.status = MET
         e.why = f"{element.title}: every skill is held by {e.needed} or more (each by {spread})"
 
 
@@ -382,6 +429,13 @@ def _judge_values(figures: TeamFigures, members: list[User], horizon, warning, v
     met = {p: lapse for p, lapse in figures.values_met.items() if p in {m.id for m in members}}
     missing = [m.id for m in members if m.id not in met]
     expiring = [p for p, lapse in met.items() if lapse <= horizon]
+    if not version.settings.values_expected_of_everyone:
+        # the file does not ask them of everyone: never a gap; the sign-offs still counted
+        why = (
+            f"Core values: not expected of everyone in this framework; {len(met)} of "
+            f"{len(members)} signed off"
+        )
+        return ValuesCoverage(met, missing, MET, why, required=False)
     if not members:
         status, why = GAP, "Core values: the team has no members to meet them"
     elif missing:
@@ -423,6 +477,8 @@ def judge(
                 figures.developing.get(element.key, {}),
                 figures.holder_expiry.get(element.key, {}),
                 skill_rule=rule,
+                everyone_keys=shape.everyone.get(element.key, frozenset()),
+                everyone_expiry=figures.everyone_expiry.get(element.key, {}),
             )
             for skill in element.skills:
                 f = figures.skills.get(skill.key)
@@ -492,10 +548,7 @@ def coverage_over_time(
     real = utcnow()
     past = [moment for moment in moments if moment < real - timedelta(hours=1)]
     everyone = team_practitioners(team)
-    members = [
-        [m for m in everyone if m.leaving_date is None or m.leaving_date > moment.date()]
-        for moment in past
-    ]
+    members = [[m for m in everyone if is_member_on(m, moment)] for moment in past]
     figures = figures_over_time(version, [[m.id for m in group] for group in members], past)
     result = [
         judge(team, version, group, moment_figures, moment)
@@ -530,7 +583,7 @@ class SkillGapAction:
 
 def closest_members(cov: TeamCoverage, element_cov: ElementCoverage, limit: int = 3):
     """Members who do not hold the element, most competent skills first (Developing next)."""
-    others = [m for m in cov.members if m.id not in element_cov.holder_expiry]
+    others = [m for m in cov.members if m.id not in element_cov.met_by]
     ranked = sorted(
         others,
         key=lambda m: (
@@ -668,7 +721,7 @@ def coverage_summary(cov: TeamCoverage) -> dict:
                 "title": e.element.title,
                 "min_holders": e.min_holders,
                 "needed": e.needed,
-                "expected_of_everyone": e.element.expected_of_everyone,
+                "expected_of_everyone": e.expects_everyone,
                 "holders": len(e.holder_expiry),
                 "holder_ids": e.holders,
                 "skills_held": e.skills_held,
@@ -717,42 +770,3 @@ def matrix_rows(cov: TeamCoverage) -> list[tuple[ElementCoverage, list[str]]]:
         )
         for e in cov.elements
     ]
-
-
-def organisation_holders(version: FrameworkVersion, now: datetime | None = None) -> dict:
-    """(team id, element key) -> members who hold every skill, for every team at once:
-    two GROUP BYs in SQL (the organisation-wide figure the benchmarks measure)."""
-    now = now or utcnow()
-    competent = version.settings.scale.competent_level
-    skill_counts = (
-        select(Element.key.label("element_key"), func.count(Skill.id).label("n"))
-        .join(Skill, Skill.element_id == Element.id)
-        .where(Element.version_id == version.id)
-        .group_by(Element.key)
-        .subquery()
-    )
-    per_person = (
-        select(CurrentRating.person_id, CurrentRating.element_key, func.count().label("held"))
-        .where(
-            CurrentRating.level >= competent,
-            CurrentRating.expires_at > now,
-            CurrentRating.skill_key.in_(version_shape(version).skill_keys),
-        )
-        .group_by(CurrentRating.person_id, CurrentRating.element_key)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(RoleAssignment.team_id, per_person.c.element_key, func.count())
-        .select_from(per_person)
-        .join(skill_counts, skill_counts.c.element_key == per_person.c.element_key)
-        .join(
-            RoleAssignment,
-            and_(
-                RoleAssignment.user_id == per_person.c.person_id,
-                RoleAssignment.role == Role.PRACTITIONER,
-            ),
-        )
-        .where(per_person.c.held == skill_counts.c.n)
-        .group_by(RoleAssignment.team_id, per_person.c.element_key)
-    )
-    return {(team, key): holders for team, key, holders in rows}

@@ -50,7 +50,7 @@ from competency_app.framework.models import FrameworkVersion
 
 _TABLE = cast(Table, StoredTeamFigures.__table__)
 # The shape of the stored JSON: figures stored in another shape are not read.
-_FORMAT = 1
+_FORMAT = 2  # 2: the figures of the skills expected of everyone
 _S = StoredTeamFigures
 
 
@@ -66,8 +66,18 @@ def _fetched(version: FrameworkVersion, ids: list[int], now: datetime) -> tuple[
     rows, signoffs = fetch(version, ids, now)
     return (
         [
-            (person, key, held, developing, _moment(whole), _moment(expiry), _moment(durable), *k)
-            for person, key, held, developing, whole, expiry, durable, *k in rows
+            (
+                person,
+                key,
+                held,
+                developing,
+                _moment(whole),
+                _moment(expiry),
+                _moment(durable),
+                _moment(everyone),
+                *k,
+            )
+            for person, key, held, developing, whole, expiry, durable, everyone, *k in rows
         ],
         [[person, _moment(validated), evidenced] for person, validated, evidenced in signoffs],
     )
@@ -86,6 +96,7 @@ def _dump_tally(tally: Tally, signoffs: list) -> dict[str, Any]:
         "holders": {key: people for key, people in tally.holders.items() if people},
         "durable": {key: people for key, people in tally.durable.items() if people},
         "changes": [[person, *change] for person, change in tally.changes.items()],
+        "everyone": {key: _pairs(people) for key, people in tally.everyone.items() if people},
         "signoffs": signoffs,
     }
 
@@ -103,6 +114,7 @@ def _load_tally(body: dict[str, Any]) -> tuple[Tally, list]:
         defaultdict(list, body["holders"]),
         defaultdict(list, body["durable"]),
         {person: change for person, *change in body["changes"]},
+        _by_element(body["everyone"]),
     )
     return tally, body["signoffs"]
 
@@ -121,6 +133,10 @@ def _dump(figures: TeamFigures) -> dict[str, Any]:
             for key, s in figures.skills.items()
         },
         "values": [[person, lapse.isoformat()] for person, lapse in figures.values_met.items()],
+        "everyone": {
+            key: [[person, moment.isoformat()] for person, moment in people.items()]
+            for key, people in figures.everyone_expiry.items()
+        },
     }
 
 
@@ -140,6 +156,13 @@ def _load(body: dict[str, Any], valid_from: datetime, valid_until: datetime | No
         {person: parse(lapse) for person, lapse in body["values"]},
         valid_from,
         valid_until,
+        everyone_expiry=defaultdict(
+            dict,
+            {
+                key: {person: parse(moment) for person, moment in people}
+                for key, people in body["everyone"].items()
+            },
+        ),
     )
 
 

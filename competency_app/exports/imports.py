@@ -50,10 +50,10 @@ from competency_app.notifications.services import send_password_links
 from competency_app.training.completion_dates import completion_date_refusal
 from competency_app.training.models import ModuleCompletion
 
-ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date"]
+ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date", "start_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
 KINDS = {"roster": ROSTER_COLUMNS, "completions": COMPLETION_COLUMNS}
-OPTIONAL_COLUMNS = {"team", "supervisor", "leaving_date"}
+OPTIONAL_COLUMNS = {"team", "supervisor", "leaving_date", "start_date"}
 CHUNK = 500  # ids or emails per IN (...) list
 
 
@@ -189,6 +189,7 @@ class _Person:
     name: str
     active: bool
     leaving_date: date | None = None
+    start_date: date | None = None
     grants: set[tuple[Role, int | None]] = field(default_factory=set)
 
     @property
@@ -211,11 +212,13 @@ def _people(emails: Iterable[str]) -> dict[str, _Person]:
     wanted = sorted(set(emails))
     people: dict[str, _Person] = {}
     for condition in _where_in(User.email, wanted):
-        statement = select(User.id, User.email, User.name, User.active, User.leaving_date)
-        for user_id, email, name, active, leaving in db.session.execute(
+        statement = select(
+            User.id, User.email, User.name, User.active, User.leaving_date, User.start_date
+        )
+        for user_id, email, name, active, leaving, start in db.session.execute(
             statement if condition is None else statement.where(condition)
         ):
-            people[email] = _Person(user_id, email, name, active, leaving)
+            people[email] = _Person(user_id, email, name, active, leaving, start)
     people = {email: people[email] for email in wanted if email in people}
     by_id = {person.id: person for person in people.values()}
     for condition in _where_in(RoleAssignment.user_id, sorted(by_id)):
@@ -311,16 +314,25 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
             preview.errors.append(RowError(n, "team", f"there is no team {row['team']!r}"))
         if roles and any(r.team_scoped for r in roles) and not team:
             preview.errors.append(RowError(n, "team", "a team role needs a team"))
-        leaving = row.get("leaving_date") or ""
-        if isinstance(leaving, datetime | date):
-            row["leaving_date"] = leaving.strftime("%Y-%m-%d")
-        else:
+        days = {}
+        for column, parse in (
+            ("leaving_date", accounts.parse_leaving_date),
+            ("start_date", accounts.parse_start_date),
+        ):
+            value = row.get(column) or ""
+            if isinstance(value, datetime | date):
+                row[column] = value = value.strftime("%Y-%m-%d")
             try:
-                accounts.parse_leaving_date(leaving)
+                days[column] = parse(value)
             except accounts.AccountError:
                 preview.errors.append(
-                    RowError(n, "leaving_date", "use DD/MM/YYYY or YYYY-MM-DD, or leave blank")
+                    RowError(n, column, "use DD/MM/YYYY or YYYY-MM-DD, or leave blank")
                 )
+        person = plan.people.get(email)
+        start = days.get("start_date") or (person.start_date if person else None)
+        leaving = days.get("leaving_date") or (person.leaving_date if person else None)
+        if len(days) == 2 and start and leaving and start >= leaving:
+            preview.errors.append(RowError(n, "start_date", "must be before the leaving date"))
     for row in rows:
         supervisor = accounts.normalise_email(row.get("supervisor") or "")
         if not supervisor:
@@ -407,6 +419,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
                 "session_version": 1,
                 "created_at": now,
                 "leaving_date": accounts.parse_leaving_date(r.get("leaving_date") or ""),
+                "start_date": accounts.parse_start_date(r.get("start_date") or ""),
             }
             for r in new_rows
         ],
@@ -486,6 +499,21 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
             .values(leaving_date=bindparam("day")),
             [{"person": person_id, "day": day} for person_id, _, day in leaving],
         )
+    # Start dates: as leaving dates (new people got theirs when they were made).
+    starting = []
+    for row in rows:
+        day = accounts.parse_start_date(row.get("start_date") or "")
+        person = plan.people.get(row["email"])
+        if day is not None and person is not None and person.start_date != day:
+            starting.append((person.id, row["email"], day))
+    if starting:
+        users = cast(Table, User.__table__)
+        db.session.execute(
+            update(users)
+            .where(users.c.id == bindparam("person"))
+            .values(start_date=bindparam("day")),
+            [{"person": person_id, "day": day} for person_id, _, day in starting],
+        )
     accounts.record_many(
         "user_created", actor, [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows]
     )
@@ -497,6 +525,9 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     accounts.record_many("supervisor_changed", actor, supervisor_events)
     accounts.record_many(
         "leaving_date_changed", actor, [(email, {"set": True}) for _, email, _ in leaving]
+    )
+    accounts.record_many(
+        "start_date_changed", actor, [(email, {"set": True}) for _, email, _ in starting]
     )
     cli = {} if actor else {"actor_label": "cli"}
     tokens = password_links.issue_links(
@@ -646,7 +677,7 @@ def rows_from_json(text: str) -> list[dict]:
 def roster_workbook() -> bytes:
     """Everyone's name, email, roles, team and supervisor, in the import's own format."""
     workbook = new_workbook()
-    sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34, 14))
+    sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34, 14, 14))
     sheet.header(ROSTER_COLUMNS)
     for user in db.session.scalars(select(User).where(User.active).order_by(User.name)):
         teams = sorted({a.team.slug for a in user.roles if a.team is not None})
@@ -659,6 +690,7 @@ def roster_workbook() -> bytes:
                 teams[0] if teams else "",
                 supervisor.email if supervisor else "",
                 user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else "",
+                user.start_date.strftime("%d/%m/%Y") if user.start_date else "",
             ]
         )
     return to_bytes(workbook)

@@ -79,7 +79,10 @@ class Rules(Strict):
         ),
     )
     expected_of_everyone: list[str] = Field(
-        description="Element ids (and 'values' for all core values) every individual must hold."
+        description=(
+            "What every individual must hold: 'values' (all core values), element ids (every "
+            "skill of the element but those marked enhanced) and skill ids (that skill)."
+        )
     )
 
 
@@ -461,9 +464,7 @@ class FrameworkDocument(Strict):
         element_ids = {e.id for e in self.elements()}
         skill_ids = {s.id for e in self.elements() for s in e.skills}
         value_ids = {v.id for v in self.core_values}
-        for i, ref in enumerate(self.rules.expected_of_everyone):
-            if ref != "values" and ref not in element_ids:
-                problems.append((("rules", "expected_of_everyone", i), f"unknown element {ref!r}"))
+        problems += self._check_expected_of_everyone()
         for mi, module in enumerate(self.elearning):
             for di, ref in enumerate(module.develops):
                 if ref not in element_ids | skill_ids | value_ids:
@@ -483,4 +484,45 @@ class FrameworkDocument(Strict):
                                 f"unknown element or value {ref!r}",
                             )
                         )
+        return problems
+
+    def _check_expected_of_everyone(self) -> list[tuple[tuple[str | int, ...], str]]:
+        """`rules.expected_of_everyone`: each entry 'values', an element or a skill, once;
+        an element must leave something expected once its enhanced skills are left out,
+        and a skill named on its own must not be one its element already asks."""
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        elements = {e.id: e for e in self.elements()}
+        element_of = {s.id: e for e in self.elements() for s in e.skills}
+        listed = self.rules.expected_of_everyone
+        for i, ref in enumerate(listed):
+            path: tuple[str | int, ...] = ("rules", "expected_of_everyone", i)
+            if ref in listed[:i]:
+                problems.append((path, f"{ref!r} is listed twice"))
+            elif ref == "values":
+                continue
+            elif ref in elements:
+                if all(skill.enhanced for skill in elements[ref].skills):
+                    problems.append(
+                        (
+                            path,
+                            f"element {ref!r} asks nothing of everyone: every skill of it is "
+                            "marked enhanced, and an element named here asks the skills that "
+                            "are not; name the skills expected of everyone instead",
+                        )
+                    )
+            elif ref in element_of:
+                element = element_of[ref]
+                skill = next(s for s in element.skills if s.id == ref)
+                if element.id in listed and not skill.enhanced:
+                    problems.append(
+                        (
+                            path,
+                            f"skill {ref!r} is already expected of everyone through its "
+                            f"element {element.id!r}: list one or the other",
+                        )
+                    )
+            else:
+                problems.append(
+                    (path, f"unknown element or skill {ref!r} ('values' names the core values)")
+                )
         return problems

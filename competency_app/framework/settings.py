@@ -139,6 +139,9 @@ class FrameworkSettings:
     person_specifications: tuple[PersonSpecificationName, ...]
     review_cycle: ReviewCycleSettings
     words: Words = Words()
+    # The skills every member must hold (`everyone_skills`): those of each element the
+    # rule names, but for the ones marked enhanced, and each skill it names itself.
+    everyone_skills: frozenset[str] = frozenset()
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -154,6 +157,28 @@ class FrameworkSettings:
         several, or none)."""
         specs = self.person_specifications
         return specs[0].title if len(specs) == 1 else "Person specifications"
+
+
+def everyone_skills(expected: list[str], competencies: list) -> frozenset[str]:
+    """The skill ids `rules.expected_of_everyone` asks of every member: an element named
+    asks every skill of it not marked `enhanced` (an enhanced skill is beyond what everyone
+    performing the function is expected to hold); a skill named asks that skill.
+    `competencies` are the document's (dicts as stored, or the schema's models)."""
+    named = set(expected)
+    keys: set[str] = set()
+    for competency in competencies:
+        elements = _get(competency, "elements")
+        for element in elements:
+            whole = _get(element, "id") in named
+            for skill in _get(element, "skills"):
+                key = _get(skill, "id")
+                if key in named or (whole and not _get(skill, "enhanced", False)):
+                    keys.add(key)
+    return frozenset(keys)
+
+
+def _get(item, name: str, default=None):
+    return item.get(name, default) if isinstance(item, Mapping) else getattr(item, name)
 
 
 def settings_from_document(document: Mapping) -> FrameworkSettings:
@@ -183,6 +208,9 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
         review_cycle=ReviewCycleSettings(cycle.review_cycle_months, cycle.self_assessment_due_days),
         # versions stored before the file named its words take the plain ones
         words=Words.model_validate(document.get("words") or {}),
+        everyone_skills=everyone_skills(
+            rules.expected_of_everyone, document.get("competencies") or []
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from flask import current_app
 
 from competency_app.accounts.models import User
+from competency_app.accounts.services import set_start_date
 from competency_app.assessments import services
 from competency_app.clock import utcnow
 from competency_app.common.dates import LONDON
@@ -23,19 +24,33 @@ from competency_app.recruitment import services as recruitment
 ELEMENT_BASE = {"1a": 2, "1b": 2, "2": 2, "3a": 1, "3b": 2, "4a": 2, "4b": 1, "4c": 1}
 STRONG_IN = {"aisha.khan": {"4c", "4b"}, "chloe.evans": {"3b", "4c"}, "emma.walsh": {"4b"}}
 NEVER_REACHED = {"3a.s4"}  # "Previous record of influencing cultural or strategic change"
+# Days since each keyworker started (Harry is the new starter): coverage as at an earlier
+# day does not count them.
+STARTED_DAYS_AGO = {
+    "aisha.khan": 1400,
+    "ben.hughes": 1100,
+    "chloe.evans": 900,
+    "daniel.okafor": 700,
+    "emma.walsh": 600,
+    "farid.rahman": 500,
+    "grace.lewis": 420,
+    "harry.patel": 14,
+}
 
 
 def _at(moment: datetime):
     current_app.config["FROZEN_NOW"] = moment
 
 
-def _levels(local: str, element_key: str, skills, rng: random.Random, growth: int):
+def _levels(local: str, element_key: str, skills, rng: random.Random, growth: int, everyone=()):
     base = ELEMENT_BASE.get(element_key, 1) + (1 if element_key in STRONG_IN.get(local, ()) else 0)
     levels = {}
     for skill in skills:
         level = base + growth + rng.choice((-1, 0, 0, 0, 1))
         if skill.key in NEVER_REACHED:
             level = min(level, 1)
+        if skill.key in everyone:  # what every keyworker is expected to hold: they do
+            level = max(level, 2)
         levels[skill.id] = max(0, min(3, level))
     return levels
 
@@ -44,7 +59,8 @@ def _rate_all(assessment, person: User, local: str, rng: random.Random, growth: 
     for n, element in enumerate(services.elements_of(assessment.framework_version)):
         if stop is not None and n >= stop:
             return
-        levels = _levels(local, element.key, element.skills, rng, growth)
+        everyone = assessment.framework_version.settings.everyone_skills
+        levels = _levels(local, element.key, element.skills, rng, growth, everyone)
         ratings = {
             skill_id: (level, "Discussed in supervision with examples." if level >= 2 else "")
             for skill_id, level in levels.items()
@@ -59,8 +75,9 @@ def _rate_all(assessment, person: User, local: str, rng: random.Random, growth: 
 
 def _validate(assessment, supervisor: User, rng: random.Random):
     decisions = {}
+    everyone = assessment.framework_version.settings.everyone_skills
     for rating in assessment.self_ratings:
-        if rating.level >= 2 and rng.random() < 0.12:
+        if rating.level >= 2 and rng.random() < 0.12 and rating.skill.key not in everyone:
             decisions[rating.skill_id] = services.Decision(
                 rating.level - 1, "Agreed in supervision: more evidence needed at this level."
             )
@@ -76,6 +93,9 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
     """Write the demo history (call once, on an organisation without assessments)."""
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     now = utcnow()
+    for local, person in keyworkers.items():
+        if local in STARTED_DAYS_AGO and person.start_date is None:
+            set_start_date(person, (now - timedelta(days=STARTED_DAYS_AGO[local])).date(), None)
     try:
         for local, person in keyworkers.items():
             if local == "harry.patel":  # new starter, part-way through a first draft

@@ -111,15 +111,12 @@ def _manager(user: User) -> Section | None:
     words = version.settings.words if version is not None else Words()
     section = Section("Your teams")
     for team in db.session.scalars(select(Team).where(Team.id.in_(team_ids)).order_by(Team.name)):
-        count = len(accounts.team_members(team))
-        line = f"{team.name}: {words.count(count)}"
-        if version is not None:
-            counts = coverage_for_team(team, version).counts
-            gaps, risky, skills = counts["gaps"], counts["at_risk"], counts["skill_gaps"]
-            line += (
-                f"; {gaps} {'gap' if gaps == 1 else 'gaps'}, {risky} at risk "
-                f"({skills} {'skill' if skills == 1 else 'skills'} held by too few)"
-            )
+        if version is None:
+            line = f"{team.name}: {words.count(len(accounts.team_members(team)))}"
+        else:
+            # the coverage page's own headline: elements and the core values counted apart
+            cov = coverage_for_team(team, version)
+            line = f"{team.name}: {words.count(len(cov.members))}; {cov.headline}"
             section.links.append(
                 (f"{team.name} coverage", url_for("coverage.team_coverage", slug=team.slug))
             )

@@ -49,6 +49,7 @@ AGREED_ACTIONS = [
     "team_changed",
     "supervisor_changed",
     "leaving_date_changed",
+    "start_date_changed",
     "team_created",
     "staff_imported",
     "completions_imported",
@@ -355,6 +356,10 @@ def do_team_changed(app, world, runner, tmp_path):
 
 def do_leaving_date_changed(app, world, runner, tmp_path):
     _admin_saves_pat(app, world, leaving_date="31/12/2027")
+
+
+def do_start_date_changed(app, world, runner, tmp_path):
+    _admin_saves_pat(app, world, start_date="01/09/2025")
 
 
 def _module_key(app) -> str:
@@ -749,6 +754,7 @@ PERFORM = {
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,
+    AuditAction.START_DATE_CHANGED: do_start_date_changed,
     AuditAction.API_TOKEN_CREATED: do_api_token_created,
     AuditAction.API_TOKEN_REVOKED: do_api_token_revoked,
     AuditAction.API_TOKEN_REFUSED: do_api_token_refused,

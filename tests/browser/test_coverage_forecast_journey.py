@@ -33,7 +33,7 @@ def test_manager_reads_demo_coverage_and_the_forecast(page, demo, axe_check):
     expect(page.locator("#coverage-headline")).to_contain_text("core values:")
     expect(skill_gap).to_contain_text("Closest to holding it")
     expect(page.locator("#gap-2")).to_contain_text(
-        "Effective communication: 7 of 8 have not yet met it"
+        "Effective communication: 2 of 8 have not yet met it"
     )
     expect(page.locator("#coverage-rule")).to_contain_text("every skill of it is held")
 

@@ -18,6 +18,7 @@ from competency_app.accounts.models import Role
 from competency_app.assessments.models import Assessment, CurrentRating, Status, ValidatedRating
 from competency_app.assessments.projection import bump_coverage_epoch
 from competency_app.assessments.projection import upsert_current as _upsert_current
+from competency_app.common.caches import clear_caches
 from competency_app.coverage import services
 from competency_app.coverage.services import coverage_for_team, coverage_summary, training_plan
 from competency_app.exports.workbooks import GAPS_HEADER, build_workbook
@@ -116,9 +117,13 @@ def _utc(moment):
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def brute_force(version, people, at, rule):
+def brute_force(version, people, at, rule, everyone=("values", "2")):
     """Coverage at `at` from the rating history alone, in plain Python, as the framework
-    file states it: statuses of every element, skill and the values, and the lists."""
+    file states it: statuses of every element, skill and the values, and the lists.
+    `everyone` is the file's `rules.expected_of_everyone`: an element named asks every
+    member for each of its skills not marked enhanced, a skill named for that skill, and
+    the core values are asked of everyone only when it names `values`. Members are the
+    people who had started (start date on or before the day, or none) and not left."""
     latest = {}
     for r in db.session.scalars(
         select(ValidatedRating).order_by(ValidatedRating.validated_at, ValidatedRating.id)
@@ -127,7 +132,13 @@ def brute_force(version, people, at, rule):
             latest[(r.person_id, r.skill_key)] = r
     competent = version.settings.scale.competent_level
     horizon = at + timedelta(days=version.settings.expiring_soon_days)
-    members = [p for p in people if p.leaving_date is None or p.leaving_date > at.date()]
+    day = at.date()
+    members = [
+        p
+        for p in people
+        if (p.leaving_date is None or p.leaving_date > day)
+        and (p.start_date is None or p.start_date <= day)
+    ]
 
     def expiry(person, skill):
         r = latest.get((person.id, skill.key))
@@ -154,13 +165,27 @@ def brute_force(version, people, at, rule):
                 ends = [expiry(p, s) for s in element.skills]
                 if all(ends):
                     whole[p.id] = min(ends)
-            if element.expected_of_everyone:
-                if not members or len(whole) < len(members):
+            asked = [
+                s
+                for s in element.skills
+                if s.key in everyone or (element.key in everyone and not s.enhanced)
+            ]
+            if asked:
+                met = {}
+                for p in members:
+                    ends = [expiry(p, s) for s in asked]
+                    if all(ends):
+                        met[p.id] = min(ends)
+                if not members or len(met) < len(members):
                     status = "gap"
-                elif any(x <= horizon for x in whole.values()):
+                elif any(x <= horizon for x in met.values()):
                     status = "at_risk"
                 else:
                     status = "met"
+                # the skills not asked of everyone (enhanced) are held as any other
+                rest = {skills[s.key] for s in element.skills if s not in asked}
+                rank = ["met", "at_risk", "gap"]
+                status = max([status, *rest], key=rank.index)
             elif rule == "whole_element":
                 durable = [x for x in whole.values() if x > horizon]
                 status = (
@@ -174,9 +199,11 @@ def brute_force(version, people, at, rule):
                 states = {skills[s.key] for s in element.skills}
                 status = "gap" if "gap" in states else "at_risk" if "at_risk" in states else "met"
             elements[element.key] = (status, len(whole))
-    # no value reflections in these histories: nobody has met the values
-    values = "gap"
-    gaps = [k for k, (st_, _) in elements.items() if st_ == "gap"] + ["values"]
+    # no value reflections in these histories: nobody has met the values, a gap only
+    # where the file expects them of everyone
+    values = "gap" if "values" in everyone else "met"
+    gaps = [k for k, (st_, _) in elements.items() if st_ == "gap"]
+    gaps += ["values"] if values == "gap" else []
     at_risk = [k for k, (st_, _) in elements.items() if st_ == "at_risk"]
     return {
         "elements": elements,
@@ -190,11 +217,36 @@ def brute_force(version, people, at, rule):
     }
 
 
-def _set_rule(version, rule, min_holders):
-    """Versions never change once loaded; this test edits one in place (rule and numbers
-    needed), so it drops the per-process copy as loading a new version would."""
+def headline(found) -> str:
+    """The headline a brute-force result gives (`TeamCoverage.headline`'s words)."""
+
+    def plural(n, word):
+        return f"{n} {word if n == 1 else word + 's'}"
+
+    elements = found["elements"]
+    gaps = sum(1 for status, _ in elements.values() if status == "gap")
+    at_risk = sum(1 for status, _ in elements.values() if status == "at_risk")
+    members = plural(len(found["members"]), "member")
+    values = f"0 of {members}"
+    if found["values"] == "met":
+        values = f"not expected of everyone ({values} signed off)"
+    return (
+        f"{len(elements) - gaps} of {len(elements)} elements met: {plural(gaps, 'gap')}, "
+        f"{at_risk} at risk; core values: {values}; "
+        f"{plural(len(found['skill_gaps']), 'skill')} held by too few"
+    )
+
+
+def _set_rule(version, rule, min_holders, everyone=("values", "2")):
+    """Versions never change once loaded; this test edits one in place (rule, numbers
+    needed and what is expected of everyone), so it drops the per-process copies as
+    loading a new version would."""
     document = dict(version.document)
-    document["rules"] = {**document["rules"], "coverage_rule": rule}
+    document["rules"] = {
+        **document["rules"],
+        "coverage_rule": rule,
+        "expected_of_everyone": list(everyone),
+    }
     db.session.execute(
         FrameworkVersion.__table__.update()
         .where(FrameworkVersion.id == version.id)
@@ -207,7 +259,13 @@ def _set_rule(version, rule, min_holders):
             .where(Element.version_id == version.id, Element.key == key)
             .values(min_holders=need)
         )
+    db.session.execute(
+        Element.__table__.update()
+        .where(Element.version_id == version.id)
+        .values(expected_of_everyone=Element.key.in_([k for k in everyone if k in keys]))
+    )
     forget_cached_structures()
+    clear_caches()
 
 
 def _gaps_sheet_rows(app, version_number, slug):
@@ -228,6 +286,9 @@ FOUR_B = [((n + d) % KEYWORKERS, f"4b.s{n + 1}", 2, 30) for n in range(12) for d
 THREE_A = [(n, f"3a.s{s}", 2, 30) for n in (0, 1) for s in (1, 2, 3, 5, 6)]
 TWO = [(7, f"2.s{s}", 3, 30) for s in range(1, 14)]
 DEMO_CASE = FOUR_B + THREE_A + TWO
+# Element 2 held by all 8 but for its enhanced skill 2.s12, which kw0 alone holds.
+TWO_BUT_ENHANCED = [(p, f"2.s{s}", 2, 30) for p in range(KEYWORKERS) for s in range(1, 14)]
+TWO_BUT_ENHANCED = [h for h in TWO_BUT_ENHANCED if h[1] != "2.s12" or h[0] == 0]
 
 
 def histories(max_days: int, max_size: int):
@@ -259,6 +320,12 @@ def holdings(max_days: int, max_size: int):
 
 MIN_HOLDERS = st.lists(st.integers(1, 3), min_size=8, max_size=8)
 RULES = st.sampled_from(["each_skill", "whole_element"])
+# rules.expected_of_everyone: the keyworking file's (element 2 but its enhanced 2.s12, and
+# the values), without the values, skills named one by one (an enhanced one among them),
+# and nothing at all
+EVERYONE = st.sampled_from([("values", "2"), ("2",), ("values", "1a.s2", "2.s12", "4b"), ()])
+# a member's start date (days from NOW; None: not recorded)
+STARTS = st.one_of(st.none(), st.integers(-500, 20))
 
 
 @settings(
@@ -269,8 +336,10 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
     holdings=holdings(max_days=420, max_size=16),
     min_holders=MIN_HOLDERS,
     rule=RULES,
-    as_at_days=st.sampled_from([0, 0, -40, 30, 75]),
+    as_at_days=st.sampled_from([0, 0, -40, -400, 30, 75]),
     leaving_in=st.one_of(st.none(), st.integers(-5, 90)),
+    everyone=EVERYONE,
+    start_in=STARTS,
 )
 @example(
     history=DEMO_CASE,
@@ -279,6 +348,8 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
     rule="each_skill",
     as_at_days=0,
     leaving_in=None,
+    everyone=("values", "2"),
+    start_in=None,
 )
 @example(
     history=DEMO_CASE,
@@ -287,6 +358,31 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
     rule="whole_element",
     as_at_days=0,
     leaving_in=None,
+    everyone=("values", "2"),
+    start_in=None,
+)
+# element 2 judged without its enhanced skill: not a gap (2.s12 held by the team, by kw0
+# alone: at risk); as at 400 days ago kw5 (started 30 days ago) was not yet a member, and
+# the values, not expected of everyone by that file, are met
+@example(
+    history=TWO_BUT_ENHANCED,
+    holdings=[],
+    min_holders=[1] * 8,
+    rule="each_skill",
+    as_at_days=0,
+    leaving_in=None,
+    everyone=("values", "2"),
+    start_in=-30,
+)
+@example(
+    history=TWO_BUT_ENHANCED,
+    holdings=[],
+    min_holders=[1] * 8,
+    rule="each_skill",
+    as_at_days=-400,
+    leaving_in=None,
+    everyone=("2",),
+    start_in=-30,
 )
 # a holder of 1a, then nothing at all: the wiped ratings must not come back from the cache
 @example(
@@ -296,6 +392,8 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
     rule="each_skill",
     as_at_days=0,
     leaving_in=None,
+    everyone=("values", "2"),
+    start_in=None,
 )
 @example(
     history=[],
@@ -304,22 +402,38 @@ RULES = st.sampled_from(["each_skill", "whole_element"])
     rule="each_skill",
     as_at_days=0,
     leaving_in=None,
+    everyone=("values", "2"),
+    start_in=None,
 )
 def test_every_consumer_equals_brute_force(
-    app, client, team_world, history, holdings, min_holders, rule, as_at_days, leaving_in
+    app,
+    client,
+    team_world,
+    history,
+    holdings,
+    min_holders,
+    rule,
+    as_at_days,
+    leaving_in,
+    everyone,
+    start_in,
 ):
     """The page, the API (today, past and future), the workbook's Gaps sheet and the home
-    page's counts all say what a brute-force reading of the rating history says."""
+    page's headline all say what a brute-force reading of the rating history says, by the
+    file's rules (what is expected of everyone, enhanced skills left out) and the members'
+    start and leaving dates."""
     app.config["FROZEN_NOW"] = NOW
     with app.app_context():
         _wipe_ratings()
         version = current_version()
-        _set_rule(version, rule, min_holders)
+        _set_rule(version, rule, min_holders, everyone)
         version = current_version(structure=True)
         team = db.session.scalar(select(accounts.Team).where(accounts.Team.slug == "north"))
         people = services.team_practitioners(team)
         leaver = people[3]
         leaver.leaving_date = None if leaving_in is None else NOW.date() + timedelta(leaving_in)
+        starter = people[5]
+        starter.start_date = None if start_in is None else NOW.date() + timedelta(start_in)
         supervisor = accounts.user_by_email("sue.super@example.nhs.uk")
         skills = [s for c in version.competencies for e in c.elements for s in e.skills]
         elements = [e for c in version.competencies for e in c.elements]
@@ -331,8 +445,8 @@ def test_every_consumer_equals_brute_force(
         _write_history(version, people, supervisor, history)
         commit()
         at = NOW + timedelta(days=as_at_days)
-        today = brute_force(version, people, NOW, rule)
-        expected = brute_force(version, people, at, rule)
+        today = brute_force(version, people, NOW, rule, everyone)
+        expected = brute_force(version, people, at, rule, everyone)
         db.session.remove()
     if client.get("/").status_code != 200:
         sign_in(client, "max.manager@example.nhs.uk", PASSWORD)
@@ -359,18 +473,15 @@ def test_every_consumer_equals_brute_force(
     assert cards == [k.replace(".", "-") for k in expected["skill_gaps"]]
 
     # today's figures: the home page's counts and the workbook's Gaps sheet
+    assert f"{headline(expected)}." in page
     home = client.get("/").get_data(as_text=True)
-    skill_gaps = len(today["skill_gaps"])
-    assert (
-        f"{len(today['gaps'])} {'gap' if len(today['gaps']) == 1 else 'gaps'}, "
-        f"{len(today['at_risk'])} at risk ({skill_gaps} "
-        f"{'skill' if skill_gaps == 1 else 'skills'} held by too few)"
-    ) in home
+    assert f"; {headline(today)}." in home
     sheet = _gaps_sheet_rows(app, None, "north")
     words = {"gap": "gap", "at_risk": "at risk"}
     wanted = {("element", k): words[s] for k, (s, _) in today["elements"].items() if s != "met"}
     wanted.update({("skill", k): words[s] for k, s in today["skills"].items() if s != "met"})
-    wanted[("values", "values")] = "gap"
+    if today["values"] == "gap":
+        wanted[("values", "values")] = "gap"
     assert sheet == wanted
 
     if history == DEMO_CASE and rule == "each_skill":
@@ -382,6 +493,15 @@ def test_every_consumer_equals_brute_force(
         assert "3a.s4 is held by nobody" in element["3a"]["why"]
         assert element["2"]["why"] == "Effective communication: 7 of 8 have not yet met it"
         assert "Effective communication: 7 of 8 have not yet met it" in page
+    if history == TWO_BUT_ENHANCED and as_at_days == 0:
+        element = {e["id"]: e for e in api["elements"]}
+        assert element["2"]["status"] == "at_risk"  # not the gap it was with 2.s12 asked
+        assert element["2"]["why"] == "2.s12 is held only by Kw0"
+        assert "2" not in api["gaps"] and api["values"]["status"] == "gap"
+    if history == TWO_BUT_ENHANCED and as_at_days == -400:
+        # kw5 started 30 days ago: not a member 400 days ago; the values not asked
+        assert len(api["members"]) == KEYWORKERS - 1
+        assert api["values"]["status"] == "met" and "values" not in api["gaps"]
 
 
 def test_expired_and_below_competent_do_not_count(app, team_world):
