@@ -24,6 +24,7 @@ from competency_app.framework.schema import (
     ReviewCycle,
     Rules,
     ScoreLevel,
+    SupervisionPrompt,
     Words,
 )
 
@@ -58,6 +59,20 @@ class ReviewCycleSettings:
     def self_assessment_due(self, session_day: date) -> date:
         """The day the self-assessment for a session held on `session_day` is due."""
         return session_day - timedelta(days=self.due_days)
+
+
+@dataclass(frozen=True)
+class SupervisionContent:
+    """What every session discusses, the kinds of session held, and after how many weeks
+    without supervision a person is shown overdue (the file's `supervision:` section)."""
+
+    prompts: tuple[SupervisionPrompt, ...] = ()
+    alert_after_weeks: int = ReviewCycle().alert_after_weeks
+    session_kinds: tuple[str, ...] = tuple(ReviewCycle().session_kinds)
+
+    @classmethod
+    def of(cls, cycle: ReviewCycle) -> SupervisionContent:
+        return cls(tuple(cycle.prompts), cycle.alert_after_weeks, tuple(cycle.session_kinds))
 
 
 class Level(Protocol):
@@ -139,6 +154,7 @@ class FrameworkSettings:
     person_specifications: tuple[PersonSpecificationName, ...]
     review_cycle: ReviewCycleSettings
     words: Words = Words()
+    supervision: SupervisionContent = SupervisionContent()
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -183,6 +199,7 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
         review_cycle=ReviewCycleSettings(cycle.review_cycle_months, cycle.self_assessment_due_days),
         # versions stored before the file named its words take the plain ones
         words=Words.model_validate(document.get("words") or {}),
+        supervision=SupervisionContent.of(cycle),
     )
 
 
