@@ -107,7 +107,7 @@ AUDIT_LABELS = {
     AuditAction.SUPERVISION_SCHEDULED: "Supervision scheduled",
     AuditAction.SUPERVISION_RESCHEDULED: "Supervision session moved",
     AuditAction.SUPERVISION_CANCELLED: "Supervision session cancelled",
-    AuditAction.SUPERVISION_ACTIONS_RECORDED: "Supervision agreed actions recorded",
+    AuditAction.SUPERVISION_ACTIONS_RECORDED: "Supervision discussion and agreed actions recorded",
     AuditAction.VALUES_REVIEWED: "Core-value reflections reviewed",
     AuditAction.VACANCY_CREATED: "Vacancy created",
     AuditAction.CANDIDATE_ADDED: "Candidate added",

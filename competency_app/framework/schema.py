@@ -86,8 +86,28 @@ class Rules(Strict):
     )
 
 
+SessionKind = Literal["one_to_one", "peer", "group"]
+SESSION_KINDS: tuple[SessionKind, ...] = ("one_to_one", "peer", "group")
+
+
+class SupervisionPrompt(Strict):
+    """A topic every supervision session discusses: the record has a section for it."""
+
+    id: str
+    title: str = Field(min_length=1, max_length=120, description="The section's heading.")
+    text: str = Field(min_length=1, max_length=2000, description="What to discuss.")
+    source: str | None = Field(
+        default=None, min_length=1, description="Where the text comes from (a citation)."
+    )
+
+    _id = field_validator("id")(_check_id)
+
+
 class ReviewCycle(Strict):
-    """When the competency review falls due and how early its self-assessment is due."""
+    """The `supervision:` section: when the competency review falls due and how early its
+    self-assessment is due; what every session discusses (`prompts`), the kinds of session
+    the service holds, and after how many weeks without one a person is shown as overdue.
+    """
 
     review_cycle_months: int = Field(
         default=12,
@@ -101,6 +121,30 @@ class ReviewCycle(Strict):
         le=90,
         description="Days before the review's supervision session the self-assessment is due.",
     )
+    prompts: list[SupervisionPrompt] = Field(
+        default=[], description="Discussion prompts: a section of every session's record each."
+    )
+    alert_after_weeks: int = Field(
+        default=6,
+        ge=1,
+        le=104,
+        description="Weeks since the last supervision after which a person is shown overdue.",
+    )
+    session_kinds: list[SessionKind] = Field(
+        default=list(SESSION_KINDS),
+        min_length=1,
+        description="one_to_one, peer (led by a fellow practitioner or the supervisor) and "
+        "group (several supervisees, one record each).",
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ReviewCycle:
+        ids = [prompt.id for prompt in self.prompts]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"prompt ids must be distinct; got {ids}")
+        if len(self.session_kinds) != len(set(self.session_kinds)):
+            raise ValueError(f"session_kinds lists a kind twice: {self.session_kinds}")
+        return self
 
 
 def _word(default: str, max_length: int, description: str) -> Any:

@@ -24,6 +24,7 @@ from competency_app.framework.schema import (
     ReviewCycle,
     Rules,
     ScoreLevel,
+    SupervisionPrompt,
     Words,
 )
 
@@ -58,6 +59,20 @@ class ReviewCycleSettings:
     def self_assessment_due(self, session_day: date) -> date:
         """The day the self-assessment for a session held on `session_day` is due."""
         return session_day - timedelta(days=self.due_days)
+
+
+@dataclass(frozen=True)
+class SupervisionContent:
+    """What every session discusses, the kinds of session held, and after how many weeks
+    without supervision a person is shown overdue (the file's `supervision:` section)."""
+
+    prompts: tuple[SupervisionPrompt, ...] = ()
+    alert_after_weeks: int = ReviewCycle().alert_after_weeks
+    session_kinds: tuple[str, ...] = tuple(ReviewCycle().session_kinds)
+
+    @classmethod
+    def of(cls, cycle: ReviewCycle) -> SupervisionContent:
+        return cls(tuple(cycle.prompts), cycle.alert_after_weeks, tuple(cycle.session_kinds))
 
 
 class Level(Protocol):
@@ -142,6 +157,7 @@ class FrameworkSettings:
     # The skills every member must hold (`everyone_skills`): those of each element the
     # rule names, but for the ones marked enhanced, and each skill it names itself.
     everyone_skills: frozenset[str] = frozenset()
+    supervision: SupervisionContent = SupervisionContent()
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -211,6 +227,7 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
         everyone_skills=everyone_skills(
             rules.expected_of_everyone, document.get("competencies") or []
         ),
+        supervision=SupervisionContent.of(cycle),
     )
 
 

@@ -105,6 +105,21 @@ class ScheduleForm(_When):
         return _whole(self.every_weeks.data), _whole(self.sessions.data)
 
 
+class GroupForm(_When):
+    """A peer or group session for several people (chosen as `people`, read by the view)."""
+
+    kind = StringField(filters=[_strip])
+    led_by = StringField(filters=[_strip])
+    notes = TextAreaField(
+        filters=[_strip],
+        validators=[Length(max=MAX_TEXT, message=f"Keep the notes to {MAX_TEXT} characters")],
+    )
+
+    def validate_kind(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Choose peer supervision or group supervision")
+
+
 class RescheduleForm(_When):
     pass
 

@@ -16,13 +16,16 @@ from competency_app.accounts.models import Role, User
 from competency_app.common.dates import how_long, london_day, uk_date, uk_datetime
 from competency_app.common.home import HomeItem, HomeSection
 from competency_app.framework.models import FrameworkVersion
+from competency_app.supervision import policy
 from competency_app.supervision.services import (
     Review,
     ReviewState,
+    SinceLast,
     expiring_validations,
     next_session,
     review_of,
     reviews_of,
+    since_last_supervision,
     team_practitioners,
     upcoming_for,
     waiting_validations,
@@ -66,11 +69,46 @@ def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> lis
     elif review.state is ReviewState.NOT_DUE:
         lines.append(
             f"Your next competency review is due from {uk_date(review.review_due)}: "
-            "no self-assessment is due before then."
+            f"no self-assessment is due before then. {policy.review(version.settings)}."
         )
     # the modules assigned to the keyworker are listed in the training section
     # (`training/home.py`), not here
     return lines
+
+
+def _since_text(since: SinceLast, own: bool) -> str:
+    who = "Your last supervision was" if own else f"{since.person.name}: last supervision"
+    if since.last is None:
+        return (
+            "You have had no supervision yet"
+            if own
+            else f"{since.person.name}: no supervision held yet"
+        )
+    weeks = f"{since.weeks} week{'s' if since.weeks != 1 else ''}"
+    return f"{who} {weeks} ago, on {uk_date(since.last)}"
+
+
+def _since_item(since: SinceLast, own: bool, version: FrameworkVersion) -> HomeItem:
+    text = _since_text(since, own)
+    if since.overdue:
+        rule = policy.alert(version.settings)
+        text += f" ({rule[0].lower()}{rule[1:]})"
+    return HomeItem(
+        text,
+        url_for("supervision.person_sessions", user_id=since.person.id),
+        "Supervision overdue"
+        if since.overdue
+        else ("Supervised" if since.last else "No supervision yet"),
+        "nhsuk-tag--red"
+        if since.overdue
+        else ("nhsuk-tag--green" if since.last else "nhsuk-tag--grey"),
+        london_day(since.last) if since.last else None,
+    )
+
+
+def keyworker_items(user: User, version: FrameworkVersion, now: datetime) -> list[HomeItem]:
+    """Weeks since the person's last supervision, tagged overdue past the file's threshold."""
+    return [_since_item(s, True, version) for s in since_last_supervision([user], version, now)]
 
 
 def keyworker_links(user: User) -> list[tuple[str, str]]:
@@ -121,6 +159,9 @@ def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Ho
     reviews = reviews_of(people, version, now)
     overdue = sorted((r for r in reviews if r.overdue), key=lambda r: r.due_on or today)
     block.items += [_overdue_item(r, today) for r in overdue]
+    # weeks since each supervisee's last supervision: the overdue next, the others last
+    since = since_last_supervision(people, version, now)
+    block.items += [_since_item(s, False, version) for s in since if s.overdue]
     block.items += _waiting_items(people, now, validate_links=True)
     due = sorted(
         (r for r in reviews if r.state is ReviewState.DUE), key=lambda r: r.due_on or today
@@ -146,6 +187,12 @@ def supervisor_block(user: User, version: FrameworkVersion, now: datetime) -> Ho
                 london_day(session.starts_at),
             )
         )
+    block.items += [_since_item(s, False, version) for s in since if not s.overdue]
+    late = sum(1 for s in since if s.overdue)
+    block.lines.append(
+        f"{late} of {len(since)} {'supervisee' if len(since) == 1 else 'supervisees'} "
+        f"overdue for supervision. {policy.alert(version.settings)}."
+    )
     unbooked = [r.person.name for r in reviews if r.state is ReviewState.NO_SESSION]
     block.lines.append(
         f"{len(overdue)} overdue self-{'assessment' if len(overdue) == 1 else 'assessments'}; "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from competency_app.accounts.models import User
@@ -30,8 +30,37 @@ class SupervisionSchedule(Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
 
 
+class SessionKind:
+    """A session's kind (stored as these words; the framework file says which are held)."""
+
+    ONE_TO_ONE = "one_to_one"
+    PEER = "peer"
+    GROUP = "group"
+    LABELS = {ONE_TO_ONE: "One-to-one", PEER: "Peer supervision", GROUP: "Group supervision"}
+    HINTS = {
+        ONE_TO_ONE: "A supervisee and their supervisor.",
+        PEER: "Practitioners supervising each other, led by you or one of them.",
+        GROUP: "Several supervisees with you, led by you.",
+    }
+
+
+class SupervisionGroup(Model):
+    """A peer or group session booked once for several supervisees: each has a session
+    (and so a record) of their own, private to them and their supervisor; this row only
+    ties them together."""
+
+    __tablename__ = "supervision_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+
+
 class SupervisionSession(Model):
-    """One supervision meeting between a supervisee and their supervisor.
+    """One supervisee's supervision meeting: one-to-one with their supervisor, or their
+    place in a peer or group session (`group_id`; `led_by_id` names who led it when that
+    was not the supervisor, such as a fellow practitioner leading peer supervision).
 
     `starts_at` is stored in UTC and shown in London time. A cancelled session keeps its
     row (who cancelled it and when) and no longer counts as the next session.
@@ -51,14 +80,42 @@ class SupervisionSession(Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    kind: Mapped[str] = mapped_column(
+        String(20), default=SessionKind.ONE_TO_ONE, server_default=SessionKind.ONE_TO_ONE
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_group.id"), index=True)
+    led_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
     supervisee: Mapped[User] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[User] = relationship(foreign_keys=[supervisor_id])
+    led_by: Mapped[User | None] = relationship(foreign_keys=[led_by_id])
     schedule: Mapped[SupervisionSchedule | None] = relationship()
 
     @property
     def cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+    @property
+    def kind_label(self) -> str:
+        return SessionKind.LABELS.get(self.kind, self.kind)
+
+
+class PromptNote(Model):
+    """What was said in a session about one of the framework file's discussion prompts.
+
+    The prompt's title is kept as it was, so a note still reads under its heading after a
+    later framework version drops or renames the prompt."""
+
+    __tablename__ = "supervision_prompt_note"
+    __table_args__ = (UniqueConstraint("session_id", "prompt_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("supervision_session.id"), index=True)
+    prompt_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
 
 
 class SessionAssignment(Model):

@@ -29,11 +29,16 @@ from competency_app.clock import utcnow
 from competency_app.common.dates import LONDON, london_day
 from competency_app.extensions import db
 from competency_app.framework.models import CoreValue, Element, FrameworkVersion, Skill
+from competency_app.framework.schema import SupervisionPrompt
 from competency_app.supervision.models import (
+    PromptNote,
     SessionAssignment,
+    SessionKind,
+    SupervisionGroup,
     SupervisionSchedule,
     SupervisionSession,
 )
+from competency_app.supervision.permissions import can_schedule_for
 from competency_app.training.models import TrainingAssignment
 from competency_app.training.services import assign_module
 
@@ -156,6 +161,86 @@ def schedule_sessions(
     return booked
 
 
+def schedule_group(
+    people: list[User],
+    actor: User,
+    kind: str,
+    day: date,
+    at: time,
+    *,
+    kinds_held: tuple[str, ...],
+    place: str | None = None,
+    notes: str | None = None,
+    led_by: User | None = None,
+) -> list[SupervisionSession]:
+    """Book one peer or group session for several supervisees: a session (and so a record)
+    each, with each person's own supervisor, tied together by a `SupervisionGroup`.
+
+    `led_by` names who leads it when that is not the person booking it: for peer
+    supervision, a fellow practitioner among those attending. Leading gives no access to
+    the others' records (each stays private to its supervisee and their supervisor)."""
+    if kind not in (SessionKind.PEER, SessionKind.GROUP):
+        raise SupervisionError("Choose peer supervision or group supervision", "kind")
+    if kind not in kinds_held:
+        raise SupervisionError(
+            f"This service does not hold {SessionKind.LABELS[kind].lower()} sessions", "kind"
+        )
+    distinct = list({person.id: person for person in people}.values())
+    if len(distinct) < 2:
+        raise SupervisionError("Choose at least two people for the session", "people")
+    for person in distinct:
+        if not can_schedule_for(actor, person):
+            raise SupervisionError(f"You cannot book supervision for {person.name}", "people")
+    attending = {p.id for p in distinct}
+    if (
+        led_by is not None
+        and led_by.id != actor.id
+        and (kind != SessionKind.PEER or led_by.id not in attending)
+    ):
+        raise SupervisionError(
+            "Peer supervision may be led by one of the people attending; "
+            "group supervision is led by you",
+            "led_by",
+        )
+    first = starts_at(day, at)
+    _check_future(first)
+    supervisors = {person.id: supervisor_for(person, actor) for person in distinct}
+    now = utcnow()
+    group = SupervisionGroup(kind=kind, created_at=now, created_by_id=actor.id)
+    db.session.add(group)
+    db.session.flush()
+    leader = led_by or actor
+    booked = []
+    for person in distinct:
+        supervisor = supervisors[person.id]
+        session = SupervisionSession(
+            supervisee_id=person.id,
+            supervisor_id=supervisor.id,
+            starts_at=first,
+            place=_clean(place, MAX_PLACE),
+            notes=_clean(notes, MAX_TEXT),
+            kind=kind,
+            group_id=group.id,
+            led_by_id=leader.id if leader.id != supervisor.id else None,
+            created_at=now,
+            created_by_id=actor.id,
+        )
+        db.session.add(session)
+        booked.append(session)
+    db.session.flush()
+    for session in booked:
+        record(
+            AuditAction.SUPERVISION_SCHEDULED,
+            actor,
+            target=f"user:{session.supervisee_id}",
+            sessions=1,
+            first=session.id,
+            kind=kind,
+            group=group.id,
+        )
+    return booked
+
+
 def _require_open(session: SupervisionSession) -> None:
     if session.cancelled:
         raise SupervisionError("This session has been cancelled", "day")
@@ -207,17 +292,64 @@ def cancel(session: SupervisionSession, actor: User, *, rest_of_schedule: bool =
     return len(targets)
 
 
-def record_actions(session: SupervisionSession, actor: User, text: str) -> None:
-    """The actions agreed in the session, as free text (blank clears them)."""
+def record_actions(
+    session: SupervisionSession,
+    actor: User,
+    text: str,
+    notes: dict[str, str] | None = None,
+    prompts: tuple[SupervisionPrompt, ...] = (),
+) -> None:
+    """The actions agreed in the session, as free text (blank clears them), and what was
+    said on each discussion prompt (`notes` by prompt id; a prompt left out of `notes` is
+    left as it was, a blank note is removed). Audited without the text."""
     _require_open(session)
     session.agreed_actions = _clean(text, MAX_TEXT)
+    titles = {prompt.id: prompt.title for prompt in prompts}
+    for prompt_id in notes or {}:
+        if prompt_id not in titles:
+            raise SupervisionError(
+                "That discussion prompt is not in the framework", "agreed_actions"
+            )
+    existing = prompt_notes(session)
+    now = utcnow()
+    for prompt_id, typed in (notes or {}).items():
+        cleaned = _clean(typed, MAX_TEXT)
+        note = existing.get(prompt_id)
+        if cleaned is None:
+            if note is not None:
+                db.session.delete(note)
+        elif note is None:
+            db.session.add(
+                PromptNote(
+                    session_id=session.id,
+                    prompt_id=prompt_id,
+                    title=titles[prompt_id],
+                    text=cleaned,
+                    updated_at=now,
+                    updated_by_id=actor.id,
+                )
+            )
+        elif note.text != cleaned:
+            note.text, note.title = cleaned, titles[prompt_id]
+            note.updated_at, note.updated_by_id = now, actor.id
     db.session.flush()
     record(
         AuditAction.SUPERVISION_ACTIONS_RECORDED,
         actor,
         target=f"session:{session.id}",
         written=session.agreed_actions is not None,
+        prompts=len(prompt_notes(session)),
     )
+
+
+def prompt_notes(session: SupervisionSession) -> dict[str, PromptNote]:
+    """The session's notes, by prompt id."""
+    return {
+        note.prompt_id: note
+        for note in db.session.scalars(
+            select(PromptNote).where(PromptNote.session_id == session.id).order_by(PromptNote.id)
+        )
+    }
 
 
 def assign_in_session(
@@ -291,6 +423,45 @@ def upcoming_for(people: list[User], now: datetime, limit: int = 10) -> list[Sup
             .limit(limit)
         )
     )
+
+
+@dataclass(frozen=True)
+class SinceLast:
+    """How long since a person's last supervision held (of any kind, not cancelled)."""
+
+    person: User
+    last: datetime | None  # None: none held yet (counted from when their account opened)
+    weeks: int
+    overdue: bool  # more weeks than the framework file's alert_after_weeks
+
+
+def since_last_supervision(
+    people: list[User], version: FrameworkVersion, now: datetime
+) -> list[SinceLast]:
+    """Per person, weeks since their last supervision; the longest first."""
+    if not people:
+        return []
+    last = dict(
+        db.session.execute(
+            select(SupervisionSession.supervisee_id, func.max(SupervisionSession.starts_at))
+            .where(
+                SupervisionSession.supervisee_id.in_([p.id for p in people]),
+                SupervisionSession.cancelled_at.is_(None),
+                SupervisionSession.starts_at <= now,
+            )
+            .group_by(SupervisionSession.supervisee_id)
+        ).all()
+    )
+    limit = version.settings.supervision.alert_after_weeks
+    today = london_day(now)
+    result = []
+    for person in people:
+        held = last.get(person.id)
+        since = held if held is not None else person.created_at
+        weeks = max(0, (today - london_day(since)).days // 7) if since else 0
+        result.append(SinceLast(person, held, weeks, weeks > limit))
+    result.sort(key=lambda s: (-s.weeks, s.person.name))
+    return result
 
 
 class ReviewState(enum.StrEnum):
@@ -439,9 +610,40 @@ class ValueLine:
     review: ValueReview | None
 
 
+@dataclass(frozen=True)
+class DiscussionLine:
+    """One section of the record: a discussion prompt and what was said on it."""
+
+    prompt_id: str
+    title: str
+    text: str | None  # the prompt's text (None for a prompt the framework no longer has)
+    source: str | None
+    note: str | None
+
+
+def discussion_of(
+    session: SupervisionSession, prompts: tuple[SupervisionPrompt, ...]
+) -> list[DiscussionLine]:
+    """A line per prompt of the framework, in its order, then any note on a prompt the
+    framework has dropped since (under the title it had)."""
+    notes = prompt_notes(session)
+    lines = [
+        DiscussionLine(p.id, p.title, p.text, p.source, notes[p.id].text if p.id in notes else None)
+        for p in prompts
+    ]
+    known = {p.id for p in prompts}
+    lines += [
+        DiscussionLine(n.prompt_id, n.title, None, None, n.text)
+        for n in notes.values()
+        if n.prompt_id not in known
+    ]
+    return lines
+
+
 @dataclass
 class SupervisionRecord:
     session: SupervisionSession
+    discussion: list[DiscussionLine] = field(default_factory=list)
     assessment: Assessment | None = None
     outcome: str | None = None  # "validated" or "returned"
     outcome_at: datetime | None = None
@@ -481,7 +683,9 @@ def _outcome_event(session: SupervisionSession) -> AssessmentEvent | None:
 
 def record_of(session: SupervisionSession, version: FrameworkVersion) -> SupervisionRecord:
     """Everything the supervision record page and its print show for one session."""
-    result = SupervisionRecord(session)
+    result = SupervisionRecord(
+        session, discussion_of(session, version.settings.supervision.prompts)
+    )
     event = _outcome_event(session)
     if event is not None:
         assessment = db.session.get_one(Assessment, event.assessment_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from competency_app.accounts import services as accounts
@@ -19,14 +19,16 @@ from competency_app.common.dates import LONDON, london_day
 from competency_app.common.downloads import send_download
 from competency_app.database import unit_of_work
 from competency_app.framework.services import current_version
-from competency_app.supervision import services
+from competency_app.supervision import policy, services
 from competency_app.supervision.forms import (
     ActionsForm,
     AssignForm,
     CancelForm,
+    GroupForm,
     RescheduleForm,
     ScheduleForm,
 )
+from competency_app.supervision.models import SessionKind
 from competency_app.supervision.pdf import pdf_from_html
 from competency_app.supervision.permissions import (
     can_manage_session,
@@ -38,6 +40,20 @@ from competency_app.supervision.permissions import (
 from competency_app.training.services import AssignmentError
 
 blueprint = Blueprint("supervision", __name__)
+
+
+@blueprint.record_once
+def _policy_helpers(state) -> None:
+    """`service_policy` (the service's own periods, said as such) and `framework_settings()`
+    (the current version's settings, or None) for every template, imported macros too."""
+    state.app.jinja_env.globals.update(
+        service_policy=policy.TEMPLATE_GLOBAL, framework_settings=_current_settings
+    )
+
+
+def _current_settings():
+    version = current_version(structure=True)
+    return version.settings if version is not None else None
 
 
 def _me():
@@ -78,6 +94,10 @@ def overview():
         today=london_day(now),
         can_schedule={p.id: can_schedule_for(me, p) for p in members},
         is_supervisor=Role.SUPERVISOR in me.role_set,
+        since={s.person.id: s for s in services.since_last_supervision(members, version, now)},
+        settings=version.settings,
+        can_book_group=len(_group_candidates(me)) >= 2
+        and any(k != SessionKind.ONE_TO_ONE for k in version.settings.supervision.session_kinds),
     )
 
 
@@ -94,6 +114,8 @@ def person_sessions(user_id: int):
         supervisor=accounts.supervisor_of(person),
         now=now,
         can_schedule=can_schedule_for(_me(), person),
+        since=services.since_last_supervision([person], version, now)[0],
+        settings=version.settings,
     )
 
 
@@ -212,6 +234,11 @@ def cancel(session_id: int):
     )
 
 
+def prompt_field(prompt_id: str) -> str:
+    """The form field (and element id) of a discussion prompt's notes."""
+    return f"prompt-{prompt_id}"
+
+
 def _record_page(session, *, errors=None, typed=None, status=200):
     version = _version()
     me = _me()
@@ -221,6 +248,7 @@ def _record_page(session, *, errors=None, typed=None, status=200):
         "module": "",
         "due_on": "",
         "note": "",
+        **{prompt_field(line.prompt_id): line.note or "" for line in record.discussion},
         **(typed or {}),
     }
     return (
@@ -234,6 +262,7 @@ def _record_page(session, *, errors=None, typed=None, status=200):
             can_manage=can_manage_session(me, session),
             errors=errors or {},
             typed=typed,
+            prompt_field=prompt_field,
             module_items=[{"value": "", "text": "Choose a module"}]
             + [
                 {"value": m.key, "text": m.title, "selected": m.key == typed["module"]}
@@ -263,6 +292,7 @@ def record_pdf(session_id: int):
         scale=version.settings.scale,
         modules={m.key: m for m in version.modules},
         can_manage=False,
+        prompt_field=prompt_field,
         pdf=True,
         errors={},
         typed={},
@@ -279,17 +309,114 @@ def record_pdf(session_id: int):
 @blueprint.post("/supervision/sessions/<int:session_id>/actions")
 @access(session_rule(can_manage_session))
 def actions(session_id: int):
+    """The discussion (a note per prompt of the framework file) and the agreed actions,
+    saved together; what was typed is kept when anything is refused."""
     session = session_by_id(session_id)
     form = ActionsForm()
-    if form.validate():
+    prompts = _version().settings.supervision.prompts
+    notes = {
+        prompt.id: request.form[prompt_field(prompt.id)]
+        for prompt in prompts
+        if prompt_field(prompt.id) in request.form
+    }
+    errors = {
+        prompt_field(prompt.id): f"Keep the notes on “{prompt.title}” to "
+        f"{services.MAX_TEXT} characters"
+        for prompt in prompts
+        if len(notes.get(prompt.id, "").strip()) > services.MAX_TEXT
+    }
+    if form.validate() and not errors:
         try:
             with unit_of_work():
-                services.record_actions(session, _me(), form.agreed_actions.data)
+                services.record_actions(
+                    session, _me(), form.agreed_actions.data, notes=notes, prompts=prompts
+                )
         except services.SupervisionError as error:
             abort(409, str(error))
-        flash("Agreed actions saved.", "success")
-        return redirect(url_for("supervision.record", session_id=session.id) + "#actions", 303)
-    return _record_page(session, errors=form.error_dict(), typed=form.typed(), status=400)
+        flash("Discussion and agreed actions saved.", "success")
+        return redirect(url_for("supervision.record", session_id=session.id) + "#discussion", 303)
+    errors.update(form.error_dict())
+    typed = {**form.typed(), **{prompt_field(pid): text for pid, text in notes.items()}}
+    return _record_page(session, errors=errors, typed=typed, status=400)
+
+
+def _group_candidates(me) -> list:
+    """Whom the person may book a peer or group session for: their supervisees and the
+    practitioners of the teams they manage, by name."""
+    people = {p.id: p for p in accounts.supervisees(me)}
+    people.update({p.id: p for p in services.team_practitioners(me)})
+    return sorted((p for p in people.values() if p.id != me.id), key=lambda p: p.name)
+
+
+@blueprint.route("/supervision/group/new", methods=["GET", "POST"])
+@access(has_role(Role.SUPERVISOR, Role.MANAGER))
+def new_group():
+    """Book one peer or group session for several people: one record each."""
+    me, version = _me(), _version()
+    kinds = [k for k in version.settings.supervision.session_kinds if k != SessionKind.ONE_TO_ONE]
+    if not kinds:
+        abort(404)
+    candidates = _group_candidates(me)
+    by_id = {str(p.id): p for p in candidates}
+    form = GroupForm()
+    errors: dict[str, str] = {}
+    chosen = request.form.getlist("people") if form.is_submitted() else []
+    if form.is_submitted():
+        valid = form.validate()
+        errors = form.error_dict()
+        people = [by_id[i] for i in chosen if i in by_id]
+        if len(people) != len(chosen):
+            errors["people"] = "Choose people from the list"
+        elif len(people) < 2:
+            errors["people"] = "Choose at least two people for the session"
+        leader = by_id.get(form.led_by.data) if form.led_by.data else None
+        if form.led_by.data and leader is None:
+            errors["led_by"] = "Choose who leads the session from the list"
+        if valid and not errors:
+            day, at = form.when
+            try:
+                with unit_of_work():
+                    booked = services.schedule_group(
+                        people,
+                        me,
+                        form.kind.data,
+                        day,
+                        at,
+                        kinds_held=version.settings.supervision.session_kinds,
+                        place=form.place.data,
+                        notes=form.notes.data,
+                        led_by=leader,
+                    )
+            except services.SupervisionError as error:
+                errors = {error.field: str(error)}
+            else:
+                label = SessionKind.LABELS[form.kind.data]
+                flash(
+                    f"{label} booked for {len(booked)} people "
+                    f"({', '.join(p.name for p in people)}): a record for each.",
+                    "success",
+                )
+                return redirect(url_for("supervision.overview"), 303)
+    return (
+        render_template(
+            "supervision/group.html",
+            title="Book a peer or group supervision session",
+            kind_items=[
+                {
+                    "value": k,
+                    "text": SessionKind.LABELS[k],
+                    "hint": {"text": SessionKind.HINTS[k]},
+                    "checked": k == form.kind.data or len(kinds) == 1,
+                }
+                for k in kinds
+            ],
+            candidates=candidates,
+            chosen=set(chosen),
+            errors=errors,
+            typed=form.typed(),
+        ),
+        400 if errors else 200,
+    )
 
 
 @blueprint.post("/supervision/sessions/<int:session_id>/assign")

@@ -85,13 +85,39 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
     return logins
 
 
+# What was said on the keyworking file's discussion prompts (a prompt the loaded file
+# does not have is left out).
+BEN_DISCUSSION = {
+    "independence": "Ben is helping the Ahmed family book their own appointments with the "
+    "wheelchair service; next step is for Mum to chair the next TAC meeting.",
+    "boundaries": "Two families text Ben at weekends. Agreed he will reply on Monday and "
+    "give them the duty number for anything urgent.",
+    "workload": "Caseload of 14 families; two transitions to adult services due in spring.",
+    "urgent": "The hoist repair for the Lewis family was raised on the day; Ben knows he "
+    "can call between sessions for anything like it.",
+}
+GROUP_DISCUSSION = {
+    "boundaries": "Shared ways of ending key working well as families become confident.",
+    "workload": "Cover for school holidays agreed across the three of them.",
+}
+
+
+def _discussion(version, notes: dict[str, str]) -> dict[str, str]:
+    held = {prompt.id for prompt in version.settings.supervision.prompts}
+    return {key: text for key, text in notes.items() if key in held}
+
+
 def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> None:
-    """Sessions every four weeks for each keyworker (Harry's self-assessment overdue), and
-    a past session for Ben with its agreed actions and a module assigned."""
+    """Sessions every four weeks for each keyworker (Harry's self-assessment overdue); a
+    past session for Ben with its discussion, agreed actions and a module assigned (his
+    last supervision was 13 weeks ago: overdue); a group session two weeks ago for Aisha,
+    Chloe and Daniel, and a peer session to come for Emma and Grace, led by Emma."""
     version = current_version()
     if version is None:
         return
     now = utcnow()
+    prompts = version.settings.supervision.prompts
+    kinds = version.settings.supervision.session_kinds
     try:
         # Ben's last validation was 92 days ago: that day's session has its record
         held = now - timedelta(days=92)
@@ -105,6 +131,8 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
             supervisor,
             "Shadow a colleague on two home visits with families new to the service.\n"
             "Bring an example of a care plan review to the next session.",
+            notes=_discussion(version, BEN_DISCUSSION),
+            prompts=prompts,
         )
         supervision.assign_in_session(
             session,
@@ -114,6 +142,26 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
             version,
             note="Before the next review",
         )
+        if "group" in kinds:
+            group_day = now - timedelta(days=15)
+            current_app.config["FROZEN_NOW"] = group_day - timedelta(days=2)
+            group_first, *_ = supervision.schedule_group(
+                [keyworkers[k] for k in ("aisha.khan", "chloe.evans", "daniel.okafor")],
+                supervisor,
+                "group",
+                london_day(group_day),
+                time(13, 0),
+                kinds_held=kinds,
+                place="Room 2, Riverside House",
+            )
+            current_app.config["FROZEN_NOW"] = group_day + timedelta(hours=3)
+            supervision.record_actions(
+                group_first,
+                supervisor,
+                "Aisha to share her transition checklist with the team.",
+                notes=_discussion(version, GROUP_DISCUSSION),
+                prompts=prompts,
+            )
     finally:
         current_app.config.pop("FROZEN_NOW", None)
     for number, (local, person) in enumerate(keyworkers.items()):
@@ -126,6 +174,19 @@ def create_demo_supervision(keyworkers: dict[str, User], supervisor: User) -> No
             place="Room 2, Riverside House",
             every_weeks=4,
             sessions=4,
+        )
+    if "peer" in kinds:
+        pair = [keyworkers["emma.walsh"], keyworkers["grace.lewis"]]
+        supervision.schedule_group(
+            pair,
+            supervisor,
+            "peer",
+            london_day(now + timedelta(days=20)),
+            time(15, 0),
+            kinds_held=kinds,
+            place="Room 3, Riverside House",
+            notes="Peer supervision: bring one family where boundaries have been hard.",
+            led_by=pair[0],
         )
 
 

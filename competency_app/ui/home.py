@@ -37,6 +37,7 @@ def _practitioner(user: User) -> Section | None:
     version = current_version(structure=True)
     if version is not None:
         section.lines += supervision.keyworker_lines(user, version, utcnow())
+        section.items += supervision.keyworker_items(user, version, utcnow())
     if current is None:
         section.links.append(("Start a self-assessment", url_for("assessments.my_assessments")))
     elif current.status.editable:

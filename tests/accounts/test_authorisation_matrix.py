@@ -228,6 +228,9 @@ for endpoint, methods in [
 # Supervision: "own" is the practitioner's session (supervised by the supervisor, in the
 # manager's team); "other" a session of someone in another team.
 EXPECTED[("supervision.overview", "GET", "-")] = {"supervisor", "manager"}
+# a peer or group session, booked once for several supervisees (one record each)
+EXPECTED[("supervision.new_group", "GET", "-")] = {"supervisor", "manager"}
+EXPECTED[("supervision.new_group", "POST", "-")] = {"supervisor", "manager"}
 EXPECTED[("supervision.person_sessions", "GET", "own")] = CAN_SEE_PERSON
 EXPECTED[("supervision.person_sessions", "GET", "other")] = HR_ADMIN
 EXPECTED[("supervision.record", "GET", "own")] = CAN_SEE_PERSON
@@ -486,7 +489,13 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         },
         "supervision.schedule": {"day": future, "time": "10:00"},
         "supervision.reschedule": {"day": future, "time": "11:00"},
-        "supervision.actions": {"agreed_actions": "probe"},
+        "supervision.actions": {"agreed_actions": "probe", "prompt-workload": "probe"},
+        "supervision.new_group": {
+            "kind": "group",
+            "people": [str(probes["practitioner_id"])],
+            "day": future,
+            "time": "10:00",
+        },
         "supervision.assign": {"module": probes["module_key"], "due_on": future},
         "training.assign": {
             "person": probes["practitioner_id"],

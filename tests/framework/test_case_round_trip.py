@@ -41,7 +41,21 @@ def fields_left_at_default(document: BaseModel) -> list[str]:
 def non_default_file() -> dict:
     """The keyworking file with the settings it leaves at their defaults set otherwise."""
     data = yaml.safe_load(DEFAULT_FRAMEWORK_PATH.read_bytes())
-    data["supervision"] = {"review_cycle_months": 6, "self_assessment_due_days": 14}
+    data["supervision"] = {
+        "review_cycle_months": 6,
+        "self_assessment_due_days": 14,
+        "alert_after_weeks": 10,
+        "session_kinds": ["group", "one_to_one"],
+        "prompts": [
+            {
+                "id": "caseload",
+                "title": "Caseload",
+                "text": "Talk through each family on the caseload.",
+                "source": "The service's supervision policy, section 2",
+            },
+            *data["supervision"]["prompts"][:2],
+        ],
+    }
     data["rules"]["coverage_rule"] = "whole_element"
     data["interview_scoring"]["appointable_rule"]["forbidden_applies_to"] = "all"
     element = data["competencies"][0]["elements"][0]
@@ -70,7 +84,8 @@ def test_every_section_survives_yaml_case_load(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "identical to framework version 1" in result.output
     with app.app_context():
-        cycle = current_version().settings.review_cycle
+        settings = current_version().settings
+    cycle, content = settings.review_cycle, settings.supervision
     assert (cycle.months, cycle.due_days) == (6, 14)
     skill = package["CFItems"][[i["humanCodingScheme"] for i in package["CFItems"]].index("1a.s2")]
     assert skill["extensions"]["keyworkingCompetencyTracker"]["revalidate"] is True
@@ -80,7 +95,13 @@ def test_every_section_survives_yaml_case_load(app, runner, tmp_path):
         True,
         False,
     ]
+    assert content.alert_after_weeks == 10
+    assert content.session_kinds == ("group", "one_to_one")
+    assert [p.id for p in content.prompts] == ["caseload", "independence", "boundaries"]
+    assert content.prompts[0].source == "The service's supervision policy, section 2"
 
     # the supervision section on its own: without it the cycle would come back as 12
     del package["extensions"]["keyworkingCompetencyTracker"]["supervision"]
-    assert from_case(json.dumps(package).encode()).supervision.review_cycle_months == 12
+    without = from_case(json.dumps(package).encode()).supervision
+    assert without.review_cycle_months == 12
+    assert (without.prompts, without.alert_after_weeks) == ([], 6)
