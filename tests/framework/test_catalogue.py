@@ -92,6 +92,10 @@ def test_required_core_training_and_its_refresh_period(framework_document):
     assert keyworker.url and "everyone appointed" in keyworker.source
     oliver = modules["module.oliver-mcgowan"]
     assert "Tier 1 and Tier 2" in oliver.title and "Tier 2" in oliver.description
+    # its code of practice requires the Tier 2 face-to-face day too: a part of the item
+    assert oliver.parts == ["module.oliver-mcgowan-tier2-day"]
+    day = modules["module.oliver-mcgowan-tier2-day"]
+    assert not day.required and "1-day face to face" in day.source and "Tier 2" in day.title
     for module in modules.values():
         if module.refresh_months is not None:
             assert module.required, module.id
