@@ -10,6 +10,7 @@ import html
 import re
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from competency_app.accounts import services as accounts
@@ -26,8 +27,10 @@ from tests.recruitment.test_lifecycle import (
     _post,
     _vacancy,
     user,
-    world,  # noqa: F401 - the fixture
+    world,  # noqa: F401 - the fixture, used below
 )
+
+pytestmark = pytest.mark.usefixtures("world")
 
 CHECK_IDS = ["dbs-enhanced", "references", "right-to-work", "occupational-health"]
 
@@ -57,7 +60,7 @@ def _appoint(client, vacancy_id, cara_id, sue_id):
     return _post(client, path, path, data)
 
 
-def test_the_keyworking_file_lists_the_checks_the_sources_name(app, world):
+def test_the_keyworking_file_lists_the_checks_the_sources_name(app):
     with app.app_context():
         found = checks.checks_for(_vacancy())
     assert [c.id for c in found] == CHECK_IDS
@@ -67,7 +70,7 @@ def test_the_keyworking_file_lists_the_checks_the_sources_name(app, world):
     assert "Two" in found[1].label
 
 
-def test_a_conditional_offer_is_appointed_only_once_every_check_is_cleared(app, world):
+def test_a_conditional_offer_is_appointed_only_once_every_check_is_cleared(app):
     vacancy_id, cara_id = _offered(app)
     with app.app_context():
         sue_id = user("sue.super").id
@@ -114,9 +117,7 @@ def test_a_conditional_offer_is_appointed_only_once_every_check_is_cleared(app, 
         # every recording audited, by reference and check, never the name or the reason
         recorded = _actions("pre_employment_check_recorded")
         waived = _actions("pre_employment_check_waived")
-        assert sorted(e.detail["check"] for e in recorded) == sorted(
-            [*CHECK_IDS[:3], CHECK_IDS[2]]
-        )
+        assert sorted(e.detail["check"] for e in recorded) == sorted([*CHECK_IDS[:3], CHECK_IDS[2]])
         assert [e.detail["previous"] for e in recorded if e.detail["previous"]] == [
             "not_satisfactory"
         ]
@@ -131,9 +132,7 @@ def test_a_conditional_offer_is_appointed_only_once_every_check_is_cleared(app, 
             assert not any(w in said for w in words), said
 
 
-def test_a_waiver_without_a_reason_and_a_future_date_are_refused_keeping_what_was_typed(
-    app, world
-):
+def test_a_waiver_without_a_reason_and_a_future_date_are_refused_keeping_what_was_typed(app):
     vacancy_id, cara_id = _offered(app)
     base = f"/recruitment/{vacancy_id}/candidates/{cara_id}"
     page = f"{base}/conditional-offer"
@@ -182,7 +181,7 @@ def test_a_waiver_without_a_reason_and_a_future_date_are_refused_keeping_what_wa
     assert "1 of 4 checks satisfactory or waived" in shown
 
 
-def test_only_hr_and_the_teams_recruiters_record_checks(app, world):
+def test_only_hr_and_the_teams_recruiters_record_checks(app):
     vacancy_id, cara_id = _offered(app)
     base = f"/recruitment/{vacancy_id}/candidates/{cara_id}"
     data = {"outcome": "satisfactory", "checked_on": date.today().isoformat()}
@@ -210,7 +209,7 @@ def test_only_hr_and_the_teams_recruiters_record_checks(app, world):
             raise AssertionError("a check was recorded on a withdrawn offer")
 
 
-def test_the_offer_page_lists_each_check_and_explains_the_disabled_appoint_button(app, world):
+def test_the_offer_page_lists_each_check_and_explains_the_disabled_appoint_button(app):
     vacancy_id, cara_id = _offered(app)
     rae = _client(app, "rae.recruit")
     ranking = html.unescape(rae.get(f"/recruitment/{vacancy_id}/ranking").get_data(as_text=True))

@@ -191,9 +191,7 @@ def brute_force(people: list, completions, modules) -> dict:
             found = []
             for key in [module.key, *parts[module.key]]:
                 dates = [
-                    c[2]
-                    for c in completions
-                    if c[0] == person.id and c[1] == key and c[2] <= today
+                    c[2] for c in completions if c[0] == person.id and c[1] == key and c[2] <= today
                 ]
                 if not dates:
                     found.append("due")
