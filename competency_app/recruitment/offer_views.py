@@ -42,6 +42,7 @@ def _offer_page(
     errors: dict[str, str] | None = None,
     typed: dict[str, str] | None = None,
     status: int = 200,
+    failed: str | None = None,
 ):
     statuses = checks.check_statuses(candidate)
     waiting = [s for s in statuses if not s.cleared]
@@ -58,6 +59,7 @@ def _offer_page(
             outcomes=CHECK_OUTCOMES,
             errors=errors or {},
             typed=typed or {},
+            failed=failed,  # the check whose form was refused: shown open
         ),
         status,
     )
@@ -109,7 +111,7 @@ def record_check(vacancy_id: int, candidate_id: int, check_key: str):
             abort(error.status, str(error))
         found = error.errors or {"": str(error)}
         errors = {(f"{check_key}-{k}" if k else ""): v for k, v in found.items()}
-        return _offer_page(vacancy, candidate, errors, typed, error.status)
+        return _offer_page(vacancy, candidate, errors, typed, error.status, check_key)
     label = next(c.label for c in checks.checks_for(vacancy) if c.id == check_key)
     flash(f"{label}: outcome recorded for {candidate.reference}.", "success")
     return redirect(
