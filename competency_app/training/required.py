@@ -453,10 +453,13 @@ def judge_item(
         judged.append(PartStanding(part, completed_on, expires_on, status, future_on))
     done = [p.completed_on for p in judged if p.completed_on is not None]
     expiries = [p.expires_on for p in judged if p.expires_on is not None]
+    status = most_urgent(p.status for p in judged)
     return (
         min(done) if len(done) == len(judged) else None,
-        min(expiries) if expiries and len(done) == len(judged) else None,
-        most_urgent(p.status for p in judged),
+        # the earliest repeat date; none while a part was never done (unless another part
+        # is overdue: then its date has passed)
+        min(expiries) if expiries and status != DUE else None,
+        status,
         tuple(judged),
     )
 

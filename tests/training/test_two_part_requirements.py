@@ -141,3 +141,15 @@ def test_a_stored_future_completion_does_not_count_and_is_flagged(app, framework
         assert standing.parts[0].completed_on == date(2025, 12, 1)
         assert standing.parts[0].future_on == ahead
         assert standing.compliant
+
+
+def test_two_part_one_part_overdue_the_other_never_done_is_overdue(app, framework):
+    pat_id = _team(app)
+    with app.app_context():
+        _completed(db.session.get_one(User, pat_id), OLIVER, date(2023, 1, 10))
+        commit()
+        standing = _oliver(pat_id)
+        assert [p.status for p in standing.parts] == ["overdue", "due"]
+        assert (standing.status, standing.expires_on) == ("overdue", date(2026, 1, 10))
+    home = _text(page(client_of(app, "pat.prac"), "/"))
+    assert "Required training overdue: The Oliver McGowan" in home
