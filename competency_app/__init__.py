@@ -196,6 +196,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.framework.views import blueprint as framework
     from competency_app.jobs.views import blueprint as jobs
     from competency_app.notifications.views import blueprint as notifications
+    from competency_app.recruitment.offer_views import blueprint as offers
     from competency_app.recruitment.views import blueprint as recruitment
     from competency_app.supervision.views import blueprint as supervision
     from competency_app.training.views import blueprint as training
@@ -215,6 +216,7 @@ def register_blueprints(app: Flask) -> None:
         exports,
         imports,
         recruitment,
+        offers,
         api,
         api_pages,
         jobs,

@@ -60,6 +60,8 @@ class AuditAction(enum.StrEnum):
     PANEL_MEMBER_INVITED = "panel_member_invited"
     ASSESSMENT_TASK_SCORED = "assessment_task_scored"
     CANDIDATE_APPOINTED = "candidate_appointed"
+    PRE_EMPLOYMENT_CHECK_RECORDED = "pre_employment_check_recorded"
+    PRE_EMPLOYMENT_CHECK_WAIVED = "pre_employment_check_waived"
     PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
 
     @property
@@ -126,5 +128,7 @@ AUDIT_LABELS = {
     AuditAction.PANEL_MEMBER_INVITED: "Lay panel member invited",
     AuditAction.ASSESSMENT_TASK_SCORED: "Assessment task scored",
     AuditAction.CANDIDATE_APPOINTED: "Candidate appointed",
+    AuditAction.PRE_EMPLOYMENT_CHECK_RECORDED: "Pre-employment check recorded",
+    AuditAction.PRE_EMPLOYMENT_CHECK_WAIVED: "Pre-employment check waived",
     AuditAction.PASSWORD_LINKS_DOWNLOADED: "Set-password links file downloaded",
 }

@@ -313,6 +313,13 @@ class Module(Strict):
     refresh_months: int | None = Field(
         default=None, ge=1, le=120, description="How often required training is repeated."
     )
+    # A required item made of several courses: this module and each part (other modules'
+    # ids, such as a face-to-face day after the e-learning) must all be in date, each
+    # repeated every `refresh_months`, for the item to count.
+    parts: list[str] = Field(
+        default=[],
+        description="Ids of the other modules that complete this required item with it.",
+    )
 
     _id = field_validator("id")(_check_id)
 
@@ -343,6 +350,15 @@ class Module(Strict):
     def _refresh_needs_required(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is not None and info.data.get("required") is False:
             raise ValueError("refresh_months applies to required training: set required: true")
+        return value
+
+    @field_validator("parts")
+    @classmethod
+    def _parts_need_required(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("required") is False:
+            raise ValueError("parts make up a required item: set required: true")
+        if len(set(value)) != len(value):
+            raise ValueError("each part is listed once")
         return value
 
 
@@ -390,11 +406,27 @@ class AppointableRule(Strict):
     description: str
 
 
+class PreEmploymentCheck(Strict):
+    """A check an offer is conditional upon (the DBS check, references…): HR or the
+    recruiter records each one's outcome before the candidate can be appointed."""
+
+    id: str
+    label: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, min_length=1)
+    source: str | None = Field(default=None, min_length=1, description="Where it is required.")
+
+    _id = field_validator("id")(_check_id)
+
+
 class PersonSpecification(Strict):
     id: str
     title: str
     source: str
     criteria: list[Criterion] = Field(min_length=1)
+    pre_employment_checks: list[PreEmploymentCheck] = Field(
+        default=[],
+        description="The checks an offer is conditional upon, each recorded before appointing.",
+    )
 
     _id = field_validator("id")(_check_id)
 
@@ -504,6 +536,16 @@ class FrameworkDocument(Strict):
             claim(spec.id, ("person_specifications", pi, "id"))
             for ri, criterion in enumerate(spec.criteria):
                 claim(criterion.id, ("person_specifications", pi, "criteria", ri, "id"))
+            check_ids: set[str] = set()
+            for ki, check in enumerate(spec.pre_employment_checks):
+                if check.id in check_ids:
+                    problems.append(
+                        (
+                            ("person_specifications", pi, "pre_employment_checks", ki, "id"),
+                            f"duplicate check id {check.id!r}",
+                        )
+                    )
+                check_ids.add(check.id)
 
         element_ids = {e.id for e in self.elements()}
         skill_ids = {s.id for e in self.elements() for s in e.skills}
@@ -518,6 +560,27 @@ class FrameworkDocument(Strict):
                             f"unknown element, skill or value {ref!r}",
                         )
                     )
+        modules = {m.id: m for m in self.elearning}
+        part_of: dict[str, str] = {}
+        for mi, module in enumerate(self.elearning):
+            for pi, ref in enumerate(module.parts):
+                where = ("elearning", mi, "parts", pi)
+                if ref == module.id:
+                    problems.append((where, f"{ref!r} cannot be a part of itself"))
+                elif ref not in modules:
+                    problems.append((where, f"unknown module {ref!r}"))
+                elif modules[ref].required:
+                    problems.append(
+                        (
+                            where,
+                            f"{ref!r} is a required item of its own: a part is counted with "
+                            "the item it completes, so set required: false on it",
+                        )
+                    )
+                elif ref in part_of:
+                    problems.append((where, f"{ref!r} is already a part of {part_of[ref]!r}"))
+                else:
+                    part_of[ref] = module.id
         for pi, spec in enumerate(self.person_specifications):
             for ri, criterion in enumerate(spec.criteria):
                 for li, ref in enumerate(criterion.links):

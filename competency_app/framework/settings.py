@@ -19,6 +19,7 @@ from competency_app.common.dates import add_months
 from competency_app.framework.schema import (
     AppointableRule,
     InterviewScoring,
+    PreEmploymentCheck,
     RatingLevel,
     RatingScale,
     ReviewCycle,
@@ -139,6 +140,9 @@ class InterviewSettings:
 class PersonSpecificationName:
     id: str
     title: str
+    # The checks an offer is conditional upon, in the file's order; None for a version
+    # stored before the file could list them (the current version's are used then).
+    pre_employment_checks: tuple[PreEmploymentCheck, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,10 @@ class FrameworkSettings:
     # rule names, but for the ones marked enhanced, and each skill it names itself.
     everyone_skills: frozenset[str] = frozenset()
     supervision: SupervisionContent = SupervisionContent()
+    # A required module's other parts (module keys), when the required item has several.
+    required_parts: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def values_expected_of_everyone(self) -> bool:
@@ -218,8 +226,24 @@ def settings_from_document(document: Mapping) -> FrameworkSettings:
             Scale(score_levels), scoring.appointable_rule, scoring.gap_fit_threshold
         ),
         person_specifications=tuple(
-            PersonSpecificationName(spec["id"], spec["title"])
+            PersonSpecificationName(
+                spec["id"],
+                spec["title"],
+                None
+                if "pre_employment_checks" not in spec
+                else tuple(
+                    PreEmploymentCheck.model_validate(check)
+                    for check in spec["pre_employment_checks"]
+                ),
+            )
             for spec in document.get("person_specifications") or []
+        ),
+        required_parts=MappingProxyType(
+            {
+                module["id"]: tuple(module["parts"])
+                for module in document.get("elearning") or []
+                if module.get("parts")
+            }
         ),
         review_cycle=ReviewCycleSettings(cycle.review_cycle_months, cycle.self_assessment_due_days),
         # versions stored before the file named its words take the plain ones

@@ -226,3 +226,38 @@ class AssessmentScore(Model):
     score: Mapped[int] = mapped_column(Integer)
     assessor_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     scored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# A pre-employment check's outcome, as recorded: only "satisfactory" and "waived" (with its
+# reason) let the candidate be appointed.
+CHECK_OUTCOMES = {
+    "satisfactory": "Satisfactory",
+    "not_satisfactory": "Not satisfactory",
+    "waived": "Waived",
+}
+
+
+class PreEmploymentCheckRecord(Model):
+    """The outcome of one check a candidate's conditional offer depends on (the checks are
+    the framework file's: the DBS check, references…), recorded by HR or a recruiter. No
+    row: the check is outstanding."""
+
+    __tablename__ = "pre_employment_check"
+    __table_args__ = (UniqueConstraint("candidate_id", "check_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(
+        ForeignKey("candidate.id", ondelete="CASCADE"), index=True
+    )
+    check_key: Mapped[str] = mapped_column(String(80))  # the check's id in the framework file
+    outcome: Mapped[str] = mapped_column(String(20))  # a key of CHECK_OUTCOMES
+    checked_on: Mapped[date] = mapped_column(Date)
+    waiver_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    recorded_by: Mapped[User] = relationship()
+
+    @property
+    def outcome_label(self) -> str:
+        return CHECK_OUTCOMES.get(self.outcome, self.outcome)

@@ -1,5 +1,10 @@
-"""Recruitment rules: shortlisting and its moderation, independent panel scoring,
-agreement, the assessment task, verdicts, the vacancy's stages, appointing, purge.
+"""Recruitment rules: vacancies and candidates, independent panel scoring, agreement, the
+assessment task, verdicts and ranking, the vacancy's stages, offers, appointing, purge.
+
+Shortlisting lives in `shortlisting`, interview slots and lay panel members in `panel`, the
+pre-employment checks an offer is conditional upon in `checks`, and what they all share in
+`base`; their names are available here too, as the pages and the rest of the application
+read them.
 
 Two service-level points tell the rest of the application when people must act (the email
 notifications connect to them): `signals.panel_asked_to_score` and
@@ -9,8 +14,8 @@ invitation link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import delete, func, select
@@ -26,16 +31,26 @@ from competency_app.common.text import (
     control_character_problem,
     email_problem,
     has_control_characters,
-    short_form,
 )
 from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.models import Criterion, Element, FrameworkVersion, Module
 from competency_app.framework.schema import AppointableRule
 from competency_app.framework.services import current_version
-from competency_app.framework.settings import InterviewSettings
 from competency_app.notifications.services import send_password_links
-from competency_app.recruitment import signals
+from competency_app.recruitment import checks, signals
+from competency_app.recruitment.base import CANDIDATE_STATES as CANDIDATE_STATES
+from competency_app.recruitment.base import SCORING_STATES as SCORING_STATES
+from competency_app.recruitment.base import SHORTLISTING_STATES as SHORTLISTING_STATES
+from competency_app.recruitment.base import TRANSITIONS as TRANSITIONS
+from competency_app.recruitment.base import RecruitmentError as RecruitmentError
+from competency_app.recruitment.base import _record_candidate as _record_candidate
+from competency_app.recruitment.base import _require_state as _require_state
+from competency_app.recruitment.base import _set_state as _set_state
+from competency_app.recruitment.base import criteria_of as criteria_of
+from competency_app.recruitment.base import criterion_titles as criterion_titles
+from competency_app.recruitment.base import scoring_of as scoring_of
+from competency_app.recruitment.base import short_title as short_title
 from competency_app.recruitment.models import (
     AgreedScore,
     AssessmentScore,
@@ -44,87 +59,25 @@ from competency_app.recruitment.models import (
     InterviewSlot,
     InterviewSubmission,
     PanelMember,
+    PreEmploymentCheckRecord,
     ShortlistMark,
     ShortlistModeration,
     Vacancy,
 )
+from competency_app.recruitment.panel import invite_panel_member as invite_panel_member
+from competency_app.recruitment.panel import set_slot as set_slot
 from competency_app.recruitment.permissions import (
     can_manage_vacancy as can_manage,
 )
-from competency_app.recruitment.permissions import (
-    can_moderate_vacancy,
-    on_panel,
-)
+from competency_app.recruitment.permissions import on_panel
+from competency_app.recruitment.shortlisting import ShortlistResult as ShortlistResult
+from competency_app.recruitment.shortlisting import goes_forward as goes_forward
+from competency_app.recruitment.shortlisting import moderate as moderate
+from competency_app.recruitment.shortlisting import moderations as moderations
+from competency_app.recruitment.shortlisting import save_shortlist as save_shortlist
+from competency_app.recruitment.shortlisting import shortlist_criteria as shortlist_criteria
+from competency_app.recruitment.shortlisting import shortlist_results as shortlist_results
 from competency_app.training.services import assign_module
-
-
-class RecruitmentError(ValueError):
-    """A refused change. `errors` holds every field's message in page order (the first is
-    also `field` and the message) so a form can show them all at once."""
-
-    def __init__(
-        self,
-        message: str,
-        field: str | None = None,
-        status: int = 400,
-        errors: dict[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.field = field
-        self.status = status
-        self.errors = errors or ({field: message} if field else {})
-
-    @classmethod
-    def of(cls, errors: dict[str, str], status: int = 400) -> RecruitmentError:
-        field, message = next(iter(errors.items()))
-        return cls(message, field, status, errors)
-
-
-def _record_candidate(action: str, actor: User | None, candidate: Candidate, **detail) -> None:
-    """Audit an event about one candidate: its reference, vacancy and id, never its name."""
-    record(
-        action,
-        actor,
-        target=f"candidate:{candidate.reference}",
-        vacancy=candidate.vacancy_id,
-        candidate=candidate.id,
-        **detail,
-    )
-
-
-# ---- criteria by their words ---------------------------------------------------------------
-
-
-def short_title(criterion: Criterion) -> str:
-    """The criterion's first words: a title for lists (the full text is shown on demand)."""
-    return short_form(criterion.text)
-
-
-def criterion_titles(vacancy: Vacancy) -> dict[str, str]:
-    return {c.key: short_title(c) for c in criteria_of(vacancy)}
-
-
-# ---- vacancies and candidates ----------------------------------------------------------
-
-
-def criteria_of(vacancy: Vacancy) -> list[Criterion]:
-    return list(
-        db.session.scalars(
-            select(Criterion)
-            .where(
-                Criterion.version_id == vacancy.framework_version_id,
-                Criterion.spec_key == vacancy.spec_key,
-            )
-            .order_by(Criterion.position)
-        )
-    )
-
-
-def scoring_of(vacancy: Vacancy) -> InterviewSettings:
-    """The interview scale and appointable rule of the vacancy's framework version."""
-    version = db.session.get_one(FrameworkVersion, vacancy.framework_version_id)
-    return version.settings.interview
-
 
 VACANCY_FIELDS = ("team", "title", "closing_date", "shortlisters", "interviewers", "chair")
 
@@ -252,53 +205,6 @@ def import_candidates(vacancy: Vacancy, rows: list[dict], actor: User | None) ->
     return len(rows)
 
 
-# ---- stages -------------------------------------------------------------------------------
-
-# state -> the states it may move to. Offers and appointments move through make_offer,
-# withdraw_offer and appoint, which check the candidate too.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "open": ("shortlisting", "closed"),
-    "shortlisting": ("interviewing", "closed"),
-    "interviewing": ("decided", "closed"),
-    "decided": ("offer_made", "closed"),
-    "offer_made": ("appointed", "withdrawn"),
-    "withdrawn": ("offer_made", "closed"),
-    "appointed": ("closed",),
-    "closed": (),
-}
-# The stages in which each kind of record may still change.
-SHORTLISTING_STATES = ("open", "shortlisting")
-SCORING_STATES = ("open", "shortlisting", "interviewing")  # until the panel decides
-CANDIDATE_STATES = ("open", "shortlisting")
-
-
-def _require_state(vacancy: Vacancy, states: tuple[str, ...], doing: str) -> None:
-    if vacancy.state not in states:
-        raise RecruitmentError(
-            f"This vacancy is at the stage “{vacancy.state_label}”: {doing} is closed.",
-            status=409,
-        )
-
-
-def _set_state(vacancy: Vacancy, to: str, actor: User, **detail) -> None:
-    if to not in TRANSITIONS.get(vacancy.state, ()):
-        raise RecruitmentError(
-            f"A vacancy at the stage “{vacancy.state_label}” cannot move there.", status=409
-        )
-    before = vacancy.state
-    vacancy.state, vacancy.state_changed_at = to, utcnow()
-    db.session.flush()
-    record(
-        "vacancy_state_changed",
-        actor,
-        target=f"vacancy:{vacancy.id}",
-        vacancy=vacancy.id,
-        old=before,
-        new=to,
-        **detail,
-    )
-
-
 def can_move(user: User, vacancy: Vacancy, to: str) -> bool:
     """The team's recruiters and HR move a vacancy; the chair also decides it."""
     if can_manage(user, vacancy):
@@ -417,6 +323,7 @@ def appoint(
         raise RecruitmentError("Only the team's recruiters and HR appoint.", status=403)
     if candidate.offer != "offered" or vacancy.state != "offer_made":
         raise RecruitmentError("Make this candidate an offer before appointing.", status=409)
+    checks.require_complete(candidate)
     errors: dict[str, str] = {}
     email = accounts.normalise_email(email or "")
     if problem := email_problem(email):
@@ -468,293 +375,6 @@ def appoint(
         priority_modules=len(modules),
     )
     return Appointment(user, token, assessment.id, modules, due_on if modules else None)
-
-
-# ---- interview slots -------------------------------------------------------------------------
-
-
-def set_slot(candidate: Candidate, starts_at: datetime, place: str, actor: User) -> InterviewSlot:
-    vacancy = candidate.vacancy
-    if not can_manage(actor, vacancy):
-        raise RecruitmentError("Only the team's recruiters and HR set interview slots.", status=403)
-    _require_state(vacancy, ("open", "shortlisting", "interviewing"), "setting interview slots")
-    place = place.strip()
-    if not place or len(place) > 500:
-        raise RecruitmentError("Enter the place or the video link (up to 500 characters)", "place")
-    slot = candidate.slot or InterviewSlot(candidate_id=candidate.id)
-    slot.starts_at, slot.place = starts_at, place
-    db.session.add(slot)
-    db.session.flush()
-    _record_candidate(
-        "interview_slot_set",
-        actor,
-        candidate,
-    )
-    return slot
-
-
-# ---- lay and expert-by-experience panel members -------------------------------------------
-
-
-def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) -> tuple[User, str]:
-    """Invite a lay or expert-by-experience member onto this vacancy's interview panel: an
-    account with the panel member role and no password, and a one-time, expiring link to
-    choose one. Returns the person and the link's token (shown once)."""
-    if not can_manage(actor, vacancy):
-        raise RecruitmentError(
-            "Only the team's recruiters and HR invite panel members.", status=403
-        )
-    _require_state(vacancy, ("open", "shortlisting", "interviewing"), "inviting panel members")
-    errors: dict[str, str] = {}
-    name, email = name.strip(), accounts.normalise_email(email or "")
-    if not name or len(name) > 200:
-        errors["invite_name"] = "Enter the panel member's full name (up to 200 characters)"
-    elif has_control_characters(name):
-        errors["invite_name"] = control_character_problem("Panel member's full name")
-    if problem := email_problem(email):
-        errors["invite_email"] = problem
-    existing = accounts.user_by_email(email) if "invite_email" not in errors else None
-    if existing is not None and existing.role_set != {Role.PANEL_MEMBER}:
-        errors["invite_email"] = (
-            f"{email} belongs to a member of staff: choose them as an interviewer instead"
-        )
-    if errors:
-        raise RecruitmentError.of(errors)
-    # inviting again someone who has not chosen a password yet sends a fresh link
-    again = existing is not None and on_panel(existing, vacancy, "interviewer")
-    if again and existing is not None and existing.password_hash != accounts.NO_PASSWORD:
-        raise RecruitmentError(
-            f"{email} is already on this vacancy's interview panel", "invite_email"
-        )
-    if existing is None:
-        user = accounts.create_user(
-            email,
-            name,
-            accounts.temporary_password(),
-            [accounts.RoleGrant(Role.PANEL_MEMBER, None)],
-            None,  # made by the invitation, recorded below with the recruiter's name
-        )
-        user.password_hash = accounts.NO_PASSWORD
-    else:
-        user = existing
-    if not again:
-        db.session.add(
-            PanelMember(vacancy_id=vacancy.id, user_id=user.id, role="interviewer", lay=True)
-        )
-    db.session.flush()
-    db.session.refresh(vacancy)
-    token = password_links.issue_links([user.id], actor, reason="panel invitation")[user.id]
-    record(
-        "panel_member_invited",
-        actor,
-        target=f"vacancy:{vacancy.id}",
-        vacancy=vacancy.id,
-        user=user.id,
-    )
-    signals.panel_member_invited.send(
-        None, vacancy_id=vacancy.id, user_id=user.id, link=password_links.link_url(token)
-    )
-    return user, token
-
-
-# ---- shortlisting ------------------------------------------------------------------------
-
-
-def shortlist_criteria(vacancy: Vacancy) -> list[Criterion]:
-    return [c for c in criteria_of(vacancy) if "application" in c.assessed_by]
-
-
-def save_shortlist(candidate: Candidate, shortlister: User, marks: dict[str, tuple]) -> None:
-    """marks: criterion key -> (met for essential | None, score for desirable | None).
-    Every criterion needs its mark: a missing one is refused, naming each (nothing saved)."""
-    vacancy = candidate.vacancy
-    if shortlister.id not in {u.id for u in vacancy.members("shortlister")}:
-        raise RecruitmentError("Only this vacancy's shortlisters can shortlist.", status=403)
-    _require_state(vacancy, SHORTLISTING_STATES, "shortlisting")
-    criteria = shortlist_criteria(vacancy)
-    levels = scoring_of(vacancy).scale.values
-    errors: dict[str, str] = {}
-    for criterion in criteria:
-        met, score = marks.get(criterion.key, (None, None))
-        if criterion.requirement == "essential" and met is None:
-            errors[f"c-{criterion.key}"] = f"Choose met or not met for “{short_title(criterion)}”"
-        elif criterion.requirement != "essential" and score not in levels:
-            errors[f"c-{criterion.key}"] = f"Choose a score for “{short_title(criterion)}”"
-    if errors:
-        raise RecruitmentError.of(errors)
-    existing = {
-        m.criterion_key: m
-        for m in db.session.scalars(
-            select(ShortlistMark).where(
-                ShortlistMark.candidate_id == candidate.id,
-                ShortlistMark.shortlister_id == shortlister.id,
-            )
-        )
-    }
-    for criterion in criteria:
-        met, score = marks[criterion.key]
-        mark = existing.get(criterion.key) or ShortlistMark(
-            candidate_id=candidate.id, criterion_key=criterion.key, shortlister_id=shortlister.id
-        )
-        mark.met, mark.score = (
-            (met, None) if criterion.requirement == "essential" else (None, score)
-        )
-        db.session.add(mark)
-    db.session.flush()
-    if vacancy.state == "open":
-        _set_state(vacancy, "shortlisting", shortlister)
-    _record_candidate(
-        "shortlist_marked",
-        shortlister,
-        candidate,
-        marked=len(criteria),
-    )
-
-
-def moderations(candidate: Candidate) -> dict[str, ShortlistModeration]:
-    return {
-        m.criterion_key: m
-        for m in db.session.scalars(
-            select(ShortlistModeration).where(ShortlistModeration.candidate_id == candidate.id)
-        )
-    }
-
-
-def moderate(
-    candidate: Candidate, decisions: dict[str, tuple[bool | None, int | None, str]], actor: User
-) -> int:
-    """The chair's or recruiter's decision, with a reason, on each criterion the
-    shortlisters disagree on: key -> (met | None, score | None, reason). Every disputed
-    criterion needs a decision and a reason (nothing is saved otherwise)."""
-    vacancy = candidate.vacancy
-    if not can_moderate_vacancy(actor, vacancy):
-        raise RecruitmentError(
-            "Only the panel chair, the team's recruiters and HR moderate.", status=403
-        )
-    _require_state(vacancy, SHORTLISTING_STATES, "moderating shortlisting")
-    result = next(r for r in shortlist_results(vacancy) if r.candidate.id == candidate.id)
-    disputed = result.disputed
-    if not disputed:
-        raise RecruitmentError("The shortlisters agree on every criterion.", status=409)
-    levels = scoring_of(vacancy).scale.values
-    errors: dict[str, str] = {}
-    for criterion in disputed:
-        met, score, reason = decisions.get(criterion.key, (None, None, ""))
-        name = short_title(criterion)
-        if criterion.requirement == "essential" and met is None:
-            errors[f"m-{criterion.key}"] = f"Choose met or not met for “{name}”"
-        elif criterion.requirement != "essential" and score not in levels:
-            errors[f"m-{criterion.key}"] = f"Choose a score for “{name}”"
-        if not (reason or "").strip():
-            errors[f"r-{criterion.key}"] = f"Give the reason for the decision on “{name}”"
-        elif len(reason) > 2000:
-            errors[f"r-{criterion.key}"] = f"Keep the reason for “{name}” to 2000 characters"
-    if errors:
-        raise RecruitmentError.of(errors)
-    existing = moderations(candidate)
-    now = utcnow()
-    for criterion in disputed:
-        met, score, reason = decisions[criterion.key]
-        row = existing.get(criterion.key) or ShortlistModeration(
-            candidate_id=candidate.id, criterion_key=criterion.key
-        )
-        row.met, row.score = (met, None) if criterion.requirement == "essential" else (None, score)
-        row.reason, row.moderator_id, row.moderated_at = reason.strip(), actor.id, now
-        db.session.add(row)
-    db.session.flush()
-    _record_candidate(
-        "shortlist_moderated",
-        actor,
-        candidate,
-        criteria=len(disputed),
-    )
-    return len(disputed)
-
-
-@dataclass
-class ShortlistResult:
-    candidate: Candidate
-    marked_by: int
-    goes_forward: bool
-    # criteria the shortlisters disagree on: `disputed` still need moderating
-    disagreements: list[Criterion] = field(default_factory=list)
-    disputed: list[Criterion] = field(default_factory=list)
-    moderated: list[tuple[Criterion, ShortlistModeration]] = field(default_factory=list)
-    unmet: list[Criterion] = field(default_factory=list)
-    desirable_total: int = 0
-
-    @property
-    def blocking(self) -> list[Criterion]:
-        """Disagreements on essential criteria still to moderate."""
-        return [c for c in self.disputed if c.requirement == "essential"]
-
-    @property
-    def status(self) -> str:
-        if self.goes_forward:
-            return "Goes forward"
-        if self.marked_by == 0:
-            return "Not marked"
-        if self.blocking:
-            return "Shortlisters disagree"
-        if self.unmet and self.marked_by < 2:
-            return "Waiting for the second shortlister"
-        return "Not shortlisted"
-
-
-def shortlist_results(vacancy: Vacancy) -> list[ShortlistResult]:
-    criteria = {c.key: c for c in shortlist_criteria(vacancy)}
-    shortlisters = len(vacancy.members("shortlister"))
-    results = []
-    for candidate in vacancy.candidates:
-        marks = list(
-            db.session.scalars(
-                select(ShortlistMark).where(ShortlistMark.candidate_id == candidate.id)
-            )
-        )
-        moderated = moderations(candidate)
-        by_criterion: dict[str, list[ShortlistMark]] = {}
-        for mark in marks:
-            by_criterion.setdefault(mark.criterion_key, []).append(mark)
-        marked_by = len({m.shortlister_id for m in marks})
-        result = ShortlistResult(candidate, marked_by, False)
-        for key, criterion in criteria.items():
-            got = by_criterion.get(key, [])
-            decision = moderated.get(key)
-            essential = criterion.requirement == "essential"
-            values = {m.met for m in got} if essential else {m.score for m in got}
-            if len(values) > 1:
-                result.disagreements.append(criterion)
-                if decision is None:
-                    result.disputed.append(criterion)
-                else:
-                    result.moderated.append((criterion, decision))
-            if essential:
-                met = decision.met if decision is not None and len(values) > 1 else None
-                if met is None:
-                    met = bool(got) and values == {True}
-                if not met:
-                    result.unmet.append(criterion)
-            else:
-                if decision is not None and len(values) > 1 and decision.score is not None:
-                    result.desirable_total += decision.score
-                else:
-                    scores = [m.score for m in got if m.score is not None]
-                    result.desirable_total += round(sum(scores) / len(scores)) if scores else 0
-        # a disagreement on a desirable criterion (its scores are averaged) does not hold
-        # the candidate back; one on an essential criterion does until it is moderated
-        result.goes_forward = (
-            marked_by >= min(2, shortlisters) and not result.unmet and not result.blocking
-        )
-        results.append(result)
-    return results
-
-
-def goes_forward(candidate: Candidate) -> bool:
-    return any(
-        r.goes_forward
-        for r in shortlist_results(candidate.vacancy)
-        if r.candidate.id == candidate.id
-    )
 
 
 # ---- interviews --------------------------------------------------------------------------
@@ -1183,6 +803,7 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
         AgreedScore,
         AssessmentScore,
         InterviewSlot,
+        PreEmploymentCheckRecord,
     ):
         db.session.execute(delete(model).where(model.candidate_id.in_(candidate_ids)))
     db.session.execute(delete(Candidate).where(Candidate.vacancy_id.in_(ids)))

@@ -700,7 +700,7 @@ def offer(vacancy_id: int, candidate_id: int):
     flash(
         f"Offer to {candidate.reference} withdrawn."
         if withdraw
-        else f"Offer made to {candidate.reference}. Appoint them when they accept.",
+        else f"Conditional offer made to {candidate.reference}: record its checks, then appoint.",
         "success",
     )
     return redirect(url_for("recruitment.ranking", vacancy_id=vacancy.id), code=303)
@@ -783,6 +783,7 @@ def appoint(vacancy_id: int, candidate_id: int):
             typed=typed,
             errors=errors,
             modules_count=len(services.priority_modules_for_appointment(vacancy)),
+            waiting=services.checks.waiting_sentence(candidate),
             form=FlaskForm(),
         ),
         status,

@@ -1,6 +1,8 @@
 """Demo data for required training and assignments (called by `flask demo`): some
-keyworkers in date, one expiring, two overdue, some never done; modules assigned from the
-training plan, one of them completed."""
+keyworkers in date, one expiring, two overdue, some never done; the Oliver McGowan item's
+two parts (one keyworker with the e-learning but not yet the face-to-face day, one with the
+day in date but the e-learning overdue) and a completion stored with a date in the future,
+flagged for correction; modules assigned from the training plan, one of them completed."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from competency_app.training.services import assign_module
 
 CORE = "module.cyp-keyworker"
 OLIVER = "module.oliver-mcgowan"
+DAY = "module.oliver-mcgowan-tier2-day"  # the Tier 2 face-to-face day, a part of OLIVER
 
 
 def _complete(person: User, key: str, days_ago: int | None = None, months_ago: int = 0):
@@ -39,16 +42,17 @@ def create_demo_training(
 ) -> None:
     """Completions of the required modules and a few assignments (flushes only)."""
     keys = {m.key for m in version.modules}
-    if not {CORE, OLIVER} <= keys:
+    if not {CORE, OLIVER, DAY} <= keys:
         return  # another framework file: its own catalogue, no demo training
     plan = {
-        "aisha.khan": [(CORE, 200, 0), (OLIVER, 400, 0)],
-        "ben.hughes": [(CORE, 300, 0), (OLIVER, -30, 36)],  # refresh due in a month
-        "chloe.evans": [(CORE, 500, 0), (OLIVER, 0, 37)],  # overdue
-        "daniel.okafor": [(OLIVER, 100, 0)],
-        "emma.walsh": [(CORE, 90, 0)],
-        "grace.lewis": [(CORE, 50, 0), (OLIVER, 50, 0)],
-        "harry.patel": [(CORE, 700, 0), (OLIVER, 0, 38)],  # overdue
+        "aisha.khan": [(CORE, 200, 0), (OLIVER, 400, 0), (DAY, 380, 0)],
+        "ben.hughes": [(CORE, 300, 0), (OLIVER, -30, 36), (DAY, -40, 36)],  # due in a month
+        "chloe.evans": [(CORE, 500, 0), (OLIVER, 0, 37), (DAY, 0, 37)],  # overdue
+        "daniel.okafor": [(OLIVER, 100, 0)],  # the e-learning only: the day still to do
+        # the course completed in 90 days' time: stored before such dates were refused
+        "emma.walsh": [(CORE, 90, 0), (OLIVER, -90, 0)],
+        "grace.lewis": [(CORE, 50, 0), (OLIVER, 50, 0), (DAY, 20, 0)],
+        "harry.patel": [(CORE, 700, 0), (OLIVER, 0, 38), (DAY, 300, 0)],  # e-learning overdue
     }
     for local, completions in plan.items():
         person = keyworkers.get(local)

@@ -15,6 +15,15 @@ A completion's expiry is computed here, in one place (`completion_expiry`), rath
 stored on the row: the refresh period belongs to the framework version, so a new version
 that changes it applies to every completion at once, and a row imported years ago needs no
 back-filling. Only *in date* and *expiring* count as compliant.
+
+A required item can be made of parts (the file's `parts:`): the Oliver McGowan training is
+its e-learning and then the Tier 2 face-to-face day, refreshed together. Each part is
+judged as above and the item takes the most urgent standing of its parts, so it is
+compliant only when every part is in date.
+
+A completion dated after today (stored before such dates were refused) never counts: the
+person's standing is judged from their completions up to today, and the future-dated row is
+shown flagged for HR or the manager to correct.
 """
 
 from __future__ import annotations
@@ -58,6 +67,19 @@ def required_modules(version: FrameworkVersion) -> list[Module]:
     return [module for module in version.modules if module.required]
 
 
+def parts_of(module: Module, version: FrameworkVersion) -> list[Module]:
+    """The courses that make up the required item `module` leads: itself first, then each
+    of its other parts in the file's order (just itself for a one-part item)."""
+    keys = version.settings.required_parts.get(module.key, ())
+    by_key = {m.key: m for m in version.modules}
+    return [module, *(by_key[key] for key in keys if key in by_key)]
+
+
+def required_keys(version: FrameworkVersion) -> list[str]:
+    """Every module key whose completions the required items are judged from."""
+    return [part.key for module in required_modules(version) for part in parts_of(module, version)]
+
+
 def completion_expiry(completed_on: date, module: Module) -> date | None:
     """When a completion of `module` on `completed_on` must be repeated (None: never).
 
@@ -90,15 +112,57 @@ def judge_completion(
     return expires_on, standing_status(expires_on, completed_on is not None, today, window_days)
 
 
+def most_urgent(statuses: Iterable[str]) -> str:
+    return min(statuses, key=lambda status: URGENCY[status])
+
+
+@dataclass(frozen=True)
+class PartStanding:
+    """One part of a required item (the e-learning, the face-to-face day) for one person.
+    `future_on`: a stored completion dated after today, which does not count (to correct)."""
+
+    module: Module
+    completed_on: date | None
+    expires_on: date | None
+    status: str
+    future_on: date | None = None
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def tag_class(self) -> str:
+        return STATUS_TAGS[self.status]
+
+
 @dataclass(frozen=True)
 class Standing:
-    """One person's standing on one required module."""
+    """One person's standing on one required item (led by `module`): with several parts,
+    the earliest completion and repeat date of its parts and the most urgent standing."""
 
     person: User
     module: Module
     completed_on: date | None
     expires_on: date | None
     status: str
+    parts: tuple[PartStanding, ...] = ()
+
+    @property
+    def has_parts(self) -> bool:
+        return len(self.parts) > 1
+
+    def part_name(self, part: PartStanding) -> str:
+        """A part named within its item: the words after the title both share ("Tier 2
+        one-day face-to-face training (part 2)"), else its whole title."""
+        lead, _sep, _rest = self.module.title.partition(": ")
+        head, sep, rest = part.module.title.partition(": ")
+        return rest if sep and head == lead and rest else part.module.title
+
+    @property
+    def future_dated(self) -> list[PartStanding]:
+        """Parts with a completion dated in the future: not counted, to be corrected."""
+        return [part for part in self.parts if part.future_on is not None]
 
     @property
     def label(self) -> str:
@@ -113,34 +177,63 @@ class Standing:
         return self.status in COMPLIANT
 
 
-def latest_completions(person_ids: Sequence[int], module_keys: Iterable[str]) -> dict:
-    """(person id, module key) -> the latest completion date, one grouped query per chunk."""
+def counted_until(today: date | None = None) -> date:
+    """The last completion date that counts when judging on `today`: never after the real
+    today (a row dated later was stored before such dates were refused)."""
+    real = today_in_london()
+    return real if today is None else min(today, real)
+
+
+def latest_completions(
+    person_ids: Sequence[int], module_keys: Iterable[str], up_to: date | None = None
+) -> dict:
+    """(person id, module key) -> the latest completion date on or before `up_to` (today
+    when not given; never after today), one grouped query per chunk."""
+    return _completions(person_ids, module_keys, func.max, counted_until(up_to), before=True)
+
+
+def future_completions(person_ids: Sequence[int], module_keys: Iterable[str]) -> dict:
+    """(person id, module key) -> the latest completion dated after today: stored before
+    such dates were refused, counted nowhere, shown flagged for correction."""
+    return _completions(person_ids, module_keys, func.max, today_in_london(), before=False)
+
+
+def _completions(person_ids, module_keys, aggregate, day: date, before: bool) -> dict:
     keys = list(module_keys)
-    latest: dict[tuple[int, str], date] = {}
+    found: dict[tuple[int, str], date] = {}
     if not keys:
-        return latest
+        return found
+    on_side = (
+        ModuleCompletion.completed_on <= day if before else ModuleCompletion.completed_on > day
+    )
     for part in chunks(list(person_ids)):
         rows = db.session.execute(
             select(
                 ModuleCompletion.person_id,
                 ModuleCompletion.module_key,
-                func.max(ModuleCompletion.completed_on),
+                aggregate(ModuleCompletion.completed_on),
             )
-            .where(ModuleCompletion.person_id.in_(part), ModuleCompletion.module_key.in_(keys))
+            .where(
+                ModuleCompletion.person_id.in_(part),
+                ModuleCompletion.module_key.in_(keys),
+                on_side,
+            )
             .group_by(ModuleCompletion.person_id, ModuleCompletion.module_key)
         )
         for person_id, key, completed_on in rows:
-            latest[(person_id, key)] = completed_on
-    return latest
+            found[(person_id, key)] = completed_on
+    return found
 
 
 def standings_for(
     people: Sequence[User], version: FrameworkVersion, today: date | None = None
 ) -> dict[tuple[int, str], Standing]:
-    """(person id, module key) -> the standing of every person on every required module."""
-    keys = [m.key for m in required_modules(version)]
-    latest = latest_completions([p.id for p in people], keys)
-    return standings_from(people, latest, version, today or today_in_london())
+    """(person id, module key) -> the standing of every person on every required item."""
+    keys = required_keys(version)
+    ids = [p.id for p in people]
+    latest = latest_completions(ids, keys, today)
+    future = future_completions(ids, keys)
+    return standings_from(people, latest, version, today or today_in_london(), future)
 
 
 def person_standings(
@@ -162,6 +255,14 @@ class ModuleCompliance:
 
     module: Module
     standings: list[Standing] = field(default_factory=list)
+
+    @property
+    def parts(self) -> list[tuple[str, Module]]:
+        """(name within the item, module) of each part, when the item has several."""
+        first = self.standings[0] if self.standings else None
+        if first is None or not first.has_parts:
+            return []
+        return [(first.part_name(part), part.module) for part in first.parts]
 
     def by_urgency(self) -> list[Standing]:
         """Overdue first, then never done, expiring, in date; by name within each."""
@@ -327,21 +428,62 @@ def organisation_compliance(
 # ---- figures read in bulk (the organisation workbook) -------------------------------------
 
 
+def judge_item(
+    person_id: int,
+    module: Module,
+    parts: Sequence[Module],
+    latest: dict,
+    today: date,
+    window_days: int,
+    future: dict | None = None,
+) -> tuple[date | None, date | None, str, tuple[PartStanding, ...]]:
+    """A person's required item (led by `module`, made of `parts`) judged on `today`:
+    (earliest completion of its parts or None if a part was never done, the earliest
+    repeat date, the most urgent standing, each part's standing). Each part is repeated
+    every `module.refresh_months`. A completion in `latest` dated after the real today is
+    treated as never done and flagged."""
+    real_today = counted_until(today)
+    judged = []
+    for part in parts:
+        completed_on = latest.get((person_id, part.key))
+        future_on = (future or {}).get((person_id, part.key))
+        if completed_on is not None and completed_on > real_today:
+            future_on, completed_on = completed_on, None
+        expires_on, status = judge_completion(completed_on, module, today, window_days)
+        judged.append(PartStanding(part, completed_on, expires_on, status, future_on))
+    done = [p.completed_on for p in judged if p.completed_on is not None]
+    expiries = [p.expires_on for p in judged if p.expires_on is not None]
+    status = most_urgent(p.status for p in judged)
+    return (
+        min(done) if len(done) == len(judged) else None,
+        # the earliest repeat date; none while a part was never done (unless another part
+        # is overdue: then its date has passed)
+        min(expiries) if expiries and status != DUE else None,
+        status,
+        tuple(judged),
+    )
+
+
 def standings_from(
-    people: Sequence[User], latest: dict, version: FrameworkVersion, today: date
+    people: Sequence[User],
+    latest: dict,
+    version: FrameworkVersion,
+    today: date,
+    future: dict | None = None,
 ) -> dict[tuple[int, str], Standing]:
     """`standings_for(people, version, today)` from latest completions already read
     (`latest`: (person id, module key) -> the latest completion date, as
-    `latest_completions` gives)."""
-    modules = required_modules(version)
+    `latest_completions` gives; `future`: completions dated after today, flagged)."""
+    items = [(module, parts_of(module, version)) for module in required_modules(version)]
     window = version.settings.expiring_soon_days
     result = {}
     for person in people:
-        for module in modules:
-            completed_on = latest.get((person.id, module.key))
-            expires_on, status = judge_completion(completed_on, module, today, window)
+        for module, parts in items:
+            completed_on, expires_on, status, judged = judge_item(
+                person.id, module, parts, latest, today, window, future
+            )
             result[(person.id, module.key)] = Standing(
-                person, module, completed_on, expires_on, status
+                person, module, completed_on, expires_on, status, judged
             )
     return result
 
@@ -401,18 +543,19 @@ def organisation_compliance_counts(
     now = now or utcnow()
     today = london_day(now)
     modules = required_modules(version)
+    items = [(module, parts_of(module, version)) for module in modules]
     window = version.settings.expiring_soon_days
     counts = {m.key: dict.fromkeys(STATUS_LABELS, 0) for m in modules}
     people = fully = 0
     ids = db.session.execute(_keyworkers(User.id, now).execution_options(yield_per=chunk))
     for part in ids.scalars().partitions(chunk):
-        latest = latest_completions(list(part), [m.key for m in modules])
+        latest = latest_completions(list(part), required_keys(version), today)
         for person in part:
             people += 1
             compliant = True
-            for module in modules:
-                _expires_on, status = judge_completion(
-                    latest.get((person, module.key)), module, today, window
+            for module, parts in items:
+                _done, _expires_on, status, _parts = judge_item(
+                    person, module, parts, latest, today, window
                 )
                 counts[module.key][status] += 1
                 compliant = compliant and status in COMPLIANT

@@ -17,6 +17,7 @@ from competency_app.accounts.services import set_start_date
 from competency_app.assessments import services
 from competency_app.clock import utcnow
 from competency_app.common.dates import LONDON
+from competency_app.recruitment import checks
 from competency_app.recruitment import services as recruitment
 
 # Base level per element for the team: 3a (challenging and influencing) is the team's gap;
@@ -201,6 +202,11 @@ def create_demo_vacancy(
     recruitment.move_vacancy(senior, "interviewing", recruiter)
     recruitment.move_vacancy(senior, "decided", manager)
     recruitment.make_offer(offered, recruiter)
+    # a conditional offer: the DBS check and references back, the rest still to come
+    for check in checks.checks_for(senior)[:2]:
+        checks.record_check(
+            offered, check.id, "satisfactory", date.today() - timedelta(days=2), "", recruiter
+        )
 
     # still shortlisting, with a disagreement to settle
     fixed = recruitment.create_vacancy(

@@ -28,7 +28,7 @@ from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.supervision import services as supervision
 from competency_app.training import models as training_models
 from tests.conftest import csrf_from, post_form, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, clear_checks, commit, make_team, make_user
 from tests.sso.local_provider import app_settings
 
 AGREED_ACTIONS = [
@@ -82,6 +82,8 @@ AGREED_ACTIONS = [
     "panel_member_invited",
     "assessment_task_scored",
     "candidate_appointed",
+    "pre_employment_check_recorded",
+    "pre_employment_check_waived",
     "password_links_downloaded",
 ]
 CANDIDATE_NAME = "Cara Candidate"
@@ -693,6 +695,7 @@ def do_candidate_appointed(app, world, runner, tmp_path):
         recruitment.move_vacancy(vacancy, "interviewing", rae)
         recruitment.move_vacancy(vacancy, "decided", rae)
         recruitment.make_offer(db.session.get(Candidate, world["candidate"]), rae)
+        clear_checks(db.session.get(Candidate, world["candidate"]), rae)
         commit()
     path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/appoint"
     data = {
@@ -702,6 +705,39 @@ def do_candidate_appointed(app, world, runner, tmp_path):
     }
     response = post_from(client_of(app, "rae.recruit"), path, path, data)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def _offer(app, world):
+    forward_and_agree(app, world)
+    with app.app_context():
+        vacancy = db.session.get(Vacancy, world["vacancy"])
+        rae = accounts.user_by_email("rae.recruit@example.nhs.uk")
+        recruitment.move_vacancy(vacancy, "interviewing", rae)
+        recruitment.move_vacancy(vacancy, "decided", rae)
+        recruitment.make_offer(db.session.get(Candidate, world["candidate"]), rae)
+        commit()
+    return f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}"
+
+
+def do_pre_employment_check_recorded(app, world, runner, tmp_path):
+    base = _offer(app, world)
+    data = {"outcome": "satisfactory", "checked_on": date.today().isoformat()}
+    page = f"{base}/conditional-offer"
+    response = post_from(client_of(app, "rae.recruit"), page, f"{base}/checks/references", data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+def do_pre_employment_check_waived(app, world, runner, tmp_path):
+    base = _offer(app, world)
+    data = {
+        "outcome": "waived",
+        "checked_on": date.today().isoformat(),
+        "waiver_reason": "Occupational health cleared them for this employer last month.",
+    }
+    page = f"{base}/conditional-offer"
+    path = f"{base}/checks/occupational-health"
+    response = post_from(client_of(app, "rae.recruit"), page, path, data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
 
 
 # Actions no test performs yet (none: every catalogued action has a row below).
@@ -748,6 +784,8 @@ PERFORM = {
     AuditAction.PANEL_MEMBER_INVITED: do_panel_member_invited,
     AuditAction.ASSESSMENT_TASK_SCORED: do_assessment_task_scored,
     AuditAction.CANDIDATE_APPOINTED: do_candidate_appointed,
+    AuditAction.PRE_EMPLOYMENT_CHECK_RECORDED: do_pre_employment_check_recorded,
+    AuditAction.PRE_EMPLOYMENT_CHECK_WAIVED: do_pre_employment_check_waived,
     AuditAction.PASSWORD_LINK_ISSUED: do_password_link_issued,
     AuditAction.PASSWORD_SET_BY_LINK: do_password_set_by_link,
     AuditAction.PASSWORD_LINKS_DOWNLOADED: do_password_links_downloaded,

@@ -162,6 +162,9 @@ for endpoint, methods, own in [
     ("recruitment.invite", ["POST"], MANAGES),
     ("recruitment.offer", ["POST"], MANAGES),
     ("recruitment.appoint", ["GET", "POST"], MANAGES),
+    # the conditional offer's pre-employment checks: HR and the team's recruiters only
+    ("offers.conditional_offer", ["GET"], MANAGES),
+    ("offers.record_check", ["POST"], MANAGES),
 ]:
     for method in methods:
         EXPECTED[(endpoint, method, "own")] = own
@@ -350,6 +353,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "vacancy_id": north_vacancy.id,
                 "candidate_id": north_candidate.id,
+                "check_key": "dbs-enhanced",
                 "session_id": own_session.id,
                 "token_id": own_token.id,
                 "assignment_id": own_assignment.id,
@@ -363,6 +367,7 @@ def world(app, framework):
                 "slug": south.slug,
                 "vacancy_id": south_vacancy.id,
                 "candidate_id": south_candidate.id,
+                "check_key": "dbs-enhanced",
                 "session_id": other_session.id,
                 "token_id": other_token.id,
                 "assignment_id": other_assignment.id,
@@ -473,6 +478,7 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         # deciding waits for agreed scores: an allowed request is refused, not a move
         "recruitment.stage": {"to": "decided"},
         "recruitment.appoint": {"email": "probe.starter@example.nhs.uk"},
+        "offers.record_check": {"outcome": "satisfactory", "checked_on": date.today().isoformat()},
         "recruitment.new_vacancy": {"title": "Probe", "team": str(probes["team_id"])},
         "assessments.rate_element": {"row_version": version, f"level-{skill}": "1"},
         "assessments.save_reflections": {"row_version": version, f"value-{value}": "probe"},

@@ -213,9 +213,50 @@ def test_a_whole_vacancy(app, page, recruiting_team, axe_check):
     page.get_by_role("link", name="Ranking and verdicts").click()
     page.wait_for_url("**/ranking", timeout=30_000)  # the ranking computes team coverage
     page.get_by_role("button", name="Make an offer to V1-C001").click(timeout=30_000)
-    expect(page.locator("body")).to_contain_text("Offer made to V1-C001")
+    expect(page.locator("body")).to_contain_text("Conditional offer made to V1-C001")
     axe_check(page)
-    page.get_by_role("link", name="Appoint V1-C001").click()
+    page.get_by_role("link", name="Pre-employment checks and appointing V1-C001").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Conditional offer to V1-C001")
+    # appointing waits for the checks: the button is disabled and says why
+    appoint = page.get_by_role("button", name="Appoint V1-C001")
+    expect(appoint).to_be_disabled()
+    expect(page.locator("#appoint-waiting")).to_contain_text("Enhanced DBS check")
+    axe_check(page)
+    _narrow(page, axe_check)
+    # a waiver without its reason is refused, keeping what was typed
+    today_iso = date.today().isoformat()
+    page.locator("#occupational-health-outcome-3").check()  # the third radio: Waived
+    page.locator("#occupational-health-checked_on").fill(today_iso)
+    page.get_by_role("button", name="Save: Occupational health clearance").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "Give the reason for waiving the check"
+    )
+    expect(page.locator("#occupational-health-checked_on")).to_have_value(today_iso)
+    axe_check(page)
+    page.locator("#occupational-health-waiver_reason").fill("Cleared by occupational health in May")
+    page.get_by_role("button", name="Save: Occupational health clearance").click()
+    expect(page.locator("body")).to_contain_text("1 of 4 checks satisfactory or waived")
+    for check_id, label in (
+        ("dbs-enhanced", "Enhanced DBS check with children's and adults' barred lists"),
+        ("references", "Two satisfactory references"),
+    ):
+        page.locator(f"#{check_id}-outcome").check()  # the first radio: Satisfactory
+        page.locator(f"#{check_id}-checked_on").fill(today_iso)
+        page.get_by_role("button", name=f"Save: {label}").click()
+        expect(page.locator("body")).to_contain_text("outcome recorded for V1-C001")
+    expect(page.get_by_role("button", name="Appoint V1-C001")).to_be_disabled()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(page, "recruitment-conditional-offer")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "recruitment-conditional-offer-390")
+    axe_check(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("#right-to-work-outcome").check()
+    page.locator("#right-to-work-checked_on").fill(today_iso)
+    page.get_by_role("button", name="Save: Right to work in the UK").click()
+    expect(page.locator("body")).to_contain_text("4 of 4 checks satisfactory or waived")
+    axe_check(page)
+    page.get_by_role("button", name="Appoint V1-C001").click()
     axe_check(page)
     page.get_by_label("Work email").fill("cara.candidate@example.nhs.uk")
     page.get_by_label("Start date").fill((date.today() + timedelta(days=42)).isoformat())

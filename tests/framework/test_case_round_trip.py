@@ -79,7 +79,14 @@ def test_every_section_survives_yaml_case_load(app, runner, tmp_path):
     assert result.exit_code == 0, result.output
 
     package = json.loads(case_file.read_text())
-    assert content_hash(from_case(case_file.read_bytes())) == content_hash(document)
+    back = from_case(case_file.read_bytes())
+    assert content_hash(back) == content_hash(document)
+    # a required item's parts and the offer's pre-employment checks travel too
+    parts = {m.id: m.parts for m in back.elearning if m.parts}
+    assert parts == {"module.oliver-mcgowan": ["module.oliver-mcgowan-tier2-day"]}
+    checks = back.person_specifications[0].pre_employment_checks
+    assert checks == document.person_specifications[0].pre_employment_checks
+    assert [c.id for c in checks][:1] == ["dbs-enhanced"] and checks[0].source
     result = runner.invoke(args=["load-framework", str(case_file)])
     assert result.exit_code == 0, result.output
     assert "identical to framework version 1" in result.output

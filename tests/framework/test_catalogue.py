@@ -92,6 +92,10 @@ def test_required_core_training_and_its_refresh_period(framework_document):
     assert keyworker.url and "everyone appointed" in keyworker.source
     oliver = modules["module.oliver-mcgowan"]
     assert "Tier 1 and Tier 2" in oliver.title and "Tier 2" in oliver.description
+    # its code of practice requires the Tier 2 face-to-face day too: a part of the item
+    assert oliver.parts == ["module.oliver-mcgowan-tier2-day"]
+    day = modules["module.oliver-mcgowan-tier2-day"]
+    assert not day.required and "1-day face to face" in day.source and "Tier 2" in day.title
     for module in modules.values():
         if module.refresh_months is not None:
             assert module.required, module.id
@@ -222,3 +226,33 @@ def test_catalogue_and_element_pages_show_required_and_local(app, client, framew
     assert "Local course run by your service" in pbs and "<a href" not in pbs.split("Develops")[0]
     element = html.unescape(client.get("/framework/elements/4b").get_data(as_text=True))
     assert "Required" in element and "repeated every 3 years" in element
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m[0].update(parts=["module.nowhere"]), "unknown module 'module.nowhere'"),
+        (lambda m: m[0].update(parts=[m[0]["id"]]), "cannot be a part of itself"),
+        (lambda m: m[0].update(parts=[m[1]["id"]]), "is a required item of its own"),
+        (lambda m: m[2].update(parts=[m[3]["id"]]), "parts make up a required item"),
+    ],
+)
+def test_a_required_items_parts_are_checked(framework_data, change, message):
+    data = copy.deepcopy(framework_data)
+    change(data["elearning"])
+    with pytest.raises(FrameworkFileError) as refused:
+        parse_framework(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode(), "x")
+    assert message in str(refused.value)
+
+
+def test_pre_employment_checks_need_distinct_ids_and_a_label(framework_data):
+    data = copy.deepcopy(framework_data)
+    spec = data["person_specifications"][0]
+    spec["pre_employment_checks"].append(dict(spec["pre_employment_checks"][0]))
+    with pytest.raises(FrameworkFileError) as refused:
+        parse_framework(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode(), "x")
+    assert "duplicate check id 'dbs-enhanced'" in str(refused.value)
+    spec["pre_employment_checks"] = [{"id": "dbs"}]
+    with pytest.raises(FrameworkFileError) as refused:
+        parse_framework(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode(), "x")
+    assert "pre_employment_checks.0.label" in str(refused.value)

@@ -215,7 +215,7 @@ def test_cached_structure_is_complete_detached_and_per_version(
         assert sum(len(e.skills) for e in elements) == 58
         assert all(s.element is e for e in elements for s in e.skills)
         assert all(e.competency.version is structure for e in elements)
-        assert len(structure.modules) == 15 and len(structure.criteria) == 27
+        assert len(structure.modules) == 16 and len(structure.criteria) == 27
     data = copy.deepcopy(framework_data)
     data["competencies"][0]["elements"][0]["title"] = "An edited title"
     assert run_load(runner, tmp_path, dump(data)).exit_code == 0

@@ -24,6 +24,7 @@ from tests.factories import commit, make_team, make_user, reflect_on_values
 from tests.notifications.conftest import PUBLIC_URL, html_of, text_of
 
 OLIVER = "module.oliver-mcgowan"  # required, refreshed every 36 months
+OLIVER_DAY = "module.oliver-mcgowan-tier2-day"  # its other part, on the same cycle
 
 
 def email(local: str) -> str:
@@ -160,15 +161,16 @@ def test_required_training_expiring_and_expired(app, team, inbox, runner):
     expiry = add_months(completed, 36)
     with app.app_context():
         pat = person("pat.prac")
-        db.session.add(
-            ModuleCompletion(
-                person_id=pat.id,
-                module_key=OLIVER,
-                completed_on=completed,
-                recorded_at=noon(completed),
-                recorded_by_id=pat.id,
+        for key in (OLIVER, OLIVER_DAY):  # both parts of the item, done the same day
+            db.session.add(
+                ModuleCompletion(
+                    person_id=pat.id,
+                    module_key=key,
+                    completed_on=completed,
+                    recorded_at=noon(completed),
+                    recorded_by_id=pat.id,
+                )
             )
-        )
         commit()
         pat_id = pat.id
     at(app, noon(expiry - timedelta(days=63)))
@@ -196,15 +198,16 @@ def test_required_training_expiring_and_expired(app, team, inbox, runner):
     assert {m["To"] for m in inbox.messages} == {email("pat.prac")}  # Kim has no refresh due
 
     with app.app_context():  # the refresher is done: nothing more about the old date
-        db.session.add(
-            ModuleCompletion(
-                person_id=pat_id,
-                module_key=OLIVER,
-                completed_on=expiry + timedelta(days=4),
-                recorded_at=noon(expiry),
-                recorded_by_id=pat_id,
+        for key in (OLIVER, OLIVER_DAY):
+            db.session.add(
+                ModuleCompletion(
+                    person_id=pat_id,
+                    module_key=key,
+                    completed_on=expiry + timedelta(days=4),
+                    recorded_at=noon(expiry),
+                    recorded_by_id=pat_id,
+                )
             )
-        )
         commit()
     at(app, noon(expiry + timedelta(days=10)))
     assert "0 new reminders" in reminders(runner)

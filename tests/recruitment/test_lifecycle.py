@@ -32,7 +32,7 @@ from competency_app.recruitment.models import (
 )
 from competency_app.training.models import TrainingAssignment
 from tests.conftest import csrf_from, sign_in
-from tests.factories import PASSWORD, commit, make_team, make_user
+from tests.factories import PASSWORD, clear_checks, commit, make_team, make_user
 from tests.training.test_training import hand_months
 
 
@@ -424,6 +424,7 @@ def _to_offer(vacancy):
     services.save_agreed(cara, bob, {k: 4 for k in keys})
     services.move_vacancy(vacancy, "decided", bob)
     services.make_offer(cara, rae)
+    clear_checks(cara, rae)
     return cara
 
 
