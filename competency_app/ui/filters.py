@@ -8,6 +8,7 @@ from flask import Flask
 from competency_app.common.dates import how_long, uk_date, uk_datetime
 from competency_app.common.forms import error_list, field_params
 from competency_app.common.text import short_form
+from competency_app.coverage.vocabulary import headline as coverage_headline
 from competency_app.framework.settings import Level
 
 
@@ -102,6 +103,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(plural)
     app.add_template_filter(short_form)
     app.add_template_filter(how_long)
+    app.add_template_filter(coverage_headline, "coverage_headline")
     app.add_template_filter(error_item)
     app.add_template_filter(rating_item)
     app.add_template_filter(rating_option)
