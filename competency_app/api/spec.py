@@ -23,7 +23,7 @@ from competency_app.api.schemas import DAY_PATTERN, ApiError, Query
 
 API_PREFIX = "/api/v1"
 TITLE = "Keyworking competency tracker API"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"  # v1, with fields added (and two deprecated) on 7 December 2026
 DESCRIPTION = (
     "Read-only figures for reporting tools (Excel, Power BI): teams, coverage, members' "
     "current validated levels, gaps, required-training compliance and vacancies in figures. "

@@ -266,7 +266,7 @@ def _checked_without(team: Team, without: int | None) -> tuple[int, ...]:
     if without not in {m.id for m in coverage.team_practitioners(team)}:
         # a reference to data, as a team in a path: 404 naming it
         raise ApiProblem(
-            404, f"without {without} is not the id of a member of this team", "without"
+            404, f"without must be the id of a member of this team ({without} is not)", "without"
         )
     return (without,)
 

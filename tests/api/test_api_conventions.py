@@ -36,7 +36,7 @@ def test_a_filter_naming_no_team_or_member_is_404_naming_it(app, api_world, path
     answer = get(app, path, api_world["tokens"]["hr"])
     assert answer.status_code == 404
     body = answer.get_json()
-    assert body["field"] == field and value in body["message"]
+    assert body["field"] == field and value in body["message"], body
 
 
 def test_filters_naming_framework_items_list_them_in_the_document(app, api_world):
