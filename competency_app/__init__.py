@@ -337,10 +337,14 @@ def register_error_pages(app: Flask) -> None:
                     "unhandled %s on %s %s", failure_name(original), request.method, request.path
                 )
             text = getattr(error, "description", "") if message is None else message
+            # a 405 says which methods the address takes (RFC 9110 requires `Allow`)
+            allowed = getattr(error, "valid_methods", None)
+            headers = {"Allow": ", ".join(sorted(allowed))} if status == 405 and allowed else {}
             if request.path.startswith("/api/"):  # the API's errors are JSON too
                 code = API_ERROR_CODES.get(status, "error")
-                return jsonify(error=code, message=text or title), status
-            return render_template("errors/error.html", title=title, message=text), status
+                return jsonify(error=code, message=text or title), status, headers
+            page = render_template("errors/error.html", title=title, message=text)
+            return page, status, headers
 
         return render
 

@@ -9,10 +9,11 @@ Answers forbid unknown fields, so nothing leaves the API that the document does 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from competency_app.recruitment.models import STATES
 from competency_app.routing import MAX_ID
@@ -56,7 +57,19 @@ def _iso_day(value: object) -> object:
     return value
 
 
+def _to_the_second(value: datetime) -> datetime:
+    """A moment as every answer writes it: to the second, no fraction."""
+    return value.replace(microsecond=0)
+
+
 WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+# A moment: ISO 8601 to the second with its UTC offset ("2026-12-07T09:30:00Z"), never
+# with microseconds; a day is a `date` ("2026-12-07"). One form per field, everywhere.
+Moment = Annotated[AwareDatetime, AfterValidator(_to_the_second)]
+AS_AT = (
+    "The moment judged: ISO 8601 to the second with its UTC offset, as every answer's "
+    "`as_at` (`2026-12-07T09:30:00Z`); its day in Europe/London is the day judged."
+)
 Day = Annotated[date, BeforeValidator(_iso_day)]
 Key = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9A-Za-z._-]+$")]
 
@@ -113,13 +126,19 @@ class GapsQuery(PageQuery):
     )
 
 
+VacancyState = Literal[STATES]  # type: ignore[valid-type]  # the model's stages, in order
+
+
 class VacanciesQuery(PageQuery):
-    team: Key | None = Field(None, description="Only this team's vacancies (a team slug).")
+    team: Key | None = Field(
+        None, description="Only this team's vacancies (a team slug; an unknown one is a 422)."
+    )
     status: Literal["open", "closed"] | None = Field(
         None,
-        description="Open: taking applications (at the stage 'open', the closing date today "
-        "or later); closed: every other vacancy.",
+        description="Open: at any stage before 'closed'; closed: at the stage 'closed'. "
+        "From the vacancy's stage, not its closing date.",
     )
+    state: VacancyState | None = Field(None, description="Only vacancies at this stage.")
 
 
 # ---- answers ----------------------------------------------------------------------------
@@ -208,15 +227,33 @@ class ChangeOut(Answer):
     why: str
 
 
+class CoverageCounts(Answer):
+    """The headline figures: the elements and the core values counted apart (`gaps` and
+    `at_risk` count both together, as they always have)."""
+
+    elements: int = Field(description="Elements of the framework.")
+    elements_met: int = Field(description="Elements not a gap (met or at risk).")
+    element_gaps: int = Field(description="Elements below the rule.")
+    elements_at_risk: int = Field(description="Elements about to fall below the rule.")
+    gaps: int = Field(description="Element gaps, plus 1 when the core values are a gap.")
+    at_risk: int = Field(description="Elements at risk, plus 1 when the core values are.")
+    skills: int
+    skill_gaps: int = Field(description="Skills held by too few members.")
+    skills_at_risk: int
+    members: int = Field(description="Team members counted.")
+    values_met: int = Field(description="Members whose core values reflection counts.")
+    values_status: Literal["met", "at_risk", "gap"]
+
+
 class CoverageOut(Answer):
     team: TeamRef
     framework_version: int
-    as_at: str = Field(description="The moment judged, ISO 8601 with its UTC offset.")
+    as_at: Moment = Field(description=AS_AT)
     rule: str
     rule_text: str
     members: list[MemberRef]
     without: list[int]
-    counts: dict[str, int]
+    counts: CoverageCounts
     elements: list[ElementCoverageOut]
     skills: list[SkillCoverageOut]
     gaps: list[str]
@@ -251,19 +288,51 @@ class MemberList(Answer):
     pagination: Pagination
 
 
+DEPRECATED: JsonDict = {"deprecated": True}
+
+
 class GapOut(Answer):
+    """An element, skill or the core values below the rule or at risk. Each field means the
+    same whatever the `kind` (the figures of `/coverage` for the same item)."""
+
     kind: Literal["element", "skill", "values"]
     id: str
     title: str
     status: Literal["gap", "at_risk"]
-    holders: int | None = Field(description="Members holding it (none for the values).")
-    needed: int | None
+    members_holding: int = Field(
+        description="Team members holding it now: an element, who can fulfil the whole "
+        "element alone (`/coverage`'s element `holders`); a skill, who hold it at the "
+        "competent level; the values, whose reflection counts."
+    )
+    members_needed: int = Field(
+        description="Team members needed: the element's or skill's minimum, or every member "
+        "for what is expected of everyone (`/coverage`'s `needed`)."
+    )
+    skills_held: int | None = Field(
+        description="An element's skills held by enough members (none for a skill or the values)."
+    )
+    skills_total: int | None = Field(description="An element's skills (none otherwise).")
+    skills_short: int | None = Field(
+        description="An element's skills held by too few members: `skills_total` minus "
+        "`skills_held` (none otherwise)."
+    )
+    holders: int | None = Field(
+        description="Deprecated (removed in v2): the figure the rule judges, skills held for an "
+        "element under the each_skill rule and members otherwise. Read `members_holding` or "
+        "`skills_held`.",
+        json_schema_extra=DEPRECATED,
+    )
+    needed: int | None = Field(
+        description="Deprecated (removed in v2): `holders`' target. Read `members_needed` or "
+        "`skills_total`.",
+        json_schema_extra=DEPRECATED,
+    )
     why: str
 
 
 class GapList(Answer):
     team: TeamRef
-    as_at: str
+    as_at: Moment = Field(description=AS_AT)
     items: list[GapOut]
     pagination: Pagination
 
@@ -280,8 +349,8 @@ class VacancyOut(Answer):
         json_schema_extra={"enum": list(STATES)},
     )
     status: Literal["open", "closed"] = Field(
-        description="Open: taking applications (at the stage 'open', the closing date today "
-        "or later)."
+        description="From the stage: closed at the stage 'closed', open at every stage before "
+        "it (a vacancy past its closing date is open until it is closed)."
     )
     candidates: int
     interviewed: int = Field(description="Candidates with at least one interview score sheet.")
@@ -339,7 +408,7 @@ class ModuleComplianceOut(Answer):
 class TrainingOut(Answer):
     team: TeamRef
     framework_version: int
-    as_at: date = Field(description="The day judged (today in Europe/London).")
+    as_at: Moment = Field(description=AS_AT)
     people: int = Field(description="Keyworkers in the team today.")
     required: int = Field(description="(keyworker, required module) pairs.")
     compliant: int = Field(description="Pairs in date or expiring.")

@@ -23,22 +23,30 @@ from competency_app.api.schemas import DAY_PATTERN, ApiError, Query
 
 API_PREFIX = "/api/v1"
 TITLE = "Keyworking competency tracker API"
-API_VERSION = "1.0.0"
+API_VERSION = "1.1.0"  # v1, with fields added (and two deprecated) on 7 December 2026
 DESCRIPTION = (
     "Read-only figures for reporting tools (Excel, Power BI): teams, coverage, members' "
     "current validated levels, gaps, required-training compliance and vacancies in figures. "
     "Send a personal API token, created on the API tokens page, as "
     "`Authorization: Bearer <token>`; it sees exactly what its owner may see in the app. "
-    "Lists are paginated (`page`, `per_page`). Every refusal is JSON: "
-    "`{error, message, field?}` with 400, 401, 403, 404, 405 or 422, and 503 (with "
-    "`Retry-After`) while the database cannot be reached."
+    "This document (`/api/v1/openapi.json`) needs the same token, or a signed-in session: "
+    "it is not published (ASVS 5.0 V13.4.5). "
+    "Lists are paginated (`page`, `per_page`). Days are `YYYY-MM-DD`; moments (`as_at`) are "
+    "ISO 8601 to the second with their UTC offset, never with a fraction of a second. Every "
+    "refusal is JSON: `{error, message, field?}` with 400, 401, 403, 404 (a team or member "
+    "named that does not exist, in the path or a filter), 405 (with `Allow`) or 422 (an "
+    "argument, or a value outside the lists here, named in `field`), and 503 (with "
+    "`Retry-After`) while the database cannot be reached. Within v1 fields are only added: a "
+    "field to be replaced is kept, marked `deprecated` here, until v2."
 )
 ERROR_TEXT = {
     400: "The request cannot be read (a NUL character in an argument, for instance).",
     401: "No token, or one that is unknown, revoked or expired.",
     403: "The token's owner may not see this.",
-    404: "No such team (or other object named in the path).",
-    422: "A query argument is not valid; `field` names it.",
+    404: "No such team (or other object named in the path, or by `team` or `without`: "
+    "`field` names the filter).",
+    422: "A query argument, or its value, is not valid (an unknown filter value included); "
+    "`field` names it.",
     503: "The database cannot be reached just now: try again after `Retry-After` seconds.",
 }
 
@@ -101,7 +109,9 @@ def _parameter_schema(prop: dict) -> dict:
     return schema
 
 
-def _parameters(query: type[Query] | None, path_names: list[str]) -> list[dict]:
+def _parameters(
+    query: type[Query] | None, path_names: list[str], choices: dict[str, list[str]]
+) -> list[dict]:
     parameters = [
         {
             "name": name,
@@ -121,10 +131,18 @@ def _parameters(query: type[Query] | None, path_names: list[str]) -> list[dict]:
                     "in": "query",
                     "required": name in schema.get("required", []),
                     "description": prop.get("description", ""),
-                    "schema": _parameter_schema(prop),
+                    "schema": _parameter_schema(prop) | _choices(name, choices),
                 }
             )
     return parameters
+
+
+def _choices(name: str, choices: dict[str, list[str]]) -> dict:
+    """The values a filter naming a framework item may take (its elements, its required
+    modules), listed whole: any other value is refused with a 422, as the document says."""
+    if name not in choices:
+        return {}
+    return {"enum": choices[name]} if choices[name] else {"enum": [None]}
 
 
 def documented_views(app: Flask) -> list[tuple[str, str, Operation]]:
@@ -137,8 +155,10 @@ def documented_views(app: Flask) -> list[tuple[str, str, Operation]]:
     return sorted(found)
 
 
-def build_spec(app: Flask) -> dict:
-    """The OpenAPI 3.1 document of every documented route of `app`."""
+def build_spec(app: Flask, choices: dict[str, list[str]] | None = None) -> dict:
+    """The OpenAPI 3.1 document of every documented route of `app`; `choices` lists the
+    values of the filters that name a framework item (from the current version)."""
+    choices = choices or {}
     spec = APISpec(
         title=TITLE,
         version=API_VERSION,
@@ -194,7 +214,7 @@ def build_spec(app: Flask) -> dict:
                     "summary": operation.summary,
                     "description": operation.description,
                     "tags": list(operation.tags),
-                    "parameters": _parameters(operation.query, names),
+                    "parameters": _parameters(operation.query, names, choices),
                     "security": [{"token": []}],
                     "responses": responses,
                 }

@@ -19,12 +19,14 @@ The OpenAPI document, the docs page and the schemathesis test pick it up with no
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
+from annotated_types import Ge, Le
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, func, not_, or_, select
+from pydantic.fields import FieldInfo
+from sqlalchemy import and_, func, or_, select
 from werkzeug.exceptions import HTTPException
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
@@ -43,6 +45,7 @@ from competency_app.assessments.models import CurrentRating
 from competency_app.clock import today, utcnow
 from competency_app.coverage import services as coverage
 from competency_app.coverage.forecast import at_day, forecast
+from competency_app.coverage.vocabulary import gap_items, headline_counts
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -96,7 +99,11 @@ def _api_problem(error: ApiProblem):
 def _http_error(error: HTTPException):
     status = error.code or 500
     messages = {404: "There is no such team, or nothing at this address."}
-    return problem(status, messages.get(status, error.description or error.name))
+    response = problem(status, messages.get(status, error.description or error.name))
+    allowed = getattr(error, "valid_methods", None)
+    if status == 405 and allowed:
+        response.headers["Allow"] = ", ".join(sorted(allowed))
+    return response
 
 
 # by status code: the app's own handlers are by code too, and a code wins over a class
@@ -122,16 +129,51 @@ def _bearer_token():
 
 
 def query(model: type[Q]) -> Q:
-    """The request's query string through `model`; the first refusal is a 422 naming it."""
+    """The request's query string through `model`; the first refusal is a 422 naming it,
+    in plain words (`plain_message`)."""
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as error:
         first = error.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "query"
-        message = first["msg"].removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "is not an argument of this endpoint"
-        raise ApiProblem(422, f"{name} {message}", name) from None
+        raise ApiProblem(422, f"{name} {plain_message(model, name, first)}", name) from None
+
+
+def _bounds(field: FieldInfo) -> tuple[int | None, int | None]:
+    low = next((m.ge for m in field.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    return cast(int | None, low), cast(int | None, high)
+
+
+def plain_message(model: type[schemas.Query], name: str, error: Any) -> str:
+    """What is wrong with argument `name`, in words a person acts on (never pydantic's own,
+    "Input should be less than or equal to 200"): "must be a whole number from 1 to 200"."""
+    kind = error["type"]
+    field = model.model_fields.get(name)
+    if kind == "extra_forbidden" or field is None:
+        return "is not an argument of this endpoint"
+    low, high = _bounds(field)
+    if low is not None or high is not None:  # the whole numbers: any refusal, one sentence
+        if high is None:
+            return f"must be a whole number, {low} or more"
+        return f"must be a whole number from {low if low is not None else 0} to {high}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"must be one of {expected}, not {str(error.get('input'))[:40]!r}"
+    if kind == "string_too_long":
+        return f"must be at most {error['ctx']['max_length']} characters"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return "must be an id made of letters, digits, '.', '_' or '-' (for example 1a)"
+    if kind == "value_error":  # the models' own validators already speak plainly
+        return str(error["msg"]).removeprefix("Value error, ")
+    return "is not a value this endpoint accepts"
+
+
+def unknown_value(name: str, value: object, what: str) -> ApiProblem:
+    """A well-formed filter value that names nothing: always a 422 naming the value."""
+    return ApiProblem(422, f"{name} {str(value)[:60]!r} is not {what}", name)
 
 
 def respond(model: type[BaseModel], data: dict):
@@ -222,8 +264,10 @@ def _checked_without(team: Team, without: int | None) -> tuple[int, ...]:
     if without is None:
         return ()
     if without not in {m.id for m in coverage.team_practitioners(team)}:
-        # a well-formed id that names no member: nothing found, as for an unknown team
-        raise ApiProblem(404, "without must be the id of a member of this team", "without")
+        # a reference to data, as a team in a path: 404 naming it
+        raise ApiProblem(
+            404, f"without must be the id of a member of this team ({without} is not)", "without"
+        )
     return (without,)
 
 
@@ -248,6 +292,8 @@ def coverage_api(slug: str):
     without = _checked_without(team, args.without)
     cov = coverage.coverage_for_team(team, version, _moment(args.as_at), without=without)
     summary = coverage.coverage_summary(cov)
+    summary["counts"] = headline_counts(cov)
+    summary["as_at"] = cov.now
     is_forecast = (args.as_at is None or args.as_at >= today()) and (
         bool(without) or (args.as_at is not None and args.as_at > today())
     )
@@ -282,6 +328,11 @@ def members(slug: str):
     args = query(schemas.MembersQuery)
     version = _version()
     team = team_by_slug(slug)
+    elements = filter_choices(version)["element"]
+    if args.element is not None and args.element not in elements:
+        raise unknown_value(
+            "element", args.element, f"an element of the framework ({', '.join(elements)})"
+        )
     people = coverage.team_practitioners(team, utcnow())
     page = people[_window(args)]
     now = utcnow()
@@ -340,46 +391,7 @@ def gaps(slug: str):
     version = _version()
     team = team_by_slug(slug)
     cov = coverage.coverage_for_team(team, version, _moment(args.as_at))
-    found: list[dict] = []
-    for e in cov.elements:
-        if e.is_gap or e.is_at_risk:
-            holders, needed = e.against_rule
-            found.append(
-                {
-                    "kind": "element",
-                    "id": e.element.key,
-                    "title": e.element.title,
-                    "status": e.status,
-                    "holders": holders,
-                    "needed": needed,
-                    "why": e.why,
-                }
-            )
-    for s in cov.skills:
-        if s.is_gap or s.is_at_risk:
-            found.append(
-                {
-                    "kind": "skill",
-                    "id": s.skill.key,
-                    "title": s.skill.text,
-                    "status": s.status,
-                    "holders": s.holders,
-                    "needed": s.min_holders,
-                    "why": s.why,
-                }
-            )
-    if cov.values.status in (coverage.GAP, coverage.AT_RISK):
-        found.append(
-            {
-                "kind": "values",
-                "id": "values",
-                "title": "Core values",
-                "status": cov.values.status,
-                "holders": None,
-                "needed": None,
-                "why": cov.values.why,
-            }
-        )
+    found = [item.as_json() for item in gap_items(cov)]
     chosen = [
         g
         for g in found
@@ -390,7 +402,7 @@ def gaps(slug: str):
         schemas.GapList,
         {
             "team": _team_ref(team),
-            "as_at": cov.now.isoformat(),
+            "as_at": cov.now,
             "items": chosen[_window(args)],
             "pagination": _pagination(args, len(chosen)),
         },
@@ -418,11 +430,15 @@ def training_compliance(slug: str):
     args = query(schemas.TrainingQuery)
     version = _version()
     team = team_by_slug(slug)
-    compliance = training.team_compliance(team, version)
+    now = utcnow()
+    compliance = training.team_compliance(team, version, now)
     if args.module is not None:
+        required = [m.module.key for m in compliance.modules]
         compliance.modules = [m for m in compliance.modules if m.module.key == args.module]
         if not compliance.modules:
-            raise ApiProblem(404, "module must be the id of a required module", "module")
+            raise unknown_value(
+                "module", args.module, f"a required module ({', '.join(required) or 'none'})"
+            )
     modules = [
         {
             "id": mc.module.key,
@@ -451,7 +467,7 @@ def training_compliance(slug: str):
         {
             "team": _team_ref(team),
             "framework_version": version.number,
-            "as_at": compliance.today,
+            "as_at": now,
             "people": len(compliance.people),
             "required": compliance.required,
             "compliant": compliance.compliant,
@@ -497,18 +513,24 @@ def _counted(model, vacancy_ids: list[int]) -> dict[int, int]:
     query=schemas.VacanciesQuery,
     description="Each vacancy you may see, with its number of candidates, interviewed and "
     "agreed: no candidate's name, contact details, marks or scores.",
-    errors=(401, 422),
+    errors=(401, 404, 422),
 )
 def vacancies():
     args = query(schemas.VacanciesQuery)
     statement = visible_vacancies(current_user).join(Team, Team.id == Vacancy.team_id)
     if args.team:
+        if db.session.scalar(select(Team.id).where(Team.slug == args.team)) is None:
+            # a reference to data, as a team in a path: 404 (a value outside the document's
+            # own lists is the 422)
+            raise ApiProblem(404, f"team {args.team[:60]!r} is no team's slug", "team")
         statement = statement.where(Team.slug == args.team)
-    taking_applications = and_(Vacancy.state == "open", Vacancy.closing_date >= today())
+    # the vacancy's stage decides (as on the pages), never its closing date
     if args.status == "open":
-        statement = statement.where(taking_applications)
+        statement = statement.where(Vacancy.state != "closed")
     elif args.status == "closed":
-        statement = statement.where(not_(taking_applications))
+        statement = statement.where(Vacancy.state == "closed")
+    if args.state is not None:
+        statement = statement.where(Vacancy.state == args.state)
     total = db.session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
     page = list(
         db.session.scalars(
@@ -534,7 +556,7 @@ def vacancies():
             "title": v.title,
             "closing_date": v.closing_date,
             "state": v.state,
-            "status": "open" if v.state == "open" and v.closing_date >= today() else "closed",
+            "status": "closed" if v.state == "closed" else "open",
             "candidates": candidates.get(v.id, 0),
             "interviewed": interviewed.get(v.id, 0),
             "scores_agreed": agreed.get(v.id, 0),
@@ -554,8 +576,24 @@ def openapi():
     return jsonify(cached_spec(current_app))
 
 
+def filter_choices(version: FrameworkVersion | None) -> dict[str, list[str]]:
+    """The values of the filters that name a framework item: its elements and its required
+    modules (the document lists them, so that any other value is schema-invalid: a 422)."""
+    if version is None:
+        return {}
+    return {
+        "element": [e.key for c in version.competencies for e in c.elements],
+        "module": [m.key for m in training.required_modules(version)],
+    }
+
+
 def cached_spec(app: Flask) -> dict:
-    """Built once per app: the routes do not change after start-up."""
-    if "api_spec" not in app.extensions:
-        app.extensions["api_spec"] = build_spec(app)
-    return app.extensions["api_spec"]
+    """Built once per app and framework version: the routes do not change after start-up,
+    the filters' choices change with a new version."""
+    version = current_version(structure=True)
+    key = (version.id, version.content_hash) if version is not None else None
+    cached = app.extensions.get("api_spec")
+    if cached is None or cached[0] != key:
+        cached = (key, build_spec(app, filter_choices(version)))
+        app.extensions["api_spec"] = cached
+    return cached[1]

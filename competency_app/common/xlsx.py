@@ -15,6 +15,7 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -32,6 +33,18 @@ PLAIN_TYPES = frozenset({type(None), bool, int, float})
 BOLD = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E8EDEE")
 WRAP = Alignment(wrap_text=True, vertical="top")
+UK_DATE = "dd/mm/yyyy"
+UK_DATETIME = "dd/mm/yyyy hh:mm"
+PERCENT = "0%"
+
+
+class Percent(float):
+    """A share from 0 to 1 written as a number formatted as a percentage ("75%")."""
+
+
+def percent(part: int, whole: int) -> Percent | None:
+    """part / whole as a `Percent`; None (a blank cell) when there is no whole."""
+    return Percent(part / whole) if whole else None
 
 
 def safe_value(value):
@@ -76,6 +89,7 @@ class SheetWriter:
     def __init__(self, sheet: WriteOnlyWorksheet):
         self.sheet = sheet
         self.rows = 0
+        self.columns = 0  # the header's, for the auto-filter
         # One style array per look (bold, fill, wrap, number format), shared by the cells
         # that have it: openpyxl looks each style up again (hashing the font and fill) on
         # every assignment, which cost more than writing the cell. The fill is kept with
@@ -84,10 +98,12 @@ class SheetWriter:
 
     def cell(self, value, *, bold: bool = False, fill: PatternFill | None = None, wrap=False):
         number_format = (
-            "dd/mm/yyyy hh:mm"
+            UK_DATETIME
             if isinstance(value, datetime)
-            else "dd/mm/yyyy"
+            else UK_DATE
             if isinstance(value, date)
+            else PERCENT
+            if isinstance(value, Percent)
             else None
         )
         key = (bold, id(fill), wrap, number_format)
@@ -114,9 +130,10 @@ class SheetWriter:
             self._styles[key] = (StyleArray(style) if style is not None else None, fill)
         return cell
 
-    def header(self, titles: Sequence[str]) -> None:
-        self.sheet.append([self.cell(t, bold=True, fill=HEADER_FILL) for t in titles])
+    def header(self, titles: Sequence[str], wrap: bool = False) -> None:
+        self.sheet.append([self.cell(t, bold=True, fill=HEADER_FILL, wrap=wrap) for t in titles])
         self.rows += 1
+        self.columns = max(self.columns, len(titles))
 
     def row(self, values: Iterable) -> None:
         # Numbers and blanks go in as they are (openpyxl reads only a leading "=" as a
@@ -127,7 +144,7 @@ class SheetWriter:
                 v
                 if type(v) in PLAIN_TYPES
                 else self.cell(v)
-                if isinstance(v, date)
+                if isinstance(v, date | Percent)
                 else safe_value(v)
                 for v in values
             ]
@@ -152,7 +169,49 @@ def safe_sheet_title(title: str) -> str:
     return title[:31]
 
 
+def add_table(
+    workbook: Workbook,
+    title: str,
+    headings: Sequence[str],
+    widths: Sequence[int] = (),
+    *,
+    book_title: str = "",
+    freeze: str = "A2",
+    wrap_header: bool = False,
+) -> SheetWriter:
+    """A sheet holding one table: its header row (`headings`) frozen (with the columns
+    left of `freeze`), an auto-filter over every row written (set by `to_bytes`), and set
+    up to print landscape, one page wide, the header row on every page and the book's and
+    sheet's titles at the top. What a write-only sheet writes before its first row (the
+    panes, the fit-to-page flag) is set here, before the header."""
+    writer = add_sheet(workbook, title, widths)
+    sheet: Any = writer.sheet  # write-only sheets have all of these (the stubs miss them)
+    sheet.freeze_panes = freeze
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as the rows need
+    sheet.print_title_rows = "1:1"
+    heading = safe_text(f"{book_title}: {title}" if book_title else title).replace("&", "&&")
+    sheet.oddHeader.center.text = heading[:200]
+    sheet.oddFooter.center.text = "Page &P of &N"
+    writer.header(headings, wrap=wrap_header)
+    sheet.table_writer = writer  # `to_bytes` adds its filter
+    return writer
+
+
+def _finish_tables(workbook: Workbook) -> None:
+    """Every `add_table` sheet's auto-filter, over the header and every row written."""
+    sheets: list[Any] = workbook.worksheets
+    for sheet in sheets:
+        writer = getattr(sheet, "table_writer", None)
+        if writer is not None and writer.columns:
+            last = get_column_letter(writer.columns)
+            sheet.auto_filter.ref = f"A1:{last}{max(2, writer.rows)}"
+
+
 def to_bytes(workbook: Workbook) -> bytes:
+    _finish_tables(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

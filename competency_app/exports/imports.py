@@ -16,6 +16,7 @@ row: a row the importer may not apply is an error on the column `role`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -45,7 +46,7 @@ from competency_app.exports.upload_limits import (
     check_xlsx,
 )
 from competency_app.extensions import db
-from competency_app.framework.services import current_version
+from competency_app.framework.services import current_version, current_words
 from competency_app.notifications.services import send_password_links
 from competency_app.training.completion_dates import completion_date_refusal
 from competency_app.training.models import ModuleCompletion
@@ -82,11 +83,35 @@ class Preview:
         return [e for e in self.errors if e.row == row]
 
 
-def _csv_table(raw: bytes, limits: UploadLimits) -> list[list]:
+# What each encoding a CSV file may be in is called in the preview's summary.
+CSV_ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with a byte-order mark (Excel's 'CSV UTF-8')",
+    "cp1252": "Windows-1252 (Excel's 'CSV (Comma delimited)')",
+}
+
+
+def decode_csv(raw: bytes) -> tuple[str, str]:
+    """(text, encoding): UTF-8 (with or without a byte-order mark) when the bytes are
+    valid UTF-8, otherwise Windows-1252, what Excel's "CSV (Comma delimited)" writes on a
+    UK Windows machine. A file in neither (five bytes Windows-1252 leaves undefined) is
+    refused with the way to save it."""
+    encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode(encoding), encoding
     except UnicodeDecodeError:
-        raise ImportFileError("The CSV file is not UTF-8: save it as 'CSV UTF-8'.") from None
+        pass
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            "The CSV file is neither UTF-8 nor Windows-1252: save it from Excel as "
+            "'CSV UTF-8 (Comma delimited)'."
+        ) from None
+
+
+def _csv_table(raw: bytes, limits: UploadLimits) -> list[list]:
+    text, _encoding = decode_csv(raw)
     table = []
     reader = csv.reader(io.StringIO(text))
     try:
@@ -171,13 +196,40 @@ def read_rows(
     return rows
 
 
-def _roles(text: str) -> list[Role] | None:
-    try:
-        return [
-            Role(part.strip().lower()) for part in text.replace(",", ";").split(";") if part.strip()
-        ]
-    except ValueError:
-        return None
+def role_names() -> dict[str, Role]:
+    """Every name a roster's `role` column may give a role, case-folded: its value
+    (`practitioner`, `hr`, …), its label as the pages show it, and for the practitioner
+    role the framework's own word (`keyworker`) and role label ("Keyworker
+    (practitioner)")."""
+    names = {role.value.casefold(): role for role in Role}
+    names |= {role.label.casefold(): role for role in Role if role is not Role.PRACTITIONER}
+    words = current_words()
+    for name in (words.practitioner, words.role_label):
+        names[name.casefold()] = Role.PRACTITIONER
+    return names
+
+
+def role_choices() -> str:
+    """The role names an error lists: the practitioner role by the framework's word."""
+    words = current_words()
+    names = [words.practitioner if role is Role.PRACTITIONER else role.value for role in Role]
+    if words.practitioner.casefold() != Role.PRACTITIONER.value:
+        names.insert(1, f"{Role.PRACTITIONER.value} (the same as {words.practitioner})")
+    return ", ".join(names)
+
+
+def _roles(text: str, names: dict[str, Role]) -> list[Role] | None:
+    """The roles a `role` cell names (separated by ";" or ","), or None for a name that
+    is no role's."""
+    roles = []
+    for part in text.replace(",", ";").split(";"):
+        name = " ".join(part.split()).casefold()
+        if not name:
+            continue
+        if name not in names:
+            return None
+        roles.append(names[name])
+    return roles
 
 
 @dataclass
@@ -251,6 +303,7 @@ class _RosterPlan:
     teams: dict[str, Team]
     people: dict[str, _Person]  # existing people named in the file (people or supervisors)
     supervisors: dict[int, set[int]]  # existing supervisee id -> supervisor ids
+    role_names: dict[str, Role]  # `role_names()`, read once for every row
 
 
 def _plan(rows: list[dict]) -> _RosterPlan:
@@ -261,13 +314,15 @@ def _plan(rows: list[dict]) -> _RosterPlan:
         teams={t.slug: t for t in db.session.scalars(select(Team))},
         people=people,
         supervisors=_supervisors_of([u.id for u in people.values()]),
+        role_names=role_names(),
     )
 
 
 def _grants(row: dict, plan: _RosterPlan) -> set[tuple[Role, int | None]]:
     team = plan.teams.get(row["team"].lower())
     return {
-        (role, team.id if role.team_scoped and team else None) for role in _roles(row["role"]) or []
+        (role, team.id if role.team_scoped and team else None)
+        for role in _roles(row["role"], plan.role_names) or []
     }
 
 
@@ -303,10 +358,9 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
         emails_in_file.setdefault(email, n)
         if not row["name"] or len(row["name"]) > 200:
             preview.errors.append(RowError(n, "name", "give the full name (up to 200 characters)"))
-        roles = _roles(row["role"])
+        roles = _roles(row["role"], plan.role_names)
         if not roles:
-            allowed = ", ".join(r.value for r in Role)
-            preview.errors.append(RowError(n, "role", f"use one or more of: {allowed}"))
+            preview.errors.append(RowError(n, "role", f"use one or more of: {role_choices()}"))
         elif Role.SUPERVISOR in roles:
             supervisors_in_file.add(email)
         team = row["team"].lower()
@@ -361,7 +415,7 @@ def _check_who_may_grant(
     admins = active_admin_ids()
     for row in rows:
         person = plan.people.get(accounts.normalise_email(row["email"]))
-        roles = _roles(row["role"])
+        roles = _roles(row["role"], plan.role_names)
         if roles is None or person is None or not person.active:
             continue
         if Role.ADMIN in roles:
@@ -371,11 +425,11 @@ def _check_who_may_grant(
     new_admins = sum(
         1
         for r in rows
-        if Role.ADMIN in (_roles(r["role"]) or [])
+        if Role.ADMIN in (_roles(r["role"], plan.role_names) or [])
         and accounts.normalise_email(r["email"]) not in plan.people
     )
     for row in rows:
-        roles = _roles(row["role"])
+        roles = _roles(row["role"], plan.role_names)
         if not roles:
             continue
         person = plan.people.get(accounts.normalise_email(row["email"]))
@@ -649,8 +703,12 @@ def check_rows(kind: str, rows: list[dict], actor: User | None = None) -> Previe
 
 
 def preview_file(kind: str, raw: bytes, filename: str, actor: User | None = None) -> Preview:
-    """Read and check a file."""
-    return check_rows(kind, read_rows(raw, filename, KINDS[kind]), actor)
+    """Read and check a file; a CSV file's summary says which encoding it was read in."""
+    preview = check_rows(kind, read_rows(raw, filename, KINDS[kind]), actor)
+    if filename.lower().endswith(".csv"):
+        _text, encoding = decode_csv(raw)
+        preview.summary.append(f"read as {CSV_ENCODINGS[encoding]}")
+    return preview
 
 
 def rows_to_json(rows: list[dict]) -> str:
@@ -679,6 +737,7 @@ def roster_workbook() -> bytes:
     workbook = new_workbook()
     sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34, 14, 14))
     sheet.header(ROSTER_COLUMNS)
+    practitioner = current_words().practitioner  # the role as the pages name it
     for user in db.session.scalars(select(User).where(User.active).order_by(User.name)):
         teams = sorted({a.team.slug for a in user.roles if a.team is not None})
         supervisor = accounts.supervisor_of(user)
@@ -686,7 +745,14 @@ def roster_workbook() -> bytes:
             [
                 user.name,
                 user.email,
-                "; ".join(sorted({a.role.value for a in user.roles})),
+                "; ".join(
+                    sorted(
+                        {
+                            practitioner if a.role is Role.PRACTITIONER else a.role.value
+                            for a in user.roles
+                        }
+                    )
+                ),
                 teams[0] if teams else "",
                 supervisor.email if supervisor else "",
                 user.leaving_date.strftime("%d/%m/%Y") if user.leaving_date else "",

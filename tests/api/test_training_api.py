@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from competency_app.accounts.models import User
@@ -34,7 +36,8 @@ def test_training_figures_equal_the_team_page_and_a_hand_count(app, framework, s
     response = app.test_client().get("/api/v1/teams/north/training", headers=bearer(secret))
     assert response.status_code == 200
     answer = response.get_json()
-    assert answer["as_at"] == NOW.date().isoformat()
+    # the moment judged, to the second, as every answer's as_at
+    assert datetime.fromisoformat(answer["as_at"]) == NOW.replace(microsecond=0)
     assert answer["people"] == 7
     assert [m["id"] for m in answer["modules"]] == keys
     total_compliant = total = 0
@@ -80,7 +83,8 @@ def test_training_figures_equal_the_team_page_and_a_hand_count(app, framework, s
     unknown = app.test_client().get(
         "/api/v1/teams/north/training?module=module.nothing", headers=bearer(secret)
     )
-    assert unknown.status_code == 404 and unknown.get_json()["field"] == "module"
+    assert unknown.status_code == 422 and unknown.get_json()["field"] == "module"
+    assert "'module.nothing'" in unknown.get_json()["message"]
 
 
 def test_training_of_another_team_is_refused_and_an_empty_team_answers(app, api_world):

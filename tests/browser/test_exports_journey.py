@@ -31,7 +31,7 @@ def test_hr_downloads_a_workbook_and_imports_staff(page, hr_world, axe_check, tm
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the North keyworking team workbook").click()
     book = load_workbook(io.BytesIO(download.value.path().read_bytes()))
-    assert book.sheetnames[:2] == ["Summary", "Coverage"]
+    assert book.sheetnames[:4] == ["Summary", "Teams", "Elements", "Coverage"]
     every_cycle = page.get_by_role("checkbox", name="Every cycle in the North keyworking team")
     expect(every_cycle).to_have_accessible_description(re.compile("latest validated assessment"))
     every_cycle.check()
@@ -54,12 +54,15 @@ def test_hr_downloads_a_workbook_and_imports_staff(page, hr_world, axe_check, tm
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("Row 3, column role")
     axe_check(page)
     good = tmp_path / "staff-fixed.csv"
-    good.write_text(bad.read_text().replace("wizard", "practitioner"), encoding="utf-8")
+    # as Excel's "CSV (Comma delimited)" saves it: Windows-1252, the role as the pages say it
+    fixed = bad.read_text().replace("wizard", "Keyworker").replace("Oli Odd", "Zoë Brontë")
+    good.write_text(fixed, encoding="cp1252")
     page.get_by_role("link", name="Upload another file").click()
     page.get_by_label("Staff roster").check()
     page.get_by_label("File").set_input_files(str(good))
     page.get_by_role("button", name="Check the file").click()
     expect(page.locator("body")).to_contain_text("2 new people")
+    expect(page.locator("body")).to_contain_text("read as Windows-1252")
     axe_check(page)
     page.get_by_role("button", name="Apply the import").click()
     expect(page.locator("body")).to_contain_text("Set-your-password links for 2 new people")

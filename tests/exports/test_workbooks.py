@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -80,10 +81,24 @@ def test_team_workbook_matches_the_coverage_page(app, client, validated_team):
     content = response.data
     summary = dict((r[0], r[1]) for r in sheet_rows(content, "Summary") if r and r[0])
     counts = api["counts"]
-    assert summary["North keyworking team"] == (
-        f"{counts['elements_met']} of {counts['elements']} elements met; "
-        f"{counts['gaps']} gaps, {counts['at_risk']} at risk; "
-        f"{counts['skill_gaps']} skills held by too few"
+    # the coverage page's headline, word for word: elements and core values apart
+    page = client.get("/teams/north/coverage").get_data(as_text=True)
+    on_page = re.search(r'id="coverage-headline">([^<]*)<', page)[1]
+    assert summary["North keyworking team"] + "." == html.unescape(on_page)
+    assert summary["North keyworking team"].startswith(
+        f"{counts['elements_met']} of {counts['elements']} elements met: "
+        f"{counts['element_gaps']} gap{'' if counts['element_gaps'] == 1 else 's'}, "
+        f"{counts['elements_at_risk']} at risk; core values: {counts['values_met']} of "
+    )
+    teams = sheet_rows(content, "Teams")
+    assert teams[1][:7] == (
+        "North keyworking team",
+        counts["members"],
+        counts["elements"],
+        counts["elements_met"],
+        counts["element_gaps"],
+        counts["elements_at_risk"],
+        counts["values_met"],
     )
     rows = sheet_rows(content, "Gaps")[1:]
     gaps = [(r[2], r[4]) for r in rows if r[1] in ("element", "values")]
@@ -97,7 +112,11 @@ def test_team_workbook_matches_the_coverage_page(app, client, validated_team):
     by_name = {row[1]: row for row in coverage[1:]}
     assert set(by_name["Pat Prac"][3:]) == {2} and set(by_name["Kim Keyworker"][3:]) == {1}
     skills_api = {s["id"]: s["holders"] for s in api["skills"]}
-    for column, key in enumerate(header[3:], start=3):
+    # columns headed by the skill's words; the Skills sheet gives each heading's id
+    key_of = {row[2]: row[0] for row in sheet_rows(content, "Skills")[1:]}
+    assert not any(re.search(r"\b\d[a-c]?\.s\d+\b", heading) for heading in header)
+    for column, heading in enumerate(header[3:], start=3):
+        key = key_of[heading]
         holders = sum(
             1 for row in coverage[1:] if isinstance(row[column], int) and row[column] >= 2
         )
@@ -117,7 +136,7 @@ def test_organisation_workbook_is_for_hr_and_admin_only(app, client, validated_t
     sign_in(hr, "hana.hr@example.nhs.uk", PASSWORD)
     response = hr.get("/exports/organisation.xlsx")
     assert response.status_code == 200
-    assert "Organisation" in sheet_rows(response.data, "Summary")[0]
+    assert sheet_rows(response.data, "Summary")[1][1].endswith(": Organisation")
 
 
 def test_team_workbook_holds_the_current_cycle_unless_history_is_asked_for(
