@@ -243,18 +243,28 @@ def save_reflections(assessment_id: int):
     typed = form.typed()
     if not form.validate():
         return _values_page(assessment, form, typed, form.error_dict())
-    texts = {v.id: typed[f"value-{v.id}"] for v in assessment.framework_version.values}
+    values = assessment.framework_version.values
+    texts = {v.id: typed[f"value-{v.id}"] for v in values}
     try:
         with _saving(assessment):
             services.save_reflections(assessment, _me(), texts, form.seen_version)
     except services.RatingError as error:
         return _values_page(assessment, form, typed, error.errors)
     state = services.progress(assessment)
-    flash(
-        f"Your reflections on the core values are saved ({state.reflections} of {state.values}).",
-        "success",
+    missing = [v.title for v in values if not texts[v.id].strip()]
+    message = (
+        f"Your reflections on the core values are saved ({state.reflections} of {state.values})."
     )
-    return redirect(url_for("assessments.summary", assessment_id=assessment.id), code=303)
+    if missing:
+        message += f" Still to write before you submit: {', '.join(missing)}."
+    flash(message, "success")
+    if typed.get("then") == "overview":
+        target = url_for("assessments.overview", assessment_id=assessment.id)
+    elif missing:  # back to the form, the empty ones in view
+        target = url_for("assessments.reflect_on_values", assessment_id=assessment.id)
+    else:
+        target = url_for("assessments.summary", assessment_id=assessment.id)
+    return redirect(target, code=303)
 
 
 def _values_page(assessment, form, typed: dict, errors: dict):

@@ -87,7 +87,7 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     expect(page.locator(".app-reflections")).to_contain_text("My reflection on")
     page.locator("tbody a").first.click()
     axe_check(page)
-    page.get_by_label(re.compile(r"Level for 1a skill 1: ")).select_option("1")
+    page.get_by_label(re.compile(r"level for 1a skill 1: ")).select_option("1")
     page.get_by_label(re.compile(r"Comment on 1a skill 1: ")).fill(
         "Needs more evidence of advice to families"
     )
