@@ -27,7 +27,7 @@ from competency_app.accounts.permissions import (
     person_by_id,
     person_rule,
 )
-from competency_app.assessments import forms, services
+from competency_app.assessments import forms, looked_at, services
 from competency_app.assessments.charts import self_vs_validated
 from competency_app.assessments.models import Status, ValueReviewOutcome
 from competency_app.assessments.permissions import (
@@ -135,6 +135,9 @@ def overview(assessment_id: int):
         reflections=services.reflections_by_value(assessment),
         reviews=services.value_reviews(assessment),
         can_review=assessment.status == Status.SUBMITTED and can_validate(_me(), assessment),
+        looked_at=looked_at.when_looked_at(assessment)
+        if assessment.status == Status.SUBMITTED and assessment.person_id == _me().id
+        else None,
     )
 
 
@@ -321,7 +324,11 @@ def submit(assessment_id: int):
         return _summary_page(assessment, form.error_dict())
     with _saving(assessment):
         services.submit(assessment, _me(), form.seen_version)
-    flash("Submitted. Your supervisor will validate it in supervision.", "success")
+    when = looked_at.when_looked_at(assessment)
+    flash(
+        f"Submitted. {when or 'Your supervisor will look at it with you in supervision.'}",
+        "success",
+    )
     return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
 
 

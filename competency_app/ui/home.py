@@ -51,8 +51,13 @@ def _practitioner(user: User) -> Section | None:
                 url_for("assessments.overview", assessment_id=current.id),
             )
         )
-    else:
-        section.lines.append(f"Self-assessment {current.cycle} is waiting for your supervisor.")
+    else:  # submitted: `keyworker_lines` says when and by whom it will be looked at
+        section.links.append(
+            (
+                "Your submitted self-assessment",
+                url_for("assessments.overview", assessment_id=current.id),
+            )
+        )
     profile = profile_of(user)
     if profile is not None and profile.expired:
         section.lines.append(
