@@ -86,3 +86,29 @@ def test_the_sign_off_service_refuses_a_lowering_without_a_comment(app, people):
         db.session.rollback()
         levels = set(db.session.scalars(select(CurrentRating.level)))
     assert levels == {3}
+
+
+def test_the_profile_is_summarised_by_element_with_each_skill_a_click_away(
+    app,
+    client,
+    people,  # noqa: F811
+):
+    first = rated_assessment(app, level_of=lambda i: 2)
+    ready_to_sign_off(app, first)
+    with app.app_context():
+        services.sign_off(db.session.get(Assessment, first), user("sue.super"), None)
+        commit()
+        pat = user("pat.prac")
+        elements = services.elements_of(db.session.get(Assessment, first).framework_version)
+        keys = [(e.key, len(e.skills)) for e in elements]
+    sign_in(client, "pat.prac@example.nhs.uk", PASSWORD)
+    page = client.get(f"/people/{pat.id}/profile").get_data(as_text=True)
+    for key, size in keys:
+        assert f'href="#element-{key}"' in page
+        assert f'id="element-{key}"' in page
+        assert f"{size} of {size} validated" in page
+    # the skills are inside the closed expanders; the print layout opens them all
+    assert page.count('<details class="nhsuk-details app-profile-element"') == len(keys)
+    assert " open>" not in page
+    printed = client.get(f"/people/{pat.id}/profile?print=1").get_data(as_text=True)
+    assert printed.count(" open>") == len(keys)
