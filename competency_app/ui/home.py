@@ -26,6 +26,7 @@ from competency_app.notifications import services as notifications
 from competency_app.recruitment import home as recruitment_home
 from competency_app.supervision import home as supervision
 from competency_app.training import home as training_home
+from competency_app.ui import admin_home
 
 
 def _practitioner(user: User) -> Section | None:
@@ -187,6 +188,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     training_home.manager_section,
     training_home.hr_section,
     _admin,
+    admin_home.admin_pages,
     *recruitment_home.BLOCKS,
 ]
 
