@@ -772,7 +772,8 @@ def appoint(vacancy_id: int, candidate_id: int):
             "supervisor": form.supervisor.data or "",
         }
     else:
-        typed = {"email": candidate.email or "", "start_date": "", "supervisor": ""}
+        # asked for empty: the candidate's address is personal, the work one is new
+        typed = {"email": "", "start_date": "", "supervisor": ""}
     return (
         render_template(
             "recruitment/appoint.html",
