@@ -9,8 +9,6 @@ the typed values in their fields.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -735,7 +733,7 @@ def appoint(vacancy_id: int, candidate_id: int):
         form.validate()
         parsed = form.error_dict()
         chosen = {str(u.id): u for u in supervisors}.get(form.supervisor.data or "")
-        start = None if "start_date" in parsed else date.fromisoformat(form.start_date.data)
+        start = None if "start_date" in parsed else form.start
         try:
             with unit_of_work():
                 done = services.appoint(candidate, form.email.data or "", start, chosen, _me())

@@ -298,14 +298,22 @@ def assign(session_id: int):
     session = session_by_id(session_id)
     form = AssignForm()
     errors: dict[str, str] = {}
+    confirm_needed = False
     if form.validate():
         try:
             with unit_of_work():
                 services.assign_in_session(
-                    session, _me(), form.module.data, form.due, _version(), form.note.data
+                    session,
+                    _me(),
+                    form.module.data,
+                    form.due,
+                    _version(),
+                    form.note.data,
+                    confirmed=form.confirm.data,
                 )
         except AssignmentError as error:
             errors = {"due_on" if error.field == "due_on" else "module": str(error)}
+            confirm_needed = error.confirmable
         except services.SupervisionError as error:
             abort(409, str(error))
         else:
@@ -314,4 +322,6 @@ def assign(session_id: int):
     else:
         errors = form.error_dict()
     typed = {k: v for k, v in form.typed().items() if k != "agreed_actions"}
+    if confirm_needed:
+        typed["confirm_needed"] = "1"
     return _record_page(session, errors=errors, typed=typed, status=400)

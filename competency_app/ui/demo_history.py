@@ -59,10 +59,20 @@ def _rate_all(assessment, person: User, local: str, rng: random.Random, growth: 
 
 def _validate(assessment, supervisor: User, rng: random.Random):
     decisions = {}
+    before = services.previous_levels(assessment.person_id)
+    keys = {
+        skill.id: skill.key
+        for e in services.elements_of(assessment.framework_version)
+        for skill in e.skills
+    }
     for rating in assessment.self_ratings:
         if rating.level >= 2 and rng.random() < 0.12:
             decisions[rating.skill_id] = services.Decision(
                 rating.level - 1, "Agreed in supervision: more evidence needed at this level."
+            )
+        elif rating.level < before.get(keys[rating.skill_id], rating.level):
+            decisions[rating.skill_id] = services.Decision(
+                None, "Agreed in supervision: less of this work since the last review."
             )
     reviews = {
         value.id: ("evidenced", "Talked through examples in supervision.")
