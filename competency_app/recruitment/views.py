@@ -462,7 +462,7 @@ def slot(vacancy_id: int, candidate_id: int):
     elif candidate.slot is not None:
         local = candidate.slot.starts_at.astimezone(forms.LONDON)
         typed = {
-            "slot_date": local.date().isoformat(),
+            "slot_date": f"{local:%d/%m/%Y}",
             "slot_time": local.strftime("%H:%M"),
             "place": candidate.slot.place,
         }

@@ -117,7 +117,7 @@ def _returned_line(
 ) -> str:
     """A returned self-assessment is wanted back for the next session, not at the next
     review: due `due_days` before that session (or now, when that day has passed)."""
-    start = f"Self-assessment {assessment.cycle} was returned to you for changes"
+    start = f"Your supervisor returned self-assessment {assessment.cycle} for changes"
     if upcoming is None:
         return f"{start}: submit it again when it is ready. No supervision is booked yet."
     due = version.settings.review_cycle.self_assessment_due(london_day(upcoming.starts_at))

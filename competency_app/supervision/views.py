@@ -169,7 +169,7 @@ def reschedule(session_id: int):
     else:
         local = session.starts_at.astimezone(LONDON)
         typed = {
-            "day": f"{local:%Y-%m-%d}",
+            "day": f"{local:%d/%m/%Y}",
             "time": f"{local:%H:%M}",
             "place": session.place or "",
         }

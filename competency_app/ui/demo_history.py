@@ -90,7 +90,11 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
         for local, person in keyworkers.items():
             if local == "harry.patel":  # new starter, part-way through a first draft
                 _at(now - timedelta(days=3))
-                _rate_all(services.start_assessment(person), person, local, rng, 0, stop=3)
+                draft = services.start_assessment(person)
+                _rate_all(draft, person, local, rng, 0, stop=3)
+                values = draft.framework_version.values
+                texts = {v.id: f"I show {v.title.lower()} with families." for v in values[:3]}
+                services.save_reflections(draft, person, texts, None)  # partial work is kept
                 continue
             first = now - timedelta(days=350 if local == "aisha.khan" else 300)
             _at(first)

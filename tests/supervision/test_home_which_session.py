@@ -94,8 +94,8 @@ def test_a_returned_assessment_is_due_for_the_next_session_not_the_next_review(a
     _book(app, date(2028, 3, 14))
     page = _home(app)
     assert (
-        "Self-assessment 2 was returned to you for changes: submit it again by 13 June 2027, "
-        "for your supervision on 20 June 2027 with Sue Super." in page
+        "Your supervisor returned self-assessment 2 for changes: submit it again by "
+        "13 June 2027, for your supervision on 20 June 2027 with Sue Super." in page
     )
     assert "7 March 2028" not in page
     # the session is too close for the usual notice: as soon as you can

@@ -131,3 +131,5 @@ def test_the_assign_page_shows_the_uk_hint(app, teams):  # noqa: F811
     page = client_of(app, "max.manager").get(ASSIGN).get_data(as_text=True)
     assert "For example, 17/03/2027" in page
     assert "2027-01-31" not in page
+    # a text field: a browser's date picker would show its own language's format
+    assert 'type="date"' not in page
