@@ -50,9 +50,9 @@ def in_date_completions(
 
 
 def in_date_warning(person: User, module: Module, done: date, expires: date | None) -> str:
-    until = f"in date until {uk_date(expires)}" if expires else "it does not need repeating"
+    until = f"it is in date until {uk_date(expires)}" if expires else "it does not need repeating"
     return (
-        f"{person.name} completed {module.title} on {uk_date(done)} and it is {until}. "
+        f"{person.name} completed {module.title} on {uk_date(done)} and {until}. "
         "Choose another module, or tick “Assign it again anyway”."
     )
 

@@ -56,7 +56,7 @@ def test_an_in_date_module_is_assigned_only_when_confirmed(app, teams):  # noqa:
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
     assert "Pat Prac completed Developing your trauma skilled practice" in page
-    assert "it does not need repeating" in page
+    assert "and it does not need repeating." in page
     assert "Assign it again anyway" in page and "Typed note" in page
     assert _assignments(app) == 0
     done = post_assign(client, {**data, "confirm": "y"})
