@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from wtforms import (
     BooleanField,
@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import ROLE_LABELS
+from competency_app.common.dates import date_error, parse_day
 from competency_app.common.forms import AppForm, QueryForm
 
 
@@ -121,9 +122,7 @@ class AuditFilterForm(QueryForm):
     @staticmethod
     def _check_day(field: Field) -> None:
         if field.data and _day(field.data) is None:
-            raise ValidationError(
-                f"Enter the '{field.name}' date as YYYY-MM-DD, for example 2026-11-01"
-            )
+            raise ValidationError(date_error(f"the '{field.name}' date"))
 
     def day(self, field: Field) -> date | None:
         """The day typed in `field`, once the form is valid (None when blank)."""
@@ -135,7 +134,4 @@ class AuditFilterForm(QueryForm):
 
 
 def _day(raw: str) -> date | None:
-    try:
-        return datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        return None
+    return parse_day(raw)

@@ -19,7 +19,12 @@ from sqlalchemy import select, update
 
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import PasswordLink, User
-from competency_app.accounts.services import check_password_strength, hash_password, record
+from competency_app.accounts.services import (
+    AccountError,
+    check_password_strength,
+    hash_password,
+    record,
+)
 from competency_app.clock import utcnow
 from competency_app.common.xlsx import csv_text
 from competency_app.database import chunks, insert_rows
@@ -100,18 +105,35 @@ def valid_link(token: str) -> PasswordLink | None:
     return link
 
 
+LINK_ALREADY_USED = (
+    "This link has just been used to set a password. Sign in with that password, or ask "
+    "HR or an administrator for a new link."
+)
+
+
 def set_password_by_link(link: PasswordLink, password: str) -> User:
-    """Set the person's password through `link` and spend the link."""
+    """Set the person's password through `link`, spend the link (and any other unused
+    link of theirs) and record the sign-in that follows. Spending is one conditional
+    UPDATE: of two requests with the same link, only the first sets a password."""
     user = link.user
     check_password_strength(password, user.email)
-    user.password_hash = hash_password(password)
-    user.must_change_password = False
-    user.session_version += 1
     now = utcnow()
+    spent = db.session.execute(
+        update(PasswordLink)
+        .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        raise AccountError(LINK_ALREADY_USED, "new_password")
     db.session.execute(
         update(PasswordLink)
         .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
         .values(used_at=now)
     )
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    user.session_version += 1
+    user.last_sign_in_at = now
     record("password_set_by_link", user, target=user.email)
+    record("sign_in", user, via="set-password link")
     return user

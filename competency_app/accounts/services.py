@@ -7,7 +7,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -28,6 +28,7 @@ from competency_app.accounts.models import (
 )
 from competency_app.accounts.permissions import role_change_refusal
 from competency_app.clock import utcnow
+from competency_app.common.dates import date_error, parse_day
 from competency_app.common.text import (
     control_character_problem,
     email_problem,
@@ -408,16 +409,16 @@ def set_active(user: User, active: bool, actor: User | None) -> None:
 
 
 def parse_leaving_date(text: str):
-    """A leaving date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
-    AccountError (field `leaving_date`) for anything else."""
-    return _parse_day(text, "leaving_date", "leaving date", "31/03/2027")
+    """A leaving date as every date field takes it (`common.dates.parse_day`); None when
+    blank. Raises AccountError (field `leaving_date`) for anything else."""
+    return _parse_day(text, "leaving_date", "the leaving date")
 
 
 def parse_start_date(text: str):
-    """A start date typed as YYYY-MM-DD or DD/MM/YYYY; None when blank. Raises
-    AccountError (field `start_date`) for anything else. A day ahead is allowed (someone
-    set up before they start counts from that day)."""
-    return _parse_day(text, "start_date", "start date", "01/09/2025")
+    """A start date as every date field takes it; None when blank. Raises AccountError
+    (field `start_date`) for anything else. A day ahead is allowed (someone set up before
+    they start counts from that day)."""
+    return _parse_day(text, "start_date", "the start date")
 
 
 def check_start_before_leaving(start, leaving) -> None:
@@ -426,21 +427,14 @@ def check_start_before_leaving(start, leaving) -> None:
         raise AccountError("The start date must be before the leaving date", "start_date")
 
 
-def _parse_day(text: str, field: str, label: str, example: str):
+def _parse_day(text: str, field: str, what: str):
     text = (text or "").strip()
     if not text:
         return None
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-            break
-        return day
-    raise AccountError(
-        f"Enter the {label} as DD/MM/YYYY or YYYY-MM-DD, for example {example}", field
-    )
+    day = parse_day(text)
+    if day is None:
+        raise AccountError(date_error(what), field)
+    return day
 
 
 def set_leaving_date(user: User, day, actor: User | None) -> None:

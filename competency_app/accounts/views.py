@@ -239,7 +239,7 @@ def change_password():
 @blueprint.route("/set-password/<token>", methods=["GET", "POST"])
 @access(PUBLIC)
 def set_password(token: str):
-    """A new person chooses their password through their one-time link, then signs in."""
+    """A new person chooses their password through their one-time link and is signed in."""
     if not sso.local_passwords_allowed():
         abort(404)
     link = password_links.valid_link(token)
@@ -257,15 +257,19 @@ def set_password(token: str):
     if form.validate_on_submit():
         try:
             with unit_of_work():
-                password_links.set_password_by_link(link, form.new_password.data)
+                user = password_links.set_password_by_link(link, form.new_password.data)
         except services.AccountError as error:
             form.new_password.errors.append(str(error))
         else:
+            # Signed in at once, in a fresh session (a new session id and CSRF token; any
+            # other session of this person ended with the new session version). The link
+            # is spent: it cannot sign anyone in again.
             if current_user.is_authenticated:
                 logout_user()
             session.clear()
-            flash("Your password is set. Sign in with it now.", "success")
-            return redirect(url_for("auth.login"), code=303)
+            login_user(user)
+            flash("Your password is set and you are signed in.", "success")
+            return redirect(url_for("ui.home"), code=303)
     status = 400 if request.method == "POST" else 200
     return (
         render_template(

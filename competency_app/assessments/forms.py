@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from wtforms import Field, HiddenField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from competency_app.assessments.services import MAX_NOTE, empty_reflection_message, skill_names
+from competency_app.assessments.services import MAX_NOTE, skill_names
 from competency_app.common.forms import AppForm
 from competency_app.common.text import whole_number
 from competency_app.framework.models import CoreValue, Element
@@ -107,21 +107,13 @@ def element_form(element: Element) -> type[VersionedForm]:
     return _build("ElementForm", fields)
 
 
-def _not_blank(message: str) -> Callable[[object, Field], None]:
-    def check(_form: object, field: Field) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(message)
-
-    return check
-
-
 def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
-    """The reflection on each core value (each one must say something)."""
+    """The reflection on each core value (any left empty is saved later: the service keeps
+    what is written and the submit needs every one)."""
     fields: dict[str, Field] = {
         f"value-{value.id}": TextAreaField(
             f"{value.title}: reflection",
             validators=[
-                _not_blank(empty_reflection_message(value)),
                 Length(
                     max=MAX_NOTE,
                     message=f"{value.title}: a reflection must be {MAX_NOTE:,} characters or fewer",
@@ -130,6 +122,7 @@ def values_form(values: Iterable[CoreValue]) -> type[VersionedForm]:
         )
         for value in values
     }
+    fields["then"] = StringField()
     return _build("ValuesForm", fields)
 
 

@@ -69,6 +69,28 @@ class ElementLines:
     element: Element
     lines: list[SkillLine] = field(default_factory=list)
 
+    @property
+    def validated(self) -> int:
+        """Skills with a validated level that counts now (not expired)."""
+        return sum(1 for line in self.lines if line.counted_level is not None)
+
+    @property
+    def rated(self) -> int:
+        return sum(1 for line in self.lines if line.self_level is not None)
+
+    @property
+    def expired(self) -> int:
+        return sum(1 for line in self.lines if line.expired)
+
+    @property
+    def expiring_soon(self) -> int:
+        return sum(1 for line in self.lines if line.expiring_soon)
+
+    @property
+    def mean_validated(self) -> float | None:
+        levels = [line.counted_level for line in self.lines if line.counted_level is not None]
+        return mean(levels) if levels else None
+
 
 @dataclass
 class Profile:

@@ -406,23 +406,23 @@ def save_element(
 def save_reflections(
     assessment: Assessment, actor: User, texts: dict[int, str], seen_version: int | None
 ) -> None:
-    """Store the reflection on each core value: every one must say something."""
+    """Store the reflection on each core value written so far (partial work is kept, as on
+    the element pages; an emptied one is removed). The submit needs every one; a form with
+    none written is refused."""
     _require_editable_by(assessment, actor)
     values = assessment.framework_version.values
     cleaned = {value.id: (texts.get(value.id) or "").strip()[:MAX_NOTE] for value in values}
-    empty = {
-        f"value-{value.id}": empty_reflection_message(value)
-        for value in values
-        if not cleaned[value.id]
-    }
-    if empty:
-        raise RatingError(empty)
+    if values and not any(cleaned.values()):
+        raise RatingError({f"value-{values[0].id}": empty_reflection_message(values[0])})
     _touch(assessment, actor, seen_version)
     existing = {r.value_id: r for r in assessment.reflections}
     for value in values:
         text = cleaned[value.id]
         current = existing.get(value.id)
-        if current is None:
+        if not text:
+            if current is not None:
+                assessment.reflections.remove(current)  # delete-orphan: the row goes
+        elif current is None:
             db.session.add(ValueReflection(assessment=assessment, value_id=value.id, text=text))
         else:
             current.text = text
@@ -522,6 +522,7 @@ def validate(
     def label(skill_id: int) -> str:  # named only in a refusal: not built for every skill
         return skill_names(skills[skill_id][1])[skill_id]
 
+    before = previous_levels(assessment.person_id)
     rows: list[dict[str, Any]] = []
     refused: dict[str, str] = {}
     for skill_id, (skill, _element) in skills.items():
@@ -532,6 +533,11 @@ def validate(
             refused[f"level-{skill_id}"] = f"{label(skill_id)}: choose a level from the scale"
             continue
         comment = (decision.comment or "").strip()[:MAX_NOTE] or None
+        if level < before.get(skill.key, level) and not comment:
+            refused[f"comment-{skill_id}"] = lowered_message(
+                label(skill_id), before[skill.key], level
+            )
+            continue
         if level != self_level and not comment:
             refused[f"comment-{skill_id}"] = (
                 f"{label(skill_id)}: add a comment to explain the different level"
@@ -634,8 +640,11 @@ def _judge(
     decisions: dict[int, Decision],
     selfs: dict[int, int],
     scale: frozenset[int] | set[int],
+    before: dict[str, int],
 ) -> dict[str, str]:
-    """The errors in one element's decisions, keyed by field, in page order."""
+    """The errors in one element's decisions, keyed by field, in page order. A comment is
+    needed for a level other than the self-rating, and for one below the level validated
+    before (`before`: skill key -> level), even when agreeing with the self-rating."""
     names = skill_names(element)
     refused: dict[str, str] = {}
     for skill in element.skills:
@@ -643,12 +652,36 @@ def _judge(
         if decision.level is not None and decision.level not in scale:
             refused[f"level-{skill.id}"] = f"{names[skill.id]}: choose a level from the scale"
             continue
-        changed = decision.level is not None and decision.level != selfs.get(skill.id)
-        if changed and not (decision.comment or "").strip():
+        if (decision.comment or "").strip():
+            continue
+        level = selfs.get(skill.id) if decision.level is None else decision.level
+        if level is not None and level < before.get(skill.key, level):
+            refused[f"comment-{skill.id}"] = lowered_message(
+                names[skill.id], before[skill.key], level
+            )
+        elif decision.level is not None and decision.level != selfs.get(skill.id):
             refused[f"comment-{skill.id}"] = (
                 f"{names[skill.id]}: add a comment to explain the different level"
             )
     return refused
+
+
+def lowered_message(name: str, before: int, level: int) -> str:
+    return (
+        f"{name}: add a comment to explain lowering the level from {before}, validated "
+        f"before, to {level}"
+    )
+
+
+def previous_levels(person_id: int) -> dict[str, int]:
+    """The person's validated level of each skill before this validation, by skill key."""
+    return dict(
+        db.session.execute(
+            select(CurrentRating.skill_key, CurrentRating.level).where(
+                CurrentRating.person_id == person_id
+            )
+        ).all()
+    )
 
 
 def save_element_decisions(
@@ -665,7 +698,7 @@ def save_element_decisions(
         raise WorkflowError("That element is not part of this assessment's framework.", 404)
     scale = assessment.framework_version.settings.scale.values
     selfs = {r.skill_id: r.level for r in assessment.self_ratings}
-    refused = _judge(element, decisions, selfs, scale)
+    refused = _judge(element, decisions, selfs, scale, previous_levels(assessment.person_id))
     if refused:
         raise RatingError(refused)
     _touch(assessment, supervisor, seen_version)

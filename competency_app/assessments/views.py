@@ -27,7 +27,7 @@ from competency_app.accounts.permissions import (
     person_by_id,
     person_rule,
 )
-from competency_app.assessments import forms, services
+from competency_app.assessments import forms, looked_at, services
 from competency_app.assessments.charts import self_vs_validated
 from competency_app.assessments.models import Status, ValueReviewOutcome
 from competency_app.assessments.permissions import (
@@ -136,6 +136,9 @@ def overview(assessment_id: int):
         reflections=services.reflections_by_value(assessment),
         reviews=services.value_reviews(assessment),
         can_review=assessment.status == Status.SUBMITTED and can_validate(_me(), assessment),
+        looked_at=looked_at.when_looked_at(assessment)
+        if assessment.status == Status.SUBMITTED and assessment.person_id == _me().id
+        else None,
     )
 
 
@@ -245,18 +248,28 @@ def save_reflections(assessment_id: int):
     typed = form.typed()
     if not form.validate():
         return _values_page(assessment, form, typed, form.error_dict())
-    texts = {v.id: typed[f"value-{v.id}"] for v in assessment.framework_version.values}
+    values = assessment.framework_version.values
+    texts = {v.id: typed[f"value-{v.id}"] for v in values}
     try:
         with _saving(assessment):
             services.save_reflections(assessment, _me(), texts, form.seen_version)
     except services.RatingError as error:
         return _values_page(assessment, form, typed, error.errors)
     state = services.progress(assessment)
-    flash(
-        f"Your reflections on the core values are saved ({state.reflections} of {state.values}).",
-        "success",
+    missing = [v.title for v in values if not texts[v.id].strip()]
+    message = (
+        f"Your reflections on the core values are saved ({state.reflections} of {state.values})."
     )
-    return redirect(url_for("assessments.summary", assessment_id=assessment.id), code=303)
+    if missing:
+        message += f" Still to write before you submit: {', '.join(missing)}."
+    flash(message, "success")
+    if typed.get("then") == "overview":
+        target = url_for("assessments.overview", assessment_id=assessment.id)
+    elif missing:  # back to the form, the empty ones in view
+        target = url_for("assessments.reflect_on_values", assessment_id=assessment.id)
+    else:
+        target = url_for("assessments.summary", assessment_id=assessment.id)
+    return redirect(target, code=303)
 
 
 def _values_page(assessment, form, typed: dict, errors: dict):
@@ -313,7 +326,11 @@ def submit(assessment_id: int):
         return _summary_page(assessment, form.error_dict())
     with _saving(assessment):
         services.submit(assessment, _me(), form.seen_version)
-    flash("Submitted. Your supervisor will validate it in supervision.", "success")
+    when = looked_at.when_looked_at(assessment)
+    flash(
+        f"Submitted. {when or 'Your supervisor will look at it with you in supervision.'}",
+        "success",
+    )
     return redirect(url_for("assessments.overview", assessment_id=assessment.id), code=303)
 
 

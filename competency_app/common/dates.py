@@ -12,6 +12,31 @@ LONDON = ZoneInfo("Europe/London")
 Day = TypeVar("Day", date, datetime)
 
 
+# Every date field of the app: a date input (it sends YYYY-MM-DD) whose hint shows the UK
+# form, and the same form typed by hand where a browser has no date picker.
+DATE_EXAMPLE = "17/03/2027"
+DATE_HINT = f"For example, {DATE_EXAMPLE}"
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day as the app's date fields take it: DD/MM/YYYY (or D/M/YYYY), or YYYY-MM-DD (what
+    a date input sends), from 2000 to 2100; None for anything else."""
+    text = (text or "").strip()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        return day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else None
+    return None
+
+
+def date_error(what: str) -> str:
+    """The refusal of a date field: 'Enter the closing date as a date, for example
+    17/03/2027'."""
+    return f"Enter {what} as a date, for example {DATE_EXAMPLE}"
+
+
 def london_day(moment: datetime) -> date:
     """The calendar day in London at `moment` (an aware datetime): 23:30 UTC on a summer
     day is already the next day in London. Today is `clock.today()`."""

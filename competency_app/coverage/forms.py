@@ -9,6 +9,7 @@ from wtforms import Field, StringField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.clock import today
+from competency_app.common.dates import date_error, parse_day
 from competency_app.common.forms import AppForm, QueryForm
 from competency_app.routing import parse_id
 
@@ -28,17 +29,15 @@ class CompletionForm(AppForm):
     )
 
     def validate_completed_on(self, field: Field) -> None:
-        try:
-            date.fromisoformat(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                "Enter the date you completed it as YYYY-MM-DD, for example 2026-11-02"
-            ) from None
+        if parse_day(field.data) is None:
+            raise ValidationError(date_error("the date you completed it"))
 
     @property
     def completed(self) -> date:
         """The date, once the form is valid."""
-        return date.fromisoformat(self.completed_on.data)
+        day = parse_day(self.completed_on.data)
+        assert day is not None  # valid
+        return day
 
     def typed(self) -> dict[str, str]:
         return {

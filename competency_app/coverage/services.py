@@ -30,6 +30,7 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.accounts.services import team_member_names, team_members
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
+from competency_app.common.dates import london_day
 from competency_app.coverage.figures import (
     TeamFigures,
     _aware,  # noqa: F401 - re-exported for older callers
@@ -42,6 +43,7 @@ from competency_app.coverage.stored import figures_for
 from competency_app.coverage.words import headline, rule_sentence
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
+from competency_app.training.services import in_date_completions
 
 MET, AT_RISK, GAP = "met", "at_risk", "gap"
 RANK = {MET: 0, AT_RISK: 1, GAP: 2}
@@ -678,8 +680,13 @@ class PlanStep:
 
 
 def training_plan(cov: TeamCoverage) -> list[PlanStep]:
-    """Greedy set cover: repeatedly the module that addresses the most open gaps."""
+    """Greedy set cover: repeatedly the module that addresses the most open gaps. A module
+    is suggested only to members who are not in date for it (completed, its refresh not
+    yet due); a module every candidate is in date for is not suggested at all."""
     open_gaps = {e.element.key: e for e in cov.gaps + cov.at_risk}
+    held = in_date_completions(
+        [m.id for m in cov.members], cov.version.modules, london_day(cov.now)
+    )
     steps: list[PlanStep] = []
     modules = list(cov.version.modules)
     while open_gaps:
@@ -693,14 +700,20 @@ def training_plan(cov: TeamCoverage) -> list[PlanStep]:
         closes = [k for k in best.element_keys if k in open_gaps]
         if not closes:
             break
+        modules.remove(best)
         members: dict[int, User] = {}
+        candidates = 0
         for key in closes:
-            for member, _held in closest_members(cov, open_gaps[key], limit=2):
+            ranked = closest_members(cov, open_gaps[key], limit=len(cov.members))
+            candidates += len(ranked)
+            fresh = [member for member, _held in ranked if (member.id, best.key) not in held]
+            for member in fresh[:2]:
                 members.setdefault(member.id, member)
+        if candidates and not members:
+            continue  # everyone it could be for is in date: the gaps wait for another module
         steps.append(PlanStep(best, [open_gaps[k].element for k in closes], list(members.values())))
         for key in closes:
             del open_gaps[key]
-        modules.remove(best)
     return steps
 
 

@@ -14,10 +14,17 @@ from wtforms import Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from competency_app.accounts.models import Team, User
-from competency_app.common.dates import LONDON
+from competency_app.common.dates import LONDON, date_error, parse_day
 from competency_app.common.forms import AppForm
 from competency_app.common.text import whole_number
 from competency_app.framework.models import Criterion
+
+
+def _day(text: str | None) -> date:
+    """A date field's day, once the form is valid."""
+    day = parse_day(text)
+    assert day is not None  # valid
+    return day
 
 
 class RecruitmentForm(AppForm):
@@ -48,12 +55,8 @@ class VacancyForm(RecruitmentForm):
             raise ValidationError("Choose the team the post is in")
 
     def validate_closing_date(self, field: Field) -> None:
-        try:
-            date.fromisoformat(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                "Enter the closing date as YYYY-MM-DD, for example 2026-12-31"
-            ) from None
+        if parse_day(field.data) is None:
+            raise ValidationError(date_error("the closing date"))
 
     def validate_chair(self, field: Field) -> None:
         if (field.data or "") not in self.people_by_id:
@@ -76,7 +79,7 @@ class VacancyForm(RecruitmentForm):
 
     @property
     def closing(self) -> date:
-        return date.fromisoformat(self.closing_date.data)
+        return _day(self.closing_date.data)
 
     def people(self, field: SelectMultipleField) -> list[User]:
         return [self.people_by_id[i] for i in field.data or [] if i in self.people_by_id]
@@ -159,12 +162,8 @@ class SlotForm(RecruitmentForm):
     place = StringField("Place or video link")
 
     def validate_slot_date(self, field: Field) -> None:
-        try:
-            date.fromisoformat(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                "Enter the interview date as YYYY-MM-DD, for example 2026-12-31"
-            ) from None
+        if parse_day(field.data) is None:
+            raise ValidationError(date_error("the interview date"))
 
     def validate_slot_time(self, field: Field) -> None:
         try:
@@ -182,7 +181,7 @@ class SlotForm(RecruitmentForm):
     def starts_at(self) -> datetime:
         """The slot in UK local time, as an aware UTC datetime (read once valid)."""
         local = datetime.combine(
-            date.fromisoformat(self.slot_date.data), time.fromisoformat(self.slot_time.data)
+            _day(self.slot_date.data), time.fromisoformat(self.slot_time.data)
         ).replace(tzinfo=LONDON)
         return local.astimezone(UTC)
 
@@ -202,9 +201,9 @@ class AppointForm(RecruitmentForm):
     supervisor = StringField()
 
     def validate_start_date(self, field: Field) -> None:
-        try:
-            date.fromisoformat(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                "Enter the start date as YYYY-MM-DD, for example 2027-01-04"
-            ) from None
+        if parse_day(field.data) is None:
+            raise ValidationError(date_error("the start date"))
+
+    @property
+    def start(self) -> date:
+        return _day(self.start_date.data)

@@ -9,8 +9,6 @@ the typed values in their fields.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -464,7 +462,7 @@ def slot(vacancy_id: int, candidate_id: int):
     elif candidate.slot is not None:
         local = candidate.slot.starts_at.astimezone(forms.LONDON)
         typed = {
-            "slot_date": local.date().isoformat(),
+            "slot_date": f"{local:%d/%m/%Y}",
             "slot_time": local.strftime("%H:%M"),
             "place": candidate.slot.place,
         }
@@ -735,7 +733,7 @@ def appoint(vacancy_id: int, candidate_id: int):
         form.validate()
         parsed = form.error_dict()
         chosen = {str(u.id): u for u in supervisors}.get(form.supervisor.data or "")
-        start = None if "start_date" in parsed else date.fromisoformat(form.start_date.data)
+        start = None if "start_date" in parsed else form.start
         try:
             with unit_of_work():
                 done = services.appoint(candidate, form.email.data or "", start, chosen, _me())
@@ -772,7 +770,8 @@ def appoint(vacancy_id: int, candidate_id: int):
             "supervisor": form.supervisor.data or "",
         }
     else:
-        typed = {"email": candidate.email or "", "start_date": "", "supervisor": ""}
+        # asked for empty: the candidate's address is personal, the work one is new
+        typed = {"email": "", "start_date": "", "supervisor": ""}
     return (
         render_template(
             "recruitment/appoint.html",

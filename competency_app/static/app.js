@@ -14,3 +14,11 @@ function updateCues () {
 }
 updateCues()
 window.addEventListener('resize', updateCues)
+
+// A link to an expander (a profile's element) opens it, on arrival and on a later click.
+function openTarget () {
+  const target = window.location.hash && document.getElementById(window.location.hash.slice(1))
+  if (target && target.tagName === 'DETAILS') target.open = true
+}
+openTarget()
+window.addEventListener('hashchange', openTarget)

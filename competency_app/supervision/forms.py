@@ -8,6 +8,7 @@ from datetime import date, datetime
 from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from competency_app.common.dates import date_error, parse_day
 from competency_app.common.forms import AppForm
 from competency_app.common.text import whole_number
 from competency_app.supervision.services import MAX_PLACE, MAX_TEXT
@@ -15,17 +16,6 @@ from competency_app.supervision.services import MAX_PLACE, MAX_TEXT
 
 def _strip(value: str | None) -> str:
     return (value or "").strip()
-
-
-def parse_day(text: str) -> date | None:
-    """A day typed as YYYY-MM-DD (a date input) or DD/MM/YYYY; None when it is neither."""
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            day = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        return day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else None
-    return None
 
 
 def parse_time(text: str) -> dt.time | None:
@@ -59,7 +49,7 @@ class _When(_Form):
 
     def validate_day(self, field: Field) -> None:
         if parse_day(field.data) is None:
-            raise ValidationError("Enter the date of the session, for example 17/03/2027")
+            raise ValidationError(date_error("the date of the session"))
 
     def validate_time(self, field: Field) -> None:
         if parse_time(field.data) is None:
@@ -140,6 +130,7 @@ class ActionsForm(_Form):
 class AssignForm(_Form):
     module = StringField(filters=[_strip])
     due_on = StringField(filters=[_strip])
+    confirm = BooleanField(false_values=("", "false", "n"))  # in date, assign it anyway
     note = StringField(
         filters=[_strip],
         validators=[Length(max=500, message="Keep the note to 500 characters")],
@@ -151,7 +142,7 @@ class AssignForm(_Form):
 
     def validate_due_on(self, field: Field) -> None:
         if parse_day(field.data) is None:
-            raise ValidationError("Enter the date it is due, for example 30/04/2027")
+            raise ValidationError(date_error("the date it is due"))
 
     @property
     def due(self) -> date:

@@ -13,10 +13,13 @@ from flask import url_for
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, User
+from competency_app.assessments import looked_at
+from competency_app.assessments.models import Assessment, Status
 from competency_app.common.dates import how_long, london_day, uk_date, uk_datetime
 from competency_app.common.home import HomeItem, HomeSection
 from competency_app.framework.models import FrameworkVersion
 from competency_app.supervision import policy
+from competency_app.supervision.models import SupervisionSession
 from competency_app.supervision.services import (
     Review,
     ReviewState,
@@ -36,8 +39,8 @@ LATE_VALIDATION_DAYS = 28
 
 
 def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> list[str]:
-    """The next session and what is due by when (replaces 'due before your next
-    supervision': the dates exist now)."""
+    """The next session and what is due by when, naming the session the self-assessment
+    is for (replaces 'due before your next supervision': the dates exist now)."""
     lines = []
     upcoming = next_session(user, now)
     if upcoming is not None:
@@ -49,17 +52,24 @@ def keyworker_lines(user: User, version: FrameworkVersion, now: datetime) -> lis
     else:
         lines.append("No supervision session is booked for you yet: ask your supervisor.")
     review = review_of(user, version, now)
-    if review.state is ReviewState.DUE:
+    if review.open_assessment is not None and review.open_assessment.status == Status.RETURNED:
+        lines.append(_returned_line(review.open_assessment, upcoming, version, now))
+    elif review.state is ReviewState.SUBMITTED:
+        assert review.open_assessment is not None
+        lines.append(_submitted_line(review.open_assessment, upcoming))
+    elif review.state in (ReviewState.DUE, ReviewState.OVERDUE):
         assert review.session is not None
-        lines.append(
-            f"Your self-assessment is due by {uk_date(review.due_on)}, before your supervision "
-            f"on {uk_date(review.session.starts_at)}."
+        which = (
+            "that session"
+            if upcoming is not None and review.session.id == upcoming.id
+            else f"your supervision on {uk_date(review.session.starts_at)} with "
+            f"{review.session.supervisor.name}"
         )
-    elif review.state is ReviewState.OVERDUE:
-        assert review.session is not None
         lines.append(
-            f"Your self-assessment is overdue: it was due by {uk_date(review.due_on)}, before "
-            f"your supervision on {uk_date(review.session.starts_at)}."
+            f"Your self-assessment is for {which}: it is due by {uk_date(review.due_on)}."
+            if review.state is ReviewState.DUE
+            else f"Your self-assessment is overdue: it was due by {uk_date(review.due_on)}, "
+            f"for {which}."
         )
     elif review.state is ReviewState.NO_SESSION:
         lines.append(
@@ -109,6 +119,51 @@ def _since_item(since: SinceLast, own: bool, version: FrameworkVersion) -> HomeI
 def keyworker_items(user: User, version: FrameworkVersion, now: datetime) -> list[HomeItem]:
     """Weeks since the person's last supervision, tagged overdue past the file's threshold."""
     return [_since_item(s, True, version) for s in since_last_supervision([user], version, now)]
+
+
+def _submitted_line(assessment: Assessment, upcoming: SupervisionSession | None) -> str:
+    assert assessment.submitted_at is not None  # submitted
+    return (
+        f"Self-assessment {assessment.cycle} was submitted on "
+        f"{uk_date(assessment.submitted_at)}. {_looked_at(upcoming)}"
+    )
+
+
+def _looked_at(upcoming: SupervisionSession | None) -> str:
+    if upcoming is None:
+        return (
+            "Your supervisor will look at it with you at your next supervision: none is "
+            "booked yet, so ask them to book one."
+        )
+    return (
+        f"{upcoming.supervisor.name} will look at it with you at your supervision on "
+        f"{uk_datetime(upcoming.starts_at)}."
+    )
+
+
+@looked_at.provide
+def _looked_at_next_session(assessment: Assessment) -> str | None:
+    """After "Submitted": when the supervisor will look at it (the next booked session)."""
+    return _looked_at(next_session(assessment.person))
+
+
+def _returned_line(
+    assessment: Assessment,
+    upcoming: SupervisionSession | None,
+    version: FrameworkVersion,
+    now: datetime,
+) -> str:
+    """A returned self-assessment is wanted back for the next session, not at the next
+    review: due `due_days` before that session (or now, when that day has passed)."""
+    start = f"Your supervisor returned self-assessment {assessment.cycle} for changes"
+    if upcoming is None:
+        return f"{start}: submit it again when it is ready. No supervision is booked yet."
+    due = version.settings.review_cycle.self_assessment_due(london_day(upcoming.starts_at))
+    when = "as soon as you can" if due <= london_day(now) else f"by {uk_date(due)}"
+    return (
+        f"{start}: submit it again {when}, for your supervision on "
+        f"{uk_date(upcoming.starts_at)} with {upcoming.supervisor.name}."
+    )
 
 
 def keyworker_links(user: User) -> list[tuple[str, str]]:

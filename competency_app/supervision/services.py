@@ -359,12 +359,20 @@ def assign_in_session(
     due_on: date,
     version: FrameworkVersion,
     note: str | None = None,
+    *,
+    confirmed: bool = False,
 ) -> TrainingAssignment:
     """Assign a module to the supervisee as an action of this session (training's
-    `assign_module` checks the module and the date and audits it)."""
+    `assign_module` checks the module, the date and an in-date completion, and audits it)."""
     _require_open(session)
     assignment = assign_module(
-        session.supervisee, module_key, due_on, actor, version, note=_clean(note, MAX_TEXT)
+        session.supervisee,
+        module_key,
+        due_on,
+        actor,
+        version,
+        note=_clean(note, MAX_TEXT),
+        confirmed=confirmed,
     )
     db.session.add(SessionAssignment(session_id=session.id, assignment_id=assignment.id))
     db.session.flush()

@@ -191,7 +191,7 @@ def reschedule(session_id: int):
     else:
         local = session.starts_at.astimezone(LONDON)
         typed = {
-            "day": f"{local:%Y-%m-%d}",
+            "day": f"{local:%d/%m/%Y}",
             "time": f"{local:%H:%M}",
             "place": session.place or "",
         }
@@ -425,14 +425,22 @@ def assign(session_id: int):
     session = session_by_id(session_id)
     form = AssignForm()
     errors: dict[str, str] = {}
+    confirm_needed = False
     if form.validate():
         try:
             with unit_of_work():
                 services.assign_in_session(
-                    session, _me(), form.module.data, form.due, _version(), form.note.data
+                    session,
+                    _me(),
+                    form.module.data,
+                    form.due,
+                    _version(),
+                    form.note.data,
+                    confirmed=form.confirm.data,
                 )
         except AssignmentError as error:
             errors = {"due_on" if error.field == "due_on" else "module": str(error)}
+            confirm_needed = error.confirmable
         except services.SupervisionError as error:
             abort(409, str(error))
         else:
@@ -441,4 +449,6 @@ def assign(session_id: int):
     else:
         errors = form.error_dict()
     typed = {k: v for k, v in form.typed().items() if k != "agreed_actions"}
+    if confirm_needed:
+        typed["confirm_needed"] = "1"
     return _record_page(session, errors=errors, typed=typed, status=400)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import Field, StringField, TextAreaField
+from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
+from competency_app.common.dates import date_error, parse_day
 from competency_app.common.forms import AppForm
 from competency_app.framework.services import current_words
 from competency_app.routing import parse_id
@@ -29,6 +30,7 @@ class AssignForm(AppForm):
         filters=[_stripped],
         validators=[Length(max=500, message="The note must be 500 characters or fewer")],
     )
+    confirm = BooleanField(false_values=("", "false", "n"))  # in date, assign it anyway
 
     FIELDS = ("person", "module", "due_on", "note")
 
@@ -42,12 +44,8 @@ class AssignForm(AppForm):
             raise ValidationError("Choose a module from the catalogue")
 
     def validate_due_on(self, field: Field) -> None:
-        try:
-            date.fromisoformat(field.data or "")
-        except ValueError:
-            raise ValidationError(
-                "Enter the date it is due as YYYY-MM-DD, for example 2027-01-31"
-            ) from None
+        if parse_day(field.data) is None:
+            raise ValidationError(date_error("the date it is due"))
 
     @property
     def person_id(self) -> int:
@@ -56,7 +54,9 @@ class AssignForm(AppForm):
     @property
     def due(self) -> date:
         """The due date, once the form is valid."""
-        return date.fromisoformat(self.due_on.data)
+        day = parse_day(self.due_on.data)
+        assert day is not None  # valid
+        return day
 
     def typed(self) -> dict[str, str]:
         return {name: self[name].data or "" for name in (*self.FIELDS, "element")}

@@ -21,15 +21,40 @@ from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion, Module, Skill
 from competency_app.notifications import catalogue
 from competency_app.notifications.services import notify
+from competency_app.training import required
 from competency_app.training.models import ModuleCompletion, TrainingAssignment
 
 
 class AssignmentError(ValueError):
-    """A refused assignment; `field` names the form field it is about."""
+    """A refused assignment; `field` names the form field it is about. `confirmable`: the
+    refusal is a warning the person may overrule ("assign it anyway")."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, *, confirmable: bool = False) -> None:
         super().__init__(message)
         self.field = field
+        self.confirmable = confirmable
+
+
+def in_date_completions(
+    person_ids: Sequence[int], modules: Sequence[Module], day: date
+) -> dict[tuple[int, str], tuple[date, date | None]]:
+    """(person id, module key) -> (completed on, repeat by or None) for each latest
+    completion still in date on `day` (its refresh, if any, not yet reached)."""
+    by_key = {module.key: module for module in modules}
+    found = {}
+    for (person_id, key), done in required.latest_completions(person_ids, by_key).items():
+        expires = required.completion_expiry(done, by_key[key])
+        if expires is None or expires > day:
+            found[(person_id, key)] = (done, expires)
+    return found
+
+
+def in_date_warning(person: User, module: Module, done: date, expires: date | None) -> str:
+    until = f"it is in date until {uk_date(expires)}" if expires else "it does not need repeating"
+    return (
+        f"{person.name} completed {module.title} on {uk_date(done)} and {until}. "
+        "Choose another module, or tick “Assign it again anyway”."
+    )
 
 
 def assign_module(
@@ -41,18 +66,28 @@ def assign_module(
     *,
     element_key: str | None = None,
     note: str | None = None,
+    confirmed: bool = False,
 ) -> TrainingAssignment:
     """Ask `person` to complete `module_key` by `due_on` (flushes, never commits); the person
     is told in the same transaction (the modules-assigned notification, emailed after the
     commit).
 
     The module must be in `version`'s catalogue and the due date today (in London) or later.
+    A module the person completed and is still in date for is refused unless `confirmed`
+    (the refusal is `confirmable`: the page offers "assign it again anyway").
     """
     module = next((m for m in version.modules if m.key == module_key), None)
     if module is None:
         raise AssignmentError("Choose a module from the catalogue", "module")
     if due_on < today_in_london():
         raise AssignmentError("The due date must be today or later", "due_on")
+    if not confirmed:
+        held = in_date_completions([person.id], [module], today_in_london())
+        if (person.id, module.key) in held:
+            done, expires = held[(person.id, module.key)]
+            raise AssignmentError(
+                in_date_warning(person, module, done, expires), "module", confirmable=True
+            )
     assignment = TrainingAssignment(
         person_id=person.id,
         module_key=module_key,
@@ -218,6 +253,7 @@ def assign_in_team(
     *,
     element_key: str | None = None,
     note: str | None = None,
+    confirmed: bool = False,
 ) -> TrainingAssignment:
     """A manager assigns a module to one of `team`'s keyworkers (`members`).
 
@@ -240,7 +276,14 @@ def assign_in_team(
                 "module",
             )
     return assign_module(
-        person, module_key, due_on, actor, version, element_key=element_key or None, note=note
+        person,
+        module_key,
+        due_on,
+        actor,
+        version,
+        element_key=element_key or None,
+        note=note,
+        confirmed=confirmed,
     )
 
 

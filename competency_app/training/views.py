@@ -67,6 +67,7 @@ def assign(slug: str):
     members = required.team_keyworkers(team)
     form = AssignForm()
     errors: dict[str, str] = {}
+    confirm_needed = False
     if request.method == "GET":
         # Arriving from a training plan step: the module, the gap and a suggested person.
         form.module.data = request.args.get("module", "")[:80]
@@ -85,10 +86,12 @@ def assign(slug: str):
                     version,
                     element_key=form.element.data or None,
                     note=form.note.data,
+                    confirmed=form.confirm.data,
                 )
                 name = assignment.person.name
         except services.AssignmentError as error:
             errors = {error.field: str(error)}
+            confirm_needed = error.confirmable
         else:
             flash(f"Module assigned to {name}, due {uk_date(form.due)}.", "success")
             return redirect(url_for("coverage.training_plan", slug=team.slug), code=303)
@@ -106,6 +109,7 @@ def assign(slug: str):
             errors=errors,
             typed=typed,
             element=element,
+            confirm_needed=confirm_needed,
             person_items=[{"value": "", "text": f"Choose a {current_words().practitioner}"}]
             + [
                 {"value": str(m.id), "text": m.name, "selected": str(m.id) == typed["person"]}

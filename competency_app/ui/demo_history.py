@@ -77,10 +77,20 @@ def _rate_all(assessment, person: User, local: str, rng: random.Random, growth: 
 def _validate(assessment, supervisor: User, rng: random.Random):
     decisions = {}
     everyone = assessment.framework_version.settings.everyone_skills
+    before = services.previous_levels(assessment.person_id)
+    keys = {
+        skill.id: skill.key
+        for e in services.elements_of(assessment.framework_version)
+        for skill in e.skills
+    }
     for rating in assessment.self_ratings:
         if rating.level >= 2 and rng.random() < 0.12 and rating.skill.key not in everyone:
             decisions[rating.skill_id] = services.Decision(
                 rating.level - 1, "Agreed in supervision: more evidence needed at this level."
+            )
+        elif rating.level < before.get(keys[rating.skill_id], rating.level):
+            decisions[rating.skill_id] = services.Decision(
+                None, "Agreed in supervision: less of this work since the last review."
             )
     reviews = {
         value.id: ("evidenced", "Talked through examples in supervision.")
@@ -101,7 +111,11 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
         for local, person in keyworkers.items():
             if local == "harry.patel":  # new starter, part-way through a first draft
                 _at(now - timedelta(days=3))
-                _rate_all(services.start_assessment(person), person, local, rng, 0, stop=3)
+                draft = services.start_assessment(person)
+                _rate_all(draft, person, local, rng, 0, stop=3)
+                values = draft.framework_version.values
+                texts = {v.id: f"I show {v.title.lower()} with families." for v in values[:3]}
+                services.save_reflections(draft, person, texts, None)  # partial work is kept
                 continue
             first = now - timedelta(days=350 if local == "aisha.khan" else 300)
             _at(first)

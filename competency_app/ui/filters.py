@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from competency_app.common.dates import how_long, uk_date, uk_datetime
+from competency_app.common.dates import DATE_HINT, how_long, uk_date, uk_datetime
 from competency_app.common.forms import error_list, field_params
 from competency_app.common.text import short_form
 from competency_app.framework.settings import Level
@@ -96,7 +96,7 @@ def register(app: Flask) -> None:
     for name, folder in COMPONENT_MACROS.items():
         module = env.get_template(f"nhsuk/components/{folder}/macro.jinja").module
         env.globals[name] = getattr(module, name)
-    env.globals.update(field_params=field_params, error_list=error_list)
+    env.globals.update(field_params=field_params, error_list=error_list, date_hint=DATE_HINT)
     app.add_template_filter(uk_date)
     app.add_template_filter(uk_datetime)
     app.add_template_filter(plural)

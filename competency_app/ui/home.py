@@ -26,6 +26,7 @@ from competency_app.notifications import services as notifications
 from competency_app.recruitment import home as recruitment_home
 from competency_app.supervision import home as supervision
 from competency_app.training import home as training_home
+from competency_app.ui import admin_home
 
 
 def _practitioner(user: User) -> Section | None:
@@ -52,8 +53,13 @@ def _practitioner(user: User) -> Section | None:
                 url_for("assessments.overview", assessment_id=current.id),
             )
         )
-    else:
-        section.lines.append(f"Self-assessment {current.cycle} is waiting for your supervisor.")
+    else:  # submitted: `keyworker_lines` says when and by whom it will be looked at
+        section.links.append(
+            (
+                "Your submitted self-assessment",
+                url_for("assessments.overview", assessment_id=current.id),
+            )
+        )
     profile = profile_of(user)
     if profile is not None and profile.expired:
         section.lines.append(
@@ -187,6 +193,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     training_home.manager_section,
     training_home.hr_section,
     _admin,
+    admin_home.admin_pages,
     *recruitment_home.BLOCKS,
 ]
 

@@ -6,11 +6,12 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from competency_app.accounts import services
 from competency_app.accounts.models import AuditEvent, PasswordLink, Role
-from competency_app.accounts.password_links import token_hash
+from competency_app.accounts.password_links import set_password_by_link, token_hash, valid_link
 from competency_app.clock import utcnow
 from competency_app.extensions import db
 from tests.conftest import csrf_from, sign_in
@@ -74,13 +75,33 @@ def test_new_person_sets_password_through_the_link_once(app, client):
         path,
         data={"csrf_token": csrf, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD},
     )
-    assert done.status_code == 303 and done.headers["Location"].endswith("/login")
+    # signed in at once, in a new session (the CSRF token changes with it)
+    assert done.status_code == 303 and done.headers["Location"] == "/"
+    home = client.get("/").get_data(as_text=True)
+    assert "Your password is set and you are signed in." in home
+    assert "Hello, Nia Jones" in home
+    assert csrf_from(home) != csrf
     # single use
     assert client.get(path).status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_from(home)})
     assert sign_in(client, "nia.jones@example.nhs.uk", NEW_PASSWORD).status_code == 303
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
         assert "password_link_issued" in actions and "password_set_by_link" in actions
+        assert "sign_in" in actions[actions.index("password_set_by_link") :]
+
+
+def test_a_link_sets_a_password_once_even_when_two_requests_race(app, client):
+    path = _import_new_person(app, client)
+    token = path.rsplit("/", 1)[1]
+    with app.app_context():
+        first, second = valid_link(token), valid_link(token)  # both read before either spends
+        set_password_by_link(first, NEW_PASSWORD)
+        commit()
+        with pytest.raises(services.AccountError, match="has just been used"):
+            set_password_by_link(second, "another long passphrase")
+        db.session.rollback()
+        assert valid_link(token) is None
 
 
 def test_links_expire_and_stop_with_the_account(app, client):

@@ -157,7 +157,9 @@ def test_element_pages_name_each_control_by_its_skill(app, client, people):
             for label in re.findall(r"<label[^>]*>(.*?)</label>", page, flags=re.S)
         ]
         assert len(labels) == len(set(labels)), key
-        assert any(text.startswith(f"Level for {label} skill 1: ") for text in labels)
+        assert any(
+            text.startswith(f"Your judgement: level for {label} skill 1: ") for text in labels
+        )
         assert any(text.startswith(f"Comment on {label} skill {size}: ") for text in labels)
         assert page.count("<select") == size  # this element only
     pat = app.test_client()

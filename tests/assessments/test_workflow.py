@@ -159,17 +159,27 @@ def test_keyworker_rates_over_pages_resumes_and_submits(app, client, people):
     response = form_post(client, values_path, data={})
     assert response.status_code == 400
     assert "saved" not in response.get_data(as_text=True)
-    # one reflection left empty: refused, naming the value, the others kept
+    assert f"{first_title}: write how you show this value in your practice" in html.unescape(
+        response.get_data(as_text=True)
+    )
+    # one reflection left empty: the others are saved (partial work), the submit refused
     data = {f"value-{v}": f"I show it ({v})" for v in value_ids}
     data[f"value-{value_ids[0]}"] = "   "
     response = form_post(client, values_path, data=data)
-    assert response.status_code == 400
-    page = html.unescape(response.get_data(as_text=True))
-    assert f"{first_title}: write how you show this value in your practice" in page
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(values_path)
+    page = html.unescape(client.get(values_path).get_data(as_text=True))
+    assert f"Still to write before you submit: {first_title}." in page
     assert f"I show it ({value_ids[-1]})" in page
-    assert counts(app) == before
     with app.app_context():
-        assert services.progress(db.session.get(Assessment, assessment_id)).reflections == 0
+        state = services.progress(db.session.get(Assessment, assessment_id))
+        assert (state.reflections, state.values) == (len(value_ids) - 1, len(value_ids))
+    response = form_post(
+        client, f"/assessments/{assessment_id}/summary", f"/assessments/{assessment_id}/submit"
+    )
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(Assessment, assessment_id).status == Status.DRAFT
     data[f"value-{value_ids[0]}"] = "I listen to families before planning"
     response = form_post(client, values_path, data=data)
     assert response.status_code == 303

@@ -143,3 +143,33 @@ def test_admin_creates_team_and_person_and_resets_password(page, organisation, a
     page.wait_for_url("**/")
     expect(page.locator("body")).to_contain_text("Hello, Nia Jones")
     expect(page.locator("body")).to_contain_text("Your supervisor is Sue Super")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_admin_reaches_every_admin_page_from_home(page, organisation, axe_check, width):
+    """API tokens, notification settings and framework versions: one click from the home
+    page, two through the navigation (Administration, then the page)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    sign_in(page, "ada.admin")
+    axe_check(page)
+    screenshot(page, f"admin-home-{width}")
+    home = page.url
+    for name, heading in [
+        ("API tokens", "API tokens"),
+        ("Notification settings", "Which emails you get"),
+        ("Framework versions", "versions"),
+    ]:
+        page.goto(home)
+        page.locator("#maincontent").get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        axe_check(page)
+        # and through the navigation: Administration, then the page
+        page.goto(home)
+        if width == 390:  # the header tucks later links under "More"
+            more = page.get_by_role("button", name="More")
+            if more.is_visible():
+                more.click()
+        page.get_by_role("link", name="Administration", exact=True).click()
+        axe_check(page)
+        page.locator("#maincontent").get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)

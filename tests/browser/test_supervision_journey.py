@@ -93,8 +93,7 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     # the keyworker's home says when the session is and when the self-assessment is due
     sign_in(page, "pat.prac")
     expect(page.locator("body")).to_contain_text(
-        f"Your self-assessment is due by {uk_date(due_day)}, before your supervision on "
-        f"{uk_date(session_day)}."
+        f"Your self-assessment is for that session: it is due by {uk_date(due_day)}."
     )
     expect(page.locator("body")).to_contain_text(f"{uk_date(session_day)} at 2:00pm")
     axe_check(page)
@@ -113,7 +112,7 @@ def test_supervisor_books_validates_and_records_the_session(app, page, team, axe
     expect(page.locator(".app-reflections")).to_contain_text("My reflection on")
     page.locator("tbody a").first.click()
     axe_check(page)
-    page.get_by_label(re.compile(r"Level for 1a skill 1: ")).select_option("1")
+    page.get_by_label(re.compile(r"level for 1a skill 1: ")).select_option("1")
     page.get_by_label(re.compile(r"Comment on 1a skill 1: ")).fill(
         "Needs more evidence of advice to families"
     )

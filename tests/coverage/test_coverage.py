@@ -559,11 +559,9 @@ def test_completion_is_recorded_and_changes_no_rating(app, client, team_world):
         person_id = accounts.user_by_email("kw0@example.nhs.uk").id
     path = f"/people/{person_id}/development"
     token = csrf_from(client.get(path).get_data(as_text=True))
-    bad = client.post(
-        path, data={"csrf_token": token, "module": module, "completed_on": "02/11/2026"}
-    )
+    bad = client.post(path, data={"csrf_token": token, "module": module, "completed_on": "2 Nov"})
     assert bad.status_code == 400
-    assert "YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert "for example 17/03/2027" in bad.get_data(as_text=True)
     future = client.post(
         path, data={"csrf_token": token, "module": module, "completed_on": "2099-01-01"}
     )

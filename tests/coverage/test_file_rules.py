@@ -130,7 +130,7 @@ def test_start_date_from_the_admin_page_and_the_roster(app, client, runner, tmp_
     bad = post_form(client, path, data={**form, "start_date": "last autumn"})
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
-    assert "Enter the start date as DD/MM/YYYY or YYYY-MM-DD" in html
+    assert "Enter the start date as a date, for example 17/03/2027" in html
     assert 'value="last autumn"' in html
     after = post_form(
         client, path, data={**form, "start_date": "01/04/2027", "leaving_date": "31/03/2027"}

@@ -155,7 +155,7 @@ def test_leaving_date_from_the_admin_page_and_the_roster(app, client, runner, tm
     bad = post_form(client, path, data={**form, "leaving_date": "next spring"})
     assert bad.status_code == 400
     html = bad.get_data(as_text=True)
-    assert "Enter the leaving date as DD/MM/YYYY or YYYY-MM-DD" in html
+    assert "Enter the leaving date as a date, for example 17/03/2027" in html
     assert 'value="next spring"' in html  # what was typed comes back
     with app.app_context():
         assert db.session.get(User, pat_id).leaving_date is None

@@ -58,7 +58,13 @@ def _sign_off(person, supervisor, rng: random.Random, evidenced: bool) -> None:
     outcome = "evidenced" if evidenced else "discuss"
     reviews = {v.id: (outcome, "Talked it through") for v in assessment.framework_version.values}
     assessments.review_values(assessment, supervisor, reviews, None)
-    assessments.validate(assessment, supervisor, {}, None)
+    # agreed throughout, with a comment (a level below the one validated before needs one)
+    agreed = {
+        s.id: assessments.Decision(None, "Agreed in supervision")
+        for element in assessments.elements_of(assessment.framework_version)
+        for s in element.skills
+    }
+    assessments.validate(assessment, supervisor, agreed, None)
 
 
 def _same(kept: TeamFigures, fresh: TeamFigures) -> None:

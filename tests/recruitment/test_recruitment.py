@@ -194,12 +194,13 @@ def test_create_vacancy_errors_keep_input(app, client, vacancy_id):
         data={
             "csrf_token": token,
             "title": "Senior keyworker",
-            "closing_date": "31/12/2026",
+            "closing_date": "31 Dec",
         },
     )
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "YYYY-MM-DD" in page and 'value="Senior keyworker"' in page
+    assert "Enter the closing date as a date, for example 17/03/2027" in page
+    assert 'value="Senior keyworker"' in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Vacancy)) == 1
 

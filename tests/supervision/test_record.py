@@ -261,7 +261,7 @@ def test_history_and_profile_read_as_text(app, ids):
         {two: assessments.Decision(3, "Leads it now"), three: assessments.Decision(1, "Lapsed")},
     )
     profile = html.unescape(client.get(f"/people/{ids['pat.prac']}/profile").get_data(as_text=True))
-    changes = profile.split("Changes since the previous cycle")[1].split("</ul>")[0]
+    changes = profile.split('id="changes">Changes since the previous cycle')[1].split("</ul>")[0]
     assert changes.count("<li>") == 3  # skill one 1 → 2, two 2 → 3, three 2 → 1
     assert f"{text_one}: 1 Developing → 2 Competent" in changes
     assert f"{text_two}: 2 Competent → 3 Expert / can support others" in changes

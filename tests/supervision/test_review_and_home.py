@@ -58,10 +58,7 @@ def test_an_assessment_due_tomorrow_becomes_overdue_on_the_supervisor_and_manage
     app.config["FROZEN_NOW"] = utc(2027, 3, 8, 12, 0)  # due tomorrow
     keyworker = _home(app, "pat.prac")
     assert "Your next supervision is on 16 March 2027 at 10:00am with Sue Super." in keyworker
-    assert (
-        "Your self-assessment is due by 9 March 2027, before your supervision on 16 March 2027."
-        in keyworker
-    )
+    assert "Your self-assessment is for that session: it is due by 9 March 2027." in keyworker
     assert "due before your next supervision" not in keyworker
     supervisor = _home(app, "sue.super")
     assert "Pat Prac: self-assessment due by 9 March 2027" in supervisor
@@ -119,7 +116,10 @@ def test_the_review_session_is_the_first_on_or_after_the_cycle(app, ids):
     # the session after the review date needs it, not the sooner ones
     keyworker = _home(app, "pat.prac")
     assert "Your next supervision is on 1 June 2027" in keyworker
-    assert "Your self-assessment is due by 7 March 2028" in keyworker
+    assert (
+        "Your self-assessment is for your supervision on 14 March 2028 with Sue Super: "
+        "it is due by 7 March 2028." in keyworker
+    )
 
 
 def test_never_validated_and_nothing_booked(app, ids):

@@ -68,7 +68,7 @@ def post_assign(client, data: dict):
         ({"module": "module.not-in-catalogue"}, "module", "Choose a module from the catalogue"),
         ({"due_on": "past"}, "due_on", "The due date must be today or later"),
         ({"person": "sol"}, "person", "Choose a keyworker in North team"),
-        ({"due_on": "31/12/2027"}, "due_on", "Enter the date it is due as YYYY-MM-DD"),
+        ({"due_on": "31/13/2027"}, "due_on", "Enter the date it is due as a date, for example"),
         ({"person": ""}, "person", "Choose the keyworker to assign the module to"),
         ({"element": "x" * 300}, "module", "The gap named is not an element of the framework"),
     ],
