@@ -1,7 +1,7 @@
 """supervision: notes per discussion prompt, and peer and group sessions
 
 Revision ID: a3c5e7f9b2d4
-Revises: b6e2d4f8a913
+Revises: c7a4e2d9f316
 Create Date: 2026-12-07 08:10:00.000000
 
 """
@@ -13,7 +13,7 @@ import competency_app.database
 
 # revision identifiers, used by Alembic.
 revision = 'a3c5e7f9b2d4'
-down_revision = 'b6e2d4f8a913'
+down_revision = 'c7a4e2d9f316'
 branch_labels = None
 depends_on = None
 

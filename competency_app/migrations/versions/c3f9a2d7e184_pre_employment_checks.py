@@ -1,7 +1,7 @@
 """pre-employment checks of a conditional offer
 
 Revision ID: c3f9a2d7e184
-Revises: b6e2d4f8a913
+Revises: a3c5e7f9b2d4
 Create Date: 2026-12-07 08:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import competency_app.database
 
 # revision identifiers, used by Alembic.
 revision = 'c3f9a2d7e184'
-down_revision = 'b6e2d4f8a913'
+down_revision = 'a3c5e7f9b2d4'
 branch_labels = None
 depends_on = None
 

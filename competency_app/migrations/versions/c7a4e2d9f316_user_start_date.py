@@ -1,7 +1,7 @@
 """user start date (coverage as at a past date counts who was a member then)
 
 Revision ID: c7a4e2d9f316
-Revises: b6e2d4f8a913
+Revises: d8f3a6c2e157
 Create Date: 2026-12-07 08:30:00
 
 Existing people get the earliest of the day their account was made and the day of their
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "c7a4e2d9f316"
-down_revision = "b6e2d4f8a913"
+down_revision = "d8f3a6c2e157"
 branch_labels = None
 depends_on = None
 
