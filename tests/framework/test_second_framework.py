@@ -142,7 +142,7 @@ def test_team_workbook_builds_in_the_files_words(client, east):
         if value is not None
     ]
     text = "\n".join(cells)
-    assert book.worksheets[0]["A1"].value.startswith(SHORT_TITLE)
+    assert book.worksheets[0]["B2"].value.startswith(SHORT_TITLE)  # Summary: Workbook
     assert TITLE in text
     for element in elements():
         assert id_pattern_name(element) not in text
