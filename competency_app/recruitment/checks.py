@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from competency_app.accounts.models import User
 from competency_app.clock import today, utcnow
+from competency_app.common.dates import date_error
 from competency_app.common.text import control_character_problem, has_control_characters
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion
@@ -145,9 +146,7 @@ def record_check(
     if outcome not in CHECK_OUTCOMES:
         found.setdefault("outcome", f"Choose the outcome of the check “{check.label}”")
     if checked_on is None:
-        found.setdefault(
-            "checked_on", "Enter the date the check was settled, for example 2026-11-02"
-        )
+        found.setdefault("checked_on", date_error("the date the check was settled"))
     elif checked_on > today():
         found.setdefault("checked_on", "The date of the check must be today or in the past")
     if outcome == "waived":

@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import access
+from competency_app.common.dates import date_error, parse_day
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.recruitment import checks
@@ -89,12 +90,9 @@ def record_check(vacancy_id: int, candidate_id: int, check_key: str):
     parsed: dict[str, str] = {}
     checked_on: date | None = None
     if raw_date:
-        try:
-            checked_on = date.fromisoformat(raw_date)
-        except ValueError:
-            parsed["checked_on"] = (
-                "Enter the date the check was settled as YYYY-MM-DD, for example 2026-11-02"
-            )
+        checked_on = parse_day(raw_date)
+        if checked_on is None:
+            parsed["checked_on"] = date_error("the date the check was settled")
     try:
         with unit_of_work():
             checks.record_check(

@@ -162,7 +162,7 @@ def test_a_waiver_without_a_reason_and_a_future_date_are_refused_keeping_what_wa
     assert response.status_code == 400
     text = html.unescape(response.get_data(as_text=True))
     assert "Choose the outcome of the check “Two satisfactory references”" in text
-    assert "as YYYY-MM-DD" in text and 'value="soon"' in text
+    assert "as a date, for example 17/03/2027" in text and 'value="soon"' in text
     with app.app_context():
         assert db.session.scalar(select(PreEmploymentCheckRecord)) is None
         assert _actions("pre_employment_check_waived") == []
