@@ -8,7 +8,7 @@ in `FrameworkDocument.check_references`, after the field-level validation.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -26,6 +26,24 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class AddedLater(Strict):
+    """A section that gained fields after files were first stored (`added_later`): each is
+    written out only when it differs from its default, so a file that leaves them out keeps
+    the content hash (and stored document) it had before they existed, and loading it
+    again after an upgrade makes no new version."""
+
+    added_later: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_added_defaults(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        fields = type(self).model_fields
+        for name in self.added_later:
+            if getattr(self, name) == fields[name].get_default(call_default_factory=True):
+                data.pop(name, None)
+        return data
 
 
 def _check_id(value: str) -> str:
@@ -103,11 +121,13 @@ class SupervisionPrompt(Strict):
     _id = field_validator("id")(_check_id)
 
 
-class ReviewCycle(Strict):
+class ReviewCycle(AddedLater):
     """The `supervision:` section: when the competency review falls due and how early its
     self-assessment is due; what every session discusses (`prompts`), the kinds of session
     the service holds, and after how many weeks without one a person is shown as overdue.
     """
+
+    added_later = ("prompts", "alert_after_weeks", "session_kinds")
 
     review_cycle_months: int = Field(
         default=12,
@@ -198,7 +218,9 @@ class CoreValue(Strict):
         return value
 
 
-class Skill(Strict):
+class Skill(AddedLater):
+    added_later = ("revalidate",)
+
     id: str
     text: str = Field(min_length=1)
     enhanced: bool = False
@@ -215,15 +237,6 @@ class Skill(Strict):
     )
 
     _id = field_validator("id")(_check_id)
-
-    @model_serializer(mode="wrap")
-    def _revalidate_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict:
-        """`revalidate` is written only when true, so that a file without it has the same
-        content hash (and stored document) as before the field existed."""
-        data = handler(self)
-        if not self.revalidate:
-            data.pop("revalidate", None)
-        return data
 
 
 class Task(Strict):
@@ -293,13 +306,15 @@ class Competency(Strict):
 LOCAL_PROVIDER = "local"
 
 
-class Module(Strict):
+class Module(AddedLater):
     """A course in the catalogue: a public one with its link, or a local one without.
 
     `source` says where the title, provider and link were found (a URL or a citation), so
     every entry can be checked. `provider: local` marks a course the service runs and
     names itself: it has no public link, so none may be given.
     """
+
+    added_later = ("parts",)
 
     id: str
     title: str
@@ -418,7 +433,9 @@ class PreEmploymentCheck(Strict):
     _id = field_validator("id")(_check_id)
 
 
-class PersonSpecification(Strict):
+class PersonSpecification(AddedLater):
+    added_later = ("pre_employment_checks",)
+
     id: str
     title: str
     source: str
