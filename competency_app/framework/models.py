@@ -78,9 +78,27 @@ class FrameworkVersion(Model):
         names += [e.title for c in self.competencies for e in c.elements if e.expected_of_everyone]
         if not names:
             return ""
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
         verb = "are" if len(names) > 1 or self.values_expected_of_everyone else "is"
-        return f"{listed[0].upper()}{listed[1:]} {verb} expected of every individual."
+        listed = _listed(names)
+        sentence = f"{listed[0].upper()}{listed[1:]} {verb} expected of every individual"
+        everyone = self.settings.everyone_skills
+        enhanced = [
+            e.title
+            for c in self.competencies
+            for e in c.elements
+            if e.expected_of_everyone
+            and any(s.enhanced and s.key not in everyone for s in e.skills)
+        ]
+        if enhanced:
+            sentence += (
+                f", but for the enhanced skills of {_listed(enhanced)}, which the team holds "
+                "as a whole"
+            )
+        return sentence + "."
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 class _VersionedItem:

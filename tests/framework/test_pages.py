@@ -111,7 +111,8 @@ def test_who_must_hold_what_and_names_come_from_the_file(app, client, framework)
     overview = html.unescape(client.get("/framework").get_data(as_text=True))
     lede = re.search(r'nhsuk-lede-text">(.*?)</p>', overview, re.S).group(1)
     assert lede.endswith(
-        "The core values and Effective communication are expected of every individual."
+        "The core values and Effective communication are expected of every individual, but "
+        "for the enhanced skills of Effective communication, which the team holds as a whole."
     )
     assert "Keyworker – person specification (" in overview
     assert "1a Enabling/organising direct support" in overview  # short label: the id
