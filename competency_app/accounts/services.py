@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context, has_request_context, request
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from werkzeug.security import check_password_hash
 
 from competency_app.accounts.audit import AuditAction
@@ -481,6 +481,15 @@ def supervisees(supervisor: User) -> list[User]:
 _MEMBERS: dict[tuple, Any] = {}
 
 
+def counted_on(day):
+    """SQL: the person counts on `day` (a date or a bound parameter): started by then, or
+    no start date recorded, and not yet left. The one rule of every member count."""
+    return and_(
+        or_(User.leaving_date.is_(None), User.leaving_date > day),
+        or_(User.start_date.is_(None), User.start_date <= day),
+    )
+
+
 def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | None):
     """The one query for "the teams' active members in a role", by team, then name and id;
     with `on`, those who have not left by that day. (Built once for each of its uses and
@@ -499,10 +508,7 @@ def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | N
             .order_by(RoleAssignment.team_id, User.name, User.id)
         )
         if on is not None:
-            statement = statement.where(
-                or_(User.leaving_date.is_(None), User.leaving_date > bindparam("day")),
-                or_(User.start_date.is_(None), User.start_date <= bindparam("day")),
-            )
+            statement = statement.where(counted_on(bindparam("day")))
         _MEMBERS[key] = statement
     params: dict[str, Any] = {"teams": team_ids, "role": role}
     if on is not None:

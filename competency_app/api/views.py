@@ -38,6 +38,7 @@ from competency_app.accounts.permissions import (
     team_by_slug,
     team_rule,
 )
+from competency_app.accounts.services import counted_on
 from competency_app.api import schemas
 from competency_app.api.spec import build_spec, documented
 from competency_app.api.tokens import check_bearer, refused_token_recorded
@@ -248,7 +249,7 @@ def teams():
                 RoleAssignment.team_id.in_([t.id for t in page] or [-1]),
                 RoleAssignment.role == Role.PRACTITIONER,
                 User.active,
-                or_(User.leaving_date.is_(None), User.leaving_date > today()),
+                counted_on(today()),
             )
             .group_by(RoleAssignment.team_id)
         ).all()

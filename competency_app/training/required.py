@@ -32,10 +32,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
-from competency_app.accounts.services import team_members
+from competency_app.accounts.services import counted_on, team_members
 from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
 from competency_app.common.dates import add_months, london_day
@@ -378,11 +378,12 @@ def keyworker_teams() -> list[Team]:
 
 
 def _keyworkers(what, now: datetime | None):
-    """Every active keyworker who has not left by `now`'s day, in any team, once each."""
-    day = (now or utcnow()).date()  # as `team_members` reads a leaving date
+    """Every active keyworker who counts on `now`'s day (started, not left), in any team,
+    once each."""
+    day = (now or utcnow()).date()  # as `team_members` reads start and leaving dates
     return select(what).where(
         User.active,
-        or_(User.leaving_date.is_(None), User.leaving_date > day),
+        counted_on(day),
         User.id.in_(select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)),
     )
 
