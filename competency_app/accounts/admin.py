@@ -20,6 +20,7 @@ from competency_app.accounts.forms import (
 )
 from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import access, is_admin, person_by_id
+from competency_app.clock import today
 from competency_app.common.dates import LONDON
 from competency_app.common.pagination import paginate
 from competency_app.database import unit_of_work
@@ -128,9 +129,12 @@ def people():
 def new_person():
     form = PersonForm()
     _fill_choices(form)
+    if request.method == "GET":
+        form.start_date.data = today().strftime("%d/%m/%Y")
     if form.validate_on_submit():
         try:
             with unit_of_work():
+                start = services.parse_start_date(form.start_date.data)
                 user = services.create_user(
                     form.email.data,
                     form.name.data,
@@ -140,6 +144,7 @@ def new_person():
                     supervisor=_supervisor(form),
                     must_change_password=True,
                 )
+                services.set_start_date(user, start, current_user)
         except services.AccountError as error:
             _show_error(form, error)
         else:

@@ -80,6 +80,7 @@ class PersonForm(AppForm):
         "Roles", choices=ROLE_CHOICES, validators=[DataRequired("Choose at least one role")]
     )
     supervisor = SelectField("Their supervisor", validators=[Optional()])
+    start_date = StringField("Start date (optional)", validators=[Length(max=20)])
 
 
 class RolesForm(AppForm):

@@ -150,6 +150,21 @@ def test_start_date_from_the_admin_page_and_the_roster(app, client, runner, tmp_
         )
         assert event.detail == {"set": True}
 
+    new = {"name": "Nia New", "email": "nia.new@example.nhs.uk", "roles": ["practitioner"]}
+    new["team"] = str(team_id)
+    prefilled = client.get("/admin/people/new").get_data(as_text=True)
+    assert f'value="{date.today():%d/%m/%Y}"' in prefilled  # today, to change or clear
+    bad = post_form(client, "/admin/people/new", data={**new, "start_date": "soon"})
+    assert bad.status_code == 400
+    assert "Enter the start date as a date" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == new["email"])) is None
+    added = post_form(client, "/admin/people/new", data={**new, "start_date": "05/01/2027"})
+    assert added.status_code == 200 and "Person added" in added.get_data(as_text=True)
+    with app.app_context():
+        nia = db.session.scalar(select(User).where(User.email == new["email"]))
+        assert str(nia.start_date) == "2027-01-05"
+
     def roster(rows):
         book = Workbook()
         book.active.append(["name", "email", "role", "team", "start_date"])
