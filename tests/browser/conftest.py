@@ -145,6 +145,9 @@ class AxeChecker:
         self.pages_checked: list[str] = []
 
     def __call__(self, page) -> None:
+        # A click that navigates returns before the next page has loaded: scanning then
+        # reads a document being replaced (null documentElement, half-painted colours).
+        page.wait_for_load_state("load")
         results = self.axe.run(page)
         bad = [
             f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
