@@ -449,6 +449,28 @@ class RosterResult:
     links: list[tuple[str, str, str]]  # (name, email, token) for each new person
 
 
+def _set_dates(rows, plan, ids, column: str, parse, new_people: bool) -> list:
+    """Write the file's `column` dates that differ from the stored ones, in one statement;
+    (id, email, day) of each person changed, for the audit."""
+    changed = []
+    for row in rows:
+        day = parse(row.get(column) or "")
+        person = plan.people.get(row["email"])
+        if day is None or (person is None and not new_people):
+            continue
+        if person is None or getattr(person, column) != day:
+            changed.append((ids[row["email"]], row["email"], day))
+    if changed:
+        users = cast(Table, User.__table__)
+        db.session.execute(
+            update(users)
+            .where(users.c.id == bindparam("person"))
+            .values({column: bindparam("day")}),
+            [{"person": person_id, "day": day} for person_id, _, day in changed],
+        )
+    return changed
+
+
 def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     """Create or update everyone in the checked file with bulk statements.
 
@@ -538,36 +560,10 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     for chunk in chunks(relinked, CHUNK):
         db.session.execute(delete(SupervisionLink).where(SupervisionLink.supervisee_id.in_(chunk)))
     insert_rows(db.session, SupervisionLink.__table__, links)
-    # Leaving dates: a date in the file is set; a blank cell leaves any date already set.
-    leaving = []
-    for row in rows:
-        day = accounts.parse_leaving_date(row.get("leaving_date") or "")
-        person = plan.people.get(row["email"])
-        if day is not None and (person is None or person.leaving_date != day):
-            leaving.append((ids[row["email"]], row["email"], day))
-    if leaving:
-        users = cast(Table, User.__table__)
-        db.session.execute(
-            update(users)
-            .where(users.c.id == bindparam("person"))
-            .values(leaving_date=bindparam("day")),
-            [{"person": person_id, "day": day} for person_id, _, day in leaving],
-        )
-    # Start dates: as leaving dates (new people got theirs when they were made).
-    starting = []
-    for row in rows:
-        day = accounts.parse_start_date(row.get("start_date") or "")
-        person = plan.people.get(row["email"])
-        if day is not None and person is not None and person.start_date != day:
-            starting.append((person.id, row["email"], day))
-    if starting:
-        users = cast(Table, User.__table__)
-        db.session.execute(
-            update(users)
-            .where(users.c.id == bindparam("person"))
-            .values(start_date=bindparam("day")),
-            [{"person": person_id, "day": day} for person_id, _, day in starting],
-        )
+    # Dates: a date in the file is set; a blank cell leaves any date already set. New people
+    # got their start date when they were made.
+    leaving = _set_dates(rows, plan, ids, "leaving_date", accounts.parse_leaving_date, True)
+    starting = _set_dates(rows, plan, ids, "start_date", accounts.parse_start_date, False)
     accounts.record_many(
         "user_created", actor, [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows]
     )
