@@ -131,7 +131,9 @@ VacancyState = Literal[STATES]  # type: ignore[valid-type]  # the model's stages
 
 class VacanciesQuery(PageQuery):
     team: Key | None = Field(
-        None, description="Only this team's vacancies (a team slug; an unknown one is a 422)."
+        None,
+        description="Only this team's vacancies (a team slug; one that names no team is a "
+        "404 naming `team`, as a team in a path).",
     )
     status: Literal["open", "closed"] | None = Field(
         None,
@@ -166,6 +168,17 @@ class Pagination(Answer):
     pages: int
 
 
+class PageLinks(Answer):
+    """The addresses of this page and its neighbours (root-relative, with the request's
+    other arguments kept), the same as the `Link` header's (RFC 8288)."""
+
+    self: str = Field(description="This page.")
+    first: str = Field(description="The first page.")
+    last: str = Field(description="The last page (the first, when there is nothing).")
+    next: str | None = Field(description="The next page; null on the last page.")
+    prev: str | None = Field(description="The previous page; null on the first page.")
+
+
 class TeamRef(Answer):
     slug: str
     name: str
@@ -178,6 +191,7 @@ class TeamOut(TeamRef):
 class TeamList(Answer):
     items: list[TeamOut]
     pagination: Pagination
+    links: PageLinks
 
 
 class MemberRef(Answer):
@@ -286,6 +300,7 @@ class MemberList(Answer):
     framework_version: int
     items: list[MemberOut]
     pagination: Pagination
+    links: PageLinks
 
 
 DEPRECATED: JsonDict = {"deprecated": True}
@@ -335,6 +350,7 @@ class GapList(Answer):
     as_at: Moment = Field(description=AS_AT)
     items: list[GapOut]
     pagination: Pagination
+    links: PageLinks
 
 
 class VacancyOut(Answer):
@@ -360,6 +376,7 @@ class VacancyOut(Answer):
 class VacancyList(Answer):
     items: list[VacancyOut]
     pagination: Pagination
+    links: PageLinks
 
 
 # ---- required training ------------------------------------------------------------------

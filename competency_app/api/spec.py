@@ -31,10 +31,15 @@ DESCRIPTION = (
     "`Authorization: Bearer <token>`; it sees exactly what its owner may see in the app. "
     "This document (`/api/v1/openapi.json`) needs the same token, or a signed-in session: "
     "it is not published (ASVS 5.0 V13.4.5). "
-    "Lists are paginated (`page`, `per_page`). Days are `YYYY-MM-DD`; moments (`as_at`) are "
-    "ISO 8601 to the second with their UTC offset, never with a fraction of a second. Every "
+    "Lists are paginated (`page`, `per_page`): each page carries `links` (`self`, `first`, "
+    "`last`, `next`, `prev`: root-relative addresses keeping the other arguments, `next` and "
+    "`prev` null at the ends) and the same as a `Link` header (RFC 8288). Days are "
+    "`YYYY-MM-DD`; moments (`as_at`) are ISO 8601 to the second with their UTC offset, "
+    "never with a fraction of a second. Every "
     "refusal is JSON: `{error, message, field?}` with 400, 401, 403, 404 (a team or member "
-    "named that does not exist, in the path or a filter), 405 (with `Allow`) or 422 (an "
+    "named that does not exist, in the path or by the free-valued filters `team` and "
+    "`without`: they stay 404, as a value naming nothing is still a valid request), "
+    "405 (with `Allow`) or 422 (an "
     "argument, or a value outside the lists here, named in `field`), and 503 (with "
     "`Retry-After`) while the database cannot be reached. Within v1 fields are only added: a "
     "field to be replaced is kept, marked `deprecated` here, until v2."
@@ -48,6 +53,15 @@ ERROR_TEXT = {
     422: "A query argument, or its value, is not valid (an unknown filter value included); "
     "`field` names it.",
     503: "The database cannot be reached just now: try again after `Retry-After` seconds.",
+}
+
+
+LINK_HEADER = {
+    "description": "The `links` of the answer as RFC 8288 says: "
+    '`</api/v1/teams?page=2&per_page=50>; rel="next"`, then `prev` (when they exist), '
+    "`first` and `last`.",
+    "required": True,
+    "schema": {"type": "string"},
 }
 
 
@@ -196,6 +210,8 @@ def build_spec(app: Flask, choices: dict[str, list[str]] | None = None) -> dict:
                 },
             }
         }
+        if "links" in operation.response.model_fields:  # a page of a list
+            responses["200"]["headers"] = {"Link": LINK_HEADER}
         # 400: the app refuses any request carrying a NUL character before routing it; 503:
         # any request may meet a database outage
         errors = set(operation.errors) | {400, 503} | ({404} if names else set())

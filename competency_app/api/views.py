@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, TypeVar, cast
+from urllib.parse import urlencode
 
 from annotated_types import Ge, Le
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -178,8 +179,13 @@ def unknown_value(name: str, value: object, what: str) -> ApiProblem:
 
 
 def respond(model: type[BaseModel], data: dict):
-    """`data` checked against the answer's model (what the document promises), as JSON."""
-    return jsonify(model.model_validate(data).model_dump(mode="json", exclude_unset=True))
+    """`data` checked against the answer's model (what the document promises), as JSON; a
+    page of a list also carries its links as a `Link` header (`_paged`)."""
+    response = jsonify(model.model_validate(data).model_dump(mode="json", exclude_unset=True))
+    links = data.get("links")
+    if links:
+        response.headers["Link"] = link_header(links)
+    return response
 
 
 def _version() -> FrameworkVersion:
@@ -189,9 +195,35 @@ def _version() -> FrameworkVersion:
     return version
 
 
-def _pagination(args: schemas.PageQuery, total: int) -> dict:
+def _paged(args: schemas.PageQuery, total: int) -> dict:
+    """A list answer's `pagination` and `links`: the links are this request's address with
+    only `page` changed (every other argument kept), `next`/`prev` null at the ends."""
     pages = max(1, -(-total // args.per_page))
-    return {"page": args.page, "per_page": args.per_page, "total": total, "pages": pages}
+    pagination = {"page": args.page, "per_page": args.per_page, "total": total, "pages": pages}
+    previous = min(args.page - 1, pages) if args.page > 1 else None
+    links = {
+        "self": page_url(args.page),
+        "first": page_url(1),
+        "last": page_url(pages),
+        "next": page_url(args.page + 1) if args.page < pages else None,
+        "prev": page_url(previous) if previous is not None else None,
+    }
+    return {"pagination": pagination, "links": links}
+
+
+def page_url(page: int) -> str:
+    """This request's root-relative address on page `page` (its other arguments as sent)."""
+    arguments = {name: value for name, value in request.args.items() if name != "page"}
+    arguments["page"] = str(page)
+    return f"{request.script_root}{request.path}?{urlencode(arguments)}"
+
+
+LINK_RELATIONS = ("next", "prev", "first", "last")
+
+
+def link_header(links: dict) -> str:
+    """RFC 8288: `<url>; rel="next", <url>; rel="prev", …` for the links that exist."""
+    return ", ".join(f'<{links[rel]}>; rel="{rel}"' for rel in LINK_RELATIONS if links.get(rel))
 
 
 def _window(args: schemas.PageQuery) -> slice:
@@ -255,7 +287,7 @@ def teams():
         ).all()
     )
     items = [{**_team_ref(t), "members": counts.get(t.id, 0)} for t in page]
-    return respond(schemas.TeamList, {"items": items, "pagination": _pagination(args, total)})
+    return respond(schemas.TeamList, {"items": items, **_paged(args, total)})
 
 
 # ---- coverage ---------------------------------------------------------------------------
@@ -370,7 +402,7 @@ def members(slug: str):
             "team": _team_ref(team),
             "framework_version": version.number,
             "items": items,
-            "pagination": _pagination(args, len(people)),
+            **_paged(args, len(people)),
         },
     )
 
@@ -405,7 +437,7 @@ def gaps(slug: str):
             "team": _team_ref(team),
             "as_at": cov.now,
             "items": chosen[_window(args)],
-            "pagination": _pagination(args, len(chosen)),
+            **_paged(args, len(chosen)),
         },
     )
 
@@ -564,7 +596,7 @@ def vacancies():
         }
         for v in page
     ]
-    return respond(schemas.VacancyList, {"items": items, "pagination": _pagination(args, total)})
+    return respond(schemas.VacancyList, {"items": items, **_paged(args, total)})
 
 
 # ---- the document -----------------------------------------------------------------------
