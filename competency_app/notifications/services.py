@@ -540,8 +540,38 @@ def _echo_after_commit(user_id: int, kind: Kind, due_on: date, link: str, fields
     """Without MAIL_SERVER, the demo says where the email would have gone (once written)."""
     person = db.session.get_one(User, user_id)
     subject = kind.title.format_map(_Blank(fields, due=uk_date(due_on)))
-    line = f"[mail not sent: no MAIL_SERVER] to {person.email}: {subject} — {absolute(link)}"
-    _after_commit(lambda: click.echo(line))
+    unsent = UnsentEmail(person.email, subject, absolute(link))
+    _after_commit(lambda: _echo(unsent))
+
+
+@dataclass(frozen=True)
+class UnsentEmail:
+    """An email a process without MAIL_SERVER would have sent (its row is in-app only)."""
+
+    to: str
+    subject: str
+    url: str
+
+    def line(self) -> str:
+        subject = f"{self.subject} — " if self.subject else ""
+        return f"[mail not sent: no MAIL_SERVER] to {self.to}: {subject}{self.url}"
+
+
+UNSENT_KEY = "unsent_emails"
+
+
+def collect_unsent(app) -> list[UnsentEmail]:
+    """From now on, `app`'s unsent emails are kept in the returned list instead of printed
+    one line each (the demo prints a count and writes them to a file)."""
+    return app.extensions.setdefault(UNSENT_KEY, [])
+
+
+def _echo(unsent: UnsentEmail) -> None:
+    kept = current_app.extensions.get(UNSENT_KEY)
+    if kept is not None:
+        kept.append(unsent)
+    else:
+        click.echo(unsent.line())
 
 
 def retry_failed() -> int:
@@ -571,7 +601,7 @@ def _echo_links(pairs: list[tuple[int, str]]) -> None:
             )
         }
         for user_id, url in pairs[:20]:
-            click.echo(f"[mail not sent: no MAIL_SERVER] to {emails.get(user_id)}: {url}")
+            _echo(UnsentEmail(emails.get(user_id, ""), "", url))
         if len(pairs) > 20:
             click.echo(f"[mail not sent: no MAIL_SERVER] and {len(pairs) - 20} more links")
         db.session.rollback()

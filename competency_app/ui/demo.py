@@ -1,4 +1,5 @@
-"""`flask demo`: a ready-to-explore local copy with demo data, served on 127.0.0.1:5000."""
+"""`flask demo`: a ready-to-explore local copy with demo data, served on 127.0.0.1 (port 5000
+unless --port says otherwise)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
@@ -23,6 +24,7 @@ from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.schema import FrameworkDocument, Skill
 from competency_app.framework.services import current_version, load_framework
+from competency_app.notifications.services import UnsentEmail, collect_unsent
 from competency_app.supervision import services as supervision
 from competency_app.training.demo import create_demo_training
 from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
@@ -48,6 +50,8 @@ STAFF = [
 # A parent who sits on keyworker interview panels as an expert by experience.
 LAY_PANEL_MEMBER = ("Chris Lewis", "chris.lewis")
 DOMAIN = "demo.nhs.uk"
+HOST = "127.0.0.1"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # DevelopmentConfig's
 
 
 def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
@@ -253,13 +257,48 @@ def demo_revision(document: FrameworkDocument) -> FrameworkDocument | None:
     return document.model_copy(update={"competencies": competencies, "metadata": metadata})
 
 
-def login_table(logins: list[tuple[str, str, str]], password: str) -> str:
+def login_table(
+    logins: list[tuple[str, str, str]], password: str, notes: dict[str, str] | None = None
+) -> str:
+    """The demo's logins, one row each; `notes` adds a labelled line under a person's row
+    (by email)."""
     rows = [("Role", "Name", "Email"), *logins]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    for email, note in (notes or {}).items():
+        row = next((i for i, line in enumerate(lines) if line.endswith(email)), None)
+        if row is not None:
+            lines.insert(row + 1, f"    {note}")
     lines.append(f"Password for every demo login: {password}")
     return "\n".join(lines)
+
+
+EMAILS_FILE = "demo-emails.txt"
+
+
+def unsent_summary(unsent: list[UnsentEmail]) -> str:
+    """One line for the emails the demo would have sent, written in full to a file."""
+    if not unsent:
+        return "No new emails this run (no MAIL_SERVER: they would show under Notifications)."
+    path = Path(current_app.instance_path) / EMAILS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{email.line()}\n" for email in unsent), encoding="utf-8")
+    return (
+        f"{len(unsent)} emails not sent (no MAIL_SERVER): each person reads theirs under "
+        f"Notifications once signed in; every one, with its link, is in {path}"
+    )
+
+
+def lay_member_note(unsent: list[UnsentEmail]) -> dict[str, str]:
+    """The lay panel member's one-time set-password link, labelled, under their row."""
+    email = f"{LAY_PANEL_MEMBER[1]}@{DOMAIN}"
+    link = next((u.url for u in unsent if u.to == email and "/set-password/" in u.url), None)
+    if link is None:
+        return {}
+    return {email: f"Panel invitation, set-password link (works once): {link}"}
 
 
 def not_a_demo_database(path: Path) -> str | None:
@@ -313,7 +352,9 @@ def reset_demo_database(confirmed: bool) -> None:
 
 @click.command("demo")
 @click.option("--no-serve", is_flag=True, help="Prepare the database and stop.")
-@click.option("--port", default=5000, show_default=True, help="Port to serve on (127.0.0.1).")
+@click.option(
+    "--port", default=5000, show_default=True, help="Port to serve on (127.0.0.1); links use it."
+)
 @click.option(
     "--reset", is_flag=True, help="Delete the demo database first and start afresh (asks first)."
 )
@@ -328,16 +369,27 @@ def demo_command(no_serve: bool, port: int, reset: bool, yes: bool) -> None:
     if not uri.startswith("sqlite"):
         click.echo("The demo runs on SQLite only; unset DATABASE_URL.", err=True)
         raise SystemExit(2)
+    address = f"http://{HOST}:{port}"
+    if current_app.config.get("PUBLIC_URL", "") in ("", DEFAULT_PUBLIC_URL):
+        # links in emails and printed here, and the sign-in provider's return address, use
+        # the address served (a PUBLIC_URL set on purpose, such as a proxy's, is kept)
+        current_app.config["PUBLIC_URL"] = address
     if reset:
         reset_demo_database(confirmed=yes)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy
+    unsent = collect_unsent(app)
     summary, logins = prepare_demo()
     for line in summary:
         click.echo(line)
-    click.echo(login_table(logins, current_app.config["DEMO_PASSWORD"]))
+    click.echo(unsent_summary(unsent))
+    click.echo(login_table(logins, current_app.config["DEMO_PASSWORD"], lay_member_note(unsent)))
     db.session.remove()  # hold no transaction (and no SQLite lock) while serving
     if no_serve:
         return
-    click.echo(f"Serving on http://127.0.0.1:{port}/ (Ctrl+C to stop)")
-    # app.run() refuses to start inside a `flask` command, so serve with Werkzeug directly.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a proxy
-    run_simple("127.0.0.1", port, app, threaded=True)
+    click.echo(
+        f"Serving the demo on {address}/ with a development server, for this computer only "
+        "(Ctrl+C to stop)"
+    )
+    # app.run() refuses to start inside a `flask` command; Werkzeug's server directly, without
+    # its start-up banner (a red warning meant for developers)
+    make_server(HOST, port, app, threaded=True).serve_forever()

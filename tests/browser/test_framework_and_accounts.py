@@ -173,3 +173,19 @@ def test_the_admin_reaches_every_admin_page_from_home(page, organisation, axe_ch
         axe_check(page)
         page.locator("#maincontent").get_by_role("link", name=name, exact=True).click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+
+
+def test_the_back_link_sits_in_a_landmark(page, organisation, axe_check):
+    """axe's `region` rule (moderate, so not in axe_check's serious/critical list): no
+    content outside a landmark on a page with a back link, at 390 px."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    sign_in(page, "ada.admin")
+    page.goto("/admin/people/new")
+    back = page.get_by_role("navigation", name="Back").get_by_role("link", name="Back to people")
+    expect(back).to_be_visible()
+    axe_check(page)
+    results = axe_check.axe.run(page).response
+    region = [v for v in results["violations"] if v["id"] == "region"]
+    assert not region, [n["target"] for v in region for n in v["nodes"]]
+    assert page.get_by_role("navigation", name="Back").count() == 1
+    screenshot(page, "back-link-390")

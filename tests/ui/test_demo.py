@@ -123,3 +123,37 @@ def test_the_demo_shows_validations_of_a_reworded_skill(tmp_path):
     assert "flagged, counted until their next review" in page
     with demo.app_context():
         db.engine.dispose()
+
+
+def test_demo_prints_one_mail_line_links_on_its_port_and_the_lay_members_link(tmp_path):
+    """37 unsent emails are one line (and a file), not 37; links carry --port; the lay
+    panel member's set-password link is labelled under their row of the logins table."""
+    demo = create_app(
+        "testing",
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+            "MAIL_ECHO": True,
+            "PUBLIC_URL": "http://127.0.0.1:5000",  # DevelopmentConfig's
+        },
+    )
+    demo.instance_path = str(tmp_path)
+    result = demo.test_cli_runner().invoke(args=["demo", "--no-serve", "--port", "5077"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert not [line for line in lines if line.startswith("[mail not sent")]
+    (summary,) = [line for line in lines if "emails not sent (no MAIL_SERVER)" in line]
+    count = int(summary.split()[0])
+    assert count > 20 and "Notifications" in summary
+    written = (tmp_path / "demo-emails.txt").read_text(encoding="utf-8").splitlines()
+    assert len(written) == count and str(tmp_path / "demo-emails.txt") in summary
+    assert all("http://127.0.0.1:5077/" in line for line in written)
+    assert "5000" not in "".join(written)
+    lay_row = next(i for i, line in enumerate(lines) if line.endswith("chris.lewis@demo.nhs.uk"))
+    label = lines[lay_row + 1]
+    assert (
+        "Panel invitation, set-password link (works once): http://127.0.0.1:5077/set-password/"
+        in label
+    )
+    assert demo.config["PUBLIC_URL"] == "http://127.0.0.1:5077"
+    with demo.app_context():
+        db.engine.dispose()
