@@ -6,13 +6,21 @@ from argon2 import extract_parameters
 
 from competency_app import create_app
 from competency_app.accounts import services
-from competency_app.extensions import db
+from competency_app.extensions import db, limiter
 
 # OWASP's recommended minimum for argon2id (19 MiB, 2 passes, 1 lane), above ASVS's bar.
 FULL_COST = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
 
 
 def _hash_in(config_name: str, tmp_path) -> str:
+    saved = limiter._storage, limiter._limiter  # init_app replaces the session app's storage
+    try:
+        return _hash_in_app(config_name, tmp_path)
+    finally:
+        limiter._storage, limiter._limiter = saved
+
+
+def _hash_in_app(config_name: str, tmp_path) -> str:
     other = create_app(
         config_name,
         {
