@@ -253,9 +253,17 @@ def services(url: str, slug: str, repeat: int) -> dict:
         for assessment_id in pending:
             # as a request has them before the sign-off: the assessment and the signed-in user
             assessment = db.session.get(Assessment, assessment_id)
+            # as the supervisor's form sends it: a comment wherever a level goes down
+            before = workflow.previous_levels(assessment.person_id)
+            keys = {s.id: s.key for s in skills}
+            decisions = {
+                r.skill_id: workflow.Decision(None, "Less of this work since the last review.")
+                for r in assessment.self_ratings
+                if r.level < before.get(keys[r.skill_id], r.level)
+            }
             db.session.refresh(supervisor)
             start = time.perf_counter()
-            workflow.validate(assessment, supervisor, {}, None)
+            workflow.validate(assessment, supervisor, decisions, None)
             db.session.commit()
             saves.append((time.perf_counter() - start) * 1000)
         from competency_app.jobs.queue import huey
