@@ -1,7 +1,8 @@
 """Coverage reasons that name skills.
 
 A `Reason` is a sentence whose parts are words and skills. As a string it names each skill
-by its id ("3a.s4 is held by nobody"), the form the API and the workbook have always given;
+by its id ("3a.s4 is held by nobody"), the form the API has always given; a workbook cell
+takes `in_words` (the skill's short text in quotes, its id in brackets);
 a page renders its `parts` (the `reason` macro in `coverage/_cells.html`), naming each skill
 by its text, short, with the full text on demand. The words are built here, once.
 """
@@ -9,6 +10,8 @@ by its text, short, with the full text on demand. The words are built here, once
 from __future__ import annotations
 
 from typing import Protocol
+
+from competency_app.common.text import short_form
 
 
 class NamedSkill(Protocol):
@@ -62,6 +65,14 @@ class Reason(str):
         return Reason(first.split(": ", 1)[1], *self.parts[1:])
 
     @property
+    def in_words(self) -> str:
+        """The reason for a reader without the page's "full text" links (a workbook cell):
+        each skill by its short text in quotes, its id in brackets to look it up."""
+        return "".join(
+            p if isinstance(p, str) else f"“{short_form(p.text)}” ({p.key})" for p in self.parts
+        )
+
+    @property
     def skills(self) -> list[NamedSkill]:
         """The skills named, each once, in order."""
         seen: list[NamedSkill] = []
@@ -69,6 +80,11 @@ class Reason(str):
             if not isinstance(part, str) and part not in seen:
                 seen.append(part)
         return seen
+
+
+def in_words(why: str) -> str:
+    """`why` as a workbook gives it: a `Reason` in words, any other text as it is."""
+    return why.in_words if isinstance(why, Reason) else why
 
 
 def joined(parts: list, separator: str) -> Reason:

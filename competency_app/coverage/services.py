@@ -770,16 +770,14 @@ def coverage_summary(cov: TeamCoverage) -> dict:
 
 
 def matrix_rows(cov: TeamCoverage) -> list[tuple[ElementCoverage, list[str]]]:
-    """Per element, each member's state in member order: 'held', 'partial' or 'none'."""
-    return [
-        (
-            e,
-            [
-                ("held" if m.id in e.holder_expiry else "partial")
-                if m.id in e.competent_skills
-                else "none"
-                for m in cov.members
-            ],
-        )
-        for e in cov.elements
-    ]
+    """Per element, each member's state in member order: 'held' (every skill), 'met' (what
+    is expected of everyone, but not an enhanced skill the team holds), 'partial' or 'none'."""
+    return [(e, [_matrix_state(e, m.id) for m in cov.members]) for e in cov.elements]
+
+
+def _matrix_state(e: ElementCoverage, person_id: int) -> str:
+    if person_id in e.holder_expiry:
+        return "held"
+    if e.expects_everyone and person_id in e.everyone_expiry:
+        return "met"
+    return "partial" if person_id in e.competent_skills else "none"

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from competency_app.common.dates import london_day
 from competency_app.common.xlsx import SheetWriter, add_table
+from competency_app.coverage.reasons import in_words
 from competency_app.coverage.services import TeamCoverage
 from competency_app.coverage.vocabulary import gap_items, skill_headings
 from competency_app.framework.models import FrameworkVersion, Skill
@@ -160,7 +161,7 @@ def elements_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
                 e.needed,
                 e.skills_held,
                 e.skill_count,
-                e.why,
+                in_words(e.why),
             ]
         )
 
@@ -202,7 +203,7 @@ def gaps_rows(sheet: SheetWriter, cov: TeamCoverage) -> None:
                 item.id,
                 item.title,
                 STATUS_WORDS[item.status],
-                item.why,
+                in_words(item.why),
                 item.members_holding,
                 item.members_needed,
                 item.skills_held,

@@ -173,11 +173,15 @@ def progress_status(completed_on: date | None, due_on: date, today: date) -> str
     return LATE if due_on < today else OPEN
 
 
-def completed_since(assigned_at: datetime, dates: Iterable[date]) -> date | None:
+def completed_since(
+    assigned_at: datetime, dates: Iterable[date], today: date | None = None
+) -> date | None:
     """The first of the module's completion `dates` on or after the London day it was
-    assigned: the completion that counts for the assignment."""
+    assigned and not after `today`: the completion that counts for the assignment (a
+    stored date in the future counts for nothing, as for required training)."""
     since = london_day(assigned_at)
-    return min((day for day in dates if day >= since), default=None)
+    until = today or today_in_london()
+    return min((day for day in dates if since <= day <= until), default=None)
 
 
 def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentProgress]:
@@ -200,7 +204,7 @@ def progress_of(assignments: Sequence[TrainingAssignment]) -> list[AssignmentPro
     result = []
     for assignment in assignments:
         dates = done.get((assignment.person_id, assignment.module_key), ())
-        completed = completed_since(assignment.assigned_at, dates)
+        completed = completed_since(assignment.assigned_at, dates, today)
         result.append(AssignmentProgress(assignment, completed, today))
     return result
 

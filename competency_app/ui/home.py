@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services as assessments
+from competency_app.assessments.models import Status
 from competency_app.assessments.profile import profile_of
 from competency_app.clock import utcnow
 from competency_app.common.home import HomeSection as Section
@@ -43,9 +44,12 @@ def _practitioner(user: User) -> Section | None:
         section.links.append(("Start a self-assessment", url_for("assessments.my_assessments")))
     elif current.status.editable:
         state = assessments.progress(current)
+        rated = f"{state.rated} of {state.total} skills rated."
+        # a returned one is announced by `keyworker_lines` (for which session, by when)
         section.lines.append(
-            f"Self-assessment {current.cycle} is {current.status.label.lower()}: "
-            f"{state.rated} of {state.total} skills rated."
+            f"Self-assessment {current.cycle}: {rated}"
+            if current.status == Status.RETURNED
+            else f"Self-assessment {current.cycle} is {current.status.label.lower()}: {rated}"
         )
         section.links.append(
             (

@@ -66,7 +66,10 @@ def test_demo_facts_in_the_api_page_home_and_workbook(app, client, demo):
         "gap",
         "Effective communication: 2 of 8 have not yet met it",
     )
-    assert by_key[("skill", "3a.s4")][4:6] == ("gap", "3a.s4 is held by nobody")
+    assert by_key[("skill", "3a.s4")][4:6] == (
+        "gap",
+        "“Previous record of influencing cultural or strategic change” (3a.s4) is held by nobody",
+    )
     assert ("element", "4b") not in by_key
     listed = [row[2] for row in rows if row[1] in ("element", "values") and row[4] == "gap"]
     assert listed == api["gaps"]

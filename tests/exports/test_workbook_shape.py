@@ -161,3 +161,22 @@ def test_the_organisation_workbook_alike(app, client, validated_team):  # noqa: 
     assert all(isinstance(row[4], int | float) for row in compliance)
     for sheet in book.worksheets:
         assert sheet.freeze_panes and sheet.auto_filter.ref and sheet.print_title_rows
+
+
+def test_reasons_name_skills_by_their_words(app, client, validated_team):  # noqa: F811
+    """A gap's or an element's reason names each skill by its short text in quotes, with its
+    id in brackets to look up in the Skills sheet: never a bare id."""
+    sign_in(client, "max.manager@example.nhs.uk", PASSWORD)
+    book = _book(client, "/teams/north/export.xlsx")
+    named = 0
+    for sheet in ("Gaps", "Elements"):
+        for row in book[sheet].iter_rows(min_row=2, values_only=True):
+            for value in row:
+                if not isinstance(value, str) or value == row[0]:
+                    continue
+                quoted = re.findall(r"” \((\d[a-c]?\.s\d+)\)", value)
+                named += len(quoted)
+                bare = SKILL_ID.findall(re.sub(r"” \(\d[a-c]?\.s\d+\)", "”", value))
+                # an id column holds the id alone
+                assert not bare or SKILL_ID.fullmatch(value), (sheet, value)
+    assert named, "no reason named a skill: the team has no skill gap to test with"

@@ -98,6 +98,9 @@ def test_a_returned_assessment_is_due_for_the_next_session_not_the_next_review(a
         "13 June 2027, for your supervision on 20 June 2027 with Sue Super." in page
     )
     assert "7 March 2028" not in page
+    # said once: the progress line does not announce the return again
+    assert "is returned for changes" not in page
+    assert "Self-assessment 2: 58 of 58 skills rated." in page
     # the session is too close for the usual notice: as soon as you can
     app.config["FROZEN_NOW"] = utc(2027, 6, 15, 9, 0)
     assert "submit it again as soon as you can, for your supervision on 20 June 2027" in _home(app)

@@ -264,3 +264,27 @@ def test_imported_completions_count_as_required_training(app, teams):
     mine = text_of(client_of(app, "pat.prac").get("/").get_data(as_text=True))
     assert "Required training to complete: Children and young people keyworker" not in mine
     assert "Required training to complete: The Oliver McGowan" in mine
+
+
+def test_a_completion_stored_with_a_future_date_does_not_complete_an_assignment(app, teams):
+    """Stored before such dates were refused: it counts for nothing until its day comes."""
+    from competency_app.training.services import person_assignments
+
+    with app.app_context():
+        pat = db.session.get_one(User, teams["pat"])
+        sue = db.session.scalar(select(User).where(User.email == "sue.super@example.nhs.uk"))
+        version = current_version()
+        key = next(m.key for m in version.modules if not m.required)
+        assign_module(pat, key, today() + timedelta(days=30), sue, version)
+        db.session.add(
+            ModuleCompletion(
+                person_id=pat.id,
+                module_key=key,
+                completed_on=today() + timedelta(days=400),
+                recorded_at=utcnow(),
+                recorded_by_id=sue.id,
+            )
+        )
+        commit()
+        (progress,) = person_assignments(pat)
+        assert not progress.done and progress.status != "done"
