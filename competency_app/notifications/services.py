@@ -566,6 +566,11 @@ def collect_unsent(app) -> list[UnsentEmail]:
     return app.extensions.setdefault(UNSENT_KEY, [])
 
 
+def stop_collecting(app) -> None:
+    """Back to one printed line per unsent email (the demo, once set up, while it serves)."""
+    app.extensions.pop(UNSENT_KEY, None)
+
+
 def _echo(unsent: UnsentEmail) -> None:
     kept = current_app.extensions.get(UNSENT_KEY)
     if kept is not None:

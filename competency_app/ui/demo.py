@@ -24,7 +24,7 @@ from competency_app.extensions import db
 from competency_app.framework.cli import read_and_parse
 from competency_app.framework.schema import FrameworkDocument, Skill
 from competency_app.framework.services import current_version, load_framework
-from competency_app.notifications.services import UnsentEmail, collect_unsent
+from competency_app.notifications.services import UnsentEmail, collect_unsent, stop_collecting
 from competency_app.supervision import services as supervision
 from competency_app.training.demo import create_demo_training
 from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
@@ -383,6 +383,8 @@ def demo_command(no_serve: bool, port: int, reset: bool, yes: bool) -> None:
         click.echo(line)
     click.echo(unsent_summary(unsent))
     click.echo(login_table(logins, current_app.config["DEMO_PASSWORD"], lay_member_note(unsent)))
+    # what the demo's users do while it serves is printed as it happens (links included)
+    stop_collecting(app)
     db.session.remove()  # hold no transaction (and no SQLite lock) while serving
     if no_serve:
         return

@@ -9,6 +9,7 @@ from competency_app import create_app
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Role, Team, User
 from competency_app.extensions import db
+from competency_app.notifications.services import UNSENT_KEY
 from competency_app.ui.demo import DOMAIN, KEYWORKERS, STAFF
 
 DEMO_PEOPLE = len(KEYWORKERS) + len(STAFF) + 1  # and the lay panel member
@@ -155,5 +156,7 @@ def test_demo_prints_one_mail_line_links_on_its_port_and_the_lay_members_link(tm
         in label
     )
     assert demo.config["PUBLIC_URL"] == "http://127.0.0.1:5077"
+    # set up: emails of what people then do in the demo are printed again as they happen
+    assert UNSENT_KEY not in demo.extensions
     with demo.app_context():
         db.engine.dispose()
