@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 from competency_app.accounts import services
-from competency_app.accounts.models import AuditEvent, Role, Team, User
+from competency_app.accounts.models import AuditEvent, Collaborative, Organisation, Role, Team, User
 from competency_app.extensions import db
 
 PASSWORD = "correct horse battery"
 
 
-def make_team(slug: str = "north", name: str | None = None) -> Team:
-    return services.create_team(slug, name or f"{slug.title()} team", actor=None)
+def make_collaborative(slug: str = "region", name: str | None = None) -> Collaborative:
+    collaborative = Collaborative(slug=slug, name=name or f"{slug.title()} collaborative")
+    db.session.add(collaborative)
+    db.session.flush()
+    return collaborative
+
+
+def make_organisation(
+    slug: str, collaborative: Collaborative | None = None, domains: str = ""
+) -> Organisation:
+    """A further employer: in `collaborative`, else in the first organisation's."""
+    if collaborative is None:
+        collaborative = services.default_organisation().collaborative
+    organisation = Organisation(
+        collaborative=collaborative,
+        slug=slug,
+        name=slug.replace("-", " ").title(),
+        email_domains=domains,
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def make_team(
+    slug: str = "north", name: str | None = None, organisation: Organisation | None = None
+) -> Team:
+    return services.create_team(
+        slug, name or f"{slug.title()} team", actor=None, organisation=organisation
+    )
 
 
 def make_user(
@@ -19,6 +47,7 @@ def make_user(
     team: Team | None = None,
     supervisor: User | None = None,
     password: str = PASSWORD,
+    organisation: Organisation | None = None,
 ) -> User:
     grants = [services.RoleGrant(role, team if role.team_scoped else None) for role in roles]
     return services.create_user(
@@ -28,6 +57,7 @@ def make_user(
         grants,
         actor=None,
         supervisor=supervisor,
+        organisation=organisation,
     )
 
 

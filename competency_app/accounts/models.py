@@ -35,6 +35,10 @@ class Role(enum.StrEnum):
     RECRUITER = "recruiter"
     HR = "hr"
     ADMIN = "admin"
+    # Sees a collaborative's figures (the regional view), never a person's ratings.
+    REGIONAL_LEAD = "regional_lead"
+    # Creates collaboratives and organisations; sees every organisation's audit log.
+    INSTALLATION_ADMIN = "installation_admin"
     # A lay or expert-by-experience member invited onto one vacancy's interview panel.
     PANEL_MEMBER = "panel_member"
 
@@ -44,8 +48,16 @@ class Role(enum.StrEnum):
 
     @property
     def team_scoped(self) -> bool:
-        """HR and admin act for the whole organisation; the others within a team."""
-        return self not in (Role.HR, Role.ADMIN, Role.PANEL_MEMBER)
+        """HR and admin act for the whole organisation, a regional lead for the
+        collaborative, an installation administrator for everything; the others within a
+        team."""
+        return self not in (
+            Role.HR,
+            Role.ADMIN,
+            Role.PANEL_MEMBER,
+            Role.REGIONAL_LEAD,
+            Role.INSTALLATION_ADMIN,
+        )
 
 
 ROLE_LABELS = {
@@ -55,17 +67,48 @@ ROLE_LABELS = {
     Role.RECRUITER: "Recruiter",
     Role.HR: "HR",
     Role.ADMIN: "Administrator",
+    Role.REGIONAL_LEAD: "Regional lead (the collaborative's figures)",
+    Role.INSTALLATION_ADMIN: "Installation administrator (collaboratives and organisations)",
     Role.PANEL_MEMBER: "Interview panel member (lay or expert by experience)",
 }
 
 
+class Collaborative(Model):
+    """A region's keyworking collaborative: the employers that deliver one service."""
+
+    __tablename__ = "collaborative"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organisations: Mapped[list[Organisation]] = relationship(
+        back_populates="collaborative", order_by="Organisation.name"
+    )
+
+
 class Organisation(Model):
+    """An employer (an NHS trust, a council, a charity): its people, its hosted teams."""
+
     __tablename__ = "organisation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    collaborative_id: Mapped[int] = mapped_column(ForeignKey("collaborative.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The email domains of its people, lower-case, separated by spaces (nhs.net addresses
+    # are shared by every trust, so a domain may be listed by one organisation only):
+    # sign-in picks this organisation's identity provider by them.
+    email_domains: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
+    collaborative: Mapped[Collaborative] = relationship(back_populates="organisations")
     teams: Mapped[list[Team]] = relationship(back_populates="organisation", order_by="Team.name")
+
+    @property
+    def domains(self) -> list[str]:
+        return self.email_domains.split()
 
 
 class Team(Model):
@@ -201,6 +244,9 @@ class AuditEvent(Model):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    # The organisation whose log holds the event (the actor's employer, or the person's or
+    # team's the event is about when the actor is the system); None: the installation's.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
     actor: Mapped[User | None] = relationship()
 

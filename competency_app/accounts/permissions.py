@@ -18,6 +18,7 @@ from flask import abort, current_app, has_request_context, jsonify, redirect, re
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
 from competency_app.common.loaders import get_or_404
 from competency_app.extensions import db
@@ -112,14 +113,17 @@ def team_by_slug(slug: str) -> Team:
 
 
 def can_view_team(user: User, team: Team) -> bool:
-    """Managers and supervisors of the team, HR and admins see team-level information."""
-    if is_hr_or_admin(user):
+    """Managers and supervisors of the team, HR and admins of the organisation hosting it
+    see team-level information."""
+    if scope.acts_for(user, team.organisation_id):
         return True
     return team.id in user.team_ids(Role.MANAGER, Role.SUPERVISOR)
 
 
 def can_manage_team(user: User, team: Team) -> bool:
-    return is_admin(user) or team.id in user.team_ids(Role.MANAGER)
+    return scope.acts_for(user, team.organisation_id, Role.ADMIN) or team.id in user.team_ids(
+        Role.MANAGER
+    )
 
 
 def supervises(supervisor: User, supervisee: User) -> bool:
@@ -140,8 +144,11 @@ def supervises_id(supervisor: User, supervisee_id: int) -> bool:
 
 
 def can_view_person(user: User, person: User) -> bool:
-    """A practitioner's own record, their supervisor, their team's managers, HR, admins."""
-    if user.id == person.id or is_hr_or_admin(user) or supervises(user, person):
+    """A practitioner's own record, their supervisor, their team's managers, and HR and
+    administrators of the organisation employing them."""
+    if user.id == person.id or scope.acts_for(user, person.organisation_id):
+        return True
+    if supervises(user, person):
         return True
     return bool(person.team_ids(Role.PRACTITIONER) & user.team_ids(Role.MANAGER))
 
@@ -183,8 +190,9 @@ def person_rule(predicate: Callable[[User, User], bool]) -> Rule:
 # Asked by the coverage team page (whether to offer the download) and by the exports route:
 # it lives here, below both, as coverage may not import exports.
 def can_export_team(user: User, team: Team) -> bool:
-    """Team workbooks: the team's managers, HR and admins (personal data leaves the app)."""
-    return is_hr_or_admin(user) or team.id in user.team_ids(Role.MANAGER)
+    """Team workbooks: the team's managers, HR and admins of the organisation hosting it
+    (personal data leaves the app)."""
+    return scope.acts_for(user, team.organisation_id) or team.id in user.team_ids(Role.MANAGER)
 
 
 # ---- granting and removing roles --------------------------------------------------------
@@ -192,7 +200,7 @@ def can_export_team(user: User, team: Team) -> bool:
 # `create-user`, the roster import, and any later one) asks this rule. `actor` None is the
 # command line: the operator already holds the server, so it has an administrator's powers.
 
-ORGANISATION_ROLES = frozenset({Role.ADMIN, Role.HR})
+ORGANISATION_ROLES = frozenset({Role.ADMIN, Role.HR, Role.REGIONAL_LEAD, Role.INSTALLATION_ADMIN})
 LAST_ADMIN = "{name} is the last active administrator: make someone else an administrator first"
 
 
@@ -236,6 +244,17 @@ def role_change_refusal(
     """
     old_roles = person.role_set if person is not None else set()
     roles = old_roles if new_roles is None else set(new_roles)
+    if actor is not None:
+        if (old_roles ^ roles) & {Role.INSTALLATION_ADMIN} and not scope.is_installation_admin(
+            actor
+        ):
+            return "Only an installation administrator can grant or remove that role"
+        employer = getattr(person, "organisation_id", None)
+        if employer is not None and employer != actor.organisation_id:
+            return (
+                f"{person.name} is employed by another organisation: "
+                "only their employer's HR and administrators can change their account"
+            )
     if actor is not None and not is_admin(actor):
         if Role.HR not in actor.role_set:
             return "Only HR and administrators can change people's accounts"

@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.models import (
     AuditEvent,
+    Collaborative,
     Organisation,
     Role,
     RoleAssignment,
@@ -56,16 +57,33 @@ class AccountError(ValueError):
 # ---- audit ------------------------------------------------------------------------------
 
 
+def _log_of(actor: User | None, organisation_id: int | None) -> int | None:
+    """The organisation whose audit log holds an event: the one named, else the actor's
+    employer; None (the installation's log) for the system acting on nobody's behalf."""
+    if organisation_id is not None:
+        return organisation_id
+    return actor.organisation_id if actor is not None else None
+
+
 def record(
-    action: AuditAction | str, actor: User | None, target: str | None = None, **detail
+    action: AuditAction | str,
+    actor: User | None,
+    target: str | None = None,
+    *,
+    organisation_id: int | None = None,
+    **detail,
 ) -> AuditEvent:
     """Append an audit event (no passwords, tokens or cookies ever go in `detail`).
+
+    It goes in the log of `organisation_id` when given (the person's or team's employer
+    for an event the system records), else of the actor's employer.
 
     `action` must be in the catalogue (`AuditAction`): anything else raises ValueError.
     Details hold ids and counts, never candidates' names or anyone's ratings.
     """
     action = AuditAction.coerce(action)
     event = AuditEvent(
+        organisation_id=_log_of(actor, organisation_id),
         at=utcnow(),
         actor_id=actor.id if actor is not None and actor.id is not None else None,
         actor_label=actor.email if actor is not None else detail.pop("actor_label", "system"),
@@ -79,7 +97,11 @@ def record(
 
 
 def record_many(
-    action: AuditAction | str, actor: User | None, events: list[tuple[str | None, dict]]
+    action: AuditAction | str,
+    actor: User | None,
+    events: list[tuple[str | None, dict]],
+    *,
+    organisation_id: int | None = None,
 ) -> None:
     """Append one audit event per (target, detail) in a single statement (bulk imports).
 
@@ -89,6 +111,7 @@ def record_many(
     if not events:
         return
     common = {
+        "organisation_id": _log_of(actor, organisation_id),
         "at": utcnow(),
         "actor_id": actor.id if actor is not None else None,
         "actor_label": actor.email if actor is not None else "cli",
@@ -228,15 +251,36 @@ def reset_password(user: User, actor: User) -> str:
 
 
 def default_organisation() -> Organisation:
+    """The first organisation (made, in a first collaborative, when there is none): the one
+    the command line acts for unless told another."""
     organisation = db.session.scalar(select(Organisation).order_by(Organisation.id))
     if organisation is None:
-        organisation = Organisation(name="Keyworking service")
+        collaborative = db.session.scalar(select(Collaborative).order_by(Collaborative.id))
+        if collaborative is None:
+            collaborative = Collaborative(
+                slug="keyworking-collaborative", name="Keyworking collaborative"
+            )
+        organisation = Organisation(
+            collaborative=collaborative, slug="keyworking-service", name="Keyworking service"
+        )
         db.session.add(organisation)
         db.session.flush()
     return organisation
 
 
-def create_team(slug: str, name: str, actor: User | None) -> Team:
+def organisation_for(actor: User | None, organisation: Organisation | None = None):
+    """Where a new team or person goes: the organisation named, else the actor's employer
+    (the command line: the first organisation)."""
+    if organisation is not None:
+        return organisation
+    if actor is not None:
+        return actor.organisation
+    return default_organisation()
+
+
+def create_team(
+    slug: str, name: str, actor: User | None, organisation: Organisation | None = None
+) -> Team:
     slug = slug.strip().lower()
     name = name.strip()
     if not SLUG_PATTERN.match(slug) or len(slug) > 60:
@@ -251,10 +295,11 @@ def create_team(slug: str, name: str, actor: User | None) -> Team:
         raise AccountError(control_character_problem("Team name"), "name")
     if db.session.scalar(select(Team.id).where(Team.slug == slug)) is not None:
         raise AccountError(f"A team with the short name {slug} already exists", "slug")
-    team = Team(organisation=default_organisation(), slug=slug, name=name, created_at=utcnow())
+    host = organisation_for(actor, organisation)
+    team = Team(organisation=host, slug=slug, name=name, created_at=utcnow())
     db.session.add(team)
     db.session.flush()
-    record("team_created", actor, target=slug, name=name)
+    record("team_created", actor, target=slug, organisation_id=host.id, name=name)
     return team
 
 
@@ -294,6 +339,7 @@ def create_user(
     actor: User | None,
     supervisor: User | None = None,
     must_change_password: bool = False,
+    organisation: Organisation | None = None,
 ) -> User:
     email = normalise_email(email)
     name = name.strip()
@@ -309,8 +355,9 @@ def create_user(
     check_password_strength(password, email)
     _check_grants(grants)
     check_may_change(actor, None, {g.role for g in grants})
+    employer = organisation_for(actor, organisation)
     user = User(
-        organisation=default_organisation(),
+        organisation=employer,
         email=email,
         name=name,
         password_hash=hash_password(password),
@@ -326,6 +373,7 @@ def create_user(
         "user_created",
         actor,
         target=email,
+        organisation_id=employer.id,
         roles=[f"{g.role.value}@{g.team.slug if g.team else 'organisation'}" for g in grants],
     )
     if supervisor is not None:
