@@ -196,6 +196,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.framework.views import blueprint as framework
     from competency_app.jobs.views import blueprint as jobs
     from competency_app.notifications.views import blueprint as notifications
+    from competency_app.privacy.views import blueprint as privacy
     from competency_app.recruitment.offer_views import blueprint as offers
     from competency_app.recruitment.views import blueprint as recruitment
     from competency_app.supervision.views import blueprint as supervision
@@ -221,6 +222,7 @@ def register_blueprints(app: Flask) -> None:
         api_pages,
         jobs,
         notifications,
+        privacy,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -63,6 +63,8 @@ class AuditAction(enum.StrEnum):
     PRE_EMPLOYMENT_CHECK_RECORDED = "pre_employment_check_recorded"
     PRE_EMPLOYMENT_CHECK_WAIVED = "pre_employment_check_waived"
     PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
+    PERSONAL_DATA_REQUESTED = "personal_data_requested"
+    PERSONAL_DATA_DOWNLOADED = "personal_data_downloaded"
 
     @property
     def label(self) -> str:
@@ -131,4 +133,6 @@ AUDIT_LABELS = {
     AuditAction.PRE_EMPLOYMENT_CHECK_RECORDED: "Pre-employment check recorded",
     AuditAction.PRE_EMPLOYMENT_CHECK_WAIVED: "Pre-employment check waived",
     AuditAction.PASSWORD_LINKS_DOWNLOADED: "Set-password links file downloaded",
+    AuditAction.PERSONAL_DATA_REQUESTED: "A copy of a person's data asked for",
+    AuditAction.PERSONAL_DATA_DOWNLOADED: "A copy of a person's data downloaded",
 }

@@ -275,3 +275,11 @@ def role_change_refusal(
         if remaining < 1:
             return LAST_ADMIN.format(name=person.name)
     return None
+
+
+def can_request_personal_data(user: User, person: User) -> bool:
+    """A copy of a person's data: the person themselves, and HR and administrators of the
+    organisation employing them (the controller of their record)."""
+    return user.is_authenticated and (
+        user.id == person.id or scope.acts_for(user, person.organisation_id)
+    )

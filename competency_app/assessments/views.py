@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from competency_app.accounts.models import Role
 from competency_app.accounts.permissions import (
     access,
+    can_request_personal_data,
     can_view_person,
     has_role,
     person_by_id,
@@ -627,6 +628,8 @@ def profile(user_id: int):
         previous=previous,
         labels=dict(data.version.settings.scale.names),
         print_view=request.args.get("print") == "1",
+        may_copy_data=person.id != current_user.id
+        and can_request_personal_data(current_user, person),
     )
 
 

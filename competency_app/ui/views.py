@@ -199,6 +199,7 @@ def site_footer() -> Markup:
         ]
         if signed_in:
             items.append({"href": url_for("api_pages.docs"), "text": "API for reporting tools"})
+            items.append({"href": url_for("privacy.mine"), "text": "Your data"})
         return {"meta": {"items": items}, "copyright": {"text": "Keyworking competency tracker"}}
 
     return _macro_once(

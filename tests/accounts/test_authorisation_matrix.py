@@ -251,6 +251,13 @@ for endpoint, methods in [
         EXPECTED[(endpoint, method, "own")] = {"supervisor", "manager"}
         EXPECTED[(endpoint, method, "other")] = set()
 
+# A copy of a person's data: the person, and HR and administrators of their employer.
+EXPECTED[("privacy.mine", "GET", "-")] = SIGNED_IN
+EXPECTED[("privacy.request_mine", "POST", "-")] = SIGNED_IN
+for endpoint, method in [("privacy.person", "GET"), ("privacy.request_person", "POST")]:
+    EXPECTED[(endpoint, method, "own")] = {"practitioner", "hr", "admin"}
+    EXPECTED[(endpoint, method, "other")] = HR_ADMIN
+
 IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
 
 

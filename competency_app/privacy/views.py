@@ -1,0 +1,96 @@
+"""Asking for a copy of a person's data: your own, or (HR and administrators of their
+employer) anyone's the organisation employs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from competency_app.accounts.models import User
+from competency_app.accounts.permissions import (
+    SIGNED_IN,
+    access,
+    can_request_personal_data,
+    person_by_id,
+    person_rule,
+)
+from competency_app.accounts.services import record
+from competency_app.database import unit_of_work
+from competency_app.jobs import services as jobs
+from competency_app.privacy.jobs import PERSONAL_DATA
+from competency_app.privacy.registry import staff_holdings
+
+blueprint = Blueprint("privacy", __name__)
+
+
+def _sections() -> dict[str, list[str]]:
+    """What the copy holds, section by section, in the registry's words."""
+    sections: dict[str, list[str]] = {}
+    for holding in staff_holdings():
+        purposes = sections.setdefault(holding.section, [])
+        if holding.purpose not in purposes:
+            purposes.append(holding.purpose)
+    return sections
+
+
+def _requests(person: User) -> list:
+    return [
+        job
+        for job in jobs.jobs_of(current_user, limit=50)
+        if job.kind == PERSONAL_DATA.name and job.params.get("person") == person.id
+    ][:5]
+
+
+def _page(person: User):
+    own = person.id == current_user.id
+    return render_template(
+        "privacy/request.html",
+        title="Your data" if own else f"A copy of {person.name}'s data",
+        person=person,
+        own=own,
+        sections=_sections(),
+        recent=_requests(person),
+    )
+
+
+def _start(person: User):
+    actor = current_user._get_current_object()
+    with unit_of_work():
+        job, created = jobs.request_job(
+            PERSONAL_DATA.name, {"person": person.id}, actor, unit="records"
+        )
+        record(
+            "personal_data_requested",
+            actor,
+            target=person.email,
+            organisation_id=person.organisation_id,
+            job=job.id,
+        )
+        job_id = job.id
+    if created:
+        jobs.enqueue(job_id)
+    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+
+
+@blueprint.get("/my-data")
+@access(SIGNED_IN)
+def mine():
+    return _page(current_user._get_current_object())
+
+
+@blueprint.post("/my-data")
+@access(SIGNED_IN)
+def request_mine():
+    return _start(current_user._get_current_object())
+
+
+@blueprint.get("/people/<int:user_id>/data")
+@access(person_rule(can_request_personal_data))
+def person(user_id: int):
+    return _page(person_by_id(user_id))
+
+
+@blueprint.post("/people/<int:user_id>/data")
+@access(person_rule(can_request_personal_data))
+def request_person(user_id: int):
+    return _start(person_by_id(user_id))
