@@ -65,6 +65,7 @@ class AuditAction(enum.StrEnum):
     PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
     PERSONAL_DATA_REQUESTED = "personal_data_requested"
     PERSONAL_DATA_DOWNLOADED = "personal_data_downloaded"
+    PERSONAL_DATA_ERASED = "personal_data_erased"
 
     @property
     def label(self) -> str:
@@ -135,4 +136,5 @@ AUDIT_LABELS = {
     AuditAction.PASSWORD_LINKS_DOWNLOADED: "Set-password links file downloaded",
     AuditAction.PERSONAL_DATA_REQUESTED: "A copy of a person's data asked for",
     AuditAction.PERSONAL_DATA_DOWNLOADED: "A copy of a person's data downloaded",
+    AuditAction.PERSONAL_DATA_ERASED: "A person's record erased",
 }

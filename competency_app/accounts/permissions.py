@@ -283,3 +283,11 @@ def can_request_personal_data(user: User, person: User) -> bool:
     return user.is_authenticated and (
         user.id == person.id or scope.acts_for(user, person.organisation_id)
     )
+
+
+def can_erase_person(user: User, person: User) -> bool:
+    """Erasing a person's record: HR and administrators of the organisation employing them,
+    never their own."""
+    return user.is_authenticated and user.id != person.id and scope.acts_for(
+        user, person.organisation_id
+    )

@@ -538,11 +538,23 @@ def counted_on(day):
     )
 
 
-def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | None):
-    """The one query for "the teams' active members in a role", by team, then name and id;
-    with `on`, those who have not left by that day. (Built once for each of its uses and
-    run with parameters: every team page asks for its members.)"""
-    key = (what, on is not None)
+def present(today):
+    """SQL: the person's account counts for the figures: active, or a leaver whose leaving
+    day has come (their account disabled, or erased under a pseudonym), who still counts
+    for the days before it (`counted_on`). A disabled account with no leaving day, or one
+    still to come, counts for none."""
+    return or_(User.active, User.leaving_date <= today)
+
+
+def _team_members(
+    what: tuple, team_ids: list[int], role: Role, on: datetime | None, ever: bool = False
+):
+    """The one query for "the teams' members in a role", by team, then name and id: the
+    active ones; with `on`, those counted on that day, leavers included for the days before
+    they left; `ever`: everyone who counts on some day (the active and the leavers). (Built
+    once for each of its uses and run with parameters: every team page asks for its
+    members.)"""
+    key = (what, on is not None, ever)
     statement = _MEMBERS.get(key)
     if statement is None:
         statement = (
@@ -551,17 +563,28 @@ def _team_members(what: tuple, team_ids: list[int], role: Role, on: datetime | N
             .where(
                 RoleAssignment.team_id.in_(bindparam("teams", expanding=True)),
                 RoleAssignment.role == bindparam("role"),
-                User.active,
             )
             .order_by(RoleAssignment.team_id, User.name, User.id)
         )
         if on is not None:
-            statement = statement.where(counted_on(bindparam("day")))
+            statement = statement.where(present(bindparam("today")), counted_on(bindparam("day")))
+        elif ever:
+            statement = statement.where(present(bindparam("today")))
+        else:
+            statement = statement.where(User.active)
         _MEMBERS[key] = statement
     params: dict[str, Any] = {"teams": team_ids, "role": role}
     if on is not None:
         params["day"] = on.date()
+    if on is not None or ever:
+        params["today"] = utcnow().date()
     return statement, params
+
+
+def team_members_ever(team: Team, role: Role = Role.PRACTITIONER) -> list[User]:
+    """Everyone who counts for the team on some day: its active members and its leavers
+    (whose past days count); `coverage.services.is_member_on` says which days."""
+    return list(db.session.scalars(*_team_members((User,), [team.id], role, None, ever=True)))
 
 
 def team_members(

@@ -22,12 +22,12 @@ reason for each in words, the gaps, what is at risk and the headline counts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
 from competency_app.accounts.models import Role, Team, User
-from competency_app.accounts.services import team_member_names, team_members
+from competency_app.accounts.services import team_member_names, team_members, team_members_ever
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
 from competency_app.common.dates import london_day
@@ -297,10 +297,14 @@ def team_practitioners(team: Team, on: datetime | None = None) -> list[User]:
     return team_members(team, Role.PRACTITIONER, on=on)
 
 
-def is_member_on(person: User, moment: datetime) -> bool:
-    """Whether `person` (an active member) counts on `moment`'s day: started by then (or no
-    start date recorded) and not yet left, as `team_members(on=...)` reads them."""
+def is_member_on(person: User, moment: datetime, today: date | None = None) -> bool:
+    """Whether `person` (a member) counts on `moment`'s day, as `team_members(on=...)`
+    reads them: an active account or a leaver whose leaving day has come
+    (`accounts.present`), started by then (or no start date recorded) and not yet left."""
     day = moment.date()
+    today = today or utcnow().date()
+    if not person.active and (person.leaving_date is None or person.leaving_date > today):
+        return False
     started = person.start_date is None or person.start_date <= day
     return started and (person.leaving_date is None or person.leaving_date > day)
 
@@ -549,7 +553,7 @@ def coverage_over_time(
     a set of statements per moment."""
     real = utcnow()
     past = [moment for moment in moments if moment < real - timedelta(hours=1)]
-    everyone = team_practitioners(team)
+    everyone = team_members_ever(team)  # the active members and the leavers
     members = [[m for m in everyone if is_member_on(m, moment)] for moment in past]
     figures = figures_over_time(version, [[m.id for m in group] for group in members], past)
     result = [

@@ -22,7 +22,7 @@ from sqlalchemy import Table, or_, select
 from competency_app.accounts.models import AuditEvent, User
 from competency_app.clock import utcnow
 from competency_app.extensions import db
-from competency_app.privacy.registry import CANDIDATE, Holding, staff_holdings
+from competency_app.privacy.registry import BY_TABLE, CANDIDATE, Holding, staff_holdings
 
 FORMAT = 1
 
@@ -41,28 +41,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows_of(holding: Holding, person_id: int) -> list[dict]:
-    """The rows of `holding` about the person (staff, or their applications as a candidate)."""
+def about(holding: Holding, person_id: int, email: str | None = None):
+    """The WHERE clause of `holding`'s rows about the person (staff, or their applications
+    as a candidate); the audit log's also takes the events naming their sign-in address."""
     table = _table(holding.table)
-    statement = select(table)
     if holding.kind == CANDIDATE and holding.table != "candidate":
         candidate = _table("candidate")
         mine = select(candidate.c.id).where(candidate.c.staff_user_id == person_id)
-        statement = statement.where(table.c[holding.subject].in_(mine))
-    elif holding.through is not None:
+        return table.c[holding.subject].in_(mine)
+    if holding.through is not None:
         column, parent_name = holding.through
         parent = _table(parent_name)
-        parent_holding = next(h for h in staff_holdings() if h.table == parent_name)
+        parent_holding = BY_TABLE[parent_name]
         mine = select(parent.c.id).where(parent.c[parent_holding.subject] == person_id)
-        statement = statement.where(table.c[column].in_(mine))
-    elif holding.table == "audit_event":
-        email = db.session.scalar(select(User.email).where(User.id == person_id))
-        statement = statement.where(
-            or_(AuditEvent.actor_id == person_id, AuditEvent.target == email)
-        )
-    else:
-        statement = statement.where(table.c[holding.subject] == person_id)
-    statement = statement.order_by(*table.primary_key.columns)
+        return table.c[column].in_(mine)
+    if holding.table == "audit_event":
+        return or_(AuditEvent.actor_id == person_id, AuditEvent.target == email)
+    return table.c[holding.subject] == person_id
+
+
+def _rows_of(holding: Holding, person_id: int, email: str) -> list[dict]:
+    table = _table(holding.table)
+    statement = (
+        select(table).where(about(holding, person_id, email)).order_by(*table.primary_key.columns)
+    )
     return [dict(row._mapping) for row in db.session.execute(statement)]
 
 
@@ -110,7 +112,7 @@ def collect(person_id: int) -> dict:
     if person is None:
         raise LookupError(person_id)
     found: list[tuple[Holding, list[dict]]] = [
-        (holding, _rows_of(holding, person_id)) for holding in staff_holdings()
+        (holding, _rows_of(holding, person_id, person.email)) for holding in staff_holdings()
     ]
     actor_ids = {
         row[column]

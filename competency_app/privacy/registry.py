@@ -21,6 +21,12 @@ from dataclasses import dataclass
 STAFF = "staff"
 CANDIDATE = "candidate"
 
+# How an erasure treats a table's rows about the person (`erasure.py`):
+DELETE = "delete"  # the rows go
+KEEP = "keep"  # the rows stay, their `clear` columns emptied: facts the figures count
+ANONYMISE = "anonymise"  # the row stays under a pseudonym (the person, an application)
+ERASURES = (DELETE, KEEP, ANONYMISE)
+
 
 @dataclass(frozen=True)
 class Holding:
@@ -35,6 +41,8 @@ class Holding:
     kind: str = STAFF  # whose data: staff or a candidate
     # Rows naming people only as actors (nobody's data in particular), or derived figures.
     about_nobody: bool = False
+    erase: str = ""  # DELETE, KEEP or ANONYMISE: every holding says which
+    clear: tuple[str, ...] = ()  # the free-text columns emptied when rows are kept
 
 
 SUPERVISION = "Supervision"
@@ -53,6 +61,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "staff_record",
         subject="id",
         hidden=("password_hash", "session_version"),
+        erase=ANONYMISE,
     ),
     Holding(
         "role_assignment",
@@ -60,6 +69,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Your roles and the teams you hold them in.",
         "staff_record",
         subject="user_id",
+        erase=KEEP,
     ),
     Holding(
         "supervision_link",
@@ -68,6 +78,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "staff_record",
         subject="supervisee_id",
         actors=("supervisor_id",),
+        erase=DELETE,
     ),
     Holding(
         "sso_identity",
@@ -75,6 +86,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "The sign-in accounts at your organisation's identity provider linked to yours.",
         "staff_record",
         subject="user_id",
+        erase=DELETE,
     ),
     Holding(
         "password_link",
@@ -83,6 +95,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "sign_in",
         subject="user_id",
         hidden=("token_hash",),
+        erase=DELETE,
     ),
     Holding(
         "api_token",
@@ -91,6 +104,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "sign_in",
         subject="owner_id",
         hidden=("token_hash",),
+        erase=DELETE,
     ),
     Holding(
         "audit_event",
@@ -98,6 +112,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "The audit log's record of what you did, and of what was done to your account.",
         "audit",
         subject="actor_id",
+        erase=ANONYMISE,
     ),
     # ---- self-assessment and validation ------------------------------------------------
     Holding(
@@ -107,6 +122,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "competence_record",
         subject="person_id",
         actors=("validated_by_id", "updated_by_id"),
+        erase=KEEP,
+        clear=("return_comment",),
     ),
     Holding(
         "assessment_event",
@@ -115,6 +132,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "competence_record",
         through=("assessment_id", "assessment"),
         actors=("actor_id",),
+        erase=KEEP,
+        clear=("detail",),
     ),
     Holding(
         "self_rating",
@@ -122,6 +141,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "Your own rating of each skill and the evidence you gave.",
         "competence_record",
         through=("assessment_id", "assessment"),
+        erase=KEEP,
+        clear=("evidence",),
     ),
     Holding(
         "value_reflection",
@@ -129,6 +150,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Your reflections on the core values.",
         "competence_record",
         through=("assessment_id", "assessment"),
+        erase=DELETE,
     ),
     Holding(
         "value_review",
@@ -137,6 +159,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "competence_record",
         through=("assessment_id", "assessment"),
         actors=("reviewed_by_id",),
+        erase=KEEP,
+        clear=("comment",),
     ),
     Holding(
         "validation_draft",
@@ -145,6 +169,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "competence_record",
         through=("assessment_id", "assessment"),
         actors=("saved_by_id",),
+        erase=DELETE,
     ),
     Holding(
         "validated_rating",
@@ -153,6 +178,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "competence_record",
         subject="person_id",
         actors=("validated_by_id",),
+        erase=KEEP,
+        clear=("comment",),
     ),
     Holding(
         "current_rating",
@@ -160,6 +187,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Your current validated level of each skill (kept for the team's coverage).",
         "competence_record",
         subject="person_id",
+        erase=KEEP,
     ),
     # ---- supervision ------------------------------------------------------------------
     Holding(
@@ -169,6 +197,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "supervision_record",
         subject="supervisee_id",
         actors=("created_by_id",),
+        erase=DELETE,
     ),
     Holding(
         "supervision_session",
@@ -177,6 +206,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "supervision_record",
         subject="supervisee_id",
         actors=("supervisor_id", "created_by_id", "cancelled_by_id", "led_by_id"),
+        erase=DELETE,
     ),
     Holding(
         "supervision_prompt_note",
@@ -185,6 +215,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "supervision_record",
         through=("session_id", "supervision_session"),
         actors=("updated_by_id",),
+        erase=DELETE,
     ),
     Holding(
         "supervision_session_assignment",
@@ -192,6 +223,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "The training each session looked at.",
         "supervision_record",
         through=("session_id", "supervision_session"),
+        erase=DELETE,
     ),
     Holding(
         "supervision_group",
@@ -200,6 +232,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "supervision_record",
         actors=("created_by_id",),
         about_nobody=True,
+        erase=KEEP,
     ),
     # ---- training -------------------------------------------------------------------
     Holding(
@@ -209,6 +242,8 @@ HOLDINGS: tuple[Holding, ...] = (
         "training_record",
         subject="person_id",
         actors=("recorded_by_id",),
+        erase=KEEP,
+        clear=("certificate_ref",),
     ),
     Holding(
         "training_assignment",
@@ -217,6 +252,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "training_record",
         subject="person_id",
         actors=("assigned_by_id",),
+        erase=DELETE,
     ),
     # ---- notifications and jobs ---------------------------------------------------------
     Holding(
@@ -225,6 +261,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Reminders and messages sent to you, and whether the email went.",
         "notification",
         subject="user_id",
+        erase=DELETE,
     ),
     Holding(
         "notification_preference",
@@ -232,6 +269,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Which messages you asked to have by email.",
         "staff_record",
         subject="user_id",
+        erase=DELETE,
     ),
     Holding(
         "job",
@@ -239,6 +277,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "Downloads and imports you asked for (the files are deleted after a day).",
         "notification",
         subject="owner_id",
+        erase=KEEP,
     ),
     Holding(
         "job_requester",
@@ -246,6 +285,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "When you asked for each download or import.",
         "notification",
         subject="user_id",
+        erase=DELETE,
     ),
     # ---- recruitment ------------------------------------------------------------------
     Holding(
@@ -255,6 +295,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "recruitment",
         actors=("created_by_id",),
         about_nobody=True,
+        erase=KEEP,
     ),
     Holding(
         "panel_member",
@@ -262,6 +303,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "The interview panels you sit on.",
         "recruitment",
         subject="user_id",
+        erase=KEEP,
     ),
     Holding(
         "candidate",
@@ -270,6 +312,7 @@ HOLDINGS: tuple[Holding, ...] = (
         "candidate",
         subject="staff_user_id",
         kind=CANDIDATE,
+        erase=ANONYMISE,
     ),
     *(
         Holding(
@@ -280,16 +323,38 @@ HOLDINGS: tuple[Holding, ...] = (
             subject="candidate_id",
             actors=actors,
             kind=CANDIDATE,
+            erase=KEEP,
+            clear=clear,
         )
-        for table, purpose, actors in (
-            ("shortlist_mark", "Each shortlister's mark of each criterion.", ("shortlister_id",)),
-            ("shortlist_moderation", "The moderated shortlisting marks.", ("moderator_id",)),
-            ("interview_slot", "The interview's time and place.", ()),
-            ("interview_score", "Each panel member's interview scores.", ("panel_member_id",)),
-            ("interview_submission", "When each panel member submitted.", ("panel_member_id",)),
-            ("agreed_score", "The panel's agreed score of each criterion.", ("chair_id",)),
-            ("assessment_score", "Scores of the assessment task.", ("assessor_id",)),
-            ("pre_employment_check", "Pre-employment checks of an offer.", ("recorded_by_id",)),
+        for table, purpose, actors, clear in (
+            (
+                "shortlist_mark",
+                "Each shortlister's mark of each criterion.",
+                ("shortlister_id",),
+                (),
+            ),
+            (
+                "shortlist_moderation",
+                "The moderated shortlisting marks.",
+                ("moderator_id",),
+                ("reason",),
+            ),
+            ("interview_slot", "The interview's time and place.", (), ()),
+            (
+                "interview_score",
+                "Each panel member's interview scores.",
+                ("panel_member_id",),
+                ("notes",),
+            ),
+            ("interview_submission", "When each panel member submitted.", ("panel_member_id",), ()),
+            ("agreed_score", "The panel's agreed score of each criterion.", ("chair_id",), ()),
+            ("assessment_score", "Scores of the assessment task.", ("assessor_id",), ()),
+            (
+                "pre_employment_check",
+                "Pre-employment checks of an offer.",
+                ("recorded_by_id",),
+                ("waiver_reason",),
+            ),
         )
     ),
 )

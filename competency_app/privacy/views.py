@@ -3,13 +3,14 @@ employer) anyone's the organisation employs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import (
     SIGNED_IN,
     access,
+    can_erase_person,
     can_request_personal_data,
     person_by_id,
     person_rule,
@@ -17,6 +18,7 @@ from competency_app.accounts.permissions import (
 from competency_app.accounts.services import record
 from competency_app.database import unit_of_work
 from competency_app.jobs import services as jobs
+from competency_app.privacy import erasure
 from competency_app.privacy.jobs import PERSONAL_DATA
 from competency_app.privacy.registry import staff_holdings
 
@@ -50,6 +52,7 @@ def _page(person: User):
         own=own,
         sections=_sections(),
         recent=_requests(person),
+        may_erase=can_erase_person(current_user, person),
     )
 
 
@@ -94,3 +97,42 @@ def person(user_id: int):
 @access(person_rule(can_request_personal_data))
 def request_person(user_id: int):
     return _start(person_by_id(user_id))
+
+
+@blueprint.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
+@access(person_rule(can_erase_person))
+def erase(user_id: int):
+    """Erase a leaver's record (confirmed, with the reason): the account stays under a
+    pseudonym so the team's past figures stay true; everything identifying goes."""
+    person = person_by_id(user_id)
+    typed = {"reason": request.form.get("reason", ""), "confirm": request.form.get("confirm")}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        actor = current_user._get_current_object()
+        problem = erasure.refusal(person, actor, typed["reason"])
+        if problem:
+            errors["reason"] = problem
+        elif typed["confirm"] != "yes":
+            errors["confirm"] = "Confirm that the erasure cannot be undone"
+        if not errors:
+            with unit_of_work():
+                done = erasure.erase(person, actor, typed["reason"])
+            flash(
+                f"The record is erased: the account is now {done.pseudonym}, whose ratings still "
+                "count in their teams' past figures for their dates.",
+                "success",
+            )
+            return redirect(url_for("ui.home"), code=303)
+    return (
+        render_template(
+            "privacy/erase.html",
+            title=f"Erase {person.name}'s record",
+            person=person,
+            typed=typed,
+            errors=errors,
+            blocked=None
+            if request.method == "POST"
+            else erasure.refusal(person, current_user, "a reason"),
+        ),
+        400 if errors else 200,
+    )

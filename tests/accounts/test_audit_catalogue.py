@@ -85,6 +85,9 @@ AGREED_ACTIONS = [
     "pre_employment_check_recorded",
     "pre_employment_check_waived",
     "password_links_downloaded",
+    "personal_data_requested",
+    "personal_data_downloaded",
+    "personal_data_erased",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -308,6 +311,39 @@ def do_password_link_issued(app, world, runner, tmp_path):
         "name,email,role,team,supervisor\n"
         "Nia New,nia.new@example.nhs.uk,practitioner,north,sue.super@example.nhs.uk\n",
     )
+
+
+def _copy_of_pats_data(app, world, tmp_path):
+    """HR asks for a copy of Pat's data (a job, run in-process): its page's address."""
+    app.config["JOBS_DIR"] = str(tmp_path / "jobs")
+    hr = client_of(app, "hana.hr")
+    path = f"/people/{world['pat']}/data"
+    response = post_from(hr, path, path, {})
+    assert response.status_code == 303
+    return hr, response.headers["Location"]
+
+
+def do_personal_data_requested(app, world, runner, tmp_path):
+    _copy_of_pats_data(app, world, tmp_path)
+    app.config["JOBS_DIR"] = ""
+
+
+def do_personal_data_downloaded(app, world, runner, tmp_path):
+    hr, job_page = _copy_of_pats_data(app, world, tmp_path)
+    assert hr.get(f"{job_page}/download").status_code == 200
+    app.config["JOBS_DIR"] = ""
+
+
+def do_personal_data_erased(app, world, runner, tmp_path):
+    with app.app_context():
+        accounts.set_active(db.session.get_one(User, world["pat"]), False, None)
+        commit()
+    hr = client_of(app, "hana.hr")
+    path = f"/people/{world['pat']}/erase"
+    response = post_from(
+        hr, path, path, {"reason": "Left in 2019; retention over", "confirm": "yes"}
+    )
+    assert response.status_code == 303
 
 
 def do_password_links_downloaded(app, world, runner, tmp_path):
@@ -789,6 +825,9 @@ PERFORM = {
     AuditAction.PASSWORD_LINK_ISSUED: do_password_link_issued,
     AuditAction.PASSWORD_SET_BY_LINK: do_password_set_by_link,
     AuditAction.PASSWORD_LINKS_DOWNLOADED: do_password_links_downloaded,
+    AuditAction.PERSONAL_DATA_REQUESTED: do_personal_data_requested,
+    AuditAction.PERSONAL_DATA_DOWNLOADED: do_personal_data_downloaded,
+    AuditAction.PERSONAL_DATA_ERASED: do_personal_data_erased,
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,

@@ -257,6 +257,10 @@ EXPECTED[("privacy.request_mine", "POST", "-")] = SIGNED_IN
 for endpoint, method in [("privacy.person", "GET"), ("privacy.request_person", "POST")]:
     EXPECTED[(endpoint, method, "own")] = {"practitioner", "hr", "admin"}
     EXPECTED[(endpoint, method, "other")] = HR_ADMIN
+# Erasing a person's record: HR and administrators of their employer, never their own.
+for method in ("GET", "POST"):
+    EXPECTED[("privacy.erase", method, "own")] = HR_ADMIN
+    EXPECTED[("privacy.erase", method, "other")] = HR_ADMIN
 
 IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
 

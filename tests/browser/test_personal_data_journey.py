@@ -8,11 +8,14 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
-from competency_app.accounts.models import Role
+from competency_app.accounts import services as accounts
+from competency_app.accounts.models import Role, User
+from competency_app.extensions import db
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in
 from tests.factories import (
@@ -83,3 +86,33 @@ def test_hr_and_the_keyworker_each_get_a_copy_and_another_employer_cannot(
     response = council_hr.goto(f"/people/{world['pat']}/data")
     assert response is not None and response.status == 403
     axe_check(council_hr)
+
+
+def test_hr_erases_a_leaver_after_a_refused_first_try(page, app, world, axe_check):
+    with app.app_context():
+        pat = db.session.get_one(User, world["pat"])
+        accounts.set_leaving_date(pat, date.today(), None)
+        accounts.set_active(pat, False, None)
+        commit()
+    sign_in(page, "hana.hr")
+    page.goto(f"/people/{world['pat']}/data")
+    page.get_by_role("link", name="Erase Pat Prac's record").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Erase Pat Prac's record?")
+    axe_check(page)
+    page.get_by_label("Reason for the erasure").fill("Left in 2019; retention period over")
+    page.get_by_role("button", name="Erase Pat Prac's record").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Confirm that the erasure")
+    expect(page.get_by_label("Reason for the erasure")).to_have_value(
+        "Left in 2019; retention period over"
+    )
+    axe_check(page)
+    page.set_viewport_size({"width": 390, "height": 800})
+    axe_check(page)
+    screenshot(page, "personal-data-erase-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_label("I understand that erasing Pat Prac's record cannot be undone").check()
+    page.get_by_role("button", name="Erase Pat Prac's record").click()
+    expect(page.locator("body")).to_contain_text(f"Erased person {world['pat']}")
+    axe_check(page)
+    with app.app_context():
+        assert db.session.get_one(User, world["pat"]).name == f"Erased person {world['pat']}"
