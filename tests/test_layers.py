@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"reminders"},  # reminder sources across features, send-reminders
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
     {"api"},  # the JSON API and its tokens: reads the features, as the pages do
+    {"privacy"},  # a person's data across every feature: its copy and its erasure
     {"ui"},
     {"__init__"},  # the application factory
 ]
