@@ -288,6 +288,8 @@ def can_request_personal_data(user: User, person: User) -> bool:
 def can_erase_person(user: User, person: User) -> bool:
     """Erasing a person's record: HR and administrators of the organisation employing them,
     never their own."""
-    return user.is_authenticated and user.id != person.id and scope.acts_for(
-        user, person.organisation_id
+    return (
+        user.is_authenticated
+        and user.id != person.id
+        and scope.acts_for(user, person.organisation_id)
     )

@@ -79,6 +79,11 @@ def _emptied(table: Table, column: str):
     return {} if isinstance(table.c[column].type, JSON) else None
 
 
+def _count(result) -> int:
+    """The rows an UPDATE or DELETE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _replace(text: str, swaps: list[tuple[str, str]]) -> str:
     for old, new in swaps:
         text = text.replace(old, new)
@@ -134,17 +139,16 @@ def erase(person: User, actor: User, reason: str) -> Erasure:
         table = _table(holding.table)
         clause = about(holding, person.id, email)
         if holding.erase == DELETE:
-            count = db.session.execute(delete(table).where(clause)).rowcount
-            erasure.deleted[holding.table] = count or 0
+            erasure.deleted[holding.table] = _count(db.session.execute(delete(table).where(clause)))
         elif holding.erase == KEEP and holding.clear:
             values = {column: _emptied(table, column) for column in holding.clear}
-            count = db.session.execute(update(table).where(clause).values(values)).rowcount
-            erasure.kept[holding.table] = count or 0
+            result = db.session.execute(update(table).where(clause).values(values))
+            erasure.kept[holding.table] = _count(result)
         elif holding.table == "candidate":
-            count = db.session.execute(
+            result = db.session.execute(
                 update(table).where(clause).values(name=pseudonym, email=None)
-            ).rowcount
-            erasure.kept[holding.table] = count or 0
+            )
+            erasure.kept[holding.table] = _count(result)
     db.session.execute(
         update(User)
         .where(User.id == person.id)

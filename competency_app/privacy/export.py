@@ -45,19 +45,20 @@ def about(holding: Holding, person_id: int, email: str | None = None):
     """The WHERE clause of `holding`'s rows about the person (staff, or their applications
     as a candidate); the audit log's also takes the events naming their sign-in address."""
     table = _table(holding.table)
+    subject = holding.subject or ""
     if holding.kind == CANDIDATE and holding.table != "candidate":
         candidate = _table("candidate")
         mine = select(candidate.c.id).where(candidate.c.staff_user_id == person_id)
-        return table.c[holding.subject].in_(mine)
+        return table.c[subject].in_(mine)
     if holding.through is not None:
         column, parent_name = holding.through
         parent = _table(parent_name)
-        parent_holding = BY_TABLE[parent_name]
-        mine = select(parent.c.id).where(parent.c[parent_holding.subject] == person_id)
+        parent_subject = BY_TABLE[parent_name].subject or ""
+        mine = select(parent.c.id).where(parent.c[parent_subject] == person_id)
         return table.c[column].in_(mine)
     if holding.table == "audit_event":
         return or_(AuditEvent.actor_id == person_id, AuditEvent.target == email)
-    return table.c[holding.subject] == person_id
+    return table.c[subject] == person_id
 
 
 def _rows_of(holding: Holding, person_id: int, email: str) -> list[dict]:

@@ -105,18 +105,19 @@ def erase(user_id: int):
     """Erase a leaver's record (confirmed, with the reason): the account stays under a
     pseudonym so the team's past figures stay true; everything identifying goes."""
     person = person_by_id(user_id)
-    typed = {"reason": request.form.get("reason", ""), "confirm": request.form.get("confirm")}
+    reason = request.form.get("reason", "")
+    typed = {"reason": reason, "confirm": request.form.get("confirm", "")}
     errors: dict[str, str] = {}
     if request.method == "POST":
         actor = current_user._get_current_object()
-        problem = erasure.refusal(person, actor, typed["reason"])
+        problem = erasure.refusal(person, actor, reason)
         if problem:
             errors["reason"] = problem
         elif typed["confirm"] != "yes":
             errors["confirm"] = "Confirm that the erasure cannot be undone"
         if not errors:
             with unit_of_work():
-                done = erasure.erase(person, actor, typed["reason"])
+                done = erasure.erase(person, actor, reason)
             flash(
                 f"The record is erased: the account is now {done.pseudonym}, whose ratings still "
                 "count in their teams' past figures for their dates.",
