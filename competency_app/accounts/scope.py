@@ -14,7 +14,18 @@ another organisation of the same collaborative.
   organisation's audit log; it holds no organisation's people by that role.
 
 Views, services, the API and the exports ask the functions here; none builds its own
-organisation filter. `tests/accounts/test_organisation_matrix.py` checks the routes and
+organisation filter.
+
+A person, team or vacancy of another organisation answers 404 (not 403) wherever an
+administrator or HR names it by id on a page that lists only their own organisation's
+(`person_or_404`): the answer does not reveal that it exists. A team's page, reached by the
+slug its members share, keeps answering 403 (`permissions.can_view_team`).
+
+A host team's manager and supervisor see a secondee as any member; the host
+organisation's HR sees the team's pages (its figures, its members by name) but not the
+secondee's person record, which their employer's HR and administrators keep.
+
+`tests/accounts/test_organisation_matrix.py` checks the routes and
 `tests/accounts/test_organisation_isolation.py` random list queries against them.
 """
 
@@ -22,17 +33,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, select, true
+from flask import abort
+from sqlalchemy import ColumnElement, false, func, select, true
 
 from competency_app.accounts.models import (
     AuditEvent,
     Collaborative,
     Organisation,
     Role,
+    RoleAssignment,
     Team,
     User,
 )
 from competency_app.extensions import db
+from competency_app.recruitment.models import Vacancy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -108,12 +122,87 @@ def teams(user, *roles: Role) -> ColumnElement[bool]:
     return _in(Team.organisation_id, organisation_ids(user, *roles))
 
 
-def audit_events(user) -> ColumnElement[bool]:
+def employed_by(organisation_id: int | None) -> ColumnElement[bool]:
+    """People employed by `organisation_id`; None (the command line, a job acting for no
+    one) is the whole installation."""
+    return true() if organisation_id is None else User.organisation_id == organisation_id
+
+
+def hosted_by(organisation_id: int | None) -> ColumnElement[bool]:
+    """Teams hosted by `organisation_id`; None is the whole installation."""
+    return true() if organisation_id is None else Team.organisation_id == organisation_id
+
+
+def employer_id(user, *roles: Role) -> int:
+    """The one organisation `user` acts for as one of `roles` (admin or HR): the
+    organisation-wide pages (the workbook, training compliance) are that organisation's.
+    403 if none: never None, which the functions taking it read as the whole installation."""
+    ids = organisation_ids(user, *roles)
+    if not ids:
+        abort(403)
+    return next(iter(ids))
+
+
+def vacancies(user, *roles: Role) -> ColumnElement[bool]:
+    """Vacancies `user` sees organisation-wide (HR): those of the teams their employer
+    hosts. Recruiters, managers, supervisors and panels see theirs by team or panel
+    (`recruitment/permissions.py`)."""
+    ids = organisation_ids(user, *(roles or (Role.HR,)))
+    if not ids:
+        return false()
+    return Vacancy.team_id.in_(select(Team.id).where(Team.organisation_id.in_(list(ids))))
+
+
+def vacancy_in_scope(user, vacancy, *roles: Role) -> bool:
+    """`vacancy`'s team is hosted by an organisation `user` acts for (as HR by default)."""
+    return acts_for(user, vacancy.team.organisation_id, *(roles or (Role.HR,)))
+
+
+def person_or_404(user, person_id: int, *roles: Role) -> User:
+    """The person `person_id` if `user` keeps their record (their employer's administrator
+    by default); 404 otherwise, the same answer as for no such person."""
+    person = db.session.get(User, person_id)
+    if person is None or not acts_for(user, person.organisation_id, *(roles or (Role.ADMIN,))):
+        abort(404)
+    return person
+
+
+def assignable_teams(user) -> ColumnElement[bool]:
+    """The teams an administrator may put their people in: those of their employer's
+    collaborative (a secondment stays inside it), their own organisation's first."""
+    ids = organisation_ids(user, Role.ADMIN)
+    if not ids:
+        return false()
+    collaborative = select(Organisation.collaborative_id).where(Organisation.id.in_(list(ids)))
+    return Team.organisation_id.in_(
+        select(Organisation.id).where(Organisation.collaborative_id.in_(collaborative))
+    )
+
+
+def count_people(user) -> int:
+    """How many people `user` keeps the records of (administrator or HR)."""
+    return db.session.scalar(select(func.count()).select_from(User).where(people(user))) or 0
+
+
+def active_admin_ids(organisation_id: int | None = None) -> set[int]:
+    """The active administrators of `organisation_id` (None: of every organisation). Each
+    organisation keeps at least one: the last one cannot be removed or disabled."""
+    return set(
+        db.session.scalars(
+            select(User.id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.ADMIN, User.active, employed_by(organisation_id))
+        )
+    )
+
+
+def audit_events(user, *roles: Role) -> ColumnElement[bool]:
     """The audit events `user` reads: every one for the installation administrator; their
-    employer's for an administrator."""
+    employer's for an administrator (or one of `roles`: HR's home page lists its
+    organisation's imports)."""
     if is_installation_admin(user):
         return true()
-    return _in(AuditEvent.organisation_id, organisation_ids(user, Role.ADMIN))
+    return _in(AuditEvent.organisation_id, organisation_ids(user, *(roles or (Role.ADMIN,))))
 
 
 def organisations_in_collaborative(collaborative_id: int) -> list[Organisation]:
