@@ -289,7 +289,9 @@ AUDIT_ACTIONS = list(AuditAction)
 def _organisation_names() -> dict[int | None, str]:
     """For the installation administrator's log: each event's organisation by name."""
     names: dict[int | None, str] = {None: "Installation"}
-    names.update(db.session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+    names.update(
+        (row.id, row.name) for row in db.session.execute(select(Organisation.id, Organisation.name))
+    )
     return names  # the whole catalogue, in its order
 
 

@@ -803,16 +803,17 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     candidates = db.session.execute(
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id.in_(ids))
     ).scalar_one()
-    counts: dict[int, int] = dict(
-        db.session.execute(
+    counts: dict[int, int] = {
+        organisation_id: count
+        for organisation_id, count in db.session.execute(
             select(Team.organisation_id, func.count())
             .select_from(Candidate)
             .join(Vacancy, Vacancy.id == Candidate.vacancy_id)
             .join(Team, Team.id == Vacancy.team_id)
             .where(Candidate.vacancy_id.in_(ids))
             .group_by(Team.organisation_id)
-        ).tuples()
-    )
+        )
+    }
     candidate_ids = select(Candidate.id).where(Candidate.vacancy_id.in_(ids))
     for model in (
         ShortlistMark,

@@ -330,10 +330,12 @@ def world(app, framework):
         people["panel_member"], _token = invite_panel_member(
             north_vacancy, "Lee Lay", "lee.lay@example.org", people["recruiter"]
         )
-        own_job, _ = request_job("organisation_workbook", {"probe": "own"}, people["hr"])
+        own_params = {"organisation": north.organisation_id, "probe": "own"}
+        own_job, _ = request_job("organisation_workbook", own_params, people["hr"])
         for person in people.values():
-            request_job("organisation_workbook", {"probe": "own"}, person)
-        other_job, _ = request_job("organisation_workbook", {"probe": "other"}, subject)
+            request_job("organisation_workbook", own_params, person)
+        other_params = {"organisation": north.organisation_id, "probe": "other"}
+        other_job, _ = request_job("organisation_workbook", other_params, subject)
         for job in (own_job, other_job):  # failed, so that "try again" applies to them
             job.state, job.active_key, job.error = "failed", None, "The worker stopped."
         commit()
