@@ -25,6 +25,23 @@ A host team's manager and supervisor see a secondee as any member; the host
 organisation's HR sees the team's pages (its figures, its members by name) but not the
 secondee's person record, which their employer's HR and administrators keep.
 
+No second wall in PostgreSQL (row-level security keyed by a per-transaction
+`SET LOCAL app.organisation_ids`), decided against for now:
+- the app connects as the tables' owner, so policies apply only with FORCE ROW LEVEL
+  SECURITY, and then every connection must set the variable: the worker's jobs, the CLI,
+  migrations, the reminders and the purge act for no one and would need a bypass value the
+  app sets itself, which is no wall against the app's own mistakes;
+- people and their ratings cross organisations by design: a secondee's row, ratings and
+  completions are read by the host team's manager, supervisor and HR (team pages), and the
+  stored team figures and coverage read every member, so `app_user` and the rating tables
+  would need policies joining role_assignment → team → organisation on every row read;
+- `audit_event` alone would fit a SELECT policy, but events are written into another
+  organisation's log (a system event about a person lands in their employer's) and the
+  installation administrator reads all, so its policy needs an "everything" value too;
+- SQLite, the default for the tests and small installations, has no such wall: a rule
+  enforced only on PostgreSQL would leave the common path unproven.
+The one wall is this module, proven by the tests below.
+
 `tests/accounts/test_organisation_matrix.py` checks the routes and
 `tests/accounts/test_organisation_isolation.py` random list queries against them.
 """
@@ -141,6 +158,14 @@ def employer_id(user, *roles: Role) -> int:
     if not ids:
         abort(403)
     return next(iter(ids))
+
+
+def known_teams(user) -> ColumnElement[bool]:
+    """The teams `user` may name in a filter: their employer's and those they hold a role
+    in (a secondee's host team). Another organisation's team is answered as no team."""
+    if not _signed_in(user):
+        return false()
+    return (Team.organisation_id == user.organisation_id) | Team.id.in_(list(user.team_ids()))
 
 
 def vacancies(user, *roles: Role) -> ColumnElement[bool]:

@@ -556,9 +556,10 @@ def vacancies():
     args = query(schemas.VacanciesQuery)
     statement = visible_vacancies(current_user).join(Team, Team.id == Vacancy.team_id)
     if args.team:
-        if db.session.scalar(select(Team.id).where(Team.slug == args.team)) is None:
+        named = select(Team.id).where(Team.slug == args.team, scope.known_teams(current_user))
+        if db.session.scalar(named) is None:
             # a reference to data, as a team in a path: 404 (a value outside the document's
-            # own lists is the 422)
+            # own lists is the 422); another organisation's team is answered as no team
             raise ApiProblem(404, f"team {args.team[:60]!r} is no team's slug", "team")
         statement = statement.where(Team.slug == args.team)
     # the vacancy's stage decides (as on the pages), never its closing date
