@@ -79,7 +79,7 @@ def _supervisors() -> list[User]:
 def _team_label(team: Team) -> str:
     if team.organisation_id == current_user.organisation_id:
         return team.name
-    return f"{team.name} (hosted by {db.session.get(Organisation, team.organisation_id).name})"
+    return f"{team.name} (hosted by {db.session.get_one(Organisation, team.organisation_id).name})"
 
 
 def _fill_choices(form) -> None:

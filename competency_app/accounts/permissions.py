@@ -246,7 +246,7 @@ def role_change_refusal(
         ):
             return "Only an installation administrator can grant or remove that role"
         employer = getattr(person, "organisation_id", None)
-        if employer is not None and employer != actor.organisation_id:
+        if person is not None and employer is not None and employer != actor.organisation_id:
             return (
                 f"{person.name} is employed by another organisation: "
                 "only their employer's HR and administrators can change their account"

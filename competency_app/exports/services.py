@@ -62,4 +62,12 @@ def _version():
 def _audit(actor: User | None, label: str, scope: str, export: Export, **detail: str) -> None:
     if actor is None:
         detail["actor_label"] = label
-    record("export", actor, target=scope, rows=export.rows, file=export.filename, **detail)
+    record(
+        "export",
+        actor,
+        target=scope,
+        organisation_id=None,
+        rows=export.rows,
+        file=export.filename,
+        **detail,
+    )
