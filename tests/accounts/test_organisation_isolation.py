@@ -263,3 +263,42 @@ def test_no_list_returns_another_organisations_rows(app, framework, seed, capsys
         print(f"\norganisation isolation (seed {seed}): {checked} requests, {len(problems)} leaks")
     assert problems == [], "\n".join(problems[:20])
     assert checked > 200
+
+
+def test_the_last_administrator_is_counted_per_organisation(app_ctx):
+    """Another organisation's administrators do not count: each keeps one of its own."""
+    from competency_app.accounts.permissions import role_change_refusal
+
+    make_user("ann.admin", Role.ADMIN)
+    make_user("amy.admin", Role.ADMIN)
+    other = make_organisation("solo-trust", collaborative=make_collaborative("solo"))
+    only = make_user("oli.only", Role.ADMIN, organisation=other)
+    refusal = role_change_refusal(None, only, {Role.HR})
+    assert refusal is not None and "last active administrator" in refusal
+    assert role_change_refusal(None, only, None, active=False) is not None
+    db.session.rollback()
+
+
+def test_system_events_about_a_person_or_vacancy_go_to_its_organisations_log(app_ctx, framework):
+    from competency_app.accounts import services
+    from competency_app.accounts.models import AuditEvent
+
+    other = make_organisation("log-trust", collaborative=make_collaborative("logs"))
+    team = make_team("log-ward", organisation=other)
+    person = make_user("lou.log", Role.PRACTITIONER, team=team, organisation=other)
+    manager = make_user("lee.log", Role.MANAGER, team=team, organisation=other)
+    recruiter = make_user("lyn.log", Role.RECRUITER, team=team, organisation=other)
+    supervisor = make_user("liz.log", Role.SUPERVISOR, team=team, organisation=other)
+    services.set_active(person, False, None)  # the command line: no actor
+    panel = [manager, supervisor]
+    closing = date.today() + timedelta(days=9)
+    vacancy = create_vacancy(team, "Log post", closing, panel, panel, manager, recruiter)
+    add_candidate(vacancy, "Lola Candidate", "", None)
+    events = db.session.scalars(
+        db.select(AuditEvent).where(
+            AuditEvent.action.in_(["user_disabled", "vacancy_created", "candidate_added"])
+        )
+    ).all()
+    assert {e.action for e in events} >= {"user_disabled", "vacancy_created"}
+    assert {e.organisation_id for e in events} == {other.id}
+    db.session.rollback()
