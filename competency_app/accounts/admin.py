@@ -54,23 +54,10 @@ def _assignable_teams() -> list[Team]:
 
 
 def _supervisors() -> list[User]:
-    """Active supervisors employed by the administrator's organisation or supervising in a
-    team it hosts."""
-    hosted = select(Team.id).where(scope.teams(current_user))
     return list(
         db.session.scalars(
             select(User)
-            .where(
-                User.active,
-                or_(
-                    User.roles.any(RoleAssignment.role == Role.SUPERVISOR)
-                    & scope.people(current_user),
-                    User.roles.any(
-                        (RoleAssignment.role == Role.SUPERVISOR)
-                        & RoleAssignment.team_id.in_(hosted)
-                    ),
-                ),
-            )
+            .where(User.active, scope.assignable_supervisors(current_user))
             .order_by(User.name)
         )
     )

@@ -51,7 +51,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import abort
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 
 from competency_app.accounts.models import (
     AuditEvent,
@@ -201,6 +201,18 @@ def assignable_teams(user) -> ColumnElement[bool]:
     collaborative = select(Organisation.collaborative_id).where(Organisation.id.in_(list(ids)))
     return Team.organisation_id.in_(
         select(Organisation.id).where(Organisation.collaborative_id.in_(collaborative))
+    )
+
+
+def assignable_supervisors(user) -> ColumnElement[bool]:
+    """The supervisors an administrator may name for their people: those their employer
+    employs, and those supervising in a team it hosts (a secondee supervisor)."""
+    hosted = select(Team.id).where(teams(user, Role.ADMIN))
+    return or_(
+        User.roles.any(RoleAssignment.role == Role.SUPERVISOR) & people(user, Role.ADMIN),
+        User.roles.any(
+            (RoleAssignment.role == Role.SUPERVISOR) & RoleAssignment.team_id.in_(hosted)
+        ),
     )
 
 
