@@ -63,7 +63,6 @@ from competency_app.accounts.models import (
     User,
 )
 from competency_app.extensions import db
-from competency_app.recruitment.models import Vacancy
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -168,14 +167,14 @@ def known_teams(user) -> ColumnElement[bool]:
     return (Team.organisation_id == user.organisation_id) | Team.id.in_(list(user.team_ids()))
 
 
-def vacancies(user, *roles: Role) -> ColumnElement[bool]:
-    """Vacancies `user` sees organisation-wide (HR): those of the teams their employer
-    hosts. Recruiters, managers, supervisors and panels see theirs by team or panel
-    (`recruitment/permissions.py`)."""
+def in_hosted_teams(team_id_column, user, *roles: Role) -> ColumnElement[bool]:
+    """Rows of a team (a vacancy by its `Vacancy.team_id`) that `user` sees organisation-wide
+    (HR by default): those of the teams their employer hosts. Recruiters, managers,
+    supervisors and panels see theirs by team or panel (`recruitment/permissions.py`)."""
     ids = organisation_ids(user, *(roles or (Role.HR,)))
     if not ids:
         return false()
-    return Vacancy.team_id.in_(select(Team.id).where(Team.organisation_id.in_(list(ids))))
+    return team_id_column.in_(select(Team.id).where(Team.organisation_id.in_(list(ids))))
 
 
 def vacancy_in_scope(user, vacancy, *roles: Role) -> bool:

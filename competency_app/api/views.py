@@ -523,7 +523,7 @@ def visible_vacancies(user: User):
     on_panel = Vacancy.id.in_(panel_vacancy_ids(user))  # a lay member: until it closes
     return select(Vacancy).where(
         or_(
-            scope.vacancies(user, Role.HR, Role.ADMIN),
+            scope.in_hosted_teams(Vacancy.team_id, user, Role.HR, Role.ADMIN),
             Vacancy.team_id.in_(teams or [-1]),
             on_panel,
         )

@@ -88,7 +88,9 @@ def hr_block(user: User) -> HomeSection | None:
     block = HomeSection("Recruitment records")
     vacancies = list(
         db.session.scalars(
-            select(Vacancy).where(scope.vacancies(user)).order_by(Vacancy.closing_date)
+            select(Vacancy)
+            .where(scope.in_hosted_teams(Vacancy.team_id, user))
+            .order_by(Vacancy.closing_date)
         )
     )
     live = _live(vacancies)

@@ -101,7 +101,7 @@ def index():
         select(Vacancy)
         .where(
             or_(
-                scope.vacancies(me),
+                scope.in_hosted_teams(Vacancy.team_id, me),
                 Vacancy.team_id.in_(me.team_ids(Role.RECRUITER) or {-1}),
                 Vacancy.id.in_(panel_vacancy_ids(me)),
             )
