@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from wtforms.fields.choices import SelectChoice
 
-from competency_app.accounts import services, sso
+from competency_app.accounts import scope, services, sso
 from competency_app.accounts.audit import AuditAction
 from competency_app.accounts.forms import (
     AuditFilterForm,
@@ -18,8 +18,15 @@ from competency_app.accounts.forms import (
     RolesForm,
     TeamForm,
 )
-from competency_app.accounts.models import AuditEvent, Role, RoleAssignment, Team, User
-from competency_app.accounts.permissions import access, is_admin, person_by_id
+from competency_app.accounts.models import (
+    AuditEvent,
+    Organisation,
+    Role,
+    RoleAssignment,
+    Team,
+    User,
+)
+from competency_app.accounts.permissions import access, is_admin
 from competency_app.clock import today
 from competency_app.common.dates import LONDON
 from competency_app.common.pagination import paginate
@@ -31,22 +38,40 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+    """The teams the administrator's organisation hosts."""
+    return list(
+        db.session.scalars(select(Team).where(scope.teams(current_user)).order_by(Team.name))
+    )
+
+
+def _assignable_teams() -> list[Team]:
+    """Their own organisation's teams, then the collaborative's others (a secondment)."""
+    teams = db.session.scalars(
+        select(Team).where(scope.assignable_teams(current_user)).order_by(Team.name)
+    )
+    own = current_user.organisation_id
+    return sorted(teams, key=lambda t: (t.organisation_id != own, t.name))
 
 
 def _supervisors() -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(User.roles.any(role=Role.SUPERVISOR), User.active)
+            .where(User.active, scope.assignable_supervisors(current_user))
             .order_by(User.name)
         )
     )
 
 
+def _team_label(team: Team) -> str:
+    if team.organisation_id == current_user.organisation_id:
+        return team.name
+    return f"{team.name} (hosted by {db.session.get_one(Organisation, team.organisation_id).name})"
+
+
 def _fill_choices(form) -> None:
     form.team.choices = [SelectChoice("", "No team (organisation-wide roles only)")] + [
-        SelectChoice(str(t.id), t.name) for t in _teams()
+        SelectChoice(str(t.id), _team_label(t)) for t in _assignable_teams()
     ]
     form.supervisor.choices = [SelectChoice("", "No supervisor")] + [
         SelectChoice(str(u.id), f"{u.name} ({u.email})") for u in _supervisors()
@@ -79,7 +104,7 @@ def index():
         "admin/index.html",
         title="Administration",
         teams=len(_teams()),
-        people=services.count_users(),
+        people=scope.count_people(current_user),
     )
 
 
@@ -100,7 +125,7 @@ def teams():
     counts = dict(
         db.session.execute(
             select(RoleAssignment.team_id, func.count(func.distinct(RoleAssignment.user_id)))
-            .where(RoleAssignment.team_id.is_not(None))
+            .where(RoleAssignment.team_id.in_(select(Team.id).where(scope.teams(current_user))))
             .group_by(RoleAssignment.team_id)
         ).all()
     )
@@ -116,7 +141,7 @@ def teams():
 @access(is_admin)
 def people():
     query = request.args.get("q", "").strip()[:100]
-    statement = select(User).order_by(User.name)
+    statement = select(User).where(scope.people(current_user)).order_by(User.name)
     if query:
         like = f"%{query.lower()}%"
         statement = statement.where(or_(func.lower(User.name).like(like), User.email.like(like)))
@@ -162,7 +187,7 @@ def new_person():
 @blueprint.route("/people/<int:user_id>", methods=["GET", "POST"])
 @access(is_admin)
 def person(user_id: int):
-    user = person_by_id(user_id)
+    user = scope.person_or_404(current_user, user_id)
     form = RolesForm(obj=None)
     _fill_choices(form)
     if request.method == "GET":
@@ -186,7 +211,7 @@ def person(user_id: int):
                 services.set_leaving_date(user, leaving, current_user)
                 services.set_active(user, bool(form.active.data), current_user)
         except services.AccountError as error:
-            user = person_by_id(user_id)
+            user = scope.person_or_404(current_user, user_id)
             _show_error(form, error)
         else:
             flash(f"Changes to {user.name} saved.", "success")
@@ -212,7 +237,7 @@ def person(user_id: int):
 def remove_sign_in_link(user_id: int):
     """Unlink a person from the provider's subject (confirmed first): for an address the
     provider has given to someone new, once the administrator has checked who is who."""
-    user = person_by_id(user_id)
+    user = scope.person_or_404(current_user, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         with unit_of_work():
@@ -232,7 +257,7 @@ def remove_sign_in_link(user_id: int):
 @blueprint.route("/people/<int:user_id>/reset-password", methods=["GET", "POST"])
 @access(is_admin)
 def reset_password(user_id: int):
-    user = person_by_id(user_id)
+    user = scope.person_or_404(current_user, user_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         with unit_of_work():
@@ -245,17 +270,36 @@ def reset_password(user_id: int):
     )
 
 
-AUDIT_ACTIONS = list(AuditAction)  # the whole catalogue, in its order
+AUDIT_ACTIONS = list(AuditAction)
+
+
+def _organisation_names() -> dict[int | None, str]:
+    """For the installation administrator's log: each event's organisation by name."""
+    names: dict[int | None, str] = {None: "Installation"}
+    names.update(
+        (row.id, row.name) for row in db.session.execute(select(Organisation.id, Organisation.name))
+    )
+    return names  # the whole catalogue, in its order
+
+
+def may_read_audit(user, **_kwargs) -> bool:
+    """An organisation's administrators read its log; the installation administrator every
+    organisation's."""
+    return is_admin(user) or scope.is_installation_admin(user)
 
 
 @blueprint.get("/audit")
-@access(is_admin)
+@access(may_read_audit)
 def audit():
     args = request.args
     form = AuditFilterForm(args)
     form.validate()
     errors = form.error_dict()
-    statement = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    statement = (
+        select(AuditEvent)
+        .where(scope.audit_events(current_user))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    )
     action = form.action.data
     if action and "action" not in errors:
         statement = statement.where(AuditEvent.action == action)
@@ -275,11 +319,15 @@ def audit():
         render_template(
             "admin/audit.html",
             title="Audit log",
+            back=is_admin(current_user),
             page=page,
             args=args,
             errors=errors,
             error_items=[{"text": text, "href": f"#{field}"} for field, text in errors.items()],
             action_labels={item.value: item.label for item in AUDIT_ACTIONS},
+            organisations=_organisation_names()
+            if scope.is_installation_admin(current_user)
+            else None,
             action_items=[{"value": "", "text": "Any action"}]
             + [
                 {"value": item.value, "text": item.label, "selected": item.value == action}

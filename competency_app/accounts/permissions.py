@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, select
 
 from competency_app.accounts import scope
-from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+from competency_app.accounts.models import Role, SupervisionLink, Team, User
 from competency_app.common.loaders import get_or_404
 from competency_app.extensions import db
 
@@ -204,14 +204,9 @@ ORGANISATION_ROLES = frozenset({Role.ADMIN, Role.HR, Role.REGIONAL_LEAD, Role.IN
 LAST_ADMIN = "{name} is the last active administrator: make someone else an administrator first"
 
 
-def active_admin_ids() -> set[int]:
-    return set(
-        db.session.scalars(
-            select(User.id)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(RoleAssignment.role == Role.ADMIN, User.active)
-        )
-    )
+def active_admin_ids(organisation_id: int | None = None) -> set[int]:
+    """The active administrators of `organisation_id` (None: every organisation's)."""
+    return scope.active_admin_ids(organisation_id)
 
 
 class Person(Protocol):
@@ -238,9 +233,10 @@ def role_change_refusal(
 
     HR creates and updates keyworkers, supervisors, managers and recruiters; it never grants
     or removes `admin` or `hr` and never changes an administrator's account. An
-    administrator may do everything except remove the last active administrator (disabling
-    counts as removing). `admins_after`, when given, is the number of active administrators
-    once the whole change (for example an import file) is applied.
+    administrator may do everything except remove the last active administrator of the
+    person's organisation (disabling counts as removing). `admins_after`, when given, is
+    the number of active administrators once the whole change (for example an import
+    file) is applied.
     """
     old_roles = person.role_set if person is not None else set()
     roles = old_roles if new_roles is None else set(new_roles)
@@ -250,7 +246,7 @@ def role_change_refusal(
         ):
             return "Only an installation administrator can grant or remove that role"
         employer = getattr(person, "organisation_id", None)
-        if employer is not None and employer != actor.organisation_id:
+        if person is not None and employer is not None and employer != actor.organisation_id:
             return (
                 f"{person.name} is employed by another organisation: "
                 "only their employer's HR and administrators can change their account"
@@ -270,7 +266,9 @@ def role_change_refusal(
     was_active_admin = person is not None and person.active and Role.ADMIN in old_roles
     if person is not None and was_active_admin and (Role.ADMIN not in roles or not active):
         remaining = (
-            admins_after if admins_after is not None else len(active_admin_ids() - {person.id})
+            admins_after
+            if admins_after is not None
+            else len(active_admin_ids(getattr(person, "organisation_id", None)) - {person.id})
         )
         if remaining < 1:
             return LAST_ADMIN.format(name=person.name)

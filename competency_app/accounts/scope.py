@@ -14,7 +14,35 @@ another organisation of the same collaborative.
   organisation's audit log; it holds no organisation's people by that role.
 
 Views, services, the API and the exports ask the functions here; none builds its own
-organisation filter. `tests/accounts/test_organisation_matrix.py` checks the routes and
+organisation filter.
+
+A person, team or vacancy of another organisation answers 404 (not 403) wherever an
+administrator or HR names it by id on a page that lists only their own organisation's
+(`person_or_404`): the answer does not reveal that it exists. A team's page, reached by the
+slug its members share, keeps answering 403 (`permissions.can_view_team`).
+
+A host team's manager and supervisor see a secondee as any member; the host
+organisation's HR sees the team's pages (its figures, its members by name) but not the
+secondee's person record, which their employer's HR and administrators keep.
+
+No second wall in PostgreSQL (row-level security keyed by a per-transaction
+`SET LOCAL app.organisation_ids`), decided against for now:
+- the app connects as the tables' owner, so policies apply only with FORCE ROW LEVEL
+  SECURITY, and then every connection must set the variable: the worker's jobs, the CLI,
+  migrations, the reminders and the purge act for no one and would need a bypass value the
+  app sets itself, which is no wall against the app's own mistakes;
+- people and their ratings cross organisations by design: a secondee's row, ratings and
+  completions are read by the host team's manager, supervisor and HR (team pages), and the
+  stored team figures and coverage read every member, so `app_user` and the rating tables
+  would need policies joining role_assignment → team → organisation on every row read;
+- `audit_event` alone would fit a SELECT policy, but events are written into another
+  organisation's log (a system event about a person lands in their employer's) and the
+  installation administrator reads all, so its policy needs an "everything" value too;
+- SQLite, the default for the tests and small installations, has no such wall: a rule
+  enforced only on PostgreSQL would leave the common path unproven.
+The one wall is this module, proven by the tests below.
+
+`tests/accounts/test_organisation_matrix.py` checks the routes and
 `tests/accounts/test_organisation_isolation.py` random list queries against them.
 """
 
@@ -22,13 +50,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, false, select, true
+from flask import abort
+from sqlalchemy import ColumnElement, false, func, or_, select, true
 
 from competency_app.accounts.models import (
     AuditEvent,
     Collaborative,
     Organisation,
     Role,
+    RoleAssignment,
     Team,
     User,
 )
@@ -108,12 +138,107 @@ def teams(user, *roles: Role) -> ColumnElement[bool]:
     return _in(Team.organisation_id, organisation_ids(user, *roles))
 
 
-def audit_events(user) -> ColumnElement[bool]:
+def employed_by(organisation_id: int | None) -> ColumnElement[bool]:
+    """People employed by `organisation_id`; None (the command line, a job acting for no
+    one) is the whole installation."""
+    return true() if organisation_id is None else User.organisation_id == organisation_id
+
+
+def hosted_by(organisation_id: int | None) -> ColumnElement[bool]:
+    """Teams hosted by `organisation_id`; None is the whole installation."""
+    return true() if organisation_id is None else Team.organisation_id == organisation_id
+
+
+def employer_id(user, *roles: Role) -> int:
+    """The one organisation `user` acts for as one of `roles` (admin or HR): the
+    organisation-wide pages (the workbook, training compliance) are that organisation's.
+    403 if none: never None, which the functions taking it read as the whole installation."""
+    ids = organisation_ids(user, *roles)
+    if not ids:
+        abort(403)
+    return next(iter(ids))
+
+
+def known_teams(user) -> ColumnElement[bool]:
+    """The teams `user` may name in a filter: their employer's and those they hold a role
+    in (a secondee's host team). Another organisation's team is answered as no team."""
+    if not _signed_in(user):
+        return false()
+    return (Team.organisation_id == user.organisation_id) | Team.id.in_(list(user.team_ids()))
+
+
+def in_hosted_teams(team_id_column, user, *roles: Role) -> ColumnElement[bool]:
+    """Rows of a team (a vacancy by its `Vacancy.team_id`) that `user` sees organisation-wide
+    (HR by default): those of the teams their employer hosts. Recruiters, managers,
+    supervisors and panels see theirs by team or panel (`recruitment/permissions.py`)."""
+    ids = organisation_ids(user, *(roles or (Role.HR,)))
+    if not ids:
+        return false()
+    return team_id_column.in_(select(Team.id).where(Team.organisation_id.in_(list(ids))))
+
+
+def vacancy_in_scope(user, vacancy, *roles: Role) -> bool:
+    """`vacancy`'s team is hosted by an organisation `user` acts for (as HR by default)."""
+    return acts_for(user, vacancy.team.organisation_id, *(roles or (Role.HR,)))
+
+
+def person_or_404(user, person_id: int, *roles: Role) -> User:
+    """The person `person_id` if `user` keeps their record (their employer's administrator
+    by default); 404 otherwise, the same answer as for no such person."""
+    person = db.session.get(User, person_id)
+    if person is None or not acts_for(user, person.organisation_id, *(roles or (Role.ADMIN,))):
+        abort(404)
+    return person
+
+
+def assignable_teams(user) -> ColumnElement[bool]:
+    """The teams an administrator may put their people in: those of their employer's
+    collaborative (a secondment stays inside it), their own organisation's first."""
+    ids = organisation_ids(user, Role.ADMIN)
+    if not ids:
+        return false()
+    collaborative = select(Organisation.collaborative_id).where(Organisation.id.in_(list(ids)))
+    return Team.organisation_id.in_(
+        select(Organisation.id).where(Organisation.collaborative_id.in_(collaborative))
+    )
+
+
+def assignable_supervisors(user) -> ColumnElement[bool]:
+    """The supervisors an administrator may name for their people: those their employer
+    employs, and those supervising in a team it hosts (a secondee supervisor)."""
+    hosted = select(Team.id).where(teams(user, Role.ADMIN))
+    return or_(
+        User.roles.any(RoleAssignment.role == Role.SUPERVISOR) & people(user, Role.ADMIN),
+        User.roles.any(
+            (RoleAssignment.role == Role.SUPERVISOR) & RoleAssignment.team_id.in_(hosted)
+        ),
+    )
+
+
+def count_people(user) -> int:
+    """How many people `user` keeps the records of (administrator or HR)."""
+    return db.session.scalar(select(func.count()).select_from(User).where(people(user))) or 0
+
+
+def active_admin_ids(organisation_id: int | None = None) -> set[int]:
+    """The active administrators of `organisation_id` (None: of every organisation). Each
+    organisation keeps at least one: the last one cannot be removed or disabled."""
+    return set(
+        db.session.scalars(
+            select(User.id)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == Role.ADMIN, User.active, employed_by(organisation_id))
+        )
+    )
+
+
+def audit_events(user, *roles: Role) -> ColumnElement[bool]:
     """The audit events `user` reads: every one for the installation administrator; their
-    employer's for an administrator."""
+    employer's for an administrator (or one of `roles`: HR's home page lists its
+    organisation's imports)."""
     if is_installation_admin(user):
         return true()
-    return _in(AuditEvent.organisation_id, organisation_ids(user, Role.ADMIN))
+    return _in(AuditEvent.organisation_id, organisation_ids(user, *(roles or (Role.ADMIN,))))
 
 
 def organisations_in_collaborative(collaborative_id: int) -> list[Organisation]:

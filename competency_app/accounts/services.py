@@ -208,7 +208,14 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not _verify(user, password) or not user.active:
         reason = "wrong password" if user.active else "account disabled"
-        record("sign_in_failed", None, target=user.email, actor_label=user.email, reason=reason)
+        record(
+            "sign_in_failed",
+            None,
+            target=user.email,
+            organisation_id=user.organisation_id,
+            actor_label=user.email,
+            reason=reason,
+        )
         return None
     user.last_sign_in_at = utcnow()
     record("sign_in", user)
@@ -243,7 +250,7 @@ def reset_password(user: User, actor: User) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.session_version += 1
-    record("password_reset", actor, target=user.email)
+    record("password_reset", actor, target=user.email, organisation_id=user.organisation_id)
     return temporary
 
 
@@ -408,7 +415,14 @@ def set_roles(user: User, grants: list[RoleGrant], actor: User | None) -> None:
     after = sorted(f"{g.role.value}@{g.team.slug if g.team else 'organisation'}" for g in grants)
     if before != after:
         user.session_version += 1
-        record("roles_changed", actor, target=user.email, old=before, new=after)
+        record(
+            "roles_changed",
+            actor,
+            target=user.email,
+            organisation_id=user.organisation_id,
+            old=before,
+            new=after,
+        )
     db.session.flush()
 
 
@@ -441,7 +455,14 @@ def set_supervisor(user: User, supervisor: User | None, actor: User | None) -> N
     db.session.flush()
     if supervisor is not None:
         db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=user.id))
-    record("supervisor_changed", actor, target=user.email, old=old, new=new)
+    record(
+        "supervisor_changed",
+        actor,
+        target=user.email,
+        organisation_id=user.organisation_id,
+        old=old,
+        new=new,
+    )
     db.session.flush()
 
 
@@ -453,7 +474,12 @@ def set_active(user: User, active: bool, actor: User | None) -> None:
     check_may_change(actor, user, active=active, field="active")
     user.active = active
     user.session_version += 1
-    record("user_enabled" if active else "user_disabled", actor, target=user.email)
+    record(
+        "user_enabled" if active else "user_disabled",
+        actor,
+        target=user.email,
+        organisation_id=user.organisation_id,
+    )
 
 
 def parse_leaving_date(text: str):
@@ -495,6 +521,7 @@ def set_leaving_date(user: User, day, actor: User | None) -> None:
         "leaving_date_changed",
         actor,
         target=user.email,
+        organisation_id=user.organisation_id,
         set=day is not None,
         **({} if actor else {"actor_label": "cli"}),
     )
@@ -510,6 +537,7 @@ def set_start_date(user: User, day, actor: User | None) -> None:
         "start_date_changed",
         actor,
         target=user.email,
+        organisation_id=user.organisation_id,
         set=day is not None,
         **({} if actor else {"actor_label": "cli"}),
     )

@@ -30,12 +30,12 @@ from pydantic.fields import FieldInfo
 from sqlalchemy import and_, func, or_, select
 from werkzeug.exceptions import HTTPException
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import (
     SIGNED_IN,
     access,
     can_view_team,
-    is_hr_or_admin,
     team_by_slug,
     team_rule,
 )
@@ -240,10 +240,9 @@ def _team_ref(team: Team) -> dict:
 
 def visible_teams(user: User):
     """The teams `user` may see team-level figures of (can_view_team), as a SELECT."""
-    statement = select(Team)
-    if not is_hr_or_admin(user):
-        statement = statement.where(Team.id.in_(user.team_ids(Role.MANAGER, Role.SUPERVISOR)))
-    return statement
+    return select(Team).where(
+        or_(scope.teams(user), Team.id.in_(user.team_ids(Role.MANAGER, Role.SUPERVISOR)))
+    )
 
 
 def _like(text: str) -> str:
@@ -257,7 +256,8 @@ def _like(text: str) -> str:
     "Teams you may see",
     schemas.TeamList,
     query=schemas.TeamsQuery,
-    description="Managers and supervisors see their teams; HR and administrators every team.",
+    description="Managers and supervisors see their teams; HR and administrators every "
+    "team their organisation hosts.",
     errors=(401, 422),
 )
 def teams():
@@ -516,14 +516,18 @@ def training_compliance(slug: str):
 
 
 def visible_vacancies(user: User):
-    """Vacancies `user` may see in figures: HR and administrators all; otherwise those of
-    the teams they manage, supervise or recruit for, and those whose panel they sit on."""
-    statement = select(Vacancy)
-    if is_hr_or_admin(user):
-        return statement
+    """Vacancies `user` may see in figures: HR and administrators those of the teams their
+    organisation hosts; everyone those of the teams they manage, supervise or recruit for,
+    and those whose panel they sit on."""
     teams = user.team_ids(Role.MANAGER, Role.SUPERVISOR, Role.RECRUITER)
     on_panel = Vacancy.id.in_(panel_vacancy_ids(user))  # a lay member: until it closes
-    return statement.where(or_(Vacancy.team_id.in_(teams or [-1]), on_panel))
+    return select(Vacancy).where(
+        or_(
+            scope.in_hosted_teams(Vacancy.team_id, user, Role.HR, Role.ADMIN),
+            Vacancy.team_id.in_(teams or [-1]),
+            on_panel,
+        )
+    )
 
 
 def _counted(model, vacancy_ids: list[int]) -> dict[int, int]:
@@ -552,9 +556,10 @@ def vacancies():
     args = query(schemas.VacanciesQuery)
     statement = visible_vacancies(current_user).join(Team, Team.id == Vacancy.team_id)
     if args.team:
-        if db.session.scalar(select(Team.id).where(Team.slug == args.team)) is None:
+        named = select(Team.id).where(Team.slug == args.team, scope.known_teams(current_user))
+        if db.session.scalar(named) is None:
             # a reference to data, as a team in a path: 404 (a value outside the document's
-            # own lists is the 422)
+            # own lists is the 422); another organisation's team is answered as no team
             raise ApiProblem(404, f"team {args.team[:60]!r} is no team's slug", "team")
         statement = statement.where(Team.slug == args.team)
     # the vacancy's stage decides (as on the pages), never its closing date

@@ -30,13 +30,24 @@ def ratings_scope(history: bool) -> str:
     return "every cycle" if history else "current cycle"
 
 
-def export_organisation(actor: User | None, actor_label: str = "cli") -> Export:
+def export_organisation(
+    actor: User | None, actor_label: str = "cli", organisation_id: int | None = None
+) -> Export:
+    """The workbook of the teams `organisation_id` hosts (None, the command line: every
+    team of the installation)."""
     version = _version()
-    teams = keyworker_teams()
+    teams = keyworker_teams(organisation_id)
     if not teams:
         raise ExportError("There are no teams with members to export.")
     # The organisation's workbook keeps every cycle, as it always has.
-    export = build_workbook(teams, version, utcnow(), scope="Organisation", history=True)
+    export = build_workbook(
+        teams,
+        version,
+        utcnow(),
+        scope="Organisation",
+        history=True,
+        organisation_id=organisation_id,
+    )
     _audit(actor, actor_label, "organisation", export)
     return export
 
@@ -51,4 +62,12 @@ def _version():
 def _audit(actor: User | None, label: str, scope: str, export: Export, **detail: str) -> None:
     if actor is None:
         detail["actor_label"] = label
-    record("export", actor, target=scope, rows=export.rows, file=export.filename, **detail)
+    record(
+        "export",
+        actor,
+        target=scope,
+        organisation_id=None,
+        rows=export.rows,
+        file=export.filename,
+        **detail,
+    )

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from competency_app.accounts import scope
 from competency_app.accounts.permissions import (
     access,
     can_export_team,
@@ -39,7 +40,7 @@ def _download(export) -> Response:
 @blueprint.get("/exports")
 @access(is_hr_or_admin)
 def index():
-    teams = keyworker_teams()
+    teams = keyworker_teams(scope.employer_id(current_user))
     threshold = int(current_app.config["TEAM_WORKBOOK_JOB_MEMBERS"])
     large = {team.id for team in teams if workbook_jobs.team_size(team) > threshold}
     return render_template(
@@ -66,7 +67,9 @@ def _start(kind: str, params: dict):
 @blueprint.post("/exports/organisation")
 @access(is_hr_or_admin)
 def organisation_workbook_job():
-    return _start(workbook_jobs.ORGANISATION.name, {})
+    return _start(
+        workbook_jobs.ORGANISATION.name, {"organisation": scope.employer_id(current_user)}
+    )
 
 
 @blueprint.post("/teams/<slug>/export")
@@ -98,7 +101,10 @@ def team_workbook(slug: str):
 def organisation_workbook():
     try:
         with unit_of_work():  # the audit event
-            export = services.export_organisation(current_user._get_current_object())
+            export = services.export_organisation(
+                current_user._get_current_object(),
+                organisation_id=scope.employer_id(current_user),
+            )
     except services.ExportError as error:
         abort(409, str(error))
     return _download(export)

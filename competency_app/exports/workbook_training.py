@@ -66,7 +66,12 @@ class TrainingSheets:
 
 
 def training_sheets(
-    workbook: Workbook, version: FrameworkVersion, now: datetime, scope: str, book_title: str
+    workbook: Workbook,
+    version: FrameworkVersion,
+    now: datetime,
+    scope: str,
+    book_title: str,
+    organisation_id: int | None = None,
 ) -> TrainingSheets:
     """The five training tables, with the organisation's compliance figures first in the
     organisation workbook; `training_rows` adds each team."""
@@ -132,7 +137,7 @@ def training_sheets(
     if scope == "Organisation":
         # Counted from the keyworkers' ids a chunk at a time, not from every keyworker loaded
         # at once (which grew the peak memory with the organisation).
-        overall = organisation_compliance_counts(version, now)
+        overall = organisation_compliance_counts(version, now, organisation_id=organisation_id)
         compliance_rows(
             sheets.compliance, f"Organisation (each {words.practitioner} once)", overall
         )

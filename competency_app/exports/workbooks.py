@@ -168,6 +168,7 @@ def build_workbook(
     progress: Callable[[int, int], None] | None = None,
     history: bool = False,
     team_by_team: bool | None = None,
+    organisation_id: int | None = None,
 ) -> Export:
     """The workbook for `teams` (one team, or all of them) as at `now`; its Ratings sheet
     holds each member's current cycle, or every cycle with `history`.
@@ -177,7 +178,10 @@ def build_workbook(
 
     Several teams are read a batch at a time (`_teams_together`); one team, or a moment in
     the past (read from the rating history), team by team through `coverage_for_team`
-    (`team_by_team` chooses either way: the tests compare the two)."""
+    (`team_by_team` chooses either way: the tests compare the two).
+
+    `organisation_id`: whose keyworkers the organisation workbook's overall compliance counts
+    (None: everyone's, for the command line)."""
     if team_by_team is None:
         team_by_team = len(teams) == 1 or now < utcnow() - timedelta(hours=1)
     # A single team's figures come from (and go to) the pages' cache; a whole organisation's
@@ -196,7 +200,7 @@ def build_workbook(
     elements = elements_sheet(workbook, title)
     gaps = gaps_sheet(workbook, title)
     values = values_sheet(workbook, title)
-    training = training_sheets(workbook, version, now, scope, title)
+    training = training_sheets(workbook, version, now, scope, title, organisation_id)
     headlines: list[list] = []
     person_ids: list[int] = []
     single = None

@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from sqlalchemy import select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import AuditEvent, Role, User
 from competency_app.clock import today, utcnow
 from competency_app.common.dates import add_months, uk_date, uk_datetime
@@ -85,7 +86,13 @@ def hr_block(user: User) -> HomeSection | None:
     if Role.HR not in user.role_set:
         return None
     block = HomeSection("Recruitment records")
-    vacancies = list(db.session.scalars(select(Vacancy).order_by(Vacancy.closing_date)))
+    vacancies = list(
+        db.session.scalars(
+            select(Vacancy)
+            .where(scope.in_hosted_teams(Vacancy.team_id, user))
+            .order_by(Vacancy.closing_date)
+        )
+    )
     live = _live(vacancies)
     block.lines.append(
         f"{len(live)} {'vacancy is' if len(live) == 1 else 'vacancies are'} in progress."
@@ -100,6 +107,7 @@ def hr_block(user: User) -> HomeSection | None:
             .where(
                 AuditEvent.action.in_(["candidates_imported", "staff_imported"]),
                 AuditEvent.at >= since,
+                scope.audit_events(user, Role.HR),
             )
             .order_by(AuditEvent.at.desc())
             .limit(5)

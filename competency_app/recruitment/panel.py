@@ -98,6 +98,7 @@ def invite_panel_member(vacancy: Vacancy, name: str, email: str, actor: User) ->
         "panel_member_invited",
         actor,
         target=f"vacancy:{vacancy.id}",
+        organisation_id=vacancy.team.organisation_id,
         vacancy=vacancy.id,
         user=user.id,
     )

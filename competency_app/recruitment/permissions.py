@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Select, or_, select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, User
 from competency_app.accounts.permissions import Rule
 from competency_app.common.loaders import get_or_404
@@ -49,10 +50,11 @@ def is_lay_member(user: User, vacancy: Vacancy) -> bool:
 
 
 def can_view_vacancy(user: User, vacancy: Vacancy) -> bool:
-    """The vacancy's page: its panels, the team's recruiters and HR only."""
+    """The vacancy's page: its panels, the team's recruiters and HR of the organisation
+    hosting the team only."""
     if not user.is_authenticated:
         return False
-    if Role.HR in user.role_set or on_panel(user, vacancy):
+    if scope.vacancy_in_scope(user, vacancy) or on_panel(user, vacancy):
         return True
     return vacancy.team_id in user.team_ids(Role.RECRUITER)
 
@@ -65,8 +67,8 @@ def can_view_results(user: User, vacancy: Vacancy) -> bool:
 
 def can_manage_vacancy(user: User, vacancy: Vacancy) -> bool:
     """Candidates, slots, stages, offers, invitations and the workbook: the team's
-    recruiters and HR."""
-    return Role.HR in user.role_set or vacancy.team_id in user.team_ids(Role.RECRUITER)
+    recruiters and HR of the organisation hosting the team."""
+    return scope.vacancy_in_scope(user, vacancy) or vacancy.team_id in user.team_ids(Role.RECRUITER)
 
 
 def can_moderate_vacancy(user: User, vacancy: Vacancy) -> bool:

@@ -135,7 +135,14 @@ def create_vacancy(
     )
     db.session.add(vacancy)
     db.session.flush()
-    record("vacancy_created", actor, target=f"vacancy:{vacancy.id}", team=team.slug, title=title)
+    record(
+        "vacancy_created",
+        actor,
+        target=f"vacancy:{vacancy.id}",
+        organisation_id=team.organisation_id,
+        team=team.slug,
+        title=title,
+    )
     return vacancy
 
 
@@ -199,6 +206,7 @@ def import_candidates(vacancy: Vacancy, rows: list[dict], actor: User | None) ->
         "candidates_imported",
         actor,
         target=f"vacancy:{vacancy.id}",
+        organisation_id=vacancy.team.organisation_id,
         vacancy=vacancy.id,
         candidates=len(rows),
     )
@@ -344,6 +352,7 @@ def appoint(
         [accounts.RoleGrant(Role.PRACTITIONER, vacancy.team)],
         None,  # made by the appointment, recorded below with the recruiter's name
         supervisor=supervisor,
+        organisation=vacancy.team.organisation,  # the organisation hosting the team employs
     )
     user.password_hash = accounts.NO_PASSWORD  # they choose it through their link
     db.session.flush()
@@ -794,6 +803,17 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     candidates = db.session.execute(
         select(func.count()).select_from(Candidate).where(Candidate.vacancy_id.in_(ids))
     ).scalar_one()
+    counts: dict[int, int] = {
+        organisation_id: count
+        for organisation_id, count in db.session.execute(
+            select(Team.organisation_id, func.count())
+            .select_from(Candidate)
+            .join(Vacancy, Vacancy.id == Candidate.vacancy_id)
+            .join(Team, Team.id == Vacancy.team_id)
+            .where(Candidate.vacancy_id.in_(ids))
+            .group_by(Team.organisation_id)
+        )
+    }
     candidate_ids = select(Candidate.id).where(Candidate.vacancy_id.in_(ids))
     for model in (
         ShortlistMark,
@@ -810,14 +830,20 @@ def purge_candidates(retention_months: int, actor_label: str = "system") -> tupl
     now = utcnow()
     for vacancy in vacancies:
         vacancy.purged_at = now
-    record(
-        "candidates_purged",
-        None,
-        target=f"{len(ids)} vacancies",
-        candidates=candidates,
-        vacancies=ids,
-        cutoff=cutoff.isoformat(),
-        actor_label=actor_label,
-    )
+    # one event in each hosting organisation's log, about its own vacancies
+    by_organisation: dict[int, list[int]] = {}
+    for vacancy in vacancies:
+        by_organisation.setdefault(vacancy.team.organisation_id, []).append(vacancy.id)
+    for organisation_id, vacancy_ids in sorted(by_organisation.items()):
+        record(
+            "candidates_purged",
+            None,
+            target=f"{len(vacancy_ids)} vacancies",
+            organisation_id=organisation_id,
+            candidates=counts.get(organisation_id, 0),
+            vacancies=vacancy_ids,
+            cutoff=cutoff.isoformat(),
+            actor_label=actor_label,
+        )
     db.session.flush()
     return len(ids), candidates

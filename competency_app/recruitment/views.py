@@ -14,7 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 
-from competency_app.accounts import password_links
+from competency_app.accounts import password_links, scope
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.accounts.permissions import access, has_role
 from competency_app.accounts.services import record
@@ -97,14 +97,17 @@ def _refused(error: services.RecruitmentError) -> dict[str, str]:
 )
 def index():
     me = _me()
-    statement = select(Vacancy).order_by(Vacancy.closing_date.desc())
-    if Role.HR not in me.role_set:
-        statement = statement.where(
+    statement = (
+        select(Vacancy)
+        .where(
             or_(
+                scope.in_hosted_teams(Vacancy.team_id, me),
                 Vacancy.team_id.in_(me.team_ids(Role.RECRUITER) or {-1}),
                 Vacancy.id.in_(panel_vacancy_ids(me)),
             )
         )
+        .order_by(Vacancy.closing_date.desc())
+    )
     vacancies = [v for v in db.session.scalars(statement) if can_view_vacancy(me, v)]
     return render_template(
         "recruitment/index.html",

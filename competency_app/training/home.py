@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import url_for
 from sqlalchemy import select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, Team, User
 from competency_app.common.dates import uk_date
 from competency_app.common.home import HomeSection
@@ -101,7 +102,8 @@ def hr_section(user: User) -> HomeSection | None:
     version = current_version(structure=True)
     if version is None or not required.required_modules(version):
         return None
-    overall = required.compliance_for(required.organisation_keyworkers(), version)
+    keyworkers = required.organisation_keyworkers(organisation_id=scope.employer_id(user, Role.HR))
+    overall = required.compliance_for(keyworkers, version)
     section = HomeSection("Required training across the organisation")
     if not overall.people:
         section.lines.append(f"No {version.settings.words.practitioners} yet.")

@@ -34,6 +34,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, RoleAssignment, Team, User
 from competency_app.accounts.services import counted_on, team_members
 from competency_app.clock import today as today_in_london
@@ -362,35 +363,63 @@ def team_compliance(team: Team, version: FrameworkVersion, now: datetime | None 
     return compliance_for(team_keyworkers(team, now), version, london_day(now))
 
 
-def keyworker_teams() -> list[Team]:
-    """Teams with at least one keyworker, by name."""
+def keyworker_teams(organisation_id: int | None = None) -> list[Team]:
+    """Teams with at least one keyworker, by name: those `organisation_id` hosts (None:
+    every organisation's, for the command line)."""
     return list(
         db.session.scalars(
             select(Team)
             .where(
+                scope.hosted_by(organisation_id),
                 Team.id.in_(
                     select(RoleAssignment.team_id).where(RoleAssignment.role == Role.PRACTITIONER)
-                )
+                ),
             )
             .order_by(Team.name)
         )
     )
 
 
-def _keyworkers(what, now: datetime | None):
+def _keyworkers(what, now: datetime | None, organisation_id: int | None = None):
     """Every active keyworker who counts on `now`'s day (started, not left), in any team,
-    once each."""
+    once each: those `organisation_id` employs (None: everyone)."""
     day = (now or utcnow()).date()  # as `team_members` reads start and leaving dates
     return select(what).where(
         User.active,
         counted_on(day),
+        scope.employed_by(organisation_id),
         User.id.in_(select(RoleAssignment.user_id).where(RoleAssignment.role == Role.PRACTITIONER)),
     )
 
 
-def organisation_keyworkers(now: datetime | None = None) -> list[User]:
-    """Every active keyworker who has not left, in any team, once each, by name."""
-    return list(db.session.scalars(_keyworkers(User, now).order_by(User.name, User.id)))
+def organisation_keyworkers(
+    now: datetime | None = None, organisation_id: int | None = None
+) -> list[User]:
+    """Every active keyworker who has not left, in any team, once each, by name: those
+    `organisation_id` employs (None: everyone)."""
+    return list(
+        db.session.scalars(_keyworkers(User, now, organisation_id).order_by(User.name, User.id))
+    )
+
+
+def _hosted_keyworkers(now: datetime, organisation_id: int | None) -> list[User]:
+    """The keyworkers of the teams `organisation_id` hosts, secondees included."""
+    day = now.date()
+    hosted = select(Team.id).where(scope.hosted_by(organisation_id))
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.active,
+                counted_on(day),
+                User.id.in_(
+                    select(RoleAssignment.user_id).where(
+                        RoleAssignment.role == Role.PRACTITIONER,
+                        RoleAssignment.team_id.in_(hosted),
+                    )
+                ),
+            )
+        )
+    )
 
 
 @dataclass
@@ -400,15 +429,18 @@ class OrganisationCompliance:
 
 
 def organisation_compliance(
-    version: FrameworkVersion, now: datetime | None = None
+    version: FrameworkVersion, now: datetime | None = None, organisation_id: int | None = None
 ) -> OrganisationCompliance:
-    """The organisation's figure (each keyworker once) and each team's, from one reading of
-    the completions."""
+    """The organisation's figure (each keyworker it employs once) and each team's it hosts
+    (secondees included, as on the team's page), from one reading of the completions.
+    `organisation_id` None: the whole installation."""
     now = now or utcnow()
     today = london_day(now)
-    people = organisation_keyworkers(now)
-    standings = standings_for(people, version, today)
+    people = organisation_keyworkers(now, organisation_id)
     by_id = {p.id: p for p in people}
+    if organisation_id is not None:
+        by_id.update({p.id: p for p in _hosted_keyworkers(now, organisation_id)})
+    standings = standings_for(list(by_id.values()), version, today)
     members: dict[int, list[User]] = {}
     for team_id, user_id in db.session.execute(
         select(RoleAssignment.team_id, RoleAssignment.user_id).where(
@@ -418,7 +450,7 @@ def organisation_compliance(
         if user_id in by_id and team_id is not None:
             members.setdefault(team_id, []).append(by_id[user_id])
     teams = []
-    for team in keyworker_teams():
+    for team in keyworker_teams(organisation_id):
         team_people = sorted(
             {p.id: p for p in members.get(team.id, [])}.values(), key=lambda p: (p.name, p.id)
         )
@@ -536,7 +568,10 @@ class ComplianceCounts(_Totals):
 
 
 def organisation_compliance_counts(
-    version: FrameworkVersion, now: datetime | None = None, chunk: int = 900
+    version: FrameworkVersion,
+    now: datetime | None = None,
+    chunk: int = 900,
+    organisation_id: int | None = None,
 ) -> ComplianceCounts:
     """The figures of `compliance_for(organisation_keyworkers(now), version, london_day(now))`
     counted from the keyworkers' ids, streamed and read a chunk at a time: memory stays
@@ -548,7 +583,9 @@ def organisation_compliance_counts(
     window = version.settings.expiring_soon_days
     counts = {m.key: dict.fromkeys(STATUS_LABELS, 0) for m in modules}
     people = fully = 0
-    ids = db.session.execute(_keyworkers(User.id, now).execution_options(yield_per=chunk))
+    ids = db.session.execute(
+        _keyworkers(User.id, now, organisation_id).execution_options(yield_per=chunk)
+    )
     for part in ids.scalars().partitions(chunk):
         latest = latest_completions(list(part), required_keys(version), today)
         for person in part:

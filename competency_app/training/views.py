@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from competency_app.accounts import scope
 from competency_app.accounts.permissions import (
     access,
     can_view_team,
@@ -54,7 +55,9 @@ def organisation_compliance():
     return render_template(
         "training/organisation_compliance.html",
         title="Required training across the organisation",
-        org=required.organisation_compliance(version),
+        org=required.organisation_compliance(
+            version, organisation_id=scope.employer_id(current_user)
+        ),
         labels=required.STATUS_LABELS,
     )
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import url_for
 from sqlalchemy import func, select
 
+from competency_app.accounts import scope
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services as assessments
@@ -159,10 +160,14 @@ def _admin(user: User) -> Section | None:
     failures = db.session.scalar(
         select(func.count())
         .select_from(AuditEvent)
-        .where(AuditEvent.action == "sign_in_failed", AuditEvent.at >= since)
+        .where(
+            AuditEvent.action == "sign_in_failed",
+            AuditEvent.at >= since,
+            scope.audit_events(user),
+        )
     )
     section = Section("Administration")
-    section.lines.append(f"{accounts.count_users()} people have accounts.")
+    section.lines.append(f"{scope.count_people(user)} people have accounts.")
     attempts = "attempt" if failures == 1 else "attempts"
     section.lines.append(f"{failures} failed sign-in {attempts} in the last 24 hours.")
     section.links += [

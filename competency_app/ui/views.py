@@ -72,6 +72,8 @@ def navigation_items() -> list[dict]:
         items.append(("exports.index", "Workbooks"))
     if is_admin(current_user):
         items.append(("admin.index", "Administration"))
+    elif Role.INSTALLATION_ADMIN in roles:
+        items.append(("admin.audit", "Audit log"))
     current = request.endpoint or ""
     links = [
         {

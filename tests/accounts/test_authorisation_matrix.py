@@ -47,6 +47,8 @@ ROLES = [
     "hr",
     "admin",
     "panel_member",  # a lay member invited onto the north vacancy's interview panel
+    "regional_lead",  # sees the collaborative's figures: no organisation's pages
+    "installation_admin",  # creates organisations, reads every audit log: no one's people
 ]
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
@@ -92,7 +94,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.reset_password", "POST", "-"): ADMIN,
     ("admin.remove_sign_in_link", "GET", "-"): ADMIN,
     ("admin.remove_sign_in_link", "POST", "-"): ADMIN,
-    ("admin.audit", "GET", "-"): ADMIN,
+    ("admin.audit", "GET", "-"): ADMIN | {"installation_admin"},
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,
     ("assessments.queue", "GET", "-"): SUPERVISOR,
@@ -123,7 +125,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("imports.roster", "GET", "-"): HR_ADMIN,
     ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
     ("exports.team_workbook", "GET", "other"): HR_ADMIN,
-    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin"},
+    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin", "regional_lead", "installation_admin"},
     ("recruitment.new_vacancy", "GET", "-"): {"recruiter"},
     ("recruitment.new_vacancy", "POST", "-"): {"recruiter"},
     # the JSON API: lists are filtered to what the caller may see (tests/api/)
@@ -280,6 +282,8 @@ def world(app, framework):
             "recruiter": make_user("rae.recruit", Role.RECRUITER, team=north),
             "hr": make_user("hana.hr", Role.HR),
             "admin": make_user("ada.admin", Role.ADMIN),
+            "regional_lead": make_user("rex.regional", Role.REGIONAL_LEAD),
+            "installation_admin": make_user("ivy.install", Role.INSTALLATION_ADMIN),
         }
         subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
         own = start_assessment(people["practitioner"])
@@ -341,10 +345,12 @@ def world(app, framework):
         people["panel_member"], _token = invite_panel_member(
             north_vacancy, "Lee Lay", "lee.lay@example.org", people["recruiter"]
         )
-        own_job, _ = request_job("organisation_workbook", {"probe": "own"}, people["hr"])
+        own_params = {"organisation": north.organisation_id, "probe": "own"}
+        own_job, _ = request_job("organisation_workbook", own_params, people["hr"])
         for person in people.values():
-            request_job("organisation_workbook", {"probe": "own"}, person)
-        other_job, _ = request_job("organisation_workbook", {"probe": "other"}, subject)
+            request_job("organisation_workbook", own_params, person)
+        other_params = {"organisation": north.organisation_id, "probe": "other"}
+        other_job, _ = request_job("organisation_workbook", other_params, subject)
         for job in (own_job, other_job):  # failed, so that "try again" applies to them
             job.state, job.active_key, job.error = "failed", None, "The worker stopped."
         commit()

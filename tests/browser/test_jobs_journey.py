@@ -97,7 +97,9 @@ def test_a_dead_workers_job_says_why_and_tries_again(page, app, hr_world, axe_ch
     page says it failed and why, and "Try again" starts a fresh job that completes."""
     with app.app_context():
         hana = db.session.scalar(select(User).where(User.email == "hana.hr@example.nhs.uk"))
-        dead, _ = jobs.request_job("organisation_workbook", {}, hana, unit="records")
+        dead, _ = jobs.request_job(
+            "organisation_workbook", {"organisation": hana.organisation_id}, hana, unit="records"
+        )
         silent = utcnow() - timedelta(minutes=float(app.config["JOB_LEASE_MINUTES"]) + 1)
         dead.state, dead.done, dead.total = "running", 3, 7
         dead.started_at = dead.heartbeat_at = silent

@@ -24,6 +24,13 @@ from tests.factories import commit, make_user
 from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 
 ORGANISATION = "organisation_workbook"
+
+
+def _params(person) -> dict:
+    """The organisation workbook's request names the organisation asked for."""
+    return {"organisation": person.organisation_id}
+
+
 HANA = "hana.hr@example.nhs.uk"
 
 
@@ -33,7 +40,9 @@ def dead_job(app, minutes_silent: float = 10) -> int:
     with app.app_context():
         silent_since = utcnow() - timedelta(minutes=minutes_silent)
         with unit_of_work():
-            job, created = jobs.request_job(ORGANISATION, {}, user_by_email(HANA), "records")
+            job, created = jobs.request_job(
+                ORGANISATION, _params(hana := user_by_email(HANA)), hana, "records"
+            )
             assert created
             job.state, job.done, job.total = JobState.RUNNING.value, 523, 1050
             job.started_at = job.heartbeat_at = silent_since
@@ -140,7 +149,10 @@ def test_two_requests_at_once_for_a_dead_job_start_one_job(app, organisation):
                 barrier.wait(timeout=10)
                 with unit_of_work():
                     job, created = jobs.request_job(
-                        ORGANISATION, {}, db.session.get_one(User, user_id), "records"
+                        ORGANISATION,
+                        _params(person := db.session.get_one(User, user_id)),
+                        person,
+                        "records",
                     )
                     got.append((job.id, created))
                 db.session.remove()

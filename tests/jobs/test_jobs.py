@@ -90,8 +90,12 @@ def test_identical_requests_share_one_job_until_it_finishes(app, organisation, j
     with app.app_context():
         hana = db.session.scalar(select_user("hana.hr"))
         hal = db.session.scalar(select_user("hal.hr"))
-        first, created = jobs.request_job("organisation_workbook", {}, hana)
-        second, again = jobs.request_job("organisation_workbook", {}, hal)
+        first, created = jobs.request_job(
+            "organisation_workbook", {"organisation": hana.organisation_id}, hana
+        )
+        second, again = jobs.request_job(
+            "organisation_workbook", {"organisation": hal.organisation_id}, hal
+        )
         assert created and not again and first.id == second.id
         assert db.session.scalar(select(func.count()).select_from(JobRequester)) == 2
         other, fresh = jobs.request_job("team_workbook", {"team": "north"}, hal)
@@ -103,7 +107,9 @@ def test_identical_requests_share_one_job_until_it_finishes(app, organisation, j
     with app.app_context():
         assert db.session.get_one(Job, job_id).status is JobState.DONE
         hana = db.session.scalar(select_user("hana.hr"))
-        later, created = jobs.request_job("organisation_workbook", {}, hana)
+        later, created = jobs.request_job(
+            "organisation_workbook", {"organisation": hana.organisation_id}, hana
+        )
         assert created and later.id != job_id  # a finished job is not reused: figures move on
         db.session.rollback()
     # both who asked may download the shared file
@@ -172,7 +178,9 @@ def test_a_large_team_workbook_is_offered_as_a_job(app, organisation, jobs_dir):
 def test_a_waiting_job_page_refreshes_itself_unless_told_not_to(app, organisation):
     with app.app_context():
         hana = db.session.scalar(select_user("hana.hr"))
-        job, _ = jobs.request_job("organisation_workbook", {}, hana)
+        job, _ = jobs.request_job(
+            "organisation_workbook", {"organisation": hana.organisation_id}, hana
+        )
         commit()
         job_id = job.id
     client = signed_in(app, "hana.hr")
