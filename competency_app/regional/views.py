@@ -44,14 +44,14 @@ def index():
     )
 
 
-@blueprint.get("/regional/skills/<key>")
+@blueprint.get("/regional/skills/<skill_key>")
 @access(is_regional_lead)
-def skill(key: str):
+def skill(skill_key: str):
     collaborative, version = _context()
     if version is None:
         abort(404)
     regional = services.regional_figures(collaborative, version, utcnow())
-    spread = regional.skill(key)
+    spread = regional.skill(skill_key)
     if spread is None:
         abort(404)
     return render_template(

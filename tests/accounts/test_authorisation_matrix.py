@@ -47,6 +47,7 @@ ROLES = [
     "hr",
     "admin",
     "panel_member",  # a lay member invited onto the north vacancy's interview panel
+    "regional_lead",  # lead of the collaborative of north's and south's organisation
 ]
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
@@ -55,7 +56,9 @@ HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
-TOKEN_ROLES = ["manager", "hr", "admin"]  # the roles that may hold API tokens
+# the roles that may hold API tokens
+TOKEN_ROLES = ["manager", "hr", "admin", "regional_lead"]
+REGIONAL = {"regional_lead"}
 
 # (endpoint, method, object) -> roles allowed. "object" names which sample the URL uses:
 # "own" objects belong to the requester's team / themselves, "other" to another team.
@@ -123,7 +126,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("imports.roster", "GET", "-"): HR_ADMIN,
     ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
     ("exports.team_workbook", "GET", "other"): HR_ADMIN,
-    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin"},
+    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin", "regional_lead"},
     ("recruitment.new_vacancy", "GET", "-"): {"recruiter"},
     ("recruitment.new_vacancy", "POST", "-"): {"recruiter"},
     # the JSON API: lists are filtered to what the caller may see (tests/api/)
@@ -131,8 +134,14 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("api.vacancies", "GET", "-"): SIGNED_IN,
     ("api.openapi", "GET", "-"): SIGNED_IN,
     ("api_pages.docs", "GET", "-"): SIGNED_IN,
-    ("api_pages.tokens", "GET", "-"): {"manager", "hr", "admin"},
-    ("api_pages.tokens", "POST", "-"): {"manager", "hr", "admin"},
+    ("api_pages.tokens", "GET", "-"): {"manager", "hr", "admin", "regional_lead"},
+    ("api_pages.tokens", "POST", "-"): {"manager", "hr", "admin", "regional_lead"},
+    # the regional view: figures of the lead's collaborative, for its regional lead only
+    ("regional.index", "GET", "-"): REGIONAL,
+    ("regional.skill", "GET", "-"): REGIONAL,
+    ("regional.forecast", "GET", "-"): REGIONAL,
+    ("regional.workbook_job", "POST", "-"): REGIONAL,
+    ("api.regional", "GET", "-"): REGIONAL,
 }
 # API tokens: "own" is the manager's token, "other" the south manager's: only the owner
 # revokes a token.
@@ -269,6 +278,7 @@ def world(app, framework):
             "recruiter": make_user("rae.recruit", Role.RECRUITER, team=north),
             "hr": make_user("hana.hr", Role.HR),
             "admin": make_user("ada.admin", Role.ADMIN),
+            "regional_lead": make_user("rhea.regional", Role.REGIONAL_LEAD),
         }
         subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
         own = start_assessment(people["practitioner"])
@@ -344,6 +354,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "filename": "images/favicon.svg",
                 "token": "not-a-real-token",
+                "skill_key": "1a.s1",
             },
             "own": {
                 "assessment_id": own.id,
