@@ -225,7 +225,8 @@ def _members(team_ids: list[int], now: datetime) -> dict[int, list[int]]:
             .order_by(RoleAssignment.team_id, User.name, User.id)
         )
         for team_id, person in rows:
-            members[team_id].append(person)
+            if team_id is not None:
+                members[team_id].append(person)
     return members
 
 
@@ -263,17 +264,18 @@ def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> dic
 def _live(version: FrameworkVersion, team_ids: list[int], members, now) -> dict:
     """Team id -> its figures worked out now, a batch of teams at a time."""
     found: dict[int, TeamFigures] = {}
-    batch: list[int] = []
+    batches: list[list[int]] = []
     people = 0
-    for team_id in [*team_ids, None]:
-        size = len(members[team_id]) if team_id is not None else 0
-        if batch and (team_id is None or people + size > BATCH_PEOPLE):
-            figures = figures_for_teams(version, [members[t] for t in batch], now)
-            found.update(zip(batch, figures, strict=True))
-            batch, people = [], 0
-        if team_id is not None:
-            batch.append(team_id)
-            people += size
+    for team_id in team_ids:
+        size = len(members[team_id])
+        if not batches or people + size > BATCH_PEOPLE:
+            batches.append([])
+            people = 0
+        batches[-1].append(team_id)
+        people += size
+    for batch in batches:
+        figures = figures_for_teams(version, [members[t] for t in batch], now)
+        found.update(zip(batch, figures, strict=True))
     return found
 
 
