@@ -283,6 +283,75 @@ def judged(team: Team, version, ids: list[int], figures: TeamFigures, now) -> Te
     return judge(team, version, cast(list[User], [Member(i) for i in ids]), figures, now)
 
 
+@dataclass(frozen=True)
+class JudgedTeam:
+    """A team's coverage in counts, and the moments they hold between."""
+
+    members: int
+    elements: int
+    met: int
+    at_risk: int
+    gaps: int
+    values: str
+    skill_gaps: int
+    holders: dict[str, int]  # skill key -> holders, skills held only
+    from_stored: bool
+    valid_from: datetime
+    valid_until: datetime | None
+
+    def holds_at(self, now: datetime) -> bool:
+        return self.valid_from <= now and (self.valid_until is None or now < self.valid_until)
+
+
+# Per process, as the team figures are (`figures.FIGURES`): a team's counts are reused while
+# its epoch, its members and the version are the same and the clock is within the moments
+# its figures hold between.
+_JUDGED: BoundedCache[JudgedTeam] = BoundedCache(8192)
+per_process_cache("regional team counts", _JUDGED.clear)
+
+
+def _counted(cov: TeamCoverage, figures: TeamFigures, from_stored: bool) -> JudgedTeam:
+    counts = cov.counts
+    return JudgedTeam(
+        members=counts["members"],
+        elements=counts["elements"],
+        met=sum(1 for e in cov.elements if e.status == MET),
+        at_risk=counts["elements_at_risk"],
+        gaps=counts["element_gaps"],
+        values=cov.values.status,
+        skill_gaps=counts["skill_gaps"],
+        holders={s.skill.key: s.holders for s in cov.skills if s.holders},
+        from_stored=from_stored,
+        valid_from=figures.valid_from,
+        valid_until=figures.valid_until,
+    )
+
+
+def _judged_teams(pairs, version: FrameworkVersion, members, now) -> dict[int, JudgedTeam]:
+    """Team id -> its coverage in counts at `now`: kept in this process, else judged from
+    the stored figures, else from figures worked out live."""
+    found: dict[int, JudgedTeam] = {}
+    keys = {
+        team.id: (team.id, team.coverage_epoch, version.content_hash, tuple(members[team.id]))
+        for team, _ in pairs
+    }
+    for team, _ in pairs:
+        kept = _JUDGED.get(keys[team.id])
+        if kept is not None and kept.holds_at(now):
+            found[team.id] = kept
+    missing = [team.id for team, _ in pairs if team.id not in found]
+    figures = _stored(version, missing, members, now)
+    from_stored = set(figures)
+    figures.update(_live(version, [t for t in missing if t not in figures], members, now))
+    for team, _ in pairs:
+        if team.id in found:
+            continue
+        cov = judged(team, version, members[team.id], figures[team.id], now)
+        found[team.id] = _counted(cov, figures[team.id], team.id in from_stored)
+        _JUDGED.put(keys[team.id], found[team.id])
+    return found
+
+
 def _collaborative_people(team_ids: list[int], now: datetime):
     """SELECT of the distinct keyworkers counted at `now` in these teams."""
     return (
@@ -313,6 +382,28 @@ def _distinct_holders(version: FrameworkVersion, team_ids: list[int], now) -> di
     return {key: count for key, count in rows}
 
 
+_HOLDERS: BoundedCache[tuple[datetime, datetime | None, dict[str, int]]] = BoundedCache(64)
+per_process_cache("regional distinct holders", _HOLDERS.clear)
+
+
+def _kept_distinct_holders(version, team_ids, members, coverage, now) -> dict[str, int]:
+    """`_distinct_holders`, kept in this process while every team's epoch and members are
+    the same and the clock is before the first moment any team's figures would change
+    (every expiry among their validations falls on or after it)."""
+    key = (
+        version.content_hash,
+        tuple((t, coverage[t].valid_from, tuple(members[t])) for t in team_ids),
+    )
+    kept = _HOLDERS.get(key)
+    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
+        return kept[2]
+    found = _distinct_holders(version, team_ids, now)
+    ends = [coverage[t].valid_until for t in team_ids if coverage[t].valid_until is not None]
+    starts = [coverage[t].valid_from for t in team_ids]
+    _HOLDERS.put(key, (max(starts, default=now), min(ends, default=None), found))
+    return found
+
+
 def _training(version: FrameworkVersion, members: dict[int, list[int]], now) -> tuple:
     """(team id -> its figures, the collaborative's with each person once)."""
     today = london_day(now)
@@ -322,14 +413,20 @@ def _training(version: FrameworkVersion, members: dict[int, list[int]], now) -> 
     everyone = sorted({person for ids in members.values() for person in ids})
     standing: dict[int, tuple[int, bool]] = {}  # person -> (items compliant, all of them)
     keys = training.required_keys(version)
+    # An item's standing depends only on its parts' latest completion dates: judged once
+    # for each set of dates met (most people share theirs, or have none).
+    judged_as: dict[tuple, bool] = {}
     for chunk in chunks(everyone, 900):
         latest = training.latest_completions(chunk, keys, today)
         for person in chunk:
-            compliant = sum(
-                training.judge_item(person, module, parts, latest, today, window)[2]
-                in training.COMPLIANT
-                for module, parts in items
-            )
+            compliant = 0
+            for module, parts in items:
+                key = (module.key, *(latest.get((person, part.key)) for part in parts))
+                ok = judged_as.get(key)
+                if ok is None:
+                    status = training.judge_item(person, module, parts, latest, today, window)[2]
+                    ok = judged_as[key] = status in training.COMPLIANT
+                compliant += ok
             standing[person] = (compliant, compliant == len(items))
 
     def figures(ids) -> TrainingFigures:
@@ -361,38 +458,34 @@ def regional_figures(collaborative: Collaborative, version: FrameworkVersion, no
     pairs = collaborative_teams(collaborative.id)
     team_ids = [team.id for team, _ in pairs]
     members = _members(team_ids, now)
-    figures = _stored(version, team_ids, members, now)
-    from_stored = set(figures)
-    figures.update(_live(version, [t for t in team_ids if t not in figures], members, now))
+    coverage = _judged_teams(pairs, version, members, now)
     by_team_training, overall_training = _training(version, members, now)
     vacancies = _vacancies(team_ids)
     rows: dict[int, list[TeamRow]] = defaultdict(list)
     holdings: dict[str, list[TeamHolding]] = defaultdict(list)
     organisations = {org.id: org for _, org in pairs}
     for team, organisation in pairs:
-        cov = judged(team, version, members[team.id], figures[team.id], now)
-        counts = cov.counts
+        judged_team = coverage[team.id]
         rows[organisation.id].append(
             TeamRow(
                 team=team,
                 organisation=organisation,
-                members=counts["members"],
-                elements=counts["elements"],
-                met=sum(1 for e in cov.elements if e.status == MET),
-                at_risk=counts["elements_at_risk"],
-                gaps=counts["element_gaps"],
-                values=cov.values.status,
-                skill_gaps=counts["skill_gaps"],
-                from_stored=team.id in from_stored,
+                members=judged_team.members,
+                elements=judged_team.elements,
+                met=judged_team.met,
+                at_risk=judged_team.at_risk,
+                gaps=judged_team.gaps,
+                values=judged_team.values,
+                skill_gaps=judged_team.skill_gaps,
+                from_stored=judged_team.from_stored,
                 training=by_team_training[team.id],
                 vacancies=dict(vacancies.get(team.id, {})),
             )
         )
-        for s in cov.skills:
-            if s.holders:
-                holdings[s.skill.key].append(TeamHolding(team, s.holders))
+        for key, holders in judged_team.holders.items():
+            holdings[key].append(TeamHolding(team, holders))
     counted = [t for t in team_ids if members[t]]
-    distinct = _distinct_holders(version, counted, now)
+    distinct = _kept_distinct_holders(version, counted, members, coverage, now)
     skills = []
     for competency in version.competencies:
         for element in competency.elements:

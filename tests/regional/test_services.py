@@ -161,3 +161,42 @@ def test_forecast_sees_validations_expire(app, region):
         elements = sum(len(c.elements) for c in version.competencies)
         assert harbour.gaps[-1] == elements
         assert harbour.gaps[0] <= harbour.gaps[-1]
+
+
+def test_a_new_sign_off_is_seen_at_once(app, region):
+    """The counts kept in the process follow the team's epoch: a sign-off changes them."""
+    import random
+
+    from tests.regional.conftest import sign_off
+
+    with app.app_context():
+        version = current_version(structure=True)
+        before = services.regional_figures(_north(), version, utcnow())
+        harbour = next(r for r in before.teams if r.team.slug == "harbour")
+        person = accounts.user_by_email("kw.0@example.nhs.uk")
+        supervisor = accounts.user_by_email("sam.super@example.nhs.uk")
+        sign_off(person, supervisor, random.Random(99))
+        db.session.commit()
+        now = utcnow()
+        after = services.regional_figures(_north(), version, now)
+        row = next(r for r in after.teams if r.team.slug == "harbour")
+        assert row.from_stored
+        cov = coverage_for_team(harbour.team, version, now, cached=False)
+        assert (row.met, row.at_risk, row.gaps) == (
+            sum(1 for e in cov.elements if e.status == MET),
+            len(cov.at_risk),
+            len(cov.gaps),
+        )
+        for s in cov.skills:
+            spread = after.skill(s.skill.key)
+            assert {h.team.slug: h.holders for h in spread.teams}.get("harbour", 0) == s.holders
+        competent = version.settings.scale.competent_level
+        mine = {
+            r.skill_key
+            for r in db.session.scalars(
+                select(CurrentRating).where(CurrentRating.person_id == person.id)
+            )
+            if r.level >= competent
+        }
+        changed = [s for s in after.skills if s.skill.key in mine]
+        assert all(s.holders >= 1 for s in changed)
