@@ -55,6 +55,7 @@ from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
 from competency_app.recruitment.models import STATE_LABELS, STATES, Vacancy
 from competency_app.training import required as training
+from competency_app.training.models import ModuleCompletion
 
 FORECAST_DAYS = (30, 60, 90)
 OPEN_STATES = tuple(state for state in STATES if state != "closed")
@@ -404,6 +405,27 @@ def _kept_distinct_holders(version, team_ids, members, coverage, now) -> dict[st
     return found
 
 
+def _latest_completions(team_ids: list[int], keys: list[str], today, now) -> dict:
+    """`training.latest_completions` of every keyworker of these teams, from one grouped
+    statement over them (a subquery, not a list of ids)."""
+    if not keys:
+        return {}
+    rows = db.session.execute(
+        select(
+            ModuleCompletion.person_id,
+            ModuleCompletion.module_key,
+            func.max(ModuleCompletion.completed_on),
+        )
+        .where(
+            ModuleCompletion.person_id.in_(_collaborative_people(team_ids, now)),
+            ModuleCompletion.module_key.in_(keys),
+            ModuleCompletion.completed_on <= training.counted_until(today),
+        )
+        .group_by(ModuleCompletion.person_id, ModuleCompletion.module_key)
+    )
+    return {(person, key): day for person, key, day in rows}
+
+
 def _training(version: FrameworkVersion, members: dict[int, list[int]], now) -> tuple:
     """(team id -> its figures, the collaborative's with each person once)."""
     today = london_day(now)
@@ -416,8 +438,8 @@ def _training(version: FrameworkVersion, members: dict[int, list[int]], now) -> 
     # An item's standing depends only on its parts' latest completion dates: judged once
     # for each set of dates met (most people share theirs, or have none).
     judged_as: dict[tuple, bool] = {}
+    latest = _latest_completions(list(members), keys, today, now)
     for chunk in chunks(everyone, 900):
-        latest = training.latest_completions(chunk, keys, today)
         for person in chunk:
             compliant = 0
             for module, parts in items:
@@ -551,8 +573,9 @@ per_process_cache("regional forecasts", _FORECASTS.clear)
 
 def regional_forecast(collaborative: Collaborative, version: FrameworkVersion, now) -> Forecast:
     """Each team's element gaps and elements at risk today and in 30, 60 and 90 days: the
-    judgement at each moment over the members still there then, from the live figures.
-    Kept for the day while every team's epoch and members stay the same."""
+    judgement at each moment over the members still there then (today's as the regional
+    view has them; a later moment's worked out live for the teams whose figures change by
+    then). Kept for the day while every team's epoch and members stay the same."""
     pairs = collaborative_teams(collaborative.id)
     team_ids = [team.id for team, _ in pairs]
     members = _members(team_ids, now)
@@ -565,12 +588,25 @@ def regional_forecast(collaborative: Collaborative, version: FrameworkVersion, n
     kept = _FORECASTS.get(key)
     if kept is not None:
         return kept
-    rows = [ForecastRow(team, org, [], []) for team, org in pairs]
-    for moment in [now, *(now + timedelta(days=d) for d in FORECAST_DAYS)]:
-        then = members if moment == now else _members(team_ids, moment)
-        figures = _live(version, team_ids, then, moment)
+    today = _judged_teams(pairs, version, members, now)
+    rows = [
+        ForecastRow(team, org, [today[team.id].gaps], [today[team.id].at_risk])
+        for team, org in pairs
+    ]
+    for moment in (now + timedelta(days=d) for d in FORECAST_DAYS):
+        then = _members(team_ids, moment)
+        # A team whose members are the same then and whose figures hold until after then
+        # (no validation expires or enters the warning period, no values sign-off lapses)
+        # is judged the same then as now: only the others are worked out at that moment.
+        changed = [t for t in team_ids if then[t] != members[t] or not today[t].holds_at(moment)]
+        figures = _live(version, changed, then, moment)
         for row in rows:
-            cov = judged(row.team, version, then[row.team.id], figures[row.team.id], moment)
+            team_id = row.team.id
+            if team_id not in figures:
+                row.gaps.append(today[team_id].gaps)
+                row.at_risk.append(today[team_id].at_risk)
+                continue
+            cov = judged(row.team, version, then[team_id], figures[team_id], moment)
             row.gaps.append(sum(1 for e in cov.elements if e.status == GAP))
             row.at_risk.append(sum(1 for e in cov.elements if e.status == AT_RISK))
     forecast = Forecast(now, FORECAST_DAYS, rows)

@@ -200,3 +200,18 @@ def test_a_new_sign_off_is_seen_at_once(app, region):
         }
         changed = [s for s in after.skills if s.skill.key in mine]
         assert all(s.holders >= 1 for s in changed)
+
+
+def test_forecast_counts_a_leaver_out_from_their_leaving_date(app, region):
+    with app.app_context():
+        version = current_version(structure=True)
+        now = utcnow()
+        leaver = accounts.user_by_email("kw.5@example.nhs.uk")  # in river
+        leaver.leaving_date = (now + timedelta(days=45)).date()
+        db.session.commit()
+        forecast = services.regional_forecast(_north(), version, now)
+        for row in forecast.rows:
+            for index, moment in enumerate([now, *forecast.moments]):
+                cov = coverage_for_team(row.team, version, moment, cached=False)
+                assert row.gaps[index] == len(cov.gaps), (row.team.slug, index)
+                assert row.at_risk[index] == len(cov.at_risk), (row.team.slug, index)
