@@ -32,6 +32,7 @@ LAYERS: list[set[str]] = [
     {"reminders"},  # reminder sources across features, send-reminders
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
     {"api"},  # the JSON API and its tokens: reads the features, as the pages do
+    {"regional"},  # a collaborative's figures: reads the features; its endpoint is on api's
     {"ui"},
     {"__init__"},  # the application factory
 ]
@@ -47,6 +48,7 @@ FEATURES = {
     "exports",
     "recruitment",
     "reminders",
+    "regional",
 }
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 
