@@ -6,6 +6,7 @@
     python bench/all.py --smoke              # tiny and short, as CI runs it: checks it works
     python bench/all.py --scales 1000,2000,10000   # also how cost grows with the region
     python bench/all.py --markdown docs/performance-run.md   # also write the table there
+    python bench/all.py --only-regional --databases postgresql --bench-database bench_x
 
 For each database it makes a fresh database (SQLite: a temporary file; PostgreSQL: a database
 `competency_bench` on the server of --postgres-url, dropped afterwards), migrates it, loads
@@ -20,6 +21,9 @@ that is measured), then measures:
   * under gunicorn (gunicorn.conf.py, 2 sync workers) on 127.0.0.1: the "hello" route and the
     coverage page at 1 client (p50/p95), throughput at 8 clients, the workers' RSS, and a
     bounded load run of 20 clients over mixed pages, with errors counted.
+Then, in a database of its own, the regional view (bench/regional.py): --regional-people
+keyworkers (20,000) in teams of 25 over --regional-organisations organisations (50) of one
+collaborative, its figures from the stored team figures beside a GROUP BY over that table.
 With --scales, a second database per kind grows the region to each size in turn (the
 measured team of 50 first, then seed-scale in steps) and prints, per size, team coverage,
 the coverage page at 1 client, organisation coverage, the organisation workbook beside its
@@ -46,6 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import regional  # noqa: E402 - beside this file
 from loadgen import (  # noqa: E402
     Session,
     free_port,
@@ -79,10 +84,11 @@ def child(*args: str) -> dict:
 
 
 class Database:
-    """A fresh benchmark database; `drop()` removes it."""
+    """A fresh benchmark database (PostgreSQL: named `name`); `drop()` removes it."""
 
-    def __init__(self, kind: str, postgres_url: str):
+    def __init__(self, kind: str, postgres_url: str, name: str = "competency_bench"):
         self.kind = kind
+        self.name = name
         if kind == "sqlite":
             self.folder = tempfile.mkdtemp(prefix="competency-bench-")
             self.url = f"sqlite:///{self.folder}/bench.sqlite3"
@@ -91,9 +97,9 @@ class Database:
 
             self.admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
             with self.admin.connect() as connection:
-                connection.execute(text("DROP DATABASE IF EXISTS competency_bench"))
-                connection.execute(text("CREATE DATABASE competency_bench"))
-            self.url = postgres_url.rsplit("/", 1)[0] + "/competency_bench"
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            self.url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop(self) -> None:
         if self.kind == "sqlite":
@@ -102,7 +108,7 @@ class Database:
         from sqlalchemy import text
 
         with self.admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS competency_bench WITH (FORCE)"))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
 
 
@@ -217,7 +223,7 @@ def create_manager(env: dict, team: str) -> None:
 
 
 def run_database(kind: str, args) -> dict:
-    database = Database(kind, args.postgres_url)
+    database = Database(kind, args.postgres_url, args.bench_database)
     try:
         env = prepare(database, args)
         started = time.perf_counter()
@@ -251,7 +257,7 @@ def run_scales(kind: str, args) -> list[dict]:
     each of `--scales` people in turn (teams of 25 on average, the same cycles); at each size
     team and organisation coverage, the coverage page at 1 client, the organisation workbook
     beside its floor, and how long seed-scale took per 1,000 people added."""
-    database = Database(kind, args.postgres_url)
+    database = Database(kind, args.postgres_url, args.bench_database)
     series = []
     try:
         env = prepare(database, args)
@@ -286,6 +292,40 @@ def run_scales(kind: str, args) -> list[dict]:
             figures["serve"] = serve(env, team, args.requests // 2, 0, 0, full=False)
             series.append({"scale": size, **figures})
         return series
+    finally:
+        database.drop()
+
+
+def run_regional(kind: str, args) -> dict:
+    """The regional view over a collaborative of --regional-organisations organisations
+    (bench/regional.py), in a database of its own."""
+    database = Database(kind, args.postgres_url, args.bench_database)
+    try:
+        env = prepare(database, args)
+        people = args.regional_people
+        started = time.perf_counter()
+        flask(
+            env,
+            "seed-scale",
+            "--people",
+            str(people),
+            "--teams",
+            str(max(1, people // 25)),
+            "--cycles",
+            "1",
+            "--organisations",
+            str(args.regional_organisations),
+        )
+        seconds = time.perf_counter() - started
+        command = [sys.executable, str(ROOT / "bench" / "regional.py"), "measure", database.url]
+        result = subprocess.run(
+            [*command, str(args.repeat)], cwd=ROOT, capture_output=True, text=True, env=os.environ
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"regional.py failed:\n{result.stderr[-3000:]}")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        figures["seed_seconds"] = seconds
+        return figures
     finally:
         database.drop()
 
@@ -502,15 +542,26 @@ def table(results: dict, args) -> str:
     for kind, figures in results.items():
         if "server_version" in figures:
             lines[0] += f" PostgreSQL {figures['server_version']}."
-        lines += [
-            f"### {names[kind]}",
-            "",
-            "| measure | measured | floor, same run | against the target |",
-            "|---|---|---|---|",
-        ]
+        lines += [f"### {names[kind]}", ""]
         if "serve" in figures:
+            lines += [
+                "| measure | measured | floor, same run | against the target |",
+                "|---|---|---|---|",
+            ]
             lines += ["| {} | {} | {} | {} |".format(*row) for row in rows_for(figures)]
             lines.append("")
+        if figures.get("regional"):
+            lines += [
+                f"#### {names[kind]}: the regional view",
+                "",
+                "| measure | measured | floor, same run | ratio |",
+                "|---|---|---|---|",
+                *(
+                    "| {} | {} | {} | {} |".format(*row)
+                    for row in regional.rows_for(figures["regional"])
+                ),
+                "",
+            ]
         if figures.get("scales"):
             lines += [f"#### {names[kind]}: how cost grows", "", *scale_table(figures["scales"])]
             lines.append("")
@@ -546,11 +597,22 @@ def main() -> int:
     parser.add_argument(
         "--only-scales", action="store_true", help="with --scales: skip the full measurement"
     )
+    parser.add_argument("--regional-people", type=int, default=20_000)
+    parser.add_argument("--regional-organisations", type=int, default=50)
+    parser.add_argument(
+        "--only-regional", action="store_true", help="only the regional view's measurement"
+    )
+    parser.add_argument(
+        "--bench-database",
+        default="competency_bench",
+        help="the PostgreSQL database made (and dropped) for each run",
+    )
     args = parser.parse_args()
     if args.smoke:
         args.people, args.teams, args.cycles = 200, 4, 2
         args.repeat, args.requests, args.seconds, args.load_seconds = 5, 30, 2, 5
         args.scales = [100, 200]  # the growth series too, at a toy size
+        args.regional_people, args.regional_organisations = 300, 5
     kinds = [k.strip() for k in args.databases.split(",") if k.strip()]
     unknown = set(kinds) - {"sqlite", "postgresql"}
     if unknown:
@@ -558,8 +620,11 @@ def main() -> int:
     results = {}
     for kind in kinds:
         print(f"… {kind}: generating and measuring", file=sys.stderr, flush=True)
-        results[kind] = {} if args.only_scales else run_database(kind, args)
-        if args.scales:
+        skip = args.only_scales or args.only_regional
+        results[kind] = {} if skip else run_database(kind, args)
+        print(f"… {kind}: the regional view", file=sys.stderr, flush=True)
+        results[kind]["regional"] = run_regional(kind, args)
+        if args.scales and not args.only_regional:
             print(f"… {kind}: growth series {args.scales}", file=sys.stderr, flush=True)
             results[kind]["scales"] = run_scales(kind, args)
         if kind == "postgresql":

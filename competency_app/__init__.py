@@ -199,6 +199,8 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.privacy.views import blueprint as privacy
     from competency_app.recruitment.offer_views import blueprint as offers
     from competency_app.recruitment.views import blueprint as recruitment
+    from competency_app.regional import api as regional_api  # noqa: F401 - its route on `api`
+    from competency_app.regional.views import blueprint as regional
     from competency_app.supervision.views import blueprint as supervision
     from competency_app.training.views import blueprint as training
     from competency_app.ui.health import blueprint as health
@@ -224,7 +226,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         privacy,
     )
-    for blueprint in blueprints:
+    for blueprint in (*blueprints, regional):
         app.register_blueprint(blueprint)
 
 

@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"operations"},  # backup and seed-scale read and write the features; no feature uses it
     {"api"},  # the JSON API and its tokens: reads the features, as the pages do
     {"privacy"},  # a person's data across every feature: its copy and its erasure
+    {"regional"},  # a collaborative's figures: reads the features; its endpoint is on api's
     {"ui"},
     {"__init__"},  # the application factory
 ]
@@ -48,6 +49,7 @@ FEATURES = {
     "exports",
     "recruitment",
     "reminders",
+    "regional",
 }
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}
 

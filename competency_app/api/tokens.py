@@ -24,7 +24,7 @@ from competency_app.extensions import db
 TOKEN_PREFIX = "kwt_"  # noqa: S105 - not a secret: tells a leaked secret apart from other strings (secret scanners)
 LIFETIMES_DAYS = (30, 90, 180, 365)  # the choices offered; a year at most
 MAX_ACTIVE_TOKENS = 10
-TOKEN_ROLES = frozenset({Role.MANAGER, Role.HR, Role.ADMIN})
+TOKEN_ROLES = frozenset({Role.MANAGER, Role.HR, Role.ADMIN, Role.REGIONAL_LEAD})
 # last_used_at is written at most once a minute per token: a BI refresh that makes a
 # hundred calls is one write, not a hundred.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -39,7 +39,7 @@ class TokenError(ValueError):
 
 
 def may_hold_tokens(user: User, **_kwargs) -> bool:
-    """Managers, HR and administrators: the people who report on teams."""
+    """Managers, HR, administrators and regional leads: the people who report on figures."""
     return user.is_authenticated and bool(TOKEN_ROLES & user.role_set)
 
 

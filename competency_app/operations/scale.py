@@ -1,9 +1,11 @@
 """`flask seed-scale`: a synthetic region, generated in bulk, for benchmarks and load runs.
 
-People are grouped in teams; each has `cycles` validated assessments, every skill validated
-each cycle (the history), and the current-rating projection holds their latest level. Rows
-go in with multi-row INSERTs in large batches, not ORM objects. The generated people cannot
-sign in (their password hash is not a valid hash).
+People are grouped in teams, spread over `organisations` organisations of one
+collaborative (the first organisation's, with `Scale organisation 2…N` added as needed),
+each person employed by their team's. Each has `cycles` validated assessments, every skill
+validated each cycle (the history), and the current-rating projection holds their latest
+level. Rows go in with multi-row INSERTs in large batches, not ORM objects. The generated
+people cannot sign in (their password hash is not a valid hash).
 """
 
 from __future__ import annotations
@@ -38,14 +40,40 @@ def _flush(model, rows: list[dict]) -> None:
         rows.clear()
 
 
-def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str, int]:
-    """Add `people` keyworkers in `teams` teams with `cycles` cycles of validated history."""
+def scale_organisations(count: int) -> list[Organisation]:
+    """The first organisation and, with `count` > 1, `Scale organisation 2…count` in its
+    collaborative (made when missing, kept when there from an earlier run)."""
+    first = default_organisation()
+    found = [first]
+    for n in range(2, count + 1):
+        slug = f"scale-organisation-{n}"
+        organisation = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        if organisation is None:
+            organisation = Organisation(
+                collaborative_id=first.collaborative_id,
+                slug=slug,
+                name=f"Scale organisation {n}",
+                email_domains="",
+                created_at=utcnow(),
+            )
+            db.session.add(organisation)
+        found.append(organisation)
+    db.session.flush()
+    return found
+
+
+def seed_scale(
+    people: int, teams: int, cycles: int, seed: int = 7, organisations: int = 1
+) -> dict[str, int]:
+    """Add `people` keyworkers in `teams` teams with `cycles` cycles of validated history,
+    the teams spread over `organisations` organisations of one collaborative (in turn), each
+    keyworker employed by their team's."""
     version = current_version()
     if version is None:
         raise click.UsageError("Load a framework first (flask load-framework).")
     rng = random.Random(seed)  # noqa: S311 - synthetic data
     now = utcnow()
-    organisation: Organisation = default_organisation()
+    hosts = scale_organisations(organisations)
     skills = list(
         db.session.execute(
             select(Skill.id, Skill.key, Element.key)
@@ -56,7 +84,7 @@ def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str,
     start = db.session.scalar(select(db.func.count()).select_from(Team)) or 0
     team_rows = [
         Team(
-            organisation_id=organisation.id,
+            organisation_id=hosts[(start + t) % len(hosts)].id,
             slug=f"scale-{start + t}",
             name=f"Scale team {start + t}",
             created_at=now,
@@ -68,7 +96,8 @@ def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str,
     first_user = (db.session.scalar(select(db.func.max(User.id))) or 0) + 1
     users = [
         {
-            "organisation_id": organisation.id,
+            # the team the person joins below (person n: team n % teams)
+            "organisation_id": team_rows[n % teams].organisation_id,
             "email": f"scale{first_user + n}@scale.invalid",
             "name": f"Keyworker {first_user + n}",
             "password_hash": "!",
@@ -93,6 +122,7 @@ def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str,
     history: list[dict] = []
     current: list[dict] = []
     counts = {"people": len(ids), "teams": teams, "assessments": 0, "validated_ratings": 0}
+    counts["organisations"] = len(hosts)
     for uid in ids:
         level = {key: rng.choice((0, 1, 1, 2)) for _, key, _ in skills}
         latest: dict[str, dict] = {}
@@ -174,12 +204,19 @@ def seed_scale(people: int, teams: int, cycles: int, seed: int = 7) -> dict[str,
 @click.option("--people", type=click.IntRange(1, 200_000), default=1000, show_default=True)
 @click.option("--teams", type=click.IntRange(1, 20_000), default=20, show_default=True)
 @click.option("--cycles", type=click.IntRange(1, 20), default=2, show_default=True)
+@click.option(
+    "--organisations",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Spread the teams over this many organisations of one collaborative.",
+)
 @with_appcontext
-def seed_scale_command(people: int, teams: int, cycles: int) -> None:
+def seed_scale_command(people: int, teams: int, cycles: int, organisations: int) -> None:
     """Generate a synthetic region of keyworkers with rating history (for benchmarks)."""
     started = datetime.now()
     with unit_of_work():
-        counts = seed_scale(people, teams, cycles)
+        counts = seed_scale(people, teams, cycles, organisations=organisations)
     # Refresh the planner's statistics: after millions of rows in one go, PostgreSQL would
     # otherwise plan a team's query as over an empty table until autovacuum catches up.
     with db.engine.connect() as connection:

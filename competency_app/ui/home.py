@@ -26,6 +26,7 @@ from competency_app.framework.schema import Words
 from competency_app.framework.services import current_version
 from competency_app.notifications import services as notifications
 from competency_app.recruitment import home as recruitment_home
+from competency_app.regional import home as regional_home
 from competency_app.supervision import home as supervision
 from competency_app.training import home as training_home
 from competency_app.ui import admin_home
@@ -203,6 +204,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     training_home.hr_section,
     _admin,
     admin_home.admin_pages,
+    regional_home.regional_section,
     *recruitment_home.BLOCKS,
 ]
 

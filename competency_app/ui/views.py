@@ -70,6 +70,8 @@ def navigation_items() -> list[dict]:
         items.append(("recruitment.index", "Recruitment"))
     if roles & {Role.HR, Role.ADMIN}:
         items.append(("exports.index", "Workbooks"))
+    if Role.REGIONAL_LEAD in roles:
+        items.append(("regional.index", "Regional view"))
     if is_admin(current_user):
         items.append(("admin.index", "Administration"))
     elif Role.INSTALLATION_ADMIN in roles:

@@ -57,7 +57,9 @@ HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
-TOKEN_ROLES = ["manager", "hr", "admin"]  # the roles that may hold API tokens
+# the roles that may hold API tokens
+TOKEN_ROLES = ["manager", "hr", "admin", "regional_lead"]
+REGIONAL = {"regional_lead"}
 
 # (endpoint, method, object) -> roles allowed. "object" names which sample the URL uses:
 # "own" objects belong to the requester's team / themselves, "other" to another team.
@@ -133,8 +135,14 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("api.vacancies", "GET", "-"): SIGNED_IN,
     ("api.openapi", "GET", "-"): SIGNED_IN,
     ("api_pages.docs", "GET", "-"): SIGNED_IN,
-    ("api_pages.tokens", "GET", "-"): {"manager", "hr", "admin"},
-    ("api_pages.tokens", "POST", "-"): {"manager", "hr", "admin"},
+    ("api_pages.tokens", "GET", "-"): {"manager", "hr", "admin", "regional_lead"},
+    ("api_pages.tokens", "POST", "-"): {"manager", "hr", "admin", "regional_lead"},
+    # the regional view: figures of the lead's collaborative, for its regional lead only
+    ("regional.index", "GET", "-"): REGIONAL,
+    ("regional.skill", "GET", "-"): REGIONAL,
+    ("regional.forecast", "GET", "-"): REGIONAL,
+    ("regional.workbook_job", "POST", "-"): REGIONAL,
+    ("api.regional", "GET", "-"): REGIONAL,
 }
 # API tokens: "own" is the manager's token, "other" the south manager's: only the owner
 # revokes a token.
@@ -361,6 +369,7 @@ def world(app, framework):
                 "slug": north.slug,
                 "filename": "images/favicon.svg",
                 "token": "not-a-real-token",
+                "skill_key": "1a.s1",
             },
             "own": {
                 "assessment_id": own.id,

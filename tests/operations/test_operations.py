@@ -147,3 +147,38 @@ def test_seed_scale_generates_history_and_projection(app, runner, framework):
         team = db.session.scalar(select(Team).where(Team.slug == "scale-0"))
         assert len(coverage_for_team(team, current_version()).members) == 10
     assert runner.invoke(args=["seed-scale", "--people", "0"]).exit_code == 2
+
+
+def test_seed_scale_spreads_teams_over_organisations_of_one_collaborative(app, runner, framework):
+    from sqlalchemy import func, select
+
+    from competency_app.accounts.models import Organisation, Role, RoleAssignment, Team, User
+
+    args = ["seed-scale", "--people", "30", "--teams", "6", "--cycles", "1"]
+    result = runner.invoke(args=[*args, "--organisations", "3"])
+    assert result.exit_code == 0, result.output
+    assert "3 organisations" in result.output
+    with app.app_context():
+        organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
+        assert len(organisations) == 3
+        assert len({o.collaborative_id for o in organisations}) == 1
+        hosted = dict(
+            db.session.execute(
+                select(Team.organisation_id, func.count()).group_by(Team.organisation_id)
+            ).all()
+        )
+        assert sorted(hosted.values()) == [2, 2, 2]
+        # each keyworker is employed by the organisation hosting their team
+        mismatched = db.session.scalar(
+            select(func.count())
+            .select_from(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .join(Team, Team.id == RoleAssignment.team_id)
+            .where(RoleAssignment.role == Role.PRACTITIONER)
+            .where(User.organisation_id != Team.organisation_id)
+        )
+        assert mismatched == 0
+    # a second run reuses the organisations and carries on round the same ones
+    assert runner.invoke(args=[*args, "--organisations", "3"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 3
