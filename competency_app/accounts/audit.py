@@ -63,6 +63,11 @@ class AuditAction(enum.StrEnum):
     PRE_EMPLOYMENT_CHECK_RECORDED = "pre_employment_check_recorded"
     PRE_EMPLOYMENT_CHECK_WAIVED = "pre_employment_check_waived"
     PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
+    COLLABORATIVE_CREATED = "collaborative_created"
+    ORGANISATION_CREATED = "organisation_created"
+    ORGANISATION_CHANGED = "organisation_changed"
+    FIRST_ADMIN_CREATED = "first_admin_created"
+    INSTALLATION_ADMIN_GRANTED = "installation_admin_granted"
 
     @property
     def label(self) -> str:
@@ -131,4 +136,9 @@ AUDIT_LABELS = {
     AuditAction.PRE_EMPLOYMENT_CHECK_RECORDED: "Pre-employment check recorded",
     AuditAction.PRE_EMPLOYMENT_CHECK_WAIVED: "Pre-employment check waived",
     AuditAction.PASSWORD_LINKS_DOWNLOADED: "Set-password links file downloaded",
+    AuditAction.COLLABORATIVE_CREATED: "Collaborative created",
+    AuditAction.ORGANISATION_CREATED: "Organisation created",
+    AuditAction.ORGANISATION_CHANGED: "Organisation's name or email domains changed",
+    AuditAction.FIRST_ADMIN_CREATED: "First administrator of an organisation added",
+    AuditAction.INSTALLATION_ADMIN_GRANTED: "Installation administrator role granted",
 }

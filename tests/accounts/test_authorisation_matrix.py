@@ -47,12 +47,14 @@ ROLES = [
     "hr",
     "admin",
     "panel_member",  # a lay member invited onto the north vacancy's interview panel
+    "installation_admin",  # keeps collaboratives and organisations; no organisation role
 ]
 EVERYONE = set(ROLES)
 SIGNED_IN = EVERYONE - {"anonymous"}
 ADMIN = {"admin"}
 HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
+INSTALLATION = {"installation_admin"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
 TOKEN_ROLES = ["manager", "hr", "admin"]  # the roles that may hold API tokens
@@ -93,6 +95,15 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.remove_sign_in_link", "GET", "-"): ADMIN,
     ("admin.remove_sign_in_link", "POST", "-"): ADMIN,
     ("admin.audit", "GET", "-"): ADMIN,
+    ("installation.index", "GET", "-"): INSTALLATION,
+    ("installation.new_collaborative", "GET", "-"): INSTALLATION,
+    ("installation.new_collaborative", "POST", "-"): INSTALLATION,
+    ("installation.new_organisation", "GET", "-"): INSTALLATION,
+    ("installation.new_organisation", "POST", "-"): INSTALLATION,
+    ("installation.edit_organisation", "GET", "-"): INSTALLATION,
+    ("installation.edit_organisation", "POST", "-"): INSTALLATION,
+    ("installation.first_admin", "GET", "-"): INSTALLATION,
+    ("installation.first_admin", "POST", "-"): INSTALLATION,
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,
     ("assessments.queue", "GET", "-"): SUPERVISOR,
@@ -123,7 +134,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("imports.roster", "GET", "-"): HR_ADMIN,
     ("exports.team_workbook", "GET", "own"): {"manager", "hr", "admin"},
     ("exports.team_workbook", "GET", "other"): HR_ADMIN,
-    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin"},
+    ("recruitment.index", "GET", "-"): SIGNED_IN - {"admin", "installation_admin"},
     ("recruitment.new_vacancy", "GET", "-"): {"recruiter"},
     ("recruitment.new_vacancy", "POST", "-"): {"recruiter"},
     # the JSON API: lists are filtered to what the caller may see (tests/api/)
@@ -269,6 +280,7 @@ def world(app, framework):
             "recruiter": make_user("rae.recruit", Role.RECRUITER, team=north),
             "hr": make_user("hana.hr", Role.HR),
             "admin": make_user("ada.admin", Role.ADMIN),
+            "installation_admin": make_user("ian.install", Role.INSTALLATION_ADMIN),
         }
         subject = make_user("sol.subject", Role.PRACTITIONER, team=south)
         own = start_assessment(people["practitioner"])
@@ -344,6 +356,8 @@ def world(app, framework):
                 "slug": north.slug,
                 "filename": "images/favicon.svg",
                 "token": "not-a-real-token",
+                "collaborative": north.organisation.collaborative.slug,
+                "organisation": north.organisation.slug,
             },
             "own": {
                 "assessment_id": own.id,
@@ -467,6 +481,10 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
             "roles": "admin",
         },
         "admin.person": {"roles": "admin", "active": "y"},
+        "installation.new_collaborative": {"name": "Probe region", "slug": "probe-region"},
+        "installation.new_organisation": {"name": "Probe Trust", "slug": "probe-trust"},
+        "installation.edit_organisation": {"name": "Probe rename", "domains": "probe.org"},
+        "installation.first_admin": {"name": "Probe Admin", "email": "probe.admin@example.org"},
         "recruitment.add_candidate": {"name": "Probe Candidate"},
         "recruitment.interview": {"action": "save"},
         "recruitment.invite": {"invite_name": "Probe Person", "invite_email": "probe@example.org"},
