@@ -30,6 +30,15 @@ class SignInForm(AppForm):
     )
 
 
+class WorkEmailForm(AppForm):
+    """Sign-in by email first: the address's domain picks the organisation's provider."""
+
+    work_email = StringField(
+        "Work email address",
+        validators=[DataRequired("Enter your work email address"), Length(max=254)],
+    )
+
+
 class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password")]

@@ -65,6 +65,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.login", "GET", "-"): EVERYONE,
     ("auth.login", "POST", "-"): EVERYONE,
     ("auth.sso_start", "GET", "-"): EVERYONE,
+    ("auth.sso_start", "POST", "-"): EVERYONE,
     ("auth.sso_callback", "GET", "-"): EVERYONE,
     ("auth.logout", "POST", "-"): SIGNED_IN,
     ("auth.change_password", "GET", "-"): SIGNED_IN,
