@@ -1,5 +1,10 @@
 """Sign-in with the organisation's OpenID Connect provider, through Authlib's Flask client.
 
+Each organisation may have its own provider (`sso_providers.py`): the sign-in keeps which
+one it went to in the session beside Authlib's state, the callback uses that one, and a
+provider signs in, links or creates only people its own organisation employs (a person of
+another organisation is refused as `wrong_organisation`).
+
 The authorisation code flow with PKCE (S256), `state` and `nonce` (Authlib keeps the three
 in the session between the two requests), the provider's endpoints and keys discovered from
 `<issuer>/.well-known/openid-configuration`, and the ID token's signature, issuer, audience
