@@ -535,9 +535,9 @@ def finish(config: SsoSettings) -> SsoSignIn:
     if not user.roles:
         return SsoSignIn(user, id_token, SsoRefusal("no_role", account=user))
     user.last_sign_in_at = utcnow()
-    # which organisation's provider, when there are several
-    via = {"provider": config.key} if config.key != DEFAULT_KEY else {}
-    services.record("sign_in", user, method="sso", linked=linked, **via)
+    event = services.record("sign_in", user, method="sso", linked=linked)
+    if config.key != DEFAULT_KEY:  # which organisation's provider, when there are several
+        event.detail = {**event.detail, "provider": config.key}
     return SsoSignIn(user, id_token)
 
 

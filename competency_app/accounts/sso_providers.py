@@ -76,7 +76,7 @@ def _of_organisation(slug: str, entry: dict) -> SsoSettings:
         email_claim=str(entry.get("email_claim") or "email"),
         email_verified_claim="email_verified" if verified is None else str(verified),
         groups_claim=str(entry.get("groups_claim") or ""),
-        group_roles=tuple(tuple(g) for g in entry.get("group_roles") or ()),  # type: ignore[misc]
+        group_roles=tuple(tuple(g) for g in entry.get("group_roles") or ()),
         create_accounts=bool(entry.get("create_accounts")),
         new_account_team=str(entry.get("new_account_team") or ""),
         timeout=float(entry.get("timeout_seconds") or config["OIDC_TIMEOUT_SECONDS"]),
