@@ -30,6 +30,8 @@ SOUTH_USERS = [
     # North's keyworker, with an account at South's provider: South's provider must refuse
     provider_user("south-pat", "pat.prac@example.nhs.uk"),
     provider_user("south-newcomer", "nell.new@south.nhs.uk"),
+    # an address at the first organisation's domain, unknown here
+    provider_user("south-eve", "eve.else@example.nhs.uk"),
 ]
 NORTH_NAME = "North Trust account"
 SOUTH_NAME = "South Trust account"
@@ -264,6 +266,18 @@ def test_just_in_time_accounts_join_the_providers_organisation(app, people, nort
             nell = db.session.scalar(select(User).where(User.email == "nell.new@south.nhs.uk"))
             assert nell.organisation_id == people["south"]
             assert [(a.role, a.team.slug) for a in nell.roles] == [(Role.PRACTITIONER, "south")]
+        # no account at South Trust for an address of the first organisation's domain
+        refused = app.test_client()
+        response = sign_in_at(refused, south, start, "eve.else@example.nhs.uk")
+        assert response.status_code == 403
+        [event] = events(app, "sso_sign_in_failed")
+        assert event.detail["reason"] == "wrong_organisation"
+        assert event.organisation_id == people["south"]  # the provider's organisation's log
+        with app.app_context():
+            assert (
+                db.session.scalar(select(User.id).where(User.email == "eve.else@example.nhs.uk"))
+                is None
+            )
 
 
 def test_sign_out_goes_to_the_provider_that_signed_in(app, people, both, south):
