@@ -476,6 +476,8 @@ def _employed_by(user: User, organisation: Organisation | None) -> User:
 def _account_for(claims: dict, config: SsoSettings) -> tuple[User, bool]:
     """The person these verified claims sign in, and whether they were linked just now."""
     organisation = organisation_of(config)
+    if organisation is None and config.key != DEFAULT_KEY:
+        raise SsoRefusal("unknown_user")  # its organisation is not (or no longer) here
     subject = claims["sub"]
     identity = _identity(config.issuer, subject)
     if identity is not None:

@@ -191,8 +191,10 @@ def sso_start():
         if provider is None:
             return _login_page(SignInForm(formdata=None), work_email), 400
     else:
-        provider = sso.settings(request.args.get("organisation", sso_providers.DEFAULT_KEY))
-        if provider is None:
+        key = request.args.get("organisation", sso_providers.DEFAULT_KEY)
+        offered = {choice.provider.key: choice.provider for choice in sso_providers.choices()}
+        provider = offered.get(key) if key else sso.settings()
+        if provider is None:  # no such organisation, or none with its own provider
             abort(404)
     session["sso_next"] = safe_next(request.args.get("next"))
     try:

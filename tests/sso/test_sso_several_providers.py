@@ -375,3 +375,13 @@ def test_providers_need_their_own_names_and_openid():
         check_sign_in_settings({"OIDC_PROVIDERS": {"south": {**entry, "scopes": "email"}}})
     # providers alone are enough to turn passwords off
     check_sign_in_settings({"LOCAL_PASSWORDS": False, "OIDC_PROVIDERS": {"south": entry}})
+
+
+def test_a_provider_for_an_organisation_not_here_is_not_offered(app, people, north, south):
+    providers = {"ghost-trust": south.entry(SOUTH_NAME)}
+    with app_settings(
+        app, {**north.settings(OIDC_DISPLAY_NAME=NORTH_NAME), "OIDC_PROVIDERS": providers}
+    ):
+        page = app.test_client().get("/login").get_data(as_text=True)
+        assert SOUTH_NAME not in page and f"Sign in with {NORTH_NAME}" in page
+        assert app.test_client().get("/login/sso?organisation=ghost-trust").status_code == 404
