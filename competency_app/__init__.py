@@ -186,6 +186,7 @@ def register_migrations(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from competency_app.accounts.admin import blueprint as admin
+    from competency_app.accounts.installation import blueprint as installation
     from competency_app.accounts.views import blueprint as auth
     from competency_app.api.pages import blueprint as api_pages
     from competency_app.api.views import blueprint as api
@@ -211,6 +212,7 @@ def register_blueprints(app: Flask) -> None:
         health,
         auth,
         admin,
+        installation,
         framework,
         assessments,
         training,
@@ -231,7 +233,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from competency_app.accounts.cli import create_team_command, create_user_command
+    from competency_app.accounts.cli import (
+        create_team_command,
+        create_user_command,
+        grant_installation_admin_command,
+    )
     from competency_app.exports.cli import export_command, import_staff_command
     from competency_app.framework.cli import export_framework_command, load_framework_command
     from competency_app.jobs.cli import clean_jobs_command, run_job_command, worker_command
@@ -248,6 +254,7 @@ def register_commands(app: Flask) -> None:
         export_framework_command,
         create_team_command,
         create_user_command,
+        grant_installation_admin_command,
         export_command,
         import_staff_command,
         purge_command,

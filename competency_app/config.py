@@ -6,7 +6,9 @@ these values. A production deployment must set SECRET_KEY and DATABASE_URL.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,6 +132,15 @@ class Config:
     # How the client secret goes to the token endpoint: client_secret_basic (HTTP Basic, the
     # OpenID default) or client_secret_post (in the form), as the registration says.
     OIDC_TOKEN_AUTH_METHOD = "client_secret_basic"  # noqa: S105 - a method's name
+    # Several organisations, each with its own provider: organisation slug -> settings
+    # ({"issuer", "client_id", "client_secret", "display_name"} required; "scopes",
+    # "email_claim", "email_verified_claim", "groups_claim", "group_roles",
+    # "create_accounts", "new_account_team", "timeout_seconds", "token_auth_method"
+    # optional, defaulting as the OIDC_* ones). The environment variable holds JSON, or the
+    # path of a JSON or YAML file with the same mapping (`parse_providers`). The single
+    # OIDC_* settings above stay the provider of the first organisation (unless this names
+    # it). A provider signs in only people its organisation employs.
+    OIDC_PROVIDERS: dict[str, dict] = {}
 
     @classmethod
     def from_environment(cls) -> dict:
@@ -208,6 +219,8 @@ class Config:
         settings["OIDC_CREATE_ACCOUNTS"] = _bool(
             "OIDC_CREATE_ACCOUNTS", settings["OIDC_CREATE_ACCOUNTS"]
         )
+        if env.get("OIDC_PROVIDERS", "").strip():
+            settings["OIDC_PROVIDERS"] = parse_providers(env["OIDC_PROVIDERS"])
         return settings
 
 
@@ -259,12 +272,75 @@ def parse_group_roles(text: str) -> tuple[tuple[str, str, str], ...]:
 
 TOKEN_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 
+PROVIDER_REQUIRED = ("issuer", "client_id", "client_secret", "display_name")
+PROVIDER_OPTIONAL = (
+    "scopes",
+    "email_claim",
+    "email_verified_claim",
+    "groups_claim",
+    "group_roles",
+    "create_accounts",
+    "new_account_team",
+    "timeout_seconds",
+    "token_auth_method",
+)
+ORGANISATION_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def parse_providers(text: str) -> dict[str, dict]:
+    """OIDC_PROVIDERS: a JSON object, or the path of a JSON or YAML file holding one, of
+    organisation slug -> provider settings; RuntimeError saying what is wrong and where."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise RuntimeError(f"OIDC_PROVIDERS is not valid JSON: {error}") from None
+    else:
+        path = Path(text)
+        if not path.is_file():
+            raise RuntimeError(
+                f"OIDC_PROVIDERS: {text!r} is neither a JSON object nor a readable file"
+            )
+        import yaml  # noqa: PLC0415 - only for a file of providers
+
+        try:
+            mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise RuntimeError(
+                f"OIDC_PROVIDERS file {text}: not valid YAML or JSON: {error}"
+            ) from None
+    if not isinstance(mapping, dict):
+        raise RuntimeError("OIDC_PROVIDERS must map organisation short names to settings")
+    providers: dict[str, dict] = {}
+    for slug, entry in mapping.items():
+        where = f"OIDC_PROVIDERS[{slug!r}]"
+        if not isinstance(slug, str) or not ORGANISATION_SLUG.match(slug):
+            raise RuntimeError(f"{where}: the key must be an organisation's short name")
+        if not isinstance(entry, dict):
+            raise RuntimeError(f"{where} must be a mapping of settings")
+        unknown = sorted(set(entry) - set(PROVIDER_REQUIRED) - set(PROVIDER_OPTIONAL))
+        if unknown:
+            raise RuntimeError(f"{where}: unknown setting {unknown[0]!r}")
+        missing = [key for key in PROVIDER_REQUIRED if not str(entry.get(key) or "").strip()]
+        if missing:
+            raise RuntimeError(f"{where}: set {', '.join(missing)}")
+        entry = dict(entry)
+        if isinstance(entry.get("group_roles"), str):
+            entry["group_roles"] = parse_group_roles(entry["group_roles"])
+        providers[slug] = entry
+    return providers
+
 
 def check_sign_in_settings(settings) -> None:
     """Refuse settings with which nobody could sign in, or strangers would get accounts
     nowhere: no password form and no provider; just-in-time accounts without a team."""
     issuer = settings.get("OIDC_ISSUER") or ""
-    if not settings.get("LOCAL_PASSWORDS", True) and not issuer:
+    if (
+        not settings.get("LOCAL_PASSWORDS", True)
+        and not issuer
+        and not settings.get("OIDC_PROVIDERS")
+    ):
         raise RuntimeError(
             "LOCAL_PASSWORDS is off but OIDC_ISSUER is not set: nobody could sign in. Set "
             "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET, or turn LOCAL_PASSWORDS on."
@@ -282,6 +358,24 @@ def check_sign_in_settings(settings) -> None:
         raise RuntimeError(
             "OIDC_CREATE_ACCOUNTS is on: set OIDC_NEW_ACCOUNT_TEAM to the team slug where "
             "new people start as keyworkers."
+        )
+    providers = settings.get("OIDC_PROVIDERS") or {}
+    names = [settings.get("OIDC_DISPLAY_NAME")] if issuer else []
+    for slug, entry in providers.items():
+        where = f"OIDC_PROVIDERS[{slug!r}]"
+        if "openid" not in str(entry.get("scopes") or "openid").split():
+            raise RuntimeError(f"{where}: scopes must include openid.")
+        if (entry.get("token_auth_method") or "client_secret_basic") not in TOKEN_AUTH_METHODS:
+            raise RuntimeError(
+                f"{where}: token_auth_method must be one of {', '.join(TOKEN_AUTH_METHODS)}."
+            )
+        if entry.get("create_accounts") and not entry.get("new_account_team"):
+            raise RuntimeError(f"{where}: create_accounts is on: set new_account_team too.")
+        names.append(entry.get("display_name"))
+    if len(set(names)) != len(names):
+        raise RuntimeError(
+            "Each provider needs its own display_name (OIDC_DISPLAY_NAME and those of "
+            "OIDC_PROVIDERS): the sign-in page shows a button for each."
         )
 
 

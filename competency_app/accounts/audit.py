@@ -66,6 +66,11 @@ class AuditAction(enum.StrEnum):
     PERSONAL_DATA_REQUESTED = "personal_data_requested"
     PERSONAL_DATA_DOWNLOADED = "personal_data_downloaded"
     PERSONAL_DATA_ERASED = "personal_data_erased"
+    COLLABORATIVE_CREATED = "collaborative_created"
+    ORGANISATION_CREATED = "organisation_created"
+    ORGANISATION_CHANGED = "organisation_changed"
+    FIRST_ADMIN_CREATED = "first_admin_created"
+    INSTALLATION_ADMIN_GRANTED = "installation_admin_granted"
 
     @property
     def label(self) -> str:
@@ -137,4 +142,9 @@ AUDIT_LABELS = {
     AuditAction.PERSONAL_DATA_REQUESTED: "A copy of a person's data asked for",
     AuditAction.PERSONAL_DATA_DOWNLOADED: "A copy of a person's data downloaded",
     AuditAction.PERSONAL_DATA_ERASED: "A person's record erased",
+    AuditAction.COLLABORATIVE_CREATED: "Collaborative created",
+    AuditAction.ORGANISATION_CREATED: "Organisation created",
+    AuditAction.ORGANISATION_CHANGED: "Organisation's name or email domains changed",
+    AuditAction.FIRST_ADMIN_CREATED: "First administrator of an organisation added",
+    AuditAction.INSTALLATION_ADMIN_GRANTED: "Installation administrator role granted",
 }

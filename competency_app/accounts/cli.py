@@ -1,4 +1,4 @@
-"""`flask create-team` and `flask create-user`."""
+"""`flask create-team`, `flask create-user` and `flask grant-installation-admin`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from competency_app.accounts import services
+from competency_app.accounts import organisations, services
 from competency_app.accounts.models import Role, Team
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
@@ -81,3 +81,23 @@ def create_user_command(
         )
         _fail(f"{option}: {error}" if option else str(error))
     click.echo(f"Created {user.email} ({', '.join(roles)}).")
+
+
+@click.command("grant-installation-admin")
+@click.argument("email")
+@with_appcontext
+def grant_installation_admin_command(email: str) -> None:
+    """Make the person with EMAIL an installation administrator: they create
+    collaboratives and organisations and add each new organisation's first administrator."""
+    user = services.user_by_email(email)
+    if user is None:
+        _fail(f"EMAIL: there is no one with the email {email!r}")
+    assert user is not None
+    if not user.active:
+        _fail(f"EMAIL: the account of {user.email} is disabled; enable it first")
+    with unit_of_work():
+        granted = organisations.grant_installation_admin(user)
+    if granted:
+        click.echo(f"{user.email} is now an installation administrator.")
+    else:
+        click.echo(f"{user.email} is already an installation administrator.")

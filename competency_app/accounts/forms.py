@@ -30,6 +30,15 @@ class SignInForm(AppForm):
     )
 
 
+class WorkEmailForm(AppForm):
+    """Sign-in by email first: the address's domain picks the organisation's provider."""
+
+    work_email = StringField(
+        "Work email address",
+        validators=[DataRequired("Enter your work email address"), Length(max=254)],
+    )
+
+
 class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired("Enter your current password")]
@@ -66,6 +75,43 @@ class TeamForm(AppForm):
     slug = StringField(
         "Short name",
         validators=[DataRequired("Enter a short name for the team"), Length(max=60)],
+    )
+
+
+class CollaborativeForm(AppForm):
+    name = StringField(
+        "Collaborative name",
+        validators=[DataRequired("Enter the collaborative name"), Length(max=200)],
+    )
+    slug = StringField(
+        "Short name",
+        validators=[DataRequired("Enter a short name for the collaborative"), Length(max=60)],
+    )
+
+
+class OrganisationEditForm(AppForm):
+    name = StringField(
+        "Organisation name",
+        validators=[DataRequired("Enter the organisation name"), Length(max=200)],
+    )
+    domains = StringField("Email domains", validators=[Length(max=1000)])
+    # "yes" once the installation administrator has confirmed taking domains away
+    confirmed = StringField(validators=[Optional()])
+
+
+class OrganisationForm(OrganisationEditForm):
+    slug = StringField(
+        "Short name",
+        validators=[DataRequired("Enter a short name for the organisation"), Length(max=60)],
+    )
+
+
+class FirstAdminForm(AppForm):
+    name = StringField(
+        "Full name", validators=[DataRequired("Enter the person's full name"), Length(max=200)]
+    )
+    email = StringField(
+        "Email address", validators=[DataRequired("Enter an email address"), Length(max=254)]
     )
 
 

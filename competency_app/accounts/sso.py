@@ -1,5 +1,10 @@
 """Sign-in with the organisation's OpenID Connect provider, through Authlib's Flask client.
 
+Each organisation may have its own provider (`sso_providers.py`): the sign-in keeps which
+one it went to in the session beside Authlib's state, the callback uses that one, and a
+provider signs in, links or creates only people its own organisation employs (a person of
+another organisation is refused as `wrong_organisation`).
+
 The authorisation code flow with PKCE (S256), `state` and `nonce` (Authlib keeps the three
 in the session between the two requests), the provider's endpoints and keys discovered from
 `<issuer>/.well-known/openid-configuration`, and the ID token's signature, issuer, audience
@@ -31,7 +36,21 @@ from sqlalchemy import select
 
 from competency_app.accounts import services
 from competency_app.accounts.audit import AuditAction
-from competency_app.accounts.models import Role, RoleAssignment, SsoIdentity, Team, User
+from competency_app.accounts.models import (
+    Organisation,
+    Role,
+    RoleAssignment,
+    SsoIdentity,
+    Team,
+    User,
+)
+from competency_app.accounts.sso_providers import (
+    DEFAULT_KEY,
+    SsoSettings,
+    organisation_by_email,
+    organisation_of,
+    settings,
+)
 from competency_app.clock import utcnow
 from competency_app.common.text import CONTROL_CHARACTERS, email_problem
 from competency_app.extensions import db
@@ -42,49 +61,9 @@ if TYPE_CHECKING:
 # Authlib (with requests and joserfc) is imported on the first sign-in with the provider,
 # not when the app loads: about 17 MB a web worker that a site without it never needs.
 
-CLIENT_NAME = "organisation"  # Authlib's name for the provider (keys in the session)
+CLIENT_NAME = "organisation"  # Authlib's name for the OIDC_* provider (keys in the session)
+PROVIDER_KEY = "sso_provider"  # in the session: which provider a sign-in went to, or came from
 LEEWAY_SECONDS = 60  # clock difference allowed between this server and the provider
-
-
-@dataclass(frozen=True)
-class SsoSettings:
-    """The provider settings from the app's config (config.py documents each)."""
-
-    issuer: str
-    client_id: str
-    client_secret: str
-    scopes: str
-    display_name: str
-    email_claim: str
-    email_verified_claim: str
-    groups_claim: str
-    group_roles: tuple[tuple[str, str, str], ...]
-    create_accounts: bool
-    new_account_team: str
-    timeout: float
-    token_auth_method: str
-
-
-def settings() -> SsoSettings | None:
-    """The running app's provider settings; None when sign-in with a provider is off."""
-    config = current_app.config
-    if not config.get("OIDC_ISSUER"):
-        return None
-    return SsoSettings(
-        issuer=config["OIDC_ISSUER"].rstrip("/"),
-        client_id=config["OIDC_CLIENT_ID"],
-        client_secret=config["OIDC_CLIENT_SECRET"],
-        scopes=config["OIDC_SCOPES"],
-        display_name=config["OIDC_DISPLAY_NAME"],
-        email_claim=config["OIDC_EMAIL_CLAIM"],
-        email_verified_claim=config["OIDC_EMAIL_VERIFIED_CLAIM"],
-        groups_claim=config["OIDC_GROUPS_CLAIM"],
-        group_roles=tuple(config["OIDC_GROUP_ROLES"]),
-        create_accounts=bool(config["OIDC_CREATE_ACCOUNTS"]),
-        new_account_team=config["OIDC_NEW_ACCOUNT_TEAM"],
-        timeout=float(config["OIDC_TIMEOUT_SECONDS"]),
-        token_auth_method=config.get("OIDC_TOKEN_AUTH_METHOD") or "client_secret_basic",
-    )
 
 
 def local_passwords_allowed() -> bool:
@@ -191,6 +170,13 @@ REFUSALS: dict[str, tuple[int, str, str]] = {
         "signed in. If you still need this service, ask your manager or IT service desk to "
         "add you to the right group, or an administrator to give you a role.",
     ),
+    "wrong_organisation": (
+        403,
+        "Sign in with your own organisation's account",
+        "The account with your email address belongs to another organisation, and each "
+        "organisation signs its own people in. Go back to the sign-in page and choose your "
+        "organisation's sign-in, or type your work email address there.",
+    ),
     "identity_mismatch": (
         403,
         "This account is linked to someone else",
@@ -210,15 +196,22 @@ class SsoRefusal(Exception):
         self.status, self.title, self.message = REFUSALS[reason]
 
 
-def record_refusal(refusal: SsoRefusal) -> None:
-    """Audit a refused sign-in: the reason code and, for a known account, its email."""
+def record_refusal(refusal: SsoRefusal, provider: SsoSettings | None = None) -> None:
+    """Audit a refused sign-in: the reason code, the provider's organisation and, for a
+    known account, its email. It goes in the log of the account's employer, else of the
+    provider's organisation."""
     account = refusal.account
+    organisation = organisation_of(provider) if provider is not None else None
     services.record(
         AuditAction.SSO_SIGN_IN_FAILED,
         None,
         target=account.email if account is not None else None,
+        organisation_id=account.organisation_id
+        if account is not None
+        else (organisation.id if organisation is not None else None),
         actor_label=account.email if account is not None else "unknown",
         reason=refusal.reason,
+        **({"provider": organisation.slug} if organisation is not None else {}),
     )
 
 
@@ -226,15 +219,17 @@ def record_refusal(refusal: SsoRefusal) -> None:
 
 
 def _client(config: SsoSettings):
-    """Authlib's client for these settings, built once per app and settings."""
+    """Authlib's client for these settings, built once per app, provider and settings."""
     clients = current_app.extensions.setdefault("competency_sso_clients", {})
-    client = clients.get(config)
+    built = clients.get(config.key)
+    client = built[1] if built is not None and built[0] == config else None
     if client is None:
         from authlib.integrations.flask_client import OAuth  # noqa: PLC0415 - see above
 
         oauth = OAuth(current_app._get_current_object())  # type: ignore[attr-defined]
         client = oauth.register(
-            name=CLIENT_NAME,
+            # the name keys the sign-in's state in the session: one per provider
+            name=CLIENT_NAME if config.key == DEFAULT_KEY else f"{CLIENT_NAME}-{config.key}",
             client_id=config.client_id,
             client_secret=config.client_secret,
             server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
@@ -245,8 +240,8 @@ def _client(config: SsoSettings):
                 "default_timeout": config.timeout,
             },
         )
-        clients.clear()  # settings changed: the old client (and its cached keys) goes
-        clients[config] = client
+        # settings changed: the old client (and its cached keys) goes
+        clients[config.key] = (config, client)
     return client
 
 
@@ -264,14 +259,20 @@ def _metadata(client, config: SsoSettings) -> dict:
     return metadata
 
 
-def begin(redirect_uri: str):
+def begin(config: SsoSettings, redirect_uri: str):
     """The redirect to the provider's sign-in page (state, nonce and PKCE verifier kept in
-    the session); SsoRefusal("provider_unavailable") when it cannot be reached."""
-    config = settings()
-    assert config is not None  # the views answer 404 first when the provider is off
+    the session, with which provider it is); SsoRefusal("provider_unavailable") when it
+    cannot be reached."""
     client = _client(config)
     _metadata(client, config)
+    session[PROVIDER_KEY] = config.key if config is not None else DEFAULT_KEY
     return client.authorize_redirect(redirect_uri)
+
+
+def callback_provider() -> SsoSettings | None:
+    """The provider the sign-in in this session was sent to (the OIDC_* one for a
+    session that names none)."""
+    return settings(session.get(PROVIDER_KEY, DEFAULT_KEY))
 
 
 def _claim_refusal(error: ClaimError) -> str:
@@ -430,11 +431,18 @@ def _sync_group_roles(user: User, claims: dict, config: SsoSettings) -> None:
     )
 
 
-def _new_account(email: str, claims: dict, config: SsoSettings) -> User:
-    """A just-in-time account: a keyworker in OIDC_NEW_ACCOUNT_TEAM, with no password."""
+def _new_account(
+    email: str, claims: dict, config: SsoSettings, organisation: Organisation | None
+) -> User:
+    """A just-in-time account: a keyworker in OIDC_NEW_ACCOUNT_TEAM, with no password,
+    employed by the provider's organisation."""
     team = db.session.scalar(select(Team).where(Team.slug == config.new_account_team))
-    if team is None:
+    if team is None or (organisation is not None and team.organisation_id != organisation.id):
         raise SsoRefusal("unknown_user")  # misconfigured: refuse rather than guess a team
+    if organisation is not None:
+        listed_by = organisation_by_email(email)
+        if listed_by is not None and listed_by.id != organisation.id:
+            raise SsoRefusal("wrong_organisation")  # another employer's address
     name = claims.get("name")
     # a name claim is the provider's to word: line breaks and other controls become spaces
     # (the forms refuse them; a sign-in is not refused for how the directory spells a name)
@@ -445,6 +453,7 @@ def _new_account(email: str, claims: dict, config: SsoSettings) -> User:
         secrets.token_urlsafe(24),  # replaced below: nobody ever knows it
         [services.RoleGrant(Role.PRACTITIONER, team)],
         None,
+        organisation=organisation,
     )
     user.password_hash = services.NO_PASSWORD
     return user
@@ -456,11 +465,23 @@ def _identity(issuer: str, subject: str) -> SsoIdentity | None:
     )
 
 
+def _employed_by(user: User, organisation: Organisation | None) -> User:
+    """`user`, when the provider's organisation employs them; a provider signs in, links
+    and creates only its own organisation's people."""
+    if organisation is not None and user.organisation_id != organisation.id:
+        raise SsoRefusal("wrong_organisation", account=user)
+    return user
+
+
 def _account_for(claims: dict, config: SsoSettings) -> tuple[User, bool]:
     """The person these verified claims sign in, and whether they were linked just now."""
+    organisation = organisation_of(config)
+    if organisation is None and config.key != DEFAULT_KEY:
+        raise SsoRefusal("unknown_user")  # its organisation is not (or no longer) here
     subject = claims["sub"]
     identity = _identity(config.issuer, subject)
     if identity is not None:
+        _employed_by(identity.user, organisation)
         identity.last_used_at = utcnow()
         return identity.user, False
     email = _email_of(claims, config)
@@ -468,7 +489,8 @@ def _account_for(claims: dict, config: SsoSettings) -> tuple[User, bool]:
     if user is None:
         if not config.create_accounts:
             raise SsoRefusal("unknown_user")
-        user = _new_account(email, claims, config)
+        user = _new_account(email, claims, config, organisation)
+    _employed_by(user, organisation)
     linked = db.session.scalar(
         select(SsoIdentity).where(
             SsoIdentity.user_id == user.id, SsoIdentity.issuer == config.issuer
@@ -499,7 +521,7 @@ class SsoSignIn:
     refusal: SsoRefusal | None = None
 
 
-def finish() -> SsoSignIn:
+def finish(config: SsoSettings) -> SsoSignIn:
     """The person the provider's callback signs in (audited), or SsoRefusal.
 
     Flushes only: the view commits, and records the refusal (`record_refusal`) in its own
@@ -507,8 +529,6 @@ def finish() -> SsoSignIn:
     loses the mapped roles and is refused: that refusal comes back in `refusal`, not
     raised, so that the view commits the roles taken away.
     """
-    config = settings()
-    assert config is not None  # the views answer 404 first when the provider is off
     claims, id_token = _verified_claims(config)
     user, linked = _account_for(claims, config)
     if not user.active:
@@ -517,7 +537,9 @@ def finish() -> SsoSignIn:
     if not user.roles:
         return SsoSignIn(user, id_token, SsoRefusal("no_role", account=user))
     user.last_sign_in_at = utcnow()
-    services.record("sign_in", user, method="sso", linked=linked)
+    event = services.record("sign_in", user, method="sso", linked=linked)
+    if config.key != DEFAULT_KEY:  # which organisation's provider, when there are several
+        event.detail = {**event.detail, "provider": config.key}
     return SsoSignIn(user, id_token)
 
 
@@ -531,10 +553,11 @@ SIGNED_OUT_KEY = "sso_sign_out_state"
 ID_TOKEN_KEPT_UP_TO = 2400
 
 
-def remember_sign_in(id_token: str) -> None:
-    """Mark the new session as signed in through the provider, keeping the ID token for
-    the sign-out's `id_token_hint` when it is small enough."""
+def remember_sign_in(id_token: str, config: SsoSettings | None = None) -> None:
+    """Mark the new session as signed in through the provider (and which one), keeping
+    the ID token for the sign-out's `id_token_hint` when it is small enough."""
     session[SIGNED_IN_KEY] = id_token if len(id_token) <= ID_TOKEN_KEPT_UP_TO else ""
+    session[PROVIDER_KEY] = config.key if config is not None else DEFAULT_KEY
 
 
 @dataclass(frozen=True)
@@ -555,9 +578,19 @@ def _origin(url: str) -> str | None:
 
 
 def provider_origin() -> str | None:
-    """The provider's origin (its issuer's), where the sign-out form may be redirected:
-    the pages' Content-Security-Policy allows it in form-action. None when it is off."""
+    """The origin of the OIDC_* provider (its issuer's). None when it is off."""
     return _origin(current_app.config.get("OIDC_ISSUER") or "")
+
+
+def provider_origins() -> list[str]:
+    """Every provider's origin (its issuer's), where the sign-in and sign-out forms may be
+    redirected: the pages' Content-Security-Policy allows them in form-action."""
+    issuers = [current_app.config.get("OIDC_ISSUER") or ""] + [
+        str(entry.get("issuer") or "")
+        for entry in (current_app.config.get("OIDC_PROVIDERS") or {}).values()
+    ]
+    origins = [origin for origin in map(_origin, issuers) if origin]
+    return sorted(set(origins), key=origins.index)
 
 
 def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
@@ -568,7 +601,7 @@ def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
     if SIGNED_IN_KEY not in session:
         return None
     id_token = session.get(SIGNED_IN_KEY) or ""
-    config = settings()
+    config = settings(session.get(PROVIDER_KEY, DEFAULT_KEY))
     state = secrets.token_urlsafe(24)
     if config is None:
         return ProviderSignOut(None, state, current_app.config["OIDC_DISPLAY_NAME"])
@@ -576,7 +609,7 @@ def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
         endpoint = _metadata(_client(config), config).get("end_session_endpoint")
     except SsoRefusal:
         endpoint = None
-    if not isinstance(endpoint, str) or _origin(endpoint) != provider_origin():
+    if not isinstance(endpoint, str) or _origin(endpoint) != _origin(config.issuer):
         # elsewhere than the issuer's origin the page's form-action would stop the browser
         return ProviderSignOut(None, state, config.display_name)
     params = {
@@ -589,18 +622,26 @@ def provider_sign_out(post_logout_redirect_uri: str) -> ProviderSignOut | None:
     return ProviderSignOut(endpoint + separator + urlencode(params), state, config.display_name)
 
 
+SIGNED_OUT_NAME_KEY = "sso_sign_out_from"
+
+
 def expect_return(sign_out: ProviderSignOut) -> None:
-    """Remember (in the session left after signing out) the state the provider returns."""
+    """Remember (in the session left after signing out) the state the provider returns,
+    and which provider it is."""
     session[SIGNED_OUT_KEY] = sign_out.state
+    session[SIGNED_OUT_NAME_KEY] = sign_out.display_name
 
 
-def returned_from_sign_out(state: str | None) -> bool:
-    """Whether this request is the provider sending the person back after signing them out
-    (the state given at sign-out, once)."""
+def returned_from_sign_out(state: str | None) -> str | None:
+    """The display name of the provider, when this request is it sending the person back
+    after signing them out (the state given at sign-out, once); None otherwise."""
     if not state:
-        return False
+        return None
     expected = session.pop(SIGNED_OUT_KEY, None)
-    return bool(expected and secrets.compare_digest(state, expected))
+    name = session.pop(SIGNED_OUT_NAME_KEY, None)
+    if expected and secrets.compare_digest(state, expected):
+        return name or current_app.config["OIDC_DISPLAY_NAME"]
+    return None
 
 
 # ---- links, as administrators see them ----------------------------------------------------

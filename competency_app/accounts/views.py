@@ -18,8 +18,13 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.orm import joinedload
 
-from competency_app.accounts import password_links, services, sso
-from competency_app.accounts.forms import ChangePasswordForm, SetPasswordForm, SignInForm
+from competency_app.accounts import password_links, services, sso, sso_providers
+from competency_app.accounts.forms import (
+    ChangePasswordForm,
+    SetPasswordForm,
+    SignInForm,
+    WorkEmailForm,
+)
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
 from competency_app.database import unit_of_work
@@ -77,13 +82,10 @@ def _failed(response) -> bool:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("ui.home"))
-    provider = sso.settings()
-    if (
-        provider is not None
-        and request.method == "GET"
-        and sso.returned_from_sign_out(request.args.get("state"))
-    ):
-        flash(f"You have signed out of this service and of {provider.display_name}.", "info")
+    if sso.settings() is not None and request.method == "GET":
+        signed_out_of = sso.returned_from_sign_out(request.args.get("state"))
+        if signed_out_of:
+            flash(f"You have signed out of this service and of {signed_out_of}.", "info")
     if not sso.local_passwords_allowed() and request.method == "POST":
         with unit_of_work():
             services.record(
@@ -102,11 +104,18 @@ def login():
                 return redirect(url_for("auth.change_password"))
             return redirect(next_url, code=303)
         form.email.errors.append(SIGN_IN_FAILED)  # the same answer for both failures
+    return _login_page(form, WorkEmailForm(formdata=None))
+
+
+def _login_page(form: SignInForm, work_email: WorkEmailForm):
+    choices = sso_providers.choices()
     return render_template(
         "accounts/login.html",
         form=form,
+        work_email=work_email,
         title="Sign in",
-        provider=provider,
+        provider=choices[0].provider if choices else None,
+        choices=choices,
         local_passwords=sso.local_passwords_allowed(),
     )
 
@@ -137,34 +146,61 @@ def _public_url(endpoint: str) -> str:
     return url_for(endpoint, _external=True)
 
 
-def _sso_refused(refusal: sso.SsoRefusal):
+def _sso_refused(refusal: sso.SsoRefusal, provider: sso.SsoSettings | None):
     with unit_of_work():
-        sso.record_refusal(refusal)
+        sso.record_refusal(refusal, provider)
     return (
         render_template(
             "accounts/sso_refused.html",
             title=refusal.title,
             refusal=refusal,
-            provider=sso.settings(),
+            provider=provider,
+            several=len(sso_providers.choices()) > 1,
             local_passwords=sso.local_passwords_allowed(),
         ),
         refusal.status,
     )
 
 
-@blueprint.get("/login/sso")
+NO_PROVIDER_FOR_EMAIL = (
+    "No organisation here signs in people with an email address at {domain}: check the "
+    "address, choose your organisation's button, or sign in with a password"
+)
+
+
+@blueprint.route("/login/sso", methods=["GET", "POST"])
 @access(PUBLIC)
 def sso_start():
-    """Send the person to the organisation's provider to sign in."""
+    """Send the person to their organisation's provider to sign in: the one of the button
+    they chose (`organisation`), or, posted, the one of their work email's domain."""
     if sso.settings() is None:
         abort(404)
     if current_user.is_authenticated:
         return redirect(url_for("ui.home"))
+    if request.method == "POST":
+        work_email = WorkEmailForm()
+        provider = None
+        if work_email.validate_on_submit():
+            email = services.normalise_email(work_email.work_email.data)
+            organisation = sso_providers.organisation_by_email(email)
+            if organisation is not None:
+                provider = sso_providers.provider_for_organisation(organisation)
+            if provider is None:
+                domain = email.rpartition("@")[2] or email
+                work_email.work_email.errors.append(NO_PROVIDER_FOR_EMAIL.format(domain=domain))
+        if provider is None:
+            return _login_page(SignInForm(formdata=None), work_email), 400
+    else:
+        key = request.args.get("organisation", sso_providers.DEFAULT_KEY)
+        offered = {choice.provider.key: choice.provider for choice in sso_providers.choices()}
+        provider = offered.get(key) if key else sso.settings()
+        if provider is None:  # no such organisation, or none with its own provider
+            abort(404)
     session["sso_next"] = safe_next(request.args.get("next"))
     try:
-        return sso.begin(_public_url("auth.sso_callback"))
+        return sso.begin(provider, _public_url("auth.sso_callback"))
     except sso.SsoRefusal as refusal:
-        return _sso_refused(refusal)
+        return _sso_refused(refusal, provider)
 
 
 @blueprint.get("/login/sso/callback")
@@ -175,16 +211,19 @@ def sso_callback():
     if sso.settings() is None:
         abort(404)
     next_url = safe_next(session.get("sso_next"))
+    provider = sso.callback_provider()
+    if provider is None:  # the provider this sign-in went to is configured no more
+        return _sso_refused(sso.SsoRefusal("replayed"), None)
     try:
         with unit_of_work():
-            signed_in = sso.finish()
+            signed_in = sso.finish(provider)
     except sso.SsoRefusal as refusal:
-        return _sso_refused(refusal)
+        return _sso_refused(refusal, provider)
     if signed_in.refusal is not None:  # the roles taken away are kept; nobody signs in
-        return _sso_refused(signed_in.refusal)
+        return _sso_refused(signed_in.refusal, provider)
     session.clear()  # a fresh session (and CSRF token) at every sign-in
     login_user(signed_in.user)
-    sso.remember_sign_in(signed_in.id_token)
+    sso.remember_sign_in(signed_in.id_token, provider)
     return redirect(next_url, code=303)
 
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import url_for
 from sqlalchemy import func, select
 
-from competency_app.accounts import scope
+from competency_app.accounts import organisations, scope
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services as assessments
@@ -179,6 +179,28 @@ def _admin(user: User) -> Section | None:
     return section
 
 
+def _installation(user: User) -> Section | None:
+    if not scope.is_installation_admin(user):
+        return None
+    overview = organisations.overview()
+    count = sum(len(rows) for _, rows in overview)
+    without_admin = [
+        r.organisation.name for _, rows in overview for r in rows if not r.administrators
+    ]
+    section = Section("Installation")
+    section.lines.append(
+        f"{len(overview)} {'collaborative' if len(overview) == 1 else 'collaboratives'}, "
+        f"{count} {'organisation' if count == 1 else 'organisations'}."
+    )
+    if without_admin:
+        section.lines.append(f"Without an administrator: {', '.join(without_admin)}.")
+    section.links += [
+        ("Collaboratives and organisations", url_for("installation.index")),
+        ("Create a collaborative", url_for("installation.new_collaborative")),
+    ]
+    return section
+
+
 def _notifications(user: User) -> Section | None:
     """The latest notifications, the same ones that are emailed."""
     recent = notifications.recent_for(user)
@@ -205,6 +227,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     _admin,
     admin_home.admin_pages,
     regional_home.regional_section,
+    _installation,
     *recruitment_home.BLOCKS,
 ]
 

@@ -35,7 +35,7 @@ filled_by("nonce", csp_nonce)
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    provider = sso.provider_origin()
+    provider = " ".join(sso.provider_origins())
     headers.setdefault(
         "Content-Security-Policy",
         CSP.format(nonce=csp_nonce(), provider=f" {provider}" if provider else ""),

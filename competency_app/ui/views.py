@@ -20,6 +20,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 
+from competency_app.accounts import scope
 from competency_app.accounts.models import Role, Team
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access, is_admin
 from competency_app.common.caches import BoundedCache, per_process_cache
@@ -76,6 +77,8 @@ def navigation_items() -> list[dict]:
         items.append(("admin.index", "Administration"))
     elif Role.INSTALLATION_ADMIN in roles:
         items.append(("admin.audit", "Audit log"))
+    if scope.is_installation_admin(current_user):
+        items.append(("installation.index", "Installation"))
     current = request.endpoint or ""
     links = [
         {

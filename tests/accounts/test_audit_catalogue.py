@@ -88,6 +88,11 @@ AGREED_ACTIONS = [
     "personal_data_requested",
     "personal_data_downloaded",
     "personal_data_erased",
+    "collaborative_created",
+    "organisation_created",
+    "organisation_changed",
+    "first_admin_created",
+    "installation_admin_granted",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -295,6 +300,43 @@ def do_supervisor_changed(app, world, runner, tmp_path):
 def do_team_created(app, world, runner, tmp_path):
     data = {"slug": "south", "name": "South team"}
     assert post_form(client_of(app, "ada.admin"), "/admin/teams", data).status_code == 303
+
+
+def _installer(app):
+    with app.app_context():
+        if accounts.user_by_email("ian.install@example.nhs.uk") is None:
+            make_user("ian.install", Role.INSTALLATION_ADMIN)
+            commit()
+    return client_of(app, "ian.install")
+
+
+def do_collaborative_created(app, world, runner, tmp_path):
+    data = {"slug": "north-region", "name": "North region"}
+    path = "/installation/collaboratives/new"
+    assert post_form(_installer(app), path, data).status_code == 303
+
+
+def do_organisation_created(app, world, runner, tmp_path):
+    data = {"slug": "north-trust", "name": "North Trust", "domains": "north.nhs.uk"}
+    path = "/installation/collaboratives/keyworking-collaborative/organisations/new"
+    assert post_form(_installer(app), path, data).status_code == 303
+
+
+def do_organisation_changed(app, world, runner, tmp_path):
+    data = {"name": "Keyworking service", "domains": "example.nhs.uk"}
+    path = "/installation/organisations/keyworking-service"
+    assert post_form(_installer(app), path, data).status_code == 303
+
+
+def do_first_admin_created(app, world, runner, tmp_path):
+    data = {"name": "Nora North", "email": "nora.north@example.nhs.uk"}
+    path = "/installation/organisations/keyworking-service/first-administrator"
+    assert post_form(_installer(app), path, data).status_code == 200
+
+
+def do_installation_admin_granted(app, world, runner, tmp_path):
+    result = runner.invoke(args=["grant-installation-admin", "ada.admin@example.nhs.uk"])
+    assert result.exit_code == 0, result.output
 
 
 def do_staff_imported(app, world, runner, tmp_path):
@@ -837,6 +879,11 @@ PERFORM = {
     AuditAction.API_TOKEN_CREATED: do_api_token_created,
     AuditAction.API_TOKEN_REVOKED: do_api_token_revoked,
     AuditAction.API_TOKEN_REFUSED: do_api_token_refused,
+    AuditAction.COLLABORATIVE_CREATED: do_collaborative_created,
+    AuditAction.ORGANISATION_CREATED: do_organisation_created,
+    AuditAction.ORGANISATION_CHANGED: do_organisation_changed,
+    AuditAction.FIRST_ADMIN_CREATED: do_first_admin_created,
+    AuditAction.INSTALLATION_ADMIN_GRANTED: do_installation_admin_granted,
 }
 
 

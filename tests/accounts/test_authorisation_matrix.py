@@ -55,6 +55,7 @@ SIGNED_IN = EVERYONE - {"anonymous"}
 ADMIN = {"admin"}
 HR_ADMIN = {"hr", "admin"}
 PRACTITIONER = {"practitioner"}
+INSTALLATION = {"installation_admin"}
 SUPERVISOR = {"supervisor"}
 CAN_SEE_PERSON = {"practitioner", "supervisor", "manager", "hr", "admin"}
 # the roles that may hold API tokens
@@ -67,6 +68,7 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("auth.login", "GET", "-"): EVERYONE,
     ("auth.login", "POST", "-"): EVERYONE,
     ("auth.sso_start", "GET", "-"): EVERYONE,
+    ("auth.sso_start", "POST", "-"): EVERYONE,
     ("auth.sso_callback", "GET", "-"): EVERYONE,
     ("auth.logout", "POST", "-"): SIGNED_IN,
     ("auth.change_password", "GET", "-"): SIGNED_IN,
@@ -97,6 +99,15 @@ EXPECTED: dict[tuple[str, str, str], set[str]] = {
     ("admin.remove_sign_in_link", "GET", "-"): ADMIN,
     ("admin.remove_sign_in_link", "POST", "-"): ADMIN,
     ("admin.audit", "GET", "-"): ADMIN | {"installation_admin"},
+    ("installation.index", "GET", "-"): INSTALLATION,
+    ("installation.new_collaborative", "GET", "-"): INSTALLATION,
+    ("installation.new_collaborative", "POST", "-"): INSTALLATION,
+    ("installation.new_organisation", "GET", "-"): INSTALLATION,
+    ("installation.new_organisation", "POST", "-"): INSTALLATION,
+    ("installation.edit_organisation", "GET", "-"): INSTALLATION,
+    ("installation.edit_organisation", "POST", "-"): INSTALLATION,
+    ("installation.first_admin", "GET", "-"): INSTALLATION,
+    ("installation.first_admin", "POST", "-"): INSTALLATION,
     ("assessments.my_assessments", "GET", "-"): PRACTITIONER,
     ("assessments.start", "POST", "-"): PRACTITIONER,
     ("assessments.queue", "GET", "-"): SUPERVISOR,
@@ -370,6 +381,8 @@ def world(app, framework):
                 "filename": "images/favicon.svg",
                 "token": "not-a-real-token",
                 "skill_key": "1a.s1",
+                "collaborative": north.organisation.collaborative.slug,
+                "organisation": north.organisation.slug,
             },
             "own": {
                 "assessment_id": own.id,
@@ -493,6 +506,10 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
             "roles": "admin",
         },
         "admin.person": {"roles": "admin", "active": "y"},
+        "installation.new_collaborative": {"name": "Probe region", "slug": "probe-region"},
+        "installation.new_organisation": {"name": "Probe Trust", "slug": "probe-trust"},
+        "installation.edit_organisation": {"name": "Probe rename", "domains": "probe.org"},
+        "installation.first_admin": {"name": "Probe Admin", "email": "probe.admin@example.org"},
         "recruitment.add_candidate": {"name": "Probe Candidate"},
         "recruitment.interview": {"action": "save"},
         "recruitment.invite": {"invite_name": "Probe Person", "invite_email": "probe@example.org"},

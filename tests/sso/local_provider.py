@@ -91,9 +91,13 @@ class LocalProvider:
         *,
         post_logout_redirect_uris: Sequence[str] = (),
         end_session: bool = True,
+        client_id: str = CLIENT_ID,
+        client_secret: str = CLIENT_SECRET,
     ):
         """`end_session` False: a provider without RP-initiated logout (no
-        end_session_endpoint in its discovery document)."""
+        end_session_endpoint in its discovery document). Each provider started listens on
+        its own port (its own issuer); `client_id` and `client_secret` register this app."""
+        self.client_id, self.client_secret = client_id, client_secret
         node = node_or_skip()
         ensure_installed()
         self.log = tempfile.NamedTemporaryFile(prefix="oidc-provider-", suffix=".log")  # noqa: SIM115
@@ -102,8 +106,8 @@ class LocalProvider:
             "OIDC_TEST_CLIENTS": json.dumps(
                 [
                     {
-                        "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET,
+                        "client_id": client_id,
+                        "client_secret": client_secret,
                         "redirect_uris": redirect_uris,
                         "post_logout_redirect_uris": list(post_logout_redirect_uris),
                     }
@@ -171,8 +175,8 @@ class LocalProvider:
         """App settings for this provider (override any with `changes`)."""
         return {
             "OIDC_ISSUER": self.issuer,
-            "OIDC_CLIENT_ID": CLIENT_ID,
-            "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "OIDC_CLIENT_ID": self.client_id,
+            "OIDC_CLIENT_SECRET": self.client_secret,
             "OIDC_SCOPES": "openid email profile groups",
             "OIDC_DISPLAY_NAME": NAME,
             "OIDC_GROUPS_CLAIM": "",
@@ -180,6 +184,17 @@ class LocalProvider:
             "OIDC_CREATE_ACCOUNTS": False,
             "OIDC_NEW_ACCOUNT_TEAM": "",
             "OIDC_TOKEN_AUTH_METHOD": "client_secret_basic",
+            **changes,
+        }
+
+    def entry(self, display_name: str, **changes) -> dict:
+        """This provider as an entry of OIDC_PROVIDERS."""
+        return {
+            "issuer": self.issuer,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "display_name": display_name,
+            "scopes": "openid email profile groups",
             **changes,
         }
 
