@@ -95,16 +95,15 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
     }
     lay = person(*LAY_PANEL_MEMBER, Role.PANEL_MEMBER)
-    region = create_region_people(password, organisations, team, supervisor, logins)
+    region = create_region_people(password, organisations, team, logins)
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
-        create_team_history({"zara.ahmed": region.secondee}, supervisor, 7, {"zara.ahmed": 120})
         create_team_history(
-            region.south_keyworkers,
+            {**region.south_keyworkers, "zara.ahmed": region.secondee},
             region.south_manager,
             11,
-            {"kiran.shah": 200, "leah.morris": 45},
+            {"kiran.shah": 200, "leah.morris": 45, "zara.ahmed": 120},
         )
         create_team_history(
             region.council_keyworkers,

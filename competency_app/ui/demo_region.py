@@ -2,7 +2,7 @@
 
 An NHS trust hosts the North keyworking team (the demo's first team) and a South team; a
 county council hosts its own team; a charity employs a keyworker seconded into the trust's
-North team. Each organisation has an HR person, the council and the charity an
+South team. Each organisation has an HR person, the council and the charity an
 administrator; a regional lead (employed by the trust) sees the collaborative's figures and
 an installation administrator creates collaboratives and organisations.
 """
@@ -63,7 +63,7 @@ COUNCIL_KEYWORKERS = [
     ("Umar Ali", "umar.ali"),
     ("Vicky Jones", "vicky.jones"),
 ]
-# Employed by the charity, a keyworker in the trust's North team.
+# Employed by the charity, a keyworker in the trust's South team (Olivia Grant's).
 SECONDEE = ("Zara Ahmed", "zara.ahmed")
 
 
@@ -123,7 +123,6 @@ def create_region_people(
     password: str,
     organisations: dict[str, Organisation],
     north: Team,
-    north_supervisor: User,
     logins: list[tuple[str, str, str]],
 ) -> Region:
     """The people of the region outside the trust's North team's staff; appends their
@@ -174,9 +173,9 @@ def create_region_people(
         local: person(name, local, [(Role.PRACTITIONER, "council")], COUNCIL, staff["paul.green"])
         for name, local in COUNCIL_KEYWORKERS
     }
-    secondee = person(*SECONDEE, [(Role.PRACTITIONER, "north")], CHARITY, north_supervisor)
+    secondee = person(*SECONDEE, [(Role.PRACTITIONER, "south")], CHARITY, staff["olivia.grant"])
     label, name, email = logins[-1]
-    logins[-1] = ("Keyworker seconded from the charity", name, email)
+    logins[-1] = ("Keyworker seconded from the charity to the South team", name, email)
     return Region(
         staff["olivia.grant"], south_keyworkers, staff["paul.green"], council_keyworkers, secondee
     )

@@ -179,7 +179,7 @@ def test_demo_prints_one_mail_line_links_on_its_port_and_the_lay_members_link(tm
 
 def test_the_demo_is_one_collaborative_of_three_organisations(tmp_path):
     """A trust hosting two teams (the North team among them), a council with one team and
-    a charity whose keyworker is seconded into the North team; every organisation has HR,
+    a charity whose keyworker is seconded into the South team; every organisation has HR,
     the council and the charity an administrator; a regional lead and an installation
     administrator; the council's team has validated ratings that differ."""
     from competency_app.accounts.models import Collaborative, Organisation
@@ -213,13 +213,11 @@ def test_the_demo_is_one_collaborative_of_three_organisations(tmp_path):
         secondee = accounts.user_by_email(email_of(SECONDEE[1], CHARITY))
         assert secondee.organisation_id == charity.id
         assert [(a.role, a.team.slug) for a in secondee.roles] == [
-            (Role.PRACTITIONER, "north-keyworkers")
+            (Role.PRACTITIONER, "south-keyworkers")
         ]
 
         def roles_in(organisation) -> set[Role]:
-            people = db.session.scalars(
-                select(User).where(User.organisation_id == organisation.id)
-            )
+            people = db.session.scalars(select(User).where(User.organisation_id == organisation.id))
             return {a.role for person in people for a in person.roles}
 
         assert {Role.HR, Role.REGIONAL_LEAD, Role.INSTALLATION_ADMIN} <= roles_in(trust)
