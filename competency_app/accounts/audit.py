@@ -63,6 +63,7 @@ class AuditAction(enum.StrEnum):
     PRE_EMPLOYMENT_CHECK_RECORDED = "pre_employment_check_recorded"
     PRE_EMPLOYMENT_CHECK_WAIVED = "pre_employment_check_waived"
     PASSWORD_LINKS_DOWNLOADED = "password_links_downloaded"  # noqa: S105 - an action name
+    LOCAL_COURSE_ADDED = "local_course_added"
 
     @property
     def label(self) -> str:
@@ -102,6 +103,7 @@ AUDIT_LABELS = {
     AuditAction.MODULE_COMPLETED: "E-learning module completed",
     AuditAction.MODULE_ASSIGNED: "E-learning module assigned",
     AuditAction.MODULE_ASSIGNMENT_CANCELLED: "E-learning module assignment cancelled",
+    AuditAction.LOCAL_COURSE_ADDED: "Local course added to the catalogue",
     AuditAction.EXPORT: "Workbook exported",
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",

@@ -53,6 +53,7 @@ from competency_app.exports.import_files import (  # noqa: F401 - the file's err
     read_rows,
 )
 from competency_app.extensions import db
+from competency_app.framework.local_courses import visible_courses
 from competency_app.framework.services import current_version, current_words
 from competency_app.notifications.services import send_password_links
 from competency_app.training.completion_dates import completion_date_refusal
@@ -547,14 +548,21 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     )
 
 
+def _catalogue(version, organisation_id: int) -> list:
+    """The framework's modules and the local courses the organisation's people see."""
+    modules = list(version.modules) if version is not None else []
+    return modules + visible_courses(organisation_id)
+
+
 def check_completions(rows: list[dict], actor: User | None = None) -> Preview:
     """Check every row: a person of the importer's organisation, a module of the
     catalogue, a date."""
     preview = Preview("completions", rows)
     version = current_version()
-    modules = {m.key for m in version.modules} if version else set()
-    titles = {m.title.lower(): m.key for m in version.modules} if version else {}
     organisation = importer_organisation(actor)
+    catalogue = _catalogue(version, organisation.id)
+    modules = {m.key for m in catalogue}
+    titles = {m.title.lower(): m.key for m in catalogue}
     for row in rows:
         n = row["_row"]
         person = accounts.user_by_email(row["email"])
@@ -596,7 +604,8 @@ def apply_completions(preview: Preview, actor: User) -> None:
     from an earlier run of the file or a row repeated in it) is not recorded twice."""
     version = current_version()
     assert version is not None  # the preview checked the modules against it
-    titles = {m.title.lower(): m.key for m in version.modules}
+    catalogue = _catalogue(version, importer_organisation(actor).id)
+    titles = {m.title.lower(): m.key for m in catalogue}
     people = {}
     for row in preview.rows:
         person = accounts.user_by_email(row["email"])

@@ -85,6 +85,7 @@ AGREED_ACTIONS = [
     "pre_employment_check_recorded",
     "pre_employment_check_waived",
     "password_links_downloaded",
+    "local_course_added",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -450,6 +451,16 @@ def do_module_assignment_cancelled(app, world, runner, tmp_path):
     assert post_from(client_of(app, "max.manager"), path, path, {}).status_code == 303
 
 
+def do_local_course_added(app, world, runner, tmp_path):
+    path = "/training/local-courses"
+    data = {
+        "title": "Audit probe course",
+        "description": "A course the service runs itself.",
+        "develops": "1a",
+    }
+    assert post_from(client_of(app, "hana.hr"), path, path, data).status_code == 303
+
+
 def do_export(app, world, runner, tmp_path):
     response = client_of(app, "hana.hr").get("/teams/north/export.xlsx")
     assert response.status_code == 200
@@ -796,6 +807,7 @@ PERFORM = {
     AuditAction.API_TOKEN_CREATED: do_api_token_created,
     AuditAction.API_TOKEN_REVOKED: do_api_token_revoked,
     AuditAction.API_TOKEN_REFUSED: do_api_token_refused,
+    AuditAction.LOCAL_COURSE_ADDED: do_local_course_added,
 }
 
 
