@@ -35,7 +35,7 @@ COUNCIL = DemoOrganisation(
     "northshire-council", "Northshire County Council", "northshire.demo.gov.uk", "Council"
 )
 CHARITY = DemoOrganisation(
-    "family-links", "Family Links (charity)", "familylinks.demo.org.uk", "Charity"
+    "family-links", "Family Links", "familylinks.demo.org.uk", "Charity"
 )
 ORGANISATIONS = (TRUST, COUNCIL, CHARITY)
 DEMO_DOMAINS = tuple(o.domain for o in ORGANISATIONS)
