@@ -35,6 +35,7 @@ from competency_app.ui.demo_history import (
 from competency_app.ui.demo_region import (
     DEMO_DOMAINS,
     TRUST,
+    create_demo_local_courses,
     create_region_people,
     ensure_region,
     ensure_team,
@@ -116,6 +117,7 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         version = current_version()
         if version is not None:
             create_demo_training(keyworkers, staff[Role.MANAGER], version)
+            create_demo_local_courses(organisations, version)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER], lay)
     return logins
 

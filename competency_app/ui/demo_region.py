@@ -16,6 +16,8 @@ from sqlalchemy import select
 from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Collaborative, Organisation, Role, Team, User
 from competency_app.extensions import db
+from competency_app.framework.local_courses import CourseInput, add_local_course
+from competency_app.framework.models import FrameworkVersion
 
 COLLABORATIVE = ("north-region", "North Region Keyworking Collaborative")
 
@@ -34,9 +36,7 @@ TRUST = DemoOrganisation(
 COUNCIL = DemoOrganisation(
     "northshire-council", "Northshire County Council", "northshire.demo.gov.uk", "Council"
 )
-CHARITY = DemoOrganisation(
-    "family-links", "Family Links", "familylinks.demo.org.uk", "Charity"
-)
+CHARITY = DemoOrganisation("family-links", "Family Links", "familylinks.demo.org.uk", "Charity")
 ORGANISATIONS = (TRUST, COUNCIL, CHARITY)
 DEMO_DOMAINS = tuple(o.domain for o in ORGANISATIONS)
 
@@ -179,3 +179,47 @@ def create_region_people(
     return Region(
         staff["olivia.grant"], south_keyworkers, staff["paul.green"], council_keyworkers, secondee
     )
+
+
+def create_demo_local_courses(
+    organisations: dict[str, Organisation], version: FrameworkVersion
+) -> None:
+    """A local course of the trust's, shared with the collaborative, and one of the
+    council's for its own people, added by each one's HR."""
+    courses = [
+        (
+            TRUST,
+            "priya.shah",
+            CourseInput(
+                title="Keyworking induction day",
+                description="A day with the trust's keyworking leads: the service's families, "
+                "its partners and how referrals reach a keyworker. Run monthly at Riverside "
+                "House; open to keyworkers of every organisation of the collaborative.",
+                url="",
+                duration="420",
+                develops=["1a", "4a"],
+                required=True,
+                refresh_months="",
+                shared=True,
+            ),
+        ),
+        (
+            COUNCIL,
+            "helen.price",
+            CourseInput(
+                title="Education, health and care plans: the council's process",
+                description="Two hours with the council's SEND team on how a plan is "
+                "requested, written and reviewed, and where a keyworker helps a family.",
+                url="https://northshire.demo.gov.uk/send/training",
+                duration="120",
+                develops=["4b", "3a.s1"],
+                required=False,
+                refresh_months="",
+                shared=False,
+            ),
+        ),
+    ]
+    for demo, local, given in courses:
+        hr = accounts.user_by_email(email_of(local, demo))
+        if hr is not None:
+            add_local_course(organisations[demo.slug], given, hr, version)
