@@ -231,4 +231,21 @@ def test_the_demo_is_one_collaborative_of_three_organisations(tmp_path):
         morgan = accounts.user_by_email(f"morgan.reid@{DOMAIN}")
         assert morgan.organisation_id == trust.id
         db.session.remove()
+    from tests.conftest import sign_in
+
+    # every new login signs in and reaches their home page
+    for local, organisation in [
+        ("rachel.adams", TRUST),
+        ("ivan.rhodes", TRUST),
+        ("olivia.grant", TRUST),
+        ("helen.price", COUNCIL),
+        ("nadia.hussain", COUNCIL),
+        ("wendy.clarke", CHARITY),
+        (SECONDEE[1], CHARITY),
+    ]:
+        client = demo.test_client()
+        signed_in = sign_in(client, email_of(local, organisation), demo.config["DEMO_PASSWORD"])
+        assert signed_in.status_code in (302, 303), local
+        assert client.get("/").status_code == 200, local
+    with demo.app_context():
         db.engine.dispose()
