@@ -71,6 +71,7 @@ class AuditAction(enum.StrEnum):
     ORGANISATION_CHANGED = "organisation_changed"
     FIRST_ADMIN_CREATED = "first_admin_created"
     INSTALLATION_ADMIN_GRANTED = "installation_admin_granted"
+    LOCAL_COURSE_ADDED = "local_course_added"
 
     @property
     def label(self) -> str:
@@ -110,6 +111,7 @@ AUDIT_LABELS = {
     AuditAction.MODULE_COMPLETED: "E-learning module completed",
     AuditAction.MODULE_ASSIGNED: "E-learning module assigned",
     AuditAction.MODULE_ASSIGNMENT_CANCELLED: "E-learning module assignment cancelled",
+    AuditAction.LOCAL_COURSE_ADDED: "Local course added to the catalogue",
     AuditAction.EXPORT: "Workbook exported",
     AuditAction.ASSESSMENT_SUBMITTED: "Self-assessment submitted",
     AuditAction.ASSESSMENT_VALIDATED: "Assessment validated",

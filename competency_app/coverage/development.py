@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -26,7 +27,7 @@ from competency_app.training.services import (
 
 @dataclass
 class PlanItem:
-    module: Module
+    module: Module  # or a local course, which reads as one
     skills: list[SkillLine]
     completions: list[ModuleCompletion]
 
@@ -52,7 +53,12 @@ class DevelopmentPlan:
         return completion_expiry(completion.completed_on, module) if module else None
 
 
-def development_plan(person: User, version: FrameworkVersion, now: datetime) -> DevelopmentPlan:
+def development_plan(
+    person: User, version: FrameworkVersion, now: datetime, catalogue: Sequence | None = None
+) -> DevelopmentPlan:
+    """`person`'s plan; `catalogue` is the catalogue as they see it (the framework's modules
+    and their organisation's local courses), the framework's modules when not given."""
+    modules = list(version.modules) if catalogue is None else list(catalogue)
     profile = profile_of(person)
     competent = version.settings.scale.competent_level
     below = [
@@ -72,7 +78,7 @@ def development_plan(person: User, version: FrameworkVersion, now: datetime) -> 
     for completion in completions:
         by_module.setdefault(completion.module_key, []).append(completion)
     items = []
-    for module in version.modules:
+    for module in modules:
         develops = set(module.develops)
         skills = [
             line
@@ -86,10 +92,10 @@ def development_plan(person: User, version: FrameworkVersion, now: datetime) -> 
         below,
         items,
         completions,
-        {m.key: m for m in version.modules},
+        {m.key: m for m in modules},
         required=person_standings(person, version),
         assignments=person_assignments(person),
-        reassess=skills_to_reassess(person, version),
+        reassess=skills_to_reassess(person, version, modules),
     )
 
 
@@ -108,13 +114,18 @@ def record_completion(
     certificate: str,
     recorded_by: User,
     version: FrameworkVersion | None = None,
+    catalogue: Sequence | None = None,
 ) -> None:
     """Record a completed module. It never changes a rating: it prompts reassessment.
 
-    With `version`, the module must be one of its modules; the date is never in the future.
+    With `version`, the module must be one of its modules (or of `catalogue`, the
+    catalogue as the person sees it, local courses included); the date is never in the
+    future.
     """
-    if version is not None and module_key not in {m.key for m in version.modules}:
-        raise CompletionError("Choose the module you completed", "module")
+    if version is not None:
+        allowed = {m.key for m in (version.modules if catalogue is None else catalogue)}
+        if module_key not in allowed:
+            raise CompletionError("Choose the module you completed", "module")
     refusal = completion_date_refusal(completed_on)
     if refusal:
         raise CompletionError(refusal, "completed_on")

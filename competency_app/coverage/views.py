@@ -47,6 +47,7 @@ from competency_app.coverage.forecast import at_day, forecast
 from competency_app.coverage.forms import CompletionForm, WhatIfForm
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
+from competency_app.framework.local_courses import catalogue_for
 from competency_app.framework.models import Skill
 from competency_app.framework.services import current_version, element_by_key
 from competency_app.training.permissions import can_assign_training
@@ -226,6 +227,7 @@ def development(user_id: int):
     form = CompletionForm()
     errors: dict[str, str] = {}
     own = person.id == current_user.id
+    catalogue = catalogue_for(person, version)  # their organisation's local courses too
     if request.method == "POST":
         if not own:
             abort(403)
@@ -239,6 +241,7 @@ def development(user_id: int):
                         form.certificate_ref.data,
                         person,
                         version,
+                        catalogue,
                     )
             except CompletionError as error:
                 errors = {error.field: str(error)}
@@ -253,7 +256,7 @@ def development(user_id: int):
         else:
             errors = form.error_dict()
     typed = form.typed()
-    plan = development_plan(person, version, utcnow())
+    plan = development_plan(person, version, utcnow(), catalogue)
     return (
         render_template(
             "coverage/development.html",
@@ -267,7 +270,7 @@ def development(user_id: int):
             module_items=[{"value": "", "text": "Choose a module"}]
             + [
                 {"value": m.key, "text": m.title, "selected": m.key == typed["module"]}
-                for m in version.modules
+                for m in catalogue
             ],
         ),
         400 if errors else 200,

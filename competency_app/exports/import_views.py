@@ -214,4 +214,6 @@ def links_csv():
 @blueprint.get("/roster.xlsx")
 @access(is_hr_or_admin)
 def roster():
-    return send_xlsx(imports.roster_workbook(), "staff-roster.xlsx")
+    return send_xlsx(
+        imports.roster_workbook(current_user._get_current_object()), "staff-roster.xlsx"
+    )

@@ -1,51 +1,59 @@
 """Imports from spreadsheets: the staff roster and e-learning completions.
 
 A file is checked against the upload limits before anything parses it
-(`upload_limits.py`), read in streaming mode with bounded rows and columns, every row is
-checked (row, column, reason), and only a file with no errors is applied, in one
-transaction: all or nothing. xlsx and csv are accepted. A large file applied as a job is
-checked whole first, then written in batches (`apply_batches`), each its own short
-transaction, so other people's writes (a sign-in) get through between them on SQLite;
-applying the same file again is safe (rows already applied change nothing).
+(`upload_limits.py`), read in streaming mode with bounded rows and columns
+(`import_files.py`), every row is checked (row, column, reason), and only a file with no
+errors is applied, in one transaction: all or nothing. xlsx and csv are accepted. A large
+file applied as a job is checked whole first, then written in batches (`apply_batches`),
+each its own short transaction, so other people's writes (a sign-in) get through between
+them on SQLite; applying the same file again is safe (rows already applied change nothing).
 
 The roster is applied with bulk statements (a few per thousand rows, never one password
 hash per person): new people get a one-time set-your-password link instead of a password.
 Who may grant which role is one rule (`permissions.role_change_refusal`), asked for every
 row: a row the importer may not apply is an error on the column `role`.
+
+An import acts for the importer's organisation (the command line: the first one): the people
+it creates are employed by it; it changes none employed by another organisation; it places a
+person in a team of another organisation only of the same collaborative (a secondment); and
+it records completions of its own people only.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, cast
+from typing import cast
 
-from flask import current_app
-from openpyxl import load_workbook
 from sqlalchemy import Table, bindparam, delete, select, update
 
-from competency_app.accounts import password_links
+from competency_app.accounts import password_links, scope
 from competency_app.accounts import services as accounts
-from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, Team, User
+from competency_app.accounts.models import (
+    Organisation,
+    Role,
+    RoleAssignment,
+    SupervisionLink,
+    Team,
+    User,
+)
 from competency_app.accounts.permissions import active_admin_ids, role_change_refusal
 from competency_app.clock import utcnow
-from competency_app.common.text import email_problem, has_control_characters
-from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes, unneutralise
+from competency_app.common.text import email_problem
+from competency_app.common.xlsx import add_sheet, new_workbook, to_bytes
 from competency_app.coverage.development import record_completion
 from competency_app.database import chunks, insert_rows
-from competency_app.exports.upload_limits import (
-    UploadLimits,
-    UploadRefused,
-    check_size,
-    check_xlsx,
+from competency_app.exports.import_files import (  # noqa: F401 - the file's errors, here too
+    CSV_ENCODINGS,
+    OPTIONAL_COLUMNS,
+    ImportFileError,
+    decode_csv,
+    read_rows,
 )
 from competency_app.extensions import db
+from competency_app.framework.local_courses import visible_courses
 from competency_app.framework.services import current_version, current_words
 from competency_app.notifications.services import send_password_links
 from competency_app.training.completion_dates import completion_date_refusal
@@ -54,12 +62,7 @@ from competency_app.training.models import ModuleCompletion
 ROSTER_COLUMNS = ["name", "email", "role", "team", "supervisor", "leaving_date", "start_date"]
 COMPLETION_COLUMNS = ["email", "module", "date"]
 KINDS = {"roster": ROSTER_COLUMNS, "completions": COMPLETION_COLUMNS}
-OPTIONAL_COLUMNS = {"team", "supervisor", "leaving_date", "start_date"}
 CHUNK = 500  # ids or emails per IN (...) list
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, missing columns, a limit broken)."""
 
 
 @dataclass
@@ -81,119 +84,6 @@ class Preview:
 
     def errors_for(self, row: int) -> list[RowError]:
         return [e for e in self.errors if e.row == row]
-
-
-# What each encoding a CSV file may be in is called in the preview's summary.
-CSV_ENCODINGS = {
-    "utf-8": "UTF-8",
-    "utf-8-sig": "UTF-8 with a byte-order mark (Excel's 'CSV UTF-8')",
-    "cp1252": "Windows-1252 (Excel's 'CSV (Comma delimited)')",
-}
-
-
-def decode_csv(raw: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 (with or without a byte-order mark) when the bytes are
-    valid UTF-8, otherwise Windows-1252, what Excel's "CSV (Comma delimited)" writes on a
-    UK Windows machine. A file in neither (five bytes Windows-1252 leaves undefined) is
-    refused with the way to save it."""
-    encoding = "utf-8-sig" if raw.startswith(codecs.BOM_UTF8) else "utf-8"
-    try:
-        return raw.decode(encoding), encoding
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            "The CSV file is neither UTF-8 nor Windows-1252: save it from Excel as "
-            "'CSV UTF-8 (Comma delimited)'."
-        ) from None
-
-
-def _csv_table(raw: bytes, limits: UploadLimits) -> list[list]:
-    text, _encoding = decode_csv(raw)
-    table = []
-    reader = csv.reader(io.StringIO(text))
-    try:
-        for values in reader:
-            table.append(values[: limits.max_columns])
-            if len(table) > limits.max_rows + 1:
-                break
-    except csv.Error as error:
-        raise ImportFileError(f"Row {reader.line_num}: not readable as CSV ({error}).") from None
-    return table
-
-
-def _xlsx_table(raw: bytes, limits: UploadLimits) -> list[list]:
-    try:
-        check_xlsx(raw, limits)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError):
-        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
-    try:
-        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            # Explicit bounds: the sheet's own <dimension> is never trusted.
-            return [
-                ["" if v is None else v for v in row]
-                for row in sheet.iter_rows(
-                    values_only=True, max_row=limits.max_rows + 2, max_col=limits.max_columns
-                )
-            ]
-        finally:
-            book.close()
-    except Exception:  # any failure inside a workbook the checks let through
-        raise ImportFileError("The file is not a readable .xlsx workbook.") from None
-
-
-def read_rows(
-    raw: bytes, filename: str, columns: list[str], limits: UploadLimits | None = None
-) -> list[dict]:
-    """Rows as {column: text, "_row": n} (n is the spreadsheet row number)."""
-    limits = limits or UploadLimits.from_config(current_app.config)
-    name = filename.lower()
-    try:
-        check_size(raw, limits)
-        if name.endswith(".csv"):
-            table = _csv_table(raw, limits)
-        elif name.endswith(".xlsx"):
-            table = _xlsx_table(raw, limits)
-        else:
-            raise ImportFileError("Upload an .xlsx or .csv file.")
-    except UploadRefused as error:
-        raise ImportFileError(str(error)) from None
-    if not table:
-        raise ImportFileError("The file is empty.")
-    header = [str(h).strip().lower() for h in table[0]]
-    missing = [c for c in columns if c not in header and c not in OPTIONAL_COLUMNS]
-    if missing:
-        raise ImportFileError(
-            f"Row 1 must name the columns {', '.join(columns)} (within the first "
-            f"{limits.max_columns}); missing: {', '.join(missing)}."
-        )
-    if len(table) - 1 > limits.max_rows:
-        raise ImportFileError(
-            f"The file has more than {limits.max_rows:,} rows; that is the limit."
-        )
-    index = {column: header.index(column) for column in columns if column in header}
-    rows = []
-    for number, values in enumerate(table[1:], start=2):
-        if not any(str(v).strip() for v in values):
-            continue
-        row: dict[str, Any] = {"_row": number}
-        for column in columns:
-            position = index.get(column)
-            value = values[position] if position is not None and position < len(values) else ""
-            if has_control_characters(str(value)):
-                raise ImportFileError(
-                    f"Row {number}, column {column}: holds a line break or another control "
-                    "character; keep each value on one line."
-                )
-            row[column] = (
-                value if isinstance(value, datetime | date) else unneutralise(str(value).strip())
-            )
-        rows.append(row)
-    return rows
 
 
 def role_names() -> dict[str, Role]:
@@ -240,6 +130,7 @@ class _Person:
     email: str
     name: str
     active: bool
+    organisation_id: int
     leaving_date: date | None = None
     start_date: date | None = None
     grants: set[tuple[Role, int | None]] = field(default_factory=set)
@@ -265,12 +156,18 @@ def _people(emails: Iterable[str]) -> dict[str, _Person]:
     people: dict[str, _Person] = {}
     for condition in _where_in(User.email, wanted):
         statement = select(
-            User.id, User.email, User.name, User.active, User.leaving_date, User.start_date
+            User.id,
+            User.email,
+            User.name,
+            User.active,
+            User.organisation_id,
+            User.leaving_date,
+            User.start_date,
         )
-        for user_id, email, name, active, leaving, start in db.session.execute(
+        for user_id, email, name, active, employer, leaving, start in db.session.execute(
             statement if condition is None else statement.where(condition)
         ):
-            people[email] = _Person(user_id, email, name, active, leaving, start)
+            people[email] = _Person(user_id, email, name, active, employer, leaving, start)
     people = {email: people[email] for email in wanted if email in people}
     by_id = {person.id: person for person in people.values()}
     for condition in _where_in(RoleAssignment.user_id, sorted(by_id)):
@@ -304,17 +201,51 @@ class _RosterPlan:
     people: dict[str, _Person]  # existing people named in the file (people or supervisors)
     supervisors: dict[int, set[int]]  # existing supervisee id -> supervisor ids
     role_names: dict[str, Role]  # `role_names()`, read once for every row
+    organisation: Organisation  # the importer's: it employs the people the file creates
+    # every organisation of its collaborative, by id: a team or supervisor elsewhere is not
+    # the file's to name
+    collaborative: dict[int, Organisation]
 
 
-def _plan(rows: list[dict]) -> _RosterPlan:
+def importer_organisation(actor: User | None) -> Organisation:
+    """The organisation an import acts for: the importer's employer (the command line: the
+    first organisation)."""
+    return accounts.organisation_for(actor)
+
+
+def _plan(rows: list[dict], actor: User | None = None) -> _RosterPlan:
     emails = {accounts.normalise_email(r["email"]) for r in rows}
     emails |= {accounts.normalise_email(r.get("supervisor") or "") for r in rows} - {""}
     people = _people(emails)
+    organisation = importer_organisation(actor)
+    collaborative = {
+        o.id: o for o in scope.organisations_in_collaborative(organisation.collaborative_id)
+    }
     return _RosterPlan(
-        teams={t.slug: t for t in db.session.scalars(select(Team))},
+        # only the collaborative's teams can be named: a team elsewhere is as if none
+        teams={
+            t.slug: t
+            for t in db.session.scalars(
+                select(Team).where(Team.organisation_id.in_(list(collaborative)))
+            )
+        },
         people=people,
         supervisors=_supervisors_of([u.id for u in people.values()]),
         role_names=role_names(),
+        organisation=organisation,
+        collaborative=collaborative,
+    )
+
+
+def employer_refusal(person: _Person, plan: _RosterPlan) -> str | None:
+    """Why the import may not change `person` (employed by another organisation), or
+    None."""
+    if person.organisation_id == plan.organisation.id:
+        return None
+    employer = plan.collaborative.get(person.organisation_id)
+    name = employer.name if employer is not None else "another organisation"
+    return (
+        f"{person.email} is employed by {name}: only {name}'s HR or administrator can change them"
     )
 
 
@@ -342,8 +273,9 @@ def _row_changes(row: dict, person: _Person, plan: _RosterPlan) -> bool:
 def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
     """Check every row; `actor` (None: the command line) must be allowed every change."""
     preview = Preview("roster", rows)
-    plan = _plan(rows)
+    plan = _plan(rows, actor)
     teams = plan.teams
+    collaborative_name = plan.organisation.collaborative.name
     emails_in_file: dict[str, int] = {}
     supervisors_in_file = set()
     for row in rows:
@@ -365,7 +297,9 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
             supervisors_in_file.add(email)
         team = row["team"].lower()
         if team and team not in teams:
-            preview.errors.append(RowError(n, "team", f"there is no team {row['team']!r}"))
+            preview.errors.append(
+                RowError(n, "team", f"there is no team {row['team']!r} in {collaborative_name}")
+            )
         if roles and any(r.team_scoped for r in roles) and not team:
             preview.errors.append(RowError(n, "team", "a team role needs a team"))
         days = {}
@@ -383,6 +317,8 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
                     RowError(n, column, "use DD/MM/YYYY or YYYY-MM-DD, or leave blank")
                 )
         person = plan.people.get(email)
+        if person is not None and (refusal := employer_refusal(person, plan)):
+            preview.errors.append(RowError(n, "email", refusal))
         start = days.get("start_date") or (person.start_date if person else None)
         leaving = days.get("leaving_date") or (person.leaving_date if person else None)
         if len(days) == 2 and start and leaving and start >= leaving:
@@ -392,6 +328,8 @@ def check_roster(rows: list[dict], actor: User | None = None) -> Preview:
         if not supervisor:
             continue
         existing = plan.people.get(supervisor)
+        if existing is not None and existing.organisation_id not in plan.collaborative:
+            existing = None  # someone outside the collaborative supervises no one here
         if supervisor not in supervisors_in_file and (
             existing is None or Role.SUPERVISOR not in existing.role_set
         ):
@@ -418,6 +356,8 @@ def _check_who_may_grant(
         roles = _roles(row["role"], plan.role_names)
         if roles is None or person is None or not person.active:
             continue
+        if person.organisation_id != plan.organisation.id:
+            continue  # refused on its email
         if Role.ADMIN in roles:
             admins.add(person.id)
         else:
@@ -433,6 +373,8 @@ def _check_who_may_grant(
         if not roles:
             continue
         person = plan.people.get(accounts.normalise_email(row["email"]))
+        if person is not None and person.organisation_id != plan.organisation.id:
+            continue  # refused on its email
         if person is not None and not _row_changes(row, person, plan):
             continue  # an unchanged row (a re-imported roster) changes no one
         refusal = role_change_refusal(
@@ -476,9 +418,9 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
 
     New people get no password and a one-time link to set it (returned, shown once).
     """
-    plan = _plan(preview.rows)
+    plan = _plan(preview.rows, actor)
     now = utcnow()
-    organisation_id = accounts.default_organisation().id
+    organisation_id = plan.organisation.id
     rows = [{**r, "email": accounts.normalise_email(r["email"])} for r in preview.rows]
     new_rows = [r for r in rows if r["email"] not in plan.people]
     insert_rows(
@@ -564,20 +506,24 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     # got their start date when they were made.
     leaving = _set_dates(rows, plan, ids, "leaving_date", accounts.parse_leaving_date, True)
     starting = _set_dates(rows, plan, ids, "start_date", accounts.parse_start_date, False)
+    log = {"organisation_id": organisation_id}  # the importer's organisation's audit log
     accounts.record_many(
-        "user_created", actor, [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows]
+        "user_created",
+        actor,
+        [(r["email"], {"roles": label(_grants(r, plan))}) for r in new_rows],
+        **log,
     )
-    accounts.record_many("roles_changed", actor, role_events)
-    accounts.record_many("team_changed", actor, team_events)
+    accounts.record_many("roles_changed", actor, role_events, **log)
+    accounts.record_many("team_changed", actor, team_events, **log)
     accounts.record_many(
-        "user_updated", actor, [(email_of[i], {"fields": ["name"]}) for i, _ in renamed]
+        "user_updated", actor, [(email_of[i], {"fields": ["name"]}) for i, _ in renamed], **log
     )
-    accounts.record_many("supervisor_changed", actor, supervisor_events)
+    accounts.record_many("supervisor_changed", actor, supervisor_events, **log)
     accounts.record_many(
-        "leaving_date_changed", actor, [(email, {"set": True}) for _, email, _ in leaving]
+        "leaving_date_changed", actor, [(email, {"set": True}) for _, email, _ in leaving], **log
     )
     accounts.record_many(
-        "start_date_changed", actor, [(email, {"set": True}) for _, email, _ in starting]
+        "start_date_changed", actor, [(email, {"set": True}) for _, email, _ in starting], **log
     )
     cli = {} if actor else {"actor_label": "cli"}
     tokens = password_links.issue_links(
@@ -591,6 +537,7 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
         created=len(new_rows),
         updated=len(rows) - len(new_rows),
         roles_changed=len(role_events),
+        organisation_id=organisation_id,
         **cli,
     )
     db.session.expire_all()  # the bulk statements bypassed the identity map
@@ -601,15 +548,35 @@ def apply_roster(preview: Preview, actor: User | None) -> RosterResult:
     )
 
 
-def check_completions(rows: list[dict]) -> Preview:
+def _catalogue(version, organisation_id: int) -> list:
+    """The framework's modules and the local courses the organisation's people see."""
+    modules = list(version.modules) if version is not None else []
+    return modules + visible_courses(organisation_id)
+
+
+def check_completions(rows: list[dict], actor: User | None = None) -> Preview:
+    """Check every row: a person of the importer's organisation, a module of the
+    catalogue, a date."""
     preview = Preview("completions", rows)
     version = current_version()
-    modules = {m.key for m in version.modules} if version else set()
-    titles = {m.title.lower(): m.key for m in version.modules} if version else {}
+    organisation = importer_organisation(actor)
+    catalogue = _catalogue(version, organisation.id)
+    modules = {m.key for m in catalogue}
+    titles = {m.title.lower(): m.key for m in catalogue}
     for row in rows:
         n = row["_row"]
-        if accounts.user_by_email(row["email"]) is None:
+        person = accounts.user_by_email(row["email"])
+        if person is None:
             preview.errors.append(RowError(n, "email", f"no one has the email {row['email']!r}"))
+        elif person.organisation_id != organisation.id:
+            preview.errors.append(
+                RowError(
+                    n,
+                    "email",
+                    f"{person.email} is not employed by {organisation.name}: their "
+                    "employer records their completions",
+                )
+            )
         key = row["module"]
         if key not in modules and key.lower() not in titles:
             preview.errors.append(
@@ -637,7 +604,8 @@ def apply_completions(preview: Preview, actor: User) -> None:
     from an earlier run of the file or a row repeated in it) is not recorded twice."""
     version = current_version()
     assert version is not None  # the preview checked the modules against it
-    titles = {m.title.lower(): m.key for m in version.modules}
+    catalogue = _catalogue(version, importer_organisation(actor).id)
+    titles = {m.title.lower(): m.key for m in catalogue}
     people = {}
     for row in preview.rows:
         person = accounts.user_by_email(row["email"])
@@ -662,7 +630,12 @@ def apply_completions(preview: Preview, actor: User) -> None:
             continue
         recorded.add((person.id, key, row["date"]))
         record_completion(person, key, row["date"], "", actor)
-    accounts.record("completions_imported", actor, target=f"{len(preview.rows)} rows")
+    accounts.record(
+        "completions_imported",
+        actor,
+        target=f"{len(preview.rows)} rows",
+        organisation_id=importer_organisation(actor).id,
+    )
 
 
 def apply_batches(kind: str, rows: list[dict], size: int) -> list[list[dict]]:
@@ -695,7 +668,7 @@ def check_rows(kind: str, rows: list[dict], actor: User | None = None) -> Previe
     """Check rows read from a file; `actor` (None: the command line) for the role rule."""
     if kind == "roster":
         return check_roster(rows, actor)
-    return check_completions(rows)
+    return check_completions(rows, actor)
 
 
 def preview_file(kind: str, raw: bytes, filename: str, actor: User | None = None) -> Preview:
@@ -728,13 +701,18 @@ def rows_from_json(text: str) -> list[dict]:
     return [{key: decode(value) for key, value in row.items()} for row in json.loads(text)]
 
 
-def roster_workbook() -> bytes:
-    """Everyone's name, email, roles, team and supervisor, in the import's own format."""
+def roster_workbook(actor: User | None = None) -> bytes:
+    """The name, email, roles, team and supervisor of everyone `actor` keeps the records of
+    (their organisation's people; everyone for the command line), in the import's own
+    format."""
     workbook = new_workbook()
     sheet = add_sheet(workbook, "Staff", widths=(28, 34, 28, 22, 34, 14, 14))
     sheet.header(ROSTER_COLUMNS)
     practitioner = current_words().practitioner  # the role as the pages name it
-    for user in db.session.scalars(select(User).where(User.active).order_by(User.name)):
+    statement = select(User).where(User.active).order_by(User.name)
+    if actor is not None:
+        statement = statement.where(scope.people(actor))
+    for user in db.session.scalars(statement):
         teams = sorted({a.team.slug for a in user.roles if a.team is not None})
         supervisor = accounts.supervisor_of(user)
         sheet.row(

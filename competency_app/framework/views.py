@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
 
-from competency_app.accounts.permissions import SIGNED_IN, access
+from competency_app.accounts.permissions import SIGNED_IN, access, is_hr_or_admin
 from competency_app.framework import services
 from competency_app.framework.forms import CompareForm
+from competency_app.framework.local_courses import visible_courses
 from competency_app.framework.models import FrameworkVersion
 from competency_app.routing import parse_id
 
@@ -71,7 +73,13 @@ def element(key: str):
 def elearning():
     version = _version_from_request()
     elements = {e.key: e for c in version.competencies for e in c.elements}
-    return render_template("framework/elearning.html", version=version, elements=elements)
+    return render_template(
+        "framework/elearning.html",
+        version=version,
+        elements=elements,
+        local=visible_courses(current_user.organisation_id),
+        can_add_local=is_hr_or_admin(current_user),
+    )
 
 
 @blueprint.get("/person-specification")

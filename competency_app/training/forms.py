@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from wtforms import BooleanField, Field, StringField, TextAreaField
+from wtforms import BooleanField, Field, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
 from competency_app.common.dates import date_error, parse_day
 from competency_app.common.forms import AppForm
+from competency_app.framework.local_courses import CourseInput
 from competency_app.framework.services import current_words
 from competency_app.routing import parse_id
 
@@ -64,3 +65,31 @@ class AssignForm(AppForm):
     def error_dict(self) -> dict[str, str]:
         """The first error of each field, by field name, in page order."""
         return {name: str(self[name].errors[0]) for name in self.FIELDS if self[name].errors}
+
+
+class LocalCourseForm(AppForm):
+    """A local course for the organisation's catalogue; what is allowed is
+    `local_courses.add_local_course`'s rule."""
+
+    title = StringField(filters=[_stripped])
+    description = TextAreaField(filters=[_stripped])
+    url = StringField(filters=[_stripped])
+    duration = StringField(filters=[_stripped])
+    develops = SelectMultipleField(choices=[], validate_choice=False)
+    required = BooleanField(false_values=("", "false", "n"))
+    refresh_months = StringField(filters=[_stripped])
+    shared = BooleanField(false_values=("", "false", "n"))
+
+    FIELDS = ("title", "description", "url", "duration", "develops", "refresh_months")
+
+    def given(self) -> CourseInput:
+        return CourseInput(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            url=self.url.data or "",
+            duration=self.duration.data or "",
+            develops=[str(key).strip() for key in self.develops.data or []],
+            required=bool(self.required.data),
+            refresh_months=self.refresh_months.data or "",
+            shared=bool(self.shared.data),
+        )

@@ -332,10 +332,13 @@ class Reassess:
     completed_on: date
 
 
-def skills_to_reassess(person: User, version: FrameworkVersion) -> list[Reassess]:
+def skills_to_reassess(
+    person: User, version: FrameworkVersion, catalogue: Sequence | None = None
+) -> list[Reassess]:
     """Skills a completed module develops (the skill, or its element) that have not been
     validated since the completion: "reassess at your next supervision". A completion never
-    changes a rating."""
+    changes a rating. `catalogue`: the modules to read (local courses included), else the
+    version's."""
     latest: dict[str, date] = dict(
         db.session.execute(
             select(ModuleCompletion.module_key, func.max(ModuleCompletion.completed_on))
@@ -354,7 +357,7 @@ def skills_to_reassess(person: User, version: FrameworkVersion) -> list[Reassess
         )
     }
     found: dict[str, Reassess] = {}
-    for module in version.modules:
+    for module in version.modules if catalogue is None else catalogue:
         completed_on = latest.get(module.key)
         if completed_on is None:
             continue

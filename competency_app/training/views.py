@@ -16,9 +16,10 @@ from competency_app.accounts.permissions import (
 )
 from competency_app.common.dates import uk_date
 from competency_app.database import unit_of_work
+from competency_app.framework import local_courses
 from competency_app.framework.services import current_version, current_words, element_by_key
 from competency_app.training import required, services
-from competency_app.training.forms import AssignForm
+from competency_app.training.forms import AssignForm, LocalCourseForm
 from competency_app.training.permissions import can_assign_training
 
 blueprint = Blueprint("training", __name__)
@@ -161,4 +162,51 @@ def cancel_assignment(slug: str, assignment_id: int):
             error=error,
         ),
         409 if error else 200,
+    )
+
+
+@blueprint.route("/training/local-courses", methods=["GET", "POST"])
+@access(is_hr_or_admin)
+def local_course_list():
+    """The organisation's local courses (and those shared with it), and the form that adds
+    one to its catalogue."""
+    version = _version()
+    organisation = current_user.organisation
+    form = LocalCourseForm()
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if form.validate():
+            try:
+                with unit_of_work():
+                    course = local_courses.add_local_course(
+                        organisation, form.given(), current_user, version
+                    )
+                    title = course.title
+            except local_courses.LocalCourseError as error:
+                errors = {error.field: str(error)}
+            else:
+                flash(f"{title} is in {organisation.name}'s catalogue.", "success")
+                return redirect(url_for("training.local_course_list"), code=303)
+        else:
+            errors = {
+                name: str(field.errors[0]) for name, field in form._fields.items() if field.errors
+            }
+    given = form.given() if request.method == "POST" else None
+    visible = local_courses.visible_courses(organisation.id)
+    elements = [e for c in version.competencies for e in c.elements]
+    return (
+        render_template(
+            "training/local_courses.html",
+            title="Local courses",
+            organisation=organisation,
+            own=[c for c in visible if c.organisation_id == organisation.id],
+            shared=[c for c in visible if c.organisation_id != organisation.id],
+            elements=elements,
+            element_titles_by_key={e.key: e for e in elements},
+            errors=errors,
+            given=given,
+            version=version,
+            form=form,
+        ),
+        400 if errors else 200,
     )

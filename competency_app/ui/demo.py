@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from competency_app.accounts import services as accounts
-from competency_app.accounts.models import Role, Team, User
+from competency_app.accounts.models import Role, User
 from competency_app.assessments.models import Assessment
 from competency_app.clock import utcnow
 from competency_app.common.dates import london_day
@@ -27,7 +27,19 @@ from competency_app.framework.services import current_version, load_framework
 from competency_app.notifications.services import UnsentEmail, collect_unsent, stop_collecting
 from competency_app.supervision import services as supervision
 from competency_app.training.demo import create_demo_training
-from competency_app.ui.demo_history import create_demo_history, create_demo_vacancy
+from competency_app.ui.demo_history import (
+    create_demo_history,
+    create_demo_vacancy,
+    create_team_history,
+)
+from competency_app.ui.demo_region import (
+    DEMO_DOMAINS,
+    TRUST,
+    create_demo_local_courses,
+    create_region_people,
+    ensure_region,
+    ensure_team,
+)
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
 KEYWORKERS = [
@@ -49,16 +61,16 @@ STAFF = [
 ]
 # A parent who sits on keyworker interview panels as an expert by experience.
 LAY_PANEL_MEMBER = ("Chris Lewis", "chris.lewis")
-DOMAIN = "demo.nhs.uk"
+DOMAIN = TRUST.domain
 HOST = "127.0.0.1"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"  # DevelopmentConfig's
 
 
 def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
-    """The demo team and its people; returns (role, name, email) rows. Idempotent."""
-    team = db.session.scalar(select(Team).where(Team.slug == DEMO_TEAM[0]))
-    if team is None:
-        team = accounts.create_team(*DEMO_TEAM, actor=None)
+    """The demo's collaborative: the trust's North team and its people, then the rest of
+    the region (`demo_region.py`); returns (role, name, email) rows. Idempotent."""
+    organisations = ensure_region()
+    team = ensure_team(*DEMO_TEAM, organisations[TRUST.slug])
     logins: list[tuple[str, str, str]] = []
 
     def person(name: str, local: str, role: Role, supervisor: User | None = None) -> User:
@@ -67,7 +79,13 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         if user is None:
             grant = accounts.RoleGrant(role, team if role.team_scoped else None)
             user = accounts.create_user(
-                email, name, password, [grant], actor=None, supervisor=supervisor
+                email,
+                name,
+                password,
+                [grant],
+                actor=None,
+                supervisor=supervisor,
+                organisation=organisations[TRUST.slug],
             )
         logins.append((role.label, name, email))
         return user
@@ -78,13 +96,28 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
         local: person(name, local, Role.PRACTITIONER, supervisor) for name, local in KEYWORKERS
     }
     lay = person(*LAY_PANEL_MEMBER, Role.PANEL_MEMBER)
+    region = create_region_people(password, organisations, team, logins)
     db.session.flush()
     if db.session.scalar(select(func.count()).select_from(Assessment)) == 0:
         create_demo_history(keyworkers, supervisor)
+        create_team_history(
+            {**region.south_keyworkers, "zara.ahmed": region.secondee},
+            region.south_manager,
+            11,
+            {"kiran.shah": 200, "leah.morris": 45, "zara.ahmed": 120},
+        )
+        create_team_history(
+            region.council_keyworkers,
+            region.council_supervisor,
+            23,
+            # one validation about to expire, one keyworker not yet assessed
+            {"ruth.cole": 330, "simon.ward": 150, "tara.singh": 60, "umar.ali": 20},
+        )
         create_demo_supervision(keyworkers, supervisor)
         version = current_version()
         if version is not None:
             create_demo_training(keyworkers, staff[Role.MANAGER], version)
+            create_demo_local_courses(organisations, version)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER], lay)
     return logins
 
@@ -305,7 +338,7 @@ def not_a_demo_database(path: Path) -> str | None:
     """Why the SQLite file at `path` must not be deleted by `demo --reset`, or None.
 
     A demo database is empty, or holds this application's tables with no account outside
-    the demo's domain: anything else may be someone's real data.
+    the demo's organisations' domains: anything else may be someone's real data.
     """
     if not path.exists():
         return None
@@ -316,14 +349,16 @@ def not_a_demo_database(path: Path) -> str | None:
                 return None
             if User.__tablename__ not in tables:
                 return "it does not hold this application's tables"
+            outside = " AND ".join("email NOT LIKE ?" for _ in DEMO_DOMAINS)
             others = con.execute(
-                f"SELECT count(*) FROM {User.__tablename__} WHERE email NOT LIKE ?",  # noqa: S608
-                (f"%@{DOMAIN}",),
+                f"SELECT count(*) FROM {User.__tablename__} WHERE {outside}",  # noqa: S608
+                tuple(f"%@{domain}" for domain in DEMO_DOMAINS),
             ).fetchone()[0]
         except sqlite3.DatabaseError as error:
             return f"it cannot be read as SQLite ({error})"
     if others:
-        return f"it holds {others} account(s) outside the demo (not @{DOMAIN})"
+        domains = ", ".join(f"@{domain}" for domain in DEMO_DOMAINS)
+        return f"it holds {others} account(s) outside the demo (not {domains})"
     return None
 
 

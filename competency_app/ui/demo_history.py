@@ -43,8 +43,17 @@ def _at(moment: datetime):
     current_app.config["FROZEN_NOW"] = moment
 
 
-def _levels(local: str, element_key: str, skills, rng: random.Random, growth: int, everyone=()):
-    base = ELEMENT_BASE.get(element_key, 1) + (1 if element_key in STRONG_IN.get(local, ()) else 0)
+def _levels(
+    local: str,
+    element_key: str,
+    skills,
+    rng: random.Random,
+    growth: int,
+    everyone=(),
+    bases: dict[str, int] | None = None,
+):
+    bases = ELEMENT_BASE if bases is None else bases
+    base = bases.get(element_key, 1) + (1 if element_key in STRONG_IN.get(local, ()) else 0)
     levels = {}
     for skill in skills:
         level = base + growth + rng.choice((-1, 0, 0, 0, 1))
@@ -56,12 +65,20 @@ def _levels(local: str, element_key: str, skills, rng: random.Random, growth: in
     return levels
 
 
-def _rate_all(assessment, person: User, local: str, rng: random.Random, growth: int, stop=None):
+def _rate_all(
+    assessment,
+    person: User,
+    local: str,
+    rng: random.Random,
+    growth: int,
+    stop=None,
+    bases: dict[str, int] | None = None,
+):
     for n, element in enumerate(services.elements_of(assessment.framework_version)):
         if stop is not None and n >= stop:
             return
         everyone = assessment.framework_version.settings.everyone_skills
-        levels = _levels(local, element.key, element.skills, rng, growth, everyone)
+        levels = _levels(local, element.key, element.skills, rng, growth, everyone, bases)
         ratings = {
             skill_id: (level, "Discussed in supervision with examples." if level >= 2 else "")
             for skill_id, level in levels.items()
@@ -145,6 +162,41 @@ def create_demo_history(keyworkers: dict[str, User], supervisor: User) -> None:
             if local == "farid.rahman":  # waiting in the supervision queue
                 continue
             _at(second + timedelta(days=8))
+            _validate(assessment, supervisor, rng)
+    finally:
+        current_app.config.pop("FROZEN_NOW", None)
+
+
+# Another team's profile: strong in relationships (4), less so in service development (3).
+OTHER_TEAM_BASE = {"1a": 2, "1b": 1, "2": 2, "3a": 1, "3b": 1, "4a": 2, "4b": 2, "4c": 2}
+
+
+def create_team_history(
+    keyworkers: dict[str, User],
+    supervisor: User,
+    seed: int,
+    validated_days_ago: dict[str, int],
+    bases: dict[str, int] | None = None,
+) -> None:
+    """One validated self-assessment per keyworker, `validated_days_ago[local]` days ago
+    (a keyworker not named there is left with none), each a little different; for the demo's
+    other teams, so that the regional figures compare teams that differ."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    now = utcnow()
+    try:
+        for number, (local, person) in enumerate(keyworkers.items()):
+            days = validated_days_ago.get(local)
+            if days is None:
+                continue
+            if person.start_date is None:
+                set_start_date(person, (now - timedelta(days=days + 200)).date(), None)
+            _at(now - timedelta(days=days + 8))
+            assessment = services.start_assessment(person)
+            growth = (number % 3) - 1  # below, at and above the team's profile in turn
+            _rate_all(assessment, person, local, rng, growth, bases=bases or OTHER_TEAM_BASE)
+            _at(now - timedelta(days=days + 5))
+            services.submit(assessment, person, None)
+            _at(now - timedelta(days=days))
             _validate(assessment, supervisor, rng)
     finally:
         current_app.config.pop("FROZEN_NOW", None)

@@ -93,6 +93,7 @@ AGREED_ACTIONS = [
     "organisation_changed",
     "first_admin_created",
     "installation_admin_granted",
+    "local_course_added",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -530,6 +531,16 @@ def do_module_assignment_cancelled(app, world, runner, tmp_path):
     assert post_from(client_of(app, "max.manager"), path, path, {}).status_code == 303
 
 
+def do_local_course_added(app, world, runner, tmp_path):
+    path = "/training/local-courses"
+    data = {
+        "title": "Audit probe course",
+        "description": "A course the service runs itself.",
+        "develops": "1a",
+    }
+    assert post_from(client_of(app, "hana.hr"), path, path, data).status_code == 303
+
+
 def do_export(app, world, runner, tmp_path):
     response = client_of(app, "hana.hr").get("/teams/north/export.xlsx")
     assert response.status_code == 200
@@ -884,6 +895,7 @@ PERFORM = {
     AuditAction.ORGANISATION_CHANGED: do_organisation_changed,
     AuditAction.FIRST_ADMIN_CREATED: do_first_admin_created,
     AuditAction.INSTALLATION_ADMIN_GRANTED: do_installation_admin_granted,
+    AuditAction.LOCAL_COURSE_ADDED: do_local_course_added,
 }
 
 

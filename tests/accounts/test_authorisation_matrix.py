@@ -208,6 +208,9 @@ for endpoint in [
 EXPECTED[("training.team_compliance", "GET", "own")] = {"supervisor", "manager", "hr", "admin"}
 EXPECTED[("training.team_compliance", "GET", "other")] = {"hr", "admin"}
 EXPECTED[("training.organisation_compliance", "GET", "-")] = HR_ADMIN
+# An organisation's local courses: its HR and administrators list and add them.
+EXPECTED[("training.local_course_list", "GET", "-")] = HR_ADMIN
+EXPECTED[("training.local_course_list", "POST", "-")] = HR_ADMIN
 for endpoint in ["training.assign", "training.cancel_assignment"]:
     for method in ["GET", "POST"]:
         EXPECTED[(endpoint, method, "own")] = {"manager"}
@@ -546,6 +549,11 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
             "time": "10:00",
         },
         "supervision.assign": {"module": probes["module_key"], "due_on": future},
+        "training.local_course_list": {
+            "title": "Probe course",
+            "description": "Probe",
+            "develops": "1a",
+        },
         "training.assign": {
             "person": probes["practitioner_id"],
             "module": probes["module_key"],

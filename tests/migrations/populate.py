@@ -120,9 +120,11 @@ def _unique_sets(table: sa.Table) -> list[tuple[str, ...]]:
     return sets
 
 
-def populate(connection: Connection) -> dict[str, int]:
+def populate(connection: Connection, counts: dict[str, int] | None = None) -> dict[str, int]:
     """Fill every table of the database `connection` is on (as reflected now) with
-    FK-consistent rows; returns the row count of each table."""
+    FK-consistent rows (`counts` overrides `ROWS` for some tables); returns the row count of
+    each table."""
+    wanted = {**ROWS, **(counts or {})}
     metadata = sa.MetaData()
     metadata.reflect(connection)
     written: dict[str, list[dict]] = {}
@@ -130,7 +132,7 @@ def populate(connection: Connection) -> dict[str, int]:
         if table.name == "alembic_version":
             continue
         rng = random.Random(table.name)
-        target = ROWS.get(table.name, DEFAULT_ROWS)
+        target = wanted.get(table.name, DEFAULT_ROWS)
         uniques = _unique_sets(table)
         seen: set[tuple] = set()
         rows: list[dict] = []

@@ -11,8 +11,23 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.extensions import db
 from competency_app.notifications.services import UNSENT_KEY
 from competency_app.ui.demo import DOMAIN, KEYWORKERS, STAFF
+from competency_app.ui.demo_region import (
+    COUNCIL_KEYWORKERS,
+    REGION_PEOPLE,
+    SOUTH_KEYWORKERS,
+)
 
-DEMO_PEOPLE = len(KEYWORKERS) + len(STAFF) + 1  # and the lay panel member
+# the trust's North team, its lay panel member, the rest of the region and the secondee
+DEMO_PEOPLE = (
+    len(KEYWORKERS)
+    + len(STAFF)
+    + 1
+    + len(REGION_PEOPLE)
+    + len(SOUTH_KEYWORKERS)
+    + len(COUNCIL_KEYWORKERS)
+    + 1
+)
+DEMO_TEAMS = 3  # the trust's North and South teams, the council's team
 
 
 def _app_on(path):
@@ -33,7 +48,7 @@ def test_demo_reset_deletes_the_database_and_starts_afresh(tmp_path):
     runner = demo.test_cli_runner()
     first = runner.invoke(args=["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
-    assert _counts(demo) == (1, DEMO_PEOPLE)
+    assert _counts(demo) == (DEMO_TEAMS, DEMO_PEOPLE)
     with demo.app_context():
         accounts.create_team("west-keyworkers", "West keyworking team", actor=None)
         db.session.commit()
@@ -41,17 +56,17 @@ def test_demo_reset_deletes_the_database_and_starts_afresh(tmp_path):
 
     again = runner.invoke(args=["demo", "--no-serve"])  # a plain re-run keeps what is there
     assert again.exit_code == 0, again.output
-    assert _counts(demo) == (2, DEMO_PEOPLE)
+    assert _counts(demo) == (DEMO_TEAMS + 1, DEMO_PEOPLE)
 
     declined = runner.invoke(args=["demo", "--reset", "--no-serve"], input="n\n")
     assert declined.exit_code == 1 and "start the demo afresh?" in declined.output
-    assert _counts(demo) == (2, DEMO_PEOPLE)
+    assert _counts(demo) == (DEMO_TEAMS + 1, DEMO_PEOPLE)
 
     reset = runner.invoke(args=["demo", "--reset", "--yes", "--no-serve"])
     assert reset.exit_code == 0, reset.output
     assert "afresh?" not in reset.output  # --yes does not ask
     assert f"Deleted {path}" in reset.output and "Password for every demo login" in reset.output
-    assert _counts(demo) == (1, DEMO_PEOPLE)
+    assert _counts(demo) == (DEMO_TEAMS, DEMO_PEOPLE)
     with demo.app_context():
         db.engine.dispose()
 
@@ -69,7 +84,7 @@ def test_demo_reset_refuses_a_database_with_real_people(tmp_path):
     result = service.test_cli_runner().invoke(args=["demo", "--reset", "--yes", "--no-serve"])
     assert result.exit_code == 2
     assert "is not the demo's database" in result.output
-    assert f"1 account(s) outside the demo (not @{DOMAIN})" in result.output
+    assert f"1 account(s) outside the demo (not @{DOMAIN}, " in result.output
     assert path.exists() and _counts(service) == (1, 1)
     with service.app_context():
         db.engine.dispose()
@@ -158,5 +173,79 @@ def test_demo_prints_one_mail_line_links_on_its_port_and_the_lay_members_link(tm
     assert demo.config["PUBLIC_URL"] == "http://127.0.0.1:5077"
     # set up: emails of what people then do in the demo are printed again as they happen
     assert UNSENT_KEY not in demo.extensions
+    with demo.app_context():
+        db.engine.dispose()
+
+
+def test_the_demo_is_one_collaborative_of_three_organisations(tmp_path):
+    """A trust hosting two teams (the North team among them), a council with one team and
+    a charity whose keyworker is seconded into the South team; every organisation has HR,
+    the council and the charity an administrator; a regional lead and an installation
+    administrator; the council's team has validated ratings that differ."""
+    from competency_app.accounts.models import Collaborative, Organisation
+    from competency_app.assessments.models import CurrentRating
+    from competency_app.ui.demo_region import CHARITY, COUNCIL, SECONDEE, TRUST, email_of
+
+    demo = _app_on(tmp_path / "demo.sqlite3")
+    result = demo.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    for local, organisation in [
+        ("rachel.adams", TRUST),
+        ("ivan.rhodes", TRUST),
+        ("helen.price", COUNCIL),
+        ("mark.owen", COUNCIL),
+        ("wendy.clarke", CHARITY),
+        ("yusuf.begum", CHARITY),
+        (SECONDEE[1], CHARITY),
+        ("morgan.reid", TRUST),
+        ("priya.shah", TRUST),
+    ]:
+        assert email_of(local, organisation) in result.output
+    with demo.app_context():
+        (collaborative,) = db.session.scalars(select(Collaborative)).all()
+        organisations = {o.slug: o for o in collaborative.organisations}
+        assert set(organisations) == {TRUST.slug, COUNCIL.slug, CHARITY.slug}
+        assert db.session.scalar(select(func.count()).select_from(Organisation)) == 3
+        trust, council, charity = (organisations[o.slug] for o in (TRUST, COUNCIL, CHARITY))
+        assert {t.slug for t in trust.teams} == {"north-keyworkers", "south-keyworkers"}
+        assert [t.slug for t in council.teams] == ["northshire-keyworkers"]
+        assert charity.teams == [] and charity.domains == [CHARITY.domain]
+        secondee = accounts.user_by_email(email_of(SECONDEE[1], CHARITY))
+        assert secondee.organisation_id == charity.id
+        assert [(a.role, a.team.slug) for a in secondee.roles] == [
+            (Role.PRACTITIONER, "south-keyworkers")
+        ]
+
+        def roles_in(organisation) -> set[Role]:
+            people = db.session.scalars(select(User).where(User.organisation_id == organisation.id))
+            return {a.role for person in people for a in person.roles}
+
+        assert {Role.HR, Role.REGIONAL_LEAD, Role.INSTALLATION_ADMIN} <= roles_in(trust)
+        assert {Role.HR, Role.ADMIN} <= roles_in(council)
+        assert {Role.HR, Role.ADMIN} <= roles_in(charity)
+        council_people = select(User.id).where(User.organisation_id == council.id)
+        levels = db.session.scalars(
+            select(CurrentRating.level).where(CurrentRating.person_id.in_(council_people))
+        ).all()
+        assert len(levels) > 50 and len(set(levels)) >= 3  # varied ratings
+        morgan = accounts.user_by_email(f"morgan.reid@{DOMAIN}")
+        assert morgan.organisation_id == trust.id
+        db.session.remove()
+    from tests.conftest import sign_in
+
+    # every new login signs in and reaches their home page
+    for local, organisation in [
+        ("rachel.adams", TRUST),
+        ("ivan.rhodes", TRUST),
+        ("olivia.grant", TRUST),
+        ("helen.price", COUNCIL),
+        ("nadia.hussain", COUNCIL),
+        ("wendy.clarke", CHARITY),
+        (SECONDEE[1], CHARITY),
+    ]:
+        client = demo.test_client()
+        signed_in = sign_in(client, email_of(local, organisation), demo.config["DEMO_PASSWORD"])
+        assert signed_in.status_code in (302, 303), local
+        assert client.get("/").status_code == 200, local
     with demo.app_context():
         db.engine.dispose()
