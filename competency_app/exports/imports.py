@@ -350,7 +350,9 @@ def _check_who_may_grant(
     rows: list[dict], plan: _RosterPlan, actor: User | None, preview: Preview
 ) -> None:
     """Ask the one rule about every row that grants roles or changes someone."""
-    admins = active_admin_ids()
+    admins = active_admin_ids(
+        plan.organisation.id
+    )  # the last-administrator rule is per organisation
     for row in rows:
         person = plan.people.get(accounts.normalise_email(row["email"]))
         roles = _roles(row["role"], plan.role_names)

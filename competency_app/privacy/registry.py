@@ -287,6 +287,15 @@ HOLDINGS: tuple[Holding, ...] = (
         subject="user_id",
         erase=DELETE,
     ),
+    Holding(
+        "local_course",
+        TRAINING,
+        "A course an organisation runs (who added it to the catalogue).",
+        "training_record",
+        actors=("created_by_id",),
+        about_nobody=True,
+        erase=KEEP,
+    ),
     # ---- recruitment ------------------------------------------------------------------
     Holding(
         "vacancy",
