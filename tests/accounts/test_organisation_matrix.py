@@ -54,7 +54,7 @@ ROLES = [
 ]
 ELSEWHERE = ("same", "other")  # another organisation: same collaborative, another one
 # URL arguments that name no organisation's data (a framework key, a file, a format)
-NEUTRAL_ARGUMENTS = {"key", "fmt", "filename", "token", "check_key"}
+NEUTRAL_ARGUMENTS = {"key", "fmt", "filename", "token", "check_key", "skill_key"}
 # URL arguments naming something about one person: the secondee's version exists
 PERSONAL_ARGUMENTS = {"user_id", "assessment_id", "session_id", "assignment_id"}
 
@@ -105,6 +105,17 @@ EXCEPTIONS: dict[tuple[str, str, str], set[str]] = {
     # the audit log: each reads their own organisation's (tests/accounts/test_organisation_
     # isolation.py checks its rows); the installation administrator every organisation's
     ("admin.audit", "GET", "-"): {"admin", "installation_admin"},
+    # the installation administrator keeps every collaborative's organisations
+    **{
+        (endpoint, method, variant): {"installation_admin"}
+        for endpoint, methods in [
+            ("installation.new_organisation", ("GET", "POST")),
+            ("installation.edit_organisation", ("GET", "POST")),
+            ("installation.first_admin", ("GET", "POST")),
+        ]
+        for method in methods
+        for variant in ("own", *ELSEWHERE)
+    },
 }
 
 
@@ -156,6 +167,8 @@ def _objects(organisation, slug: str, version, closing: date) -> dict:
         "token_id": token.id,
         "assignment_id": assignment.id,
         "job_id": job.id,
+        "collaborative": organisation.collaborative.slug,
+        "organisation": organisation.slug,
     }
 
 
