@@ -7,10 +7,8 @@ from flask import (
     Response,
     abort,
     current_app,
-    redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_login import current_user
 
@@ -28,6 +26,7 @@ from competency_app.exports import jobs as workbook_jobs
 from competency_app.exports import services
 from competency_app.exports.forms import TeamWorkbookForm
 from competency_app.jobs import services as jobs
+from competency_app.jobs.views import start_and_follow
 from competency_app.training.required import keyworker_teams
 
 blueprint = Blueprint("exports", __name__)
@@ -54,14 +53,7 @@ def index():
 
 def _start(kind: str, params: dict):
     """Ask for the job (or join the identical one already running) and show its page."""
-    with unit_of_work():
-        job, created = jobs.request_job(
-            kind, params, current_user._get_current_object(), unit="records"
-        )
-        job_id = job.id
-    if created:
-        jobs.enqueue(job_id)
-    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+    return start_and_follow(kind, params, unit="records")
 
 
 @blueprint.post("/exports/organisation")

@@ -16,6 +16,22 @@ blueprint = Blueprint("jobs", __name__)
 REFRESH_SECONDS = 3
 
 
+def start_and_follow(kind: str, params: dict, unit: str, on_request=None):
+    """Ask for a job for the signed-in person (or join the identical one already queued)
+    and send them to its page; `on_request(job)` runs in the same transaction (an audit
+    event of the request)."""
+    with unit_of_work():
+        job, created = services.request_job(
+            kind, params, current_user._get_current_object(), unit=unit
+        )
+        if on_request is not None:
+            on_request(job)
+        job_id = job.id
+    if created:
+        services.enqueue(job_id)
+    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+
+
 @blueprint.get("/jobs")
 @access(SIGNED_IN)
 def mine():

@@ -18,6 +18,7 @@ from competency_app.accounts.permissions import (
 from competency_app.accounts.services import record
 from competency_app.database import unit_of_work
 from competency_app.jobs import services as jobs
+from competency_app.jobs.views import start_and_follow
 from competency_app.privacy import erasure
 from competency_app.privacy.jobs import PERSONAL_DATA
 from competency_app.privacy.registry import staff_holdings
@@ -57,22 +58,16 @@ def _page(person: User):
 
 
 def _start(person: User):
-    actor = current_user._get_current_object()
-    with unit_of_work():
-        job, created = jobs.request_job(
-            PERSONAL_DATA.name, {"person": person.id}, actor, unit="records"
-        )
+    def audited(job) -> None:
         record(
             "personal_data_requested",
-            actor,
+            current_user._get_current_object(),
             target=person.email,
             organisation_id=person.organisation_id,
             job=job.id,
         )
-        job_id = job.id
-    if created:
-        jobs.enqueue(job_id)
-    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+
+    return start_and_follow(PERSONAL_DATA.name, {"person": person.id}, "records", audited)
 
 
 @blueprint.get("/my-data")

@@ -3,14 +3,14 @@ and the regional workbook (a job)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from flask_login import current_user
 
 from competency_app.accounts.permissions import access
 from competency_app.clock import utcnow
-from competency_app.database import unit_of_work
 from competency_app.framework.services import current_version
 from competency_app.jobs import services as jobs
+from competency_app.jobs.views import start_and_follow
 from competency_app.regional import services
 from competency_app.regional.jobs import REGIONAL
 from competency_app.regional.services import is_regional_lead
@@ -82,14 +82,4 @@ def forecast():
 @access(is_regional_lead)
 def workbook_job():
     collaborative, _version = _context()
-    with unit_of_work():
-        job, created = jobs.request_job(
-            REGIONAL.name,
-            {"collaborative": collaborative.id},
-            current_user._get_current_object(),
-            unit="teams",
-        )
-        job_id = job.id
-    if created:
-        jobs.enqueue(job_id)
-    return redirect(url_for("jobs.progress", job_id=job_id), code=303)
+    return start_and_follow(REGIONAL.name, {"collaborative": collaborative.id}, unit="teams")
