@@ -554,7 +554,8 @@ def coverage_over_time(
     real = utcnow()
     past = [moment for moment in moments if moment < real - timedelta(hours=1)]
     everyone = team_members_ever(team)  # the active members and the leavers
-    members = [[m for m in everyone if is_member_on(m, moment)] for moment in past]
+    today = real.date()
+    members = [[m for m in everyone if is_member_on(m, moment, today)] for moment in past]
     figures = figures_over_time(version, [[m.id for m in group] for group in members], past)
     result = [
         judge(team, version, group, moment_figures, moment)

@@ -101,14 +101,12 @@ def _scrub(swaps: list[tuple[str, str]], erasure: Erasure) -> None:
             if not isinstance(kind, String | Text | JSON):
                 continue
             text = cast(column, Text()) if isinstance(kind, JSON) else column
-            found = [
-                *db.session.execute(
-                    select(table.c.id, column).where(
-                        text.contains(swaps[0][0], autoescape=True)
-                        | text.contains(swaps[1][0], autoescape=True)
-                    )
+            found = db.session.execute(
+                select(table.c.id, column).where(
+                    text.contains(swaps[0][0], autoescape=True)
+                    | text.contains(swaps[1][0], autoescape=True)
                 )
-            ]
+            ).all()
             for row_id, value in found:
                 if isinstance(kind, JSON):
                     new = json.loads(_replace(json.dumps(value), swaps))
@@ -133,21 +131,21 @@ def erase(person: User, actor: User, reason: str) -> Erasure:
     pseudonym, address = pseudonym_of(person.id)
     erasure = Erasure(pseudonym=pseudonym)
     db.session.flush()
+    # What stays under a pseudonym, besides the account and the audit log (below): their
+    # applications.
+    pseudonymised = {"candidate": {"name": pseudonym, "email": None}}
     for holding in _child_first(staff_holdings()):
-        if holding.table == "app_user" or holding.table == "audit_event":
-            continue
         table = _table(holding.table)
         clause = about(holding, person.id, email)
         if holding.erase == DELETE:
             erasure.deleted[holding.table] = _count(db.session.execute(delete(table).where(clause)))
-        elif holding.erase == KEEP and holding.clear:
+            continue
+        if holding.erase == KEEP:
             values = {column: _emptied(table, column) for column in holding.clear}
+        else:  # ANONYMISE
+            values = pseudonymised.get(holding.table, {})
+        if values:
             result = db.session.execute(update(table).where(clause).values(values))
-            erasure.kept[holding.table] = _count(result)
-        elif holding.table == "candidate":
-            result = db.session.execute(
-                update(table).where(clause).values(name=pseudonym, email=None)
-            )
             erasure.kept[holding.table] = _count(result)
     db.session.execute(
         update(User)
