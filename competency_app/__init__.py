@@ -22,6 +22,7 @@ from competency_app.config import (
 )
 from competency_app.database import configure_sqlite, mark_read_only
 from competency_app.extensions import csrf, db, limiter, login_manager
+from competency_app.privacy.retention import check_settings as check_retention_settings
 from competency_app.routing import register_converters
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app.config.from_mapping(load_settings(config_name, overrides))
     require_shared_rate_limits(app.config)
     require_job_queue(app.config)
+    check_retention_settings(app.config)
     register_database(app)
     register_templates(app)
     register_extensions(app)
@@ -197,6 +199,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.framework.views import blueprint as framework
     from competency_app.jobs.views import blueprint as jobs
     from competency_app.notifications.views import blueprint as notifications
+    from competency_app.privacy import retention_views  # noqa: F401 - its routes on `privacy`
     from competency_app.privacy.views import blueprint as privacy
     from competency_app.recruitment.offer_views import blueprint as offers
     from competency_app.recruitment.views import blueprint as recruitment

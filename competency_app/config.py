@@ -67,6 +67,12 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
     CANDIDATE_RETENTION_MONTHS = 12
+    # How long each kind of record is kept, where the service's own records retention
+    # policy differs from the defaults (privacy/retention.py, from the Records Management
+    # Code of Practice): {"staff_record": 84, ...}; RETENTION_POLICY names that policy on
+    # the privacy page. From the environment: RETENTION_MONTHS="staff_record=84,candidate=6".
+    RETENTION_MONTHS: dict[str, int] = {}
+    RETENTION_POLICY = ""
     # Jobs: Redis for the queue (empty: each job runs in-process, as in the demo and tests),
     # where result files are kept (default instance/jobs; shared by the web and the worker),
     # for how long, and from how many members a team's workbook becomes a job.
@@ -198,6 +204,10 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
         if env.get("TRUSTED_PROXIES"):
             settings["TRUSTED_PROXIES"] = int(env["TRUSTED_PROXIES"])
+        if env.get("RETENTION_MONTHS", "").strip():
+            settings["RETENTION_MONTHS"] = parse_months(env["RETENTION_MONTHS"])
+        if env.get("RETENTION_POLICY", "").strip():
+            settings["RETENTION_POLICY"] = env["RETENTION_POLICY"].strip()
         if env.get("CANDIDATE_RETENTION_MONTHS"):
             settings["CANDIDATE_RETENTION_MONTHS"] = int(env["CANDIDATE_RETENTION_MONTHS"])
         for key in ("JOB_LEASE_MINUTES", "JOB_STEP_DELAY_SECONDS"):
@@ -246,6 +256,27 @@ class TestingConfig(DevelopmentConfig):
 
 # The team roles a group may give; administrator and HR are granted by an administrator only.
 GROUP_MAPPABLE_ROLES = ("practitioner", "supervisor", "manager", "recruiter")
+
+
+MONTHS_LIMIT = 1200  # a hundred years: anything longer is a typing error
+
+
+def parse_months(text: str) -> dict[str, int]:
+    """RETENTION_MONTHS from the environment: "staff_record=84,candidate=6" (ValueError
+    names the part at fault; the kinds of record are checked when the app starts, by
+    `privacy.retention.check_settings`)."""
+    months: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, _, value = (x.strip() for x in part.partition("="))
+        if not key or not value.isdigit() or not 1 <= int(value) <= MONTHS_LIMIT:
+            raise ValueError(
+                f"RETENTION_MONTHS: {part!r} is not kind=months with a whole number of months "
+                f"from 1 to {MONTHS_LIMIT}"
+            )
+        months[key] = int(value)
+    return months
 
 
 def parse_group_roles(text: str) -> tuple[tuple[str, str, str], ...]:

@@ -72,6 +72,8 @@ class AuditAction(enum.StrEnum):
     FIRST_ADMIN_CREATED = "first_admin_created"
     INSTALLATION_ADMIN_GRANTED = "installation_admin_granted"
     LOCAL_COURSE_ADDED = "local_course_added"
+    PERSONAL_DATA_EXPIRED = "personal_data_expired"
+    ERASURE_REQUESTED = "erasure_requested"
 
     @property
     def label(self) -> str:
@@ -144,6 +146,8 @@ AUDIT_LABELS = {
     AuditAction.PERSONAL_DATA_REQUESTED: "A copy of a person's data asked for",
     AuditAction.PERSONAL_DATA_DOWNLOADED: "A copy of a person's data downloaded",
     AuditAction.PERSONAL_DATA_ERASED: "A person's record erased",
+    AuditAction.PERSONAL_DATA_EXPIRED: "A leaver's records past their retention period deleted",
+    AuditAction.ERASURE_REQUESTED: "Erasure of records past retention, or on request, confirmed",
     AuditAction.COLLABORATIVE_CREATED: "Collaborative created",
     AuditAction.ORGANISATION_CREATED: "Organisation created",
     AuditAction.ORGANISATION_CHANGED: "Organisation's name or email domains changed",

@@ -58,3 +58,13 @@ def paginate(statement: Select, per_page: int = 25) -> Page:
     number = min(number, last)
     items = list(db.session.scalars(statement.limit(per_page).offset((number - 1) * per_page)))
     return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+def paginate_list(items: list, per_page: int = 25) -> Page:
+    """The page named by ?page=N of a list already worked out (out-of-range pages clamp)."""
+    number = parse_id(request.args.get("page", "1")) or 1
+    number = min(number, max(1, -(-len(items) // per_page)))
+    start = (number - 1) * per_page
+    return Page(
+        items=items[start : start + per_page], number=number, per_page=per_page, total=len(items)
+    )

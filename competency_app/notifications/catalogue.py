@@ -71,6 +71,14 @@ SELF_ASSESSMENT_OVERDUE = _kind(
     "Your self-assessment was due on {due}. Submit it as soon as you can.",
     "Continue your self-assessment",
 )
+RECORDS_PAST_RETENTION = _kind(
+    "records_past_retention",
+    "Records pass their retention period (HR and administrators)",
+    "Records have passed their retention period",
+    "{count} of {organisation}'s records have passed their retention period. Review them "
+    "and confirm which to erase.",
+    "Review the records",
+)
 SUPERVISION_TOMORROW = _kind(
     "supervision_tomorrow",
     "A supervision session is tomorrow",

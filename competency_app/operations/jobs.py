@@ -1,6 +1,7 @@
-"""Daily work in the worker (with Redis): candidates' data past retention is purged and
-reminders are recorded and sent, as `flask purge-candidates` and `flask send-reminders`
-do from cron. Both are safe to run twice or on two hosts at once."""
+"""Daily work in the worker (with Redis): reminders are recorded and sent, as `flask
+send-reminders` does from cron; safe to run twice or on two hosts at once. Records past
+their retention period are listed for HR each day by `privacy.jobs.daily_retention` (HR
+confirms each erasure); `purge_candidates` stays as a job an operator can run."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from competency_app.jobs.queue import huey, job_app
 from competency_app.jobs.services import JobKind, JobResult, Progress, register, writing
 from competency_app.notifications.reminders import record_due_reminders
 from competency_app.notifications.services import queue_delivery, retry_failed
-from competency_app.recruitment.services import purge_candidates
+from competency_app.recruitment.retention import purge_candidates
 from competency_app.reminders.cli import london_today
 
 
@@ -26,16 +27,6 @@ def _purge(params: dict, progress: Progress) -> JobResult:
 
 
 PURGE = register(JobKind(name="purge_candidates", title="Purge candidates' data", run=_purge))
-
-
-@huey.periodic_task(crontab(hour="3", minute="15"))
-def daily_purge() -> None:
-    with job_app().app_context():
-        try:
-            with unit_of_work():
-                purge_candidates(int(job_app().config["CANDIDATE_RETENTION_MONTHS"]), "worker")
-        finally:
-            db.session.remove()
 
 
 @huey.periodic_task(crontab(hour="7", minute="0"))

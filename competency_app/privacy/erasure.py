@@ -122,6 +122,28 @@ def _scrub(swaps: list[tuple[str, str]], erasure: Erasure) -> None:
                 erasure.rewritten[key] = erasure.rewritten.get(key, 0) + len(found)
 
 
+def expire(person: User, actor: User, classes: list[str], reason: str) -> dict[str, int]:
+    """Delete the person's rows of the retention `classes` that an erasure deletes (what has
+    passed its period before the whole record has: their notifications, sign-in links);
+    within the caller's transaction. Returns the rows deleted by table."""
+    deleted: dict[str, int] = {}
+    for holding in _child_first(staff_holdings()):
+        if holding.kept in classes and holding.erase == DELETE:
+            table = _table(holding.table)
+            clause = about(holding, person.id, person.email)
+            deleted[holding.table] = _count(db.session.execute(delete(table).where(clause)))
+    record(
+        "personal_data_expired",
+        actor,
+        target=person.email,
+        organisation_id=person.organisation_id,
+        classes=sorted(classes),
+        reason=reason.strip()[:REASON_LIMIT],
+        deleted=deleted,
+    )
+    return deleted
+
+
 def erase(person: User, actor: User, reason: str) -> Erasure:
     """Erase `person` (refused with ErasureRefused); within the caller's transaction."""
     problem = refusal(person, actor, reason)

@@ -3,7 +3,7 @@ employer) anyone's the organisation employs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from competency_app.accounts.models import User
@@ -16,11 +16,10 @@ from competency_app.accounts.permissions import (
     person_rule,
 )
 from competency_app.accounts.services import record
-from competency_app.database import unit_of_work
 from competency_app.jobs import services as jobs
 from competency_app.jobs.views import start_and_follow
 from competency_app.privacy import erasure
-from competency_app.privacy.jobs import PERSONAL_DATA
+from competency_app.privacy.jobs import ERASURE, PERSONAL_DATA
 from competency_app.privacy.registry import staff_holdings
 
 blueprint = Blueprint("privacy", __name__)
@@ -94,6 +93,25 @@ def request_person(user_id: int):
     return _start(person_by_id(user_id))
 
 
+def _start_erasure(person: User, actor: User, reason: str):
+    """The erasure on request runs as a job (it searches every table for the name)."""
+
+    def audited(job) -> None:
+        record(
+            "erasure_requested",
+            actor,
+            target=person.email,
+            organisation_id=person.organisation_id,
+            people=[person.id],
+            reason=reason,
+            on_request=True,
+            job=job.id,
+        )
+
+    params = {"people": [person.id], "by": actor.id, "reason": reason, "request": True}
+    return start_and_follow(ERASURE.name, params, "records", audited)
+
+
 @blueprint.route("/people/<int:user_id>/erase", methods=["GET", "POST"])
 @access(person_rule(can_erase_person))
 def erase(user_id: int):
@@ -111,14 +129,7 @@ def erase(user_id: int):
         elif typed["confirm"] != "yes":
             errors["confirm"] = "Confirm that the erasure cannot be undone"
         if not errors:
-            with unit_of_work():
-                done = erasure.erase(person, actor, reason)
-            flash(
-                f"The record is erased: the account is now {done.pseudonym}, whose ratings still "
-                "count in their teams' past figures for their dates.",
-                "success",
-            )
-            return redirect(url_for("ui.home"), code=303)
+            return _start_erasure(person, actor, reason.strip())
     return (
         render_template(
             "privacy/erase.html",

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from competency_app.database import unit_of_work
-from competency_app.recruitment.services import purge_candidates
+from competency_app.recruitment.retention import purge_candidates
 
 
 @click.command("purge-candidates")

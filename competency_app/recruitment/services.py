@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from competency_app.accounts import password_links
 from competency_app.accounts import services as accounts
@@ -56,12 +56,8 @@ from competency_app.recruitment.models import (
     AssessmentScore,
     Candidate,
     InterviewScore,
-    InterviewSlot,
     InterviewSubmission,
     PanelMember,
-    PreEmploymentCheckRecord,
-    ShortlistMark,
-    ShortlistModeration,
     Vacancy,
 )
 from competency_app.recruitment.panel import invite_panel_member as invite_panel_member
@@ -783,67 +779,3 @@ def priority_criteria(vacancy: Vacancy) -> set[str]:
     cov = coverage_for_team(vacancy.team, version)
     keys = {e.element.key for e in cov.gaps + cov.at_risk}
     return {c.key for c in criteria_of(vacancy) if keys & set(c.links)}
-
-
-# ---- retention ---------------------------------------------------------------------------
-
-
-def purge_candidates(retention_months: int, actor_label: str = "system") -> tuple[int, int]:
-    """Delete candidate personal data (and their marks and scores) for vacancies that closed
-    more than `retention_months` ago. Returns (vacancies, candidates)."""
-    cutoff = add_months(today(), -retention_months)
-    vacancies = list(
-        db.session.scalars(
-            select(Vacancy).where(Vacancy.closing_date < cutoff, Vacancy.purged_at.is_(None))
-        )
-    )
-    ids = [v.id for v in vacancies]
-    if not ids:
-        return 0, 0
-    candidates = db.session.execute(
-        select(func.count()).select_from(Candidate).where(Candidate.vacancy_id.in_(ids))
-    ).scalar_one()
-    counts: dict[int, int] = {
-        organisation_id: count
-        for organisation_id, count in db.session.execute(
-            select(Team.organisation_id, func.count())
-            .select_from(Candidate)
-            .join(Vacancy, Vacancy.id == Candidate.vacancy_id)
-            .join(Team, Team.id == Vacancy.team_id)
-            .where(Candidate.vacancy_id.in_(ids))
-            .group_by(Team.organisation_id)
-        )
-    }
-    candidate_ids = select(Candidate.id).where(Candidate.vacancy_id.in_(ids))
-    for model in (
-        ShortlistMark,
-        ShortlistModeration,
-        InterviewScore,
-        InterviewSubmission,
-        AgreedScore,
-        AssessmentScore,
-        InterviewSlot,
-        PreEmploymentCheckRecord,
-    ):
-        db.session.execute(delete(model).where(model.candidate_id.in_(candidate_ids)))
-    db.session.execute(delete(Candidate).where(Candidate.vacancy_id.in_(ids)))
-    now = utcnow()
-    for vacancy in vacancies:
-        vacancy.purged_at = now
-    # one event in each hosting organisation's log, about its own vacancies
-    by_organisation: dict[int, list[int]] = {}
-    for vacancy in vacancies:
-        by_organisation.setdefault(vacancy.team.organisation_id, []).append(vacancy.id)
-    for organisation_id, vacancy_ids in sorted(by_organisation.items()):
-        record(
-            "candidates_purged",
-            None,
-            target=f"{len(vacancy_ids)} vacancies",
-            organisation_id=organisation_id,
-            candidates=counts.get(organisation_id, 0),
-            vacancies=vacancy_ids,
-            cutoff=cutoff.isoformat(),
-            actor_label=actor_label,
-        )
-    db.session.flush()
-    return len(ids), candidates

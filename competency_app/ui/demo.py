@@ -40,6 +40,7 @@ from competency_app.ui.demo_region import (
     ensure_region,
     ensure_team,
 )
+from competency_app.ui.demo_retention import create_demo_retention
 
 DEMO_TEAM = ("north-keyworkers", "North keyworking team")
 KEYWORKERS = [
@@ -119,6 +120,13 @@ def create_demo_organisation(password: str) -> list[tuple[str, str, str]]:
             create_demo_training(keyworkers, staff[Role.MANAGER], version)
             create_demo_local_courses(organisations, version)
         create_demo_vacancy(team, staff[Role.RECRUITER], supervisor, staff[Role.MANAGER], lay)
+        create_demo_retention(
+            team,
+            organisations[TRUST.slug],
+            (staff[Role.RECRUITER], supervisor, staff[Role.MANAGER]),
+            DOMAIN,
+            password,
+        )
     return logins
 
 

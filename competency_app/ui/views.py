@@ -207,6 +207,7 @@ def site_footer() -> Markup:
         if signed_in:
             items.append({"href": url_for("api_pages.docs"), "text": "API for reporting tools"})
             items.append({"href": url_for("privacy.mine"), "text": "Your data"})
+        items.append({"href": url_for("privacy.notice"), "text": "Privacy"})
         return {"meta": {"items": items}, "copyright": {"text": "Keyworking competency tracker"}}
 
     return _macro_once(

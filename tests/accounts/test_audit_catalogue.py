@@ -20,9 +20,12 @@ from competency_app.accounts.audit import AUDIT_LABELS, AuditAction
 from competency_app.accounts.models import AuditEvent, Role, SsoIdentity, User
 from competency_app.assessments import services as assessments
 from competency_app.assessments.models import Assessment
+from competency_app.clock import utcnow
 from competency_app.database import unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
+from competency_app.notifications.catalogue import KINDS
+from competency_app.notifications.services import notify
 from competency_app.recruitment import services as recruitment
 from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.supervision import services as supervision
@@ -94,6 +97,8 @@ AGREED_ACTIONS = [
     "first_admin_created",
     "installation_admin_granted",
     "local_course_added",
+    "personal_data_expired",
+    "erasure_requested",
 ]
 CANDIDATE_NAME = "Cara Candidate"
 CANDIDATE_EMAIL = "cara@example.com"
@@ -389,6 +394,30 @@ def do_personal_data_erased(app, world, runner, tmp_path):
         hr, path, path, {"reason": "Left in 2019; retention over", "confirm": "yes"}
     )
     assert response.status_code == 303
+
+
+def _leaver_a_year_gone(app, world) -> None:
+    """Pat left over a year ago (the clock moved on): their notifications are past retention."""
+    with app.app_context():
+        pat = db.session.get_one(User, world["pat"])
+        accounts.set_leaving_date(pat, date.today(), None)
+        accounts.set_active(pat, False, None)
+        notify(pat.id, KINDS["assessment_validated"], "probe", date.today(), "/", cycle="1")
+        commit()
+    app.config["FROZEN_NOW"] = utcnow() + timedelta(days=400)
+
+
+def do_personal_data_expired(app, world, runner, tmp_path):
+    _leaver_a_year_gone(app, world)
+    hr = client_of(app, "hana.hr")
+    form = {"people": str(world["pat"]), "reason": "Retention", "confirm": "yes"}
+    response = post_from(hr, "/privacy/retention", "/privacy/retention", form)
+    app.config["FROZEN_NOW"] = None
+    assert response.status_code == 303
+
+
+def do_erasure_requested(app, world, runner, tmp_path):
+    do_personal_data_expired(app, world, runner, tmp_path)
 
 
 def do_password_links_downloaded(app, world, runner, tmp_path):
@@ -883,6 +912,8 @@ PERFORM = {
     AuditAction.PERSONAL_DATA_REQUESTED: do_personal_data_requested,
     AuditAction.PERSONAL_DATA_DOWNLOADED: do_personal_data_downloaded,
     AuditAction.PERSONAL_DATA_ERASED: do_personal_data_erased,
+    AuditAction.PERSONAL_DATA_EXPIRED: do_personal_data_expired,
+    AuditAction.ERASURE_REQUESTED: do_erasure_requested,
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,

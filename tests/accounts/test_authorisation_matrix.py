@@ -285,6 +285,9 @@ for endpoint, method in [("privacy.person", "GET"), ("privacy.request_person", "
 for method in ("GET", "POST"):
     EXPECTED[("privacy.erase", method, "own")] = HR_ADMIN
     EXPECTED[("privacy.erase", method, "other")] = HR_ADMIN
+EXPECTED[("privacy.notice", "GET", "-")] = EVERYONE
+EXPECTED[("privacy.review", "GET", "-")] = HR_ADMIN
+EXPECTED[("privacy.confirm", "POST", "-")] = HR_ADMIN
 
 IGNORED_ENDPOINTS = {"static"}  # Flask's static files: public assets, no data
 
@@ -474,6 +477,7 @@ def test_public_routes_are_only_the_expected_ones(app):
         "ui.assets",
         "health.healthz",
         "health.live",
+        "privacy.notice",
     }
 
 
@@ -534,6 +538,11 @@ def _probe_form(endpoint: str, variant: str, probes: dict) -> dict:
         "assessments.review_values": {"row_version": version, f"outcome-{value}": "evidenced"},
         "assessments.return_to_practitioner": {"row_version": version, "return_comment": "probe"},
         "api_pages.tokens": {"name": "Probe token", "days": "30"},
+        "privacy.confirm": {
+            "people": str(probes["practitioner_id"]),
+            "reason": "probe",
+            "confirm": "yes",
+        },
         "notifications.settings": {"kinds": "assessment_submitted"},
         "coverage.development": {
             "module": probes["module_key"],

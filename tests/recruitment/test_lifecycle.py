@@ -30,6 +30,7 @@ from competency_app.recruitment.models import (
     ShortlistModeration,
     Vacancy,
 )
+from competency_app.recruitment.retention import purge_candidates
 from competency_app.training.models import TrainingAssignment
 from tests.conftest import csrf_from, sign_in
 from tests.factories import PASSWORD, clear_checks, commit, make_team, make_user
@@ -526,7 +527,7 @@ def test_appointing_creates_the_staff_record_assessment_and_priority_training(ap
     with app.app_context():
         db.session.get(Vacancy, vacancy_id).closing_date = date.today() - timedelta(days=800)
         commit()
-        services.purge_candidates(12)
+        purge_candidates(12)
         commit()
         assert _count(Candidate) == 0 and accounts.user_by_email("cara.new@nhs.net")
 

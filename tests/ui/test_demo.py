@@ -16,8 +16,10 @@ from competency_app.ui.demo_region import (
     REGION_PEOPLE,
     SOUTH_KEYWORKERS,
 )
+from competency_app.ui.demo_retention import LEAVERS
 
-# the trust's North team, its lay panel member, the rest of the region and the secondee
+# the trust's North team, its lay panel member, the rest of the region, the secondee and
+# the North team's two leavers (their records past retention)
 DEMO_PEOPLE = (
     len(KEYWORKERS)
     + len(STAFF)
@@ -26,6 +28,7 @@ DEMO_PEOPLE = (
     + len(SOUTH_KEYWORKERS)
     + len(COUNCIL_KEYWORKERS)
     + 1
+    + len(LEAVERS)
 )
 DEMO_TEAMS = 3  # the trust's North and South teams, the council's team
 
