@@ -86,21 +86,21 @@ ERASE_BATCH = 200  # people and vacancies in one confirmation
 
 
 def _erase_person(person_id: int, actor: User, reason: str, on_request: bool) -> str:
+    """What became of the person: "erased" (their pseudonym follows), "expired" or
+    "skipped"."""
     person = db.session.get(User, person_id)
     if person is None or not can_erase_person(actor, person):
         return "skipped"
     if on_request:
         try:
-            erasure.erase(person, actor, reason)
+            return f"erased:{erasure.erase(person, actor, reason).pseudonym}"
         except erasure.ErasureRefused:
             return "skipped"
-        return "erased"
     due = retention.due_leavers([person.organisation_id], only=[person.id])
     if not due:
         return "skipped"  # no longer due (back at work, say): nothing goes
     if due[0].whole:
-        erasure.erase(person, actor, reason)
-        return "erased"
+        return f"erased:{erasure.erase(person, actor, reason).pseudonym}"
     erasure.expire(person, actor, [rule.key for rule in due[0].classes], reason)
     return "expired"
 
@@ -121,12 +121,17 @@ def _erase(params: dict, progress: Progress) -> JobResult:
     reason = str(params.get("reason", ""))
     total = len(people) + len(vacancies)
     outcomes: Counter[str] = Counter()
+    pseudonyms: list[str] = []
     candidates = 0
     progress(0, total)
     for done, person_id in enumerate(people, 1):
         with writing():
             actor = _actor(params)
-            outcomes[_erase_person(person_id, actor, reason, bool(params.get("request")))] += 1
+            outcome = _erase_person(person_id, actor, reason, bool(params.get("request")))
+        outcome, _, pseudonym = outcome.partition(":")
+        outcomes[outcome] += 1
+        if pseudonym:
+            pseudonyms.append(pseudonym)
         progress(done, total)
     for done, vacancy_id in enumerate(vacancies, len(people) + 1):
         with writing():
@@ -139,7 +144,8 @@ def _erase(params: dict, progress: Progress) -> JobResult:
         progress(done, total)
     parts = []
     if outcomes["erased"]:
-        parts.append(f"{outcomes['erased']} {_plural(outcomes['erased'], 'record')} erased")
+        now = f" (now {', '.join(pseudonyms)})" if len(pseudonyms) <= 5 else ""
+        parts.append(f"{outcomes['erased']} {_plural(outcomes['erased'], 'record')} erased{now}")
     if outcomes["expired"]:
         parts.append(
             f"{outcomes['expired']} {_plural(outcomes['expired'], 'leaver')}' shorter-kept "

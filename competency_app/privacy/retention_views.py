@@ -4,13 +4,14 @@ Routes on the `privacy` blueprint."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from competency_app.accounts import scope
 from competency_app.accounts.models import Organisation
 from competency_app.accounts.permissions import PUBLIC, access, is_admin, is_hr_or_admin
 from competency_app.accounts.services import record
+from competency_app.common.home import HomeSection
 from competency_app.common.pagination import paginate_list
 from competency_app.extensions import db
 from competency_app.jobs.views import start_and_follow
@@ -134,3 +135,25 @@ def confirm():
 
     params = {"people": people, "vacancies": vacancies, "by": actor.id, "reason": reason}
     return start_and_follow(ERASURE.name, params, "records", audited)
+
+
+def home_section(user) -> HomeSection | None:
+    """HR and administrators: how many records wait for their review, with the link."""
+    if not is_hr_or_admin(user):
+        return None
+    organisations = sorted(scope.organisation_ids(user))
+    leavers = len(retention.due_leavers(organisations))
+    vacancies = len(retention.due_vacancies(organisations))
+    section = HomeSection("Personal data")
+    if leavers or vacancies:
+        section.lines.append(
+            f"Past their retention period: {leavers} {'leaver' if leavers == 1 else 'leavers'}' "
+            f"records, {vacancies} {'vacancy' if vacancies == 1 else 'vacancies'}' candidates."
+        )
+        section.links.append(
+            ("Review records past their retention period", url_for("privacy.review"))
+        )
+    else:
+        section.lines.append("No records are past their retention period.")
+    section.links.append(("How long records are kept (privacy page)", url_for("privacy.notice")))
+    return section

@@ -25,6 +25,7 @@ from competency_app.extensions import db
 from competency_app.framework.schema import Words
 from competency_app.framework.services import current_version
 from competency_app.notifications import services as notifications
+from competency_app.privacy import retention_views as privacy_home
 from competency_app.recruitment import home as recruitment_home
 from competency_app.regional import home as regional_home
 from competency_app.supervision import home as supervision
@@ -226,6 +227,7 @@ SECTION_BUILDERS: list[Callable[[User], Section | None]] = [
     training_home.hr_section,
     _admin,
     admin_home.admin_pages,
+    privacy_home.home_section,
     regional_home.regional_section,
     _installation,
     *recruitment_home.BLOCKS,

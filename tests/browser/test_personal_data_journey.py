@@ -112,7 +112,9 @@ def test_hr_erases_a_leaver_after_a_refused_first_try(page, app, world, axe_chec
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_label("I understand that erasing Pat Prac's record cannot be undone").check()
     page.get_by_role("button", name="Erase Pat Prac's record").click()
-    expect(page.locator("body")).to_contain_text(f"Erased person {world['pat']}")
+    expect(page.locator("body")).to_contain_text(
+        f"1 record erased (now Erased person {world['pat']})"
+    )
     axe_check(page)
     with app.app_context():
         assert db.session.get_one(User, world["pat"]).name == f"Erased person {world['pat']}"
