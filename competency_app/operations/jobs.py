@@ -13,12 +13,12 @@ from competency_app.jobs.queue import huey, job_app
 from competency_app.jobs.services import JobKind, JobResult, Progress, register, writing
 from competency_app.notifications.reminders import record_due_reminders
 from competency_app.notifications.services import queue_delivery, retry_failed
-from competency_app.recruitment.retention import purge_candidates
+from competency_app.recruitment.retention import candidate_months, purge_candidates
 from competency_app.reminders.cli import london_today
 
 
 def _purge(params: dict, progress: Progress) -> JobResult:
-    months = int(params.get("months") or job_app().config["CANDIDATE_RETENTION_MONTHS"])
+    months = int(params.get("months") or candidate_months())
     progress(0, 1)
     with writing():
         vacancies, candidates = purge_candidates(months, actor_label="worker")

@@ -32,6 +32,7 @@ from competency_app.config import MONTHS_LIMIT
 from competency_app.extensions import db
 from competency_app.privacy.registry import BY_TABLE, DELETE, HOLDINGS, Holding
 from competency_app.recruitment.models import Candidate, Vacancy
+from competency_app.recruitment.retention import candidate_months as recruitment_months
 from competency_app.recruitment.retention import purge_due
 
 LEAVING = "leaving"  # the period runs from the day the member of staff left
@@ -150,9 +151,7 @@ def check_settings(config) -> None:
 def rules() -> dict[str, Rule]:
     """The periods in force: the defaults, with the service's own where it sets them."""
     config = current_app.config
-    own = dict(config.get("RETENTION_MONTHS") or {})
-    if "candidate" not in own and int(config.get("CANDIDATE_RETENTION_MONTHS", 12)) != 12:
-        own["candidate"] = int(config["CANDIDATE_RETENTION_MONTHS"])  # the older setting
+    own = {**dict(config.get("RETENTION_MONTHS") or {}), "candidate": recruitment_months()}
     policy = config.get("RETENTION_POLICY") or "This service's records retention policy"
     return {
         rule.key: (

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from competency_app.database import unit_of_work
-from competency_app.recruitment.retention import purge_candidates
+from competency_app.recruitment.retention import candidate_months, purge_candidates
 
 
 @click.command("purge-candidates")
@@ -15,12 +14,12 @@ from competency_app.recruitment.retention import purge_candidates
     "--months",
     type=click.IntRange(1, 120),
     default=None,
-    help="Retention after the closing date (default: CANDIDATE_RETENTION_MONTHS).",
+    help="Retention after the closing date (default: the candidate period in force).",
 )
 @with_appcontext
 def purge_command(months: int | None) -> None:
     """Delete candidate personal data past the retention period (recorded in the audit log)."""
-    months = months or current_app.config["CANDIDATE_RETENTION_MONTHS"]
+    months = months or candidate_months()
     with unit_of_work():
         vacancies, candidates = purge_candidates(months, actor_label="cli:purge-candidates")
     click.echo(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import url_for
 from sqlalchemy import select
 
 from competency_app.accounts import scope
@@ -18,6 +18,7 @@ from competency_app.extensions import db
 from competency_app.recruitment import services
 from competency_app.recruitment.models import STATE_LABELS, STATES, PanelMember, Vacancy
 from competency_app.recruitment.permissions import on_panel
+from competency_app.recruitment.retention import candidate_months
 
 CLOSING_SOON_DAYS = 14
 RETENTION_WARNING_DAYS = 30
@@ -120,7 +121,7 @@ def hr_block(user: User) -> HomeSection | None:
         else:
             what = f"staff ({detail.get('created', 0)} new, {detail.get('updated', 0)} updated)"
         block.lines.append(f"Imported {what} on {uk_datetime(event.at)}.")
-    months = int(current_app.config["CANDIDATE_RETENTION_MONTHS"])
+    months = candidate_months()
     horizon = today() + timedelta(days=RETENTION_WARNING_DAYS)
     for vacancy in vacancies:
         if vacancy.purged_at is not None or not vacancy.candidates:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from competency_app.accounts.models import Team, User
@@ -40,6 +41,14 @@ CANDIDATE_TABLES = (
     InterviewSlot,
     PreEmploymentCheckRecord,
 )
+
+
+def candidate_months() -> int:
+    """How long candidates' data is kept after the closing date: RETENTION_MONTHS's
+    `candidate`, else the older CANDIDATE_RETENTION_MONTHS (12)."""
+    config = current_app.config
+    own = dict(config.get("RETENTION_MONTHS") or {})
+    return int(own.get("candidate", config.get("CANDIDATE_RETENTION_MONTHS", 12)))
 
 
 def purge_due(vacancy: Vacancy, retention_months: int) -> date:

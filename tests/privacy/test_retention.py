@@ -12,25 +12,21 @@ from sqlalchemy import func, select
 
 from competency_app import create_app
 from competency_app.accounts import services as accounts
-from competency_app.accounts.models import AuditEvent, Role, Team, User
+from competency_app.accounts.models import AuditEvent, Role, User
 from competency_app.clock import utcnow
 from competency_app.config import parse_months
-from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
-from competency_app.framework.services import current_version
 from competency_app.notifications.models import Notification
 from competency_app.privacy import registry, retention
 from competency_app.privacy.jobs import ERASE_BATCH, notify_reviewers
 from competency_app.privacy.notice import SEEN_BY
 from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.recruitment.retention import CANDIDATE_TABLES
-from competency_app.ui.demo import DEMO_TEAM, create_demo_organisation
 from tests.conftest import csrf_from, sign_in
 from tests.factories import commit, make_organisation, make_team, make_user
+from tests.privacy.test_erasure import BEN, BEN_NAME, DEMO_PASSWORD, HR, _figures
+from tests.privacy.test_erasure import demo as demo  # the demo; Ben Hughes left today
 
-DEMO_PASSWORD = "keyworking-demo-2026"
-BEN, BEN_NAME = "ben.hughes@demo.nhs.uk", "Ben Hughes"
-HR = "priya.shah@demo.nhs.uk"
 KEYWORKER = "grace.lewis@demo.nhs.uk"
 
 
@@ -105,18 +101,6 @@ def test_the_privacy_page_is_public_and_says_what_why_how_long_and_who(app):
 
 
 @pytest.fixture
-def demo(app, framework):
-    """The demo organisation; Ben Hughes left today."""
-    with app.app_context():
-        create_demo_organisation(DEMO_PASSWORD)
-        ben = accounts.user_by_email(BEN)
-        accounts.set_leaving_date(ben, date.today(), None)
-        accounts.set_active(ben, False, None)
-        commit()
-        return ben.id
-
-
-@pytest.fixture
 def later(app):
     """Move the app's clock on by some days (reset afterwards)."""
 
@@ -125,16 +109,6 @@ def later(app):
 
     yield move
     app.config["FROZEN_NOW"] = None
-
-
-def _figures(moment) -> tuple:
-    team = db.session.scalar(select(Team).where(Team.slug == DEMO_TEAM[0]))
-    cov = coverage_for_team(team, current_version(), now=moment, cached=False)
-    return (
-        sorted(m.id for m in cov.members),
-        dict(cov.counts),
-        {e.element.key: len(e.holder_expiry) for e in cov.elements},
-    )
 
 
 def _count(model, *where) -> int:
