@@ -18,7 +18,7 @@ from competency_app.config import parse_months
 from competency_app.extensions import db
 from competency_app.notifications.models import Notification
 from competency_app.privacy import registry, retention
-from competency_app.privacy.jobs import ERASE_BATCH, notify_reviewers
+from competency_app.privacy.jobs import ERASE_BATCH, daily_retention, notify_reviewers
 from competency_app.privacy.notice import SEEN_BY
 from competency_app.recruitment.models import Candidate, Vacancy
 from competency_app.recruitment.retention import CANDIDATE_TABLES
@@ -297,3 +297,16 @@ def test_the_daily_listing_tells_hr_and_administrators_once_a_week(app, demo, la
             assert roles & {Role.HR, Role.ADMIN}
         assert notify_reviewers(on) == 0  # the same week: no second one
         commit()
+
+
+def test_the_workers_daily_task_writes_the_note(app, demo):
+    with app.app_context():
+        daily_retention()  # in-process: runs now, as the worker does at 03:15
+        hr = accounts.user_by_email(HR)
+        notes = db.session.scalars(
+            select(Notification).where(
+                Notification.kind == "records_past_retention", Notification.user_id == hr.id
+            )
+        ).all()
+        assert len(notes) == 1 and notes[0].link == "/privacy/retention"
+        assert notes[0].fields["count"] == 3  # the demo's two leavers and old vacancy
