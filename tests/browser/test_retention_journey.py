@@ -45,13 +45,13 @@ def test_the_privacy_page_and_the_retention_review(
     expect(page.locator("body")).to_contain_text("Morgan Lee")
     _both_widths(page, axe_check, "retention-review")
 
-    page.get_by_label("Sam Carter").check()
+    page.get_by_label("Sam Carter", exact=False).check()
     page.get_by_label(OLD_VACANCY, exact=False).check()
     page.get_by_label("Reason for the erasure").fill("")
     page.get_by_role("button", name="Erase the chosen records").click()
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("Enter the reason")
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("needed for a complaint")
-    expect(page.get_by_label("Sam Carter")).to_be_checked()
+    expect(page.get_by_label("Sam Carter", exact=False)).to_be_checked()
     _both_widths(page, axe_check)
 
     page.get_by_label("Reason for the erasure").fill("Retention period passed")
