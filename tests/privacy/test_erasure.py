@@ -149,3 +149,24 @@ def test_hr_of_another_organisation_cannot_erase(app, demo):
     assert response.status_code == 403
     with app.app_context():
         assert accounts.user_by_email(BEN) is not None
+
+
+def test_an_erasure_on_request_runs_as_a_job_and_leaves_the_name_nowhere(app, demo):
+    """The reason may name the person: the request's audit event and the job's own row
+    hold it until the erasure runs, which rewrites them too."""
+    client = app.test_client()
+    sign_in(client, HR, DEMO_PASSWORD)
+    path = f"/people/{demo}/erase"
+    token = csrf_from(client.get(path).get_data(as_text=True))
+    reason = f"{BEN_NAME} ({BEN}) asked on 1 December under Article 17"
+    done = client.post(path, data={"csrf_token": token, "reason": reason, "confirm": "yes"})
+    assert done.status_code == 303 and "/jobs/" in done.headers["Location"]
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert f"1 record erased (now Erased person {demo})" in page
+    with app.app_context():
+        assert _anywhere(BEN, BEN_NAME) == []
+        requested = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "erasure_requested")
+        )
+        assert requested is not None
+        assert requested.detail["reason"].startswith(f"Erased person {demo} (erased-{demo}@")
