@@ -200,6 +200,7 @@ def register_blueprints(app: Flask) -> None:
     from competency_app.jobs.views import blueprint as jobs
     from competency_app.notifications.views import blueprint as notifications
     from competency_app.privacy import retention_views  # noqa: F401 - its routes on `privacy`
+    from competency_app.privacy.candidate_views import blueprint as candidate_data
     from competency_app.privacy.views import blueprint as privacy
     from competency_app.recruitment.offer_views import blueprint as offers
     from competency_app.recruitment.views import blueprint as recruitment
@@ -230,6 +231,7 @@ def register_blueprints(app: Flask) -> None:
         jobs,
         notifications,
         privacy,
+        candidate_data,
     )
     for blueprint in (*blueprints, regional):
         app.register_blueprint(blueprint)

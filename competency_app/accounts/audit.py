@@ -66,6 +66,8 @@ class AuditAction(enum.StrEnum):
     PERSONAL_DATA_REQUESTED = "personal_data_requested"
     PERSONAL_DATA_DOWNLOADED = "personal_data_downloaded"
     PERSONAL_DATA_ERASED = "personal_data_erased"
+    CANDIDATE_DATA_REQUESTED = "candidate_data_requested"
+    CANDIDATE_DATA_DOWNLOADED = "candidate_data_downloaded"
     COLLABORATIVE_CREATED = "collaborative_created"
     ORGANISATION_CREATED = "organisation_created"
     ORGANISATION_CHANGED = "organisation_changed"
@@ -148,6 +150,8 @@ AUDIT_LABELS = {
     AuditAction.PERSONAL_DATA_ERASED: "A person's record erased",
     AuditAction.PERSONAL_DATA_EXPIRED: "A leaver's records past their retention period deleted",
     AuditAction.ERASURE_REQUESTED: "Erasure of records past retention, or on request, confirmed",
+    AuditAction.CANDIDATE_DATA_REQUESTED: "A copy of a candidate's data asked for",
+    AuditAction.CANDIDATE_DATA_DOWNLOADED: "A copy of a candidate's data downloaded",
     AuditAction.COLLABORATIVE_CREATED: "Collaborative created",
     AuditAction.ORGANISATION_CREATED: "Organisation created",
     AuditAction.ORGANISATION_CHANGED: "Organisation's name or email domains changed",

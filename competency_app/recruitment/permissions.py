@@ -81,6 +81,15 @@ def can_decide_vacancy(user: User, vacancy: Vacancy) -> bool:
     return can_moderate_vacancy(user, vacancy)
 
 
+def can_request_candidate_data(user: User, vacancy: Vacancy) -> bool:
+    """A copy of one of the vacancy's candidates' data (their subject access request,
+    asked for on their behalf: they have no account): HR of the organisation hosting the
+    team, the controller of the application. Not the team's recruiters nor the panels (they
+    see what their part of the work needs, not the whole record), and not administrators by
+    that role (candidate data is for the panels and HR)."""
+    return scope.vacancy_in_scope(user, vacancy)
+
+
 def vacancy_rule(predicate: Callable[..., bool], *roles: str) -> Rule:
     """A rule for views with a `vacancy_id`; with `roles`, a panel role is required."""
 

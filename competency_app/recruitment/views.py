@@ -35,6 +35,7 @@ from competency_app.recruitment.permissions import (
     can_decide_vacancy,
     can_manage_vacancy,
     can_moderate_vacancy,
+    can_request_candidate_data,
     can_view_results,
     can_view_vacancy,
     is_lay_member,
@@ -206,6 +207,7 @@ def _vacancy_page(
             lay=lay,
             can_manage=can_manage_vacancy(me, vacancy),
             can_moderate=can_moderate_vacancy(me, vacancy),
+            can_copy_data=can_request_candidate_data(me, vacancy) and not vacancy.purged_at,
             next_states=[
                 s
                 for s in services.TRANSITIONS.get(vacancy.state, ())

@@ -91,6 +91,8 @@ AGREED_ACTIONS = [
     "personal_data_requested",
     "personal_data_downloaded",
     "personal_data_erased",
+    "candidate_data_requested",
+    "candidate_data_downloaded",
     "collaborative_created",
     "organisation_created",
     "organisation_changed",
@@ -418,6 +420,25 @@ def do_personal_data_expired(app, world, runner, tmp_path):
 
 def do_erasure_requested(app, world, runner, tmp_path):
     do_personal_data_expired(app, world, runner, tmp_path)
+def _copy_of_caras_data(app, world, tmp_path):
+    """HR asks for a copy of the candidate's data (a job, run in-process): its page."""
+    app.config["JOBS_DIR"] = str(tmp_path / "jobs")
+    hr = client_of(app, "hana.hr")
+    path = f"/recruitment/{world['vacancy']}/candidates/{world['candidate']}/data"
+    response = post_from(hr, path, path, {})
+    assert response.status_code == 303
+    return hr, response.headers["Location"]
+
+
+def do_candidate_data_requested(app, world, runner, tmp_path):
+    _copy_of_caras_data(app, world, tmp_path)
+    app.config["JOBS_DIR"] = ""
+
+
+def do_candidate_data_downloaded(app, world, runner, tmp_path):
+    hr, job_page = _copy_of_caras_data(app, world, tmp_path)
+    assert hr.get(f"{job_page}/download").status_code == 200
+    app.config["JOBS_DIR"] = ""
 
 
 def do_password_links_downloaded(app, world, runner, tmp_path):
@@ -914,6 +935,8 @@ PERFORM = {
     AuditAction.PERSONAL_DATA_ERASED: do_personal_data_erased,
     AuditAction.PERSONAL_DATA_EXPIRED: do_personal_data_expired,
     AuditAction.ERASURE_REQUESTED: do_erasure_requested,
+    AuditAction.CANDIDATE_DATA_REQUESTED: do_candidate_data_requested,
+    AuditAction.CANDIDATE_DATA_DOWNLOADED: do_candidate_data_downloaded,
     AuditAction.USER_UPDATED: do_user_updated,
     AuditAction.TEAM_CHANGED: do_team_changed,
     AuditAction.LEAVING_DATE_CHANGED: do_leaving_date_changed,

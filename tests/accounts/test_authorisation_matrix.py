@@ -186,6 +186,10 @@ for endpoint, methods, own in [
     # the conditional offer's pre-employment checks: HR and the team's recruiters only
     ("offers.conditional_offer", ["GET"], MANAGES),
     ("offers.record_check", ["POST"], MANAGES),
+    # a copy of a candidate's data (their subject access request): HR alone, the controller
+    # of the application; not the recruiters, the panel, nor administrators by role
+    ("candidate_data.page", ["GET"], {"hr"}),
+    ("candidate_data.start", ["POST"], {"hr"}),
 ]:
     for method in methods:
         EXPECTED[(endpoint, method, "own")] = own
