@@ -4,12 +4,12 @@ HR of the organisation hosting the vacancy asks for it on their behalf (their su
 access request).
 
 What goes in is what `registry.HOLDINGS` declares of kind CANDIDATE: the application (the
-`candidate` row) and every row about it (naming it by its `subject` column, or below such
-a row through `through`), so a table declared there goes into the copy with no change
-here. Around them: the vacancy applied for, the criteria and checks the rows name by key
-(in their words), the outcome as the product records it (the offer, the vacancy's stage,
-the shortlisting and the appointable rule's verdict), and the audit log's events about the
-application. People who acted appear by name only; no other candidate's rows.
+`candidate` row) and every row about it (naming it by its `subject` column: the registry's
+test holds every candidate table to that), so a table declared there goes into the copy
+with no change here. Around them: the vacancy applied for, the criteria and checks the
+rows name by key (in their words), the outcome as the product records it (the offer, the
+vacancy's stage, the shortlisting and the appointable rule's verdict), and the audit log's
+events about the application. People who acted appear by name only; no other candidate's rows.
 """
 
 from __future__ import annotations
@@ -72,11 +72,6 @@ def _about(holding: Holding, candidate_id: int):
     table = _table(holding.table)
     if holding.table == CANDIDATE_TABLE:
         return table.c.id == candidate_id
-    if holding.through is not None:
-        column, parent_name = holding.through
-        parent = _table(parent_name)
-        theirs = select(parent.c.id).where(_about(BY_TABLE[parent_name], candidate_id))
-        return table.c[column].in_(theirs)
     return table.c[holding.subject or ""] == candidate_id
 
 
