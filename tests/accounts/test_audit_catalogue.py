@@ -420,6 +420,8 @@ def do_personal_data_expired(app, world, runner, tmp_path):
 
 def do_erasure_requested(app, world, runner, tmp_path):
     do_personal_data_expired(app, world, runner, tmp_path)
+
+
 def _copy_of_caras_data(app, world, tmp_path):
     """HR asks for a copy of the candidate's data (a job, run in-process): its page."""
     app.config["JOBS_DIR"] = str(tmp_path / "jobs")

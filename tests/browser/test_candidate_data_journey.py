@@ -19,6 +19,7 @@ from competency_app.accounts.models import Role
 from competency_app.extensions import db
 from competency_app.recruitment import services
 from competency_app.recruitment.models import Vacancy
+from competency_app.recruitment.retention import purge_vacancies
 from tests.browser.conftest import screenshot
 from tests.browser.test_framework_and_accounts import sign_in
 from tests.factories import commit, make_organisation, make_team, make_user
@@ -106,7 +107,7 @@ def test_once_purged_the_page_says_there_is_nothing_to_copy(page, app, world, ax
     with app.app_context():
         vacancy = db.session.get_one(Vacancy, world["vacancy"])
         vacancy.closing_date = date.today() - timedelta(days=800)
-        services.purge_candidates(12, "test")
+        purge_vacancies([vacancy], None, "test")
         commit()
     sign_in(page, "hana.hr")
     page.goto(f"/recruitment/{world['vacancy']}")

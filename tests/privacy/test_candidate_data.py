@@ -27,6 +27,7 @@ from competency_app.privacy.candidates import candidate_holdings, collect
 from competency_app.privacy.registry import CANDIDATE_TABLE
 from competency_app.recruitment import checks, services
 from competency_app.recruitment.models import Candidate, InterviewSlot, Vacancy
+from competency_app.recruitment.retention import purge_vacancies
 from tests.conftest import csrf_from
 from tests.factories import commit, make_organisation, make_user
 from tests.recruitment.test_lifecycle import (
@@ -275,7 +276,7 @@ def _purge(app) -> None:
     with app.app_context():
         vacancy = _vacancy()
         vacancy.closing_date = date.today() - timedelta(days=800)
-        services.purge_candidates(12, "test")
+        purge_vacancies([vacancy], None, "test")
         commit()
 
 
