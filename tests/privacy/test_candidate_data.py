@@ -314,8 +314,8 @@ def test_a_copy_asked_for_before_a_purge_fails_with_the_reason(app, people, jobs
     with app.app_context():
         assert db.session.get(Candidate, cara_id) is None
         assert db.session.get_one(Vacancy, _vacancy().id).purged_at is not None
-    jobs.enqueue(job_id)
-    with app.app_context():
+    with app.app_context():  # the job runs in this app (outside one: the last app configured)
+        jobs.enqueue(job_id)
         job = db.session.get_one(Job, job_id)
         assert job.status is JobState.FAILED
         assert "purged after the retention period" in (job.error or "")
