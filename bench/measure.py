@@ -2,6 +2,7 @@
 
     python bench/measure.py services URL TEAM_SLUG REPEAT  # coverage, saves, workbook, framework
     python bench/measure.py coverage URL TEAM_SLUG REPEAT  # coverage only (growth series)
+    python bench/measure.py signoff URL TEAM_SLUG REPEAT   # the sign-off beside its floor only
     python bench/measure.py org-workbook URL               # time and peak RSS of its own
     python bench/measure.py workbook-floor ROWS COLUMNS    # openpyxl write-only, same cells
 
@@ -19,6 +20,8 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +46,70 @@ def timed(fn, repeat: int) -> list[float]:
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def alternated(
+    measure: Callable[[int], object],
+    floor: Callable[[int], object],
+    pairs: int,
+    before: Callable[[int], object] | None = None,
+    warm: int = 1,
+) -> tuple[list[float], list[float]]:
+    """Time `measure(i)` and its `floor(i)` in turn (A B A B …), `pairs` times after `warm`
+    pairs that are not kept, in ms; `before(i)`, when given, runs untimed before each pair.
+    On a shared machine a busy moment then slows both sides of a pair alike: compare them
+    pair by pair (`paired`), not one series' percentiles against the other's."""
+    measured: list[float] = []
+    floors: list[float] = []
+    for i in range(warm + pairs):
+        if before is not None:
+            before(i)
+        start = time.perf_counter()
+        measure(i)
+        middle = time.perf_counter()
+        floor(i)
+        end = time.perf_counter()
+        if i >= warm:
+            measured.append((middle - start) * 1000)
+            floors.append((end - middle) * 1000)
+    return measured, floors
+
+
+def paired(measured: list[float], floors: list[float]) -> dict:
+    """The median of the per-pair ratios (measure ÷ floor) with its interquartile range, and
+    each side's p50 and p95 (ms)."""
+    ratios = [m / f for m, f in zip(measured, floors, strict=True)]
+    q1, median, q3 = (
+        statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else ratios * 3
+    )
+    return {
+        "pairs": len(ratios),
+        "ratio": median,
+        "ratio_q1": q1,
+        "ratio_q3": q3,
+        "p50": statistics.median(measured),
+        "p95": p95(measured),
+        "floor_p50": statistics.median(floors),
+        "floor_p95": p95(floors),
+    }
+
+
+@contextmanager
+def statements(engine) -> Iterator[list[str]]:
+    """The SQL statements `engine` sends to the database inside the block (an executemany,
+    or a multi-row INSERT, counts once)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
 
 
 def _app(url: str, jobs_redis: str = ""):
@@ -167,17 +234,9 @@ def coverage(url: str, slug: str, repeat: int) -> dict:
 def services(url: str, slug: str, repeat: int) -> dict:
     """Team and organisation coverage, validation save, team workbook and framework load."""
     import yaml
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import func, select
 
-    from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, User
-    from competency_app.assessments import projection
-    from competency_app.assessments import services as workflow
-    from competency_app.assessments.models import (
-        CurrentRating,
-        SelfRating,
-        ValidatedRating,
-        ValueReflection,
-    )
+    from competency_app.assessments.models import CurrentRating, ValidatedRating
     from competency_app.exports.services import export_team
     from competency_app.extensions import db
     from competency_app.framework.loader import parse_framework
@@ -206,66 +265,9 @@ def services(url: str, slug: str, repeat: int) -> dict:
             timed(lambda: _write_only(len(ids), cols), max(3, repeat // 3))
         )
 
-        # ---- validation save: a supervisor signs off submitted assessments of the team
-        supervisor = User(
-            organisation_id=team.organisation_id,
-            email=f"bench-supervisor-{team.id}@bench.invalid",
-            name="Bench Supervisor",
-            password_hash="!",  # noqa: S106 - not a valid hash: cannot sign in
-            active=True,
-            must_change_password=False,
-            session_version=1,
-        )
-        db.session.add(supervisor)
-        db.session.flush()
-        db.session.add(RoleAssignment(user_id=supervisor.id, role=Role.SUPERVISOR, team_id=team.id))
-        skills = [s for c in version.competencies for e in c.elements for s in e.skills]
-        rng = random.Random(11)
-        pending = []
-        for person in members[: min(len(members), repeat + 1)]:
-            db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=person.id))
-            assessment = workflow.start_assessment(person)
-            db.session.execute(
-                insert(SelfRating),
-                [
-                    {
-                        "assessment_id": assessment.id,
-                        "skill_id": s.id,
-                        "level": rng.choice((1, 2, 3)),
-                        "evidence": "Bench evidence",
-                    }
-                    for s in skills
-                ],
-            )
-            db.session.execute(
-                insert(ValueReflection),
-                [
-                    {"assessment_id": assessment.id, "value_id": v.id, "text": "Reflection"}
-                    for v in version.values
-                ],
-            )
-            workflow.submit(assessment, person, None)
-            pending.append(assessment.id)
-        db.session.commit()
-        from competency_app.assessments.models import Assessment
+        # ---- the sign-off (the supervisor's click) beside its floor, in turn
+        out.update(_signoffs(team, version, members, repeat))
 
-        saves = []
-        for assessment_id in pending:
-            # as a request has them before the sign-off: the assessment and the signed-in user
-            assessment = db.session.get(Assessment, assessment_id)
-            # as the supervisor's form sends it: a comment wherever a level goes down
-            before = workflow.previous_levels(assessment.person_id)
-            keys = {s.id: s.key for s in skills}
-            decisions = {
-                r.skill_id: workflow.Decision(None, "Less of this work since the last review.")
-                for r in assessment.self_ratings
-                if r.level < before.get(keys[r.skill_id], r.level)
-            }
-            db.session.refresh(supervisor)
-            start = time.perf_counter()
-            workflow.validate(assessment, supervisor, decisions, None)
-            db.session.commit()
-            saves.append((time.perf_counter() - start) * 1000)
         from competency_app.jobs.queue import huey
 
         huey.flush()  # the queued deliveries: nobody runs them here
@@ -286,55 +288,6 @@ def services(url: str, slug: str, repeat: int) -> dict:
 
         out["team_cold_cache"] = statistics.median(timed(cold_cache, repeat))
         out["team_floor_after"] = statistics.median(timed(floor_now, repeat))
-        out["signoffs"] = len(saves)
-        saves = saves[1:]  # the first warms the statement caches
-        out["save_p50"], out["save_p95"] = statistics.median(saves), p95(saves)
-        out["save_skills"] = len(skills)
-        rating = db.session.scalar(select(ValidatedRating).order_by(ValidatedRating.id.desc()))
-        spare = workflow.start_assessment(supervisor).id  # holds the floor's rows
-        db.session.commit()
-
-        spare_skills = iter(skills)  # one row per skill of the spare assessment (unique)
-        upsert_one = projection.UPSERT_CURRENT_RATINGS[db.engine.dialect.name]
-
-        def floor_save():
-            """One rating and its current-rating upsert, committed: the sign-off's own statements
-            with one row (no epoch bump, no assessment, no audit event)."""
-            skill = next(spare_skills)
-            connection = db.session.connection()
-            row = connection.execute(
-                projection.INSERT_VALIDATED_RATINGS,
-                {
-                    "assessment_id": spare,
-                    "person_id": rating.person_id,
-                    "skill_id": skill.id,
-                    "skill_key": skill.key,
-                    "self_level": 2,
-                    "level": 2,
-                    "validated_by_id": supervisor.id,
-                    "validated_at": now,
-                    "expires_at": now,
-                },
-            ).scalar_one()
-            connection.execute(
-                upsert_one,
-                {
-                    "person_id": rating.person_id,
-                    "skill_key": skill.key,
-                    "element_key": skill.element.key,
-                    "level": 2,
-                    "validated_at": now,
-                    "expires_at": now,
-                    "rating_id": row,
-                },
-            )
-            db.session.commit()  # a bench row beside the history: the data is thrown away
-
-        floor_saves = timed(floor_save, min(repeat, len(skills) - 1))
-        out["save_floor_p50"], out["save_floor_p95"] = (
-            statistics.median(floor_saves),
-            p95(floor_saves),
-        )
 
         # ---- the team workbook again, now with the sign-offs' rows in its Ratings sheet
         db.session.refresh(team)
@@ -364,6 +317,235 @@ def services(url: str, slug: str, repeat: int) -> dict:
             timed(lambda: yaml.load(raw, Loader=yaml.CSafeLoader), max(3, repeat // 3))  # noqa: S506 - the C *safe* loader
         )
     return out
+
+
+def _pending_signoffs(team, version, members, count: int):
+    """A supervisor of the team, and `count` members' assessments waiting for the sign-off
+    as the supervisor's pages leave them: submitted (every skill rated, every core value
+    reflected on), each element's judgements saved (a comment wherever a level goes down
+    from the one validated before) and every reflection reviewed. Committed; returns
+    (supervisor id, assessment ids)."""
+    from sqlalchemy import insert
+
+    from competency_app.accounts.models import Role, RoleAssignment, SupervisionLink, User
+    from competency_app.assessments import services as workflow
+    from competency_app.assessments.models import SelfRating, ValueReflection
+    from competency_app.extensions import db
+
+    supervisor = User(
+        organisation_id=team.organisation_id,
+        email=f"bench-supervisor-{team.id}@bench.invalid",
+        name="Bench Supervisor",
+        password_hash="!",  # noqa: S106 - not a valid hash: cannot sign in
+        active=True,
+        must_change_password=False,
+        session_version=1,
+    )
+    db.session.add(supervisor)
+    db.session.flush()
+    db.session.add(RoleAssignment(user_id=supervisor.id, role=Role.SUPERVISOR, team_id=team.id))
+    elements = [e for c in version.competencies for e in c.elements]
+    rng = random.Random(11)
+    pending = []
+    for person in members[:count]:
+        db.session.add(SupervisionLink(supervisor_id=supervisor.id, supervisee_id=person.id))
+        assessment = workflow.start_assessment(person)
+        db.session.execute(
+            insert(SelfRating),
+            [
+                {
+                    "assessment_id": assessment.id,
+                    "skill_id": s.id,
+                    "level": rng.choice((1, 2, 3)),
+                    "evidence": "Bench evidence",
+                }
+                for e in elements
+                for s in e.skills
+            ],
+        )
+        db.session.execute(
+            insert(ValueReflection),
+            [
+                {"assessment_id": assessment.id, "value_id": v.id, "text": "Reflection"}
+                for v in version.values
+            ],
+        )
+        workflow.submit(assessment, person, None)
+        before = workflow.previous_levels(person.id)
+        selfs = {r.skill_id: r.level for r in assessment.self_ratings}
+        for element in elements:
+            lowered = {
+                s.id: workflow.Decision(None, "Less of this work since the last review.")
+                for s in element.skills
+                if selfs[s.id] < before.get(s.key, selfs[s.id])
+            }
+            workflow.save_element_decisions(assessment, supervisor, element, lowered, None)
+        reviews = {v.id: ("evidenced", "") for v in version.values}
+        workflow.review_values(assessment, supervisor, reviews, None)
+        pending.append(assessment.id)
+    db.session.commit()
+    return supervisor.id, pending
+
+
+def _floor_writes(supervisor_id: int, version, count: int) -> Callable[[int], None]:
+    """The floor of a sign-off: only what it must write, in one transaction on the same
+    driver, as SQLAlchemy Core (no ORM): one history row per skill of the framework, one
+    current-rating upsert per skill and the assessment's version-checked status, then the
+    commit. `floor(i)` writes them for the i-th of `count` spare assessments (the bench
+    supervisor's own, so that no team's figures change)."""
+    from sqlalchemy import Table, bindparam, insert, update
+
+    from competency_app.assessments import projection
+    from competency_app.assessments.models import Assessment, Status, ValidatedRating
+    from competency_app.extensions import db
+
+    history = ValidatedRating.__table__
+    assessment = Assessment.__table__
+    assert isinstance(history, Table) and isinstance(assessment, Table)
+    now = datetime.now(UTC)
+    spares = [
+        row.id
+        for row in db.session.execute(
+            insert(assessment).returning(assessment.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "person_id": supervisor_id,
+                    "framework_version_id": version.id,
+                    "cycle": n + 1,
+                    "status": Status.SUBMITTED,
+                    "started_at": now,
+                    "submitted_at": now,
+                    "updated_at": now,
+                    "updated_by_id": supervisor_id,
+                    "row_version": 1,
+                }
+                for n in range(count)
+            ],
+        )
+    ]
+    db.session.commit()
+    skills = [(s, e) for c in version.competencies for e in c.elements for s in e.skills]
+    rows = [
+        [
+            {
+                "assessment_id": spare,
+                "person_id": supervisor_id,
+                "skill_id": skill.id,
+                "skill_key": skill.key,
+                "self_level": 2,
+                "level": 2,
+                "comment": None,
+                "validated_by_id": supervisor_id,
+                "validated_at": now,
+                "expires_at": now,
+            }
+            for skill, _element in skills
+        ]
+        for spare in spares
+    ]
+    element_of = {skill.id: element.key for skill, element in skills}
+    status = (
+        update(assessment)
+        .where(assessment.c.id == bindparam("spare"), assessment.c.row_version == 1)
+        .values(
+            status=Status.VALIDATED,
+            validated_at=now,
+            validated_by_id=supervisor_id,
+            updated_at=now,
+            updated_by_id=supervisor_id,
+            row_version=2,
+        )
+    )
+    append = insert(history).returning(history.c.skill_id, history.c.id)
+    upsert = projection.UPSERT_CURRENT_RATINGS[db.engine.dialect.name]
+
+    def floor(i: int) -> None:
+        connection = db.session.connection()
+        if connection.execute(status, {"spare": spares[i]}).rowcount != 1:
+            raise RuntimeError("the floor's assessment was not updated")
+        ids = dict(connection.execute(append, rows[i]).all())
+        connection.execute(
+            upsert,
+            [
+                {
+                    "person_id": supervisor_id,
+                    "skill_key": row["skill_key"],
+                    "element_key": element_of[row["skill_id"]],
+                    "level": row["level"],
+                    "validated_at": now,
+                    "expires_at": now,
+                    "rating_id": ids[row["skill_id"]],
+                }
+                for row in rows[i]
+            ],
+        )
+        db.session.commit()
+
+    return floor
+
+
+def _signoffs(team, version, members, repeat: int) -> dict:
+    """`repeat` sign-offs of the team's members (one more first, not kept) as the web does
+    them (`services.sign_off` and the commit, from saved judgements, the values reviewed),
+    each followed by its floor (`_floor_writes`); the statements of each counted."""
+    from competency_app.accounts.models import User
+    from competency_app.assessments import services as workflow
+    from competency_app.assessments.models import Assessment
+    from competency_app.extensions import db
+    from competency_app.jobs.queue import huey
+
+    count = min(len(members), repeat + 1)
+    supervisor_id, pending = _pending_signoffs(team, version, members, count)
+    floor = _floor_writes(supervisor_id, version, count)
+    load = os.getloadavg()
+    request: dict = {}
+    counts: dict[str, list[int]] = {"signoff": [], "floor": []}
+
+    def as_a_request_has_them(i: int) -> None:
+        """The signed-in supervisor, the assessment and its person (the access rule's)."""
+        db.session.expire_all()
+        request["supervisor"] = db.session.get_one(User, supervisor_id)
+        request["assessment"] = assessment = db.session.get_one(Assessment, pending[i])
+        _ = assessment.person.name
+
+    def sign_off(_i: int) -> None:
+        assessment = request["assessment"]
+        with statements(db.engine) as seen:
+            workflow.sign_off(assessment, request["supervisor"], assessment.row_version)
+            db.session.commit()
+        counts["signoff"].append(len(seen))
+
+    def floor_counted(i: int) -> None:
+        with statements(db.engine) as seen:
+            floor(i)
+        counts["floor"].append(len(seen))
+
+    measured, floors = alternated(sign_off, floor_counted, count - 1, before=as_a_request_has_them)
+    huey.flush()  # the queued deliveries: nobody runs them here
+    figures = paired(measured, floors)
+    return {
+        "signoffs": count,
+        "save_skills": sum(len(e.skills) for c in version.competencies for e in c.elements),
+        "save_pairs": figures["pairs"],
+        "save_p50": figures["p50"],
+        "save_p95": figures["p95"],
+        "save_floor_p50": figures["floor_p50"],
+        "save_floor_p95": figures["floor_p95"],
+        "save_ratio": figures["ratio"],
+        "save_ratio_q1": figures["ratio_q1"],
+        "save_ratio_q3": figures["ratio_q3"],
+        "save_statements": counts["signoff"][-1],
+        "save_statements_range": [min(counts["signoff"]), max(counts["signoff"])],
+        "save_floor_statements": counts["floor"][-1],
+        "load_average": [load[0], os.getloadavg()[0]],
+    }
+
+
+def signoff(url: str, slug: str, repeat: int) -> dict:
+    """Only the sign-off beside its floor."""
+    with _app(url, BENCH_JOBS_REDIS).app_context():
+        _now, version, team, members = _team(slug)
+        return _signoffs(team, version, members, repeat)
 
 
 def _write_only(rows: int, cols: int) -> None:
@@ -424,6 +606,8 @@ def main() -> int:
         result = services(args[0], args[1], int(args[2]))
     elif kind == "coverage":
         result = coverage(args[0], args[1], int(args[2]))
+    elif kind == "signoff":
+        result = signoff(args[0], args[1], int(args[2]))
     elif kind == "org-workbook":
         result = org_workbook(args[0])
     elif kind == "workbook-floor":
