@@ -11,6 +11,7 @@ context as writing; read-only requests keep cheap deferred transactions.
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,6 +163,12 @@ def chunks(items: list, size: int = 500) -> Iterator[list]:
         yield items[start : start + size]
 
 
+@functools.cache
+def _insert_into(table):
+    """A table's INSERT, built once (building it costs more than running one row)."""
+    return insert(table)
+
+
 def insert_rows(session, table, rows: list[dict]) -> None:
     """Insert many rows into `table` (a Core Table) in the session's transaction, fast.
 
@@ -175,8 +182,10 @@ def insert_rows(session, table, rows: list[dict]) -> None:
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql" or len(rows) == 1:
+        session.flush()  # as `session.execute` would: pending rows first
+        statement = _insert_into(table)
         for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start : start + 5000])
+            connection.execute(statement, rows[start : start + 5000])
         return
     names = list(rows[0])
     processors = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     event,
     false,
     select,
@@ -205,15 +207,25 @@ def teams_of(person_ids: Iterable[int]):
     return select(RoleAssignment.team_id).where(RoleAssignment.user_id.in_(person_ids))
 
 
-def move_teams_on(counter: str, person_ids: Iterable[int], connection) -> None:
+def move_teams_on(counter: str, person_ids: Iterable[int], connection) -> dict[int, int]:
     """Add one to `counter` (`coverage_epoch` or `training_epoch`) of every team these people
-    hold a role in, on `connection` (the writing transaction's)."""
-    connection.execute(
-        update(Team)
-        .where(Team.id.in_(teams_of(person_ids)))
-        .values({counter: getattr(Team, counter) + 1})
-        .execution_options(synchronize_session=False)
-    )
+    hold a role in, on `connection` (the writing transaction's); returns each such team's
+    new value, by team id."""
+    statement = _MOVE_ON.get(counter)
+    if statement is None:  # built once per counter: building costs more than running it
+        column = getattr(Team, counter)
+        people = bindparam("people", expanding=True)
+        statement = _MOVE_ON[counter] = (
+            update(Team)
+            .where(Team.id.in_(teams_of(people)))
+            .values({counter: column + 1})
+            .returning(Team.id, column)
+            .execution_options(synchronize_session=False)
+        )
+    return dict(connection.execute(statement, {"people": sorted(person_ids)}).all())
+
+
+_MOVE_ON: dict[str, Any] = {}
 
 
 class SupervisionLink(Model):

@@ -55,12 +55,14 @@ def returned(assessment: Assessment) -> None:
     )
 
 
-def validated(assessment: Assessment) -> None:
+def validated(assessment: Assessment, emails_off: set[str] | None = None) -> None:
+    """(`emails_off`: as for `notify`, read by the sign-off.)"""
     notify(
         assessment.person_id,
         catalogue.ASSESSMENT_VALIDATED,
         _subject(assessment),
         today(),
         f"/people/{assessment.person_id}/profile",
+        emails_off,
         cycle=assessment.cycle,
     )

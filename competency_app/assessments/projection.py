@@ -80,19 +80,24 @@ _UPSERT_FROM_HISTORY = {
 }
 
 
-_AFTER_WRITE: list[Callable[[set[int], FrameworkVersion], None]] = []
+# callback(person ids, version, {team id: its coverage epoch after this write})
+AfterWrite = Callable[[set[int], FrameworkVersion, dict[int, int]], None]
+_AFTER_WRITE: list[AfterWrite] = []
 
 
-def after_ratings_written(callback: Callable[[set[int], FrameworkVersion], None]) -> None:
-    """Have `callback(person_ids, version)` run after `write_ratings` has written those
-    people's ratings of `version` and moved their teams' epochs on, in the same transaction
-    (the stored coverage figures: `coverage/stored.py`, registered when it is imported)."""
+def after_ratings_written(callback: AfterWrite) -> None:
+    """Have `callback(person_ids, version, epochs)` run after `write_ratings` has written
+    those people's ratings of `version` and moved their teams' epochs on (`epochs`: each
+    team's new epoch), in the same transaction (the stored coverage figures:
+    `coverage/stored.py`, registered when it is imported, queue their update for after the
+    commit)."""
     _AFTER_WRITE.append(callback)
 
 
-def bump_coverage_epoch(person_ids: set[int]) -> None:
-    """Invalidate the cached coverage (figures and charts) of every team these people are in."""
-    move_teams_on("coverage_epoch", person_ids, db.session.connection())
+def bump_coverage_epoch(person_ids: set[int]) -> dict[int, int]:
+    """Invalidate the cached coverage (figures and charts) of every team these people are in;
+    returns each such team's new epoch, by team id."""
+    return move_teams_on("coverage_epoch", person_ids, db.session.connection())
 
 
 def upsert_current(values: list[dict[str, Any]]) -> None:
@@ -114,20 +119,20 @@ def write_ratings(
     `rows` are `ValidatedRating` columns (assessment_id, person_id, skill_id, skill_key,
     self_level, level, comment, validated_by_id, validated_at, expires_at), one per skill,
     all of `assessment_id` (of `version`) and new to it. Two statements and the epoch
-    bump, then what was registered with `after_ratings_written` (the teams' stored coverage
-    figures), in the caller's transaction.
+    bump, then what was registered with `after_ratings_written` (which queues the teams'
+    stored coverage figures' update for after the commit), in the caller's transaction.
     """
     if not rows:
         return
     people = {row["person_id"] for row in rows}
-    bump_coverage_epoch(people)
+    epochs = bump_coverage_epoch(people)
     connection = db.session.connection()
     connection.execute(_APPEND_HISTORY, rows)
     connection.execute(
         _UPSERT_FROM_HISTORY[connection.dialect.name], {"assessment_id": assessment_id}
     )
     for callback in _AFTER_WRITE:
-        callback(people, version)
+        callback(people, version, epochs)
 
 
 _CURRENT = cast(Table, CurrentRating.__table__)
@@ -164,10 +169,10 @@ def bring_expiry_forward(
     if not changes:
         return 0
     ended = {row.person_id for row in rows if row.id in {c["row_id"] for c in changes}}
-    bump_coverage_epoch(ended)
+    epochs = bump_coverage_epoch(ended)
     db.session.connection().execute(_SHORTEN, changes)
     for callback in _AFTER_WRITE:
-        callback(ended, version)
+        callback(ended, version, epochs)
     return len(changes)
 
 

@@ -141,10 +141,12 @@ def reworded_for(person: User, version: FrameworkVersion) -> dict[str, Reworded]
     return {key: found for (_, key), found in earlier_wording(version, [person.id]).items()}
 
 
-def superseded_wording(version: FrameworkVersion) -> dict[str, Reworded]:
+def superseded_wording(version: FrameworkVersion, latest: int | None = None) -> dict[str, Reworded]:
     """The skills of `version` that a later version has reworded, by key: an assessment of
-    `version` is rated and validated against their earlier wording. Empty for the latest."""
-    latest = db.session.scalar(select(func.max(FrameworkVersion.number)))
+    `version` is rated and validated against their earlier wording. Empty for the latest
+    (`latest`: the newest version's number, when the caller has read it)."""
+    if latest is None:
+        latest = db.session.scalar(select(func.max(FrameworkVersion.number)))
     if latest is None or latest <= version.number:
         return {}
     texts = dict(
@@ -160,13 +162,16 @@ def superseded_wording(version: FrameworkVersion) -> dict[str, Reworded]:
     return found
 
 
-def revalidation_cutoffs(version: FrameworkVersion) -> dict[str, datetime]:
+def revalidation_cutoffs(
+    version: FrameworkVersion, latest: int | None = None
+) -> dict[str, datetime]:
     """For a sign-off of an assessment of `version` after later versions were loaded: the
     moment each of its skills' validations stopped counting (a later version reworded the
-    skill with `revalidate: true`), by skill key; empty when `version` is the latest."""
+    skill with `revalidate: true`), by skill key; empty when `version` is the latest
+    (`latest`: as for `superseded_wording`)."""
     return {
         key: found.stopped_at
-        for key, found in superseded_wording(version).items()
+        for key, found in superseded_wording(version, latest).items()
         if found.stopped_at is not None
     }
 

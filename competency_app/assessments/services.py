@@ -8,13 +8,14 @@ the caller commits once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from competency_app.accounts.audit import AuditAction
-from competency_app.accounts.models import SupervisionLink, User
+from competency_app.accounts.models import User
 from competency_app.accounts.permissions import supervises_id
 from competency_app.accounts.services import record, record_many
 from competency_app.assessments import notices
@@ -24,19 +25,40 @@ from competency_app.assessments.models import (
     CurrentRating,
     SelfRating,
     Status,
-    ValidatedRating,
     ValidationDraft,
     ValueReflection,
     ValueReview,
     ValueReviewOutcome,
 )
 from competency_app.assessments.projection import write_ratings
+from competency_app.assessments.queries import (  # noqa: F401 - re-exported for callers
+    SKILL_TEXT_SHOWN,
+    Progress,
+    ValidationProgress,
+    assessments_of,
+    current_ratings,
+    elements_of,
+    history,
+    open_assessment,
+    progress,
+    reflections_by_value,
+    self_ratings_by_skill,
+    skill_count,
+    skill_name,
+    skill_names,
+    submitted_for,
+    validated_by_skill,
+    validation_drafts,
+    validation_progress,
+    value_reviews,
+)
 from competency_app.assessments.reworded import revalidation_cutoffs
+from competency_app.assessments.signoff_reads import SignOffReads, read_for_signoff
 from competency_app.clock import utcnow
 from competency_app.common.dates import uk_datetime
 from competency_app.extensions import db
-from competency_app.framework.models import CoreValue, Element, FrameworkVersion, Skill
-from competency_app.framework.services import current_version, version_structure
+from competency_app.framework.models import CoreValue, Element
+from competency_app.framework.services import current_version, structure_of
 
 MAX_NOTE = 5000
 
@@ -79,205 +101,6 @@ class Conflict(WorkflowError):
         )
 
 
-# ---- queries ------------------------------------------------------------------------------
-
-
-def assessments_of(person: User) -> list[Assessment]:
-    return list(
-        db.session.scalars(
-            select(Assessment)
-            .where(Assessment.person_id == person.id)
-            .order_by(Assessment.cycle.desc())
-        )
-    )
-
-
-def open_assessment(person: User) -> Assessment | None:
-    """The person's assessment that is not yet validated, if any."""
-    return db.session.scalar(
-        select(Assessment).where(
-            Assessment.person_id == person.id, Assessment.status != Status.VALIDATED
-        )
-    )
-
-
-def elements_of(version: FrameworkVersion) -> list[Element]:
-    return [element for competency in version.competencies for element in competency.elements]
-
-
-SKILL_TEXT_SHOWN = 60
-
-
-def skill_name(element: Element, number: int, skill: Skill) -> str:
-    """How a skill is named where its controls are labelled: the element's short name, its
-    number in the element and the start of its text ("1a skill 2: A compassionate and
-    empathetic approach…"), so no two skills of a framework share a name."""
-    text = " ".join(skill.text.split())
-    if len(text) > SKILL_TEXT_SHOWN:
-        cut = text[:SKILL_TEXT_SHOWN].rsplit(" ", 1)[0].rstrip(",;:.–- ")
-        text = f"{cut}…"
-    return f"{element.display_label} skill {number}: {text}"
-
-
-def skill_names(element: Element) -> dict[int, str]:
-    """Skill id -> `skill_name` for each skill of `element`."""
-    return {
-        skill.id: skill_name(element, number, skill)
-        for number, skill in enumerate(element.skills, start=1)
-    }
-
-
-def skill_count(version: FrameworkVersion) -> int:
-    return db.session.execute(
-        select(func.count()).select_from(Skill).where(Skill.version_id == version.id)
-    ).scalar_one()
-
-
-@dataclass(frozen=True)
-class Progress:
-    rated: int
-    total: int
-    reflections: int
-    values: int
-
-    @property
-    def complete(self) -> bool:
-        """Every skill rated (the reflections are counted apart: `ready`)."""
-        return self.rated == self.total
-
-    @property
-    def reflected(self) -> bool:
-        return self.reflections >= self.values
-
-    @property
-    def ready(self) -> bool:
-        """Every skill rated and every core value reflected on: it can be submitted."""
-        return self.complete and self.reflected
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.rated / self.total) if self.total else 0
-
-
-def progress(assessment: Assessment) -> Progress:
-    rated = db.session.execute(
-        select(func.count())
-        .select_from(SelfRating)
-        .where(SelfRating.assessment_id == assessment.id)
-    ).scalar_one()
-    reflections = db.session.execute(
-        select(func.count())
-        .select_from(ValueReflection)
-        .where(ValueReflection.assessment_id == assessment.id)
-    ).scalar_one()
-    version = assessment.framework_version
-    return Progress(rated, skill_count(version), reflections, len(version.values))
-
-
-def self_ratings_by_skill(assessment: Assessment) -> dict[int, SelfRating]:
-    return {rating.skill_id: rating for rating in assessment.self_ratings}
-
-
-def validated_by_skill(assessment: Assessment) -> dict[int, ValidatedRating]:
-    return {
-        rating.skill_id: rating
-        for rating in db.session.scalars(
-            select(ValidatedRating).where(ValidatedRating.assessment_id == assessment.id)
-        )
-    }
-
-
-def reflections_by_value(assessment: Assessment) -> dict[int, ValueReflection]:
-    return {reflection.value_id: reflection for reflection in assessment.reflections}
-
-
-def value_reviews(assessment: Assessment) -> dict[int, ValueReview]:
-    """The supervisor's review of each core value's reflection, by value id."""
-    return {
-        review.value_id: review
-        for review in db.session.scalars(
-            select(ValueReview).where(ValueReview.assessment_id == assessment.id)
-        )
-    }
-
-
-def validation_drafts(assessment: Assessment) -> dict[int, ValidationDraft]:
-    """The supervisor's saved judgements so far, by skill id."""
-    return {
-        draft.skill_id: draft
-        for draft in db.session.scalars(
-            select(ValidationDraft).where(ValidationDraft.assessment_id == assessment.id)
-        )
-    }
-
-
-@dataclass(frozen=True)
-class ValidationProgress:
-    """How far the supervisor has gone: elements saved, values reviewed."""
-
-    reviewed: frozenset[str]  # keys of the elements whose every skill has a saved judgement
-    changed: dict[str, int]  # element key -> levels changed from the self-rating
-    elements: int
-    values_reviewed: int
-    values: int
-
-    @property
-    def elements_done(self) -> int:
-        return len(self.reviewed)
-
-    @property
-    def ready(self) -> bool:
-        return self.elements_done == self.elements and self.values_reviewed >= self.values
-
-
-def validation_progress(assessment: Assessment) -> ValidationProgress:
-    version = assessment.framework_version
-    elements = elements_of(version)
-    drafts = validation_drafts(assessment)
-    reviewed = frozenset(e.key for e in elements if all(s.id in drafts for s in e.skills))
-    changed = {
-        e.key: sum(1 for s in e.skills if s.id in drafts and drafts[s.id].level is not None)
-        for e in elements
-    }
-    reviews = value_reviews(assessment)
-    done = sum(1 for value in version.values if value.id in reviews)
-    return ValidationProgress(reviewed, changed, len(elements), done, len(version.values))
-
-
-def current_ratings(person: User) -> dict[str, CurrentRating]:
-    return {
-        rating.skill_key: rating
-        for rating in db.session.scalars(
-            select(CurrentRating).where(CurrentRating.person_id == person.id)
-        )
-    }
-
-
-def submitted_for(supervisor: User) -> list[Assessment]:
-    """Submitted assessments of the supervisor's supervisees, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Assessment)
-            .join(SupervisionLink, SupervisionLink.supervisee_id == Assessment.person_id)
-            .where(
-                SupervisionLink.supervisor_id == supervisor.id,
-                Assessment.status == Status.SUBMITTED,
-            )
-            .order_by(Assessment.submitted_at)
-        )
-    )
-
-
-def history(assessment: Assessment) -> list[AssessmentEvent]:
-    return list(
-        db.session.scalars(
-            select(AssessmentEvent)
-            .where(AssessmentEvent.assessment_id == assessment.id)
-            .order_by(AssessmentEvent.at, AssessmentEvent.id)
-        )
-    )
-
-
 # ---- writes -------------------------------------------------------------------------------
 
 
@@ -289,18 +112,24 @@ def _log(
     new: Status | None,
     **detail,
 ) -> None:
-    # a Core insert: nothing reads the event back in this transaction
-    db.session.execute(
-        insert(AssessmentEvent).values(
-            assessment_id=assessment.id,
-            at=utcnow(),
-            actor_id=actor.id,
-            action=action,
-            old_status=old.value if old else None,
-            new_status=new.value if new else None,
-            detail=detail,
-        )
+    # a Core insert, built once: nothing reads the event back in this transaction
+    db.session.connection().execute(
+        _INSERT_EVENT,
+        {
+            "assessment_id": assessment.id,
+            "at": utcnow(),
+            "actor_id": actor.id,
+            "action": action,
+            "old_status": old.value if old else None,
+            "new_status": new.value if new else None,
+            "detail": detail,
+        },
     )
+
+
+_INSERT_EVENT = insert(cast(Table, AssessmentEvent.__table__))
+_DRAFTS = cast(Table, ValidationDraft.__table__)
+_CLEAR_DRAFTS = delete(_DRAFTS).where(_DRAFTS.c.assessment_id == bindparam("assessment_id"))
 
 
 def _require_seen(assessment: Assessment, seen_version: int | None) -> None:
@@ -463,11 +292,16 @@ def submit(assessment: Assessment, actor: User, seen_version: int | None) -> Non
     notices.submitted(assessment)
 
 
-def require_validator(assessment: Assessment, supervisor: User) -> None:
-    """Refuse (403/409) unless `supervisor` may validate `assessment` now."""
+def require_validator(
+    assessment: Assessment, supervisor: User, supervises: bool | None = None
+) -> None:
+    """Refuse (403/409) unless `supervisor` may validate `assessment` now (`supervises`:
+    whether they supervise the person, when the caller has read it)."""
     if assessment.person_id == supervisor.id:
         raise WorkflowError("You cannot validate your own assessment.", 403)
-    if not supervises_id(supervisor, assessment.person_id):
+    if supervises is None:
+        supervises = supervises_id(supervisor, assessment.person_id)
+    if not supervises:
         raise WorkflowError("Only this person's supervisor can validate their assessment.", 403)
     if assessment.status != Status.SUBMITTED:
         raise WorkflowError(
@@ -491,30 +325,43 @@ def validate(
 ) -> int:
     """Sign off: one validated rating per skill (self-rating unless `decisions` differs).
 
-    Everything is judged before anything is written; then one UPDATE of the assessment
-    (version-checked: a concurrent sign-off waits on this row, then gets `Conflict`), the
-    history rows, the current-rating projection and the teams' coverage epoch through
-    `projection.write_ratings` (one multi-row INSERT, one INSERT ... SELECT upsert), the
-    drafts cleared, and one insert each for the event, the audit record and the notice,
-    all in this transaction; returns the number of skills validated.
+    Everything is read in one statement (`signoff_reads`) and judged before anything is
+    written; then one UPDATE of the assessment (version-checked: a concurrent sign-off waits
+    on this row, then gets `Conflict`), the teams' coverage epoch, the history rows and the
+    current-rating projection through `projection.write_ratings` (one multi-row INSERT, one
+    INSERT ... SELECT upsert), the drafts cleared, and one insert each for the event, the
+    audit record and the notice, all in this transaction; the teams' stored coverage
+    figures are brought up to date by a job after the commit. Returns the number of skills
+    validated.
     """
-    require_validator(assessment, supervisor)
+    reads = _signoff_reads(assessment, supervisor)
+    require_validator(assessment, supervisor, reads.supervises)
+    return _validate(assessment, supervisor, decisions, seen_version, reads)
+
+
+def _signoff_reads(assessment: Assessment, supervisor: User) -> SignOffReads:
+    return read_for_signoff(
+        assessment.framework_version_id, assessment.id, assessment.person_id, supervisor.id
+    )
+
+
+def _validate(
+    assessment: Assessment,
+    supervisor: User,
+    decisions: dict[int, Decision],
+    seen_version: int | None,
+    reads: SignOffReads,
+) -> int:
     _require_seen(assessment, seen_version)
-    version = version_structure(assessment.framework_version)
+    version = structure_of(reads.version_key)
     scale = version.settings.scale.values
     now = utcnow()
     expires = version.settings.validity.valid_until(now)
-    selfs = dict(
-        db.session.execute(
-            select(SelfRating.skill_id, SelfRating.level).where(
-                SelfRating.assessment_id == assessment.id
-            )
-        ).all()
-    )
+    selfs = reads.selfs
     skills = {skill.id: (skill, e) for e in elements_of(version) for skill in e.skills}
     # An assessment of an earlier version: a skill reworded since with `revalidate: true`
     # is validated against wording that stopped counting then (`reworded.py`).
-    cutoffs = revalidation_cutoffs(version)
+    cutoffs = revalidation_cutoffs(version, reads.latest_number)
     unknown = set(decisions) - set(skills)
     if unknown:
         raise WorkflowError("The validation names skills outside this assessment.", 400)
@@ -522,7 +369,7 @@ def validate(
     def label(skill_id: int) -> str:  # named only in a refusal: not built for every skill
         return skill_names(skills[skill_id][1])[skill_id]
 
-    before = previous_levels(assessment.person_id)
+    before = reads.before
     rows: list[dict[str, Any]] = []
     refused: dict[str, str] = {}
     for skill_id, (skill, _element) in skills.items():
@@ -560,14 +407,7 @@ def validate(
     if refused:
         raise RatingError(refused)
     old = assessment.status
-    _touch(
-        assessment,
-        supervisor,
-        seen_version,
-        status=Status.VALIDATED,
-        validated_at=now,
-        validated_by_id=supervisor.id,
-    )
+    _mark_validated(assessment, supervisor, now)
     write_ratings(assessment.id, rows, version)
     _clear_drafts(assessment)
     changed = {
@@ -595,7 +435,7 @@ def validate(
             )
         ],
     )
-    notices.validated(assessment)
+    notices.validated(assessment, reads.emails_off)
     return len(rows)
 
 
@@ -630,9 +470,7 @@ def return_assessment(
 
 
 def _clear_drafts(assessment: Assessment) -> None:
-    db.session.execute(
-        delete(ValidationDraft).where(ValidationDraft.assessment_id == assessment.id)
-    )
+    db.session.connection().execute(_CLEAR_DRAFTS, {"assessment_id": assessment.id})
 
 
 def _judge(
@@ -781,23 +619,69 @@ def review_values(
     db.session.flush()
 
 
+_ASSESSMENTS = cast(Table, Assessment.__table__)
+_SIGNED_OFF = (
+    "status",
+    "validated_at",
+    "validated_by_id",
+    "updated_at",
+    "updated_by_id",
+    "row_version",
+)
+_VALIDATED = (
+    update(_ASSESSMENTS)
+    .where(
+        _ASSESSMENTS.c.id == bindparam("assessment_id"),
+        _ASSESSMENTS.c.row_version == bindparam("seen"),
+    )
+    .values({name: bindparam(f"new_{name}") for name in _SIGNED_OFF})
+)
+
+
+def _mark_validated(assessment: Assessment, supervisor: User, now) -> None:
+    """`_touch` with the new status, as one version-checked UPDATE built once (the ORM's
+    flush of one row costs more than the statement); the loaded object is given the new
+    values as the database's, so nothing is written twice."""
+    changes = {
+        "status": Status.VALIDATED,
+        "validated_at": now,
+        "validated_by_id": supervisor.id,
+        "updated_at": now,
+        "updated_by_id": supervisor.id,
+        "row_version": assessment.row_version + 1,
+    }
+    result = db.session.connection().execute(
+        _VALIDATED,
+        {
+            "assessment_id": assessment.id,
+            "seen": assessment.row_version,
+            **{f"new_{name}": value for name, value in changes.items()},
+        },
+    )
+    if result.rowcount != 1:
+        raise Conflict(assessment)
+    for name, value in changes.items():
+        set_committed_value(assessment, name, value)
+    db.session.expire(assessment, ["validated_by", "updated_by"])
+
+
 def sign_off(assessment: Assessment, supervisor: User, seen_version: int | None) -> int:
     """Validate from the judgements saved element by element, once every element is saved
     and every core value's reflection reviewed; returns the number of skills validated."""
-    require_validator(assessment, supervisor)
-    state = validation_progress(assessment)
+    reads = _signoff_reads(assessment, supervisor)
+    require_validator(assessment, supervisor, reads.supervises)
+    version = structure_of(reads.version_key)
     missing: dict[str, str] = {}
-    for element in elements_of(assessment.framework_version):
-        if element.key not in state.reviewed:
+    for element in elements_of(version):
+        if not all(skill.id in reads.drafts for skill in element.skills):
             missing[f"element-{element.key}"] = (
                 f"{element.display_name}: save your judgement of its skills"
             )
-    if state.values_reviewed < state.values:
+    if reads.values_reviewed < len(version.values):
         missing["values"] = "Core values: review each reflection (evidenced or discuss further)"
     if missing:
         raise RatingError(missing)
     decisions = {
-        skill_id: Decision(draft.level, draft.comment)
-        for skill_id, draft in validation_drafts(assessment).items()
+        skill_id: Decision(level, comment) for skill_id, (level, comment) in reads.drafts.items()
     }
-    return validate(assessment, supervisor, decisions, seen_version)
+    return _validate(assessment, supervisor, decisions, seen_version, reads)

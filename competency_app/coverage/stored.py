@@ -1,24 +1,27 @@
-"""Each team's coverage figures kept in the database, brought up to date by every sign-off.
+"""Each team's coverage figures kept in the database, brought up to date after every sign-off.
 
 The per-process cache (`figures.FIGURES`) starts empty in every process, and every
 validation moves the team's epoch on, so after a validation each process would work the
 figures out afresh: the coverage aggregate over every member's ratings, the values
-sign-offs, and the Python that turns them into figures. Instead the sign-off's own
-transaction brings the team's stored figures up to date (`keep_current`, run by
-`assessments/projection.write_ratings` after the epoch bump): it reads only the signed-off
-person's rows of the aggregate and values sign-offs, takes that person's old part out of
-the team's kept tally and adds the new one (`figures.Tally`, with which a fresh
+sign-offs, and the Python that turns them into figures. Instead each sign-off queues a job
+for after its commit (`keep_current`, registered with `assessments/projection`; the job is
+`keep_figures_task`, run by the worker, or in-process where jobs run in-process) that
+brings the team's stored figures up to date (`bring_up_to_date`): it reads only the
+signed-off person's rows of the aggregate and values sign-offs, takes that person's old
+part out of the team's kept tally and adds the new one (`figures.Tally`, with which a fresh
 computation adds up every member's rows), and stores the tally and the figures it gives,
-for the team's new epoch. A process with a
-cold cache reads the figures (`stored_figures`: one row by key) when they are for the
-team's current epoch, the same members in the same order, the current version, and a
-moment within the window they hold for; anything else is computed as before.
+for the team's new epoch. Off the supervisor's click, it costs the sign-off one push onto
+the queue. A process with a cold cache reads the figures (`stored_figures`: one row by
+key) when they are for the team's current epoch, the same members in the same order, the
+current version, and a moment within the window they hold for; anything else (the job not
+run yet, for one) is computed as before.
 
 When the stored figures cannot be brought up to date from the last ones — none yet (a new
-team, or bulk-seeded data), another epoch (a write that did not keep them), the members
-changed, another version, or the clock past the moment they held until — the sign-off
-computes the team's in full. A sign-off waits on the team row's epoch bump, so two
-sign-offs in one team bring the figures up to date one after the other.
+team, or bulk-seeded data), another epoch (a write that did not keep them, or a later
+sign-off whose job ran first), the members changed, another version, or the clock past
+the moment they held until — the job computes the team's in full. Jobs may run late, twice
+or out of order: each works from the team's epoch as it reads it, and never replaces
+figures of a later epoch.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from competency_app.accounts.models import Role, Team, teams_of
+from competency_app.accounts.models import Role, Team
 from competency_app.accounts.services import team_member_ids
 from competency_app.assessments.projection import after_ratings_written
 from competency_app.clock import utcnow
+from competency_app.common.after_commit import after_commit
 from competency_app.coverage.figures import (
     FIGURES,
     SkillFigures,
@@ -47,6 +52,8 @@ from competency_app.coverage.figures import (
 from competency_app.coverage.models import StoredTeamFigures
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion
+from competency_app.framework.services import version_structure
+from competency_app.jobs.queue import huey, job_app
 
 _TABLE = cast(Table, StoredTeamFigures.__table__)
 # The shape of the stored JSON: figures stored in another shape are not read.
@@ -231,15 +238,48 @@ def _others(rows, people: set[int]) -> list:
     return [row for row in rows if row[0] not in people]
 
 
-def keep_current(people: set[int], version: FrameworkVersion) -> None:
-    """After `people`'s ratings of `version` were written and their teams' epochs moved on,
-    in the same transaction: bring each of those teams' stored figures of `version` up to
-    date. (An assessment begun before a newer version was loaded keeps its own version's
-    figures, which no page reads; the current version's then no longer match the epoch and
-    are worked out afresh, as they would be without stored figures.)
+def keep_current(people: set[int], version: FrameworkVersion, epochs: dict[int, int]) -> None:
+    """After `people`'s ratings of `version` were written and their teams' epochs moved on
+    (`epochs`: each team's new epoch), in the writing transaction: queue the update of
+    those teams' stored figures for after the commit (`keep_figures_task`), so that it is
+    not on the supervisor's click. Until it has run, a process with a cold cache works the
+    figures out (the stored ones are of an older epoch)."""
+    if not epochs:
+        return
+    pairs = sorted(epochs.items())
+    ids = sorted(people)
+    version_id = version.id
+    after_commit(lambda: keep_figures_task(version_id, ids, pairs))
 
-    Statements: the teams with their stored figures, then per team its members and the
-    write, and the changed people's rows and sign-offs once for all the teams."""
+
+@huey.task(retries=2, retry_delay=30)
+def keep_figures_task(version_id: int, people: list[int], epochs: list[tuple[int, int]]) -> None:
+    with job_app().app_context():
+        try:
+            version = db.session.get(FrameworkVersion, version_id)
+            if version is not None:
+                bring_up_to_date(set(people), version_structure(version), dict(epochs))
+                db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def bring_up_to_date(people: set[int], version: FrameworkVersion, epochs: dict[int, int]) -> None:
+    """Bring the stored figures of `version` of the teams in `epochs` up to date, after a
+    write of `people`'s ratings that moved each team's epoch on to the value given (the
+    job `keep_current` queues; the caller commits).
+
+    Per team, with the team's epoch as it is now:
+    - the stored figures are already of this epoch (another job got there first) and
+      still hold: nothing to do;
+    - this write made the current epoch and the stored figures are of the one before:
+      only the written people's part is worked out again (their rows, once for all teams);
+    - otherwise (a later write, none stored, other members, the clock past them): the
+      whole team's are worked out.
+    An update never replaces figures of a later epoch (jobs may run out of order). (An
+    assessment begun before a newer version was loaded keeps its own version's figures,
+    which no page reads; the current version's then no longer match the epoch and are
+    worked out afresh, as they would be without stored figures.)"""
     now = utcnow()
     shape = version_shape(version)
     teams = db.session.execute(
@@ -255,13 +295,17 @@ def keep_current(people: set[int], version: FrameworkVersion) -> None:
             _S.people,
         )
         .outerjoin(_S, _S.team_id == Team.id)
-        .where(Team.id.in_(teams_of(people)))
+        .where(Team.id.in_(sorted(epochs)))
     ).all()
     theirs: tuple[list, list] | None = None
+    connection = db.session.connection()
     for team in teams:
         ids = team_member_ids(team.id, Role.PRACTITIONER, on=now)
         kept = team.team_id is not None
-        if kept and _holds_for(team, team.coverage_epoch, version, ids, now):
+        current = team.coverage_epoch
+        if kept and _holds_for(team, current + 1, version, ids, now):
+            continue  # already of this epoch
+        if kept and epochs.get(team.id) == current and _holds_for(team, current, version, ids, now):
             tally, signoffs = _load_tally(team.people)
             changed = people & set(ids)
             if changed:
@@ -280,7 +324,7 @@ def keep_current(people: set[int], version: FrameworkVersion) -> None:
                     tally.add(shape, row)
         figures = tally.figures(version, ids, now, signoffs)
         values = {
-            "epoch": team.coverage_epoch,
+            "epoch": current,
             "content_hash": version.content_hash,
             "members": ids,
             "valid_from": now,
@@ -288,11 +332,21 @@ def keep_current(people: set[int], version: FrameworkVersion) -> None:
             "figures": _dump(figures),
             "people": _dump_tally(tally, signoffs),
         }
-        connection = db.session.connection()
         if kept:
-            connection.execute(update(_TABLE).where(_TABLE.c.team_id == team.id), values)
+            connection.execute(
+                update(_TABLE).where(_TABLE.c.team_id == team.id, _TABLE.c.epoch <= current),
+                values,
+            )
         else:
-            connection.execute(insert(_TABLE), {"team_id": team.id, **values})
+            connection.execute(_INSERT_NEW[connection.dialect.name], {"team_id": team.id, **values})
+
+
+# A row another job inserted meanwhile is left to it (both work from the same epoch or
+# the other's is later).
+_INSERT_NEW = {
+    "postgresql": postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["team_id"]),
+    "sqlite": sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["team_id"]),
+}
 
 
 after_ratings_written(keep_current)

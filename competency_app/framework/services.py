@@ -304,14 +304,19 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
     both sides of every relationship populated. It is for reading only: never add its
     objects to a session or assign them to relationships (use their ids).
     """
-    key = tuple(getattr(version, column.key) for column in _STRUCTURE_KEY_COLUMNS)
+    return structure_of(tuple(getattr(version, column.key) for column in _STRUCTURE_KEY_COLUMNS))
+
+
+def structure_of(key: tuple) -> FrameworkVersion:
+    """`version_structure` of the version whose (id, content hash, loaded at) is `key`, for a
+    caller that read those columns without the version's row (the sign-off)."""
     cached = _STRUCTURES.get(key)
     if cached is not None:
         return cached
     with Session(bind=db.session.connection()) as session:
         loaded = session.scalar(
             select(FrameworkVersion)
-            .where(FrameworkVersion.id == version.id)
+            .where(FrameworkVersion.id == key[0])
             .options(
                 selectinload(FrameworkVersion.competencies)
                 .selectinload(Competency.elements)
@@ -321,7 +326,7 @@ def version_structure(version: FrameworkVersion) -> FrameworkVersion:
                 selectinload(FrameworkVersion.criteria),
             )
         )
-        assert loaded is not None  # `version` is a stored row
+        assert loaded is not None  # the key was read from a stored row
         # Many-to-one sides resolve from the identity map, without SQL, while attached.
         items: list[Any] = [*loaded.values, *loaded.modules, *loaded.criteria]
         parents = [item.version for item in items]

@@ -25,13 +25,14 @@ from typing import Any, cast
 import click
 from flask import current_app
 from huey import crontab
-from sqlalchemy import Table, case, event, func, select, update
+from sqlalchemy import Table, bindparam, case, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from competency_app.accounts.models import User
 from competency_app.clock import today, utcnow
+from competency_app.common.after_commit import after_commit
 from competency_app.common.dates import uk_date
 from competency_app.database import _writing, chunks, insert_rows
 from competency_app.extensions import db
@@ -58,7 +59,7 @@ def sends_email(config) -> bool:
     return bool(config.get("MAIL_SERVER"))
 
 
-def first_email_state(kind: Kind, user_id: int) -> str:
+def first_email_state(kind: Kind, user_id: int, emails_off: set[str] | None = None) -> str:
     """The one place that decides whether a new notification is an email: `in_app` when no
     process will send it — this one has no MAIL_SERVER and runs its jobs itself (the demo,
     a site without email, an operator's shell without the deployment's settings); `off`
@@ -67,15 +68,24 @@ def first_email_state(kind: Kind, user_id: int) -> str:
     pending email any other way."""
     if not sends_email(current_app.config) and in_process():
         return EmailState.IN_APP
-    if kind.optional and kind.key in _emails_off(user_id):
+    if kind.optional and kind.key in (_emails_off(user_id) if emails_off is None else emails_off):
         return EmailState.OFF
     return EmailState.PENDING
 
 
-def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fields) -> bool:
+def notify(
+    user_id: int,
+    kind: Kind,
+    subject: str,
+    due_on: date,
+    link: str,
+    emails_off: set[str] | None = None,
+    **fields,
+) -> bool:
     """Record a notification for the person in the current transaction; True when it is
-    new (False: the same one exists already). Emailed after the transaction commits."""
-    state = first_email_state(kind, user_id)
+    new (False: the same one exists already). Emailed after the transaction commits.
+    `emails_off`: the kinds the person has turned off, when the caller has read them."""
+    state = first_email_state(kind, user_id, emails_off)
     kept = {k: v for k, v in fields.items() if v is not None}
     values = {
         "user_id": user_id,
@@ -89,16 +99,21 @@ def notify(user_id: int, kind: Kind, subject: str, due_on: date, link: str, **fi
         "attempts": 0,
     }
     session = db.session()
-    dialect = session.get_bind().dialect.name
-    builder = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = cast(Table, Notification.__table__)
-    statement = builder(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    created = session.execute(statement).scalar() is not None
+    connection = session.connection()
+    created = connection.execute(_NOTIFY[connection.dialect.name], values).scalar() is not None
     if created and state == EmailState.PENDING:
         session.info[_PENDING_FLAG] = True
     elif created and state == EmailState.IN_APP and current_app.config.get("MAIL_ECHO"):
         _echo_after_commit(user_id, kind, due_on, link, kept)
     return created
+
+
+_NOTIFICATIONS = cast(Table, Notification.__table__)
+# Built once (building it costs more than running it); a repeat of the same notice is a no-op.
+_NOTIFY = {
+    name: builder(_NOTIFICATIONS).on_conflict_do_nothing().returning(_NOTIFICATIONS.c.id)
+    for name, builder in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def notify_many(
@@ -265,15 +280,14 @@ def set_email_choices(user: User, wanted: set[str]) -> int:
     return changed
 
 
+_EMAILS_OFF = select(NotificationPreference.kind).where(
+    NotificationPreference.user_id == bindparam("user_id"),
+    NotificationPreference.email.is_(False),
+)
+
+
 def _emails_off(user_id: int) -> set[str]:
-    return set(
-        db.session.scalars(
-            select(NotificationPreference.kind).where(
-                NotificationPreference.user_id == user_id,
-                NotificationPreference.email.is_(False),
-            )
-        )
-    )
+    return set(db.session.scalars(_EMAILS_OFF, {"user_id": user_id}))
 
 
 # ---- delivery -----------------------------------------------------------------------------
@@ -541,7 +555,7 @@ def _echo_after_commit(user_id: int, kind: Kind, due_on: date, link: str, fields
     person = db.session.get_one(User, user_id)
     subject = kind.title.format_map(_Blank(fields, due=uk_date(due_on)))
     unsent = UnsentEmail(person.email, subject, absolute(link))
-    _after_commit(lambda: _echo(unsent))
+    after_commit(lambda: _echo(unsent))
 
 
 @dataclass(frozen=True)
@@ -652,27 +666,7 @@ def send_password_links(
     )
     pairs = [(user_id, link_for(token)) for user_id, token in tokens.items()]
     key = kind.key
-    _after_commit(lambda: password_links_task(pairs, key))
-
-
-def _after_commit(callback) -> None:
-    session = db.session()
-    callbacks = session.info.setdefault("after_commit_callbacks", [])
-    callbacks.append(callback)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_callbacks(session: Session) -> None:
-    for callback in session.info.pop("after_commit_callbacks", []):
-        try:
-            callback()
-        except Exception:
-            log.exception("could not queue a job after commit")
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_callbacks(session: Session) -> None:
-    session.info.pop("after_commit_callbacks", None)
+    after_commit(lambda: password_links_task(pairs, key))
 
 
 @huey.task(retries=2, retry_delay=60)

@@ -187,3 +187,30 @@ def test_stored_figures_out_of_date_are_never_read(app, teams):
         _same(kept, team_figures(version, ids, START))
         row = db.session.get(StoredTeamFigures, team.id)
         assert row is not None and row.epoch == team.coverage_epoch
+
+
+def test_jobs_that_run_late_or_out_of_order_leave_the_latest_figures(app, teams, monkeypatch):
+    """The update runs as a job after each sign-off's commit; two sign-offs in one team whose
+    jobs run the other way round, or a job run twice, still leave the figures of the team's
+    latest epoch, equal to those worked out afresh."""
+    queued: list = []
+    monkeypatch.setattr(stored, "after_commit", queued.append)
+    rng = random.Random(5)
+    with app.app_context():
+        supervisor = accounts.user_by_email("sue.super@example.nhs.uk")
+        for name in ("kw0", "kw1"):
+            _sign_off(accounts.user_by_email(f"{name}@example.nhs.uk"), supervisor, rng, True)
+            commit()
+        team, version = _team("north"), current_version()
+        ids = [m.id for m in team_practitioners(team, on=START)]
+        assert stored.stored_figures(team, version, ids, START) is None  # not run yet
+    assert len(queued) == 2
+    for job in (queued[1], queued[0], queued[1]):
+        job()
+        with app.app_context():
+            team, version = _team("north"), current_version()
+            kept = stored.stored_figures(team, version, ids, START)
+            assert kept is not None
+            _same(kept, team_figures(version, ids, START))
+            row = db.session.get(StoredTeamFigures, team.id)
+            assert row is not None and row.epoch == team.coverage_epoch

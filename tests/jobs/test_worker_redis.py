@@ -185,6 +185,53 @@ def test_notifications_are_delivered_by_the_worker(app, organisation, worker):
     assert state == EmailState.SENT  # delivered by the worker, after the commit
 
 
+def test_the_worker_keeps_a_teams_stored_figures_after_a_sign_off(app, organisation, worker):
+    """The sign-off queues the team's stored coverage figures for after its commit; the
+    worker process brings them to the team's new epoch, equal to the figures worked out
+    afresh (and a cold cache then reads them)."""
+    from competency_app.accounts.models import Team, teams_of
+    from competency_app.clock import utcnow
+    from competency_app.coverage import stored
+    from competency_app.coverage.figures import team_figures
+    from competency_app.coverage.services import team_practitioners
+    from competency_app.framework.services import current_version
+    from tests.coverage.test_stored_figures import _same
+    from tests.notifications.test_notifications import person, rate_everything
+
+    with app.app_context():
+        kim, sue = person("kw0.north"), person("sue.north")
+        with unit_of_work():
+            assessment = assessments.start_assessment(kim)
+            rate_everything(assessment, kim, level=3)
+            assessments.submit(assessment, kim, None)
+        with unit_of_work():
+            assessments.validate(assessment, sue, {}, None)
+        team_ids = sorted(db.session.scalars(teams_of([kim.id])))
+        assert team_ids
+
+    def kept():
+        with app.app_context():
+            mark_read_only(True)
+            try:
+                now, version = utcnow(), current_version()
+                found = []
+                for team_id in team_ids:
+                    team = db.session.get_one(Team, team_id)
+                    ids = [m.id for m in team_practitioners(team, on=now)]
+                    figures = stored.stored_figures(team, version, ids, now)
+                    if figures is None:
+                        return None
+                    found.append((figures, team_figures(version, ids, now)))
+                return found
+            finally:
+                db.session.remove()
+                mark_read_only(False)
+
+    for figures, fresh in wait_for(kept):
+        _same(figures, fresh)
+        assert any(kim.id in people for people in figures.competent.values())
+
+
 def apply_roster_as_job(client, rows: int) -> int:
     """Upload a roster of `rows` new keyworkers, preview it and apply it (as a job, above
     IMPORT_JOB_ROWS): the job's id."""
