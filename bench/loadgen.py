@@ -103,10 +103,18 @@ def _signed_in(port: int, login: tuple[str, str], clients: int) -> list[Session]
     return sessions
 
 
-def throughput(port: int, login: tuple[str, str], path: str, clients: int, seconds: float):
-    """Requests per second answered 200 by `clients` threads looping on `path`."""
+def throughput(
+    port: int,
+    login: tuple[str, str],
+    path: str,
+    clients: int,
+    seconds: float,
+    sessions: list[Session] | None = None,
+):
+    """Requests per second answered 200 by `clients` threads looping on `path` (on
+    `sessions` when given: signed in already, one a client)."""
     done = [0] * clients
-    sessions = _signed_in(port, login, clients)
+    sessions = sessions or _signed_in(port, login, clients)
     deadline = time.perf_counter() + seconds
 
     def work(index: int) -> None:
@@ -118,6 +126,33 @@ def throughput(port: int, login: tuple[str, str], path: str, clients: int, secon
     started = time.perf_counter()
     _run_clients(clients, seconds, work)
     return sum(done) / (time.perf_counter() - started)
+
+
+def throughput_pairs(
+    port: int,
+    login: tuple[str, str],
+    paths: tuple[str, str],
+    clients: int,
+    seconds: float,
+    rounds: int = 3,
+) -> dict:
+    """Throughput of `paths[1]` alternated with `paths[0]` (its floor) in `rounds` rounds of
+    `seconds / rounds` each, on the same signed-in clients: each side's median requests per
+    second, and the median of the per-round shares (second over first) with its range."""
+    sessions = _signed_in(port, login, clients)
+    floors, measured, shares = [], [], []
+    for _ in range(rounds):
+        floor = throughput(port, login, paths[0], clients, seconds / rounds, sessions)
+        rate = throughput(port, login, paths[1], clients, seconds / rounds, sessions)
+        floors.append(floor)
+        measured.append(rate)
+        shares.append(rate / floor if floor else 0.0)
+    return {
+        "floor_rps": statistics.median(floors),
+        "rps": statistics.median(measured),
+        "share": statistics.median(shares),
+        "share_range": [min(shares), max(shares)],
+    }
 
 
 def load_run(port: int, login: tuple[str, str], paths: list[str], clients: int, seconds: float):

@@ -94,6 +94,21 @@ def paired(measured: list[float], floors: list[float]) -> dict:
     }
 
 
+def pair(name: str, measure: Callable[[], object], floor: Callable[[], object], pairs: int) -> dict:
+    """`measure` alternated with its `floor` (A B A B …, `alternated`): `name` (its p50, ms),
+    `name_floor` (the floor's p50) and `name_ratio` with `name_q1`/`name_q3` (the median of
+    the per-pair ratios and its interquartile range, `paired`)."""
+    measured, floors = alternated(lambda _i: measure(), lambda _i: floor(), max(3, pairs))
+    figures = paired(measured, floors)
+    return {
+        name: figures["p50"],
+        f"{name}_floor": figures["floor_p50"],
+        f"{name}_ratio": figures["ratio"],
+        f"{name}_q1": figures["ratio_q1"],
+        f"{name}_q3": figures["ratio_q3"],
+    }
+
+
 @contextmanager
 def statements(engine) -> Iterator[list[str]]:
     """The SQL statements `engine` sends to the database inside the block (an executemany,
@@ -210,17 +225,17 @@ def _coverage(now, version, team, members, repeat: int) -> dict:
         "skills": len(version_shape(version).skill_keys),
         "team_size": len(ids),
         "people": db.session.scalar(select(func.count()).select_from(User)),
-        "team_floor": statistics.median(timed(floor_team, repeat)),
-        "team_cold": statistics.median(
-            timed(lambda: coverage_for_team(team, version, now, cached=False), repeat)
-        ),
-        "team_cached": statistics.median(
-            timed(lambda: coverage_for_team(team, version, now), repeat)
-        ),
     }
-    org_repeat = max(3, repeat // 5)
-    out["org_floor"] = statistics.median(timed(floor_org, org_repeat))
-    out["org"] = statistics.median(timed(lambda: organisation_holders(version, now), org_repeat))
+    # each measure alternated with its floor (a busy moment slows both sides of a pair)
+    out |= pair(
+        "team_cold",
+        lambda: coverage_for_team(team, version, now, cached=False),
+        floor_team,
+        repeat,
+    )
+    out |= pair("team_cached", lambda: coverage_for_team(team, version, now), floor_team, repeat)
+    out["team_floor"] = out["team_cached_floor"]
+    out |= pair("org", lambda: organisation_holders(version, now), floor_org, max(3, repeat // 5))
     return out
 
 
@@ -255,22 +270,19 @@ def services(url: str, slug: str, repeat: int) -> dict:
 
         # ---- team workbook (as seeded: current ratings, no self-assessment history yet) and
         # its floor: openpyxl write-only writing the team's coverage cells from plain lists
-        out["team_book"] = statistics.median(
-            timed(lambda: export_team(team, None, "bench"), max(3, repeat // 3))
-        )
-        out["team_book_rows"] = export_team(team, None, "bench").rows
         skill_total = sum(len(e.skills) for c in version.competencies for e in c.elements)
         cols = skill_total + 3
-        out["team_book_floor"] = statistics.median(
-            timed(lambda: _write_only(len(ids), cols), max(3, repeat // 3))
+        book = export_team(team, None, "bench")
+        out["team_book_rows"], out["team_book_cells"] = book.rows, cells_in(book.content)
+        out |= pair(
+            "team_book",
+            lambda: export_team(team, None, "bench"),
+            lambda: _write_only(max(1, out["team_book_cells"] // cols), cols),
+            max(3, repeat // 3),
         )
 
         # ---- the sign-off (the supervisor's click) beside its floor, in turn
         out.update(_signoffs(team, version, members, repeat))
-
-        from competency_app.jobs.queue import huey
-
-        huey.flush()  # the queued deliveries: nobody runs them here
 
         # ---- team coverage with a cold cache after those validations, as a process that
         # has not seen the team since gets it (the figures the sign-offs kept), beside the
@@ -286,15 +298,22 @@ def services(url: str, slug: str, repeat: int) -> dict:
             FIGURES.clear()
             coverage_for_team(team, version, after)
 
-        out["team_cold_cache"] = statistics.median(timed(cold_cache, repeat))
-        out["team_floor_after"] = statistics.median(timed(floor_now, repeat))
+        out |= pair("team_cold_cache", cold_cache, floor_now, repeat)
+        out["team_floor_after"] = out["team_cold_cache_floor"]
 
-        # ---- the team workbook again, now with the sign-offs' rows in its Ratings sheet
+        # ---- the team workbook again, now with the sign-offs' rows in its Ratings sheet,
+        # beside the write-only floor of as many cells
         db.session.refresh(team)
-        out["team_book_history"] = statistics.median(
-            timed(lambda: export_team(team, None, "bench"), max(3, repeat // 3))
+        history_book = export_team(team, None, "bench")
+        out["team_book_history_rows"] = history_book.rows
+        history_cells = cells_in(history_book.content)
+        out["team_book_history_cells"] = history_cells
+        out |= pair(
+            "team_book_history",
+            lambda: export_team(team, None, "bench"),
+            lambda: _write_only(max(1, history_cells // cols), cols),
+            max(3, repeat // 3),
         )
-        out["team_book_history_rows"] = export_team(team, None, "bench").rows
         out["team_book_every_cycle"] = statistics.median(
             timed(lambda: export_team(team, None, "bench", history=True), max(3, repeat // 3))
         )
@@ -312,10 +331,13 @@ def services(url: str, slug: str, repeat: int) -> dict:
         out["framework_skills"] = sum(
             len(e["skills"]) for c in yaml.safe_load(raw)["competencies"] for e in c["elements"]
         )
-        out["framework_load"] = statistics.median(timed(load, max(3, repeat // 3)))
-        out["framework_floor"] = statistics.median(
-            timed(lambda: yaml.load(raw, Loader=yaml.CSafeLoader), max(3, repeat // 3))  # noqa: S506 - the C *safe* loader
+        out |= pair(
+            "framework_load",
+            load,
+            lambda: yaml.load(raw, Loader=yaml.CSafeLoader),  # noqa: S506 - the C *safe* loader
+            max(3, repeat // 3),
         )
+        out["framework_floor"] = out["framework_load_floor"]
     return out
 
 
@@ -521,6 +543,7 @@ def _signoffs(team, version, members, repeat: int) -> dict:
         counts["floor"].append(len(seen))
 
     measured, floors = alternated(sign_off, floor_counted, count - 1, before=as_a_request_has_them)
+    jobs = _run_queued_figures()
     huey.flush()  # the queued deliveries: nobody runs them here
     figures = paired(measured, floors)
     return {
@@ -538,7 +561,28 @@ def _signoffs(team, version, members, repeat: int) -> dict:
         "save_statements_range": [min(counts["signoff"]), max(counts["signoff"])],
         "save_floor_statements": counts["floor"][-1],
         "load_average": [load[0], os.getloadavg()[0]],
+        "figures_jobs": len(jobs),
+        "figures_job_p50": statistics.median(jobs) if jobs else 0.0,
     }
+
+
+def _run_queued_figures() -> list[float]:
+    """Run the teams' stored-figures jobs the sign-offs queued, as the worker does after each
+    commit (the email deliveries are left for the caller to drop); each one's time, in ms."""
+    from competency_app.coverage.stored import keep_figures_task
+    from competency_app.jobs.queue import huey
+
+    times, others = [], []
+    while (task := huey.dequeue()) is not None:
+        if not isinstance(task, keep_figures_task.task_class):
+            others.append(task)
+            continue
+        start = time.perf_counter()
+        huey.execute(task)
+        times.append((time.perf_counter() - start) * 1000)
+    for task in others:
+        huey.enqueue(task)
+    return times
 
 
 def signoff(url: str, slug: str, repeat: int) -> dict:

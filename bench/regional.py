@@ -36,11 +36,12 @@ from roster_import import peak_mb  # noqa: E402
 
 def store_every_team(version) -> int:
     """Every team's figures stored, as a sign-off in it would keep them (bulk-seeded data has
-    none): `stored.keep_current` a few teams at a time. Returns the teams stored."""
+    none): `stored.bring_up_to_date`, the sign-off's job, a few teams at a time. Returns the
+    teams stored."""
     from sqlalchemy import select
 
-    from competency_app.accounts.models import Role, RoleAssignment
-    from competency_app.coverage.stored import keep_current
+    from competency_app.accounts.models import Role, RoleAssignment, Team
+    from competency_app.coverage.stored import bring_up_to_date
     from competency_app.extensions import db
 
     rows = db.session.execute(
@@ -53,8 +54,12 @@ def store_every_team(version) -> int:
         by_team.setdefault(team_id, set()).add(person)
     teams = sorted(by_team)
     for start in range(0, len(teams), 20):
-        people = set().union(*(by_team[t] for t in teams[start : start + 20]))
-        keep_current(people, version)
+        chunk = teams[start : start + 20]
+        people = set().union(*(by_team[t] for t in chunk))
+        epochs = dict(
+            db.session.execute(select(Team.id, Team.coverage_epoch).where(Team.id.in_(chunk)))
+        )
+        bring_up_to_date(people, version, epochs)
         db.session.commit()
     return len(teams)
 
