@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 
@@ -514,6 +515,37 @@ def judge(
         from_history=figures.from_history,
         figures_from=figures.valid_from,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A team member as a judgement in counts sees them: an id, never a name."""
+
+    id: int
+    name: str = "one member"
+    leaving_date: None = None
+
+
+def team_counts(
+    version: FrameworkVersion, ids: list[int], figures: TeamFigures, now: datetime
+) -> dict:
+    """A team's coverage in counts (the regional view's, stored beside the team's figures by
+    the job that keeps them): members, elements, met, at risk, gaps, the core values'
+    status, skills held by too few, and each skill's holders (skills held only). Judged by
+    `judge` over the members as ids; the figures say how long the counts hold."""
+    people = cast(list[User], [Member(i) for i in ids])
+    cov = judge(cast(Team, None), version, people, figures, now)  # no team: counts only
+    counts = cov.counts
+    return {
+        "members": counts["members"],
+        "elements": counts["elements"],
+        "met": sum(1 for e in cov.elements if e.status == MET),
+        "at_risk": counts["elements_at_risk"],
+        "gaps": counts["element_gaps"],
+        "values": cov.values.status,
+        "skill_gaps": counts["skill_gaps"],
+        "holders": {s.skill.key: s.holders for s in cov.skills if s.holders},
+    }
 
 
 def coverage_for_team(

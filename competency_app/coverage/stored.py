@@ -10,7 +10,8 @@ brings the team's stored figures up to date (`bring_up_to_date`): it reads only 
 signed-off person's rows of the aggregate and values sign-offs, takes that person's old
 part out of the team's kept tally and adds the new one (`figures.Tally`, with which a fresh
 computation adds up every member's rows), and stores the tally and the figures it gives,
-for the team's new epoch. Off the supervisor's click, it costs the sign-off one push onto
+for the team's new epoch, with the team's coverage in counts as the regional view reads
+them (`services.team_counts`). Off the supervisor's click, it costs the sign-off one push onto
 the queue. A process with a cold cache reads the figures (`stored_figures`: one row by
 key) when they are for the team's current epoch, the same members in the same order, the
 current version, and a moment within the window they hold for; anything else (the job not
@@ -297,6 +298,8 @@ def bring_up_to_date(people: set[int], version: FrameworkVersion, epochs: dict[i
         .outerjoin(_S, _S.team_id == Team.id)
         .where(Team.id.in_(sorted(epochs)))
     ).all()
+    from competency_app.coverage.services import team_counts  # noqa: PLC0415 - it imports this module
+
     theirs: tuple[list, list] | None = None
     connection = db.session.connection()
     for team in teams:
@@ -329,7 +332,7 @@ def bring_up_to_date(people: set[int], version: FrameworkVersion, epochs: dict[i
             "members": ids,
             "valid_from": now,
             "valid_until": figures.valid_until,
-            "figures": _dump(figures),
+            "figures": {**_dump(figures), "counts": team_counts(version, ids, figures, now)},
             "people": _dump_tally(tally, signoffs),
         }
         if kept:

@@ -4,12 +4,14 @@ Everything here is a count. No person's name, rating or reflection leaves this m
 members a team's coverage is judged over are ids only (`Member`), and the skills are counted
 by holders per team, never named by holder.
 
-- **Coverage** per team (elements met, at risk, gap) is judged by `coverage.services.judge`
-  (the one computation) over each team's *stored* figures (`coverage/stored.py`), read for
-  every team of the collaborative in one statement that takes only the parts of the stored
-  JSON the judgement needs. A team whose stored figures are not current (another epoch,
-  other members, another version, or past the moment they hold until) is worked out live,
-  a batch of teams at a time (`figures_for_teams`), as the organisation workbook does.
+- **Coverage** per team (elements met, at risk, gap) in counts, as the job that keeps each
+  team's *stored* figures (`coverage/stored.py`) judged them with `coverage.services.judge`
+  (the one computation) and stored them beside the figures (`team_counts`): read for every
+  team of the collaborative in one statement a chunk of teams, with nothing judged here.
+  A team whose stored figures are not current (another epoch, other members, another
+  version, or past the moment they hold until) is worked out live, a batch of teams at a
+  time (`figures_for_teams`), as the organisation workbook does; figures stored before the
+  counts were are read and judged here.
 - **Practitioners** are counted once across the collaborative, however many teams they are
   in (and each team counts its own).
 - **Required training** per team and overall (each person once), from one reading of the
@@ -17,8 +19,11 @@ by holders per team, never named by holder.
 - **Vacancies** not closed, by stage, per team: one GROUP BY.
 - **Skills held by too few**: a skill whose distinct holders across the collaborative are
   fewer than its element's `min_holders` × the number of teams with keyworkers (what every
-  team holding it by the rule would need, if nobody were in two teams). For each, the teams
-  that hold it and their number of holders, so a manager with a gap can find whom to ask.
+  team holding it by the rule would need, if nobody were in two teams). The distinct
+  holders are the teams' holders added up, less the repeats of the people in more than
+  one team (their ratings read alone), so no statement grows with the region's ratings.
+  For each skill, the teams that hold it and their number of holders, so a manager with a
+  gap can find whom to ask.
 - **Forecast**: each team's element gaps and elements at risk today and in 30, 60 and 90
   days (the same judgement at those moments: what expires, who leaves), kept per process
   for the day while no team's figures or members change.
@@ -49,7 +54,7 @@ from competency_app.common.dates import london_day
 from competency_app.coverage import stored
 from competency_app.coverage.figures import TeamFigures, figures_for_teams
 from competency_app.coverage.models import StoredTeamFigures
-from competency_app.coverage.services import AT_RISK, GAP, MET, TeamCoverage, judge
+from competency_app.coverage.services import AT_RISK, GAP, Member, TeamCoverage, judge, team_counts
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill
@@ -62,15 +67,6 @@ OPEN_STATES = tuple(state for state in STATES if state != "closed")
 BATCH_PEOPLE = 500  # people whose live figures are worked out together
 _S = StoredTeamFigures
 _STORED_TABLE = cast(Table, StoredTeamFigures.__table__)
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    """A team member as the judgement sees them here: an id, never a name."""
-
-    id: int
-    name: str = "one member"
-    leaving_date: None = None
 
 
 def lead_collaborative(user: User) -> Collaborative | None:
@@ -231,35 +227,53 @@ def _members(team_ids: list[int], now: datetime) -> dict[int, list[int]]:
     return members
 
 
-def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> dict:
-    """Team id -> its stored figures, for the teams whose are current (the checks of
-    `stored.stored_figures`), from one statement per chunk of teams reading only the parts
-    of the stored figures a judgement needs (not each member's skill counts)."""
-    whole = version.settings.coverage_rule == "whole_element"
-    parts = ["format", "skills", "values", "everyone"] + (["holder_expiry"] if whole else [])
-    found: dict[int, TeamFigures] = {}
+def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> tuple[dict, dict]:
+    """For the teams whose stored figures are current (the checks of
+    `stored.stored_figures`): (team id -> its counts as stored with them, already judged;
+    team id -> its stored figures, for rows kept before counts were stored beside them),
+    from one statement per chunk of teams reading only the counts, then, for rows without
+    them, one reading only the parts of the figures a judgement needs (not each member's
+    skill counts)."""
+    counted: dict[int, JudgedTeam] = {}
+    uncounted: list[int] = []
     for chunk in chunks(team_ids, 900):
-        rows = db.session.execute(
-            select(
-                _S.team_id,
-                _S.members,
-                _S.valid_from,
-                _S.valid_until,
-                *(_S.figures[part] for part in parts),
-            )
-            .join(Team, and_(Team.id == _S.team_id, Team.coverage_epoch == _S.epoch))
-            .where(_S.team_id.in_(chunk), _S.content_hash == version.content_hash)
-        )
-        for team_id, ids, valid_from, valid_until, *values in rows:
-            body = dict(zip(parts, values, strict=True))
-            if ids != members[team_id] or body["format"] != stored._FORMAT:
+        for team_id, ids, valid_from, valid_until, form, counts in _current_rows(
+            version, chunk, [_S.figures["format"], _S.figures["counts"]]
+        ):
+            if ids != members[team_id] or form != stored._FORMAT:
                 continue
             if not stored._holds(valid_from, valid_until, now):
                 continue
+            if counts is None:
+                uncounted.append(team_id)
+                continue
+            counted[team_id] = JudgedTeam(
+                **{name: counts[name] for name in _COUNTS},
+                from_stored=True,
+                valid_from=valid_from,
+                valid_until=valid_until,
+            )
+    whole = version.settings.coverage_rule == "whole_element"
+    parts = ["skills", "values", "everyone"] + (["holder_expiry"] if whole else [])
+    found: dict[int, TeamFigures] = {}
+    for chunk in chunks(uncounted, 900):
+        rows = _current_rows(version, chunk, [_S.figures[part] for part in parts])
+        for team_id, _ids, valid_from, valid_until, *values in rows:
+            body = dict(zip(parts, values, strict=True))
             body.setdefault("holder_expiry", {})
             body.update(competent={}, developing={})
             found[team_id] = stored._load(body, valid_from, valid_until)
-    return found
+    return counted, found
+
+
+def _current_rows(version: FrameworkVersion, team_ids: list[int], parts: list):
+    """(team id, members, valid from, valid until, *parts) of these teams' stored figures of
+    `version` and of their current epoch."""
+    return db.session.execute(
+        select(_S.team_id, _S.members, _S.valid_from, _S.valid_until, *parts)
+        .join(Team, and_(Team.id == _S.team_id, Team.coverage_epoch == _S.epoch))
+        .where(_S.team_id.in_(team_ids), _S.content_hash == version.content_hash)
+    ).all()
 
 
 def _live(version: FrameworkVersion, team_ids: list[int], members, now) -> dict:
@@ -311,21 +325,16 @@ _JUDGED: BoundedCache[JudgedTeam] = BoundedCache(8192)
 per_process_cache("regional team counts", _JUDGED.clear)
 
 
-def _counted(cov: TeamCoverage, figures: TeamFigures, from_stored: bool) -> JudgedTeam:
-    counts = cov.counts
+def _counted(counts: dict, figures: TeamFigures, from_stored: bool) -> JudgedTeam:
     return JudgedTeam(
-        members=counts["members"],
-        elements=counts["elements"],
-        met=sum(1 for e in cov.elements if e.status == MET),
-        at_risk=counts["elements_at_risk"],
-        gaps=counts["element_gaps"],
-        values=cov.values.status,
-        skill_gaps=counts["skill_gaps"],
-        holders={s.skill.key: s.holders for s in cov.skills if s.holders},
+        **{name: counts[name] for name in _COUNTS},
         from_stored=from_stored,
         valid_from=figures.valid_from,
         valid_until=figures.valid_until,
     )
+
+
+_COUNTS = ("members", "elements", "met", "at_risk", "gaps", "values", "skill_gaps", "holders")
 
 
 def _judged_teams(pairs, version: FrameworkVersion, members, now) -> dict[int, JudgedTeam]:
@@ -341,14 +350,17 @@ def _judged_teams(pairs, version: FrameworkVersion, members, now) -> dict[int, J
         if kept is not None and kept.holds_at(now):
             found[team.id] = kept
     missing = [team.id for team, _ in pairs if team.id not in found]
-    figures = _stored(version, missing, members, now)
-    from_stored = set(figures)
-    figures.update(_live(version, [t for t in missing if t not in figures], members, now))
+    counted, figures = _stored(version, missing, members, now)
+    from_stored = set(counted) | set(figures)
+    figures.update(_live(version, [t for t in missing if t not in from_stored], members, now))
     for team, _ in pairs:
         if team.id in found:
             continue
-        cov = judged(team, version, members[team.id], figures[team.id], now)
-        found[team.id] = _counted(cov, figures[team.id], team.id in from_stored)
+        if team.id in counted:
+            found[team.id] = counted[team.id]
+        else:
+            counts = team_counts(version, members[team.id], figures[team.id], now)
+            found[team.id] = _counted(counts, figures[team.id], team.id in from_stored)
         _JUDGED.put(keys[team.id], found[team.id])
     return found
 
@@ -368,41 +380,28 @@ def _collaborative_people(team_ids: list[int], now: datetime):
     )
 
 
-def _distinct_holders(version: FrameworkVersion, team_ids: list[int], now) -> dict[str, int]:
-    """Skill key -> the distinct people across these teams who hold it now: one GROUP BY."""
+def _distinct_holders(team_ids: list[int], members, coverage, version, now) -> dict[str, int]:
+    """Skill key -> the distinct people across these teams who hold it now: the teams'
+    holders added up (from their counts, as judged or stored), less the repeats of the
+    people counted in more than one of the teams, read for those people alone (a handful:
+    a GROUP BY over every rating of the collaborative grows with the region)."""
+    totals: Counter[str] = Counter()
+    for team_id in team_ids:
+        totals.update(coverage[team_id].holders)
+    seen = Counter(person for team_id in team_ids for person in members[team_id])
+    repeats = {person: times - 1 for person, times in seen.items() if times > 1}
     competent = version.settings.scale.competent_level
-    rows = db.session.execute(
-        select(CurrentRating.skill_key, func.count(func.distinct(CurrentRating.person_id)))
-        .where(
-            CurrentRating.person_id.in_(_collaborative_people(team_ids, now)),
-            CurrentRating.level >= competent,
-            CurrentRating.expires_at > now,
-        )
-        .group_by(CurrentRating.skill_key)
-    )
-    return {key: count for key, count in rows}
-
-
-_HOLDERS: BoundedCache[tuple[datetime, datetime | None, dict[str, int]]] = BoundedCache(64)
-per_process_cache("regional distinct holders", _HOLDERS.clear)
-
-
-def _kept_distinct_holders(version, team_ids, members, coverage, now) -> dict[str, int]:
-    """`_distinct_holders`, kept in this process while every team's epoch and members are
-    the same and the clock is before the first moment any team's figures would change
-    (every expiry among their validations falls on or after it)."""
-    key = (
-        version.content_hash,
-        tuple((t, coverage[t].valid_from, tuple(members[t])) for t in team_ids),
-    )
-    kept = _HOLDERS.get(key)
-    if kept is not None and kept[0] <= now and (kept[1] is None or now < kept[1]):
-        return kept[2]
-    found = _distinct_holders(version, team_ids, now)
-    ends = [coverage[t].valid_until for t in team_ids if coverage[t].valid_until is not None]
-    starts = [coverage[t].valid_from for t in team_ids]
-    _HOLDERS.put(key, (max(starts, default=now), min(ends, default=None), found))
-    return found
+    for chunk in chunks(sorted(repeats), 900):
+        for person, key in db.session.execute(
+            select(CurrentRating.person_id, CurrentRating.skill_key).where(
+                CurrentRating.person_id.in_(chunk),
+                CurrentRating.level >= competent,
+                CurrentRating.expires_at > now,
+            )
+        ):
+            if key in totals:
+                totals[key] -= repeats[person]
+    return {key: count for key, count in totals.items() if count > 0}
 
 
 def _latest_completions(team_ids: list[int], keys: list[str], today, now) -> dict:
@@ -507,7 +506,7 @@ def regional_figures(collaborative: Collaborative, version: FrameworkVersion, no
         for key, holders in judged_team.holders.items():
             holdings[key].append(TeamHolding(team, holders))
     counted = [t for t in team_ids if members[t]]
-    distinct = _kept_distinct_holders(version, counted, members, coverage, now)
+    distinct = _distinct_holders(counted, members, coverage, version, now)
     skills = []
     for competency in version.competencies:
         for element in competency.elements:

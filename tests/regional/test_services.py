@@ -11,6 +11,7 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import Collaborative, Team
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
+from competency_app.common.caches import clear_caches
 from competency_app.coverage.services import GAP, MET, coverage_for_team, team_practitioners
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
@@ -63,6 +64,32 @@ def test_team_figures_match_each_teams_own_coverage(app, region):
                 spread = regional.skill(s.skill.key)
                 by_team = {h.team.slug: h.holders for h in spread.teams}
                 assert by_team.get(slug, 0) == s.holders
+
+
+def test_teams_with_current_stored_figures_are_read_as_counts_not_judged(
+    app, region, monkeypatch
+):
+    """The job that keeps a team's figures stores its counts beside them: the regional view
+    reads those, and judges only the teams whose stored figures are not current."""
+    judged: list[list[int]] = []
+    real = services.team_counts
+
+    def counting(version, ids, figures, now):
+        judged.append(list(ids))
+        return real(version, ids, figures, now)
+
+    monkeypatch.setattr(services, "team_counts", counting)
+    with app.app_context():
+        clear_caches()
+        version = current_version(structure=True)
+        now = utcnow()
+        rows = {r.team.slug: r for r in services.regional_figures(_north(), version, now).teams}
+        assert rows["harbour"].from_stored and rows["river"].from_stored
+        for slug in ("harbour", "river"):
+            team = db.session.scalar(select(Team).where(Team.slug == slug))
+            ids = [m.id for m in team_practitioners(team, on=now)]
+            assert ids and ids not in judged
+        assert judged  # hill's, out of date, was judged
 
 
 def test_people_are_counted_once_and_training_matches(app, region):
