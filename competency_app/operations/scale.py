@@ -4,7 +4,8 @@ People are grouped in teams, spread over `organisations` organisations of one
 collaborative (the first organisation's, with `Scale organisation 2…N` added as needed),
 each person employed by their team's. Each has `cycles` validated assessments, every skill
 validated each cycle (the history), and the current-rating projection holds their latest
-level. Rows go in with multi-row INSERTs in large batches, not ORM objects. The generated
+level. Rows go in in large batches, not ORM objects: COPY on PostgreSQL, executemany on
+SQLite (`database.insert_rows`), each batch's assessments as one multi-row INSERT. The generated
 people cannot sign in (their password hash is not a valid hash).
 """
 
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import cast
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from competency_app.accounts.models import Organisation, Role, RoleAssignment, Team, User
 from competency_app.accounts.services import default_organisation
@@ -26,18 +28,12 @@ from competency_app.assessments.models import (
     ValidatedRating,
 )
 from competency_app.clock import utcnow
-from competency_app.database import unit_of_work
+from competency_app.database import insert_rows, unit_of_work
 from competency_app.extensions import db
 from competency_app.framework.models import Element, Skill
 from competency_app.framework.services import current_version
 
 BATCH = 20_000
-
-
-def _flush(model, rows: list[dict]) -> None:
-    if rows:
-        db.session.execute(insert(model), rows)
-        rows.clear()
 
 
 def scale_organisations(count: int) -> list[Organisation]:
@@ -108,28 +104,33 @@ def seed_scale(
         }
         for n in range(people)
     ]
-    for chunk in range(0, len(users), BATCH):
-        db.session.execute(insert(User), users[chunk : chunk + BATCH])
+    insert_rows(db.session, _table(User), users)
     ids = list(db.session.scalars(select(User.id).where(User.id >= first_user).order_by(User.id)))
-    db.session.execute(
-        insert(RoleAssignment),
+    insert_rows(
+        db.session,
+        _table(RoleAssignment),
         [
             {"user_id": uid, "role": Role.PRACTITIONER, "team_id": team_rows[i % teams].id}
             for i, uid in enumerate(ids)
         ],
     )
     validator = ids[0]
-    history: list[dict] = []
-    current: list[dict] = []
     counts = {"people": len(ids), "teams": teams, "assessments": 0, "validated_ratings": 0}
     counts["organisations"] = len(hosts)
-    for uid in ids:
-        level = {key: rng.choice((0, 1, 1, 2)) for _, key, _ in skills}
-        latest: dict[str, dict] = {}
-        for cycle in range(1, cycles + 1):
-            at = now - timedelta(days=(cycles - cycle) * 120 + rng.randint(0, 60))
-            result = db.session.execute(
-                insert(Assessment).returning(Assessment.id),
+    connection = db.session.connection()
+    assessments = _table(Assessment)
+    new_assessments = insert(assessments).returning(assessments.c.id, sort_by_parameter_order=True)
+    per_batch = max(1, BATCH // (len(skills) * cycles))  # people whose history goes in at once
+    for first in range(0, len(ids), per_batch):
+        batch = ids[first : first + per_batch]
+        plans = []  # (person, cycle, moment): one assessment each
+        for uid in batch:
+            for cycle in range(1, cycles + 1):
+                at = now - timedelta(days=(cycles - cycle) * 120 + rng.randint(0, 60))
+                plans.append((uid, cycle, at))
+        assessment_ids = list(
+            connection.execute(
+                new_assessments,
                 [
                     {
                         "person_id": uid,
@@ -143,61 +144,70 @@ def seed_scale(
                         "updated_at": at,
                         "row_version": 1,
                     }
+                    for uid, cycle, at in plans
                 ],
-            )
-            assessment_id = result.scalar_one()
-            counts["assessments"] += 1
+            ).scalars()
+        )
+        history: list[dict] = []
+        level: dict[str, int] = {}
+        for (uid, cycle, at), assessment_id in zip(plans, assessment_ids, strict=True):
+            if cycle == 1:
+                level = {key: rng.choice((0, 1, 1, 2)) for _, key, _ in skills}
+            expires = at + timedelta(days=365)
             for skill_id, key, _element in skills:
                 level[key] = min(3, level[key] + (1 if rng.random() < 0.3 else 0))
-                row = {
-                    "assessment_id": assessment_id,
-                    "person_id": uid,
-                    "skill_id": skill_id,
-                    "skill_key": key,
-                    "self_level": level[key],
-                    "level": level[key],
-                    "validated_by_id": validator,
-                    "validated_at": at,
-                    "expires_at": at + timedelta(days=365),
-                }
-                history.append(row)
-                latest[key] = row
-            if len(history) >= BATCH:
-                counts["validated_ratings"] += len(history)
-                _flush(ValidatedRating, history)
-        element_of = {key: element for _, key, element in skills}
-        for key, row in latest.items():
-            current.append(
-                {
-                    "person_id": uid,
-                    "skill_key": key,
-                    "element_key": element_of[key],
-                    "level": row["level"],
-                    "validated_at": row["validated_at"],
-                    "expires_at": row["expires_at"],
-                    "rating_id": None,
-                }
-            )
-    counts["validated_ratings"] += len(history)
-    _flush(ValidatedRating, history)
-    # The projection points at each person's latest history row for the skill.
-    latest_ids = dict(
-        ((person, key), rid)
-        for person, key, rid in db.session.execute(
+                history.append(
+                    {
+                        "assessment_id": assessment_id,
+                        "person_id": uid,
+                        "skill_id": skill_id,
+                        "skill_key": key,
+                        "self_level": level[key],
+                        "level": level[key],
+                        "validated_by_id": validator,
+                        "validated_at": at,
+                        "expires_at": expires,
+                    }
+                )
+        insert_rows(db.session, _table(ValidatedRating), history)
+        counts["assessments"] += len(plans)
+        counts["validated_ratings"] += len(history)
+    # The projection: every cycle validates every skill, so each person's current ratings
+    # are their last cycle's history rows (one INSERT ... SELECT, each pointing at its row).
+    history_table = _table(ValidatedRating)
+    last = select(assessments.c.id).where(
+        assessments.c.person_id >= first_user, assessments.c.cycle == cycles
+    )
+    connection.execute(
+        insert(_table(CurrentRating)).from_select(
+            [
+                "person_id",
+                "skill_key",
+                "element_key",
+                "level",
+                "validated_at",
+                "expires_at",
+                "rating_id",
+            ],
             select(
-                ValidatedRating.person_id,
-                ValidatedRating.skill_key,
-                db.func.max(ValidatedRating.id),
+                history_table.c.person_id,
+                history_table.c.skill_key,
+                Element.key,
+                history_table.c.level,
+                history_table.c.validated_at,
+                history_table.c.expires_at,
+                history_table.c.id,
             )
-            .where(ValidatedRating.person_id >= first_user)
-            .group_by(ValidatedRating.person_id, ValidatedRating.skill_key)
+            .join(Skill, Skill.id == history_table.c.skill_id)
+            .join(Element, Element.id == Skill.element_id)
+            .where(history_table.c.assessment_id.in_(last)),
         )
     )
-    for row in current:
-        row["rating_id"] = latest_ids[(row["person_id"], row["skill_key"])]
-    for chunk in range(0, len(current), BATCH):
-        db.session.execute(insert(CurrentRating), current[chunk : chunk + BATCH])
     return counts
+
+
+def _table(model) -> Table:
+    return cast(Table, model.__table__)
 
 
 @click.command("seed-scale")

@@ -126,14 +126,16 @@ def test_backup_needs_a_path(runner):
     assert runner.invoke(args=["backup"]).exit_code == 2
 
 
-def test_seed_scale_generates_history_and_projection(app, runner, framework):
+def test_seed_scale_generates_history_and_projection(app, runner, framework, monkeypatch):
     from sqlalchemy import func, select
 
     from competency_app.assessments.models import CurrentRating, ValidatedRating
     from competency_app.coverage.services import coverage_for_team
     from competency_app.framework.models import Skill
     from competency_app.framework.services import current_version
+    from competency_app.operations import scale
 
+    monkeypatch.setattr(scale, "BATCH", 400)  # a few people's history at a time: many batches
     result = runner.invoke(args=["seed-scale", "--people", "20", "--teams", "2", "--cycles", "3"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -142,6 +144,30 @@ def test_seed_scale_generates_history_and_projection(app, runner, framework):
             db.session.scalar(select(func.count()).select_from(ValidatedRating)) == 20 * 3 * skills
         )
         assert db.session.scalar(select(func.count()).select_from(CurrentRating)) == 20 * skills
+        # each current rating is the person's latest validation of the skill, and points at it
+        latest = {
+            (person, key): (rid, level)
+            for person, key, rid, level in db.session.execute(
+                select(
+                    ValidatedRating.person_id,
+                    ValidatedRating.skill_key,
+                    ValidatedRating.id,
+                    ValidatedRating.level,
+                ).order_by(ValidatedRating.validated_at, ValidatedRating.id)
+            )
+        }
+        current = {
+            (person, key): (rid, level)
+            for person, key, rid, level in db.session.execute(
+                select(
+                    CurrentRating.person_id,
+                    CurrentRating.skill_key,
+                    CurrentRating.rating_id,
+                    CurrentRating.level,
+                )
+            )
+        }
+        assert current == latest
         from competency_app.accounts.models import Team
 
         team = db.session.scalar(select(Team).where(Team.slug == "scale-0"))
