@@ -197,6 +197,29 @@ def stored_figures(
     return _load(row.figures, row.valid_from, row.valid_until)
 
 
+def stored_figures_of_teams(
+    teams: list[Team], version: FrameworkVersion, members: list[list[int]], now: datetime
+) -> dict[int, TeamFigures]:
+    """`stored_figures` of several teams (`members`: each team's ids, in order) from one
+    statement: team id -> its figures, for the teams whose stored figures are current."""
+    epochs = {team.id: team.coverage_epoch for team in teams}
+    ids_of = {team.id: ids for team, ids in zip(teams, members, strict=True)}
+    found: dict[int, TeamFigures] = {}
+    if not teams:
+        return found
+    rows = db.session.execute(
+        select(_S.team_id, _S.epoch, _S.members, _S.valid_from, _S.valid_until, _S.figures).where(
+            _S.team_id.in_(sorted(epochs)), _S.content_hash == version.content_hash
+        )
+    )
+    for team_id, epoch, ids, valid_from, valid_until, body in rows:
+        if epoch != epochs[team_id] or ids != ids_of[team_id] or body.get("format") != _FORMAT:
+            continue
+        if _holds(valid_from, valid_until, now):
+            found[team_id] = _load(body, valid_from, valid_until)
+    return found
+
+
 def figures_for(
     team: Team,
     version: FrameworkVersion,

@@ -24,6 +24,7 @@ from competency_app.clock import utcnow
 from competency_app.common.xlsx import new_workbook, to_bytes
 from competency_app.coverage.figures import figures_for_teams
 from competency_app.coverage.services import coverage_for_team, judge
+from competency_app.coverage.stored import stored_figures_of_teams
 from competency_app.database import chunks
 from competency_app.exports.workbook_coverage import (
     GAPS_HEADER,
@@ -127,13 +128,21 @@ def _teams_together(
     teams: list[Team], version: FrameworkVersion, now: datetime, skills: list[Skill]
 ):
     """Each team's (coverage, members' levels, training) in order, computed a batch of
-    teams at a time: what `coverage_for_team(team, version, now, cached=False)` gives,
-    from one aggregate over the batch's people (`figures_for_teams`) and one read each
-    of their levels, completions and assignments."""
+    teams at a time: what `coverage_for_team(team, version, now)` gives, from the teams'
+    stored figures where they are current (one read for the batch) and one aggregate over
+    the other teams' people (`figures_for_teams`), and one read each of their levels,
+    completions and assignments."""
     members = _team_members(teams, now)
     for batch in _batches(teams, members):
         groups = [members[team.id] for team in batch]
-        figures = figures_for_teams(version, [[m.id for m in group] for group in groups], now)
+        ids = [[m.id for m in group] for group in groups]
+        kept = stored_figures_of_teams(batch, version, ids, now)
+        worked_out = iter(
+            figures_for_teams(
+                version, [i for team, i in zip(batch, ids, strict=True) if team.id not in kept], now
+            )
+        )
+        figures = [kept[team.id] if team.id in kept else next(worked_out) for team in batch]
         everyone = [m.id for group in groups for m in group]
         levels = _levels(everyone, skills, now)
         training = training_of(everyone)
