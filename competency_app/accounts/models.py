@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from competency_app.clock import utcnow
 from competency_app.database import UTCDateTime
@@ -154,6 +154,10 @@ class User(UserMixin, Model):
     # as at a past date counts who was a member then); None: not recorded, counted always.
     start_date: Mapped[date | None] = mapped_column(Date)
 
+    # Whether the person sits on an interview panel, when the signed-in person is loaded
+    # (`accounts.views.load_user`, in the same statement): the navigation asks on every
+    # page. None when loaded otherwise.
+    on_a_panel: Mapped[bool | None] = query_expression()
     organisation: Mapped[Organisation] = relationship()
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="RoleAssignment.id"
@@ -214,7 +218,7 @@ def move_teams_on(counter: str, person_ids: Iterable[int], connection) -> dict[i
     statement = _MOVE_ON.get(counter)
     if statement is None:  # built once per counter: building costs more than running it
         column = getattr(Team, counter)
-        people = bindparam("people", expanding=True)
+        people: Any = bindparam("people", expanding=True)  # the ids, given at each call
         statement = _MOVE_ON[counter] = (
             update(Team)
             .where(Team.id.in_(teams_of(people)))

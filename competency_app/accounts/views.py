@@ -16,7 +16,8 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import joinedload
+from sqlalchemy import exists
+from sqlalchemy.orm import joinedload, with_expression
 
 from competency_app.accounts import password_links, services, sso, sso_providers
 from competency_app.accounts.forms import (
@@ -29,11 +30,15 @@ from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
 from competency_app.database import unit_of_work
 from competency_app.extensions import db, limiter, login_manager
+from competency_app.recruitment.models import PanelMember
 
 blueprint = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
 PASSWORDS_OFF = "Password sign-in is turned off"
+
+
+_ON_A_PANEL = exists().where(PanelMember.user_id == User.id)
 
 
 @login_manager.user_loader
@@ -42,8 +47,13 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    # the roles with the person: every page asks for them (navigation, access rules)
-    user = db.session.get(User, int(user_id), options=[joinedload(User.roles)])
+    # the roles and panel membership with the person: every page asks for them (navigation,
+    # access rules)
+    user = db.session.get(
+        User,
+        int(user_id),
+        options=[joinedload(User.roles), with_expression(User.on_a_panel, _ON_A_PANEL)],
+    )
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -67,7 +67,7 @@ def navigation_items() -> list[dict]:
     elif Role.MANAGER in roles:
         items.append(("supervision.overview", "Supervision"))
     items.append(("framework.overview", "Framework"))
-    if roles & {Role.RECRUITER, Role.HR} or _on_a_panel(current_user.id):
+    if roles & {Role.RECRUITER, Role.HR} or _on_a_panel(current_user):
         items.append(("recruitment.index", "Recruitment"))
     if roles & {Role.HR, Role.ADMIN}:
         items.append(("exports.index", "Workbooks"))
@@ -108,8 +108,10 @@ def navigation_items() -> list[dict]:
 _PANEL_MEMBER = select(PanelMember.id).where(PanelMember.user_id == bindparam("user")).limit(1)
 
 
-def _on_a_panel(user_id: int) -> bool:
-    return db.session.scalar(_PANEL_MEMBER, {"user": user_id}) is not None
+def _on_a_panel(user) -> bool:
+    if user.on_a_panel is not None:  # read with the signed-in person
+        return bool(user.on_a_panel)
+    return db.session.scalar(_PANEL_MEMBER, {"user": user.id}) is not None
 
 
 def sign_out_form() -> Markup:
