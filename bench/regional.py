@@ -57,7 +57,7 @@ def store_every_team(version) -> int:
         chunk = teams[start : start + 20]
         people = set().union(*(by_team[t] for t in chunk))
         epochs = dict(
-            db.session.execute(select(Team.id, Team.coverage_epoch).where(Team.id.in_(chunk)))
+            db.session.execute(select(Team.id, Team.coverage_epoch).where(Team.id.in_(chunk))).all()
         )
         bring_up_to_date(people, version, epochs)
         db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import (
@@ -29,8 +30,7 @@ from competency_app.accounts.forms import (
 from competency_app.accounts.models import User
 from competency_app.accounts.permissions import PUBLIC, SIGNED_IN, access
 from competency_app.database import unit_of_work
-from competency_app.extensions import db, limiter, login_manager
-from competency_app.recruitment.models import PanelMember
+from competency_app.extensions import Model, db, limiter, login_manager
 
 blueprint = Blueprint("auth", __name__)
 
@@ -38,7 +38,12 @@ SIGN_IN_FAILED = "Enter a correct email address and password"
 PASSWORDS_OFF = "Password sign-in is turned off"
 
 
-_ON_A_PANEL = exists().where(PanelMember.user_id == User.id)
+@functools.cache
+def _on_a_panel():
+    """Whether the person sits on an interview panel, as a column of their row (the table
+    is recruitment's, a layer above: named, not imported)."""
+    panel = Model.metadata.tables["panel_member"]
+    return exists().where(panel.c.user_id == User.id)
 
 
 @login_manager.user_loader
@@ -52,7 +57,7 @@ def load_user(session_id: str) -> User | None:
     user = db.session.get(
         User,
         int(user_id),
-        options=[joinedload(User.roles), with_expression(User.on_a_panel, _ON_A_PANEL)],
+        options=[joinedload(User.roles), with_expression(User.on_a_panel, _on_a_panel())],
     )
     if user is None or not user.active or user.session_version != int(version):
         return None

@@ -287,3 +287,14 @@ def test_each_criterion_standing_alone_carries_its_lead_in(app, client, vacancy_
     full_texts = [row[3] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert any(t.startswith(c05) for t in full_texts)
     assert any(t.startswith(c16) for t in full_texts)
+
+
+def test_a_panel_member_finds_recruitment_in_the_navigation(app, client, vacancy_id):
+    """Panel membership is read with the signed-in person: a supervisor on the panel gets
+    the Recruitment link, a keyworker on none does not."""
+    recruitment = re.compile(r'<a[^>]+href="/recruitment/?"[^>]*>\s*Recruitment\s*</a>')
+    sign_in(client, "amy.panel@example.nhs.uk", PASSWORD)
+    assert recruitment.search(client.get("/").get_data(as_text=True))
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    sign_in(client, "pat.prac@example.nhs.uk", PASSWORD)
+    assert not recruitment.search(client.get("/").get_data(as_text=True))
