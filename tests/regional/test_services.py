@@ -66,9 +66,7 @@ def test_team_figures_match_each_teams_own_coverage(app, region):
                 assert by_team.get(slug, 0) == s.holders
 
 
-def test_teams_with_current_stored_figures_are_read_as_counts_not_judged(
-    app, region, monkeypatch
-):
+def test_teams_with_current_stored_figures_are_read_as_counts_not_judged(app, region, monkeypatch):
     """The job that keeps a team's figures stores its counts beside them: the regional view
     reads those, and judges only the teams whose stored figures are not current."""
     judged: list[list[int]] = []
