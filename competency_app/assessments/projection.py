@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Select, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from competency_app.accounts.models import move_teams_on
@@ -33,23 +33,32 @@ from competency_app.framework.models import Element, FrameworkVersion, Skill
 
 _HISTORY = cast(Table, ValidatedRating.__table__)
 
-# The assessment's validated ratings as current-rating rows (the element key from the
-# framework: the history does not keep it).
-_ASSESSMENT_RATINGS = (
-    select(
-        _HISTORY.c.person_id,
-        _HISTORY.c.skill_key,
-        Element.key,
-        _HISTORY.c.level,
-        _HISTORY.c.validated_at,
-        _HISTORY.c.expires_at,
-        _HISTORY.c.id,
-    )
-    .join(Skill, Skill.id == _HISTORY.c.skill_id)
-    .join(Element, Element.id == Skill.element_id)
-    .where(_HISTORY.c.assessment_id == bindparam("assessment_id"))
-)
 _PROJECTED = ("person_id", "skill_key", "element_key", "level", "validated_at", "expires_at")
+PROJECTED_COLUMNS = [*_PROJECTED, "rating_id"]
+
+
+def history_as_current(assessments) -> Select:
+    """The validated ratings of `assessments` (an assessment id's bind parameter, or a
+    SELECT of ids) as current-rating rows (`PROJECTED_COLUMNS`; the element key from the
+    framework: the history does not keep it)."""
+    of = _HISTORY.c.assessment_id
+    return (
+        select(
+            _HISTORY.c.person_id,
+            _HISTORY.c.skill_key,
+            Element.key,
+            _HISTORY.c.level,
+            _HISTORY.c.validated_at,
+            _HISTORY.c.expires_at,
+            _HISTORY.c.id,
+        )
+        .join(Skill, Skill.id == _HISTORY.c.skill_id)
+        .join(Element, Element.id == Skill.element_id)
+        .where(of.in_(assessments) if isinstance(assessments, Select) else of == assessments)
+    )
+
+
+_ASSESSMENT_RATINGS = history_as_current(bindparam("assessment_id"))
 
 
 def _upsert_statement(dialect: str, from_history: bool = False):
@@ -59,7 +68,7 @@ def _upsert_statement(dialect: str, from_history: bool = False):
         cast(Table, CurrentRating.__table__)
     )
     if from_history:
-        statement = statement.from_select([*_PROJECTED, "rating_id"], _ASSESSMENT_RATINGS)
+        statement = statement.from_select(PROJECTED_COLUMNS, _ASSESSMENT_RATINGS)
     return statement.on_conflict_do_update(
         index_elements=["person_id", "skill_key"],
         set_={

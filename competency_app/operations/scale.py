@@ -27,6 +27,7 @@ from competency_app.assessments.models import (
     Status,
     ValidatedRating,
 )
+from competency_app.assessments.projection import PROJECTED_COLUMNS, history_as_current
 from competency_app.clock import utcnow
 from competency_app.database import insert_rows, unit_of_work
 from competency_app.extensions import db
@@ -174,34 +175,11 @@ def seed_scale(
         counts["validated_ratings"] += len(history)
     # The projection: every cycle validates every skill, so each person's current ratings
     # are their last cycle's history rows (one INSERT ... SELECT, each pointing at its row).
-    history_table = _table(ValidatedRating)
     last = select(assessments.c.id).where(
         assessments.c.person_id >= first_user, assessments.c.cycle == cycles
     )
     connection.execute(
-        insert(_table(CurrentRating)).from_select(
-            [
-                "person_id",
-                "skill_key",
-                "element_key",
-                "level",
-                "validated_at",
-                "expires_at",
-                "rating_id",
-            ],
-            select(
-                history_table.c.person_id,
-                history_table.c.skill_key,
-                Element.key,
-                history_table.c.level,
-                history_table.c.validated_at,
-                history_table.c.expires_at,
-                history_table.c.id,
-            )
-            .join(Skill, Skill.id == history_table.c.skill_id)
-            .join(Element, Element.id == Skill.element_id)
-            .where(history_table.c.assessment_id.in_(last)),
-        )
+        insert(_table(CurrentRating)).from_select(PROJECTED_COLUMNS, history_as_current(last))
     )
     return counts
 

@@ -126,6 +126,13 @@ def test_backup_needs_a_path(runner):
     assert runner.invoke(args=["backup"]).exit_code == 2
 
 
+def _by_person_and_key(statement) -> dict:
+    """(person, skill key) -> (rating id, level), the last row of each pair winning."""
+    return {
+        (person, key): (rid, level) for person, key, rid, level in db.session.execute(statement)
+    }
+
+
 def test_seed_scale_generates_history_and_projection(app, runner, framework, monkeypatch):
     from sqlalchemy import func, select
 
@@ -145,28 +152,22 @@ def test_seed_scale_generates_history_and_projection(app, runner, framework, mon
         )
         assert db.session.scalar(select(func.count()).select_from(CurrentRating)) == 20 * skills
         # each current rating is the person's latest validation of the skill, and points at it
-        latest = {
-            (person, key): (rid, level)
-            for person, key, rid, level in db.session.execute(
-                select(
-                    ValidatedRating.person_id,
-                    ValidatedRating.skill_key,
-                    ValidatedRating.id,
-                    ValidatedRating.level,
-                ).order_by(ValidatedRating.validated_at, ValidatedRating.id)
+        latest = _by_person_and_key(
+            select(
+                ValidatedRating.person_id,
+                ValidatedRating.skill_key,
+                ValidatedRating.id,
+                ValidatedRating.level,
+            ).order_by(ValidatedRating.validated_at, ValidatedRating.id)
+        )
+        current = _by_person_and_key(
+            select(
+                CurrentRating.person_id,
+                CurrentRating.skill_key,
+                CurrentRating.rating_id,
+                CurrentRating.level,
             )
-        }
-        current = {
-            (person, key): (rid, level)
-            for person, key, rid, level in db.session.execute(
-                select(
-                    CurrentRating.person_id,
-                    CurrentRating.skill_key,
-                    CurrentRating.rating_id,
-                    CurrentRating.level,
-                )
-            )
-        }
+        )
         assert current == latest
         from competency_app.accounts.models import Team
 
