@@ -240,3 +240,29 @@ def test_forecast_counts_a_leaver_out_from_their_leaving_date(app, region):
                 cov = coverage_for_team(row.team, version, moment, cached=False)
                 assert row.gaps[index] == len(cov.gaps), (row.team.slug, index)
                 assert row.at_risk[index] == len(cov.at_risk), (row.team.slug, index)
+
+
+def test_stored_figures_kept_before_counts_are_judged_from_the_figures(app, region):
+    """Figures stored before the counts were (an upgraded installation) are still read:
+    judged here from the stored figures, with the same numbers as the team's own page."""
+    from competency_app.coverage.models import StoredTeamFigures
+
+    with app.app_context():
+        harbour = db.session.scalar(select(Team).where(Team.slug == "harbour"))
+        row = db.session.get(StoredTeamFigures, harbour.id)
+        assert row is not None and "counts" in row.figures
+        row.figures = {k: v for k, v in row.figures.items() if k != "counts"}
+        db.session.commit()
+        clear_caches()
+        version = current_version(structure=True)
+        now = utcnow()
+        found = services.regional_figures(_north(), version, now)
+        team_row = next(r for r in found.teams if r.team.slug == "harbour")
+        assert team_row.from_stored
+        cov = coverage_for_team(harbour, version, now, cached=False)
+        assert (team_row.met, team_row.at_risk, team_row.gaps) == (
+            sum(1 for e in cov.elements if e.status == MET),
+            len(cov.at_risk),
+            len(cov.gaps),
+        )
+        assert team_row.skill_gaps == len(cov.skill_gaps)
