@@ -438,17 +438,27 @@ def _training(version: FrameworkVersion, members: dict[int, list[int]], now) -> 
     # for each set of dates met (most people share theirs, or have none).
     judged_as: dict[tuple, bool] = {}
     latest = _latest_completions(list(members), keys, today, now)
-    for chunk in chunks(everyone, 900):
-        for person in chunk:
-            compliant = 0
-            for module, parts in items:
-                key = (module.key, *(latest.get((person, part.key)) for part in parts))
-                ok = judged_as.get(key)
-                if ok is None:
-                    status = training.judge_item(person, module, parts, latest, today, window)[2]
-                    ok = judged_as[key] = status in training.COMPLIANT
-                compliant += ok
-            standing[person] = (compliant, compliant == len(items))
+    # Everyone who has completed none of the required modules stands the same: judged once.
+    nobody = -1  # an id no completion is read for
+    none_done = sum(
+        training.judge_item(nobody, module, parts, {}, today, window)[2] in training.COMPLIANT
+        for module, parts in items
+    )
+    nothing = (none_done, none_done == len(items))
+    someone = {person for person, _key in latest}
+    for person in everyone:
+        if person not in someone:
+            standing[person] = nothing
+            continue
+        compliant = 0
+        for module, parts in items:
+            key = (module.key, *(latest.get((person, part.key)) for part in parts))
+            ok = judged_as.get(key)
+            if ok is None:
+                status = training.judge_item(person, module, parts, latest, today, window)[2]
+                ok = judged_as[key] = status in training.COMPLIANT
+            compliant += ok
+        standing[person] = (compliant, compliant == len(items))
 
     def figures(ids) -> TrainingFigures:
         result = TrainingFigures(people=len(ids), required=len(ids) * len(items))
