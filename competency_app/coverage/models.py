@@ -20,7 +20,8 @@ class StoredTeamFigures(Model):
 
     `figures` is what a page reads (`coverage/stored.py` turns it back into `TeamFigures`);
     `people` is what they were added up from, each member's part (`figures.Tally`) and
-    values sign-offs, so that a sign-off works out only its own person's again.
+    values sign-offs, so that a sign-off works out only its own person's again; `counts`
+    what the regional view reads.
     """
 
     __tablename__ = "stored_team_figures"
@@ -35,3 +36,6 @@ class StoredTeamFigures(Model):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     people: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The team's coverage in counts, for the regional view (`services.team_counts`, with
+    # the figures' "format"): small, read without the figures. None: stored before counts.
+    counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)

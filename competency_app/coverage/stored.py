@@ -355,7 +355,8 @@ def bring_up_to_date(people: set[int], version: FrameworkVersion, epochs: dict[i
             "members": ids,
             "valid_from": now,
             "valid_until": figures.valid_until,
-            "figures": {**_dump(figures), "counts": team_counts(version, ids, figures, now)},
+            "figures": _dump(figures),
+            "counts": {"format": _FORMAT, **team_counts(version, ids, figures, now)},
             "people": _dump_tally(tally, signoffs),
         }
         if kept:

@@ -231,21 +231,19 @@ def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> tup
     """For the teams whose stored figures are current (the checks of
     `stored.stored_figures`): (team id -> its counts as stored with them, already judged;
     team id -> its stored figures, for rows kept before counts were stored beside them),
-    from one statement per chunk of teams reading only the counts, then, for rows without
-    them, one reading only the parts of the figures a judgement needs (not each member's
-    skill counts)."""
+    from one statement per chunk of teams reading only the counts column (not the figures'
+    JSON, which the database would read whole), then, for rows without counts, one reading
+    only the parts of the figures a judgement needs (not each member's skill counts)."""
     counted: dict[int, JudgedTeam] = {}
     uncounted: list[int] = []
     for chunk in chunks(team_ids, 900):
-        for team_id, ids, valid_from, valid_until, form, counts in _current_rows(
-            version, chunk, [_S.figures["format"], _S.figures["counts"]]
+        for team_id, ids, valid_from, valid_until, counts in _current_rows(
+            version, chunk, [_S.counts]
         ):
-            if ids != members[team_id] or form != stored._FORMAT:
+            if ids != members[team_id] or not stored._holds(valid_from, valid_until, now):
                 continue
-            if not stored._holds(valid_from, valid_until, now):
-                continue
-            if counts is None:
-                uncounted.append(team_id)
+            if counts is None or counts.get("format") != stored._FORMAT:
+                uncounted.append(team_id)  # stored before counts were: judged from the figures
                 continue
             counted[team_id] = JudgedTeam(
                 **{name: counts[name] for name in _COUNTS},
@@ -254,12 +252,14 @@ def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> tup
                 valid_until=valid_until,
             )
     whole = version.settings.coverage_rule == "whole_element"
-    parts = ["skills", "values", "everyone"] + (["holder_expiry"] if whole else [])
+    parts = ["format", "skills", "values", "everyone"] + (["holder_expiry"] if whole else [])
     found: dict[int, TeamFigures] = {}
     for chunk in chunks(uncounted, 900):
         rows = _current_rows(version, chunk, [_S.figures[part] for part in parts])
         for team_id, _ids, valid_from, valid_until, *values in rows:
             body = dict(zip(parts, values, strict=True))
+            if body["format"] != stored._FORMAT:
+                continue
             body.setdefault("holder_expiry", {})
             body.update(competent={}, developing={})
             found[team_id] = stored._load(body, valid_from, valid_until)
