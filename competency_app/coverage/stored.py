@@ -183,25 +183,16 @@ def stored_figures(
 ) -> TeamFigures | None:
     """The team's stored figures, when they are for its epoch as read in this transaction,
     `version`, these members in this order, and hold at `now`; else None."""
-    row = db.session.execute(
-        select(_S.members, _S.valid_from, _S.valid_until, _S.figures).where(
-            _S.team_id == team.id,
-            _S.epoch == team.coverage_epoch,
-            _S.content_hash == version.content_hash,
-        )
-    ).first()
-    if row is None or row.members != ids or not _holds(row.valid_from, row.valid_until, now):
-        return None
-    if row.figures.get("format") != _FORMAT:
-        return None
-    return _load(row.figures, row.valid_from, row.valid_until)
+    return stored_figures_of_teams([team], version, [ids], now).get(team.id)
 
 
 def stored_figures_of_teams(
     teams: list[Team], version: FrameworkVersion, members: list[list[int]], now: datetime
 ) -> dict[int, TeamFigures]:
-    """`stored_figures` of several teams (`members`: each team's ids, in order) from one
-    statement: team id -> its figures, for the teams whose stored figures are current."""
+    """The stored figures of several teams (`members`: each team's ids, in order) from one
+    statement: team id -> its figures, for the teams whose stored figures are for the
+    team's epoch as read in this transaction, `version`, these members in this order, and
+    hold at `now`."""
     epochs = {team.id: team.coverage_epoch for team in teams}
     ids_of = {team.id: ids for team, ids in zip(teams, members, strict=True)}
     found: dict[int, TeamFigures] = {}

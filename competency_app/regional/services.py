@@ -245,12 +245,7 @@ def _stored(version: FrameworkVersion, team_ids: list[int], members, now) -> tup
             if counts is None or counts.get("format") != stored._FORMAT:
                 uncounted.append(team_id)  # stored before counts were: judged from the figures
                 continue
-            counted[team_id] = JudgedTeam(
-                **{name: counts[name] for name in _COUNTS},
-                from_stored=True,
-                valid_from=valid_from,
-                valid_until=valid_until,
-            )
+            counted[team_id] = _counted(counts, valid_from, valid_until, from_stored=True)
     whole = version.settings.coverage_rule == "whole_element"
     parts = ["format", "skills", "values", "everyone"] + (["holder_expiry"] if whole else [])
     found: dict[int, TeamFigures] = {}
@@ -325,12 +320,13 @@ _JUDGED: BoundedCache[JudgedTeam] = BoundedCache(8192)
 per_process_cache("regional team counts", _JUDGED.clear)
 
 
-def _counted(counts: dict, figures: TeamFigures, from_stored: bool) -> JudgedTeam:
+def _counted(counts: dict, valid_from, valid_until, from_stored: bool) -> JudgedTeam:
+    """A team's `team_counts` (judged now, or as stored) and the moments they hold between."""
     return JudgedTeam(
         **{name: counts[name] for name in _COUNTS},
         from_stored=from_stored,
-        valid_from=figures.valid_from,
-        valid_until=figures.valid_until,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
 
 
@@ -359,8 +355,11 @@ def _judged_teams(pairs, version: FrameworkVersion, members, now) -> dict[int, J
         if team.id in counted:
             found[team.id] = counted[team.id]
         else:
-            counts = team_counts(version, members[team.id], figures[team.id], now)
-            found[team.id] = _counted(counts, figures[team.id], team.id in from_stored)
+            team_figures = figures[team.id]
+            counts = team_counts(version, members[team.id], team_figures, now)
+            found[team.id] = _counted(
+                counts, team_figures.valid_from, team_figures.valid_until, team.id in from_stored
+            )
         _JUDGED.put(keys[team.id], found[team.id])
     return found
 
