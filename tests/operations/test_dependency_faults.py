@@ -346,3 +346,55 @@ def test_postgresql_connections_give_up_after_seconds_unless_the_url_says(app):
         assert options["pool_pre_ping"] is True
     with separate_app(app, SQLALCHEMY_DATABASE_URI=nowhere + "?connect_timeout=2") as chosen:
         assert "connect_args" not in chosen.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+@requires_redis_server
+def test_a_sign_off_with_the_job_queue_down_commits_and_coverage_stays_right(
+    app, framework, tmp_path, caplog
+):
+    """Redis stopped before the supervisor's click: the sign-off commits (the job that keeps
+    the team's stored figures cannot be queued, and that is logged, not raised); the stored
+    figures stay of the epoch before, so a process with a cold cache works the team's out,
+    the same as worked out afresh."""
+    from competency_app.assessments import services as assessments
+    from competency_app.assessments.models import Assessment, Status
+    from competency_app.clock import utcnow
+    from competency_app.common.caches import clear_caches
+    from competency_app.coverage import stored
+    from competency_app.coverage.services import coverage_for_team, team_practitioners
+    from competency_app.framework.services import current_version
+    from tests.factories import reflect_on_values
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        with separate_app(app, JOBS_REDIS_URL=server.url) as queued, queued.app_context():
+            north = make_team("north")
+            sue = make_user("sue.super", Role.SUPERVISOR, team=north)
+            kim = make_user("kim.keyworker", Role.PRACTITIONER, team=north, supervisor=sue)
+            assessment = assessments.start_assessment(kim)
+            for element in assessments.elements_of(assessment.framework_version):
+                levels = {s.id: (3, "evidence") for s in element.skills}
+                assessments.save_element(assessment, kim, element, levels, None)
+            reflect_on_values(assessment, kim)
+            assessments.submit(assessment, kim, None)
+            commit()
+            server.stop()
+            assessments.validate(assessment, sue, {}, None)
+            with caplog.at_level(logging.ERROR):
+                commit()  # the queue is down: nothing raised after the commit
+            assert "could not run the work queued for after the commit" in caplog.text
+            db.session.expire_all()
+            assert db.session.get_one(Assessment, assessment.id).status is Status.VALIDATED
+            version, now = current_version(), utcnow()
+            ids = [m.id for m in team_practitioners(north, on=now)]
+            assert stored.stored_figures(north, version, ids, now) is None  # job never ran
+            clear_caches()
+            cold = coverage_for_team(north, version, now)
+            fresh = coverage_for_team(north, version, now, cached=False)
+            assert [(e.element.key, e.status) for e in cold.elements] == [
+                (e.element.key, e.status) for e in fresh.elements
+            ]
+            assert all(s.holders == 1 for s in cold.skills)  # kim's level 3 counts
+    finally:
+        server.stop()

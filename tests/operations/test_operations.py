@@ -176,6 +176,25 @@ def test_seed_scale_generates_history_and_projection(app, runner, framework, mon
     assert runner.invoke(args=["seed-scale", "--people", "0"]).exit_code == 2
 
 
+def test_seed_scale_one_person_over_a_batch(app, runner, framework, monkeypatch):
+    """A batch holds 19 people's history: the 20th goes alone in a second, and is written."""
+    from sqlalchemy import func, select
+
+    from competency_app.assessments.models import Assessment, CurrentRating, ValidatedRating
+    from competency_app.framework.models import Skill
+    from competency_app.operations import scale
+
+    with app.app_context():
+        skills = db.session.scalar(select(func.count()).select_from(Skill))
+    monkeypatch.setattr(scale, "BATCH", 19 * skills)  # one cycle: 19 people a batch
+    result = runner.invoke(args=["seed-scale", "--people", "20", "--teams", "2", "--cycles", "1"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+        assert count(Assessment) == 20
+        assert count(ValidatedRating) == count(CurrentRating) == 20 * skills
+
+
 def test_seed_scale_spreads_teams_over_organisations_of_one_collaborative(app, runner, framework):
     from sqlalchemy import func, select
 
