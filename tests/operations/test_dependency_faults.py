@@ -363,7 +363,7 @@ def test_a_sign_off_with_the_job_queue_down_commits_and_coverage_stays_right(
     from competency_app.coverage import stored
     from competency_app.coverage.services import coverage_for_team, team_practitioners
     from competency_app.framework.services import current_version
-    from tests.factories import reflect_on_values
+    from tests.notifications.test_notifications import rate_everything
 
     server = RedisServer(tmp_path)
     server.start()
@@ -373,10 +373,7 @@ def test_a_sign_off_with_the_job_queue_down_commits_and_coverage_stays_right(
             sue = make_user("sue.super", Role.SUPERVISOR, team=north)
             kim = make_user("kim.keyworker", Role.PRACTITIONER, team=north, supervisor=sue)
             assessment = assessments.start_assessment(kim)
-            for element in assessments.elements_of(assessment.framework_version):
-                levels = {s.id: (3, "evidence") for s in element.skills}
-                assessments.save_element(assessment, kim, element, levels, None)
-            reflect_on_values(assessment, kim)
+            rate_everything(assessment, kim, level=3)  # and reflect on every core value
             assessments.submit(assessment, kim, None)
             commit()
             server.stop()
