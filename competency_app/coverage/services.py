@@ -44,7 +44,7 @@ from competency_app.coverage.stored import figures_for
 from competency_app.coverage.words import headline, rule_sentence
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Module, Skill
-from competency_app.training.services import in_date_completions
+from competency_app.training.services import in_date_completions, in_date_of
 
 MET, AT_RISK, GAP = "met", "at_risk", "gap"
 RANK = {MET: 0, AT_RISK: 1, GAP: 2}
@@ -716,14 +716,18 @@ class PlanStep:
     members: list[User]
 
 
-def training_plan(cov: TeamCoverage) -> list[PlanStep]:
+def training_plan(cov: TeamCoverage, latest: dict | None = None) -> list[PlanStep]:
     """Greedy set cover: repeatedly the module that addresses the most open gaps. A module
     is suggested only to members who are not in date for it (completed, its refresh not
-    yet due); a module every candidate is in date for is not suggested at all."""
+    yet due); a module every candidate is in date for is not suggested at all. (`latest`:
+    the members' latest completions, when the caller has read them, as
+    `latest_completions` gives them.)"""
     open_gaps = {e.element.key: e for e in cov.gaps + cov.at_risk}
-    held = in_date_completions(
-        [m.id for m in cov.members], cov.version.modules, london_day(cov.now)
-    )
+    day = london_day(cov.now)
+    if latest is None:
+        held = in_date_completions([m.id for m in cov.members], cov.version.modules, day)
+    else:
+        held = in_date_of(latest, cov.version.modules, day)
     steps: list[PlanStep] = []
     modules = list(cov.version.modules)
     while open_gaps:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from competency_app.training.required import (
     ComplianceCounts,
     completion_expiry,
     compliance_from,
+    counted_until,
     organisation_compliance_counts,
 )
 from competency_app.training.services import (
@@ -242,10 +243,16 @@ def training_rows(
     members = cov.members
     names = {m.id: m.name for m in members}
     ids = list(names)
-    latest: dict[tuple[int, str], object] = {}
+    # each person's latest completion of each module on or before today, as the pages
+    # read them (`latest_completions`): one dated later was stored before such dates were
+    # refused and counts nowhere
+    counted = counted_until(today)
+    latest: dict[tuple[int, str], date] = {}
     for person in ids:
         for _id, key, completed, _certificate in training.completions.get(person, ()):
-            if (person, key) not in latest or completed > latest[(person, key)]:
+            if completed <= counted and (
+                (person, key) not in latest or completed > latest[(person, key)]
+            ):
                 latest[(person, key)] = completed
     compliance = compliance_from(members, latest, version, today)
     compliance_rows(sheets.compliance, team, ComplianceCounts.of(compliance))
@@ -278,7 +285,7 @@ def training_rows(
                 certificate,
             ]
         )
-    for step in training_plan(cov):
+    for step in training_plan(cov, latest):
         closes = ", ".join(e.display_name for e in step.closes)
         who: list[User | None] = [*step.members] or [None]
         for member in who:

@@ -41,9 +41,22 @@ def in_date_completions(
     """(person id, module key) -> (completed on, repeat by or None) for each latest
     completion still in date on `day` (its refresh, if any, not yet reached)."""
     by_key = {module.key: module for module in modules}
+    return in_date_of(required.latest_completions(person_ids, by_key), modules, day)
+
+
+def in_date_of(
+    latest: dict, modules: Sequence[Module], day: date
+) -> dict[tuple[int, str], tuple[date, date | None]]:
+    """`in_date_completions` from latest completions already read (`latest`: (person id,
+    module key) -> the latest completion on or before today, as `latest_completions`
+    gives)."""
+    by_key = {module.key: module for module in modules}
     found = {}
-    for (person_id, key), done in required.latest_completions(person_ids, by_key).items():
-        expires = required.completion_expiry(done, by_key[key])
+    for (person_id, key), done in latest.items():
+        module = by_key.get(key)
+        if module is None:
+            continue
+        expires = required.completion_expiry(done, module)
         if expires is None or expires > day:
             found[(person_id, key)] = (done, expires)
     return found
