@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -91,10 +92,16 @@ class SheetWriter:
         self.rows = 0
         self.columns = 0  # the header's, for the auto-filter
         # One style array per look (bold, fill, wrap, number format), shared by the cells
-        # that have it: openpyxl looks each style up again (hashing the font and fill) on
-        # every assignment, which cost more than writing the cell. The fill is kept with
-        # its array so that its id in the key stays its own.
-        self._styles: dict[tuple, tuple[StyleArray | None, PatternFill | None]] = {}
+        # that have it, in every sheet of the workbook (the arrays index its style tables):
+        # openpyxl looks each style up again (hashing the font and fill) on every
+        # assignment, which cost more than writing the cell, and a workbook of a dozen
+        # small sheets paid it again for each sheet's header. The fill is kept with its
+        # array so that its id in the key stays its own.
+        book: Any = sheet.parent
+        styles = getattr(book, "safe_styles", None)
+        if styles is None:
+            styles = book.safe_styles = {}
+        self._styles: dict[tuple, tuple[StyleArray | None, PatternFill | None]] = styles
 
     def cell(self, value, *, bold: bool = False, fill: PatternFill | None = None, wrap=False):
         number_format = (
@@ -211,7 +218,11 @@ def _finish_tables(workbook: Workbook) -> None:
 
 
 def to_bytes(workbook: Workbook) -> bytes:
+    """The saved workbook. It is zipped into a temporary file and read back once: zipped
+    into memory and copied out, a region's workbook (tens of MB) was held twice at the
+    peak."""
     _finish_tables(workbook)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        return handle.read()

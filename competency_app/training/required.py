@@ -469,13 +469,15 @@ def judge_item(
     today: date,
     window_days: int,
     future: dict | None = None,
+    real_today: date | None = None,
 ) -> tuple[date | None, date | None, str, tuple[PartStanding, ...]]:
     """A person's required item (led by `module`, made of `parts`) judged on `today`:
     (earliest completion of its parts or None if a part was never done, the earliest
     repeat date, the most urgent standing, each part's standing). Each part is repeated
     every `module.refresh_months`. A completion in `latest` dated after the real today is
-    treated as never done and flagged."""
-    real_today = counted_until(today)
+    treated as never done and flagged. (`real_today`: `counted_until(today)`, when the
+    caller judging many items has it.)"""
+    real_today = real_today or counted_until(today)
     judged = []
     for part in parts:
         completed_on = latest.get((person_id, part.key))
@@ -509,11 +511,12 @@ def standings_from(
     `latest_completions` gives; `future`: completions dated after today, flagged)."""
     items = [(module, parts_of(module, version)) for module in required_modules(version)]
     window = version.settings.expiring_soon_days
+    real_today = counted_until(today)
     result = {}
     for person in people:
         for module, parts in items:
             completed_on, expires_on, status, judged = judge_item(
-                person.id, module, parts, latest, today, window, future
+                person.id, module, parts, latest, today, window, future, real_today
             )
             result[(person.id, module.key)] = Standing(
                 person, module, completed_on, expires_on, status, judged
@@ -583,6 +586,7 @@ def organisation_compliance_counts(
     window = version.settings.expiring_soon_days
     counts = {m.key: dict.fromkeys(STATUS_LABELS, 0) for m in modules}
     people = fully = 0
+    real_today = counted_until(today)
     ids = db.session.execute(
         _keyworkers(User.id, now, organisation_id).execution_options(yield_per=chunk)
     )
@@ -593,7 +597,7 @@ def organisation_compliance_counts(
             compliant = True
             for module, parts in items:
                 _done, _expires_on, status, _parts = judge_item(
-                    person, module, parts, latest, today, window
+                    person, module, parts, latest, today, window, real_today=real_today
                 )
                 counts[module.key][status] += 1
                 compliant = compliant and status in COMPLIANT
