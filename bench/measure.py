@@ -5,6 +5,7 @@
     python bench/measure.py signoff URL TEAM_SLUG REPEAT   # the sign-off beside its floor only
     python bench/measure.py org-workbook URL               # time and peak RSS of its own
     python bench/measure.py workbook-floor ROWS COLUMNS    # openpyxl write-only, same cells
+    python bench/measure.py store-figures URL              # every team's stored figures
 
 Each prints one JSON object on its last line. A child process per measurement keeps the
 per-process caches and the peak RSS of one measurement out of the others.
@@ -280,6 +281,13 @@ def services(url: str, slug: str, repeat: int) -> dict:
             lambda: _write_only(max(1, out["team_book_cells"] // cols), cols),
             max(3, repeat // 3),
         )
+        grids = grids_of(book.content)
+        out |= pair(
+            "team_book_same",
+            lambda: export_team(team, None, "bench"),
+            lambda: write_grids(grids),
+            max(3, repeat // 3),
+        )
 
         # ---- the sign-off (the supervisor's click) beside its floor, in turn
         out.update(_signoffs(team, version, members, repeat))
@@ -312,6 +320,13 @@ def services(url: str, slug: str, repeat: int) -> dict:
             "team_book_history",
             lambda: export_team(team, None, "bench"),
             lambda: _write_only(max(1, history_cells // cols), cols),
+            max(3, repeat // 3),
+        )
+        history_grids = grids_of(history_book.content)
+        out |= pair(
+            "team_book_history_same",
+            lambda: export_team(team, None, "bench"),
+            lambda: write_grids(history_grids),
             max(3, repeat // 3),
         )
         out["team_book_every_cycle"] = statistics.median(
@@ -605,6 +620,42 @@ def _write_only(rows: int, cols: int) -> None:
         book.save(handle)
 
 
+def grids_of(content: bytes) -> list[tuple[str, list[list]]]:
+    """Each sheet of a workbook as (title, its rows of plain values), read back."""
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    try:
+        return [
+            (sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
+            for sheet in book.worksheets
+        ]
+    finally:
+        book.close()
+
+
+def write_grids(grids: list[tuple[str, list[list]]]) -> None:
+    """The second floor of a workbook: openpyxl write-only writing the very same cells
+    (the same sheets, rows and values, dates included) from plain lists, with nothing
+    read, judged or styled: what writing this workbook costs openpyxl alone."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, rows in grids:
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    with tempfile.TemporaryFile() as handle:
+        book.save(handle)
+
+
+# Above this many cells the organisation workbook's same-cells floor is not measured: its
+# values held as Python lists would cost more memory than the export.
+SAME_CELLS_LIMIT = 2_000_000
+
+
 def org_workbook(url: str) -> dict:
     from competency_app.exports.services import export_organisation
 
@@ -615,12 +666,31 @@ def org_workbook(url: str) -> dict:
         # the export's own peak, read before the cells are counted (unzipping every sheet
         # and searching it costs tens of MB at 10,000 people: the measurement, not the export)
         peak = peak_mb()
-        return {
+        out = {
             "seconds": seconds,
             "rows": export.rows,
             "cells": cells_in(export.content),
             "peak_rss_mb": peak,
         }
+        if out["cells"] <= SAME_CELLS_LIMIT:
+            grids = grids_of(export.content)
+            start = time.perf_counter()
+            write_grids(grids)
+            out["same_cells_seconds"] = time.perf_counter() - start
+        return out
+
+
+def store_figures(url: str) -> dict:
+    """Every team's stored figures brought up to date, as the sign-offs' jobs keep them in
+    a service in use (bulk-seeded teams have none)."""
+    from regional import store_every_team  # beside this file
+
+    from competency_app.framework.services import current_version
+
+    with _app(url).app_context():
+        started = time.perf_counter()
+        teams = store_every_team(current_version(structure=True))
+        return {"teams": teams, "seconds": time.perf_counter() - started}
 
 
 def cells_in(content: bytes) -> int:
@@ -656,6 +726,8 @@ def main() -> int:
         result = org_workbook(args[0])
     elif kind == "workbook-floor":
         result = workbook_floor(int(args[0]), int(args[1]))
+    elif kind == "store-figures":
+        result = store_figures(args[0])
     else:
         raise SystemExit(f"unknown measurement {kind!r}")
     result.setdefault("peak_rss_mb", peak_mb())
