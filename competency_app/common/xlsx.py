@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
@@ -163,6 +165,34 @@ def new_workbook() -> Workbook:
     return Workbook(write_only=True)
 
 
+@contextmanager
+def building() -> Iterator[Workbook]:
+    """A new workbook, discarded (`discard`) if the block fails."""
+    workbook = new_workbook()
+    try:
+        yield workbook
+    except BaseException:
+        discard(workbook)
+        raise
+
+
+def discard(workbook: Workbook) -> None:
+    """Close a workbook given up midway and delete its sheets' temporary files: a write-only
+    sheet streams into one, which openpyxl deletes only on saving (or when the process
+    ends: a worker's disk would fill), and an unfinished sheet's stream fails noisily when
+    it is collected."""
+    sheets: list[Any] = workbook.worksheets
+    for sheet in sheets:
+        writer = getattr(sheet, "_writer", None)
+        if writer is None:
+            continue
+        with suppress(Exception):
+            if not sheet.closed:
+                sheet.close()
+        with suppress(OSError):
+            writer.cleanup()
+
+
 def add_sheet(workbook: Workbook, title: str, widths: Sequence[int] = ()) -> SheetWriter:
     sheet = workbook.create_sheet(title=safe_sheet_title(title))
     for index, width in enumerate(widths, start=1):
@@ -217,12 +247,17 @@ def _finish_tables(workbook: Workbook) -> None:
             sheet.auto_filter.ref = f"A1:{last}{max(2, writer.rows)}"
 
 
+def save(workbook: Workbook, into: str | os.PathLike | IO[bytes]) -> None:
+    """Write the finished workbook into a file (a path, or one open for writing)."""
+    _finish_tables(workbook)
+    workbook.save(into)
+
+
 def to_bytes(workbook: Workbook) -> bytes:
     """The saved workbook. It is zipped into a temporary file and read back once: zipped
     into memory and copied out, a region's workbook (tens of MB) was held twice at the
-    peak."""
-    _finish_tables(workbook)
+    peak. (A job writes its workbook straight into its file: `save`.)"""
     with tempfile.TemporaryFile() as handle:
-        workbook.save(handle)
+        save(workbook, handle)
         handle.seek(0)
         return handle.read()

@@ -13,13 +13,20 @@ from competency_app.exports.services import ExportError, _audit, _version, ratin
 from competency_app.exports.workbooks import Export, build_workbook
 from competency_app.extensions import db
 from competency_app.jobs.models import Job
-from competency_app.jobs.services import JobError, JobKind, JobResult, Progress, register
+from competency_app.jobs.services import (
+    JobError,
+    JobKind,
+    JobResult,
+    Progress,
+    register,
+    scratch,
+)
 from competency_app.training.required import keyworker_teams
 
 
 def _result(export: Export, what: str) -> JobResult:
     return JobResult(
-        summary=f"{what}: {export.rows:,} rows.", content=export.content, filename=export.filename
+        summary=f"{what}: {export.rows:,} rows.", file=export.file, filename=export.filename
     )
 
 
@@ -34,15 +41,17 @@ def _organisation(params: dict, progress: Progress) -> JobResult:
     teams = keyworker_teams(organisation_id)
     if not teams:
         raise JobError("There are no teams with members to export.")
-    export = build_workbook(
-        teams,
-        version,
-        utcnow(),
-        scope="Organisation",
-        progress=progress,
-        history=True,
-        organisation_id=organisation_id,
-    )
+    with scratch() as file:
+        export = build_workbook(
+            teams,
+            version,
+            utcnow(),
+            scope="Organisation",
+            progress=progress,
+            history=True,
+            organisation_id=organisation_id,
+            into=file,
+        )
     teams_text = f"{len(teams)} team" if len(teams) == 1 else f"{len(teams)} teams"
     return _result(export, f"The organisation workbook ({teams_text})")
 
@@ -56,9 +65,16 @@ def _team(params: dict, progress: Progress) -> JobResult:
     if team is None:
         raise JobError("This team no longer exists.")
     history = bool(params.get("history"))
-    export = build_workbook(
-        [team], version, utcnow(), scope=team.name, progress=progress, history=history
-    )
+    with scratch() as file:
+        export = build_workbook(
+            [team],
+            version,
+            utcnow(),
+            scope=team.name,
+            progress=progress,
+            history=history,
+            into=file,
+        )
     return _result(export, f"The {team.name} workbook")
 
 

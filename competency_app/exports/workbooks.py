@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from competency_app.accounts.models import Role, Team, User
 from competency_app.accounts.services import members_of_teams
 from competency_app.assessments.models import CurrentRating
 from competency_app.clock import utcnow
-from competency_app.common.xlsx import new_workbook, to_bytes
+from competency_app.common.xlsx import building, save, to_bytes
 from competency_app.coverage.figures import figures_for_teams
 from competency_app.coverage.services import coverage_for_team, judge
 from competency_app.coverage.stored import stored_figures_of_teams
@@ -57,9 +58,10 @@ __all__ = ["GAPS_HEADER", "Export", "build_workbook"]
 
 @dataclass
 class Export:
-    content: bytes
+    content: bytes  # empty when the workbook was written into `file`
     rows: int
     filename: str
+    file: Path | None = None
 
 
 # ---- the organisation: many teams at once -------------------------------------------------
@@ -184,6 +186,7 @@ def build_workbook(
     history: bool = False,
     team_by_team: bool | None = None,
     organisation_id: int | None = None,
+    into: Path | None = None,
 ) -> Export:
     """The workbook for `teams` (one team, or all of them) as at `now`; its Ratings sheet
     holds each member's current cycle, or every cycle with `history`.
@@ -196,7 +199,10 @@ def build_workbook(
     (`team_by_team` chooses either way: the tests compare the two).
 
     `organisation_id`: whose keyworkers the organisation workbook's overall compliance counts
-    (None: everyone's, for the command line)."""
+    (None: everyone's, for the command line).
+
+    `into`: a file to write the workbook into, instead of returning its bytes (a job's:
+    a region's workbook is tens of MB, not held in memory)."""
     if team_by_team is None:
         team_by_team = len(teams) == 1 or now < utcnow() - timedelta(hours=1)
     # A single team's figures come from (and go to) the pages' cache; a whole organisation's
@@ -204,76 +210,80 @@ def build_workbook(
     # team's coverage is written to every sheet that needs it and then let go: memory stays
     # bounded by the largest team, not the organisation.
     cached = len(teams) == 1
-    workbook = new_workbook()
-    title = f"{version.short_title}: {scope}"
-    notes: list[str] = []
-    skills = all_skills(version)
-    coverage, skill_rows = coverage_sheet(
-        workbook, skills, version.settings.words.skill_heading, title
-    )
-    team_sheet = teams_sheet(workbook, title)
-    elements = elements_sheet(workbook, title)
-    gaps = gaps_sheet(workbook, title)
-    values = values_sheet(workbook, title)
-    training = training_sheets(workbook, version, now, scope, title, organisation_id)
-    headlines: list[list] = []
-    person_ids: list[int] = []
-    single = None
-    for cov, levels, read in _teams(teams, version, now, cached, team_by_team, skills):
-        coverage_rows(coverage, cov, levels)
-        training_rows(training, version, cov, now, read)
-        elements_rows(elements, cov)
-        gaps_rows(gaps, cov)
-        values_rows(values, cov)
-        headlines.append(teams_row(team_sheet, cov))
-        person_ids += [m.id for m in cov.members]
-        single = cov if len(teams) == 1 else None
-        if progress is not None:
-            done = len(person_ids)
-            progress(done, 2 * done + 4)  # the total grows as members are counted
-    finish_coverage_sheet(coverage, version, skills)
-    done, total = len(person_ids), 2 * len(person_ids) + 4
+    with building() as workbook:
+        title = f"{version.short_title}: {scope}"
+        notes: list[str] = []
+        skills = all_skills(version)
+        coverage, skill_rows = coverage_sheet(
+            workbook, skills, version.settings.words.skill_heading, title
+        )
+        team_sheet = teams_sheet(workbook, title)
+        elements = elements_sheet(workbook, title)
+        gaps = gaps_sheet(workbook, title)
+        values = values_sheet(workbook, title)
+        training = training_sheets(workbook, version, now, scope, title, organisation_id)
+        headlines: list[list] = []
+        person_ids: list[int] = []
+        single = None
+        for cov, levels, read in _teams(teams, version, now, cached, team_by_team, skills):
+            coverage_rows(coverage, cov, levels)
+            training_rows(training, version, cov, now, read)
+            elements_rows(elements, cov)
+            gaps_rows(gaps, cov)
+            values_rows(values, cov)
+            headlines.append(teams_row(team_sheet, cov))
+            person_ids += [m.id for m in cov.members]
+            single = cov if len(teams) == 1 else None
+            if progress is not None:
+                done = len(person_ids)
+                progress(done, 2 * done + 4)  # the total grows as members are counted
+        finish_coverage_sheet(coverage, version, skills)
+        done, total = len(person_ids), 2 * len(person_ids) + 4
 
-    def step(count: int) -> None:
-        nonlocal done
-        done += count
-        if progress is not None:
-            progress(done, total)
+        def step(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(done, total)
 
-    step(1)
-    ratings = ratings_sheets(workbook, person_ids, skills, notes, history, title, step)
-    summary = summary_sheet(
-        workbook,
-        version,
-        headlines,
-        len(person_ids),
-        scope,
-        now,
-        notes,
-        (elements, single) if single is not None else None,
-        title,
-    )
-    step(1)
-    # In reading order: the summary, the teams and their elements, the coverage and its
-    # skills, the gaps, the ratings (written last, as they may fill several sheets), the
-    # values and the training.
-    order = ["Summary", "Teams", "Elements", "Coverage", "Skills", "Gaps"]
-    order += [t for t in workbook.sheetnames if t.startswith("Ratings")]
-    order += ["Values", *TRAINING_SHEETS]
-    for index, sheet_title in enumerate(order):
-        workbook.move_sheet(sheet_title, offset=index - workbook.sheetnames.index(sheet_title))
-    rows = (
-        coverage.rows
-        + skill_rows
-        + team_sheet.rows
-        + elements.rows
-        + gaps.rows
-        + ratings
-        + values.rows
-        + training.rows
-        + summary.rows
-    )
-    slug = teams[0].slug if len(teams) == 1 and scope != "Organisation" else "organisation"
-    content = to_bytes(workbook)
-    step(1)
-    return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")
+        step(1)
+        ratings = ratings_sheets(workbook, person_ids, skills, notes, history, title, step)
+        summary = summary_sheet(
+            workbook,
+            version,
+            headlines,
+            len(person_ids),
+            scope,
+            now,
+            notes,
+            (elements, single) if single is not None else None,
+            title,
+        )
+        step(1)
+        # In reading order: the summary, the teams and their elements, the coverage and its
+        # skills, the gaps, the ratings (written last, as they may fill several sheets), the
+        # values and the training.
+        order = ["Summary", "Teams", "Elements", "Coverage", "Skills", "Gaps"]
+        order += [t for t in workbook.sheetnames if t.startswith("Ratings")]
+        order += ["Values", *TRAINING_SHEETS]
+        for index, sheet_title in enumerate(order):
+            workbook.move_sheet(sheet_title, offset=index - workbook.sheetnames.index(sheet_title))
+        rows = (
+            coverage.rows
+            + skill_rows
+            + team_sheet.rows
+            + elements.rows
+            + gaps.rows
+            + ratings
+            + values.rows
+            + training.rows
+            + summary.rows
+        )
+        slug = teams[0].slug if len(teams) == 1 and scope != "Organisation" else "organisation"
+        if into is None:
+            content = to_bytes(workbook)
+        else:
+            save(workbook, into)
+            content = b""
+        step(1)
+        return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx", into)

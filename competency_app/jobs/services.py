@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import secrets
+import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -49,6 +51,9 @@ class JobResult:
     summary: str
     content: bytes | None = None
     filename: str | None = None
+    # or, for a file too large to hold in memory, the finished file (a `scratch_file`),
+    # moved into the store as it is
+    file: Path | None = None
 
 
 Progress = Callable[[int, int], None]
@@ -252,7 +257,9 @@ def run_job(job_id: int) -> None:
     finally:
         mark_read_only(False)
     db.session.rollback()
-    stored = _store(job_id, result) if result.content is not None else None
+    stored = (
+        _store(job_id, result) if result.content is not None or result.file is not None else None
+    )
     hours = int(current_app.config["JOB_RESULT_HOURS"])
     finished = _finish(
         job_id,
@@ -396,10 +403,37 @@ def jobs_dir() -> Path:
     return path
 
 
+# What a job writes its file into while it runs (`scratch_file`): moved into the store
+# when done, deleted by the job when it fails, by `clean_up` when its worker died.
+SCRATCH_PREFIX = "partial-"
+
+
+def scratch_file() -> Path:
+    """A new empty file, readable by this user only, for a job to write its result into
+    (`JobResult.file`): in the store's folder, so that keeping it is a rename."""
+    handle, name = tempfile.mkstemp(prefix=SCRATCH_PREFIX, dir=jobs_dir())
+    os.close(handle)
+    return Path(name)
+
+
+@contextmanager
+def scratch() -> Iterator[Path]:
+    """A `scratch_file`, deleted if the block fails."""
+    path = scratch_file()
+    try:
+        yield path
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
 def _store(job_id: int, result: JobResult) -> str:
     name = f"job-{job_id}-{secrets.token_hex(8)}"
     path = jobs_dir() / name
-    path.write_bytes(result.content or b"")
+    if result.file is not None:
+        os.replace(result.file, path)
+    else:
+        path.write_bytes(result.content or b"")
     path.chmod(0o600)
     return name
 
@@ -438,8 +472,9 @@ STALE_AFTER = timedelta(hours=6)
 
 
 def clean_up(now: datetime | None = None) -> tuple[int, int]:
-    """Delete expired files; fail running jobs past their lease, and jobs stuck for hours
-    (queued for a worker that never came). Returns (files deleted, jobs failed). Flushes."""
+    """Delete expired files and the scratch files of workers that died; fail running jobs
+    past their lease, and jobs stuck for hours (queued for a worker that never came).
+    Returns (files deleted, jobs failed). Flushes."""
     now = now or utcnow()
     expired = list(
         db.session.scalars(
@@ -448,6 +483,7 @@ def clean_up(now: datetime | None = None) -> tuple[int, int]:
     )
     for job in expired:
         expire(job)
+    scraps = _old_scratch_files(now)
     stalled = fail_stalled(now=now)
     stuck = list(
         db.session.scalars(
@@ -462,7 +498,20 @@ def clean_up(now: datetime | None = None) -> tuple[int, int]:
         job.finished_at = now
         job.error = "The job did not finish in time: try again."
     db.session.flush()
-    return len(expired), stalled + len(stuck)
+    return len(expired) + scraps, stalled + len(stuck)
+
+
+def _old_scratch_files(now: datetime) -> int:
+    """Delete the scratch files of jobs whose worker died while writing them (older than
+    any job may run); returns how many."""
+    deleted = 0
+    oldest = (now - STALE_AFTER).timestamp()
+    for path in jobs_dir().glob(f"{SCRATCH_PREFIX}*"):
+        with suppress(FileNotFoundError):
+            if path.stat().st_mtime < oldest:
+                path.unlink()
+                deleted += 1
+    return deleted
 
 
 # Every minute: a job whose worker died is failed within a minute of its lease even when

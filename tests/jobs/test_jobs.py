@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -139,6 +141,40 @@ def test_a_failed_job_says_why_and_frees_its_key(app, jobs_dir):
         assert job is not None and job.status is JobState.FAILED and job.active_key is None
         assert job.result_file is None
     assert not list(jobs_dir.glob("*")) if jobs_dir.exists() else True
+
+
+def test_a_workbook_job_that_fails_midway_leaves_no_file(app, organisation, jobs_dir):
+    """The workbook is written straight into a file in the store's folder: a job that fails
+    while writing it deletes that file, and says why."""
+    from competency_app.exports import workbooks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    def sheet_files() -> set[Path]:  # what openpyxl streams each sheet into
+        return set(Path(tempfile.gettempdir()).glob("openpyxl.*"))
+
+    before = sheet_files()
+    saved = workbooks.finish_coverage_sheet
+    workbooks.finish_coverage_sheet = broken  # fails after the first sheets were written
+    try:
+        hana = signed_in(app, "hana.hr")
+        job_id = ask_for_organisation_workbook(hana)
+    finally:
+        workbooks.finish_coverage_sheet = saved
+    assert "Something went wrong" in hana.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert list(jobs_dir.glob("*")) == []
+    assert sheet_files() <= before  # the sheets begun were closed and their files deleted
+    with app.app_context():
+        job = db.session.get_one(Job, job_id)
+        assert job.status is JobState.FAILED and job.result_file is None
+    # asked again, it completes: its file is the workbook, readable by its owner only
+    job_id = ask_for_organisation_workbook(hana)
+    with app.app_context():
+        stored = jobs_dir / (db.session.get_one(Job, job_id).result_file or "")
+    assert stored.stat().st_mode & 0o777 == 0o600
+    assert load_workbook(io.BytesIO(stored.read_bytes())).sheetnames[0] == "Summary"
+    assert [p.name for p in jobs_dir.glob("*")] == [stored.name]
 
 
 def test_clean_jobs_deletes_expired_files(app, runner, organisation, jobs_dir):

@@ -1,7 +1,7 @@
 """Faults with real processes: a `flask worker` on Redis killed (`kill -9`) while it writes
 the organisation workbook. The dead job must not be joined: once its lease has run out the
 next request, by another HR officer, starts a new job, which a new worker completes; the
-dead job shows as failed, with why.
+dead job shows as failed, with why, and its half-written file is deleted by the clean-up.
 
 The job is slowed by `JOB_STEP_DELAY_SECONDS` (a pause at each progress step, read by the
 job itself) so that it can be caught midway; the lease is shortened to 3 seconds.
@@ -10,8 +10,12 @@ job itself) so that it can be caught midway; the lease is shortened to 3 seconds
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
+from competency_app.clock import utcnow
+from competency_app.extensions import db
 from competency_app.jobs.models import JobState
+from competency_app.jobs.services import SCRATCH_PREFIX, STALE_AFTER, clean_up
 from tests.jobs.test_jobs import ask_for_organisation_workbook, signed_in
 from tests.jobs.test_worker_redis import (  # noqa: F401 - the module's skip rule
     forget_workers,
@@ -68,6 +72,18 @@ def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_j
         completed = time.monotonic() - killed_at
         assert done.status is JobState.DONE, done.error
         assert hal.get(f"/jobs/{fresh}/download").status_code == 200
+        # the dead worker's half-written file stays until it is older than any job may
+        # run, then the clean-up deletes it; the finished job's file is kept
+        jobs_dir = tmp_path / "jobs"
+        scraps = list(jobs_dir.glob(f"{SCRATCH_PREFIX}*"))
+        assert len(scraps) == 1, scraps
+        with app.app_context():
+            assert clean_up() == (0, 0)
+            assert scraps[0].exists()
+            assert clean_up(utcnow() + STALE_AFTER + timedelta(minutes=1))[0] == 1
+            db.session.rollback()
+        assert not scraps[0].exists()
+        assert len(list(jobs_dir.glob("job-*"))) == 1
         print(
             f"killed at {at_kill.done}/{at_kill.total} records; dead job failed by the next "
             f"request {detected:.1f} s after the kill (lease {lease:.0f} s); new job "
