@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from competency_app.accounts.models import Team, User
 from competency_app.accounts.services import record
 from competency_app.clock import utcnow
@@ -31,10 +33,13 @@ def ratings_scope(history: bool) -> str:
 
 
 def export_organisation(
-    actor: User | None, actor_label: str = "cli", organisation_id: int | None = None
+    actor: User | None,
+    actor_label: str = "cli",
+    organisation_id: int | None = None,
+    into: Path | None = None,
 ) -> Export:
     """The workbook of the teams `organisation_id` hosts (None, the command line: every
-    team of the installation)."""
+    team of the installation); written `into` a file, when given, as the job writes it."""
     version = _version()
     teams = keyworker_teams(organisation_id)
     if not teams:
@@ -47,6 +52,7 @@ def export_organisation(
         scope="Organisation",
         history=True,
         organisation_id=organisation_id,
+        into=into,
     )
     _audit(actor, actor_label, "organisation", export)
     return export
