@@ -23,7 +23,7 @@ from competency_app.clock import utcnow
 from competency_app.common.caches import BoundedCache, per_process_cache
 from competency_app.common.dates import london_day
 from competency_app.common.holes import fill, holes, marker
-from competency_app.coverage import services
+from competency_app.coverage import actions, services
 from competency_app.coverage.figures import FIGURES, figures_key
 from competency_app.coverage.services import TeamCoverage
 from competency_app.framework.models import FrameworkVersion
@@ -72,8 +72,8 @@ def render(cov: TeamCoverage) -> Markup:
         template.render(
             cov=cov,
             rows=services.matrix_rows(cov),
-            actions=services.gap_actions(cov),
-            skill_actions=services.skill_gap_actions(cov),
+            actions=actions.gap_actions(cov),
+            skill_actions=actions.skill_gap_actions(cov),
             status_labels=services.STATUS_LABELS,
         )
     )

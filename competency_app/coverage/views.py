@@ -35,7 +35,7 @@ from competency_app.clock import today, utcnow
 from competency_app.common import charts
 from competency_app.common.dates import london_day
 from competency_app.common.downloads import send_download
-from competency_app.coverage import fragments, services
+from competency_app.coverage import actions, fragments, services
 from competency_app.coverage.charts import coverage_by_element, coverage_over_time
 from competency_app.coverage.development import (
     CompletionError,
@@ -183,7 +183,7 @@ def training_plan(slug: str):
         "coverage/training_plan.html",
         title=f"{cov.team.name}: training plan",
         cov=cov,
-        steps=services.training_plan(cov),
+        steps=actions.training_plan(cov),
         assignments=assignments,
         progress=Progress.of(assignments),
         step_progress={key: Progress.of(items) for key, items in by_module.items()},

@@ -19,7 +19,8 @@ from competency_app.accounts.models import User
 from competency_app.clock import today as today_in_london
 from competency_app.common.dates import london_day
 from competency_app.common.xlsx import Percent, SheetWriter, add_table
-from competency_app.coverage.services import TeamCoverage, training_plan
+from competency_app.coverage.actions import training_plan
+from competency_app.coverage.services import TeamCoverage
 from competency_app.database import chunks
 from competency_app.extensions import db
 from competency_app.framework.models import FrameworkVersion

@@ -20,7 +20,8 @@ from competency_app.assessments.projection import bump_coverage_epoch
 from competency_app.assessments.projection import upsert_current as _upsert_current
 from competency_app.common.caches import clear_caches
 from competency_app.coverage import services
-from competency_app.coverage.services import coverage_for_team, coverage_summary, training_plan
+from competency_app.coverage.actions import training_plan
+from competency_app.coverage.services import coverage_for_team, coverage_summary
 from competency_app.exports.workbooks import GAPS_HEADER, build_workbook
 from competency_app.extensions import db
 from competency_app.framework.models import Element, FrameworkVersion, Skill

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from competency_app.accounts.models import Team
 from competency_app.clock import today
 from competency_app.common.dates import parse_day
+from competency_app.coverage.actions import training_plan
 from competency_app.coverage.development import record_completion
-from competency_app.coverage.services import coverage_for_team, training_plan
+from competency_app.coverage.services import coverage_for_team
 from competency_app.extensions import db
 from competency_app.framework.services import current_version
 from competency_app.training.models import TrainingAssignment
