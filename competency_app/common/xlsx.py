@@ -195,8 +195,15 @@ def discard(workbook: Workbook) -> None:
 
 def add_sheet(workbook: Workbook, title: str, widths: Sequence[int] = ()) -> SheetWriter:
     sheet = workbook.create_sheet(title=safe_sheet_title(title))
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    # one <col> element per run of columns of the same width (a skills sheet has dozens),
+    # not one per column
+    first = 1
+    for index in range(1, len(widths) + 1):
+        if index == len(widths) or widths[index] != widths[first - 1]:
+            dimension = sheet.column_dimensions[get_column_letter(first)]
+            dimension.width = widths[first - 1]
+            dimension.min, dimension.max = first, index
+            first = index + 1
     return SheetWriter(sheet)
 
 
