@@ -80,13 +80,18 @@ class Member:
     email: str
 
 
+# Teams whose members are read in one statement: the members of a few teams are held at a
+# time, not the whole organisation's (100,000 names and emails were 20 MB of the peak).
+TEAMS_PER_READ = 50
+
+
 def _team_members(teams: list[Team], now: datetime) -> dict[int, list[Member]]:
     """Team id -> its active keyworkers who have not left by `now`'s day, by name (the
-    people `coverage_for_team` counts), a chunk of teams a statement."""
+    people `coverage_for_team` counts), in one statement."""
     members: dict[int, list[Member]] = {team.id: [] for team in teams}
-    for chunk in chunks([team.id for team in teams], 900):
-        for team_id, person, name, email in members_of_teams(chunk, Role.PRACTITIONER, now):
-            members[team_id].append(Member(person, name, email))
+    ids = [team.id for team in teams]
+    for team_id, person, name, email in members_of_teams(ids, Role.PRACTITIONER, now):
+        members[team_id].append(Member(person, name, email))
     return members
 
 
@@ -140,6 +145,14 @@ def _teams_together(
     stored figures where they are current (one read for the batch) and one aggregate over
     the other teams' people (`figures_for_teams`), and one read each of their levels,
     completions and assignments."""
+    for start in range(0, len(teams), TEAMS_PER_READ):
+        yield from _batches_together(teams[start : start + TEAMS_PER_READ], version, now, skills)
+
+
+def _batches_together(
+    teams: list[Team], version: FrameworkVersion, now: datetime, skills: list[Skill]
+):
+    """`_teams_together` for a few teams (`TEAMS_PER_READ`), their members read at once."""
     members = _team_members(teams, now)
     for batch in _batches(teams, members):
         groups = [members[team.id] for team in batch]

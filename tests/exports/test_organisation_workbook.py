@@ -190,6 +190,8 @@ def _assert_same(got: dict[str, list[tuple]], expected: dict[str, list[tuple]]) 
 
 def _build(monkeypatch, team_by_team: bool, batch: int):
     monkeypatch.setattr(workbooks, "BATCH_PEOPLE", batch)
+    # members read a few teams at a time: 3 teams (of 8) a read with the smaller batches
+    monkeypatch.setattr(workbooks, "TEAMS_PER_READ", 3 if batch < 1000 else 50)
     version = current_version(structure=True)
     steps: list[tuple[int, int]] = []
     export = build_workbook(
