@@ -273,21 +273,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
         # its floor: openpyxl write-only writing the team's coverage cells from plain lists
         skill_total = sum(len(e.skills) for c in version.competencies for e in c.elements)
         cols = skill_total + 3
-        book = export_team(team, None, "bench")
-        out["team_book_rows"], out["team_book_cells"] = book.rows, cells_in(book.content)
-        out |= pair(
-            "team_book",
-            lambda: export_team(team, None, "bench"),
-            lambda: _write_only(max(1, out["team_book_cells"] // cols), cols),
-            max(3, repeat // 3),
-        )
-        grids = grids_of(book.content)
-        out |= pair(
-            "team_book_same",
-            lambda: export_team(team, None, "bench"),
-            lambda: write_grids(grids),
-            max(3, repeat // 3),
-        )
+        out |= _team_book("team_book", team, cols, max(3, repeat // 3))
 
         # ---- the sign-off (the supervisor's click) beside its floor, in turn
         out.update(_signoffs(team, version, members, repeat))
@@ -312,23 +298,7 @@ def services(url: str, slug: str, repeat: int) -> dict:
         # ---- the team workbook again, now with the sign-offs' rows in its Ratings sheet,
         # beside the write-only floor of as many cells
         db.session.refresh(team)
-        history_book = export_team(team, None, "bench")
-        out["team_book_history_rows"] = history_book.rows
-        history_cells = cells_in(history_book.content)
-        out["team_book_history_cells"] = history_cells
-        out |= pair(
-            "team_book_history",
-            lambda: export_team(team, None, "bench"),
-            lambda: _write_only(max(1, history_cells // cols), cols),
-            max(3, repeat // 3),
-        )
-        history_grids = grids_of(history_book.content)
-        out |= pair(
-            "team_book_history_same",
-            lambda: export_team(team, None, "bench"),
-            lambda: write_grids(history_grids),
-            max(3, repeat // 3),
-        )
+        out |= _team_book("team_book_history", team, cols, max(3, repeat // 3))
         out["team_book_every_cycle"] = statistics.median(
             timed(lambda: export_team(team, None, "bench", history=True), max(3, repeat // 3))
         )
@@ -519,6 +489,32 @@ def _floor_writes(supervisor_id: int, version, count: int) -> Callable[[int], No
         db.session.commit()
 
     return floor
+
+
+def _team_book(name: str, team, cols: int, pairs: int) -> dict:
+    """The team workbook (`name`_rows, `name`_cells) alternated with the write-only floor of
+    as many cells in rows of `cols` (`pair` as `name`), then with openpyxl writing its very
+    same cells (as `name`_same)."""
+    from competency_app.exports.services import export_team
+
+    book = export_team(team, None, "bench")
+    cells = cells_in(book.content)
+    grids = grids_of(book.content)
+    return (
+        {f"{name}_rows": book.rows, f"{name}_cells": cells}
+        | pair(
+            name,
+            lambda: export_team(team, None, "bench"),
+            lambda: _write_only(max(1, cells // cols), cols),
+            pairs,
+        )
+        | pair(
+            f"{name}_same",
+            lambda: export_team(team, None, "bench"),
+            lambda: write_grids(grids),
+            pairs,
+        )
+    )
 
 
 def _signoffs(team, version, members, repeat: int) -> dict:
