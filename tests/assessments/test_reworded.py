@@ -313,3 +313,34 @@ def test_the_command_says_what_the_rewording_did(app, runner, team, framework_by
         "5 no longer count (revalidate)." in result.output
     )
     assert holders(app, team["team"]) == 0
+
+
+OTHER = "1a.s3"
+
+
+def test_a_load_reads_only_the_ratings_a_rewording_can_touch(app, team, framework_bytes):
+    """A later version rewording another skill flags that skill's validations only; the
+    ratings it reads (the skills it rewords, and those any version marks `revalidate`) give
+    the same flags and stops as reading every current rating."""
+    from competency_app.assessments.reworded import _reworded_keys, earlier_wording
+
+    with app.app_context():
+        load(reworded_file(framework_bytes, revalidate=True))
+        second = current_version()
+        data = yaml.safe_load(reworded_file(framework_bytes, revalidate=False))
+        data["metadata"]["version_label"] = "Another rewording"
+        for competency in data["competencies"]:
+            for element in competency["elements"]:
+                for skill in element["skills"]:
+                    if skill["id"] == OTHER:
+                        skill["text"] += " (reworded)"
+        load(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).encode())
+        third = current_version()
+        event = latest_audit("framework_loaded")
+        assert event.detail["reworded_skills"] == [OTHER]
+        assert event.detail["validations_flagged"] == 5
+        assert _reworded_keys(third, second) == {OTHER}
+        read = earlier_wording(third, keys={OTHER, SKILL})
+        everything = earlier_wording(third)
+        assert {k for k in everything if k[1] in (OTHER, SKILL)} == set(read) == set(everything)
+        assert {r.stopped_at for (_, key), r in read.items() if key == SKILL} != {None}
