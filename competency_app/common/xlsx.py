@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
+from itertools import groupby
 from typing import IO, Any
 
 from openpyxl import Workbook
@@ -198,12 +199,12 @@ def add_sheet(workbook: Workbook, title: str, widths: Sequence[int] = ()) -> She
     # one <col> element per run of columns of the same width (a skills sheet has dozens),
     # not one per column
     first = 1
-    for index in range(1, len(widths) + 1):
-        if index == len(widths) or widths[index] != widths[first - 1]:
-            dimension = sheet.column_dimensions[get_column_letter(first)]
-            dimension.width = widths[first - 1]
-            dimension.min, dimension.max = first, index
-            first = index + 1
+    for width, run in groupby(widths):
+        last = first + len(list(run)) - 1
+        dimension = sheet.column_dimensions[get_column_letter(first)]
+        dimension.width = width
+        dimension.min, dimension.max = first, last
+        first = last + 1
     return SheetWriter(sheet)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from competency_app.accounts import scope
@@ -24,10 +26,9 @@ from competency_app.jobs.services import (
 from competency_app.training.required import keyworker_teams
 
 
-def _result(export: Export, what: str) -> JobResult:
-    return JobResult(
-        summary=f"{what}: {export.rows:,} rows.", file=export.file, filename=export.filename
-    )
+def _result(export: Export, file: Path, what: str) -> JobResult:
+    """The job's result: the workbook it wrote into `file`."""
+    return JobResult(summary=f"{what}: {export.rows:,} rows.", file=file, filename=export.filename)
 
 
 def _organisation(params: dict, progress: Progress) -> JobResult:
@@ -53,7 +54,7 @@ def _organisation(params: dict, progress: Progress) -> JobResult:
             into=file,
         )
     teams_text = f"{len(teams)} team" if len(teams) == 1 else f"{len(teams)} teams"
-    return _result(export, f"The organisation workbook ({teams_text})")
+    return _result(export, file, f"The organisation workbook ({teams_text})")
 
 
 def _team(params: dict, progress: Progress) -> JobResult:
@@ -75,7 +76,7 @@ def _team(params: dict, progress: Progress) -> JobResult:
             history=history,
             into=file,
         )
-    return _result(export, f"The {team.name} workbook")
+    return _result(export, file, f"The {team.name} workbook")
 
 
 def _audit_download(job: Job, user: User) -> None:

@@ -58,10 +58,9 @@ __all__ = ["GAPS_HEADER", "Export", "build_workbook"]
 
 @dataclass
 class Export:
-    content: bytes  # empty when the workbook was written into `file`
+    content: bytes  # empty when the workbook was written `into` a file
     rows: int
     filename: str
-    file: Path | None = None
 
 
 # ---- the organisation: many teams at once -------------------------------------------------
@@ -299,4 +298,4 @@ def build_workbook(
             save(workbook, into)
             content = b""
         step(1)
-        return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx", into)
+        return Export(content, rows, f"{slug}-competencies-{now:%Y-%m-%d}.xlsx")

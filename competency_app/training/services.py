@@ -40,8 +40,8 @@ def in_date_completions(
 ) -> dict[tuple[int, str], tuple[date, date | None]]:
     """(person id, module key) -> (completed on, repeat by or None) for each latest
     completion still in date on `day` (its refresh, if any, not yet reached)."""
-    by_key = {module.key: module for module in modules}
-    return in_date_of(required.latest_completions(person_ids, by_key), modules, day)
+    keys = [module.key for module in modules]
+    return in_date_of(required.latest_completions(person_ids, keys), modules, day)
 
 
 def in_date_of(
