@@ -97,3 +97,34 @@ def test_a_killed_workers_workbook_is_failed_and_a_new_request_completes_a_new_j
             if process is not None:
                 stop_worker(process)
         forget_workers(app, tmp_path)
+
+
+def test_a_workbook_asked_for_while_redis_is_down_fails_with_why_and_leaves_no_file(
+    app, organisation, tmp_path
+):
+    """The queue's Redis stopped: the request still answers, the job fails at once saying
+    why (it never ran, so it never made a file to write into) and frees its key."""
+    from competency_app.jobs.models import Job
+    from tests.conftest import sign_in
+    from tests.factories import PASSWORD
+    from tests.operations.faults import RedisServer
+    from tests.operations.test_dependency_faults import separate_app
+
+    server = RedisServer(tmp_path)
+    server.start()
+    jobs_dir = tmp_path / "jobs"
+    try:
+        with separate_app(app, JOBS_REDIS_URL=server.url, JOBS_DIR=str(jobs_dir)) as queued:
+            server.stop()
+            hana = queued.test_client()
+            sign_in(hana, "hana.hr@example.nhs.uk", PASSWORD)
+            job_id = ask_for_organisation_workbook(hana)
+            page = hana.get(f"/jobs/{job_id}").get_data(as_text=True)
+            assert "The job queue is not available: try again later." in page
+            with queued.app_context():
+                job = db.session.get_one(Job, job_id)
+                assert job.status is JobState.FAILED and job.active_key is None
+                assert job.result_file is None
+            assert list(jobs_dir.glob("*")) == [] if jobs_dir.exists() else True
+    finally:
+        server.stop()
