@@ -624,8 +624,12 @@ def team_members(
 
 
 def team_member_names(team: Team, role: Role = Role.PRACTITIONER, on: datetime | None = None):
-    """The same people as `team_members`, as (id, name) rows: no ORM objects."""
-    return db.session.execute(*_team_members((User.id, User.name), [team.id], role, on)).all()
+    """The same people as `team_members`, as (id, name) rows: no ORM objects, read on the
+    session's connection after a flush (as the session would flush first), which costs
+    half as much as through the session: every coverage page asks."""
+    db.session.flush()
+    statement, params = _team_members((User.id, User.name), [team.id], role, on)
+    return db.session.connection().execute(statement, params).all()
 
 
 def team_member_ids(team_id: int, role: Role = Role.PRACTITIONER, on: datetime | None = None):

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import exists
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import joinedload, with_expression
 
 from competency_app.accounts import password_links, services, sso, sso_providers
@@ -39,11 +39,20 @@ PASSWORDS_OFF = "Password sign-in is turned off"
 
 
 @functools.cache
-def _on_a_panel():
-    """Whether the person sits on an interview panel, as a column of their row (the table
-    is recruitment's, a layer above: named, not imported)."""
+def _signed_in_person():
+    """The signed-in person by id, with their roles and whether they sit on an interview
+    panel, as a column of their row (the table is recruitment's, a layer above: named, not
+    imported): every page asks for both (navigation, access rules). Built once: building
+    a statement's loader options costs more than running it from the compiled cache."""
     panel = Model.metadata.tables["panel_member"]
-    return exists().where(panel.c.user_id == User.id)
+    return (
+        select(User)
+        .options(
+            joinedload(User.roles),
+            with_expression(User.on_a_panel, exists().where(panel.c.user_id == User.id)),
+        )
+        .where(User.id == bindparam("id"))
+    )
 
 
 @login_manager.user_loader
@@ -52,13 +61,7 @@ def load_user(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    # the roles and panel membership with the person: every page asks for them (navigation,
-    # access rules)
-    user = db.session.get(
-        User,
-        int(user_id),
-        options=[joinedload(User.roles), with_expression(User.on_a_panel, _on_a_panel())],
-    )
+    user = db.session.execute(_signed_in_person(), {"id": int(user_id)}).unique().scalar()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
