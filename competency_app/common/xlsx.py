@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -22,13 +23,19 @@ from itertools import groupby
 from typing import IO, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from competency_app.common.xlsx_rows import take_over
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# What XML cannot carry: the control characters openpyxl refuses, and also the
+# non-characters U+FFFE and U+FFFF and lone surrogates, which stopped the whole export
+# when lxml met them
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 EXCEL_CELL_LIMIT = 32_767
 EXCEL_ROW_LIMIT = 1_048_576
 TRUNCATED = " …[truncated]"
@@ -59,7 +66,7 @@ def safe_value(value):
         return value.replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, date):
         return value
-    text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", str(value))
+    text = NOT_IN_XML.sub("\ufffd", str(value))
     if text.startswith(FORMULA_TRIGGERS):
         text = "'" + text
     if len(text) > EXCEL_CELL_LIMIT:
@@ -77,7 +84,7 @@ def csv_text(rows: Iterable[Iterable]) -> str:
 def safe_text(text: str) -> str:
     """Text for places that are never formulas (chart titles): only the characters XML
     cannot carry are replaced."""
-    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    return NOT_IN_XML.sub("\ufffd", text)
 
 
 def unneutralise(text: str) -> str:
@@ -94,6 +101,7 @@ class SheetWriter:
         self.sheet = sheet
         self.rows = 0
         self.columns = 0  # the header's, for the auto-filter
+        self._taken_over = False  # rows written by `xlsx_rows` (from the first row on)
         # One style array per look (bold, fill, wrap, number format), shared by the cells
         # that have it, in every sheet of the workbook (the arrays index its style tables):
         # openpyxl looks each style up again (hashing the font and fill) on every
@@ -140,8 +148,14 @@ class SheetWriter:
             self._styles[key] = (StyleArray(style) if style is not None else None, fill)
         return cell
 
+    def _append(self, row: list) -> None:
+        if not self._taken_over:
+            take_over(self.sheet)  # after add_table has set what goes before the rows
+            self._taken_over = True
+        self.sheet.append(row)
+
     def header(self, titles: Sequence[str], wrap: bool = False) -> None:
-        self.sheet.append([self.cell(t, bold=True, fill=HEADER_FILL, wrap=wrap) for t in titles])
+        self._append([self.cell(t, bold=True, fill=HEADER_FILL, wrap=wrap) for t in titles])
         self.rows += 1
         self.columns = max(self.columns, len(titles))
 
@@ -149,7 +163,7 @@ class SheetWriter:
         # Numbers and blanks go in as they are (openpyxl reads only a leading "=" as a
         # formula, and safe_value never leaves one), text neutralised, dates as typed
         # cells. The exact-type test is the cheap one: most cells are numbers or blanks.
-        self.sheet.append(
+        self._append(
             [
                 v
                 if type(v) in PLAIN_TYPES

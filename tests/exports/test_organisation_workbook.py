@@ -20,6 +20,7 @@ from competency_app.assessments.models import (
 )
 from competency_app.clock import today as today_in_london
 from competency_app.clock import utcnow
+from competency_app.common import xlsx
 from competency_app.exports import workbooks
 from competency_app.exports.workbooks import build_workbook
 from competency_app.extensions import db
@@ -262,3 +263,52 @@ def test_a_team_left_empty_is_written_alike(app, organisation, monkeypatch):
             for flag in (True, False)
         ]
     _assert_same(_sheets(contents[1]), _sheets(contents[0]))
+
+
+def _cells(content: bytes) -> dict[str, list[tuple]]:
+    """Every cell of every sheet with what it shows and how: value, type, number format,
+    bold, fill and wrap."""
+    book = load_workbook(io.BytesIO(content))
+    return {
+        title: [
+            (
+                cell.coordinate,
+                cell.value,
+                cell.data_type,
+                cell.number_format,
+                cell.font.b,
+                cell.fill.fgColor.rgb,
+                cell.alignment.wrap_text,
+            )
+            for row in book[title].iter_rows()
+            for cell in row
+        ]
+        for title in book.sheetnames
+    }
+
+
+def test_rows_written_whole_match_openpyxl_writing_each_cell(app, organisation, monkeypatch):
+    """`common/xlsx_rows.py` writes each row as one element; openpyxl's own path (a cell
+    object and an element at a time) gives the very same cells, hostile text included:
+    spaces at either end, markup characters, a carriage return, a formula kept as text."""
+    hostile = {
+        "lee.learner": "  Lee & <Learner>  ",
+        "pat.prac": "Pat\r\nPractitioner",
+        "kim.keyworker": "=SUM(A1:A2)",
+    }
+    with app.app_context():
+        for local, name in hostile.items():
+            db.session.execute(
+                update(User).where(User.email == f"{local}@example.nhs.uk").values(name=name)
+            )
+        commit()
+        whole, _ = _build(monkeypatch, team_by_team=False, batch=1000)
+        monkeypatch.setattr(xlsx, "take_over", lambda sheet: None)
+        each_cell, _ = _build(monkeypatch, team_by_team=False, batch=1000)
+    got, expected = _cells(whole.content), _cells(each_cell.content)
+    assert list(got) == list(expected)
+    for title, cells in expected.items():
+        assert got[title] == cells, title
+    names = {row[1] for row in _sheets(whole.content)["Coverage"]}
+    assert {"  Lee & <Learner>  ", "Pat\r\nPractitioner", "'=SUM(A1:A2)"} <= names
+    assert sum(len(cells) for cells in got.values()) > 10_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import io
 import json
@@ -18,7 +19,14 @@ from competency_app.accounts import services as accounts
 from competency_app.accounts.models import AuditEvent, Role, Team, User
 from competency_app.assessments import services
 from competency_app.assessments.models import Assessment
-from competency_app.common.xlsx import EXCEL_CELL_LIMIT, safe_value
+from competency_app.common.xlsx import (
+    EXCEL_CELL_LIMIT,
+    Percent,
+    add_table,
+    new_workbook,
+    safe_value,
+    to_bytes,
+)
 from competency_app.extensions import db
 from tests.conftest import csrf_from, sign_in
 from tests.factories import (
@@ -248,6 +256,46 @@ def test_safe_value_rules():
     assert safe_value(-3) == -3
     assert "\x00" not in safe_value("a\x00b")
     assert len(safe_value("x" * 50_000)) == EXCEL_CELL_LIMIT
+    # characters XML cannot carry stopped the whole export: replaced, as control ones are
+    assert safe_value("a\ufffeb\uffffc\ud800d") == "a\ufffdb\ufffdc\ufffdd"
+
+
+def test_a_row_keeps_every_kind_of_value():
+    """A row written whole (`common/xlsx_rows.py`) reads back as it was given."""
+    book = new_workbook()
+    sheet = add_table(book, "Values", [f"Column {n}" for n in range(12)])
+    given = [
+        "#N/A",
+        3,
+        2.5,
+        True,
+        None,
+        float("nan"),
+        datetime.date(2026, 12, 7),
+        datetime.datetime(2026, 12, 7, 9, 30),
+        Percent(0.75),
+        "  spaced ",
+        "a\uffffb & <c>",
+        "line\rbreak",
+    ]
+    sheet.row(given)
+    row = load_workbook(io.BytesIO(to_bytes(book)))["Values"][2]
+    assert [cell.value for cell in row] == [
+        "#N/A",
+        3,
+        2.5,
+        True,
+        None,
+        None,
+        datetime.datetime(2026, 12, 7),
+        datetime.datetime(2026, 12, 7, 9, 30),
+        0.75,
+        "  spaced ",
+        "a\ufffdb & <c>",
+        "line\rbreak",
+    ]
+    assert row[0].data_type == "s"  # text, never Excel's error value
+    assert [row[n].number_format for n in (6, 7, 8)] == ["dd/mm/yyyy", "dd/mm/yyyy hh:mm", "0%"]
 
 
 def _roster_file(rows: list[list[str]]) -> bytes:
