@@ -101,7 +101,6 @@ class SheetWriter:
         self.sheet = sheet
         self.rows = 0
         self.columns = 0  # the header's, for the auto-filter
-        self._taken_over = False  # rows written by `xlsx_rows` (from the first row on)
         # One style array per look (bold, fill, wrap, number format), shared by the cells
         # that have it, in every sheet of the workbook (the arrays index its style tables):
         # openpyxl looks each style up again (hashing the font and fill) on every
@@ -149,9 +148,8 @@ class SheetWriter:
         return cell
 
     def _append(self, row: list) -> None:
-        if not self._taken_over:
-            take_over(self.sheet)  # after add_table has set what goes before the rows
-            self._taken_over = True
+        if not self.rows:  # the first row: after add_table has set what goes before the rows
+            take_over(self.sheet)
         self.sheet.append(row)
 
     def header(self, titles: Sequence[str], wrap: bool = False) -> None:

@@ -22,6 +22,7 @@ reads back a row of every kind of value.
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from lxml.etree import fromstring
 from openpyxl.cell._writer import _set_attributes  # type: ignore[attr-defined]  # (private)
@@ -29,6 +30,7 @@ from openpyxl.compat import safe_string
 from openpyxl.utils import get_column_letter
 
 _LETTERS: list[str] = [""]  # column letters by number, grown as rows need them
+_CARRIAGE_RETURN = {"\r": "&#13;"}  # escaped besides & < >
 
 
 def take_over(sheet: Any) -> None:
@@ -51,12 +53,12 @@ def _letters(count: int) -> list[str]:
 
 
 def _text(value: str) -> str:
-    """An inline string's content: markup characters escaped, a carriage return kept as a
-    character reference (a parser would turn a bare one into a line feed), and spaces at
-    either end kept."""
-    escaped = (
-        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    )
+    """An inline string's content (none for empty text): markup characters escaped, a
+    carriage return kept as a character reference (a parser would turn a bare one into a
+    line feed), and spaces at either end kept."""
+    if not value:
+        return ""
+    escaped = escape(value, _CARRIAGE_RETURN)
     if value != value.strip():
         return f'<is><t xml:space="preserve">{escaped}</t></is>'
     return f"<is><t>{escaped}</t></is>"
@@ -73,17 +75,16 @@ def _write_row(xf, values: list, row_index: int) -> None:
             continue
         kind = type(value)
         if kind is str:
-            content = _text(value) if value else ""
-            parts.append(f'<c r="{letters[column]}{number}" t="inlineStr">{content}</c>')
+            code, content = "inlineStr", _text(value)
         elif kind is int or kind is bool:  # as openpyxl's safe_string shows them
-            code = "b" if kind is bool else "n"
-            parts.append(f'<c r="{letters[column]}{number}" t="{code}"><v>{value:.16g}</v></c>')
+            code, content = "b" if kind is bool else "n", f"<v>{value:.16g}</v>"
         elif kind is float:
             shown = safe_string(value)  # "" for a NaN or an infinity, as openpyxl writes it
-            content = f"<v>{shown}</v>" if shown else ""
-            parts.append(f'<c r="{letters[column]}{number}" t="n">{content}</c>')
+            code, content = "n", (f"<v>{shown}</v>" if shown else "")
         else:
             parts.append(_cell(value, column, row_index))
+            continue
+        parts.append(f'<c r="{letters[column]}{number}" t="{code}">{content}</c>')
     parts.append("</row>")
     xf.write(fromstring("".join(parts)))
 
@@ -93,7 +94,7 @@ def _cell(cell: Any, column: int, row_index: int) -> str:
     cell.column, cell.row = column, row_index
     value, attributes = _set_attributes(cell, cell.has_style)
     shown = " ".join(f'{name}="{attribute}"' for name, attribute in attributes.items())
-    if value is None or value == "":
+    if value is None:
         content = ""
     elif cell.data_type == "s":
         content = _text(str(value))
